@@ -1,0 +1,3 @@
+from vpce_audit.cli import main
+
+raise SystemExit(main())

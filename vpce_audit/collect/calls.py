@@ -1,0 +1,154 @@
+"""The API-call boundary: every AWS call of a collector goes through ``ScopeCalls``.
+
+It paginates, and it turns *any* failure into a recorded CollectionError instead of an
+exception: AccessDenied, throttling that outlasted botocore's retries, a region that is not
+enabled, and things no one planned for (moto raises NotImplementedError in-process and a
+ResponseParserError through its server). The caller gets ``None`` and carries on; the snapshot
+keeps the error, and the rules report the affected resources as skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from vpce_audit.model import CollectionError
+
+log = logging.getLogger(__name__)
+
+READ_ONLY_OPERATION = re.compile(r"^(Describe|List|Get)[A-Z]")
+
+
+def snake_case(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """(error code, message) for any exception raised by a boto3 call."""
+    response = getattr(error, "response", None)
+    if isinstance(response, Mapping):
+        details = response.get("Error") or {}
+        code = str(details.get("Code") or type(error).__name__)
+        message = str(details.get("Message") or error)
+        return code, message
+    text = str(error) or type(error).__name__
+    return type(error).__name__, text.splitlines()[0][:500]
+
+
+class ScopeCalls:
+    """Makes the calls of one account-region (or the account's global calls) and keeps errors."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id = account_id
+        self.region = region
+        self._errors: list[CollectionError] = []
+        self._lock = threading.Lock()
+
+    @property
+    def errors(self) -> tuple[CollectionError, ...]:
+        with self._lock:
+            return tuple(self._errors)
+
+    def record(
+        self,
+        service: str,
+        operation: str,
+        error: BaseException,
+        kind: str,
+        resource_id: str | None = None,
+    ) -> None:
+        code, message = describe_error(error)
+        log.warning(
+            "%s %s/%s %s failed: %s: %s",
+            service,
+            self.account_id,
+            self.region,
+            operation + (f" ({resource_id})" if resource_id else ""),
+            code,
+            message,
+        )
+        with self._lock:
+            self._errors.append(
+                CollectionError(
+                    account_id=self.account_id,
+                    region=self.region,
+                    service=service,
+                    operation=operation,
+                    error_code=code,
+                    message=message,
+                    resource_kind=kind,
+                    resource_id=resource_id,
+                )
+            )
+
+    def items(
+        self,
+        client: Any,
+        operation: str,
+        result_key: str,
+        kind: str,
+        *,
+        resource_id: str | None = None,
+        **params: Any,
+    ) -> list[dict[str, Any]] | None:
+        """Every item under ``result_key`` across all pages, or None if the call failed."""
+        if not READ_ONLY_OPERATION.match(operation):
+            raise ValueError(f"{operation} is not a read-only operation")
+        method = snake_case(operation)
+        service = client.meta.service_model.service_name
+        try:
+            if client.can_paginate(method):
+                found: list[dict[str, Any]] = []
+                for page in client.get_paginator(method).paginate(**params):
+                    found.extend(page.get(result_key) or [])
+                return found
+            return list(self._unpaginated(client, method, result_key, params))
+        except Exception as error:  # the boundary: every failure becomes data
+            self.record(service, operation, error, kind, resource_id)
+            return None
+
+    def single(
+        self,
+        client: Any,
+        operation: str,
+        kind: str,
+        *,
+        resource_id: str | None = None,
+        expected_errors: frozenset[str] = frozenset(),
+        **params: Any,
+    ) -> dict[str, Any] | None:
+        """One call's whole response; None if it failed.
+
+        An error whose code is in ``expected_errors`` is part of the answer, not a failure: it is
+        returned as ``{"Error": code}`` and not recorded.
+        """
+        if not READ_ONLY_OPERATION.match(operation):
+            raise ValueError(f"{operation} is not a read-only operation")
+        service = client.meta.service_model.service_name
+        try:
+            response: dict[str, Any] = getattr(client, snake_case(operation))(**params)
+            return response
+        except Exception as error:
+            code, _ = describe_error(error)
+            if code in expected_errors:
+                return {"Error": code}
+            self.record(service, operation, error, kind, resource_id)
+            return None
+
+    @staticmethod
+    def _unpaginated(
+        client: Any, method: str, result_key: str, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        call = getattr(client, method)
+        request = dict(params)
+        while True:
+            page = call(**request)
+            found.extend(page.get(result_key) or [])
+            token = page.get("NextToken")
+            if not token:
+                return found
+            request["NextToken"] = token

@@ -1,0 +1,169 @@
+"""Orchestrates a collection: identity, account-wide facts, then every region concurrently."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from vpce_audit import __version__
+from vpce_audit.clock import utc_now
+from vpce_audit.collect.account import GLOBAL_REGION, collect_account, enabled_regions
+from vpce_audit.collect.calls import ScopeCalls, describe_error
+from vpce_audit.collect.region import collect_region
+from vpce_audit.model import REGION_RESOURCE_KINDS, CollectionError, RegionSnapshot
+from vpce_audit.snapshot.document import SnapshotDocument
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REGION_WORKERS = 8
+GLOBAL_SERVICE_REGION = "us-east-1"
+
+Progress = Callable[[str], None]
+
+
+class CredentialsError(Exception):
+    """No usable AWS credentials (or profile): a configuration problem, not a partial scan."""
+
+
+class ClientFactory:
+    """Hands out boto3 clients for one set of credentials, safely across threads.
+
+    boto3 sessions are not thread-safe, clients are: clients are created under a lock and
+    cached per (service, region).
+    """
+
+    def __init__(self, session: Any) -> None:
+        from botocore.config import Config
+
+        self._session = session
+        # Standard retry mode backs off on throttling; what still fails is recorded, not raised.
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": 10},
+            max_pool_connections=32,
+            user_agent_extra=f"vpce-audit/{__version__}",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_profile(cls, profile: str | None) -> ClientFactory:
+        import boto3
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            session = boto3.session.Session(profile_name=profile)
+        except BotoCoreError as error:
+            raise CredentialsError(str(error)) from None
+        return cls(session)
+
+    @property
+    def default_region(self) -> str | None:
+        region = getattr(self._session, "region_name", None)
+        return str(region) if region else None
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(
+                    service, region_name=region, config=self._config
+                )
+            return self._clients[key]
+
+
+@dataclass(frozen=True)
+class CollectionRequest:
+    regions: tuple[str, ...] | None = None
+    """None: every region enabled for the account."""
+    max_workers: int = DEFAULT_REGION_WORKERS
+
+
+def caller_account(clients: ClientFactory) -> str:
+    home = clients.default_region or GLOBAL_SERVICE_REGION
+    try:
+        identity = clients.client("sts", home).get_caller_identity()
+    except Exception as error:
+        code, message = describe_error(error)
+        raise CredentialsError(f"cannot establish AWS identity ({code}): {message}") from None
+    return str(identity["Account"])
+
+
+def collect(
+    clients: ClientFactory,
+    request: CollectionRequest,
+    progress: Progress | None = None,
+) -> SnapshotDocument:
+    say = progress or (lambda _message: None)
+    account_id = caller_account(clients)
+    say(f"account {account_id}: collecting account-wide facts")
+    account_calls = ScopeCalls(account_id, GLOBAL_REGION)
+    regions: Sequence[str] | None = request.regions
+    if regions is None:
+        home = clients.default_region or GLOBAL_SERVICE_REGION
+        regions = enabled_regions(clients.client("ec2", home), account_calls) or ()
+    account = collect_account(
+        account_id, lambda service: clients.client(service, GLOBAL_SERVICE_REGION), account_calls
+    )
+    region_snapshots = collect_regions(clients, account_id, tuple(regions), request, say)
+    return SnapshotDocument(
+        tool_version=__version__,
+        created_at=utc_now(),
+        accounts=(account,),
+        regions=region_snapshots,
+    )
+
+
+def collect_regions(
+    clients: ClientFactory,
+    account_id: str,
+    regions: tuple[str, ...],
+    request: CollectionRequest,
+    say: Progress,
+) -> tuple[RegionSnapshot, ...]:
+    if not regions:
+        return ()
+    # Clients are created up front, on this thread: creation is the slow, lock-bound part.
+    ec2_by_region = {region: clients.client("ec2", region) for region in regions}
+    results: list[RegionSnapshot] = []
+    workers = max(1, min(request.max_workers, len(regions)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+        futures = {
+            pool.submit(collect_region, ec2_by_region[region], account_id, region): region
+            for region in regions
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            region = futures[future]
+            try:
+                snapshot = future.result()
+            except Exception as error:  # a collector bug must not lose the other regions
+                log.debug("collector crashed in %s", region, exc_info=True)
+                snapshot = _failed_region(account_id, region, error)
+            results.append(snapshot)
+            status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
+            say(f"[{done}/{len(regions)}] {account_id}/{region} collected{status}")
+    return tuple(sorted(results, key=lambda s: s.region))
+
+
+def _failed_region(account_id: str, region: str, error: Exception) -> RegionSnapshot:
+    code, message = describe_error(error)
+    return RegionSnapshot(
+        account_id=account_id,
+        region=region,
+        collected_at=utc_now(),
+        errors=tuple(
+            CollectionError(
+                account_id=account_id,
+                region=region,
+                service="ec2",
+                operation="collect_region",
+                error_code=code,
+                message=f"the collector failed: {message}",
+                resource_kind=kind,
+            )
+            for kind in REGION_RESOURCE_KINDS
+        ),
+    )

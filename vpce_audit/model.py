@@ -1,0 +1,383 @@
+"""The resource model that every stage after collection speaks.
+
+These frozen dataclasses are the snapshot's vocabulary. Collectors translate AWS API responses
+into them; rules read only them. Nothing here knows about boto3, so the same rules can later run
+on resources built from Terraform plans or CloudFormation templates.
+
+Field names are snake_case versions of the AWS names where one exists. A value of ``None``
+means "unknown" (it could not be collected), never "false" or "empty": rules must tell the two
+apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Vpc:
+    vpc_id: str
+    owner_id: str
+    cidr_blocks: tuple[str, ...]
+    """Associated IPv4 CIDR blocks, primary first, then secondary blocks."""
+    ipv6_cidr_blocks: tuple[str, ...] = ()
+    is_default: bool = False
+    dhcp_options_id: str | None = None
+    enable_dns_support: bool | None = None
+    enable_dns_hostnames: bool | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    cidr_block: str | None
+    availability_zone: str
+    availability_zone_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    destination_cidr: str | None = None
+    destination_ipv6_cidr: str | None = None
+    destination_prefix_list_id: str | None = None
+    target_id: str | None = None
+    """The next hop: igw-, nat-, tgw-, pcx-, vpce-, eni-, vgw-, i-, 'local', ..."""
+    state: str = "active"
+    """'active' or 'blackhole'."""
+    origin: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == "active"
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    route_table_id: str
+    vpc_id: str
+    is_main: bool
+    subnet_ids: tuple[str, ...]
+    """Subnets explicitly associated with this table."""
+    routes: tuple[Route, ...]
+    owner_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NatGateway:
+    nat_gateway_id: str
+    vpc_id: str
+    subnet_id: str | None
+    state: str
+    connectivity_type: str = "public"
+
+
+@dataclass(frozen=True)
+class InternetGateway:
+    internet_gateway_id: str
+    attached_vpc_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VpcEndpoint:
+    endpoint_id: str
+    vpc_id: str
+    service_name: str
+    endpoint_type: str
+    """'Gateway', 'Interface', 'GatewayLoadBalancer', 'Resource' or 'ServiceNetwork'."""
+    state: str
+    owner_id: str | None = None
+    policy_document: str | None = None
+    """The policy text exactly as AWS returned it; None when the endpoint has no policy."""
+    private_dns_enabled: bool = False
+    subnet_ids: tuple[str, ...] = ()
+    route_table_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    network_interface_ids: tuple[str, ...] = ()
+
+    @property
+    def is_interface(self) -> bool:
+        return self.endpoint_type.lower() == "interface"
+
+    @property
+    def is_gateway(self) -> bool:
+        return self.endpoint_type.lower() == "gateway"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.state.lower() in {"deleted", "deleting"}
+
+
+@dataclass(frozen=True)
+class EndpointServiceDetail:
+    """A service this region offers endpoints to (DescribeVpcEndpointServices)."""
+
+    service_name: str
+    service_types: tuple[str, ...]
+    owner: str
+    """'amazon' for AWS services, else the provider's account id."""
+    vpc_endpoint_policy_supported: bool
+    acceptance_required: bool = False
+    private_dns_names: tuple[str, ...] = ()
+    base_endpoint_dns_names: tuple[str, ...] = ()
+    availability_zones: tuple[str, ...] = ()
+    service_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointServiceConfiguration:
+    """An endpoint service this account provides (DescribeVpcEndpointServiceConfigurations)."""
+
+    service_id: str
+    service_name: str
+    state: str
+    acceptance_required: bool
+    allowed_principals: tuple[str, ...] | None
+    """None when the permissions could not be read."""
+    service_types: tuple[str, ...] = ()
+    private_dns_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    """One ingress or egress permission with exactly one source or destination."""
+
+    ip_protocol: str
+    """'-1' for all protocols, else 'tcp', 'udp', 'icmp', a protocol number..."""
+    from_port: int | None = None
+    to_port: int | None = None
+    cidr_ipv4: str | None = None
+    cidr_ipv6: str | None = None
+    prefix_list_id: str | None = None
+    referenced_group_id: str | None = None
+
+    @property
+    def all_protocols(self) -> bool:
+        return self.ip_protocol == "-1"
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    group_id: str
+    vpc_id: str | None
+    owner_id: str | None
+    group_name: str
+    ingress: tuple[SecurityGroupRule, ...] = ()
+    egress: tuple[SecurityGroupRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class DhcpOptions:
+    dhcp_options_id: str
+    domain_name_servers: tuple[str, ...] = ()
+    domain_name: str | None = None
+
+
+@dataclass(frozen=True)
+class PrefixList:
+    prefix_list_id: str
+    prefix_list_name: str
+    owner_id: str
+    address_family: str = "IPv4"
+    cidrs: tuple[str, ...] | None = None
+    """None when the entries could not be read."""
+
+
+@dataclass(frozen=True)
+class PeeringSide:
+    owner_id: str | None
+    vpc_id: str
+    region: str | None
+    cidr_blocks: tuple[str, ...] = ()
+    allow_remote_vpc_dns_resolution: bool | None = None
+
+
+@dataclass(frozen=True)
+class PeeringConnection:
+    peering_connection_id: str
+    status: str
+    requester: PeeringSide
+    accepter: PeeringSide
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class TransitGateway:
+    transit_gateway_id: str
+    owner_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class TransitGatewayAttachment:
+    attachment_id: str
+    transit_gateway_id: str
+    transit_gateway_owner_id: str | None
+    resource_type: str
+    """'vpc', 'vpn', 'direct-connect-gateway', 'peering', 'connect', ..."""
+    resource_id: str | None
+    resource_owner_id: str | None
+    state: str
+    association_route_table_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TransitGatewayRoute:
+    destination_cidr: str | None
+    attachment_ids: tuple[str, ...]
+    route_type: str
+    """'static' or 'propagated'."""
+    state: str
+    prefix_list_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TransitGatewayRouteTable:
+    route_table_id: str
+    transit_gateway_id: str
+    associated_attachment_ids: tuple[str, ...] | None
+    propagating_attachment_ids: tuple[str, ...] | None
+    routes: tuple[TransitGatewayRoute, ...] | None
+    """Each is None when it could not be read."""
+
+
+@dataclass(frozen=True)
+class VpnConnection:
+    vpn_connection_id: str
+    state: str
+    customer_gateway_id: str | None
+    vpn_gateway_id: str | None
+    transit_gateway_id: str | None
+    static_route_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VpnGateway:
+    vpn_gateway_id: str
+    state: str
+    attached_vpc_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerGateway:
+    customer_gateway_id: str
+    state: str
+    ip_address: str | None = None
+    bgp_asn: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowLog:
+    flow_log_id: str
+    resource_id: str
+    flow_log_status: str
+    deliver_logs_status: str | None = None
+    traffic_type: str | None = None
+
+
+@dataclass(frozen=True)
+class HostedZoneVpc:
+    vpc_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class HostedZone:
+    hosted_zone_id: str
+    name: str
+    private: bool
+    vpcs: tuple[HostedZoneVpc, ...] | None = None
+    """VPC associations of a private zone; None when they could not be read."""
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """One failed API call, kept so a scan never reports clean what it could not see."""
+
+    account_id: str
+    region: str
+    """The region, or 'global' for account-wide services (Route 53, Organizations)."""
+    service: str
+    operation: str
+    error_code: str
+    message: str
+    resource_kind: str
+    """The snapshot collection the call would have filled (see RESOURCE_KINDS)."""
+    resource_id: str | None = None
+    """Set when the failure concerns one resource only (e.g. one VPC's DNS attribute)."""
+
+
+@dataclass(frozen=True)
+class RegionSnapshot:
+    """Everything collected in one account-region (a scope)."""
+
+    account_id: str
+    region: str
+    collected_at: str
+    vpcs: tuple[Vpc, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
+    nat_gateways: tuple[NatGateway, ...] = ()
+    internet_gateways: tuple[InternetGateway, ...] = ()
+    vpc_endpoints: tuple[VpcEndpoint, ...] = ()
+    endpoint_service_details: tuple[EndpointServiceDetail, ...] = ()
+    endpoint_service_configurations: tuple[EndpointServiceConfiguration, ...] = ()
+    security_groups: tuple[SecurityGroup, ...] = ()
+    dhcp_options: tuple[DhcpOptions, ...] = ()
+    prefix_lists: tuple[PrefixList, ...] = ()
+    peering_connections: tuple[PeeringConnection, ...] = ()
+    transit_gateways: tuple[TransitGateway, ...] = ()
+    transit_gateway_attachments: tuple[TransitGatewayAttachment, ...] = ()
+    transit_gateway_route_tables: tuple[TransitGatewayRouteTable, ...] = ()
+    vpn_connections: tuple[VpnConnection, ...] = ()
+    vpn_gateways: tuple[VpnGateway, ...] = ()
+    customer_gateways: tuple[CustomerGateway, ...] = ()
+    flow_logs: tuple[FlowLog, ...] = ()
+    errors: tuple[CollectionError, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """Account-wide facts (global services)."""
+
+    account_id: str
+    collected_at: str
+    organization_id: str | None = None
+    hosted_zones: tuple[HostedZone, ...] = ()
+    errors: tuple[CollectionError, ...] = ()
+
+
+# The collections of RegionSnapshot / AccountSnapshot that a collection error can leave
+# incomplete. Rules declare which of these they read; the engine skips a rule in a scope where
+# one of them failed instead of letting it report "clean".
+REGION_RESOURCE_KINDS: tuple[str, ...] = (
+    "vpcs",
+    "vpc_attributes",
+    "subnets",
+    "route_tables",
+    "nat_gateways",
+    "internet_gateways",
+    "vpc_endpoints",
+    "endpoint_service_details",
+    "endpoint_service_configurations",
+    "endpoint_service_permissions",
+    "security_groups",
+    "dhcp_options",
+    "prefix_lists",
+    "prefix_list_entries",
+    "peering_connections",
+    "transit_gateways",
+    "transit_gateway_attachments",
+    "transit_gateway_route_tables",
+    "transit_gateway_routes",
+    "vpn_connections",
+    "vpn_gateways",
+    "customer_gateways",
+    "flow_logs",
+)
+ACCOUNT_RESOURCE_KINDS: tuple[str, ...] = ("regions", "hosted_zones", "organization")
+RESOURCE_KINDS: tuple[str, ...] = REGION_RESOURCE_KINDS + ACCOUNT_RESOURCE_KINDS

@@ -1,0 +1,1 @@
+"""Reporters: a scan result in, text out. They write nothing themselves."""

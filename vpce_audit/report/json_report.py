@@ -1,0 +1,78 @@
+"""JSON report: the machine-readable contract (documented in docs/json-report.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vpce_audit.findings import Finding, Severity, Skipped
+from vpce_audit.model import CollectionError
+from vpce_audit.scan import ScanResult
+from vpce_audit.snapshot.codec import encode
+
+REPORT_FORMAT_VERSION = 1
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "severity": finding.severity.label,
+        "account_id": finding.account_id,
+        "region": finding.region,
+        "resource_type": finding.resource_type,
+        "resource_id": finding.resource_id,
+        "resource_arn": finding.resource_arn,
+        "message": finding.message,
+        "related_resources": list(finding.related_resources),
+        "fingerprint": finding.fingerprint,
+    }
+
+
+def skipped_to_dict(skipped: Skipped) -> dict[str, Any]:
+    return {
+        "rule_id": skipped.rule_id,
+        "account_id": skipped.account_id,
+        "region": skipped.region,
+        "resource_id": skipped.resource_id,
+        "reason": skipped.reason,
+    }
+
+
+def error_to_dict(error: CollectionError) -> dict[str, Any]:
+    encoded: dict[str, Any] = encode(error)
+    return encoded
+
+
+def render(result: ScanResult) -> str:
+    document = result.snapshot.document
+    counts = result.counts_by_severity()
+    body = {
+        "report_format_version": REPORT_FORMAT_VERSION,
+        "tool": {"name": "vpce-audit", "version": result.tool_version},
+        "snapshot": {
+            "schema_version": document.schema_version,
+            "created_at": document.created_at,
+            "collected_by": document.tool_version,
+            "accounts": list(result.snapshot.account_ids),
+            "scopes": [
+                {
+                    "account_id": s.account_id,
+                    "region": s.region,
+                    "collected_at": s.data.collected_at,
+                }
+                for s in result.snapshot.scopes
+            ],
+        },
+        "summary": {
+            "complete": result.is_complete,
+            "findings": len(result.findings),
+            "by_severity": {s.label: counts[s] for s in sorted(Severity, reverse=True)},
+            "collection_errors": len(result.collection_errors),
+            "skipped": len(result.skipped),
+            "rules": [rule.rule_id for rule in result.rules],
+        },
+        "collection_errors": [error_to_dict(e) for e in result.collection_errors],
+        "skipped": [skipped_to_dict(s) for s in result.skipped],
+        "findings": [finding_to_dict(f) for f in result.findings],
+    }
+    return json.dumps(body, indent=2) + "\n"

@@ -1,0 +1,95 @@
+"""Human-readable report for terminals: findings grouped by severity, then what went wrong."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tabulate import tabulate
+
+from vpce_audit.findings import Severity
+from vpce_audit.scan import ScanResult
+
+MESSAGE_WIDTH = 90
+
+
+def _wrap(text: str, width: int = MESSAGE_WIDTH) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def summary_line(result: ScanResult) -> str:
+    counts = result.counts_by_severity()
+    by_severity = ", ".join(
+        f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s]
+    )
+    accounts = len(result.snapshot.account_ids)
+    regions = len({scope.region for scope in result.snapshot.scopes})
+    parts = [
+        f"{len(result.findings)} finding(s)" + (f" ({by_severity})" if by_severity else ""),
+        f"{len(result.rules)} rule(s)",
+        f"{accounts} account(s), {regions} region(s)",
+    ]
+    if result.collection_errors:
+        parts.append(f"{len(result.collection_errors)} collection error(s)")
+    if result.skipped:
+        parts.append(f"{len(result.skipped)} skipped")
+    verdict = "" if result.is_complete else "INCOMPLETE SCAN: "
+    return verdict + "; ".join(parts)
+
+
+def render(result: ScanResult) -> str:
+    sections: list[str] = []
+    for severity in sorted(Severity, reverse=True):
+        group = [f for f in result.findings if f.severity == severity]
+        if not group:
+            continue
+        rows = [[f.rule_id, f.resource_id, f.account_id, f.region, _wrap(f.message)] for f in group]
+        sections.append(
+            f"{severity.label.upper()} ({len(group)})\n"
+            + tabulate(
+                rows,
+                headers=["Rule", "Resource", "Account", "Region", "Message"],
+                tablefmt="simple",
+            )
+        )
+    if not result.findings:
+        sections.append("No findings.")
+    if result.collection_errors:
+        rows = [
+            [
+                e.account_id,
+                e.region,
+                f"{e.service}:{e.operation}",
+                e.error_code,
+                e.resource_id or e.resource_kind,
+                _wrap(e.message, 60),
+            ]
+            for e in result.collection_errors
+        ]
+        sections.append(
+            f"COLLECTION ERRORS ({len(rows)}): these resources were not seen; "
+            "their rules are skipped, not passed\n"
+            + tabulate(
+                rows,
+                headers=["Account", "Region", "Call", "Error", "Affects", "Message"],
+                tablefmt="simple",
+            )
+        )
+    if result.skipped:
+        rows = [
+            [
+                s.rule_id,
+                s.resource_id or "(whole region)",
+                s.account_id,
+                s.region,
+                _wrap(s.reason, 70),
+            ]
+            for s in result.skipped
+        ]
+        sections.append(
+            f"SKIPPED ({len(rows)})\n"
+            + tabulate(
+                rows, headers=["Rule", "Resource", "Account", "Region", "Reason"], tablefmt="simple"
+            )
+        )
+    sections.append(summary_line(result))
+    return "\n\n".join(sections) + "\n"

@@ -1,0 +1,116 @@
+"""The rule contract: a rule is metadata plus a pure function over the snapshot.
+
+A check receives a RuleContext and yields Findings (and Skipped for resources it cannot judge).
+It never calls AWS; a test enforces that no module under vpce_audit.rules imports boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from vpce_audit.findings import Finding, Severity, Skipped
+from vpce_audit.model import ACCOUNT_RESOURCE_KINDS, RESOURCE_KINDS
+from vpce_audit.rules.metadata import RuleMeta, builtin_metadata
+from vpce_audit.snapshot.views import ScopeView, Snapshot
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What configuration tells the rules. Defaults are the documented behaviour."""
+
+    trusted_org_ids: frozenset[str] = frozenset()
+    trusted_account_ids: frozenset[str] = frozenset()
+    on_premises_cidrs: tuple[str, ...] = ()
+    required_services: tuple[str, ...] | None = None
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+
+
+CheckResult = Iterable[Finding | Skipped]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a check may look at, plus helpers that keep findings uniform."""
+
+    rule: Rule
+    snapshot: Snapshot
+    settings: Settings
+    eligible_scopes: tuple[ScopeView, ...]
+
+    @property
+    def severity(self) -> Severity:
+        return self.settings.severity_overrides.get(self.rule.rule_id, self.rule.meta.severity)
+
+    def scopes(self) -> tuple[ScopeView, ...]:
+        """Scopes whose required data was collected. The engine reports the others as skipped."""
+        return self.eligible_scopes
+
+    def finding(
+        self,
+        scope: ScopeView,
+        resource_id: str,
+        message: str,
+        *,
+        resource_type: str | None = None,
+        related: Iterable[str] = (),
+        severity: Severity | None = None,
+    ) -> Finding:
+        kind = resource_type or self.rule.meta.resource_type
+        return Finding(
+            rule_id=self.rule.rule_id,
+            severity=self.severity if severity is None else severity,
+            account_id=scope.account_id,
+            region=scope.region,
+            resource_type=kind,
+            resource_id=resource_id,
+            resource_arn=scope.arn(kind, resource_id),
+            message=message,
+            related_resources=tuple(sorted(set(related))),
+        )
+
+    def skip(self, scope: ScopeView, resource_id: str, reason: str) -> Skipped:
+        return Skipped(
+            rule_id=self.rule.rule_id,
+            account_id=scope.account_id,
+            region=scope.region,
+            resource_id=resource_id,
+            reason=reason,
+        )
+
+
+CheckFunction = Callable[[RuleContext], CheckResult]
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    check: CheckFunction
+    requires: frozenset[str]
+    """Resource kinds (see vpce_audit.model.RESOURCE_KINDS) the check reads."""
+
+    def __post_init__(self) -> None:
+        unknown = self.requires - set(RESOURCE_KINDS)
+        if unknown:
+            raise ValueError(f"{self.meta.rule_id} requires unknown kinds {sorted(unknown)}")
+
+    @property
+    def rule_id(self) -> str:
+        return self.meta.rule_id
+
+    @property
+    def region_requirements(self) -> frozenset[str]:
+        return self.requires - set(ACCOUNT_RESOURCE_KINDS)
+
+    @property
+    def account_requirements(self) -> frozenset[str]:
+        return self.requires & set(ACCOUNT_RESOURCE_KINDS)
+
+
+def builtin_rule(rule_id: str, *, requires: Iterable[str]) -> Callable[[CheckFunction], Rule]:
+    """Decorator for built-in checks: binds a function to its rules/<id>.yaml metadata."""
+
+    def wrap(check: CheckFunction) -> Rule:
+        return Rule(meta=builtin_metadata(rule_id), check=check, requires=frozenset(requires))
+
+    return wrap

@@ -1,0 +1,146 @@
+"""4xx: whether S3 / DynamoDB traffic uses the gateway endpoint or pays for a NAT gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vpce_audit.analysis.routes import (
+    ALL_IPV4,
+    prefix_list_routes,
+    route_for,
+    routes_inside,
+    service_destinations,
+    target_kind,
+)
+from vpce_audit.findings import Finding
+from vpce_audit.model import Route, RouteTable, VpcEndpoint
+from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
+from vpce_audit.snapshot.views import ScopeView
+
+ROUTING_REQUIREMENTS = (
+    "route_tables",
+    "subnets",
+    "vpc_endpoints",
+    "prefix_lists",
+    "prefix_list_entries",
+)
+
+
+@dataclass(frozen=True)
+class ServiceEgress:
+    """How a route table's traffic to one AWS service leaves the VPC."""
+
+    table: RouteTable
+    subnet_ids: tuple[str, ...]
+    exits: tuple[tuple[str, Route], ...]
+    """(matched destination, route) pairs whose target is of the kind looked for."""
+
+
+def _gateway_endpoints(scope: ScopeView, vpc_id: str, service_name: str) -> list[VpcEndpoint]:
+    return [
+        endpoint
+        for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ())
+        if endpoint.is_gateway and endpoint.service_name == service_name
+    ]
+
+
+def _has_private_dns_interface_endpoint(scope: ScopeView, vpc_id: str, service_name: str) -> bool:
+    return any(
+        endpoint.is_interface
+        and endpoint.private_dns_enabled
+        and endpoint.service_name == service_name
+        for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ())
+    )
+
+
+def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[ServiceEgress]:
+    """Route tables with subnets whose traffic to the service leaves through a ``kind`` target.
+
+    Tables holding a route to the service's prefix list use the gateway endpoint (a shadowing
+    more-specific route is VPCE404's business), and a VPC with an interface endpoint for the
+    service with private DNS resolves the service to that endpoint; both are left out.
+    """
+    service_name = scope.service_name(short_service)
+    plist = scope.prefix_lists_by_name.get(service_name)
+    destinations = service_destinations(plist)
+    for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
+        subnet_ids = scope.subnets_by_route_table.get(table.route_table_id, ())
+        if not subnet_ids:
+            continue
+        if plist is not None and prefix_list_routes(table, plist.prefix_list_id):
+            continue
+        if _has_private_dns_interface_endpoint(scope, table.vpc_id, service_name):
+            continue
+        exits: dict[str, tuple[str, Route]] = {}
+        for destination in destinations:
+            choice = route_for(table, destination, scope.prefix_lists_by_id)
+            candidates = [(choice.matched_prefix, choice.route)]
+            if destination != ALL_IPV4:
+                candidates += [
+                    (str(net), route)
+                    for route, net in routes_inside(table, destination, scope.prefix_lists_by_id)
+                ]
+            for matched, route in candidates:
+                if route is None or matched is None or not route.is_active:
+                    continue  # no route or a blackhole: the traffic is dropped, not forwarded
+                if target_kind(route.target_id) == kind:
+                    exits.setdefault(f"{matched}>{route.target_id}", (matched, route))
+        if exits:
+            yield ServiceEgress(
+                table=table,
+                subnet_ids=subnet_ids,
+                exits=tuple(exits[key] for key in sorted(exits)),
+            )
+
+
+def _describe_targets(egress: ServiceEgress) -> str:
+    by_target: dict[str, list[str]] = {}
+    for matched, route in egress.exits:
+        by_target.setdefault(route.target_id or "?", []).append(matched)
+    return "; ".join(
+        f"{target} (route {', '.join(sorted(set(prefixes)))})"
+        for target, prefixes in sorted(by_target.items())
+    )
+
+
+def egress_findings(
+    ctx: RuleContext, short_service: str, label: str, kind: str, kind_label: str
+) -> Iterator[Finding]:
+    for scope in ctx.scopes():
+        service_name = scope.service_name(short_service)
+        for egress in service_egress(scope, short_service, kind):
+            table = egress.table
+            endpoints = _gateway_endpoints(scope, table.vpc_id, service_name)
+            if endpoints:
+                ids = ", ".join(e.endpoint_id for e in endpoints)
+                endpoint_note = (
+                    f"Gateway endpoint {ids} exists in {table.vpc_id} but is not associated "
+                    "with this route table."
+                )
+            else:
+                endpoint_note = f"{table.vpc_id} has no {label} gateway endpoint."
+            main_note = " (the VPC's main route table)" if table.is_main else ""
+            yield ctx.finding(
+                scope,
+                table.route_table_id,
+                f"Route table {table.route_table_id}{main_note} sends {label} traffic for "
+                f"{scope.region} from subnet {', '.join(egress.subnet_ids)} through "
+                f"{kind_label} {_describe_targets(egress)}. {endpoint_note}",
+                related=(
+                    table.vpc_id,
+                    *egress.subnet_ids,
+                    *(route.target_id or "" for _, route in egress.exits),
+                    *(e.endpoint_id for e in endpoints),
+                ),
+            )
+
+
+@builtin_rule("VPCE401", requires=ROUTING_REQUIREMENTS)
+def s3_traffic_via_nat(ctx: RuleContext) -> CheckResult:
+    return egress_findings(ctx, "s3", "S3", "nat-gateway", "NAT gateway")
+
+
+@builtin_rule("VPCE402", requires=ROUTING_REQUIREMENTS)
+def dynamodb_traffic_via_nat(ctx: RuleContext) -> CheckResult:
+    return egress_findings(ctx, "dynamodb", "DynamoDB", "nat-gateway", "NAT gateway")

@@ -1,0 +1,1 @@
+"""Snapshot: the versioned JSON document between collection and rules, and its indexed views."""

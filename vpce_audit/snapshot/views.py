@@ -1,0 +1,247 @@
+"""Indexed, read-only views over a snapshot document: what the rules query.
+
+Indexes are built lazily, once, so a rule that needs "the effective route table of every subnet"
+costs one pass over the route tables, not one pass per subnet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from vpce_audit.model import (
+    AccountSnapshot,
+    CollectionError,
+    DhcpOptions,
+    EndpointServiceDetail,
+    PeeringConnection,
+    PrefixList,
+    RegionSnapshot,
+    RouteTable,
+    SecurityGroup,
+    Subnet,
+    Vpc,
+    VpcEndpoint,
+)
+from vpce_audit.snapshot.document import SnapshotDocument
+
+
+def partition_for_region(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class ScopeView:
+    """One account-region of the snapshot with its indexes."""
+
+    data: RegionSnapshot
+
+    @property
+    def account_id(self) -> str:
+        return self.data.account_id
+
+    @property
+    def region(self) -> str:
+        return self.data.region
+
+    @property
+    def partition(self) -> str:
+        return partition_for_region(self.data.region)
+
+    def arn(self, resource_type: str, resource_id: str) -> str:
+        """ARN of an EC2 resource in this scope, e.g. arn(\"vpc-endpoint\", \"vpce-1\")."""
+        prefix = f"arn:{self.partition}:ec2:{self.region}:{self.account_id}"
+        return f"{prefix}:{resource_type}/{resource_id}"
+
+    # -- collection gaps ------------------------------------------------------------------
+
+    @cached_property
+    def failed_kinds(self) -> dict[str, tuple[CollectionError, ...]]:
+        """Resource kinds whose collection failed for the whole scope."""
+        failed: dict[str, list[CollectionError]] = defaultdict(list)
+        for error in self.data.errors:
+            if error.resource_id is None:
+                failed[error.resource_kind].append(error)
+        return {kind: tuple(errors) for kind, errors in failed.items()}
+
+    @cached_property
+    def resource_errors(self) -> dict[str, tuple[CollectionError, ...]]:
+        """Errors that concern a single resource, by resource id."""
+        by_resource: dict[str, list[CollectionError]] = defaultdict(list)
+        for error in self.data.errors:
+            if error.resource_id is not None:
+                by_resource[error.resource_id].append(error)
+        return {resource: tuple(errors) for resource, errors in by_resource.items()}
+
+    # -- VPCs, subnets, route tables --------------------------------------------------------
+
+    @cached_property
+    def vpcs_by_id(self) -> dict[str, Vpc]:
+        return {vpc.vpc_id: vpc for vpc in self.data.vpcs}
+
+    @cached_property
+    def subnets_by_id(self) -> dict[str, Subnet]:
+        return {subnet.subnet_id: subnet for subnet in self.data.subnets}
+
+    @cached_property
+    def subnets_by_vpc(self) -> dict[str, tuple[Subnet, ...]]:
+        grouped: dict[str, list[Subnet]] = defaultdict(list)
+        for subnet in self.data.subnets:
+            grouped[subnet.vpc_id].append(subnet)
+        return {vpc_id: tuple(subnets) for vpc_id, subnets in grouped.items()}
+
+    @cached_property
+    def route_tables_by_id(self) -> dict[str, RouteTable]:
+        return {table.route_table_id: table for table in self.data.route_tables}
+
+    @cached_property
+    def main_route_table_by_vpc(self) -> dict[str, RouteTable]:
+        return {table.vpc_id: table for table in self.data.route_tables if table.is_main}
+
+    @cached_property
+    def route_table_by_subnet(self) -> dict[str, RouteTable]:
+        """Each subnet's effective route table: its explicit association, else the main table."""
+        effective: dict[str, RouteTable] = {}
+        for table in self.data.route_tables:
+            for subnet_id in table.subnet_ids:
+                effective[subnet_id] = table
+        for subnet in self.data.subnets:
+            if subnet.subnet_id not in effective:
+                main = self.main_route_table_by_vpc.get(subnet.vpc_id)
+                if main is not None:
+                    effective[subnet.subnet_id] = main
+        return effective
+
+    @cached_property
+    def subnets_by_route_table(self) -> dict[str, tuple[str, ...]]:
+        """Subnets whose traffic each route table decides (explicit and implicit), sorted."""
+        grouped: dict[str, list[str]] = defaultdict(list)
+        for subnet_id, table in self.route_table_by_subnet.items():
+            grouped[table.route_table_id].append(subnet_id)
+        return {table_id: tuple(sorted(ids)) for table_id, ids in grouped.items()}
+
+    # -- endpoints and services ------------------------------------------------------------
+
+    @cached_property
+    def live_endpoints(self) -> tuple[VpcEndpoint, ...]:
+        """Endpoints that are not deleted or being deleted, sorted by id."""
+        return tuple(
+            sorted(
+                (endpoint for endpoint in self.data.vpc_endpoints if not endpoint.is_deleted),
+                key=lambda endpoint: endpoint.endpoint_id,
+            )
+        )
+
+    @cached_property
+    def live_endpoints_by_vpc(self) -> dict[str, tuple[VpcEndpoint, ...]]:
+        grouped: dict[str, list[VpcEndpoint]] = defaultdict(list)
+        for endpoint in self.live_endpoints:
+            grouped[endpoint.vpc_id].append(endpoint)
+        return {vpc_id: tuple(endpoints) for vpc_id, endpoints in grouped.items()}
+
+    @cached_property
+    def service_details_by_name(self) -> dict[str, tuple[EndpointServiceDetail, ...]]:
+        """AWS lists some services twice under one name (S3: Gateway and Interface)."""
+        grouped: dict[str, list[EndpointServiceDetail]] = defaultdict(list)
+        for detail in self.data.endpoint_service_details:
+            grouped[detail.service_name].append(detail)
+        return {name: tuple(details) for name, details in grouped.items()}
+
+    def service_detail(self, endpoint: VpcEndpoint) -> EndpointServiceDetail | None:
+        """The service an endpoint connects to, matched on name and endpoint type."""
+        candidates = self.service_details_by_name.get(endpoint.service_name, ())
+        for detail in candidates:
+            if endpoint.endpoint_type in detail.service_types:
+                return detail
+        return candidates[0] if candidates else None
+
+    @cached_property
+    def security_groups_by_id(self) -> dict[str, SecurityGroup]:
+        return {group.group_id: group for group in self.data.security_groups}
+
+    @cached_property
+    def dhcp_options_by_id(self) -> dict[str, DhcpOptions]:
+        return {options.dhcp_options_id: options for options in self.data.dhcp_options}
+
+    @cached_property
+    def prefix_lists_by_id(self) -> dict[str, PrefixList]:
+        return {plist.prefix_list_id: plist for plist in self.data.prefix_lists}
+
+    @cached_property
+    def prefix_lists_by_name(self) -> dict[str, PrefixList]:
+        return {plist.prefix_list_name: plist for plist in self.data.prefix_lists}
+
+    def service_name(self, short_name: str) -> str:
+        """The regional AWS service name, e.g. 's3' -> 'com.amazonaws.eu-west-1.s3'."""
+        return f"com.amazonaws.{self.region}.{short_name}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole snapshot as the rules see it."""
+
+    document: SnapshotDocument
+
+    @cached_property
+    def scopes(self) -> tuple[ScopeView, ...]:
+        ordered = sorted(self.document.regions, key=lambda r: (r.account_id, r.region))
+        return tuple(ScopeView(region) for region in ordered)
+
+    @cached_property
+    def accounts_by_id(self) -> dict[str, AccountSnapshot]:
+        return {account.account_id: account for account in self.document.accounts}
+
+    @cached_property
+    def account_ids(self) -> tuple[str, ...]:
+        ids = {account.account_id for account in self.document.accounts}
+        ids.update(region.account_id for region in self.document.regions)
+        return tuple(sorted(ids))
+
+    @cached_property
+    def all_errors(self) -> tuple[CollectionError, ...]:
+        errors: list[CollectionError] = []
+        for account in sorted(self.document.accounts, key=lambda a: a.account_id):
+            errors.extend(account.errors)
+        for scope in self.scopes:
+            errors.extend(scope.data.errors)
+        return tuple(errors)
+
+    def peering_connections(
+        self, scopes: Iterable[ScopeView] | None = None
+    ) -> Iterator[tuple[ScopeView, PeeringConnection]]:
+        """Each peering connection once, from the scope that best describes it.
+
+        A cross-account or cross-region connection shows up in both sides' scopes. The
+        requester's scope is preferred so the reported ARN is stable whichever side was scanned.
+        """
+        chosen: dict[str, tuple[ScopeView, PeeringConnection]] = {}
+        for scope in self.scopes if scopes is None else scopes:
+            for connection in scope.data.peering_connections:
+                current = chosen.get(connection.peering_connection_id)
+                is_requester_scope = (
+                    connection.requester.owner_id == scope.account_id
+                    and (connection.requester.region or scope.region) == scope.region
+                )
+                if current is None or is_requester_scope:
+                    chosen[connection.peering_connection_id] = (scope, connection)
+        for connection_id in sorted(chosen):
+            yield chosen[connection_id]
+
+    @cached_property
+    def vpcs_by_id(self) -> dict[str, tuple[ScopeView, Vpc]]:
+        """Every VPC of every scope. VPC ids are unique across accounts and regions."""
+        found: dict[str, tuple[ScopeView, Vpc]] = {}
+        for scope in self.scopes:
+            for vpc in scope.data.vpcs:
+                found[vpc.vpc_id] = (scope, vpc)
+        return found
