@@ -63,7 +63,7 @@ def evaluate(snapshot: Snapshot, rules: Iterable[Rule], settings: Settings) -> E
             findings.append(_rule_error(rule, error))
             # What a crashed rule had produced is still true, but the engine cannot know it is
             # complete; the VPCE000 finding marks the scan incomplete.
-        findings.extend(produced)
+        findings.extend(_first_per_resource(produced))
     findings.sort(key=lambda f: f.sort_key)
     skipped.sort(key=lambda s: s.sort_key)
     return EvaluationResult(findings=tuple(findings), skipped=tuple(skipped), rules_run=rules_run)
@@ -110,6 +110,13 @@ def _check_one_finding_per_resource(rule: Rule, produced: list[Finding]) -> None
         if finding.resource_arn in seen:
             raise RuleContractError(f"{rule.rule_id} reported {finding.resource_id} more than once")
         seen.add(finding.resource_arn)
+
+
+def _first_per_resource(produced: list[Finding]) -> list[Finding]:
+    kept: dict[str, Finding] = {}
+    for finding in produced:
+        kept.setdefault(finding.resource_arn, finding)
+    return list(kept.values())
 
 
 def _rule_error(rule: Rule, error: Exception) -> Finding:

@@ -1,0 +1,118 @@
+"""Rule-evaluation scaling on synthetic estates: `python -m benchmarks.bench_rules`.
+
+Builds an estate of N VPCs per region (subnets, route tables, gateway and interface endpoints,
+security groups, a peering per VPC) and times the full rule set at N and 2N. Near-linear rules
+show a ratio close to 2; an all-pairs rule would show 4. Prints medians of several runs, since
+shared machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from tests.helpers import (
+    document,
+    endpoint,
+    ingress,
+    region,
+    route,
+    security_group,
+    service,
+    service_prefix_lists,
+    subnet,
+    table,
+    vpc,
+)
+from vpce_audit.model import PeeringConnection, PeeringSide, RegionSnapshot
+from vpce_audit.rules.base import Settings
+from vpce_audit.rules.registry import load_registry
+from vpce_audit.scan import run_scan
+from vpce_audit.snapshot.document import SnapshotDocument
+
+
+def synthetic_region(vpcs: int, name: str = "eu-west-1") -> RegionSnapshot:
+    vpc_list, subnets, tables, endpoints, groups, peerings = [], [], [], [], [], []
+    for i in range(vpcs):
+        vpc_id = f"vpc-{i:06d}"
+        cidr = f"10.{(i // 256) % 256}.{i % 256}.0/24"
+        vpc_list.append(vpc(vpc_id, cidr, dns=(True, i % 7 != 0)))
+        subnet_ids = []
+        for zone in "abc":
+            subnet_id = f"subnet-{i:06d}{zone}"
+            subnets.append(subnet(subnet_id, vpc_id, zone))
+            subnet_ids.append(subnet_id)
+        tables.append(
+            table(
+                f"rtb-{i:06d}",
+                vpc_id,
+                route("0.0.0.0/0", f"nat-{i:06d}"),
+                subnets=tuple(subnet_ids),
+            )
+        )
+        groups.append(
+            security_group(f"sg-{i:06d}", vpc_id, ingress("0.0.0.0/0" if i % 5 == 0 else cidr))
+        )
+        endpoints.append(
+            endpoint(
+                f"vpce-{i:06d}g", vpc_id, "s3", "Gateway", tables=(f"rtb-{i:06d}",) if i % 2 else ()
+            )
+        )
+        endpoints.append(
+            endpoint(
+                f"vpce-{i:06d}i",
+                vpc_id,
+                "ssm",
+                private_dns=True,
+                subnets=tuple(subnet_ids[: 1 + i % 3]),
+                groups=(f"sg-{i:06d}",),
+            )
+        )
+        if i:
+            peerings.append(
+                PeeringConnection(
+                    f"pcx-{i:06d}",
+                    "active",
+                    PeeringSide("111111111111", f"vpc-{i - 1:06d}", name),
+                    PeeringSide("111111111111", vpc_id, name),
+                )
+            )
+    return region(
+        name=name,
+        vpcs=vpc_list,
+        subnets=subnets,
+        route_tables=tables,
+        vpc_endpoints=endpoints,
+        security_groups=groups,
+        peering_connections=peerings,
+        prefix_lists=service_prefix_lists(),
+        endpoint_service_details=[service("s3", "Gateway"), service("ssm")],
+    )
+
+
+def time_scan(doc: SnapshotDocument, repeats: int) -> float:
+    rules = load_registry(include_plugins=False)
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run_scan(doc, rules, Settings())
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--vpcs", type=int, default=2000, help="VPCs at the smaller size")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    small = time_scan(document(synthetic_region(args.vpcs)), args.repeats)
+    large = time_scan(document(synthetic_region(2 * args.vpcs)), args.repeats)
+    print(
+        f"{args.vpcs} VPCs: median {small:.3f}s; {2 * args.vpcs} VPCs: median {large:.3f}s; "
+        f"ratio {large / small:.2f} (2.0 = linear, 4.0 = quadratic)"
+    )
+
+
+if __name__ == "__main__":
+    main()

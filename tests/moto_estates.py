@@ -1,0 +1,183 @@
+"""Estates built in moto for collector tests. Distinct from the demo estate on purpose: the rules
+must give the right answers on networks they were not tuned on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+STRANGER_POLICY = json.dumps(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": "*"}
+        ]
+    }
+)
+BUCKET_POLICY = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::corp-artifacts/*",
+            }
+        ]
+    }
+)
+
+
+def _name(name: str, kind: str) -> list[dict[str, Any]]:
+    return [{"ResourceType": kind, "Tags": [{"Key": "Name", "Value": name}]}]
+
+
+def _vpc(ec2: Any, name: str, cidr: str, *, support: bool = True, hostnames: bool = True) -> str:
+    vpc_id: str = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_name(name, "vpc"))["Vpc"][
+        "VpcId"
+    ]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": support})
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": hostnames})
+    return vpc_id
+
+
+def _subnet(ec2: Any, vpc_id: str, cidr: str, zone: str) -> str:
+    subnet_id: str = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)[
+        "Subnet"
+    ]["SubnetId"]
+    return subnet_id
+
+
+def _nat(ec2: Any, subnet_id: str) -> str:
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat: str = ec2.create_nat_gateway(SubnetId=subnet_id, AllocationId=allocation)["NatGateway"][
+        "NatGatewayId"
+    ]
+    return nat
+
+
+def _table(ec2: Any, vpc_id: str, subnets: list[str], nat: str | None) -> str:
+    table: str = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    for subnet_id in subnets:
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet_id)
+    if nat:
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    return table
+
+
+def _group(ec2: Any, vpc_id: str, name: str, permission: dict[str, Any]) -> str:
+    group: str = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc_id)[
+        "GroupId"
+    ]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+    return group
+
+
+def build_two_region_estate(west: Any, sydney: Any) -> dict[str, str]:
+    """us-west-2 and ap-southeast-2; returns ids by role. Expected findings are in the test."""
+    ids: dict[str, str] = {}
+    shared = ids["shared"] = _vpc(west, "shared", "10.50.0.0/16")
+    a = _subnet(west, shared, "10.50.1.0/24", "us-west-2a")
+    b = _subnet(west, shared, "10.50.2.0/24", "us-west-2b")
+    c = _subnet(west, shared, "10.50.3.0/24", "us-west-2c")
+    public = _subnet(west, shared, "10.50.0.0/24", "us-west-2a")
+    nat = _nat(west, public)
+    ids["rt-app"] = _table(west, shared, [a, b], nat)
+    ids["rt-data"] = _table(west, shared, [c], nat)
+    ids["s3-gw"] = west.create_vpc_endpoint(
+        VpcId=shared,
+        ServiceName="com.amazonaws.us-west-2.s3",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[ids["rt-data"]],
+        PolicyDocument=STRANGER_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    ids["ddb-gw"] = west.create_vpc_endpoint(
+        VpcId=shared,
+        ServiceName="com.amazonaws.us-west-2.dynamodb",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[ids["rt-app"], ids["rt-data"]],
+        PolicyDocument=BUCKET_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    open6 = ids["sg-open6"] = _group(
+        west,
+        shared,
+        "open6",
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+    )
+    tight = _group(
+        west,
+        shared,
+        "tight",
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "IpRanges": [{"CidrIp": "10.50.0.0/16"}],
+        },
+    )
+    ids["kms"] = west.create_vpc_endpoint(
+        VpcId=shared,
+        ServiceName="com.amazonaws.us-west-2.kms",
+        VpcEndpointType="Interface",
+        SubnetIds=[a, c],
+        SecurityGroupIds=[open6],
+        PrivateDnsEnabled=True,
+        PolicyDocument=BUCKET_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    ids["logs"] = west.create_vpc_endpoint(
+        VpcId=shared,
+        ServiceName="com.amazonaws.us-west-2.logs",
+        VpcEndpointType="Interface",
+        SubnetIds=[b],
+        SecurityGroupIds=[tight],
+        PrivateDnsEnabled=True,
+        PolicyDocument=BUCKET_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+
+    nodns = ids["nodns"] = _vpc(west, "nodns", "10.60.0.0/16", support=False)
+    nodns_a = _subnet(west, nodns, "10.60.1.0/24", "us-west-2a")
+    nodns_b = _subnet(west, nodns, "10.60.2.0/24", "us-west-2b")
+    nodns_group = _group(
+        west,
+        nodns,
+        "nodns",
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "IpRanges": [{"CidrIp": "10.60.0.0/16"}],
+        },
+    )
+    ids["secrets"] = west.create_vpc_endpoint(
+        VpcId=nodns,
+        ServiceName="com.amazonaws.us-west-2.secretsmanager",
+        VpcEndpointType="Interface",
+        SubnetIds=[nodns_a, nodns_b],
+        SecurityGroupIds=[nodns_group],
+        PrivateDnsEnabled=True,
+        PolicyDocument=BUCKET_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    ids["secrets-no-private-dns"] = west.create_vpc_endpoint(
+        VpcId=nodns,
+        ServiceName="com.amazonaws.us-west-2.ssm",
+        VpcEndpointType="Interface",
+        SubnetIds=[nodns_a, nodns_b],
+        SecurityGroupIds=[nodns_group],
+        PrivateDnsEnabled=False,
+        PolicyDocument=BUCKET_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+
+    peer = ids["peer"] = _vpc(sydney, "peer", "172.20.0.0/16")
+    sydney.associate_vpc_cidr_block(VpcId=peer, CidrBlock="10.50.128.0/17")
+    far = ids["far"] = _vpc(sydney, "far", "192.168.0.0/16")
+    for role, other in (("pcx-overlap", peer), ("pcx-clean", far)):
+        connection = west.create_vpc_peering_connection(
+            VpcId=shared, PeerVpcId=other, PeerRegion="ap-southeast-2"
+        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        sydney.accept_vpc_peering_connection(VpcPeeringConnectionId=connection)
+        ids[role] = connection
+    # Peering between two VPCs that overlap but never became active.
+    lonely = _vpc(sydney, "lonely", "192.168.128.0/17")
+    ids["pcx-pending"] = sydney.create_vpc_peering_connection(VpcId=far, PeerVpcId=lonely)[
+        "VpcPeeringConnection"
+    ]["VpcPeeringConnectionId"]
+    return ids

@@ -1,0 +1,213 @@
+"""The command line: exit codes, errors without tracebacks, files, collect/scan equivalence."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.helpers import document, region
+from tests.moto_estates import build_two_region_estate
+from tests.sarif_checks import assert_uploadable
+from vpce_audit.cli import main
+from vpce_audit.findings import Finding, Severity
+from vpce_audit.scan import ExitCode, ScanResult
+from vpce_audit.snapshot.document import read, to_json
+from vpce_audit.snapshot.views import Snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+ESTATE = ROOT / "fixtures" / "snapshots" / "golden-estate.json"
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), stdout=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def complete_snapshot(tmp_path: Path) -> Path:
+    """The golden estate without the account whose collection failed."""
+    full = read(ESTATE)
+    path = tmp_path / "complete.json"
+    path.write_text(
+        to_json(
+            document(
+                *(r for r in full.regions if not r.errors),
+                accounts=tuple(a for a in full.accounts if a.account_id == "111111111111"),
+            )
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "expected"),
+    [
+        ("low", ExitCode.FINDINGS),
+        ("high", ExitCode.FINDINGS),
+        ("critical", ExitCode.CLEAN),
+        ("never", ExitCode.CLEAN),
+    ],
+)
+def test_fail_on_threshold(complete_snapshot: Path, fail_on: str, expected: ExitCode) -> None:
+    code, _ = cli("scan", "--snapshot", str(complete_snapshot), "--fail-on", fail_on)
+    assert code == expected
+
+
+def test_default_fail_on_is_low(complete_snapshot: Path) -> None:
+    assert cli("scan", "--snapshot", str(complete_snapshot))[0] == ExitCode.FINDINGS
+
+
+def test_incomplete_scan_exits_3_even_when_told_never_to_fail() -> None:
+    code, output = cli("scan", "--snapshot", str(ESTATE), "--fail-on", "never")
+    assert code == ExitCode.INCOMPLETE
+    assert "INCOMPLETE SCAN" in output
+
+
+def test_info_findings_never_fail_a_run() -> None:
+    info = Finding("X001", Severity.INFO, "1", "r", "vpc", "vpc-1", "arn", "m")
+    result = ScanResult("t", Snapshot(document(region())), (), (info,), ())
+    assert result.exit_code(Severity.INFO) == ExitCode.CLEAN
+    low = Finding("X001", Severity.LOW, "1", "r", "vpc", "vpc-2", "arn2", "m")
+    result = ScanResult("t", Snapshot(document(region())), (), (info, low), ())
+    assert result.exit_code(Severity.INFO) == ExitCode.FINDINGS
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["scan", "--snapshot", "/nonexistent/snap.json"], "cannot read snapshot"),
+        (["scan", "--snapshot", str(ESTATE), "--demo"], "cannot be combined"),
+        (["rules", "show", "VPCE999"], "unknown rule id 'VPCE999'"),
+        (["scan", "--snapshot", str(ESTATE), "-o", "/nonexistent/dir/out.json"], "does not exist"),
+        (["scan", "--demo", "--region", "us-east-1"], "takes no --region"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = cli(*argv)
+    error = capsys.readouterr().err
+    assert code == ExitCode.USAGE
+    assert message in error
+    assert "Traceback" not in error
+    assert error.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", "--format", "xml"],
+        ["scan", "--fail-on", "extreme"],
+        ["scan", "--region", "EU 1"],
+        ["frobnicate"],
+        [],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == ExitCode.USAGE
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_malformed_snapshot_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.json"
+    body = json.loads(ESTATE.read_text())
+    body["regions"][0]["vpcs"][0]["cidr_blocks"] = "10.0.0.0/16"
+    broken.write_text(json.dumps(body))
+    code, _ = cli("scan", "--snapshot", str(broken))
+    assert code == ExitCode.USAGE
+    assert "$.regions[0].vpcs[0].cidr_blocks: expected an array" in capsys.readouterr().err
+
+
+def test_output_file_is_written_whole_and_stdout_stays_empty(tmp_path: Path) -> None:
+    target = tmp_path / "report.sarif"
+    target.write_text("old content")
+    code, stdout = cli("scan", "--snapshot", str(ESTATE), "--format", "sarif", "-o", str(target))
+    assert code == ExitCode.INCOMPLETE
+    assert stdout == ""
+    assert_uploadable(target.read_text())
+    assert [p.name for p in tmp_path.iterdir()] == ["report.sarif"]  # no temporary left behind
+
+
+def test_rules_list_and_show() -> None:
+    code, listing = cli("rules", "list")
+    assert code == 0
+    for rule_id in (
+        "VPCE000",
+        "VPCE101",
+        "VPCE201",
+        "VPCE301",
+        "VPCE304",
+        "VPCE401",
+        "VPCE402",
+        "VPCE501",
+    ):
+        assert rule_id in listing
+    code, shown = cli("rules", "show", "vpce401")
+    assert code == 0
+    assert shown.startswith("## VPCE401 s3-traffic-via-nat")
+    assert "aws ec2 modify-vpc-endpoint" in shown
+    code, as_json = cli("rules", "list", "--format", "json")
+    assert {
+        "id": "VPCE501",
+        "name": "cidr-overlap-peering",
+        "severity": "high",
+        "title": "Peered VPCs have overlapping CIDR blocks",
+    } in json.loads(as_json)
+
+
+def test_module_entry_point_runs() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "vpce_audit", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("vpce-audit ")
+
+
+@pytest.fixture
+def moto_estate(aws_credentials: None) -> Iterator[dict[str, str]]:
+    with mock_aws():
+        yield build_two_region_estate(
+            boto3.client("ec2", region_name="us-west-2"),
+            boto3.client("ec2", region_name="ap-southeast-2"),
+        )
+
+
+def _findings(report: str) -> list[dict[str, Any]]:
+    findings: list[dict[str, Any]] = json.loads(report)["findings"]
+    return findings
+
+
+def test_collect_then_scan_snapshot_gives_the_live_findings(
+    moto_estate: dict[str, str], tmp_path: Path
+) -> None:
+    regions = ["--region", "us-west-2", "--region", "ap-southeast-2"]
+    live_code, live = cli("scan", *regions, "--format", "json")
+    snapshot_file = tmp_path / "snapshot.json"
+    assert cli("collect", *regions, "-o", str(snapshot_file))[0] == ExitCode.CLEAN
+    offline_code, offline = cli("scan", "--snapshot", str(snapshot_file), "--format", "json")
+    assert live_code == offline_code == ExitCode.FINDINGS
+    assert _findings(live) == _findings(offline)
+    assert len(_findings(live)) == 6
+
+
+def test_missing_profile_is_a_usage_error(
+    aws_credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = cli("scan", "--profile", "no-such-profile", "--region", "eu-west-1")
+    assert code == ExitCode.USAGE
+    assert "no-such-profile" in capsys.readouterr().err

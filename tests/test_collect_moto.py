@@ -1,0 +1,232 @@
+"""Collectors against moto (in-process): exact findings on an estate the rules were not tuned on,
+read-only calls, pagination, and failures recorded instead of lost."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from tests.moto_estates import build_two_region_estate
+from vpce_audit.collect.calls import READ_ONLY_OPERATION, ScopeCalls
+from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
+from vpce_audit.rules.base import Settings
+from vpce_audit.rules.registry import load_registry
+from vpce_audit.scan import ExitCode, ScanResult, run_scan
+
+REGIONS = ("ap-southeast-2", "us-west-2")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def moto_session(aws_credentials: None) -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.session.Session(region_name="us-west-2")
+
+
+def _scan(
+    session: Any, regions: tuple[str, ...] | None = REGIONS, factory: ClientFactory | None = None
+) -> ScanResult:
+    document = collect(factory or ClientFactory(session), CollectionRequest(regions=regions))
+    return run_scan(document, load_registry(include_plugins=False), Settings())
+
+
+def _by_rule(result: ScanResult) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for finding in result.findings:
+        found.setdefault(finding.rule_id, set()).add(finding.resource_id)
+    return found
+
+
+def test_unseen_estate_gives_exactly_the_expected_findings(moto_session: Any) -> None:
+    ids = build_two_region_estate(
+        moto_session.client("ec2", region_name="us-west-2"),
+        moto_session.client("ec2", region_name="ap-southeast-2"),
+    )
+    result = _scan(moto_session)
+    assert result.is_complete, result.collection_errors
+    assert _by_rule(result) == {
+        "VPCE101": {ids["s3-gw"]},
+        "VPCE201": {ids["secrets"]},
+        "VPCE301": {ids["kms"]},
+        "VPCE304": {ids["logs"]},
+        "VPCE401": {ids["rt-app"]},
+        "VPCE501": {ids["pcx-overlap"]},
+    }
+    overlap = next(f for f in result.findings if f.rule_id == "VPCE501")
+    assert "10.50.0.0/16 overlaps 10.50.128.0/17" in overlap.message
+    assert overlap.region == "us-west-2"
+    assert result.exit_code(None) == ExitCode.CLEAN
+    assert result.exit_code(_severity("medium")) == ExitCode.FINDINGS
+
+
+def _severity(label: str) -> Any:
+    from vpce_audit.findings import Severity
+
+    return Severity.parse(label)
+
+
+def test_collection_only_calls_read_only_apis(moto_session: Any) -> None:
+    ec2 = moto_session.client("ec2", region_name="us-west-2")
+    build_two_region_estate(ec2, moto_session.client("ec2", region_name="ap-southeast-2"))
+    # Reach every per-resource call too: an endpoint service, TGW route tables, a private zone.
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    balancer = moto_session.client("elbv2", region_name="us-west-2").create_load_balancer(
+        Name="nlb", Subnets=[subnet], Type="network"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[balancer])
+    gateway = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    ec2.create_transit_gateway_route_table(TransitGatewayId=gateway)
+    vpc_id = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    moto_session.client("route53").create_hosted_zone(
+        Name="corp.internal.",
+        CallerReference="t",
+        VPC={"VPCRegion": "us-west-2", "VPCId": vpc_id},
+        HostedZoneConfig={"PrivateZone": True},
+    )
+
+    operations: list[str] = []
+    calls: set[str] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        operations.append(model.name)
+        # IAM action prefixes are the services' signing names (route53, not route-53).
+        calls.add(f"{model.service_model.signing_name}:{model.name}")
+
+    moto_session.events.register("before-call", record)
+    document = collect(ClientFactory(moto_session), CollectionRequest(regions=None))
+
+    assert len(document.regions) > 10  # every enabled region, found with DescribeRegions
+    called = set(operations)
+    assert {
+        "DescribeRegions",
+        "DescribeVpcEndpointServicePermissions",
+        "GetHostedZone",
+        "GetTransitGatewayRouteTableAssociations",
+        "GetManagedPrefixListEntries",
+        "DescribeVpcAttribute",
+    } <= called
+    assert sorted(op for op in called if not READ_ONLY_OPERATION.match(op)) == []
+    # The documented IAM policy grants exactly what collection calls (GetCallerIdentity needs
+    # no permission).
+    policy = json.loads((ROOT / "docs" / "iam-policy.json").read_text())
+    documented = set(policy["Statement"][0]["Action"])
+    assert calls - {"sts:GetCallerIdentity"} == documented
+
+
+def test_a_failing_region_is_recorded_and_the_other_region_is_intact(moto_session: Any) -> None:
+    ids = build_two_region_estate(
+        moto_session.client("ec2", region_name="us-west-2"),
+        moto_session.client("ec2", region_name="ap-southeast-2"),
+    )
+    factory = ClientFactory(moto_session)
+
+    def deny(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "UnauthorizedOperation", "Message": "not allowed"}},
+            "DescribeVpcPeeringConnections",
+        )
+
+    factory.client("ec2", "us-west-2").meta.events.register(
+        "before-call.ec2.DescribeVpcPeeringConnections", deny
+    )
+    factory.client("ec2", "ap-southeast-2").meta.events.register(
+        "before-call.ec2.DescribeVpcEndpoints", deny
+    )
+    result = _scan(moto_session, factory=factory)
+
+    assert [(e.region, e.operation, e.error_code) for e in result.collection_errors] == [
+        ("ap-southeast-2", "DescribeVpcEndpoints", "UnauthorizedOperation"),
+        ("us-west-2", "DescribeVpcPeeringConnections", "UnauthorizedOperation"),
+    ]
+    found = _by_rule(result)
+    # us-west-2's endpoint findings survive the other region's failure ...
+    assert found["VPCE101"] == {ids["s3-gw"]}
+    assert found["VPCE301"] == {ids["kms"]}
+    # ... and the overlapping peering is still seen, from the accepter's side.
+    assert found["VPCE501"] == {ids["pcx-overlap"]}
+    skipped = {(s.rule_id, s.region) for s in result.skipped if s.resource_id is None}
+    assert ("VPCE101", "ap-southeast-2") in skipped
+    assert ("VPCE501", "us-west-2") in skipped
+    assert result.exit_code(None) == ExitCode.INCOMPLETE
+
+
+def test_pagination_reads_every_page(aws_credentials: None) -> None:
+    client = boto3.client("ec2", region_name="eu-west-1")
+    stubber = Stubber(client)
+    stubber.add_response(
+        "describe_vpc_endpoints",
+        {"VpcEndpoints": [{"VpcEndpointId": "vpce-1"}], "NextToken": "t1"},
+        {},
+    )
+    stubber.add_response(
+        "describe_vpc_endpoints",
+        {"VpcEndpoints": [{"VpcEndpointId": "vpce-2"}]},
+        {"NextToken": "t1"},
+    )
+    calls = ScopeCalls("111111111111", "eu-west-1")
+    with stubber:
+        items = calls.items(client, "DescribeVpcEndpoints", "VpcEndpoints", "vpc_endpoints")
+    assert [i["VpcEndpointId"] for i in items or ()] == ["vpce-1", "vpce-2"]
+    stubber.assert_no_pending_responses()
+
+
+def test_unpaginated_operations_follow_next_tokens(aws_credentials: None) -> None:
+    client = boto3.client("ec2", region_name="eu-west-1")
+    stubber = Stubber(client)
+    stubber.add_response(
+        "describe_vpn_connections", {"VpnConnections": [{"VpnConnectionId": "vpn-1"}]}, {}
+    )
+    calls = ScopeCalls("111111111111", "eu-west-1")
+    with stubber:
+        items = calls.items(client, "DescribeVpnConnections", "VpnConnections", "vpn_connections")
+    assert [i["VpnConnectionId"] for i in items or ()] == ["vpn-1"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"),
+    [
+        (NotImplementedError("moto lacks it"), "NotImplementedError"),
+        (ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "X"), "Throttling"),
+        (RuntimeError("surprise"), "RuntimeError"),
+    ],
+)
+def test_any_failure_at_the_call_boundary_is_recorded(
+    aws_credentials: None, raised: Exception, code: str
+) -> None:
+    client = boto3.client("ec2", region_name="eu-west-1")
+
+    def fail(**_: Any) -> None:
+        raise raised
+
+    client.meta.events.register("before-call.ec2.DescribeFlowLogs", fail)
+    calls = ScopeCalls("111111111111", "eu-west-1")
+    assert calls.items(client, "DescribeFlowLogs", "FlowLogs", "flow_logs") is None
+    (error,) = calls.errors
+    assert (error.operation, error.error_code, error.resource_kind) == (
+        "DescribeFlowLogs",
+        code,
+        "flow_logs",
+    )
+
+
+def test_write_operations_are_refused_before_any_call() -> None:
+    calls = ScopeCalls("111111111111", "eu-west-1")
+    with pytest.raises(ValueError, match="not a read-only operation"):
+        calls.items(object(), "DeleteVpcEndpoints", "Unsuccessful", "vpc_endpoints")
+    with pytest.raises(ValueError, match="not a read-only operation"):
+        calls.single(object(), "CreateVpc", "vpcs")
+
+
+def test_an_account_outside_any_organisation_is_not_an_error(moto_session: Any) -> None:
+    document = collect(ClientFactory(moto_session), CollectionRequest(regions=("us-west-2",)))
+    (account,) = document.accounts
+    assert account.organization_id is None
+    assert account.errors == ()

@@ -1,0 +1,120 @@
+"""End to end through a real HTTP boundary: a moto server on 127.0.0.1, the CLI in a subprocess
+pointed at it with AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.moto_estates import build_two_region_estate
+from tests.sarif_checks import assert_uploadable
+
+pytestmark = pytest.mark.server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def moto_server(aws_credentials: None) -> Iterator[str]:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    # The server keeps moto's backends in this process: start each test from an empty estate.
+    _reset(endpoint)
+    try:
+        yield endpoint
+    finally:
+        _reset(endpoint)
+        server.stop()
+
+
+def _reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def _cli(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    environment.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-west-2",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "vpce_audit", *argv],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_scan_through_a_moto_server_produces_uploadable_sarif(
+    moto_server: str, tmp_path: Path
+) -> None:
+    def client(region: str) -> object:
+        return boto3.client("ec2", region_name=region, endpoint_url=moto_server)
+
+    ids = build_two_region_estate(client("us-west-2"), client("ap-southeast-2"))
+    sarif_file = tmp_path / "vpce.sarif"
+    completed = _cli(
+        moto_server,
+        "scan",
+        "--region",
+        "us-west-2",
+        "--region",
+        "ap-southeast-2",
+        "--format",
+        "sarif",
+        "-o",
+        str(sarif_file),
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    body = assert_uploadable(sarif_file.read_text())
+    (run,) = body["runs"]
+    assert run["automationDetails"]["id"] == "vpce-audit/aws/123456789012/"
+    flagged = {
+        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]) for r in run["results"]
+    }
+    assert flagged == {
+        ("VPCE101", ids["s3-gw"]),
+        ("VPCE201", ids["secrets"]),
+        ("VPCE301", ids["kms"]),
+        ("VPCE304", ids["logs"]),
+        ("VPCE401", ids["rt-app"]),
+        ("VPCE501", ids["pcx-overlap"]),
+    }
+
+
+def test_clean_estate_through_the_server_is_complete_and_clean(
+    moto_server: str,
+) -> None:
+    completed = _cli(
+        moto_server, "scan", "--region", "us-west-2", "--format", "json", "--fail-on", "never"
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["summary"]["complete"] is True
+    assert report["findings"] == []

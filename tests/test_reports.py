@@ -1,0 +1,147 @@
+"""Reporters: golden output, JSON contract, SARIF that GitHub accepts, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import document, endpoint, region, service
+from tests.sarif_checks import assert_uploadable, github_violations, schema_errors
+from vpce_audit.report import json_report, sarif, table
+from vpce_audit.rules.base import Settings
+from vpce_audit.rules.registry import load_registry
+from vpce_audit.scan import ScanResult, run_scan
+from vpce_audit.snapshot.document import read
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).parent / "golden"
+ESTATE = ROOT / "fixtures" / "snapshots" / "golden-estate.json"
+
+
+def golden_result() -> ScanResult:
+    return run_scan(read(ESTATE), load_registry(include_plugins=False), Settings())
+
+
+@pytest.mark.parametrize(
+    ("name", "render"),
+    [
+        ("table.txt", table.render),
+        ("report.json", json_report.render),
+        ("report.sarif", sarif.render),
+    ],
+)
+def test_golden_output(name: str, render: Any) -> None:
+    text = render(golden_result())
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; rerun with UPDATE_GOLDEN=1 if intended"
+
+
+def test_json_report_carries_the_contract_fields() -> None:
+    body = json.loads(json_report.render(golden_result()))
+    assert body["tool"]["name"] == "vpce-audit"
+    assert body["summary"]["complete"] is False
+    assert body["collection_errors"][0]["operation"] == "DescribeVpcEndpoints"
+    required = {
+        "rule_id",
+        "severity",
+        "account_id",
+        "region",
+        "resource_type",
+        "resource_id",
+        "resource_arn",
+        "message",
+        "fingerprint",
+    }
+    assert all(required <= set(finding) for finding in body["findings"])
+    assert {f["rule_id"] for f in body["findings"]} == {
+        "VPCE101",
+        "VPCE201",
+        "VPCE301",
+        "VPCE304",
+        "VPCE401",
+        "VPCE402",
+        "VPCE501",
+    }
+
+
+def test_sarif_is_valid_and_uploadable() -> None:
+    assert_uploadable(sarif.render(golden_result()))
+
+
+def test_sarif_leaves_out_accounts_whose_collection_failed() -> None:
+    body = json.loads(sarif.render(golden_result()))
+    categories = [run["automationDetails"]["id"] for run in body["runs"]]
+    assert categories == ["vpce-audit/aws/111111111111/", "vpce-audit/aws/scan-status/"]
+    status = body["runs"][1]
+    assert status["results"] == []
+    invocation = status["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert "222222222222" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_sarif_results_point_at_stable_synthetic_paths() -> None:
+    body = json.loads(sarif.render(golden_result()))
+    results = body["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert "aws/111111111111/eu-west-1/vpc-endpoint/vpce-s3" in uris
+    assert "aws/111111111111/eu-west-1/route-table/rtb-old" in uris
+    first = results[0]
+    arn = first["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+    assert arn.startswith("arn:aws:ec2:") and arn in first["message"]["text"]
+
+
+def test_sarif_levels_follow_severity_even_against_the_rule_default() -> None:
+    registry = load_registry(include_plugins=False)
+    from vpce_audit.findings import Severity
+
+    estate = region(
+        endpoint_service_details=[service("ssm")],
+        vpc_endpoints=[endpoint("vpce-1", "vpc-1", "ssm")],
+    )
+    result = run_scan(
+        document(estate), registry, Settings(severity_overrides={"VPCE101": Severity.LOW})
+    )
+    run = json.loads(sarif.render(result))["runs"][0]
+    (only,) = run["results"]
+    assert only["level"] == "note"
+    rule = run["tool"]["driver"]["rules"][only["ruleIndex"]]
+    assert rule["defaultConfiguration"]["level"] == "warning"
+    assert rule["properties"]["security-severity"] == "5.5"
+
+
+def test_a_rule_crash_uploads_no_account() -> None:
+    from dataclasses import replace
+
+    registry = list(load_registry(include_plugins=False))
+
+    def crash(ctx: Any) -> Any:
+        raise RuntimeError("bug")
+
+    registry[0] = replace(registry[0], check=crash)
+    result = run_scan(read(ESTATE), registry, Settings())
+    body = assert_uploadable(sarif.render(result))
+    assert [run["automationDetails"]["id"] for run in body["runs"]] == [
+        "vpce-audit/aws/scan-status/"
+    ]
+
+
+def test_the_constraint_checker_catches_what_the_schema_lets_through() -> None:
+    bad = json.loads(sarif.render(golden_result()))
+    location = bad["runs"][0]["results"][0]["locations"][0]
+    location["physicalLocation"]["artifactLocation"]["uri"] = "arn:aws:ec2:eu-west-1:1:vpc/vpc-1"
+    bad["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"] = "high"
+    assert schema_errors(bad) == []
+    problems = github_violations(bad)
+    assert any("non-file scheme" in p for p in problems)
+    assert any("is not a number" in p for p in problems)
+
+
+def test_same_snapshot_same_bytes() -> None:
+    assert sarif.render(golden_result()) == sarif.render(golden_result())
+    assert json_report.render(golden_result()) == json_report.render(golden_result())

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import (
+    document,
+    endpoint,
+    error,
+    region,
+    route,
+    service_prefix_lists,
+    subnet,
+    table,
+    vpc,
+)
+from vpce_audit.model import AccountSnapshot, HostedZone, HostedZoneVpc
+from vpce_audit.snapshot.document import (
+    SnapshotDocument,
+    SnapshotError,
+    from_json,
+    merge,
+    read,
+    to_json,
+)
+from vpce_audit.snapshot.views import Snapshot
+
+
+def sample() -> SnapshotDocument:
+    return document(
+        region(
+            vpcs=[vpc("vpc-1", "10.0.0.0/16", "10.1.0.0/16", dns=(True, None))],
+            subnets=[subnet("subnet-1", "vpc-1"), subnet("subnet-2", "vpc-1", "b")],
+            route_tables=[
+                table("rtb-main", "vpc-1", route("0.0.0.0/0", "nat-1"), main=True),
+                table("rtb-1", "vpc-1", subnets=("subnet-1",)),
+            ],
+            prefix_lists=service_prefix_lists(),
+            vpc_endpoints=[endpoint("vpce-1", "vpc-1", "s3", "Gateway", tables=("rtb-1",))],
+            errors=[error("vpc_attributes", "DescribeVpcAttribute", resource_id="vpc-1")],
+        ),
+        accounts=(
+            AccountSnapshot(
+                account_id="111111111111",
+                collected_at="2026-11-26T00:00:00Z",
+                organization_id="o-abc",
+                hosted_zones=(
+                    HostedZone(
+                        "Z1", "example.internal.", True, (HostedZoneVpc("vpc-1", "eu-west-1"),)
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+def test_round_trip_is_lossless_and_stable() -> None:
+    original = sample()
+    text = to_json(original)
+    assert from_json(text) == original
+    assert to_json(from_json(text)) == text
+
+
+def test_indexes_resolve_effective_route_tables() -> None:
+    snap = Snapshot(sample())
+    (scope,) = snap.scopes
+    assert scope.route_table_by_subnet["subnet-1"].route_table_id == "rtb-1"
+    assert scope.route_table_by_subnet["subnet-2"].route_table_id == "rtb-main"
+    assert scope.subnets_by_route_table == {"rtb-1": ("subnet-1",), "rtb-main": ("subnet-2",)}
+    assert scope.prefix_lists_by_name["com.amazonaws.eu-west-1.s3"].prefix_list_id == "pl-6da54004"
+    assert [e.endpoint_id for e in scope.live_endpoints_by_vpc["vpc-1"]] == ["vpce-1"]
+    assert scope.resource_errors["vpc-1"][0].operation == "DescribeVpcAttribute"
+    assert scope.failed_kinds == {}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "problem"),
+    [
+        (lambda d: d.update(format="other"), "not a vpce-audit snapshot"),
+        (lambda d: d.update(schema_version=99), "schema version 99"),
+        (lambda d: d["regions"][0].update(colour="blue"), r"unknown key\(s\) colour"),
+        (lambda d: d["regions"][0]["vpcs"][0].pop("vpc_id"), "missing required key 'vpc_id'"),
+        (lambda d: d["regions"][0]["vpcs"][0].update(is_default="yes"), "expected true or false"),
+        (lambda d: d["regions"][0].update(vpcs={}), r"regions\[0\].vpcs: expected an array"),
+        (lambda d: d.update(regions=[d["regions"][0], d["regions"][0]]), "appears twice"),
+    ],
+)
+def test_malformed_documents_are_rejected_with_the_path(mutate: object, problem: str) -> None:
+    body = json.loads(to_json(sample()))
+    mutate(body)  # type: ignore[operator]
+    with pytest.raises(SnapshotError, match=problem):
+        from_json(json.dumps(body))
+
+
+def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="cannot read snapshot"):
+        read(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(SnapshotError, match="not valid JSON"):
+        read(broken)
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(SnapshotError, match="not UTF-8"):
+        read(binary)
+
+
+def test_shards_merge_and_refuse_overlapping_scopes() -> None:
+    east = document(region(name="us-east-1"))
+    west = document(region(name="eu-west-1"))
+    merged = merge([east, west], tool_version="t", created_at="now")
+    assert [r.region for r in merged.regions] == ["us-east-1", "eu-west-1"]
+    with pytest.raises(SnapshotError, match="appears twice"):
+        merge([east, east], tool_version="t", created_at="now")
