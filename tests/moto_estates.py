@@ -176,8 +176,45 @@ def build_two_region_estate(west: Any, sydney: Any) -> dict[str, str]:
         sydney.accept_vpc_peering_connection(VpcPeeringConnectionId=connection)
         ids[role] = connection
     # Peering between two VPCs that overlap but never became active.
-    lonely = _vpc(sydney, "lonely", "192.168.128.0/17")
+    lonely = ids["lonely"] = _vpc(sydney, "lonely", "192.168.128.0/17")
     ids["pcx-pending"] = sydney.create_vpc_peering_connection(VpcId=far, PeerVpcId=lonely)[
         "VpcPeeringConnection"
     ]["VpcPeeringConnectionId"]
     return ids
+
+
+def expected_two_region_findings(ids: dict[str, str]) -> set[tuple[str, str]]:
+    """(rule, resource) pairs the default rule set must report on build_two_region_estate.
+
+    Written from the estate's design, not from a run: each line says why.
+    """
+    return {
+        ("VPCE101", ids["s3-gw"]),  # {"AWS": "*"}, s3:*, Resource * and nothing else
+        # Principal "*" with only an Action/Resource limit: no identity perimeter.
+        ("VPCE102", ids["ddb-gw"]),
+        ("VPCE102", ids["kms"]),
+        ("VPCE102", ids["logs"]),
+        ("VPCE102", ids["secrets"]),
+        ("VPCE102", ids["secrets-no-private-dns"]),
+        ("VPCE201", ids["secrets"]),  # private DNS in a VPC with enableDnsSupport off
+        ("VPCE202", ids["secrets-no-private-dns"]),  # private DNS off, no hosted zone
+        # shared hosts private-DNS endpoints; moto leaves remote DNS resolution off.
+        ("VPCE205", ids["pcx-overlap"]),
+        ("VPCE205", ids["pcx-clean"]),
+        ("VPCE301", ids["kms"]),  # ::/0 on 443
+        ("VPCE303", ids["kms"]),  # ... and nothing from the VPC's IPv4 blocks
+        ("VPCE304", ids["logs"]),  # one subnet, one zone
+        ("VPCE305", ids["logs"]),  # shared has subnets in a, b and c
+        ("VPCE305", ids["kms"]),  # kms is in a and c only
+        ("VPCE401", ids["rt-app"]),  # NAT default route, S3 endpoint only on rt-data
+        ("VPCE501", ids["pcx-overlap"]),  # peer's secondary 10.50.128.0/17 inside shared
+        # Private subnets without the FSBP endpoints (peer, far and lonely have no subnets).
+        ("VPCE601", ids["shared"]),
+        ("VPCE601", ids["nodns"]),
+        # No flow logs anywhere (default VPCs are exempt).
+        ("VPCE602", ids["shared"]),
+        ("VPCE602", ids["nodns"]),
+        ("VPCE602", ids["peer"]),
+        ("VPCE602", ids["far"]),
+        ("VPCE602", ids["lonely"]),
+    }

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from tests.helpers import document, region
-from tests.moto_estates import build_two_region_estate
+from tests.moto_estates import build_two_region_estate, expected_two_region_findings
 from tests.sarif_checks import assert_uploadable
 from vpce_audit.cli import main
 from vpce_audit.findings import Finding, Severity
@@ -202,7 +202,9 @@ def test_collect_then_scan_snapshot_gives_the_live_findings(
     offline_code, offline = cli("scan", "--snapshot", str(snapshot_file), "--format", "json")
     assert live_code == offline_code == ExitCode.FINDINGS
     assert _findings(live) == _findings(offline)
-    assert len(_findings(live)) == 6
+    assert {(f["rule_id"], f["resource_id"]) for f in _findings(live)} == (
+        expected_two_region_findings(moto_estate)
+    )
 
 
 def test_missing_profile_is_a_usage_error(

@@ -14,12 +14,13 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.moto_estates import build_two_region_estate
+from tests.moto_estates import build_two_region_estate, expected_two_region_findings
 from vpce_audit.collect.calls import READ_ONLY_OPERATION, ScopeCalls
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
+from vpce_audit.config import Config
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
-from vpce_audit.scan import ExitCode, ScanResult, run_scan
+from vpce_audit.scan import ExitCode, ScanResult, run_scan, select_rules
 
 REGIONS = ("ap-southeast-2", "us-west-2")
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,8 @@ def _scan(
     session: Any, regions: tuple[str, ...] | None = REGIONS, factory: ClientFactory | None = None
 ) -> ScanResult:
     document = collect(factory or ClientFactory(session), CollectionRequest(regions=regions))
-    return run_scan(document, load_registry(include_plugins=False), Settings())
+    rules = select_rules(load_registry(include_plugins=False), Config())
+    return run_scan(document, rules, Settings())
 
 
 def _by_rule(result: ScanResult) -> dict[str, set[str]]:
@@ -52,14 +54,10 @@ def test_unseen_estate_gives_exactly_the_expected_findings(moto_session: Any) ->
     )
     result = _scan(moto_session)
     assert result.is_complete, result.collection_errors
-    assert _by_rule(result) == {
-        "VPCE101": {ids["s3-gw"]},
-        "VPCE201": {ids["secrets"]},
-        "VPCE301": {ids["kms"]},
-        "VPCE304": {ids["logs"]},
-        "VPCE401": {ids["rt-app"]},
-        "VPCE501": {ids["pcx-overlap"]},
-    }
+    assert {(f.rule_id, f.resource_id) for f in result.findings} == (
+        expected_two_region_findings(ids)
+    )
+    assert result.skipped == ()
     overlap = next(f for f in result.findings if f.rule_id == "VPCE501")
     assert "10.50.0.0/16 overlaps 10.50.128.0/17" in overlap.message
     assert overlap.region == "us-west-2"

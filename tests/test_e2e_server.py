@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.moto_estates import build_two_region_estate
+from tests.moto_estates import build_two_region_estate, expected_two_region_findings
 from tests.sarif_checks import assert_uploadable
 
 pytestmark = pytest.mark.server
@@ -98,14 +98,7 @@ def test_scan_through_a_moto_server_produces_uploadable_sarif(
     flagged = {
         (r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]) for r in run["results"]
     }
-    assert flagged == {
-        ("VPCE101", ids["s3-gw"]),
-        ("VPCE201", ids["secrets"]),
-        ("VPCE301", ids["kms"]),
-        ("VPCE304", ids["logs"]),
-        ("VPCE401", ids["rt-app"]),
-        ("VPCE501", ids["pcx-overlap"]),
-    }
+    assert flagged == expected_two_region_findings(ids)
 
 
 def test_clean_estate_through_the_server_is_complete_and_clean(

@@ -11,10 +11,11 @@ import pytest
 
 from tests.helpers import document, endpoint, region, service
 from tests.sarif_checks import assert_uploadable, github_violations, schema_errors
+from vpce_audit.config import Config
 from vpce_audit.report import json_report, sarif, table
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
-from vpce_audit.scan import ScanResult, run_scan
+from vpce_audit.scan import ScanResult, run_scan, select_rules
 from vpce_audit.snapshot.document import read
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,8 @@ ESTATE = ROOT / "fixtures" / "snapshots" / "golden-estate.json"
 
 
 def golden_result() -> ScanResult:
-    return run_scan(read(ESTATE), load_registry(include_plugins=False), Settings())
+    rules = select_rules(load_registry(include_plugins=False), Config())
+    return run_scan(read(ESTATE), rules, Settings())
 
 
 @pytest.mark.parametrize(
@@ -63,10 +65,14 @@ def test_json_report_carries_the_contract_fields() -> None:
         "VPCE101",
         "VPCE201",
         "VPCE301",
+        "VPCE303",
         "VPCE304",
+        "VPCE305",
         "VPCE401",
         "VPCE402",
         "VPCE501",
+        "VPCE601",
+        "VPCE602",
     }
 
 

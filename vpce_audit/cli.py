@@ -23,13 +23,13 @@ from vpce_audit.collect.runner import (
     Progress,
     collect,
 )
+from vpce_audit.config import ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Severity
 from vpce_audit.output import OutputError, write_atomically
 from vpce_audit.report import json_report, sarif, table
-from vpce_audit.rules.base import Settings
 from vpce_audit.rules.metadata import MetadataError, RuleMeta, builtin_metadata
 from vpce_audit.rules.registry import RULE_ERROR_ID, RegistryError, RuleRegistry, load_registry
-from vpce_audit.scan import ExitCode, run_scan
+from vpce_audit.scan import ExitCode, run_scan, select_rules, settings_from
 from vpce_audit.snapshot import document as snapshot_document
 from vpce_audit.snapshot.document import SnapshotDocument, SnapshotError
 
@@ -113,6 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="collect (or load a snapshot) and evaluate the rules")
     _add_source_arguments(scan, with_snapshot=True)
+    rules_group = scan.add_argument_group("rules and configuration")
+    rules_group.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="configuration file (default: .vpce-audit.yml in the working directory, if any)",
+    )
+    rules_group.add_argument(
+        "--select",
+        metavar="IDS",
+        help="run only these rules: comma-separated ids or prefixes (VPCE1,VPCE401); "
+        "also enables rules that are off by default",
+    )
+    rules_group.add_argument(
+        "--ignore", metavar="IDS", help="skip these rules: comma-separated ids or prefixes"
+    )
     report = scan.add_argument_group("report")
     report.add_argument("--format", choices=sorted(REPORTERS), default="table")
     report.add_argument(
@@ -204,11 +220,28 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
             "--snapshot evaluates a file; it cannot be combined with --demo, --region or --profile"
         )
     registry = load_registry()
+    if args.demo and args.config is None:
+        from vpce_audit.demo.estate import DEMO_CONFIG
+
+        config = DEMO_CONFIG
+    else:
+        config = load_config(find_config(args.config, Path.cwd()), registry.ids)
+    select = (
+        None if args.select is None else parse_rule_selection(args.select, registry.ids, "--select")
+    )
+    ignore = (
+        frozenset()
+        if args.ignore is None
+        else parse_rule_selection(args.ignore, registry.ids, "--ignore")
+    )
+    rules = select_rules(registry, config, select, ignore)
     if args.snapshot is not None:
         document = snapshot_document.read(args.snapshot)
     else:
         document = _collect(args)
-    result = run_scan(document, registry, Settings())
+    result = run_scan(document, rules, settings_from(config), config.suppressions)
+    for notice in result.notices:
+        print(f"vpce-audit: warning: {notice}", file=sys.stderr)
     try:
         text = REPORTERS[args.format](result)
     except sarif.SarifLimitError as error:
@@ -303,6 +336,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         RegistryError,
         MetadataError,
         OutputError,
+        ConfigError,
     ) as error:
         print(f"vpce-audit: error: {error}", file=sys.stderr)
         return int(ExitCode.USAGE)

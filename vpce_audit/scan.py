@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vpce_audit import __version__
+from vpce_audit.config import Config, Suppression
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError
-from vpce_audit.rules.base import Rule, Settings
+from vpce_audit.rules.base import DEFAULT_REQUIRED_SERVICES, Rule, Settings
 from vpce_audit.rules.engine import evaluate
 from vpce_audit.rules.registry import RULE_ERROR_ID
 from vpce_audit.snapshot.document import SnapshotDocument
@@ -24,12 +26,22 @@ class ExitCode(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class SuppressedFinding:
+    finding: Finding
+    reason: str
+    expires: datetime.date | None
+
+
+@dataclass(frozen=True)
 class ScanResult:
     tool_version: str
     snapshot: Snapshot
     rules: tuple[Rule, ...]
     findings: tuple[Finding, ...]
     skipped: tuple[Skipped, ...]
+    suppressed: tuple[SuppressedFinding, ...] = ()
+    notices: tuple[str, ...] = ()
+    """Things the user should know that are not findings (e.g. expired suppressions)."""
 
     @property
     def collection_errors(self) -> tuple[CollectionError, ...]:
@@ -68,13 +80,83 @@ class ScanResult:
         return ExitCode.CLEAN
 
 
-def run_scan(document: SnapshotDocument, rules: Iterable[Rule], settings: Settings) -> ScanResult:
+def settings_from(config: Config) -> Settings:
+    return Settings(
+        trusted_org_ids=config.trusted_org_ids,
+        trusted_account_ids=config.trusted_account_ids,
+        on_premises_cidrs=config.on_premises_cidrs,
+        required_services=config.required_services or DEFAULT_REQUIRED_SERVICES,
+        severity_overrides={
+            rule_id: rule.severity
+            for rule_id, rule in config.rules.items()
+            if rule.severity is not None
+        },
+    )
+
+
+def select_rules(
+    rules: Iterable[Rule],
+    config: Config,
+    select: frozenset[str] | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> tuple[Rule, ...]:
+    """Which rules run: --select (if given) decides, else metadata defaults as the config
+    overrides them; --ignore removes rules either way."""
+    chosen = []
+    for rule in rules:
+        if select is not None:
+            enabled = rule.rule_id in select
+        else:
+            override = config.rules.get(rule.rule_id)
+            enabled = rule.meta.enabled_by_default
+            if override is not None and override.enabled is not None:
+                enabled = override.enabled
+        if enabled and rule.rule_id not in ignore:
+            chosen.append(rule)
+    return tuple(chosen)
+
+
+def apply_suppressions(
+    findings: Iterable[Finding], suppressions: Iterable[Suppression], today: datetime.date
+) -> tuple[tuple[Finding, ...], tuple[SuppressedFinding, ...], tuple[str, ...]]:
+    """Split findings into reported and suppressed. Rule errors are never suppressed; an expired
+    suppression suppresses nothing and says so."""
+    active = [s for s in suppressions if not s.expired(today)]
+    notices = [
+        f"suppression of {s.rule_id} for {s.resource_pattern!r} expired on {s.expires} "
+        f"({s.reason}); matching findings are reported again"
+        for s in suppressions
+        if s.expired(today)
+    ]
+    kept: list[Finding] = []
+    suppressed: list[SuppressedFinding] = []
+    for finding in findings:
+        match = next((s for s in active if s.matches(finding)), None)
+        if match is None or finding.rule_id == RULE_ERROR_ID:
+            kept.append(finding)
+        else:
+            suppressed.append(SuppressedFinding(finding, match.reason, match.expires))
+    return tuple(kept), tuple(suppressed), tuple(notices)
+
+
+def run_scan(
+    document: SnapshotDocument,
+    rules: Iterable[Rule],
+    settings: Settings,
+    suppressions: Iterable[Suppression] = (),
+    today: datetime.date | None = None,
+) -> ScanResult:
     snapshot = Snapshot(document)
     evaluation = evaluate(snapshot, rules, settings)
+    findings, suppressed, notices = apply_suppressions(
+        evaluation.findings, tuple(suppressions), today or datetime.date.today()
+    )
     return ScanResult(
         tool_version=__version__,
         snapshot=snapshot,
         rules=evaluation.rules_run,
-        findings=evaluation.findings,
+        findings=findings,
         skipped=evaluation.skipped,
+        suppressed=suppressed,
+        notices=notices,
     )

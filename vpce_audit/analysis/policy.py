@@ -8,10 +8,13 @@ follows IAM: action names are case-insensitive and ``*`` / ``?`` are wildcards.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from vpce_audit.analysis.trust import TrustedSet, principal_account
 
 # What AWS applies to an endpoint that supports policies when none was set.
 DEFAULT_FULL_ACCESS_POLICY = (
@@ -192,6 +195,7 @@ def _text(value: Any) -> str:
 # -- matching -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(pattern.lower()), re.DOTALL)
 
@@ -243,3 +247,229 @@ def _is_unrestricted_allow(statement: Statement, action_prefix: str) -> bool:
         and any(covers_all_actions(a, action_prefix) for a in statement.actions or ())
         and "*" in (statement.resources or ())
     )
+
+
+# -- perimeters ------------------------------------------------------------------------------
+#
+# A perimeter condition limits a statement to trusted principals (identity perimeter) or to
+# trusted resources (resource perimeter). Conditions are read by meaning:
+#
+# * in an Allow, only positive operators restrict (StringEquals, StringLike, ArnEquals, ArnLike,
+#   their IgnoreCase form, ForAnyValue: forms). IfExists forms and ForAllValues: do not: both are
+#   true when the key is absent, which it is for anonymous callers and for principals outside any
+#   organisation. Negated operators allow everything but a few values.
+# * in a Deny, negated operators carve out everything outside the perimeter: a Deny for every
+#   principal, action and resource unless the key matches trusted values.
+
+IDENTITY_KEYS = frozenset(
+    {"aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn"}
+)
+RESOURCE_KEYS = frozenset(
+    {"aws:resourceorgid", "aws:resourceorgpaths", "aws:resourceaccount", "s3:resourceaccount"}
+)
+# Keys a perimeter Deny may also test without losing its teeth (AWS's data-perimeter examples
+# exempt AWS services acting on your behalf).
+DENY_COMPANION_KEYS = frozenset(
+    {
+        "aws:principalisawsservice",
+        "aws:viaawsservice",
+        "aws:calledvia",
+        "aws:calledviafirst",
+        "aws:calledvialast",
+    }
+)
+_POSITIVE = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
+)
+_NEGATIVE = frozenset(
+    {"stringnotequals", "stringnotequalsignorecase", "stringnotlike", "arnnotequals", "arnnotlike"}
+)
+
+S3_WRITE_ACTIONS = (
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+    "s3:PutObjectTagging",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:ReplicateObject",
+    "s3:RestoreObject",
+    "s3:AbortMultipartUpload",
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutReplicationConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:BypassGovernanceRetention",
+)
+DYNAMODB_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:CreateTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:DeleteTable",
+    "dynamodb:RestoreTableFromBackup",
+    "dynamodb:RestoreTableToPointInTime",
+    "dynamodb:ImportTable",
+    "dynamodb:ExportTableToPointInTime",
+    "dynamodb:CreateGlobalTable",
+    "dynamodb:UpdateGlobalTable",
+)
+
+
+@dataclass(frozen=True)
+class OperatorParts:
+    qualifier: str
+    """'', 'foranyvalue' or 'forallvalues'."""
+    base: str
+    """Lower-case operator without qualifier or IfExists, e.g. 'stringequals'."""
+    if_exists: bool
+
+
+def operator_parts(operator: str) -> OperatorParts:
+    text = operator.lower()
+    qualifier = ""
+    if ":" in text:
+        qualifier, text = text.split(":", 1)
+    if_exists = text.endswith("ifexists")
+    return OperatorParts(qualifier, text.removesuffix("ifexists"), if_exists)
+
+
+def restricts_in_allow(condition: Condition) -> bool:
+    parts = operator_parts(condition.operator)
+    return parts.base in _POSITIVE and not parts.if_exists and parts.qualifier != "forallvalues"
+
+
+def carves_out_in_deny(condition: Condition) -> bool:
+    return operator_parts(condition.operator).base in _NEGATIVE
+
+
+def perimeter_value_trusted(key: str, value: str, trusted: TrustedSet) -> bool:
+    """Whether one condition value names only trusted organisations or accounts."""
+    if "*" in value.split("/", 1)[0] or "?" in value.split("/", 1)[0]:
+        return False
+    if key in {"aws:principalorgid", "aws:resourceorgid"}:
+        return trusted.trusts_org(value)
+    if key in {"aws:principalorgpaths", "aws:resourceorgpaths"}:
+        return trusted.trusts_org(value.split("/", 1)[0])
+    if key == "aws:principalarn":
+        account = principal_account(value)
+        return account is not None and trusted.trusts_account(account)
+    return trusted.trusts_account(value)
+
+
+@dataclass(frozen=True)
+class Perimeter:
+    """What a policy does to limit one statement along one dimension (identity or resource)."""
+
+    present: bool
+    untrusted_values: tuple[str, ...] = ()
+
+    @property
+    def holds(self) -> bool:
+        return self.present and not self.untrusted_values
+
+
+def _perimeter_from(conditions: list[Condition], trusted: TrustedSet) -> Perimeter:
+    if not conditions:
+        return Perimeter(False)
+    untrusted = sorted(
+        {
+            value
+            for condition in conditions
+            for value in condition.values
+            if not perimeter_value_trusted(condition.key, value, trusted)
+        }
+    )
+    return Perimeter(True, tuple(untrusted))
+
+
+def statement_perimeter(
+    statement: Statement, keys: frozenset[str], trusted: TrustedSet
+) -> Perimeter:
+    """The perimeter an Allow statement's own conditions draw."""
+    return _perimeter_from(
+        [c for c in statement.conditions if c.key in keys and restricts_in_allow(c)], trusted
+    )
+
+
+def _denies_everything_but(
+    statement: Statement, keys: frozenset[str], prefix: str
+) -> list[Condition]:
+    if not statement.is_deny or not statement.applies_to_everyone:
+        return []
+    if statement.not_actions is not None or statement.not_resources is not None:
+        return []
+    if not any(covers_all_actions(a, prefix) for a in statement.actions or ()):
+        return []
+    if "*" not in (statement.resources or ()):
+        return []
+    perimeter = [c for c in statement.conditions if c.key in keys and carves_out_in_deny(c)]
+    others = [c for c in statement.conditions if c.key not in keys]
+    if not perimeter or any(c.key not in DENY_COMPANION_KEYS for c in others):
+        return []
+    return perimeter
+
+
+def deny_perimeter(
+    policy: Policy, keys: frozenset[str], action_prefix: str, trusted: TrustedSet
+) -> Perimeter:
+    """The perimeter drawn by Deny statements that deny everything outside it."""
+    conditions = [c for s in policy.denies for c in _denies_everything_but(s, keys, action_prefix)]
+    return _perimeter_from(conditions, trusted)
+
+
+def statement_allows(statement: Statement, action: str) -> bool:
+    if statement.actions is not None:
+        return any(action_matches(pattern, action) for pattern in statement.actions)
+    if statement.not_actions is not None:
+        return not any(action_matches(pattern, action) for pattern in statement.not_actions)
+    return False
+
+
+def allowed_writes(statement: Statement, write_actions: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(a for a in write_actions if statement_allows(statement, a))
+
+
+@functools.lru_cache(maxsize=4096)
+def _arn_glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern), re.DOTALL)
+
+
+def _resource_matches(pattern: str, arn: str) -> bool:
+    # ARNs match case-sensitively; * and ? are wildcards, also across ':' and '/'.
+    return _arn_glob(pattern).match(arn) is not None
+
+
+def reaches_any(statement: Statement, sample_arns: tuple[str, ...]) -> bool:
+    """Whether the statement's resources include arbitrary ones (any bucket, any table).
+
+    ``sample_arns`` name resources no policy names on purpose (bucket '\\x00any'); a pattern
+    that matches them matches resources of every account.
+    """
+    if statement.resources is not None:
+        return any(_resource_matches(p, arn) for p in statement.resources for arn in sample_arns)
+    if statement.not_resources is not None:
+        return not all(
+            any(_resource_matches(p, arn) for p in statement.not_resources) for arn in sample_arns
+        )
+    return False
+
+
+def arbitrary_resource_arns(service: str, partition: str, region: str) -> tuple[str, ...]:
+    if service == "s3":
+        return (
+            f"arn:{partition}:s3:::\x00any-bucket",
+            f"arn:{partition}:s3:::\x00any-bucket/\x00key",
+        )
+    return (f"arn:{partition}:dynamodb:{region}:\x00account:table/\x00any-table",)

@@ -69,17 +69,31 @@ def _route_networks(
     return []
 
 
+PROPAGATED_ORIGIN = "EnableVgwRoutePropagation"
+
+
+def route_priority(route: Route) -> int:
+    """AWS's tie-break between routes of equal prefix length: static, then prefix-list routes,
+    then routes propagated from a virtual private gateway."""
+    if route.origin == PROPAGATED_ORIGIN:
+        return 0
+    if route.destination_prefix_list_id is not None:
+        return 1
+    return 2
+
+
 def route_for(
     table: RouteTable,
     destination: ipaddress.IPv4Network,
     prefix_lists_by_id: Mapping[str, PrefixList],
 ) -> RouteChoice:
     """The route AWS uses for the whole of ``destination`` (the most specific covering route)."""
-    best: tuple[int, Route, str] | None = None
+    best: tuple[tuple[int, int], Route, str] | None = None
     for route in table.routes:
         for network in _route_networks(route, prefix_lists_by_id):
-            if contains(network, destination) and (best is None or network.prefixlen > best[0]):
-                best = (network.prefixlen, route, str(network))
+            rank = (network.prefixlen, route_priority(route))
+            if contains(network, destination) and (best is None or rank > best[0]):
+                best = (rank, route, str(network))
     if best is None:
         return RouteChoice(destination=destination, route=None, matched_prefix=None)
     return RouteChoice(destination=destination, route=best[1], matched_prefix=best[2])
@@ -90,7 +104,7 @@ def routes_inside(
     destination: ipaddress.IPv4Network,
     prefix_lists_by_id: Mapping[str, PrefixList],
 ) -> list[tuple[Route, ipaddress.IPv4Network]]:
-    """Routes strictly more specific than ``destination`` that take part of it elsewhere."""
+    """Routes strictly more specific than ``destination``: they take part of it elsewhere."""
     found: list[tuple[Route, ipaddress.IPv4Network]] = []
     for route in table.routes:
         for network in _route_networks(route, prefix_lists_by_id):

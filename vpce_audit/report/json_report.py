@@ -69,10 +69,20 @@ def render(result: ScanResult) -> str:
             "by_severity": {s.label: counts[s] for s in sorted(Severity, reverse=True)},
             "collection_errors": len(result.collection_errors),
             "skipped": len(result.skipped),
+            "suppressed": len(result.suppressed),
             "rules": [rule.rule_id for rule in result.rules],
         },
+        "notices": list(result.notices),
         "collection_errors": [error_to_dict(e) for e in result.collection_errors],
         "skipped": [skipped_to_dict(s) for s in result.skipped],
         "findings": [finding_to_dict(f) for f in result.findings],
+        "suppressed": [
+            {
+                **finding_to_dict(s.finding),
+                "suppression_reason": s.reason,
+                "suppression_expires": s.expires.isoformat() if s.expires else None,
+            }
+            for s in result.suppressed
+        ],
     }
     return json.dumps(body, indent=2) + "\n"

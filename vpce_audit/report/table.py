@@ -32,6 +32,8 @@ def summary_line(result: ScanResult) -> str:
         parts.append(f"{len(result.collection_errors)} collection error(s)")
     if result.skipped:
         parts.append(f"{len(result.skipped)} skipped")
+    if result.suppressed:
+        parts.append(f"{len(result.suppressed)} suppressed")
     verdict = "" if result.is_complete else "INCOMPLETE SCAN: "
     return verdict + "; ".join(parts)
 
@@ -91,5 +93,7 @@ def render(result: ScanResult) -> str:
                 rows, headers=["Rule", "Resource", "Account", "Region", "Reason"], tablefmt="simple"
             )
         )
+    if result.notices:
+        sections.append("NOTICES\n" + "\n".join(f"- {_wrap(n, 100)}" for n in result.notices))
     sections.append(summary_line(result))
     return "\n\n".join(sections) + "\n"

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from vpce_audit.analysis.trust import TrustedSet
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import ACCOUNT_RESOURCE_KINDS, RESOURCE_KINDS
 from vpce_audit.rules.metadata import RuleMeta, builtin_metadata
 from vpce_audit.snapshot.views import ScopeView, Snapshot
+
+DEFAULT_REQUIRED_SERVICES = ("ec2", "ecr.api", "ecr.dkr", "ssm", "ssm-contacts", "ssm-incidents")
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Settings:
     trusted_org_ids: frozenset[str] = frozenset()
     trusted_account_ids: frozenset[str] = frozenset()
     on_premises_cidrs: tuple[str, ...] = ()
-    required_services: tuple[str, ...] | None = None
+    required_services: tuple[str, ...] = DEFAULT_REQUIRED_SERVICES
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
 
 
@@ -37,6 +41,16 @@ class RuleContext:
     snapshot: Snapshot
     settings: Settings
     eligible_scopes: tuple[ScopeView, ...]
+
+    @cached_property
+    def trusted(self) -> TrustedSet:
+        """The scanned accounts and their organisations, plus the configured extras."""
+        return TrustedSet.build(
+            scanned_accounts=self.snapshot.account_ids,
+            scanned_org_ids=(a.organization_id for a in self.snapshot.document.accounts),
+            configured_accounts=self.settings.trusted_account_ids,
+            configured_orgs=self.settings.trusted_org_ids,
+        )
 
     @property
     def severity(self) -> Severity:

@@ -3,19 +3,79 @@
 from __future__ import annotations
 
 from vpce_audit.rules.base import Rule
-from vpce_audit.rules.builtin.address_space import cidr_overlap_peering
-from vpce_audit.rules.builtin.dns import private_dns_without_vpc_dns
-from vpce_audit.rules.builtin.endpoint_policy import endpoint_policy_full_access
-from vpce_audit.rules.builtin.placement import endpoint_single_az
-from vpce_audit.rules.builtin.routing import dynamodb_traffic_via_nat, s3_traffic_via_nat
-from vpce_audit.rules.builtin.security_groups import endpoint_sg_open_to_internet
+from vpce_audit.rules.builtin.address_space import (
+    cidr_overlap_on_premises,
+    cidr_overlap_organisation,
+    cidr_overlap_peering,
+    cidr_overlap_transit_gateway,
+)
+from vpce_audit.rules.builtin.coverage import required_endpoint_missing, vpc_flow_logs_disabled
+from vpce_audit.rules.builtin.dns import (
+    dhcp_custom_dns_servers,
+    duplicate_interface_endpoint,
+    interface_endpoint_without_private_dns,
+    peering_dns_resolution_disabled,
+    private_dns_without_vpc_dns,
+)
+from vpce_audit.rules.builtin.endpoint_policy import (
+    endpoint_policy_full_access,
+    endpoint_policy_no_principal_perimeter,
+    endpoint_policy_no_resource_perimeter,
+    endpoint_policy_unsafe_construct,
+    endpoint_policy_untrusted_principal,
+)
+from vpce_audit.rules.builtin.endpoint_services import (
+    endpoint_service_auto_accept,
+    endpoint_service_open_principals,
+    endpoint_to_untrusted_service,
+)
+from vpce_audit.rules.builtin.placement import (
+    endpoint_az_coverage_gap,
+    endpoint_not_available,
+    endpoint_single_az,
+)
+from vpce_audit.rules.builtin.routing import (
+    dynamodb_traffic_via_nat,
+    endpoint_route_shadowed,
+    gateway_endpoint_route_missing,
+    s3_traffic_via_nat,
+    service_traffic_via_transit_gateway,
+)
+from vpce_audit.rules.builtin.security_groups import (
+    endpoint_sg_all_traffic,
+    endpoint_sg_blocks_vpc,
+    endpoint_sg_open_to_internet,
+)
 
 BUILTIN_RULES: tuple[Rule, ...] = (
     endpoint_policy_full_access,
+    endpoint_policy_no_principal_perimeter,
+    endpoint_policy_no_resource_perimeter,
+    endpoint_policy_untrusted_principal,
+    endpoint_policy_unsafe_construct,
+    endpoint_service_auto_accept,
+    endpoint_service_open_principals,
+    endpoint_to_untrusted_service,
     private_dns_without_vpc_dns,
+    interface_endpoint_without_private_dns,
+    dhcp_custom_dns_servers,
+    duplicate_interface_endpoint,
+    peering_dns_resolution_disabled,
     endpoint_sg_open_to_internet,
+    endpoint_sg_all_traffic,
+    endpoint_sg_blocks_vpc,
     endpoint_single_az,
+    endpoint_az_coverage_gap,
+    endpoint_not_available,
     s3_traffic_via_nat,
     dynamodb_traffic_via_nat,
+    service_traffic_via_transit_gateway,
+    endpoint_route_shadowed,
+    gateway_endpoint_route_missing,
     cidr_overlap_peering,
+    cidr_overlap_transit_gateway,
+    cidr_overlap_on_premises,
+    cidr_overlap_organisation,
+    required_endpoint_missing,
+    vpc_flow_logs_disabled,
 )

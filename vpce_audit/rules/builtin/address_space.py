@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from vpce_audit.analysis.cidrs import Block, overlapping_pairs, parse_network
-from vpce_audit.model import PeeringConnection, PeeringSide
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vpce_audit.analysis.cidrs import Block, Network, overlapping_pairs, parse_network
+from vpce_audit.findings import Severity
+from vpce_audit.model import PeeringConnection, PeeringSide, Vpc
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
-from vpce_audit.snapshot.views import Snapshot
+from vpce_audit.snapshot.views import ScopeView, Snapshot
 
 
 def side_cidrs(snapshot: Snapshot, side: PeeringSide) -> tuple[str, ...]:
@@ -53,4 +58,262 @@ def cidr_overlap_peering(ctx: RuleContext) -> CheckResult:
             f"(account {accepter.owner_id}, {accepter.region}) whose IPv4 blocks overlap: "
             f"{described}. Traffic to the overlapping range cannot be routed across the peering.",
             related=(requester.vpc_id, accepter.vpc_id),
+        )
+
+
+@dataclass(frozen=True)
+class VpcRef:
+    scope: ScopeView
+    vpc: Vpc
+
+    @property
+    def vpc_id(self) -> str:
+        return self.vpc.vpc_id
+
+
+def _vpc_blocks(refs: Iterable[VpcRef]) -> list[Block[str]]:
+    blocks: list[Block[str]] = []
+    for ref in refs:
+        for cidr in ref.vpc.cidr_blocks:
+            network = parse_network(cidr)
+            if network is not None:
+                blocks.append(Block(network, ref.vpc_id))
+    return blocks
+
+
+@dataclass
+class OverlapReport:
+    """What one VPC overlaps, gathered before one finding per VPC is written."""
+
+    ref: VpcRef
+    severity: Severity
+    details: list[str]
+    others: set[str]
+
+
+def _attachment_domains(
+    scopes: Iterable[ScopeView],
+) -> tuple[dict[str, dict[str, str]], dict[str, frozenset[str] | None]]:
+    """VPC attachments per transit gateway (vpc id -> attachment id) and the TGW route tables
+    each attachment is associated with or propagates to (None when that is unknown)."""
+    vpcs_by_tgw: dict[str, dict[str, str]] = defaultdict(dict)
+    tables_by_attachment: dict[str, set[str]] = defaultdict(set)
+    unknown: set[str] = set()
+    for scope in scopes:
+        for attachment in scope.data.transit_gateway_attachments:
+            if attachment.resource_type != "vpc" or attachment.resource_id is None:
+                continue
+            if attachment.state not in {"available", "modifying", "pendingAcceptance"}:
+                continue
+            vpcs_by_tgw[attachment.transit_gateway_id][attachment.resource_id] = (
+                attachment.attachment_id
+            )
+            if attachment.association_route_table_id:
+                tables_by_attachment[attachment.attachment_id].add(
+                    attachment.association_route_table_id
+                )
+        for table in scope.data.transit_gateway_route_tables:
+            for members in (table.associated_attachment_ids, table.propagating_attachment_ids):
+                if members is None:
+                    unknown.add(table.transit_gateway_id)
+                    continue
+                for attachment_id in members:
+                    tables_by_attachment[attachment_id].add(table.route_table_id)
+    domains: dict[str, frozenset[str] | None] = {}
+    for tgw_id, attached in vpcs_by_tgw.items():
+        for attachment_id in attached.values():
+            domains[attachment_id] = (
+                None if tgw_id in unknown else frozenset(tables_by_attachment[attachment_id])
+            )
+    return dict(vpcs_by_tgw), domains
+
+
+@builtin_rule(
+    "VPCE502",
+    requires=("vpcs", "transit_gateway_attachments", "transit_gateway_route_tables"),
+)
+def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
+    vpcs_by_tgw, domains = _attachment_domains(ctx.scopes())
+    eligible = {(s.account_id, s.region) for s in ctx.scopes()}
+    reports: dict[str, OverlapReport] = {}
+    for tgw_id in sorted(vpcs_by_tgw):
+        attachments = vpcs_by_tgw[tgw_id]
+        refs = []
+        for vpc_id in attachments:
+            found = ctx.snapshot.vpcs_by_id.get(vpc_id)
+            if found is not None and (found[0].account_id, found[0].region) in eligible:
+                refs.append(VpcRef(found[0], found[1]))
+        by_id = {ref.vpc_id: ref for ref in refs}
+        for first, second in overlapping_pairs(_vpc_blocks(refs)):
+            domain_a = domains.get(attachments[first.owner])
+            domain_b = domains.get(attachments[second.owner])
+            if domain_a is None or domain_b is None:
+                severity, how = Severity.MEDIUM, "route-table sharing unknown"
+            elif domain_a & domain_b:
+                severity, how = ctx.severity, "sharing a route table"
+            else:
+                severity, how = Severity.MEDIUM, "isolated in separate route tables"
+            for mine, theirs in ((first, second), (second, first)):
+                report = reports.setdefault(
+                    mine.owner, OverlapReport(by_id[mine.owner], severity, [], set())
+                )
+                report.severity = max(report.severity, severity)
+                report.details.append(
+                    f"{mine.network} overlaps {theirs.owner} {theirs.network} on {tgw_id} ({how})"
+                )
+                report.others.add(theirs.owner)
+    for vpc_id in sorted(reports):
+        report = reports[vpc_id]
+        yield ctx.finding(
+            report.ref.scope,
+            vpc_id,
+            f"{vpc_id} is attached to a transit gateway with VPCs whose CIDR blocks overlap "
+            f"its own: {'; '.join(sorted(set(report.details)))}.",
+            related=report.others,
+            severity=report.severity,
+        )
+
+
+def _on_premises_prefixes(scope: ScopeView) -> dict[str, list[tuple[str, str]]]:
+    """On-premises prefixes reachable from each VPC of the scope: (cidr, where it came from)."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    vgw_vpcs = {
+        gateway.vpn_gateway_id: gateway.attached_vpc_ids for gateway in scope.data.vpn_gateways
+    }
+    tgw_vpcs: dict[str, set[str]] = defaultdict(set)
+    for attachment in scope.data.transit_gateway_attachments:
+        if attachment.resource_type == "vpc" and attachment.resource_id:
+            tgw_vpcs[attachment.transit_gateway_id].add(attachment.resource_id)
+    for connection in scope.data.vpn_connections:
+        if connection.state.lower() in {"deleted", "deleting"}:
+            continue
+        vpcs: set[str] = set()
+        if connection.vpn_gateway_id:
+            vpcs.update(vgw_vpcs.get(connection.vpn_gateway_id, ()))
+        if connection.transit_gateway_id:
+            vpcs.update(tgw_vpcs.get(connection.transit_gateway_id, ()))
+        for vpc_id in vpcs:
+            for cidr in connection.static_route_cidrs:
+                found[vpc_id].append((cidr, f"VPN {connection.vpn_connection_id} static route"))
+    for table in scope.data.route_tables:
+        for route in table.routes:
+            if route.destination_cidr and (route.target_id or "").startswith("vgw-"):
+                origin = "propagated" if route.origin == "EnableVgwRoutePropagation" else "static"
+                found[table.vpc_id].append(
+                    (
+                        route.destination_cidr,
+                        f"{origin} route to {route.target_id} in {table.route_table_id}",
+                    )
+                )
+    # TGW routes toward VPN and Direct Connect attachments (present in converted or recorded
+    # snapshots; collection cannot list TGW routes with read-only calls).
+    kinds = {a.attachment_id: a.resource_type for a in scope.data.transit_gateway_attachments}
+    for tgw_table in scope.data.transit_gateway_route_tables:
+        for tgw_route in tgw_table.routes or ():
+            if tgw_route.destination_cidr is None or tgw_route.state != "active":
+                continue
+            toward = [
+                a
+                for a in tgw_route.attachment_ids
+                if kinds.get(a) in {"vpn", "direct-connect-gateway"}
+            ]
+            if not toward:
+                continue
+            for vpc_id in tgw_vpcs.get(tgw_table.transit_gateway_id, ()):
+                found[vpc_id].append(
+                    (
+                        tgw_route.destination_cidr,
+                        f"{tgw_table.route_table_id} route to {', '.join(toward)}",
+                    )
+                )
+    return found
+
+
+@builtin_rule(
+    "VPCE503",
+    requires=(
+        "vpcs",
+        "vpn_connections",
+        "vpn_gateways",
+        "route_tables",
+        "transit_gateway_attachments",
+        "transit_gateway_route_tables",
+    ),
+)
+def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
+    configured = [
+        (cidr, "on_premises_cidrs in configuration") for cidr in ctx.settings.on_premises_cidrs
+    ]
+    for scope in ctx.scopes():
+        prefixes = _on_premises_prefixes(scope)
+        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+            candidates = prefixes.get(vpc.vpc_id, []) + configured
+            blocks: list[Block[str]] = [b for b in _vpc_blocks([VpcRef(scope, vpc)])]
+            sources: dict[str, list[str]] = defaultdict(list)
+            for index, (cidr, source) in enumerate(candidates):
+                network = parse_network(cidr)
+                if network is not None:
+                    blocks.append(Block(network, f"onprem-{index}"))
+                    sources[str(network)].append(source)
+            overlaps_found = sorted(
+                {
+                    (str(vpc_block.network), str(other.network))
+                    for a, b in overlapping_pairs(blocks)
+                    for vpc_block, other in [(a, b) if a.owner == vpc.vpc_id else (b, a)]
+                    if vpc_block.owner == vpc.vpc_id and other.owner != vpc.vpc_id
+                }
+            )
+            if not overlaps_found:
+                continue
+            described = "; ".join(
+                f"{mine} overlaps {theirs} ({', '.join(sorted(set(sources[theirs])))})"
+                for mine, theirs in overlaps_found
+            )
+            yield ctx.finding(
+                scope,
+                vpc.vpc_id,
+                f"{vpc.vpc_id} has CIDR blocks that overlap on-premises prefixes: {described}. "
+                "Traffic between the two cannot be routed unambiguously.",
+            )
+
+
+@builtin_rule("VPCE504", requires=("vpcs",))
+def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
+    refs = [
+        VpcRef(scope, vpc)
+        for scope in ctx.scopes()
+        for vpc in scope.data.vpcs
+        if not vpc.is_default
+    ]
+    by_id = {ref.vpc_id: ref for ref in refs}
+    # Many VPCs often share one block (10.0.0.0/16): group identical blocks first so the sweep
+    # works on distinct networks and its output stays proportional to what is reported.
+    owners_by_network: dict[Network, list[str]] = defaultdict(list)
+    for block in _vpc_blocks(refs):
+        owners_by_network[block.network].append(block.owner)
+    others: dict[str, set[str]] = defaultdict(set)
+    for owners in owners_by_network.values():
+        if len(set(owners)) > 1:
+            for owner in owners:
+                others[owner].update(o for o in owners if o != owner)
+    distinct = [Block(network, network) for network in owners_by_network]
+    for outer, inner in overlapping_pairs(distinct):
+        for a in owners_by_network[outer.network]:
+            for b in owners_by_network[inner.network]:
+                if a != b:
+                    others[a].add(b)
+                    others[b].add(a)
+    for vpc_id in sorted(others):
+        ref = by_id[vpc_id]
+        listed = sorted(others[vpc_id])
+        shown = ", ".join(listed[:10]) + (
+            f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        )
+        yield ctx.finding(
+            ref.scope,
+            vpc_id,
+            f"{vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) overlaps {len(listed)} other VPC(s) "
+            f"of the scanned organisation: {shown}. Connecting them later would need "
+            "re-addressing.",
+            related=listed[:50],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vpce_audit.findings import Severity
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 
 
@@ -31,3 +32,62 @@ def endpoint_single_az(ctx: RuleContext) -> CheckResult:
                     "the endpoint away from the whole VPC.",
                     related=(endpoint.vpc_id, *endpoint.subnet_ids),
                 )
+
+
+@builtin_rule("VPCE305", requires=("vpc_endpoints", "subnets", "endpoint_service_details"))
+def endpoint_az_coverage_gap(ctx: RuleContext) -> CheckResult:
+    for scope in ctx.scopes():
+        for endpoint in scope.live_endpoints:
+            if not endpoint.is_interface or not endpoint.subnet_ids:
+                continue
+            subnets = [scope.subnets_by_id.get(subnet_id) for subnet_id in endpoint.subnet_ids]
+            if any(subnet is None for subnet in subnets):
+                continue  # VPCE304 reports the unknown subnet as skipped
+            covered = {subnet.availability_zone for subnet in subnets if subnet is not None}
+            vpc_zones = {s.availability_zone for s in scope.subnets_by_vpc.get(endpoint.vpc_id, ())}
+            detail = scope.service_detail(endpoint)
+            if detail is not None and detail.availability_zones:
+                # A zone where the service is not offered cannot host the endpoint.
+                vpc_zones &= set(detail.availability_zones)
+            gaps = sorted(vpc_zones - covered)
+            if gaps:
+                yield ctx.finding(
+                    scope,
+                    endpoint.endpoint_id,
+                    f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} has no "
+                    f"network interface in {', '.join(gaps)}, where {endpoint.vpc_id} has subnets: "
+                    "clients there pay cross-AZ charges and lose the endpoint when its zones fail.",
+                    related=(endpoint.vpc_id,),
+                )
+
+
+NOT_AVAILABLE = {
+    "pendingacceptance": Severity.MEDIUM,
+    "pending": Severity.MEDIUM,
+    "partial": Severity.MEDIUM,
+    "expired": Severity.MEDIUM,
+    "failed": Severity.HIGH,
+    "rejected": Severity.HIGH,
+}
+
+
+@builtin_rule("VPCE306", requires=("vpc_endpoints",))
+def endpoint_not_available(ctx: RuleContext) -> CheckResult:
+    for scope in ctx.scopes():
+        for endpoint in scope.live_endpoints:
+            severity = NOT_AVAILABLE.get(endpoint.state.lower())
+            if severity is None:
+                continue
+            yield ctx.finding(
+                scope,
+                endpoint.endpoint_id,
+                f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
+                f"{endpoint.service_name} in {endpoint.vpc_id} is in state {endpoint.state}: it "
+                "carries no traffic.",
+                related=(endpoint.vpc_id,),
+                # The configured severity applies to the ordinary states; failed and rejected
+                # endpoints are one level worse.
+                severity=ctx.severity
+                if severity is Severity.MEDIUM
+                else max(Severity.HIGH, ctx.severity),
+            )

@@ -14,7 +14,7 @@ from vpce_audit.analysis.routes import (
     target_kind,
 )
 from vpce_audit.findings import Finding
-from vpce_audit.model import Route, RouteTable, VpcEndpoint
+from vpce_audit.model import PrefixList, Route, RouteTable, VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
@@ -144,3 +144,138 @@ def s3_traffic_via_nat(ctx: RuleContext) -> CheckResult:
 @builtin_rule("VPCE402", requires=ROUTING_REQUIREMENTS)
 def dynamodb_traffic_via_nat(ctx: RuleContext) -> CheckResult:
     return egress_findings(ctx, "dynamodb", "DynamoDB", "nat-gateway", "NAT gateway")
+
+
+@builtin_rule("VPCE403", requires=ROUTING_REQUIREMENTS)
+def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
+    for scope in ctx.scopes():
+        by_table: dict[str, list[tuple[str, ServiceEgress]]] = {}
+        for short, label in (("s3", "S3"), ("dynamodb", "DynamoDB")):
+            for egress in service_egress(scope, short, "transit-gateway"):
+                by_table.setdefault(egress.table.route_table_id, []).append((label, egress))
+        for table_id in sorted(by_table):
+            entries = by_table[table_id]
+            table = entries[0][1].table
+            services = " and ".join(label for label, _ in entries)
+            subnets = sorted({s for _, egress in entries for s in egress.subnet_ids})
+            yield ctx.finding(
+                scope,
+                table_id,
+                f"Route table {table_id} sends {services} traffic for {scope.region} from subnet "
+                f"{', '.join(subnets)} to transit gateway {_describe_targets(entries[0][1])}: it "
+                "pays transit-gateway data processing and a NAT gateway elsewhere, where a gateway "
+                f"endpoint in {table.vpc_id} would be free.",
+                related=(
+                    table.vpc_id,
+                    *subnets,
+                    *(route.target_id or "" for _, e in entries for _, route in e.exits),
+                ),
+            )
+
+
+def _service_prefix_lists(scope: ScopeView) -> list[tuple[str, PrefixList]]:
+    found = []
+    for short, label in (("s3", "S3"), ("dynamodb", "DynamoDB")):
+        plist = scope.prefix_lists_by_name.get(scope.service_name(short))
+        if plist is not None:
+            found.append((label, plist))
+    return found
+
+
+@builtin_rule("VPCE404", requires=ROUTING_REQUIREMENTS)
+def endpoint_route_shadowed(ctx: RuleContext) -> CheckResult:
+    for scope in ctx.scopes():
+        service_lists = _service_prefix_lists(scope)
+        for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
+            shadows: list[str] = []
+            for label, plist in service_lists:
+                endpoint_routes = [
+                    r
+                    for r in prefix_list_routes(table, plist.prefix_list_id)
+                    if target_kind(r.target_id) == "vpc-endpoint"
+                ]
+                if not endpoint_routes:
+                    continue
+                endpoint_ids = {r.target_id for r in endpoint_routes}
+                for block in service_destinations(plist):
+                    if block == ALL_IPV4:
+                        continue
+                    choice = route_for(table, block, scope.prefix_lists_by_id)
+                    takers = [(choice.matched_prefix, choice.route)]
+                    takers += [
+                        (str(net), route)
+                        for route, net in routes_inside(table, block, scope.prefix_lists_by_id)
+                    ]
+                    for matched, route in takers:
+                        if route is None or route.target_id in endpoint_ids:
+                            continue
+                        if route.destination_prefix_list_id == plist.prefix_list_id:
+                            continue
+                        state = " (blackhole)" if not route.is_active else ""
+                        shadows.append(
+                            f"{label} block {block} is taken by route {matched} to "
+                            f"{route.target_id}{state}"
+                        )
+            if shadows:
+                unique = sorted(set(shadows))
+                yield ctx.finding(
+                    scope,
+                    table.route_table_id,
+                    f"Route table {table.route_table_id} routes to the gateway endpoint's prefix "
+                    f"list, but more specific routes win for part of it: {'; '.join(unique)}.",
+                    related=(table.vpc_id,),
+                )
+
+
+@builtin_rule("VPCE405", requires=("route_tables", "vpc_endpoints"))
+def gateway_endpoint_route_missing(ctx: RuleContext) -> CheckResult:
+    for scope in ctx.scopes():
+        live_ids = {endpoint.endpoint_id for endpoint in scope.live_endpoints}
+        problems: dict[str, list[str]] = {}
+        related: dict[str, set[str]] = {}
+        for endpoint in scope.live_endpoints:
+            if not endpoint.is_gateway:
+                continue
+            plist = scope.prefix_lists_by_name.get(endpoint.service_name)
+            for table_id in endpoint.route_table_ids:
+                table = scope.route_tables_by_id.get(table_id)
+                if table is None:
+                    yield ctx.skip(
+                        scope,
+                        table_id,
+                        f"route table of {endpoint.endpoint_id} is not in the snapshot",
+                    )
+                    continue
+                has_route = any(
+                    r.target_id == endpoint.endpoint_id
+                    and (plist is None or r.destination_prefix_list_id == plist.prefix_list_id)
+                    for r in table.routes
+                    if r.destination_prefix_list_id is not None
+                )
+                if not has_route:
+                    problems.setdefault(table_id, []).append(
+                        f"gateway endpoint {endpoint.endpoint_id} ({endpoint.service_name}) lists "
+                        "it, but it has no route to the endpoint's prefix list"
+                    )
+                    related.setdefault(table_id, set()).add(endpoint.endpoint_id)
+        for table in scope.data.route_tables:
+            for route in table.routes:
+                if route.destination_prefix_list_id is None:
+                    continue
+                if target_kind(route.target_id) != "vpc-endpoint":
+                    continue
+                if route.target_id in live_ids and route.is_active:
+                    continue
+                problems.setdefault(table.route_table_id, []).append(
+                    f"its route to {route.destination_prefix_list_id} targets "
+                    f"{route.target_id}, which no longer exists (blackhole)"
+                )
+                related.setdefault(table.route_table_id, set()).add(route.target_id or "")
+        for table_id in sorted(problems):
+            table = scope.route_tables_by_id[table_id]
+            yield ctx.finding(
+                scope,
+                table_id,
+                f"Route table {table_id}: {'; '.join(problems[table_id])}.",
+                related=(table.vpc_id, *related[table_id]),
+            )

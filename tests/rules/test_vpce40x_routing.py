@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from tests.helpers import (
+    DDB_PL,
+    S3_PL,
+    endpoint,
+    findings,
+    flagged,
+    region,
+    route,
+    service_prefix_lists,
+    subnet,
+    table,
+)
+from vpce_audit.model import Route
+from vpce_audit.rules.builtin.routing import (
+    endpoint_route_shadowed,
+    gateway_endpoint_route_missing,
+    service_traffic_via_transit_gateway,
+)
+
+
+def test_403_flags_tables_whose_service_traffic_goes_to_a_transit_gateway() -> None:
+    estate = region(
+        prefix_lists=service_prefix_lists(),
+        subnets=[subnet(f"subnet-{n}", "vpc-1") for n in ("tgw", "tgw-s3", "nat", "none")],
+        route_tables=[
+            table("rtb-tgw", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-tgw",)),
+            table(
+                "rtb-tgw-s3",
+                "vpc-1",
+                route("0.0.0.0/0", "tgw-1"),
+                route(S3_PL, "vpce-s3"),
+                subnets=("subnet-tgw-s3",),
+            ),
+            table("rtb-nat", "vpc-1", route("0.0.0.0/0", "nat-1"), subnets=("subnet-nat",)),
+            table("rtb-tgw-unused", "vpc-1", route("0.0.0.0/0", "tgw-1")),
+            table(
+                "rtb-both-endpoints",
+                "vpc-1",
+                route("0.0.0.0/0", "tgw-1"),
+                route(S3_PL, "vpce-s3"),
+                route(DDB_PL, "vpce-ddb"),
+                subnets=("subnet-none",),
+            ),
+        ],
+        vpc_endpoints=[
+            endpoint("vpce-s3", "vpc-1", "s3", "Gateway"),
+            endpoint("vpce-ddb", "vpc-1", "dynamodb", "Gateway"),
+        ],
+    )
+    found = findings(service_traffic_via_transit_gateway, estate)
+    assert set(found) == {"rtb-tgw", "rtb-tgw-s3"}
+    assert "S3 and DynamoDB traffic" in found["rtb-tgw"].message
+    assert "sends DynamoDB traffic" in found["rtb-tgw-s3"].message
+
+
+def test_404_flags_more_specific_routes_inside_the_service_ranges() -> None:
+    base = (route("0.0.0.0/0", "nat-1"), route(S3_PL, "vpce-s3"))
+    estate = region(
+        prefix_lists=service_prefix_lists(),
+        route_tables=[
+            table("rtb-clean", "vpc-1", *base),
+            table("rtb-inside", "vpc-1", *base, route("52.218.4.0/24", "nat-1")),
+            table("rtb-equal", "vpc-1", *base, route("3.5.64.0/21", "igw-1")),
+            table("rtb-blackhole", "vpc-1", *base, route("52.92.8.0/24", "eni-1", "blackhole")),
+            table("rtb-wider", "vpc-1", *base, route("52.0.0.0/8", "pcx-1")),
+            table(
+                "rtb-propagated-tie",
+                "vpc-1",
+                *base,
+                Route(
+                    destination_cidr="3.5.64.0/21",
+                    target_id="vgw-1",
+                    origin="EnableVgwRoutePropagation",
+                ),
+            ),
+            table("rtb-no-endpoint", "vpc-1", route("52.218.4.0/24", "nat-1")),
+        ],
+    )
+    found = findings(endpoint_route_shadowed, estate)
+    assert set(found) == {"rtb-inside", "rtb-equal", "rtb-blackhole"}
+    assert "52.218.0.0/17 is taken by route 52.218.4.0/24 to nat-1" in found["rtb-inside"].message
+    assert "(blackhole)" in found["rtb-blackhole"].message
+
+
+def test_405_flags_missing_and_stale_endpoint_routes() -> None:
+    estate = region(
+        prefix_lists=service_prefix_lists(),
+        route_tables=[
+            table("rtb-ok", "vpc-1", route(S3_PL, "vpce-s3")),
+            table("rtb-missing", "vpc-1", route("0.0.0.0/0", "nat-1")),
+            table("rtb-stale", "vpc-1", route(DDB_PL, "vpce-deleted", "blackhole")),
+            table("rtb-wrong-endpoint", "vpc-1", route(S3_PL, "vpce-other")),
+        ],
+        vpc_endpoints=[
+            endpoint(
+                "vpce-s3",
+                "vpc-1",
+                "s3",
+                "Gateway",
+                tables=("rtb-ok", "rtb-missing", "rtb-wrong-endpoint"),
+            ),
+            endpoint("vpce-other", "vpc-1", "s3", "Gateway", tables=("rtb-wrong-endpoint",)),
+            endpoint("vpce-deleted", "vpc-1", "dynamodb", "Gateway", state="deleted"),
+            endpoint("vpce-ghost-table", "vpc-1", "dynamodb", "Gateway", tables=("rtb-gone",)),
+        ],
+    )
+    found = findings(gateway_endpoint_route_missing, estate)
+    assert set(found) == {"rtb-missing", "rtb-stale", "rtb-wrong-endpoint"}
+    assert "vpce-deleted, which no longer exists" in found["rtb-stale"].message
+    assert "vpce-s3" in found["rtb-wrong-endpoint"].message
+    assert flagged(gateway_endpoint_route_missing, estate) == set(found)

@@ -1,0 +1,265 @@
+"""The configuration file: `.vpce-audit.yml` in the working directory, or `--config FILE`.
+
+Every key is optional::
+
+    trusted_org_ids: [o-a1b2c3d4e5]
+    trusted_account_ids: ["111122223333"]     # quote account ids: YAML reads 0-led numbers as octal
+    on_premises_cidrs: [192.168.0.0/16]
+    required_services: [ec2, ssm, ecr.api]    # replaces the default list of VPCE601
+    rules:
+      VPCE504: {enabled: true}
+      VPCE302: {severity: medium}
+    suppressions:
+      - rule: VPCE101
+        resource: "vpce-0abc*"               # resource id or ARN; * and ? are wildcards
+        reason: "legacy endpoint, replaced in Q1"
+        expires: 2027-03-31                   # optional; after it, the finding shows again
+
+Unknown keys, wrong types and unknown rule ids are errors naming the key and the file (exit 2):
+a typo in a security tool's configuration must not silently widen what it trusts or hides.
+``[tool.vpce-audit]`` in pyproject.toml is deliberately not read: the scanned estate is not a
+Python project, and one obvious place for the file is easier to audit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vpce_audit.analysis.cidrs import parse_network
+from vpce_audit.findings import Finding, Severity
+
+DEFAULT_CONFIG_NAME = ".vpce-audit.yml"
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+TOP_LEVEL_KEYS = (
+    "trusted_org_ids",
+    "trusted_account_ids",
+    "on_premises_cidrs",
+    "required_services",
+    "rules",
+    "suppressions",
+)
+RULE_KEYS = ("enabled", "severity")
+SUPPRESSION_KEYS = ("rule", "resource", "reason", "expires")
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    enabled: bool | None = None
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rule_id: str
+    resource_pattern: str
+    reason: str
+    expires: datetime.date | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        if finding.rule_id != self.rule_id:
+            return False
+        return any(
+            fnmatch.fnmatchcase(candidate, self.resource_pattern)
+            for candidate in (finding.resource_id, finding.resource_arn)
+        )
+
+    def expired(self, today: datetime.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str | None = None
+    trusted_org_ids: frozenset[str] = frozenset()
+    trusted_account_ids: frozenset[str] = frozenset()
+    on_premises_cidrs: tuple[str, ...] = ()
+    required_services: tuple[str, ...] | None = None
+    rules: dict[str, RuleConfig] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+
+
+def find_config(explicit: Path | None, cwd: Path) -> Path | None:
+    if explicit is not None:
+        return explicit
+    candidate = cwd / DEFAULT_CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: Path | None, known_rule_ids: Iterable[str]) -> Config:
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read config {path}: {error.strerror or error}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: invalid YAML: {error}") from None
+    return parse_config(document, str(path), frozenset(known_rule_ids))
+
+
+def parse_config(document: Any, source: str, known_rule_ids: frozenset[str]) -> Config:
+    if document is None:
+        return Config(source=source)
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: the configuration must be a mapping of keys to values")
+    unknown = sorted(str(key) for key in document if key not in TOP_LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key {unknown[0]!r} (known keys: {', '.join(TOP_LEVEL_KEYS)})"
+        )
+    required = document.get("required_services")
+    return Config(
+        source=source,
+        trusted_org_ids=frozenset(
+            _strings(document, "trusted_org_ids", source, ORG_ID, "an organization id (o-...)")
+        ),
+        trusted_account_ids=frozenset(
+            _strings(document, "trusted_account_ids", source, ACCOUNT_ID, "a 12-digit account id")
+        ),
+        on_premises_cidrs=tuple(_cidrs(document, source)),
+        required_services=None
+        if required is None
+        else tuple(
+            _strings(
+                document,
+                "required_services",
+                source,
+                SERVICE_NAME,
+                "a service short name such as ecr.api",
+            )
+        ),
+        rules=_rules(document.get("rules"), source, known_rule_ids),
+        suppressions=_suppressions(document.get("suppressions"), source, known_rule_ids),
+    )
+
+
+def _list(document: dict[str, Any], key: str, source: str) -> list[Any]:
+    value = document.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: {key} must be a list")
+    return value
+
+
+def _strings(
+    document: dict[str, Any], key: str, source: str, pattern: re.Pattern[str], what: str
+) -> list[str]:
+    found: list[str] = []
+    for index, item in enumerate(_list(document, key, source)):
+        if isinstance(item, int) and not isinstance(item, bool) and key == "trusted_account_ids":
+            raise ConfigError(
+                f'{source}: {key}[{index}] is a number; quote account ids ("012345678901")'
+            )
+        if not isinstance(item, str) or not pattern.match(item):
+            raise ConfigError(f"{source}: {key}[{index}] = {item!r} is not {what}")
+        found.append(item)
+    return found
+
+
+def _cidrs(document: dict[str, Any], source: str) -> list[str]:
+    found: list[str] = []
+    for index, item in enumerate(_list(document, "on_premises_cidrs", source)):
+        network = parse_network(item) if isinstance(item, str) else None
+        if network is None or "/" not in str(item):
+            raise ConfigError(f"{source}: on_premises_cidrs[{index}] = {item!r} is not a CIDR")
+        found.append(str(network))
+    return found
+
+
+def _rule_id(value: Any, where: str, source: str, known: frozenset[str]) -> str:
+    rule_id = str(value).upper()
+    if rule_id not in known:
+        raise ConfigError(f"{source}: {where}: unknown rule id {value!r}")
+    return rule_id
+
+
+def _rules(value: Any, source: str, known: frozenset[str]) -> dict[str, RuleConfig]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: rules must be a mapping of rule id to settings")
+    parsed: dict[str, RuleConfig] = {}
+    for key, settings in value.items():
+        rule_id = _rule_id(key, f"rules.{key}", source, known)
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{source}: rules.{key} must be a mapping (enabled, severity)")
+        unknown = sorted(str(k) for k in settings if k not in RULE_KEYS)
+        if unknown:
+            raise ConfigError(f"{source}: rules.{key}: unknown key {unknown[0]!r}")
+        enabled = settings.get("enabled")
+        if enabled is not None and not isinstance(enabled, bool):
+            raise ConfigError(f"{source}: rules.{key}.enabled must be true or false")
+        severity = settings.get("severity")
+        try:
+            parsed_severity = None if severity is None else Severity.parse(str(severity))
+        except ValueError as error:
+            raise ConfigError(f"{source}: rules.{key}.severity: {error}") from None
+        parsed[rule_id] = RuleConfig(enabled=enabled, severity=parsed_severity)
+    return parsed
+
+
+def _suppressions(value: Any, source: str, known: frozenset[str]) -> tuple[Suppression, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: suppressions must be a list")
+    parsed: list[Suppression] = []
+    for index, item in enumerate(value):
+        where = f"suppressions[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{source}: {where} must be a mapping (rule, resource, reason)")
+        unknown = sorted(str(k) for k in item if k not in SUPPRESSION_KEYS)
+        if unknown:
+            raise ConfigError(f"{source}: {where}: unknown key {unknown[0]!r}")
+        for required in ("rule", "resource", "reason"):
+            if not isinstance(item.get(required), str) or not item[required].strip():
+                raise ConfigError(f"{source}: {where}.{required} is required (a non-empty string)")
+        expires = item.get("expires")
+        if expires is not None and not isinstance(expires, datetime.date):
+            try:
+                expires = datetime.date.fromisoformat(str(expires))
+            except ValueError:
+                raise ConfigError(
+                    f"{source}: {where}.expires = {expires!r} is not a date (YYYY-MM-DD)"
+                ) from None
+        parsed.append(
+            Suppression(
+                rule_id=_rule_id(item["rule"], f"{where}.rule", source, known),
+                resource_pattern=item["resource"],
+                reason=item["reason"].strip(),
+                expires=expires,
+            )
+        )
+    return tuple(parsed)
+
+
+def parse_rule_selection(text: str, known_rule_ids: Iterable[str], option: str) -> frozenset[str]:
+    """`--select VPCE1,VPCE201`: ids or id prefixes, comma-separated."""
+    known = sorted(known_rule_ids)
+    chosen: set[str] = set()
+    for raw in text.split(","):
+        item = raw.strip().upper()
+        if not item:
+            continue
+        matches = [rule_id for rule_id in known if rule_id.startswith(item)]
+        if not matches:
+            raise ConfigError(f"{option}: {raw.strip()!r} matches no rule id")
+        chosen.update(matches)
+    return frozenset(chosen)
