@@ -163,6 +163,7 @@ def test_rules_list_and_show() -> None:
         "id": "VPCE501",
         "name": "cidr-overlap-peering",
         "severity": "high",
+        "enabled_by_default": True,
         "title": "Peered VPCs have overlapping CIDR blocks",
     } in json.loads(as_json)
 

@@ -291,6 +291,7 @@ def command_rules(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
                             "id": m.rule_id,
                             "name": m.name,
                             "severity": m.severity.label,
+                            "enabled_by_default": m.enabled_by_default,
                             "title": m.title,
                         }
                         for m in metas

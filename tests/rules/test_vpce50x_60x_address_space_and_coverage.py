@@ -213,3 +213,17 @@ def test_602_flags_vpcs_without_an_active_vpc_flow_log() -> None:
         ],
     )
     assert _run(vpc_flow_logs_disabled, estate) == {"vpc-failed-log", "vpc-subnet-log", "vpc-none"}
+
+
+def test_504_counts_and_lists_many_vpcs_on_one_block() -> None:
+    many = region(
+        vpcs=[vpc(f"vpc-{i:02d}", "10.0.0.0/16") for i in range(15)]
+        + [vpc("vpc-inside", "10.0.8.0/24"), vpc("vpc-apart", "10.9.0.0/16")]
+    )
+    found = findings(cidr_overlap_organisation, many)
+    assert set(found) == {f"vpc-{i:02d}" for i in range(15)} | {"vpc-inside"}
+    assert "overlaps 15 other VPC(s)" in found["vpc-inside"].message
+    assert "vpc-00, vpc-01" in found["vpc-inside"].message
+    assert "and 5 more" in found["vpc-inside"].message
+    assert "overlaps 15 other VPC(s)" in found["vpc-03"].message
+    assert "vpc-03," not in found["vpc-03"].message

@@ -18,8 +18,12 @@ Rule ids are stable: suppressions and GitHub alerts depend on them. Severities a
 
 
 def render_rule_list(metas: Iterable[RuleMeta]) -> str:
-    rows = [[m.rule_id, m.severity.label, m.name, m.title] for m in metas]
-    return tabulate(rows, headers=["Id", "Severity", "Name", "Title"], tablefmt="simple") + "\n"
+    rows = [
+        [m.rule_id, m.severity.label, "on" if m.enabled_by_default else "off", m.name, m.title]
+        for m in metas
+    ]
+    headers = ["Id", "Severity", "Default", "Name", "Title"]
+    return tabulate(rows, headers=headers, tablefmt="simple") + "\n"
 
 
 def render_rule(meta: RuleMeta) -> str:

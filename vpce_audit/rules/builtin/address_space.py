@@ -285,35 +285,38 @@ def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
         for vpc in scope.data.vpcs
         if not vpc.is_default
     ]
-    by_id = {ref.vpc_id: ref for ref in refs}
-    # Many VPCs often share one block (10.0.0.0/16): group identical blocks first so the sweep
-    # works on distinct networks and its output stays proportional to what is reported.
-    owners_by_network: dict[Network, list[str]] = defaultdict(list)
-    for block in _vpc_blocks(refs):
-        owners_by_network[block.network].append(block.owner)
-    others: dict[str, set[str]] = defaultdict(set)
-    for owners in owners_by_network.values():
-        if len(set(owners)) > 1:
-            for owner in owners:
-                others[owner].update(o for o in owners if o != owner)
+    # Many VPCs often share one block (10.0.0.0/16): the sweep runs over distinct networks, and
+    # VPCs with the same blocks share one computed answer, so ten thousand VPCs on one block
+    # cost linear time, not ten thousand lists of ten thousand.
+    owners_by_network: dict[Network, set[str]] = defaultdict(set)
+    networks_by_vpc: dict[str, frozenset[Network]] = {}
+    for ref in refs:
+        blocks = frozenset(b.network for b in _vpc_blocks([ref]))
+        networks_by_vpc[ref.vpc_id] = blocks
+        for network in blocks:
+            owners_by_network[network].add(ref.vpc_id)
+    neighbours: dict[Network, set[Network]] = {n: {n} for n in owners_by_network}
     distinct = [Block(network, network) for network in owners_by_network]
     for outer, inner in overlapping_pairs(distinct):
-        for a in owners_by_network[outer.network]:
-            for b in owners_by_network[inner.network]:
-                if a != b:
-                    others[a].add(b)
-                    others[b].add(a)
-    for vpc_id in sorted(others):
-        ref = by_id[vpc_id]
-        listed = sorted(others[vpc_id])
-        shown = ", ".join(listed[:10]) + (
-            f" and {len(listed) - 10} more" if len(listed) > 10 else ""
-        )
+        neighbours[outer.network].add(inner.network)
+        neighbours[inner.network].add(outer.network)
+    answers: dict[frozenset[Network], list[str]] = {}
+    for ref in sorted(refs, key=lambda r: r.vpc_id):
+        blocks = networks_by_vpc[ref.vpc_id]
+        if blocks not in answers:
+            reached = {n for block in blocks for n in neighbours[block]}
+            answers[blocks] = sorted({o for n in reached for o in owners_by_network[n]})
+        overlapping = answers[blocks]
+        if len(overlapping) <= 1:
+            continue  # only the VPC itself
+        examples = [vpc_id for vpc_id in overlapping[:11] if vpc_id != ref.vpc_id][:10]
+        count = len(overlapping) - 1
+        more = f" and {count - len(examples)} more" if count > len(examples) else ""
         yield ctx.finding(
             ref.scope,
-            vpc_id,
-            f"{vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) overlaps {len(listed)} other VPC(s) "
-            f"of the scanned organisation: {shown}. Connecting them later would need "
-            "re-addressing.",
-            related=listed[:50],
+            ref.vpc_id,
+            f"{ref.vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) overlaps {count} other VPC(s) "
+            f"of the scanned organisation: {', '.join(examples)}{more}. Connecting them later "
+            "would need re-addressing.",
+            related=examples,
         )
