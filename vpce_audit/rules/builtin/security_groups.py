@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 from vpce_audit.analysis.cidrs import Network, overlaps, parse_network
-from vpce_audit.model import SecurityGroupRule
+from vpce_audit.model import SecurityGroup, SecurityGroupRule, VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.rules.builtin.endpoint_policy import PRIVATELINK_SERVICE_PREFIX
 from vpce_audit.snapshot.views import ScopeView
 
 INTERNET_SOURCES = frozenset({"0.0.0.0/0", "::/0"})
+
+
+def _attached_groups(
+    scope: ScopeView, endpoint: VpcEndpoint
+) -> tuple[list[SecurityGroup], list[str]]:
+    """The endpoint's security groups found in the snapshot, and the ids of those missing."""
+    found: list[SecurityGroup] = []
+    missing: list[str] = []
+    for group_id in endpoint.security_group_ids:
+        group = scope.security_groups_by_id.get(group_id)
+        if group is None:
+            missing.append(group_id)
+        else:
+            found.append(group)
+    return found, missing
+
+
+def _missing_groups(missing: list[str]) -> str:
+    return f"security group {', '.join(missing)} is not in the snapshot"
 
 
 @builtin_rule("VPCE301", requires=("vpc_endpoints", "security_groups"))
@@ -19,12 +38,8 @@ def endpoint_sg_open_to_internet(ctx: RuleContext) -> CheckResult:
                 continue
             open_groups: list[str] = []
             sources: set[str] = set()
-            missing: list[str] = []
-            for group_id in endpoint.security_group_ids:
-                group = scope.security_groups_by_id.get(group_id)
-                if group is None:
-                    missing.append(group_id)
-                    continue
+            groups, missing = _attached_groups(scope, endpoint)
+            for group in groups:
                 group_sources = {
                     source
                     for rule in group.ingress
@@ -32,7 +47,7 @@ def endpoint_sg_open_to_internet(ctx: RuleContext) -> CheckResult:
                     if source in INTERNET_SOURCES
                 }
                 if group_sources:
-                    open_groups.append(group_id)
+                    open_groups.append(group.group_id)
                     sources |= group_sources
             if open_groups:
                 yield ctx.finding(
@@ -44,11 +59,7 @@ def endpoint_sg_open_to_internet(ctx: RuleContext) -> CheckResult:
                     related=(endpoint.vpc_id, *open_groups),
                 )
             elif missing:
-                yield ctx.skip(
-                    scope,
-                    endpoint.endpoint_id,
-                    f"security group {', '.join(missing)} is not in the snapshot",
-                )
+                yield ctx.skip(scope, endpoint.endpoint_id, _missing_groups(missing))
 
 
 # Ports an interface endpoint's service listens on. Every AWS service endpoint speaks HTTPS on
@@ -97,16 +108,12 @@ def endpoint_sg_all_traffic(ctx: RuleContext) -> CheckResult:
                 continue
             needed = _needed_ports(endpoint.service_name)
             wide: list[str] = []
-            missing: list[str] = []
-            for group_id in endpoint.security_group_ids:
-                group = scope.security_groups_by_id.get(group_id)
-                if group is None:
-                    missing.append(group_id)
-                    continue
+            groups, missing = _attached_groups(scope, endpoint)
+            for group in groups:
                 for rule in group.ingress:
                     excess = _excess(rule, needed)
                     if excess:
-                        wide.append(f"{group_id} allows {excess} from {_source(rule)}")
+                        wide.append(f"{group.group_id} allows {excess} from {_source(rule)}")
             if wide:
                 need = (
                     "its service's ports"
@@ -121,11 +128,7 @@ def endpoint_sg_all_traffic(ctx: RuleContext) -> CheckResult:
                     related=(endpoint.vpc_id, *endpoint.security_group_ids),
                 )
             elif missing:
-                yield ctx.skip(
-                    scope,
-                    endpoint.endpoint_id,
-                    f"security group {', '.join(missing)} is not in the snapshot",
-                )
+                yield ctx.skip(scope, endpoint.endpoint_id, _missing_groups(missing))
 
 
 def _allows_https(rule: SecurityGroupRule) -> bool:
@@ -167,8 +170,8 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
             if not endpoint.is_interface or _needed_ports(endpoint.service_name) != HTTPS:
                 continue
             vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
-            groups = [scope.security_groups_by_id.get(g) for g in endpoint.security_group_ids]
-            if vpc is None or not groups or any(g is None for g in groups):
+            groups, missing = _attached_groups(scope, endpoint)
+            if vpc is None or missing or not groups:
                 yield ctx.skip(
                     scope,
                     endpoint.endpoint_id,
@@ -181,7 +184,6 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
             verdicts = [
                 _covers_vpc(rule, scope, networks, vpc.vpc_id)
                 for group in groups
-                if group is not None
                 for rule in group.ingress
                 if _allows_https(rule)
             ]
