@@ -228,3 +228,24 @@ def test_an_account_outside_any_organisation_is_not_an_error(moto_session: Any) 
     (account,) = document.accounts
     assert account.organization_id is None
     assert account.errors == ()
+
+
+def test_a_region_that_is_not_enabled_fails_once_not_per_call(moto_session: Any) -> None:
+    factory = ClientFactory(moto_session)
+    attempted: list[str] = []
+
+    def opt_in_required(model: Any, **_: Any) -> None:
+        attempted.append(model.name)
+        raise ClientError(
+            {"Error": {"Code": "OptInRequired", "Message": "region not enabled"}}, model.name
+        )
+
+    factory.client("ec2", "ap-southeast-2").meta.events.register("before-call", opt_in_required)
+    result = _scan(moto_session, factory=factory)
+    failed = [e for e in result.collection_errors if e.region == "ap-southeast-2"]
+    assert len(attempted) == 1  # the first call; the rest were not made
+    assert {e.error_code for e in failed} == {"OptInRequired"}
+    assert len(failed) > 10  # ... but every resource kind is still recorded as missing
+    assert all("not attempted" in e.message for e in failed if e.operation != attempted[0])
+    assert {s.region for s in result.skipped if s.resource_id is None} == {"ap-southeast-2"}
+    assert result.exit_code(None) == ExitCode.INCOMPLETE

@@ -26,3 +26,17 @@ def test_every_package_on_disk_is_listed_for_the_wheel() -> None:
     assert config["package-dir"]["vpce_audit.rule_metadata"] == "rules"
     assert "vpce_audit.rule_metadata" in listed
     assert config["package-data"]["vpce_audit.rule_metadata"] == ["*.yaml"]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text()
+    quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = [
+        block.split("\n", 1)[1].strip() for block in quickstart.split("```sh")[1:] if block.strip()
+    ]
+    commands = [c.split("```", 1)[0].strip() for c in commands]
+    assert len(commands) == 2, "the quickstart has exactly two commands"
+    demo, tests = commands
+    assert "scan --demo" in demo and "pytest" in tests
+    ci_lines = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci_lines[-1] == tests

@@ -12,7 +12,7 @@ import pytest
 from tests.helpers import document, endpoint, region, service
 from tests.sarif_checks import assert_uploadable, github_violations, schema_errors
 from vpce_audit.config import Config
-from vpce_audit.report import json_report, sarif, table
+from vpce_audit.report import json_report, markdown, sarif, table
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
 from vpce_audit.scan import ScanResult, run_scan, select_rules
@@ -31,6 +31,7 @@ def golden_result() -> ScanResult:
 @pytest.mark.parametrize(
     ("name", "render"),
     [
+        ("report.md", markdown.render),
         ("table.txt", table.render),
         ("report.json", json_report.render),
         ("report.sarif", sarif.render),

@@ -26,7 +26,7 @@ from vpce_audit.collect.runner import (
 from vpce_audit.config import ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Severity
 from vpce_audit.output import OutputError, write_atomically
-from vpce_audit.report import json_report, sarif, table
+from vpce_audit.report import json_report, markdown, sarif, table
 from vpce_audit.rules.metadata import MetadataError, RuleMeta, builtin_metadata
 from vpce_audit.rules.registry import RULE_ERROR_ID, RegistryError, RuleRegistry, load_registry
 from vpce_audit.scan import ExitCode, run_scan, select_rules, settings_from
@@ -35,7 +35,12 @@ from vpce_audit.snapshot.document import SnapshotDocument, SnapshotError
 
 log = logging.getLogger("vpce_audit")
 
-REPORTERS = {"table": table.render, "json": json_report.render, "sarif": sarif.render}
+REPORTERS = {
+    "table": table.render,
+    "json": json_report.render,
+    "sarif": sarif.render,
+    "markdown": markdown.render,
+}
 DEFAULT_FAIL_ON = "low"
 
 

@@ -21,6 +21,21 @@ log = logging.getLogger(__name__)
 
 READ_ONLY_OPERATION = re.compile(r"^(Describe|List|Get)[A-Z]")
 
+# Failures that say the whole region (or the credentials) is unusable, not one operation. After
+# one of these, the remaining calls of the scope are recorded as failed without being made:
+# a region that is not enabled would otherwise cost a retried round trip per resource kind.
+SCOPE_FATAL_ERRORS = frozenset(
+    {
+        "OptInRequired",
+        "AuthFailure",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+    }
+)
+
 
 def snake_case(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
@@ -45,6 +60,7 @@ class ScopeCalls:
         self.account_id = account_id
         self.region = region
         self._errors: list[CollectionError] = []
+        self._fatal: tuple[str, str] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -61,6 +77,25 @@ class ScopeCalls:
         resource_id: str | None = None,
     ) -> None:
         code, message = describe_error(error)
+        self._store(
+            service=service,
+            operation=operation,
+            code=code,
+            message=message,
+            kind=kind,
+            resource_id=resource_id,
+        )
+
+    def _store(
+        self,
+        *,
+        service: str,
+        operation: str,
+        code: str,
+        message: str,
+        kind: str,
+        resource_id: str | None,
+    ) -> None:
         log.warning(
             "%s %s/%s %s failed: %s: %s",
             service,
@@ -71,6 +106,8 @@ class ScopeCalls:
             message,
         )
         with self._lock:
+            if code in SCOPE_FATAL_ERRORS and self._fatal is None:
+                self._fatal = (code, message)
             self._errors.append(
                 CollectionError(
                     account_id=self.account_id,
@@ -83,6 +120,25 @@ class ScopeCalls:
                     resource_id=resource_id,
                 )
             )
+
+    def _refuse_after_fatal(
+        self, service: str, operation: str, kind: str, resource_id: str | None
+    ) -> bool:
+        """Record, without calling, a call that an earlier scope-wide failure makes pointless."""
+        with self._lock:
+            fatal = self._fatal
+        if fatal is None:
+            return False
+        code, message = fatal
+        self._store(
+            service=service,
+            operation=operation,
+            code=code,
+            message=f"not attempted after an earlier {code}: {message}",
+            kind=kind,
+            resource_id=resource_id,
+        )
+        return True
 
     def items(
         self,
@@ -99,6 +155,8 @@ class ScopeCalls:
             raise ValueError(f"{operation} is not a read-only operation")
         method = snake_case(operation)
         service = client.meta.service_model.service_name
+        if self._refuse_after_fatal(service, operation, kind, resource_id):
+            return None
         try:
             if client.can_paginate(method):
                 found: list[dict[str, Any]] = []
@@ -128,6 +186,8 @@ class ScopeCalls:
         if not READ_ONLY_OPERATION.match(operation):
             raise ValueError(f"{operation} is not a read-only operation")
         service = client.meta.service_model.service_name
+        if self._refuse_after_fatal(service, operation, kind, resource_id):
+            return None
         try:
             response: dict[str, Any] = getattr(client, snake_case(operation))(**params)
             return response

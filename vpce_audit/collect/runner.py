@@ -42,7 +42,9 @@ class ClientFactory:
         self._session = session
         # Standard retry mode backs off on throttling; what still fails is recorded, not raised.
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": 10},
+            retries={"mode": "standard", "max_attempts": 6},
+            connect_timeout=10,
+            read_timeout=60,
             max_pool_connections=32,
             user_agent_extra=f"vpce-audit/{__version__}",
         )

@@ -77,20 +77,27 @@ def render(result: ScanResult) -> str:
             )
         )
     if result.skipped:
+        # One row per thing not judged; a failed call usually makes several rules skip it.
+        rules_by_subject: dict[tuple[str, str, str, str], list[str]] = {}
+        for skip in result.skipped:
+            subject = (skip.account_id, skip.region, skip.resource_id or "", skip.reason)
+            rules_by_subject.setdefault(subject, []).append(skip.rule_id)
         rows = [
             [
-                s.rule_id,
-                s.resource_id or "(whole region)",
-                s.account_id,
-                s.region,
-                _wrap(s.reason, 70),
+                account,
+                region,
+                resource or "(whole region)",
+                _wrap(", ".join(rules), 24),
+                _wrap(reason, 60),
             ]
-            for s in result.skipped
+            for (account, region, resource, reason), rules in sorted(rules_by_subject.items())
         ]
         sections.append(
-            f"SKIPPED ({len(rows)})\n"
+            f"SKIPPED ({len(result.skipped)} rule evaluations): not judged, so not passed\n"
             + tabulate(
-                rows, headers=["Rule", "Resource", "Account", "Region", "Reason"], tablefmt="simple"
+                rows,
+                headers=["Account", "Region", "Resource", "Rules", "Reason"],
+                tablefmt="simple",
             )
         )
     if result.notices:
