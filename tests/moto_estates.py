@@ -72,7 +72,7 @@ def _group(ec2: Any, vpc_id: str, name: str, permission: dict[str, Any]) -> str:
     return group
 
 
-def build_two_region_estate(west: Any, sydney: Any) -> dict[str, str]:
+def build_two_region_estate(west: Any, sydney: Any, sydney_elbv2: Any) -> dict[str, str]:
     """us-west-2 and ap-southeast-2; returns ids by role. Expected findings are in the test."""
     ids: dict[str, str] = {}
     shared = ids["shared"] = _vpc(west, "shared", "10.50.0.0/16")
@@ -180,7 +180,131 @@ def build_two_region_estate(west: Any, sydney: Any) -> dict[str, str]:
     ids["pcx-pending"] = sydney.create_vpc_peering_connection(VpcId=far, PeerVpcId=lonely)[
         "VpcPeeringConnection"
     ]["VpcPeeringConnectionId"]
+    _build_sydney_hub(sydney, sydney_elbv2, ids)
     return ids
+
+
+def _build_sydney_hub(ec2: Any, elbv2: Any, ids: dict[str, str]) -> None:
+    """A transit-gateway hub whose endpoints get the policy, DNS and routing details wrong."""
+    own = "123456789012"
+    hub = ids["hub"] = _vpc(ec2, "hub", "10.70.0.0/16")
+    options = ec2.create_dhcp_options(
+        DhcpConfigurations=[{"Key": "domain-name-servers", "Values": ["10.70.0.10"]}]
+    )["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=options, VpcId=hub)
+    a = _subnet(ec2, hub, "10.70.1.0/24", "ap-southeast-2a")
+    b = _subnet(ec2, hub, "10.70.2.0/24", "ap-southeast-2b")
+    edge = ids["edge"] = _vpc(ec2, "edge", "10.70.64.0/18")
+    edge_subnet = _subnet(ec2, edge, "10.70.65.0/24", "ap-southeast-2a")
+    gateway = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    for vpc_id, subnets in ((hub, [a, b]), (edge, [edge_subnet])):
+        ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=gateway, VpcId=vpc_id, SubnetIds=subnets
+        )
+    table = ids["rt-hub"] = _table(ec2, hub, [a, b], None)
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", TransitGatewayId=gateway)
+    # Inside the S3 prefix list (moto: 3.5.0.0/19): shadows the gateway endpoint.
+    ec2.create_route(
+        RouteTableId=table, DestinationCidrBlock="3.5.0.0/24", TransitGatewayId=gateway
+    )
+    own_only = {"StringEquals": {"aws:PrincipalAccount": own}}
+
+    def endpoint(service: str, kind: str, policy: dict[str, Any], **extra: Any) -> str:
+        endpoint_id: str = ec2.create_vpc_endpoint(
+            VpcId=hub,
+            ServiceName=f"com.amazonaws.ap-southeast-2.{service}",
+            VpcEndpointType=kind,
+            PolicyDocument=json.dumps({"Statement": [policy]}),
+            **extra,
+        )["VpcEndpoint"]["VpcEndpointId"]
+        return endpoint_id
+
+    ids["hub-s3"] = endpoint(
+        "s3",
+        "Gateway",
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "*",
+            "Condition": own_only,
+        },
+        RouteTableIds=[table],
+    )
+    ids["hub-ddb"] = endpoint(
+        "dynamodb",
+        "Gateway",
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "dynamodb:*",
+            "Resource": "arn:aws:dynamodb:*:*:table/*",
+            "Condition": own_only,
+        },
+        RouteTableIds=[],
+    )
+    every_port = _group(
+        ec2,
+        hub,
+        "every-port",
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 0,
+            "ToPort": 65535,
+            "IpRanges": [{"CidrIp": "10.70.0.0/16"}],
+        },
+    )
+    https = _group(
+        ec2,
+        hub,
+        "hub-https",
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+        },
+    )
+    ids["hub-kms"] = endpoint(
+        "kms",
+        "Interface",
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": ["999999999999", own]},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        },
+        SubnetIds=[a, b],
+        SecurityGroupIds=[every_port],
+        PrivateDnsEnabled=True,
+    )
+    for role, resource in (("hub-logs-1", "NotResource"), ("hub-logs-2", "Resource")):
+        target = "arn:aws:logs:*:*:log-group:audit*" if resource == "NotResource" else "*"
+        ids[role] = endpoint(
+            "logs",
+            "Interface",
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "logs:*",
+                resource: target,
+                "Condition": own_only,
+            },
+            SubnetIds=[a, b],
+            SecurityGroupIds=[https],
+            PrivateDnsEnabled=False,
+        )
+    # An endpoint service for a partner account, with manual acceptance.
+    balancer = elbv2.create_load_balancer(Name="hub-nlb", Subnets=[a], Type="network")[
+        "LoadBalancers"
+    ][0]["LoadBalancerArn"]
+    service = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[balancer], AcceptanceRequired=True
+    )["ServiceConfiguration"]
+    ec2.modify_vpc_endpoint_service_permissions(
+        ServiceId=service["ServiceId"], AddAllowedPrincipals=["arn:aws:iam::999999999999:root"]
+    )
+    ids["hub-service"] = service["ServiceId"]
 
 
 def expected_two_region_findings(ids: dict[str, str]) -> set[tuple[str, str]]:
@@ -217,4 +341,22 @@ def expected_two_region_findings(ids: dict[str, str]) -> set[tuple[str, str]]:
         ("VPCE602", ids["peer"]),
         ("VPCE602", ids["far"]),
         ("VPCE602", ids["lonely"]),
+        # The Sydney hub.
+        ("VPCE103", ids["hub-ddb"]),  # dynamodb:* on every account's tables
+        ("VPCE104", ids["hub-kms"]),  # names account 999999999999
+        ("VPCE105", ids["hub-logs-1"]),  # Allow with NotResource
+        ("VPCE111", ids["hub-service"]),  # allows an untrusted account (high: review is on)
+        ("VPCE202", ids["hub-logs-1"]),  # private DNS off, no hosted zone
+        ("VPCE202", ids["hub-logs-2"]),
+        ("VPCE203", ids["hub"]),  # DNS servers 10.70.0.10 only, kms uses private DNS
+        ("VPCE204", ids["hub"]),  # two logs endpoints
+        ("VPCE302", ids["hub-kms"]),  # tcp 0-65535
+        ("VPCE403", ids["rt-hub"]),  # DynamoDB to the transit gateway (its endpoint is unrouted)
+        ("VPCE404", ids["rt-hub"]),  # 3.5.0.0/24 inside the S3 list goes to the TGW
+        ("VPCE502", ids["hub"]),  # 10.70.0.0/16 and 10.70.64.0/18 share the default TGW table
+        ("VPCE502", ids["edge"]),
+        ("VPCE601", ids["hub"]),  # private subnets, no FSBP endpoints
+        ("VPCE601", ids["edge"]),
+        ("VPCE602", ids["hub"]),
+        ("VPCE602", ids["edge"]),
     }

@@ -185,6 +185,7 @@ def moto_estate(aws_credentials: None) -> Iterator[dict[str, str]]:
         yield build_two_region_estate(
             boto3.client("ec2", region_name="us-west-2"),
             boto3.client("ec2", region_name="ap-southeast-2"),
+            boto3.client("elbv2", region_name="ap-southeast-2"),
         )
 
 

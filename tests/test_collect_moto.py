@@ -51,6 +51,7 @@ def test_unseen_estate_gives_exactly_the_expected_findings(moto_session: Any) ->
     ids = build_two_region_estate(
         moto_session.client("ec2", region_name="us-west-2"),
         moto_session.client("ec2", region_name="ap-southeast-2"),
+        moto_session.client("elbv2", region_name="ap-southeast-2"),
     )
     result = _scan(moto_session)
     assert result.is_complete, result.collection_errors
@@ -73,7 +74,11 @@ def _severity(label: str) -> Any:
 
 def test_collection_only_calls_read_only_apis(moto_session: Any) -> None:
     ec2 = moto_session.client("ec2", region_name="us-west-2")
-    build_two_region_estate(ec2, moto_session.client("ec2", region_name="ap-southeast-2"))
+    build_two_region_estate(
+        ec2,
+        moto_session.client("ec2", region_name="ap-southeast-2"),
+        moto_session.client("elbv2", region_name="ap-southeast-2"),
+    )
     # Reach every per-resource call too: an endpoint service, TGW route tables, a private zone.
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     balancer = moto_session.client("elbv2", region_name="us-west-2").create_load_balancer(
@@ -123,6 +128,7 @@ def test_a_failing_region_is_recorded_and_the_other_region_is_intact(moto_sessio
     ids = build_two_region_estate(
         moto_session.client("ec2", region_name="us-west-2"),
         moto_session.client("ec2", region_name="ap-southeast-2"),
+        moto_session.client("elbv2", region_name="ap-southeast-2"),
     )
     factory = ClientFactory(moto_session)
 

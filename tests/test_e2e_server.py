@@ -73,10 +73,14 @@ def _cli(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
 def test_scan_through_a_moto_server_produces_uploadable_sarif(
     moto_server: str, tmp_path: Path
 ) -> None:
-    def client(region: str) -> object:
-        return boto3.client("ec2", region_name=region, endpoint_url=moto_server)
+    def client(service: str, region: str) -> object:
+        return boto3.client(service, region_name=region, endpoint_url=moto_server)
 
-    ids = build_two_region_estate(client("us-west-2"), client("ap-southeast-2"))
+    ids = build_two_region_estate(
+        client("ec2", "us-west-2"),
+        client("ec2", "ap-southeast-2"),
+        client("elbv2", "ap-southeast-2"),
+    )
     sarif_file = tmp_path / "vpce.sarif"
     completed = _cli(
         moto_server,
