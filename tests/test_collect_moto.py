@@ -255,3 +255,11 @@ def test_a_region_that_is_not_enabled_fails_once_not_per_call(moto_session: Any)
     assert all("not attempted" in e.message for e in failed if e.operation != attempted[0])
     assert {s.region for s in result.skipped if s.resource_id is None} == {"ap-southeast-2"}
     assert result.exit_code(None) == ExitCode.INCOMPLETE
+
+
+def test_global_services_are_called_in_the_partition_of_the_home_region() -> None:
+    from vpce_audit.collect.runner import global_service_region
+
+    assert global_service_region("eu-west-1") == "us-east-1"
+    assert global_service_region("cn-north-1") == "cn-northwest-1"
+    assert global_service_region("us-gov-east-1") == "us-gov-west-1"

@@ -16,11 +16,17 @@ from vpce_audit.collect.calls import ScopeCalls, describe_error
 from vpce_audit.collect.region import collect_region
 from vpce_audit.model import REGION_RESOURCE_KINDS, CollectionError, RegionSnapshot
 from vpce_audit.snapshot.document import SnapshotDocument
+from vpce_audit.snapshot.views import partition_for_region
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REGION_WORKERS = 8
-GLOBAL_SERVICE_REGION = "us-east-1"
+# Where the global services (Route 53, Organizations) answer, by partition.
+GLOBAL_SERVICE_REGIONS = {
+    "aws": "us-east-1",
+    "aws-cn": "cn-northwest-1",
+    "aws-us-gov": "us-gov-west-1",
+}
 
 Progress = Callable[[str], None]
 
@@ -84,8 +90,20 @@ class CollectionRequest:
     max_workers: int = DEFAULT_REGION_WORKERS
 
 
-def caller_account(clients: ClientFactory) -> str:
-    home = clients.default_region or GLOBAL_SERVICE_REGION
+def home_region(clients: ClientFactory, request: CollectionRequest) -> str:
+    """The region for account-level calls: the profile's region, else the first one asked for."""
+    if clients.default_region:
+        return clients.default_region
+    if request.regions:
+        return request.regions[0]
+    return GLOBAL_SERVICE_REGIONS["aws"]
+
+
+def global_service_region(home: str) -> str:
+    return GLOBAL_SERVICE_REGIONS.get(partition_for_region(home), GLOBAL_SERVICE_REGIONS["aws"])
+
+
+def caller_account(clients: ClientFactory, home: str) -> str:
     try:
         identity = clients.client("sts", home).get_caller_identity()
     except Exception as error:
@@ -100,15 +118,16 @@ def collect(
     progress: Progress | None = None,
 ) -> SnapshotDocument:
     say = progress or (lambda _message: None)
-    account_id = caller_account(clients)
+    home = home_region(clients, request)
+    account_id = caller_account(clients, home)
     say(f"account {account_id}: collecting account-wide facts")
     account_calls = ScopeCalls(account_id, GLOBAL_REGION)
     regions: Sequence[str] | None = request.regions
     if regions is None:
-        home = clients.default_region or GLOBAL_SERVICE_REGION
         regions = enabled_regions(clients.client("ec2", home), account_calls) or ()
+    global_region = global_service_region(home)
     account = collect_account(
-        account_id, lambda service: clients.client(service, GLOBAL_SERVICE_REGION), account_calls
+        account_id, lambda service: clients.client(service, global_region), account_calls
     )
     region_snapshots = collect_regions(clients, account_id, tuple(regions), request, say)
     return SnapshotDocument(
