@@ -44,14 +44,23 @@ def region(account: str = ACCOUNT, name: str = REGION, **collections: Any) -> Re
 
 
 def document(
-    *regions: RegionSnapshot, accounts: tuple[AccountSnapshot, ...] = ()
+    *regions: RegionSnapshot, accounts: tuple[AccountSnapshot, ...] | None = None
 ) -> SnapshotDocument:
+    """A snapshot of the regions; each account gets (empty) account-wide facts unless given,
+    as a collection would record them."""
+    if accounts is None:
+        accounts = tuple(
+            AccountSnapshot(account_id, "2026-11-26T00:00:00Z")
+            for account_id in sorted({r.account_id for r in regions})
+        )
     return SnapshotDocument(
         tool_version="test", created_at="2026-11-26T00:00:00Z", accounts=accounts, regions=regions
     )
 
 
-def snapshot(*regions: RegionSnapshot, accounts: tuple[AccountSnapshot, ...] = ()) -> Snapshot:
+def snapshot(
+    *regions: RegionSnapshot, accounts: tuple[AccountSnapshot, ...] | None = None
+) -> Snapshot:
     return Snapshot(document(*regions, accounts=accounts))
 
 

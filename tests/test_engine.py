@@ -7,6 +7,7 @@ import pytest
 
 from tests.helpers import endpoint, error, region, service, snapshot
 from vpce_audit.findings import Finding, Skipped
+from vpce_audit.model import AccountSnapshot
 from vpce_audit.rules.base import Rule, RuleContext, Settings
 from vpce_audit.rules.engine import evaluate
 from vpce_audit.rules.metadata import builtin_metadata
@@ -155,3 +156,22 @@ def test_rule_context_severity_override() -> None:
         Settings(severity_overrides={"TEST007": Severity.CRITICAL}),
     )
     assert [f.severity for f in result.findings] == [Severity.CRITICAL]
+
+
+def test_rules_needing_account_facts_skip_accounts_the_snapshot_lacks() -> None:
+    estate = region(vpc_endpoints=[endpoint("vpce-1", "vpc-1", "ssm")])
+    needs_org = _rule("TEST008", _flag_every_endpoint, ("vpc_endpoints", "organization"))
+    result = evaluate(snapshot(estate, accounts=()), [needs_org], Settings())
+    assert result.findings == ()
+    assert [s.reason for s in result.skipped] == [
+        "organization not collected (the snapshot has no account-wide facts for 111111111111)"
+    ]
+    failed_org = AccountSnapshot(
+        "111111111111",
+        "2026-11-26T00:00:00Z",
+        errors=(error("organization", "DescribeOrganization", where="global"),),
+    )
+    result = evaluate(snapshot(estate, accounts=(failed_org,)), [needs_org], Settings())
+    assert [s.reason for s in result.skipped] == [
+        "organization not collected (DescribeOrganization: AccessDenied)"
+    ]

@@ -112,5 +112,12 @@ def test_shards_merge_and_refuse_overlapping_scopes() -> None:
     west = document(region(name="eu-west-1"))
     merged = merge([east, west], tool_version="t", created_at="now")
     assert [r.region for r in merged.regions] == ["us-east-1", "eu-west-1"]
+    assert [a.account_id for a in merged.accounts] == ["111111111111"]
     with pytest.raises(SnapshotError, match="appears twice"):
         merge([east, east], tool_version="t", created_at="now")
+    other_org = document(
+        region(name="ap-south-1"),
+        accounts=(AccountSnapshot("111111111111", "2026-11-26T00:00:00Z", "o-other"),),
+    )
+    with pytest.raises(SnapshotError, match="different account-wide facts"):
+        merge([east, other_org], tool_version="t", created_at="now")

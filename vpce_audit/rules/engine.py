@@ -79,7 +79,12 @@ def _split_scopes(snapshot: Snapshot, rule: Rule) -> tuple[tuple[ScopeView, ...]
             if kind in rule.region_requirements
         ]
         account = snapshot.accounts_by_id.get(scope.account_id)
-        if account is not None and rule.account_requirements:
+        if rule.account_requirements and account is None:
+            reasons.append(
+                f"{', '.join(sorted(rule.account_requirements))} not collected (the snapshot has "
+                f"no account-wide facts for {scope.account_id})"
+            )
+        elif account is not None and rule.account_requirements:
             for error in account.errors:
                 if error.resource_kind in rule.account_requirements and error.resource_id is None:
                     reasons.append(_describe(error.resource_kind, (error,)))

@@ -106,14 +106,27 @@ def merge(
     documents: Iterable[SnapshotDocument], tool_version: str, created_at: str
 ) -> SnapshotDocument:
     """Join snapshots collected in shards. The same scope in two shards is an error, not a guess."""
-    accounts: list[AccountSnapshot] = []
+    accounts: dict[str, AccountSnapshot] = {}
     regions: list[RegionSnapshot] = []
     for document in documents:
-        accounts.extend(document.accounts)
+        for account in document.accounts:
+            known = accounts.get(account.account_id)
+            if known is None:
+                accounts[account.account_id] = account
+            elif _account_facts(known) != _account_facts(account):
+                # Shards split by region each describe the account; they must agree.
+                raise SnapshotError(
+                    f"account {account.account_id} has different account-wide facts in two "
+                    "shards; re-collect them together"
+                )
         regions.extend(document.regions)
     return SnapshotDocument(
         tool_version=tool_version,
         created_at=created_at,
-        accounts=tuple(accounts),
+        accounts=tuple(accounts.values()),
         regions=tuple(regions),
     )
+
+
+def _account_facts(account: AccountSnapshot) -> tuple[object, ...]:
+    return (account.organization_id, account.hosted_zones, account.errors)
