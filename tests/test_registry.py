@@ -28,7 +28,9 @@ def test_metadata_is_complete() -> None:
         meta = rule.meta
         assert RULE_ID_PATTERN.match(meta.rule_id)
         assert meta.resource_type, meta.rule_id
-        assert meta.remediation.summary and meta.remediation.cli and meta.remediation.terraform
+        remediation = meta.remediation
+        assert remediation.summary and remediation.console, meta.rule_id
+        assert remediation.cli and remediation.terraform, meta.rule_id
         assert meta.references and all(r.startswith("https://") for r in meta.references)
         assert len(meta.title) <= 120
 
