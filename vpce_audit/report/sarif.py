@@ -23,6 +23,7 @@ import json
 from typing import Any
 
 from vpce_audit.findings import Finding, Severity
+from vpce_audit.report.rule_docs import render_rule
 from vpce_audit.rules.metadata import RuleMeta
 from vpce_audit.scan import ScanResult
 
@@ -68,28 +69,6 @@ def _truncate(text: str, limit: int = MAX_DESCRIPTION) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _help_markdown(meta: RuleMeta) -> str:
-    parts = [
-        f"**{meta.title}**",
-        "",
-        meta.description,
-        "",
-        "**Why it matters**",
-        "",
-        meta.rationale,
-    ]
-    parts += ["", "**Remediation**", "", meta.remediation.summary]
-    if meta.remediation.console:
-        parts += ["", f"Console: {meta.remediation.console}"]
-    if meta.remediation.cli:
-        parts += ["", "AWS CLI:", "", "```sh", meta.remediation.cli, "```"]
-    if meta.remediation.terraform:
-        parts += ["", "Terraform:", "", "```hcl", meta.remediation.terraform, "```"]
-    if meta.references:
-        parts += ["", "**References**", ""] + [f"- {ref}" for ref in meta.references]
-    return "\n".join(parts)
-
-
 def _help_text(meta: RuleMeta) -> str:
     parts = [meta.description, "", f"Remediation: {meta.remediation.summary}"]
     if meta.remediation.cli:
@@ -109,7 +88,7 @@ def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
         "name": meta.pascal_name,
         "shortDescription": {"text": _truncate(meta.title)},
         "fullDescription": {"text": _truncate(meta.description)},
-        "help": {"text": _help_text(meta), "markdown": _help_markdown(meta)},
+        "help": {"text": _help_text(meta), "markdown": render_rule(meta)},
         "defaultConfiguration": {"level": LEVEL[meta.severity]},
         "properties": properties,
     }

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vpce_audit.findings import Finding, Skipped
+from vpce_audit.model import CollectionError
 from vpce_audit.rules.base import Rule, RuleContext, Settings
 from vpce_audit.rules.metadata import builtin_metadata
 from vpce_audit.rules.registry import RULE_ERROR_ID
@@ -102,10 +103,8 @@ def _split_scopes(snapshot: Snapshot, rule: Rule) -> tuple[tuple[ScopeView, ...]
     return tuple(eligible), skips
 
 
-def _describe(kind: str, errors: Iterable[object]) -> str:
-    details = ", ".join(
-        sorted({f"{getattr(e, 'operation', '?')}: {getattr(e, 'error_code', '?')}" for e in errors})
-    )
+def _describe(kind: str, errors: Iterable[CollectionError]) -> str:
+    details = ", ".join(sorted({f"{e.operation}: {e.error_code}" for e in errors}))
     return f"{kind} not collected ({details})"
 
 
