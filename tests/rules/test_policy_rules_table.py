@@ -434,3 +434,15 @@ def test_configured_trust_extends_the_scanned_organisation() -> None:
         Settings(trusted_org_ids=frozenset({"o-partner0001"})),
     )
     assert trusted.findings == ()
+
+
+def test_vpce102_and_103_speak_for_full_access_when_vpce101_is_not_running() -> None:
+    estate = region(
+        endpoint_service_details=[service("s3", "Gateway")],
+        vpc_endpoints=[endpoint("vpce-default", "vpc-1", "s3", "Gateway")],
+    )
+    account = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", organization_id=ORG)
+    with_101 = evaluate(snapshot(estate, accounts=(account,)), RULES, Settings())
+    assert [f.rule_id for f in with_101.findings] == ["VPCE101"]
+    without_101 = evaluate(snapshot(estate, accounts=(account,)), RULES[1:3], Settings())
+    assert sorted(f.rule_id for f in without_101.findings) == ["VPCE102", "VPCE103"]

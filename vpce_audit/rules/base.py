@@ -41,6 +41,8 @@ class RuleContext:
     snapshot: Snapshot
     settings: Settings
     eligible_scopes: tuple[ScopeView, ...]
+    rules_running: frozenset[str] = frozenset()
+    """Ids of every rule in this run, so a rule can defer to another ("one fact, one finding")."""
 
     @cached_property
     def trusted(self) -> TrustedSet:

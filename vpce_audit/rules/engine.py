@@ -45,11 +45,16 @@ def evaluate(snapshot: Snapshot, rules: Iterable[Rule], settings: Settings) -> E
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     rules_run = tuple(rules)
+    running = frozenset(rule.rule_id for rule in rules_run)
     for rule in rules_run:
         eligible, rule_skips = _split_scopes(snapshot, rule)
         skipped.extend(rule_skips)
         context = RuleContext(
-            rule=rule, snapshot=snapshot, settings=settings, eligible_scopes=eligible
+            rule=rule,
+            snapshot=snapshot,
+            settings=settings,
+            eligible_scopes=eligible,
+            rules_running=running,
         )
         produced: list[Finding] = []
         try:

@@ -113,6 +113,12 @@ def endpoint_policy_full_access(ctx: RuleContext) -> CheckResult:
             )
 
 
+def _said_by_vpce101(ctx: RuleContext, target: PolicyTarget) -> bool:
+    """When VPCE101 flags an endpoint, its message already says the policy has neither
+    perimeter: VPCE102 and VPCE103 stay silent then (but speak when VPCE101 is not running)."""
+    return "VPCE101" in ctx.rules_running and target.full_access
+
+
 def _statement_label(index: int, sid: str | None) -> str:
     return f"statement {index + 1}" + (f" ({sid})" if sid else "")
 
@@ -123,7 +129,7 @@ def endpoint_policy_no_principal_perimeter(ctx: RuleContext) -> CheckResult:
         if isinstance(target, Skipped):
             yield target
             continue
-        if target.policy is None or target.full_access:
+        if target.policy is None or _said_by_vpce101(ctx, target):
             continue  # VPCE105 reports unparseable policies; VPCE101 already says it all
         denial = deny_perimeter(target.policy, IDENTITY_KEYS, target.action_prefix, ctx.trusted)
         problems: list[str] = []
@@ -161,7 +167,9 @@ def endpoint_policy_no_resource_perimeter(ctx: RuleContext) -> CheckResult:
             yield target
             continue
         service = target.short_service
-        if service not in {"s3", "dynamodb"} or target.policy is None or target.full_access:
+        if service not in {"s3", "dynamodb"} or target.policy is None:
+            continue
+        if _said_by_vpce101(ctx, target):
             continue
         writes = S3_WRITE_ACTIONS if service == "s3" else DYNAMODB_WRITE_ACTIONS
         samples = arbitrary_resource_arns(service, target.scope.partition, target.scope.region)
