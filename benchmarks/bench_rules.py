@@ -1,7 +1,7 @@
 """Rule-evaluation scaling on synthetic estates: `python -m benchmarks.bench_rules`.
 
 Builds an estate of N VPCs per region (subnets, route tables, gateway and interface endpoints,
-security groups, a peering per VPC) and times every rule (VPCE504 included) at N and 2N.
+security groups, a peering per VPC, one transit gateway for all) and times every rule (VPCE504 included) at N and 2N.
 Near-linear rules show a ratio close to 2; an all-pairs rule would show 4. Prints medians of
 several runs, since shared machines are noisy. --shared-cidr gives every VPC the same block,
 the worst case for the overlap rules.
@@ -26,7 +26,12 @@ from tests.helpers import (
     table,
     vpc,
 )
-from vpce_audit.model import PeeringConnection, PeeringSide, RegionSnapshot
+from vpce_audit.model import (
+    PeeringConnection,
+    PeeringSide,
+    RegionSnapshot,
+    TransitGatewayAttachment,
+)
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
 from vpce_audit.scan import run_scan
@@ -37,6 +42,7 @@ def synthetic_region(
     vpcs: int, name: str = "eu-west-1", shared_cidr: bool = False
 ) -> RegionSnapshot:
     vpc_list, subnets, tables, endpoints, groups, peerings = [], [], [], [], [], []
+    attachments = []
     for i in range(vpcs):
         vpc_id = f"vpc-{i:06d}"
         cidr = "10.0.0.0/16" if shared_cidr else f"10.{(i // 256) % 256}.{i % 256}.0/24"
@@ -70,6 +76,18 @@ def synthetic_region(
                 private_dns=True,
                 subnets=tuple(subnet_ids[: 1 + i % 3]),
                 groups=(f"sg-{i:06d}",),
+            )
+        )
+        attachments.append(
+            TransitGatewayAttachment(
+                f"tgw-attach-{i:06d}",
+                "tgw-1",
+                "111111111111",
+                "vpc",
+                vpc_id,
+                "111111111111",
+                "available",
+                association_route_table_id="tgw-rtb-1",
             )
         )
         if i:

@@ -66,7 +66,28 @@ def test_502_grades_overlaps_by_shared_route_tables() -> None:
     assert found["vpc-a"].severity is Severity.HIGH
     assert found["vpc-b"].severity is Severity.HIGH
     assert found["vpc-c"].severity is Severity.MEDIUM
-    assert "vpc-b 10.0.128.0/20" in found["vpc-a"].message
+    assert (
+        "on tgw-1, 2 VPC(s) overlap it (vpc-b, vpc-c), sharing a route table with at least one"
+        in found["vpc-a"].message
+    )
+    assert "isolated from them in separate route tables" in found["vpc-c"].message
+    assert found["vpc-a"].related_resources == ("vpc-b", "vpc-c")
+
+
+def test_502_route_tables_that_could_not_be_read_make_it_medium() -> None:
+    hub = region(
+        vpcs=[vpc("vpc-a", "10.0.0.0/16"), vpc("vpc-b", "10.0.1.0/24")],
+        transit_gateway_attachments=[attach("att-a", "vpc-a"), attach("att-b", "vpc-b")],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable("tgw-rtb", "tgw-1", None, None, None)
+        ],
+    )
+    found = findings(cidr_overlap_transit_gateway, hub)
+    assert {v: f.severity for v, f in found.items()} == {
+        "vpc-a": Severity.MEDIUM,
+        "vpc-b": Severity.MEDIUM,
+    }
+    assert "route-table sharing unknown" in found["vpc-a"].message
 
 
 def test_502_sees_vpcs_of_other_accounts_on_a_shared_transit_gateway() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -81,14 +81,51 @@ def _vpc_blocks(refs: Iterable[VpcRef]) -> list[Block[str]]:
     return blocks
 
 
-@dataclass
-class OverlapReport:
-    """What one VPC overlaps, gathered before one finding per VPC is written."""
+@dataclass(frozen=True)
+class OverlapIndex:
+    """Which VPCs overlap which, computed without listing every pair.
 
-    ref: VpcRef
-    severity: Severity
-    details: list[str]
-    others: set[str]
+    Many VPCs often share one block (10.0.0.0/16). The sweep runs over distinct networks, and
+    VPCs with the same set of blocks share one answer, so ten thousand VPCs on one block cost
+    linear time, not ten thousand lists of ten thousand.
+    """
+
+    blocks_by_vpc: dict[str, frozenset[Network]]
+    group_by_blocks: dict[frozenset[Network], tuple[str, ...]]
+    """For each set of blocks: every VPC overlapping it, sorted, including its own owners."""
+
+    def group(self, vpc_id: str) -> tuple[str, ...]:
+        return self.group_by_blocks[self.blocks_by_vpc[vpc_id]]
+
+    def others(self, vpc_id: str, limit: int) -> tuple[list[str], int]:
+        """Up to ``limit`` other overlapping VPCs, and how many there are in all."""
+        group = self.group(vpc_id)
+        examples = [other for other in group[: limit + 1] if other != vpc_id][:limit]
+        return examples, len(group) - 1
+
+
+def overlap_index(refs: Iterable[VpcRef]) -> OverlapIndex:
+    owners_by_network: dict[Network, set[str]] = defaultdict(set)
+    blocks_by_vpc: dict[str, frozenset[Network]] = {}
+    for ref in refs:
+        blocks = frozenset(b.network for b in _vpc_blocks([ref]))
+        blocks_by_vpc[ref.vpc_id] = blocks
+        for network in blocks:
+            owners_by_network[network].add(ref.vpc_id)
+    neighbours: dict[Network, set[Network]] = {n: {n} for n in owners_by_network}
+    for outer, inner in overlapping_pairs(Block(n, n) for n in owners_by_network):
+        neighbours[outer.network].add(inner.network)
+        neighbours[inner.network].add(outer.network)
+    groups: dict[frozenset[Network], tuple[str, ...]] = {}
+    for blocks in set(blocks_by_vpc.values()):
+        reached = {n for block in blocks for n in neighbours[block]}
+        groups[blocks] = tuple(sorted({o for n in reached for o in owners_by_network[n]}))
+    return OverlapIndex(blocks_by_vpc, groups)
+
+
+def _listing(examples: list[str], count: int) -> str:
+    more = f" and {count - len(examples)} more" if count > len(examples) else ""
+    return ", ".join(examples) + more
 
 
 def _attachment_domains(
@@ -135,7 +172,10 @@ def _attachment_domains(
 def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
     vpcs_by_tgw, domains = _attachment_domains(ctx.scopes())
     eligible = {(s.account_id, s.region) for s in ctx.scopes()}
-    reports: dict[str, OverlapReport] = {}
+    sentences: dict[str, list[str]] = defaultdict(list)
+    severities: dict[str, Severity] = {}
+    related: dict[str, list[str]] = defaultdict(list)
+    refs_by_id: dict[str, VpcRef] = {}
     for tgw_id in sorted(vpcs_by_tgw):
         attachments = vpcs_by_tgw[tgw_id]
         refs = []
@@ -143,34 +183,45 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
             found = ctx.snapshot.vpcs_by_id.get(vpc_id)
             if found is not None and (found[0].account_id, found[0].region) in eligible:
                 refs.append(VpcRef(found[0], found[1]))
-        by_id = {ref.vpc_id: ref for ref in refs}
-        for first, second in overlapping_pairs(_vpc_blocks(refs)):
-            domain_a = domains.get(attachments[first.owner])
-            domain_b = domains.get(attachments[second.owner])
-            if domain_a is None or domain_b is None:
+        refs_by_id.update((ref.vpc_id, ref) for ref in refs)
+        index = overlap_index(refs)
+        domain = {ref.vpc_id: domains.get(attachments[ref.vpc_id]) for ref in refs}
+        # Per group of VPCs: how many members sit in each TGW route table, and how many in
+        # tables that could not be read. A VPC shares a table with an overlapping VPC when a
+        # table of its own holds another member.
+        tables_in_group: dict[tuple[str, ...], Counter[str]] = {}
+        unknown_in_group: dict[tuple[str, ...], int] = {}
+        for ref in sorted(refs, key=lambda r: r.vpc_id):
+            examples, count = index.others(ref.vpc_id, limit=10)
+            if count == 0:
+                continue
+            group = index.group(ref.vpc_id)
+            if group not in tables_in_group:
+                tables_in_group[group] = Counter(
+                    t for member in group for t in (domain[member] or ())
+                )
+                unknown_in_group[group] = sum(1 for member in group if domain[member] is None)
+            own = domain[ref.vpc_id]
+            if own is not None and any(tables_in_group[group][t] > 1 for t in own):
+                severity, how = ctx.severity, "sharing a route table with at least one of them"
+            elif own is None or unknown_in_group[group] > 0:
                 severity, how = Severity.MEDIUM, "route-table sharing unknown"
-            elif domain_a & domain_b:
-                severity, how = ctx.severity, "sharing a route table"
             else:
-                severity, how = Severity.MEDIUM, "isolated in separate route tables"
-            for mine, theirs in ((first, second), (second, first)):
-                report = reports.setdefault(
-                    mine.owner, OverlapReport(by_id[mine.owner], severity, [], set())
-                )
-                report.severity = max(report.severity, severity)
-                report.details.append(
-                    f"{mine.network} overlaps {theirs.owner} {theirs.network} on {tgw_id} ({how})"
-                )
-                report.others.add(theirs.owner)
-    for vpc_id in sorted(reports):
-        report = reports[vpc_id]
+                severity, how = Severity.MEDIUM, "isolated from them in separate route tables"
+            severities[ref.vpc_id] = max(severities.get(ref.vpc_id, severity), severity)
+            sentences[ref.vpc_id].append(
+                f"on {tgw_id}, {count} VPC(s) overlap it ({_listing(examples, count)}), {how}"
+            )
+            related[ref.vpc_id] += examples
+    for vpc_id in sorted(sentences):
+        ref = refs_by_id[vpc_id]
         yield ctx.finding(
-            report.ref.scope,
+            ref.scope,
             vpc_id,
-            f"{vpc_id} is attached to a transit gateway with VPCs whose CIDR blocks overlap "
-            f"its own: {'; '.join(sorted(set(report.details)))}.",
-            related=report.others,
-            severity=report.severity,
+            f"{vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) is attached to a transit gateway with "
+            f"VPCs whose CIDR blocks overlap its own: {'; '.join(sentences[vpc_id])}.",
+            related=related[vpc_id],
+            severity=severities[vpc_id],
         )
 
 
@@ -285,38 +336,16 @@ def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
         for vpc in scope.data.vpcs
         if not vpc.is_default
     ]
-    # Many VPCs often share one block (10.0.0.0/16): the sweep runs over distinct networks, and
-    # VPCs with the same blocks share one computed answer, so ten thousand VPCs on one block
-    # cost linear time, not ten thousand lists of ten thousand.
-    owners_by_network: dict[Network, set[str]] = defaultdict(set)
-    networks_by_vpc: dict[str, frozenset[Network]] = {}
-    for ref in refs:
-        blocks = frozenset(b.network for b in _vpc_blocks([ref]))
-        networks_by_vpc[ref.vpc_id] = blocks
-        for network in blocks:
-            owners_by_network[network].add(ref.vpc_id)
-    neighbours: dict[Network, set[Network]] = {n: {n} for n in owners_by_network}
-    distinct = [Block(network, network) for network in owners_by_network]
-    for outer, inner in overlapping_pairs(distinct):
-        neighbours[outer.network].add(inner.network)
-        neighbours[inner.network].add(outer.network)
-    answers: dict[frozenset[Network], list[str]] = {}
+    index = overlap_index(refs)
     for ref in sorted(refs, key=lambda r: r.vpc_id):
-        blocks = networks_by_vpc[ref.vpc_id]
-        if blocks not in answers:
-            reached = {n for block in blocks for n in neighbours[block]}
-            answers[blocks] = sorted({o for n in reached for o in owners_by_network[n]})
-        overlapping = answers[blocks]
-        if len(overlapping) <= 1:
-            continue  # only the VPC itself
-        examples = [vpc_id for vpc_id in overlapping[:11] if vpc_id != ref.vpc_id][:10]
-        count = len(overlapping) - 1
-        more = f" and {count - len(examples)} more" if count > len(examples) else ""
+        examples, count = index.others(ref.vpc_id, limit=10)
+        if count == 0:
+            continue
         yield ctx.finding(
             ref.scope,
             ref.vpc_id,
             f"{ref.vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) overlaps {count} other VPC(s) "
-            f"of the scanned organisation: {', '.join(examples)}{more}. Connecting them later "
+            f"of the scanned organisation: {_listing(examples, count)}. Connecting them later "
             "would need re-addressing.",
             related=examples,
         )
