@@ -1,7 +1,8 @@
 """Rule-evaluation scaling on synthetic estates: `python -m benchmarks.bench_rules`.
 
 Builds an estate of N VPCs per region (subnets, route tables, gateway and interface endpoints,
-security groups, a peering per VPC, one transit gateway for all) and times every rule (VPCE504 included) at N and 2N.
+security groups, a peering per VPC, one transit gateway for all) and times every rule (VPCE504
+included) at N and 2N.
 Near-linear rules show a ratio close to 2; an all-pairs rule would show 4. Prints medians of
 several runs, since shared machines are noisy. --shared-cidr gives every VPC the same block,
 the worst case for the overlap rules.
