@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+from tests.sarif_checks import assert_uploadable
 from vpce_audit.cli import main
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
 from vpce_audit.demo.estate import DEMO_CONFIG, DEMO_REGIONS, demo_estate
@@ -77,3 +79,18 @@ def test_demo_scan_from_the_command_line(aws_credentials: None) -> None:
     assert f"{len(EXPECTED)} finding(s) (1 critical" in out.getvalue()
     out = io.StringIO()
     assert main(["-q", "scan", "--demo", "--fail-on", "never"], stdout=out) == ExitCode.CLEAN
+
+
+def test_demo_sarif_uploads_and_every_format_renders(aws_credentials: None, tmp_path: Path) -> None:
+    target = tmp_path / "demo.sarif"
+    assert main(["-q", "scan", "--demo", "--format", "sarif", "-o", str(target)]) == (
+        ExitCode.FINDINGS
+    )
+    body = assert_uploadable(target.read_text())
+    (run,) = body["runs"]
+    assert len(run["results"]) == len(EXPECTED)
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels["VPCE111"] == "error" and levels["VPCE504"] == "note"
+    out = io.StringIO()
+    assert main(["-q", "scan", "--demo", "--format", "markdown"], stdout=out) == ExitCode.FINDINGS
+    assert out.getvalue().startswith("# vpce-audit report")

@@ -98,3 +98,23 @@ def test_112_flags_interface_endpoints_to_untrusted_providers() -> None:
     assert [s.resource_id for s in skipped(endpoint_to_untrusted_service, estate)] == [
         "vpce-unknown-owner"
     ]
+
+
+def test_trusted_principal_forms() -> None:
+    from vpce_audit.analysis.trust import TrustedSet, principal_is_trusted
+
+    trusted = TrustedSet(frozenset({ACCOUNT}), frozenset({"o-abcdefghij"}))
+    assert principal_is_trusted(f"arn:aws:iam::{ACCOUNT}:root", trusted)
+    assert principal_is_trusted(f"arn:aws:iam::{ACCOUNT}:role/consumer", trusted)
+    assert principal_is_trusted(
+        "arn:aws:organizations::999999999999:organization/o-abcdefghij", trusted
+    )
+    assert principal_is_trusted(
+        "arn:aws:organizations::999999999999:ou/o-abcdefghij/ou-ab12-34567890", trusted
+    )
+    assert not principal_is_trusted(
+        "arn:aws:organizations::999999999999:ou/o-zzzzzzzzzz/ou-ab12-34567890", trusted
+    )
+    assert not principal_is_trusted("arn:aws:iam::*:root", trusted)
+    assert not principal_is_trusted("arn:aws:iam::999999999999:root", trusted)
+    assert not principal_is_trusted("*", trusted)

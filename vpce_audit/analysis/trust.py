@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::([^:]*):")
-ORG_IN_ARN = re.compile(r"^arn:aws[a-z-]*:organizations::[^:]*:organization/(o-[a-z0-9]+)$")
+# An organisation, or an OU inside it: endpoint-service permissions may name either.
+ORG_IN_ARN = re.compile(
+    r"^arn:aws[a-z-]*:organizations::[^:]*:(?:organization|ou)/(o-[a-z0-9]+)(?:/[^*?]*)?$"
+)
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 

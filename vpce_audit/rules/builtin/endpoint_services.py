@@ -83,7 +83,7 @@ def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
                 )
                 continue
             owner = detail.owner
-            if owner == "amazon" or ctx.trusted.trusts_account(owner):
+            if owner.lower() == "amazon" or ctx.trusted.trusts_account(owner):
                 continue
             yield ctx.finding(
                 scope,
