@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from tests.sarif_checks import assert_uploadable
 from vpce_audit.cli import main
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
@@ -94,3 +96,15 @@ def test_demo_sarif_uploads_and_every_format_renders(aws_credentials: None, tmp_
     out = io.StringIO()
     assert main(["-q", "scan", "--demo", "--format", "markdown"], stdout=out) == ExitCode.FINDINGS
     assert out.getvalue().startswith("# vpce-audit report")
+
+
+def test_verbose_collection_reports_progress_per_region(
+    aws_credentials: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "snapshot.json"
+    assert main(["-v", "collect", "--demo", "-o", str(target)]) == ExitCode.CLEAN
+    err = capsys.readouterr().err
+    assert "collecting account-wide facts" in err
+    assert "[1/2]" in err and "[2/2]" in err
+    assert f"2 region(s) written to {target}" in err
+    assert main(["-q", "scan", "--snapshot", str(target), "--fail-on", "never"]) == ExitCode.CLEAN
