@@ -18,6 +18,8 @@ from vpce_audit.model import PrefixList, Route, RouteTable, VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
+# The services with gateway endpoints: short name and how messages call them.
+GATEWAY_SERVICES = (("s3", "S3"), ("dynamodb", "DynamoDB"))
 ROUTING_REQUIREMENTS = (
     "route_tables",
     "subnets",
@@ -104,12 +106,10 @@ def _describe_targets(egress: ServiceEgress) -> str:
     )
 
 
-def egress_findings(
-    ctx: RuleContext, short_service: str, label: str, kind: str, kind_label: str
-) -> Iterator[Finding]:
+def nat_egress_findings(ctx: RuleContext, short_service: str, label: str) -> Iterator[Finding]:
     for scope in ctx.scopes():
         service_name = scope.service_name(short_service)
-        for egress in service_egress(scope, short_service, kind):
+        for egress in service_egress(scope, short_service, "nat-gateway"):
             table = egress.table
             endpoints = _gateway_endpoints(scope, table.vpc_id, service_name)
             if endpoints:
@@ -126,7 +126,7 @@ def egress_findings(
                 table.route_table_id,
                 f"Route table {table.route_table_id}{main_note} sends {label} traffic for "
                 f"{scope.region} from subnet {', '.join(egress.subnet_ids)} through "
-                f"{kind_label} {_describe_targets(egress)}. {endpoint_note}",
+                f"NAT gateway {_describe_targets(egress)}. {endpoint_note}",
                 related=(
                     table.vpc_id,
                     *egress.subnet_ids,
@@ -138,19 +138,19 @@ def egress_findings(
 
 @builtin_rule("VPCE401", requires=ROUTING_REQUIREMENTS)
 def s3_traffic_via_nat(ctx: RuleContext) -> CheckResult:
-    return egress_findings(ctx, "s3", "S3", "nat-gateway", "NAT gateway")
+    return nat_egress_findings(ctx, "s3", "S3")
 
 
 @builtin_rule("VPCE402", requires=ROUTING_REQUIREMENTS)
 def dynamodb_traffic_via_nat(ctx: RuleContext) -> CheckResult:
-    return egress_findings(ctx, "dynamodb", "DynamoDB", "nat-gateway", "NAT gateway")
+    return nat_egress_findings(ctx, "dynamodb", "DynamoDB")
 
 
 @builtin_rule("VPCE403", requires=ROUTING_REQUIREMENTS)
 def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         by_table: dict[str, list[tuple[str, ServiceEgress]]] = {}
-        for short, label in (("s3", "S3"), ("dynamodb", "DynamoDB")):
+        for short, label in GATEWAY_SERVICES:
             for egress in service_egress(scope, short, "transit-gateway"):
                 by_table.setdefault(egress.table.route_table_id, []).append((label, egress))
         for table_id in sorted(by_table):
@@ -175,7 +175,7 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
 
 def _service_prefix_lists(scope: ScopeView) -> list[tuple[str, PrefixList]]:
     found = []
-    for short, label in (("s3", "S3"), ("dynamodb", "DynamoDB")):
+    for short, label in GATEWAY_SERVICES:
         plist = scope.prefix_lists_by_name.get(scope.service_name(short))
         if plist is not None:
             found.append((label, plist))
