@@ -38,3 +38,18 @@ def test_message_names_the_disabled_attribute() -> None:
 
 def test_unknown_dns_attributes_are_skipped() -> None:
     assert [s.resource_id for s in skipped(rule, estate())] == ["vpce-unknown"]
+
+
+def test_a_skip_carries_the_collection_error_that_caused_it() -> None:
+    from tests.helpers import error
+
+    broken = region(
+        vpcs=[vpc("vpc-unread", dns=(None, None))],
+        vpc_endpoints=[endpoint("vpce-1", "vpc-unread", "ssm", private_dns=True)],
+        errors=[error("vpc_attributes", "DescribeVpcAttribute", resource_id="vpc-unread")],
+    )
+    (skip,) = skipped(rule, broken)
+    assert skip.resource_id == "vpce-1"
+    assert skip.reason == (
+        "DNS attributes of vpc-unread were not collected (DescribeVpcAttribute: AccessDenied)"
+    )

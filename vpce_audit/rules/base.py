@@ -12,7 +12,7 @@ from functools import cached_property
 
 from vpce_audit.analysis.trust import TrustedSet
 from vpce_audit.findings import Finding, Severity, Skipped
-from vpce_audit.model import ACCOUNT_RESOURCE_KINDS, RESOURCE_KINDS
+from vpce_audit.model import ACCOUNT_RESOURCE_KINDS, RESOURCE_KINDS, CollectionError
 from vpce_audit.rules.metadata import RuleMeta, builtin_metadata
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
@@ -85,14 +85,28 @@ class RuleContext:
             related_resources=tuple(sorted(set(related))),
         )
 
-    def skip(self, scope: ScopeView, resource_id: str, reason: str) -> Skipped:
+    def skip(
+        self, scope: ScopeView, resource_id: str, reason: str, *, because_of: Iterable[str] = ()
+    ) -> Skipped:
+        """A resource the rule cannot judge. The collection errors recorded for it, or for the
+        resources named in ``because_of``, are added to the reason."""
+        errors = [
+            error
+            for subject in (resource_id, *because_of)
+            for error in scope.resource_errors.get(subject, ())
+        ]
         return Skipped(
             rule_id=self.rule.rule_id,
             account_id=scope.account_id,
             region=scope.region,
             resource_id=resource_id,
-            reason=reason,
+            reason=f"{reason} ({summarise_errors(errors)})" if errors else reason,
         )
+
+
+def summarise_errors(errors: Iterable[CollectionError]) -> str:
+    """'DescribeVpcAttribute: AccessDenied, ...': what failed, once per operation and code."""
+    return ", ".join(sorted({f"{e.operation}: {e.error_code}" for e in errors}))
 
 
 CheckFunction = Callable[[RuleContext], CheckResult]

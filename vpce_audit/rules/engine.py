@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import CollectionError
-from vpce_audit.rules.base import Rule, RuleContext, Settings
+from vpce_audit.rules.base import Rule, RuleContext, Settings, summarise_errors
 from vpce_audit.rules.metadata import builtin_metadata
 from vpce_audit.rules.registry import RULE_ERROR_ID
 from vpce_audit.snapshot.views import ScopeView, Snapshot
@@ -109,8 +109,7 @@ def _split_scopes(snapshot: Snapshot, rule: Rule) -> tuple[tuple[ScopeView, ...]
 
 
 def _describe(kind: str, errors: Iterable[CollectionError]) -> str:
-    details = ", ".join(sorted({f"{e.operation}: {e.error_code}" for e in errors}))
-    return f"{kind} not collected ({details})"
+    return f"{kind} not collected ({summarise_errors(errors)})"
 
 
 def _check_one_finding_per_resource(rule: Rule, produced: list[Finding]) -> None:

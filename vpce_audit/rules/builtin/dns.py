@@ -19,6 +19,7 @@ def private_dns_without_vpc_dns(ctx: RuleContext) -> CheckResult:
                     scope,
                     endpoint.endpoint_id,
                     f"DNS attributes of {endpoint.vpc_id} were not collected",
+                    because_of=(endpoint.vpc_id,),
                 )
                 continue
             disabled = [
