@@ -22,7 +22,7 @@ from vpce_audit.analysis.policy import (
     statement_perimeter,
 )
 from vpce_audit.analysis.trust import principal_account
-from vpce_audit.findings import Skipped
+from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
@@ -92,6 +92,12 @@ def policy_targets(ctx: RuleContext) -> Iterator[PolicyTarget | Skipped]:
             yield PolicyTarget(scope, endpoint, policy, problem)
 
 
+def _report(ctx: RuleContext, target: PolicyTarget, message: str) -> Finding:
+    return ctx.finding(
+        target.scope, target.endpoint.endpoint_id, message, related=(target.endpoint.vpc_id,)
+    )
+
+
 @builtin_rule("VPCE101", requires=POLICY_REQUIREMENTS)
 def endpoint_policy_full_access(ctx: RuleContext) -> CheckResult:
     for target in policy_targets(ctx):
@@ -104,12 +110,11 @@ def endpoint_policy_full_access(ctx: RuleContext) -> CheckResult:
                 if target.endpoint.policy_document is None
                 else "has a policy that allows every principal every action on every resource"
             )
-            yield ctx.finding(
-                target.scope,
-                target.endpoint.endpoint_id,
+            yield _report(
+                ctx,
+                target,
                 f"{target.describe()} {origin}, with no condition and no Deny: it has neither an "
                 "identity nor a resource perimeter.",
-                related=(target.endpoint.vpc_id,),
             )
 
 
@@ -150,13 +155,12 @@ def endpoint_policy_no_principal_perimeter(ctx: RuleContext) -> CheckResult:
                     f"{', '.join(denial.untrusted_values)}"
                 )
         if problems:
-            yield ctx.finding(
-                target.scope,
-                target.endpoint.endpoint_id,
+            yield _report(
+                ctx,
+                target,
                 f"{target.describe()}: {'; '.join(problems)}. Credentials from any account can "
                 "be used through this endpoint (aws:SourceVpc, aws:SourceVpce and aws:SourceIp "
                 "do not limit who the caller is).",
-                related=(target.endpoint.vpc_id,),
             )
 
 
@@ -197,12 +201,11 @@ def endpoint_policy_no_resource_perimeter(ctx: RuleContext) -> CheckResult:
                 f"{_statement_label(index, statement.sid)} allows {shown} on any {kind} {reason}"
             )
         if problems:
-            yield ctx.finding(
-                target.scope,
-                target.endpoint.endpoint_id,
+            yield _report(
+                ctx,
+                target,
                 f"{target.describe()}: {'; '.join(problems)}. Data can be written through this "
                 "endpoint to resources in accounts you do not own.",
-                related=(target.endpoint.vpc_id,),
             )
 
 
@@ -223,12 +226,11 @@ def endpoint_policy_untrusted_principal(ctx: RuleContext) -> CheckResult:
                 if account is None or not ctx.trusted.trusts_account(account):
                     untrusted.add(principal.value)
         if untrusted:
-            yield ctx.finding(
-                target.scope,
-                target.endpoint.endpoint_id,
+            yield _report(
+                ctx,
+                target,
                 f"{target.describe()} allows principals outside the trusted accounts and "
                 f"organisations: {', '.join(sorted(untrusted))}.",
-                related=(target.endpoint.vpc_id,),
             )
 
 
@@ -261,9 +263,8 @@ def endpoint_policy_unsafe_construct(ctx: RuleContext) -> CheckResult:
                         "limit them as intended; use aws:VpcSourceIp)"
                     )
         if constructs:
-            yield ctx.finding(
-                target.scope,
-                target.endpoint.endpoint_id,
+            yield _report(
+                ctx,
+                target,
                 f"{target.describe()}: {'; '.join(constructs)}.",
-                related=(target.endpoint.vpc_id,),
             )
