@@ -292,32 +292,32 @@ def _on_premises_prefixes(scope: ScopeView) -> dict[str, list[tuple[str, str]]]:
     ),
 )
 def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
-    configured = [
-        (cidr, "on_premises_cidrs in configuration") for cidr in ctx.settings.on_premises_cidrs
-    ]
+    configured = _parsed(
+        [(c, "on_premises_cidrs in configuration") for c in ctx.settings.on_premises_cidrs]
+    )
     for scope in ctx.scopes():
         prefixes = _on_premises_prefixes(scope)
         for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
-            candidates = prefixes.get(vpc.vpc_id, []) + configured
-            blocks: list[Block[str]] = [b for b in _vpc_blocks([VpcRef(scope, vpc)])]
-            sources: dict[str, list[str]] = defaultdict(list)
-            for index, (cidr, source) in enumerate(candidates):
-                network = parse_network(cidr)
-                if network is not None:
-                    blocks.append(Block(network, f"onprem-{index}"))
-                    sources[str(network)].append(source)
+            candidates = _parsed(prefixes.get(vpc.vpc_id, [])) + configured
+            sources: dict[Network, set[str]] = defaultdict(set)
+            for network, source in candidates:
+                sources[network].add(source)
+            # Every on-premises block has one owner, so each pair the sweep yields is one VPC
+            # block against one on-premises prefix.
+            blocks = _vpc_blocks([VpcRef(scope, vpc)])
+            blocks += [Block(network, ON_PREMISES) for network in sources]
             overlaps_found = sorted(
-                {
-                    (str(vpc_block.network), str(other.network))
-                    for a, b in overlapping_pairs(blocks)
-                    for vpc_block, other in [(a, b) if a.owner == vpc.vpc_id else (b, a)]
-                    if vpc_block.owner == vpc.vpc_id and other.owner != vpc.vpc_id
-                }
+                (
+                    (str(mine.network), theirs.network)
+                    for pair in overlapping_pairs(blocks)
+                    for mine, theirs in [pair if pair[1].owner == ON_PREMISES else pair[::-1]]
+                ),
+                key=lambda found: (found[0], str(found[1])),
             )
             if not overlaps_found:
                 continue
             described = "; ".join(
-                f"{mine} overlaps {theirs} ({', '.join(sorted(set(sources[theirs])))})"
+                f"{mine} overlaps {theirs} ({', '.join(sorted(sources[theirs]))})"
                 for mine, theirs in overlaps_found
             )
             yield ctx.finding(
@@ -326,6 +326,19 @@ def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
                 f"{vpc.vpc_id} has CIDR blocks that overlap on-premises prefixes: {described}. "
                 "Traffic between the two cannot be routed unambiguously.",
             )
+
+
+ON_PREMISES = "on-premises"
+
+
+def _parsed(prefixes: Iterable[tuple[str, str]]) -> list[tuple[Network, str]]:
+    """(network, source) for each prefix that parses; unparseable ones are dropped."""
+    found = []
+    for cidr, source in prefixes:
+        network = parse_network(cidr)
+        if network is not None:
+            found.append((network, source))
+    return found
 
 
 @builtin_rule("VPCE504", requires=("vpcs",))
