@@ -79,6 +79,14 @@ class InternetGateway:
     attached_vpc_ids: tuple[str, ...]
 
 
+PRIVATELINK_SERVICE_PREFIX = "com.amazonaws.vpce."
+
+
+def is_privatelink_service(service_name: str) -> bool:
+    """An endpoint service someone provides over PrivateLink, as opposed to an AWS service."""
+    return service_name.startswith(PRIVATELINK_SERVICE_PREFIX)
+
+
 @dataclass(frozen=True)
 class VpcEndpoint:
     endpoint_id: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vpce_audit.model import VpcEndpoint
+from vpce_audit.model import VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
@@ -61,9 +61,7 @@ def _zone_covers(zone_name: str, dns_name: str) -> bool:
 
 
 def _is_aws_service(service_name: str) -> bool:
-    return service_name.startswith("com.amazonaws.") and not service_name.startswith(
-        "com.amazonaws.vpce."
-    )
+    return service_name.startswith("com.amazonaws.") and not is_privatelink_service(service_name)
 
 
 @builtin_rule("VPCE202", requires=("vpc_endpoints", "endpoint_service_details", "hosted_zones"))

@@ -23,11 +23,10 @@ from vpce_audit.analysis.policy import (
 )
 from vpce_audit.analysis.trust import principal_account
 from vpce_audit.findings import Finding, Skipped
-from vpce_audit.model import VpcEndpoint
+from vpce_audit.model import VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
-PRIVATELINK_SERVICE_PREFIX = "com.amazonaws.vpce."
 POLICY_REQUIREMENTS = ("vpc_endpoints", "endpoint_service_details")
 TRUST_REQUIREMENTS = (*POLICY_REQUIREMENTS, "organization")
 
@@ -62,7 +61,7 @@ class PolicyTarget:
 
 def _policy_supported(scope: ScopeView, endpoint: VpcEndpoint) -> bool | None:
     """Whether the endpoint's service takes endpoint policies; None when the snapshot cannot say."""
-    if endpoint.service_name.startswith(PRIVATELINK_SERVICE_PREFIX):
+    if is_privatelink_service(endpoint.service_name):
         return False
     detail = scope.service_detail(endpoint)
     if detail is None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from vpce_audit.analysis.trust import principal_is_trusted
 from vpce_audit.findings import Severity
-from vpce_audit.model import EndpointServiceConfiguration
+from vpce_audit.model import EndpointServiceConfiguration, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
-from vpce_audit.rules.builtin.endpoint_policy import PRIVATELINK_SERVICE_PREFIX
 
 EVERYONE = frozenset({"*", "arn:aws:iam::*:root"})
 
@@ -69,7 +68,7 @@ def endpoint_service_open_principals(ctx: RuleContext) -> CheckResult:
 def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         for endpoint in scope.live_endpoints:
-            if not endpoint.service_name.startswith(PRIVATELINK_SERVICE_PREFIX):
+            if not is_privatelink_service(endpoint.service_name):
                 continue
             if not endpoint.is_interface:
                 continue

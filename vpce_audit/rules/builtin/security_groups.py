@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from vpce_audit.analysis.cidrs import Network, overlaps, parse_network
-from vpce_audit.model import SecurityGroup, SecurityGroupRule, VpcEndpoint
+from vpce_audit.model import (
+    SecurityGroup,
+    SecurityGroupRule,
+    VpcEndpoint,
+    is_privatelink_service,
+)
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
-from vpce_audit.rules.builtin.endpoint_policy import PRIVATELINK_SERVICE_PREFIX
 from vpce_audit.snapshot.views import ScopeView
 
 INTERNET_SOURCES = frozenset({"0.0.0.0/0", "::/0"})
@@ -70,7 +74,7 @@ HTTPS = frozenset({443})
 
 def _needed_ports(service_name: str) -> frozenset[int] | None:
     """TCP ports the service needs; None for services whose ports vpce-audit cannot know."""
-    if service_name.startswith(PRIVATELINK_SERVICE_PREFIX):
+    if is_privatelink_service(service_name):
         return None
     return SERVICE_PORTS.get(service_name.rsplit(".", 1)[-1], HTTPS)
 
