@@ -60,6 +60,14 @@ class ScanResult:
         """Accounts with at least one collection error: their results are partial."""
         return frozenset(error.account_id for error in self.collection_errors)
 
+    def findings_by_severity(self) -> list[tuple[Severity, tuple[Finding, ...]]]:
+        """Non-empty groups of findings, most severe first (findings keep their order)."""
+        groups = [
+            (severity, tuple(f for f in self.findings if f.severity == severity))
+            for severity in sorted(Severity, reverse=True)
+        ]
+        return [(severity, group) for severity, group in groups if group]
+
     def counts_by_severity(self) -> dict[Severity, int]:
         counts = dict.fromkeys(Severity, 0)
         for finding in self.findings:

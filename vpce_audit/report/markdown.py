@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from vpce_audit.findings import Severity
 from vpce_audit.report.table import summary_line
 from vpce_audit.scan import ScanResult
 
@@ -13,10 +12,7 @@ def _cell(text: str) -> str:
 
 def render(result: ScanResult) -> str:
     lines = ["# vpce-audit report", "", f"**{_cell(summary_line(result))}**", ""]
-    for severity in sorted(Severity, reverse=True):
-        group = [f for f in result.findings if f.severity == severity]
-        if not group:
-            continue
+    for severity, group in result.findings_by_severity():
         lines += [
             f"## {severity.label.capitalize()} ({len(group)})",
             "",

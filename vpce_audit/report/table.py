@@ -40,10 +40,7 @@ def summary_line(result: ScanResult) -> str:
 
 def render(result: ScanResult) -> str:
     sections: list[str] = []
-    for severity in sorted(Severity, reverse=True):
-        group = [f for f in result.findings if f.severity == severity]
-        if not group:
-            continue
+    for severity, group in result.findings_by_severity():
         rows = [[f.rule_id, f.resource_id, f.account_id, f.region, _wrap(f.message)] for f in group]
         sections.append(
             f"{severity.label.upper()} ({len(group)})\n"
