@@ -103,10 +103,34 @@ class VpcEndpoint:
     route_table_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     network_interface_ids: tuple[str, ...] = ()
+    dns_names: tuple[str, ...] = ()
+    """The endpoint's own DNS names (DnsEntries), e.g.
+    vpce-0abc-1x2y.ssm.eu-west-1.vpce.amazonaws.com."""
+    private_dns_only_for_inbound_resolver: bool = False
+    """DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint: private DNS answers only queries that
+    arrive through a Route 53 Resolver inbound endpoint; clients in the VPC resolve the public
+    service addresses (and follow the route tables, e.g. to an S3 gateway endpoint)."""
+    requester_managed: bool = False
+    """An endpoint an AWS service created and manages in your VPC: RequesterManaged, or tagged
+    GuardDutyManaged=true by GuardDuty's runtime monitoring."""
+    service_region: str | None = None
+    """The region of the service, when it differs from the VPC's (cross-region PrivateLink)."""
+    service_network_arn: str | None = None
+    resource_configuration_arn: str | None = None
 
     @property
     def is_interface(self) -> bool:
         return self.endpoint_type.lower() == "interface"
+
+    @property
+    def is_lattice(self) -> bool:
+        """A VPC Lattice endpoint (to a service network or a resource configuration)."""
+        return self.endpoint_type.lower() in {"servicenetwork", "resource"}
+
+    @property
+    def private_dns_serves_vpc(self) -> bool:
+        """Whether clients inside the VPC resolve the service's name to this endpoint."""
+        return self.private_dns_enabled and not self.private_dns_only_for_inbound_resolver
 
     @property
     def is_gateway(self) -> bool:
@@ -131,6 +155,8 @@ class EndpointServiceDetail:
     base_endpoint_dns_names: tuple[str, ...] = ()
     availability_zones: tuple[str, ...] = ()
     service_id: str | None = None
+    service_region: str | None = None
+    """Set for a service listed from another region (DescribeVpcEndpointServices ServiceRegions)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +171,19 @@ class EndpointServiceConfiguration:
     """None when the permissions could not be read."""
     service_types: tuple[str, ...] = ()
     private_dns_name: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointConnection:
+    """A consumer's endpoint connected to a service this account provides
+    (DescribeVpcEndpointConnections)."""
+
+    service_id: str
+    endpoint_id: str
+    endpoint_owner: str | None
+    state: str
+    """'pendingAcceptance', 'pending', 'available', 'rejected', 'expired', 'failed', 'deleted'..."""
+    endpoint_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +212,43 @@ class SecurityGroup:
     group_name: str
     ingress: tuple[SecurityGroupRule, ...] = ()
     egress: tuple[SecurityGroupRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class NetworkAclEntry:
+    rule_number: int
+    egress: bool
+    protocol: str
+    """'-1' for all protocols, else a protocol number as text ('6' is TCP, '17' UDP)."""
+    rule_action: str
+    """'allow' or 'deny'."""
+    cidr_ipv4: str | None = None
+    cidr_ipv6: str | None = None
+    from_port: int | None = None
+    to_port: int | None = None
+
+
+@dataclass(frozen=True)
+class NetworkAcl:
+    network_acl_id: str
+    vpc_id: str
+    is_default: bool
+    subnet_ids: tuple[str, ...]
+    """Subnets associated with this ACL (every subnet has exactly one)."""
+    entries: tuple[NetworkAclEntry, ...]
+
+
+@dataclass(frozen=True)
+class ResolverEndpoint:
+    """A Route 53 Resolver endpoint (ListResolverEndpoints)."""
+
+    resolver_endpoint_id: str
+    direction: str
+    """'INBOUND', 'OUTBOUND' or 'INBOUND_DELEGATION'."""
+    vpc_id: str
+    status: str
+    ip_addresses: tuple[str, ...] | None = None
+    """IPv4 and IPv6 addresses of an inbound endpoint; None when not read."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +294,8 @@ class TransitGateway:
     transit_gateway_id: str
     owner_id: str
     state: str
+    auto_accept_shared_attachments: bool | None = None
+    """Options.AutoAcceptSharedAttachments == 'enable'; None when the option was not returned."""
 
 
 @dataclass(frozen=True)
@@ -234,13 +312,26 @@ class TransitGatewayAttachment:
 
 
 @dataclass(frozen=True)
+class TransitGatewayRouteTarget:
+    attachment_id: str
+    resource_type: str | None = None
+    """'vpc', 'vpn', 'direct-connect-gateway', 'peering', 'connect', ..."""
+    resource_id: str | None = None
+
+
+@dataclass(frozen=True)
 class TransitGatewayRoute:
     destination_cidr: str | None
-    attachment_ids: tuple[str, ...]
+    targets: tuple[TransitGatewayRouteTarget, ...]
     route_type: str
     """'static' or 'propagated'."""
     state: str
+    """'active' or 'blackhole' (the only states collected)."""
     prefix_list_id: str | None = None
+
+    @property
+    def attachment_ids(self) -> tuple[str, ...]:
+        return tuple(target.attachment_id for target in self.targets)
 
 
 @dataclass(frozen=True)
@@ -250,7 +341,8 @@ class TransitGatewayRouteTable:
     associated_attachment_ids: tuple[str, ...] | None
     propagating_attachment_ids: tuple[str, ...] | None
     routes: tuple[TransitGatewayRoute, ...] | None
-    """Each is None when it could not be read."""
+    """Active and blackhole routes (SearchTransitGatewayRoutes). Each of the three is None when
+    it could not be read."""
 
 
 @dataclass(frozen=True)
@@ -294,12 +386,34 @@ class HostedZoneVpc:
 
 
 @dataclass(frozen=True)
+class ResourceRecordSet:
+    name: str
+    """Fully qualified, lower case, without the trailing dot; '*.' for a wildcard record."""
+    record_type: str
+    alias_target: str | None = None
+    """The alias target's DNS name (lower case, no trailing dot), for alias records."""
+    values: tuple[str, ...] = ()
+    """ResourceRecords values of a non-alias record."""
+
+
+@dataclass(frozen=True)
 class HostedZone:
     hosted_zone_id: str
     name: str
     private: bool
     vpcs: tuple[HostedZoneVpc, ...] | None = None
     """VPC associations of a private zone; None when they could not be read."""
+    records: tuple[ResourceRecordSet, ...] | None = None
+    """Record sets, read only for private zones whose names are AWS service domains (or their
+    parents); None otherwise, or when they could not be read."""
+
+
+@dataclass(frozen=True)
+class IamPrincipal:
+    """An IAM role or user of a scanned account, to resolve unique ids (AROA..., AIDA...)."""
+
+    unique_id: str
+    arn: str
 
 
 @dataclass(frozen=True)
@@ -334,7 +448,9 @@ class RegionSnapshot:
     vpc_endpoints: tuple[VpcEndpoint, ...] = ()
     endpoint_service_details: tuple[EndpointServiceDetail, ...] = ()
     endpoint_service_configurations: tuple[EndpointServiceConfiguration, ...] = ()
+    endpoint_connections: tuple[EndpointConnection, ...] = ()
     security_groups: tuple[SecurityGroup, ...] = ()
+    network_acls: tuple[NetworkAcl, ...] = ()
     dhcp_options: tuple[DhcpOptions, ...] = ()
     prefix_lists: tuple[PrefixList, ...] = ()
     peering_connections: tuple[PeeringConnection, ...] = ()
@@ -345,6 +461,7 @@ class RegionSnapshot:
     vpn_gateways: tuple[VpnGateway, ...] = ()
     customer_gateways: tuple[CustomerGateway, ...] = ()
     flow_logs: tuple[FlowLog, ...] = ()
+    resolver_endpoints: tuple[ResolverEndpoint, ...] = ()
     errors: tuple[CollectionError, ...] = field(default=())
 
 
@@ -355,7 +472,12 @@ class AccountSnapshot:
     account_id: str
     collected_at: str
     organization_id: str | None = None
+    organization_member_ids: tuple[str, ...] | None = None
+    """Every account of the organisation (organizations:ListAccounts). None when the account may
+    not list them (a member account that is not a delegated administrator) or the call failed."""
     hosted_zones: tuple[HostedZone, ...] = ()
+    iam_principals: tuple[IamPrincipal, ...] | None = None
+    """Roles and users of the account; None when they could not be read."""
     errors: tuple[CollectionError, ...] = ()
 
 
@@ -373,7 +495,9 @@ REGION_RESOURCE_KINDS: tuple[str, ...] = (
     "endpoint_service_details",
     "endpoint_service_configurations",
     "endpoint_service_permissions",
+    "endpoint_connections",
     "security_groups",
+    "network_acls",
     "dhcp_options",
     "prefix_lists",
     "prefix_list_entries",
@@ -386,6 +510,15 @@ REGION_RESOURCE_KINDS: tuple[str, ...] = (
     "vpn_gateways",
     "customer_gateways",
     "flow_logs",
+    "resolver_endpoints",
+    "resolver_endpoint_ips",
 )
-ACCOUNT_RESOURCE_KINDS: tuple[str, ...] = ("regions", "hosted_zones", "organization")
+ACCOUNT_RESOURCE_KINDS: tuple[str, ...] = (
+    "regions",
+    "hosted_zones",
+    "hosted_zone_records",
+    "organization",
+    "organization_members",
+    "iam_principals",
+)
 RESOURCE_KINDS: tuple[str, ...] = REGION_RESOURCE_KINDS + ACCOUNT_RESOURCE_KINDS

@@ -1,19 +1,27 @@
-"""Account-wide facts: enabled regions, the organisation id, Route 53 private hosted zones."""
+"""Account-wide facts: enabled regions, the organisation and its members, Route 53 private hosted
+zones (with the records of those that answer for AWS service names), and, when an endpoint policy
+names IAM unique ids, the roles and users they may stand for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from vpce_audit.analysis.dns import zone_may_answer_for_aws_services
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
-from vpce_audit.collect.calls import ScopeCalls
-from vpce_audit.model import AccountSnapshot, HostedZone
+from vpce_audit.collect.calls import ExpectedAnswer, ScopeCalls
+from vpce_audit.model import AccountSnapshot, HostedZone, IamPrincipal, RegionSnapshot
 
 GLOBAL_REGION = "global"
 
 ClientFor = Callable[[str], Any]
 """Returns a boto3 client for a service name."""
+
+# ListAccounts answers only in the management account or a delegated administrator; elsewhere
+# AWS refuses it, which is an answer ("membership unknown"), not a failed collection.
+NOT_PERMITTED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
 def enabled_regions(ec2: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
@@ -34,7 +42,25 @@ def organization_id(organizations: Any, calls: ScopeCalls) -> str | None:
     )
     if response is None or "Error" in response:
         return None
-    return str((response.get("Organization") or {}).get("Id")) or None
+    found = (response.get("Organization") or {}).get("Id")
+    return str(found) if found else None
+
+
+def organization_members(organizations: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
+    """Every account id of the organisation, or None where the account may not list them."""
+    try:
+        accounts = calls.items(
+            organizations,
+            "ListAccounts",
+            "Accounts",
+            "organization_members",
+            expected_errors=NOT_PERMITTED,
+        )
+    except ExpectedAnswer:
+        return None
+    if accounts is None:
+        return None
+    return tuple(sorted(str(account["Id"]) for account in accounts if account.get("Id")))
 
 
 def private_hosted_zones(route53: Any, calls: ScopeCalls) -> tuple[HostedZone, ...]:
@@ -48,18 +74,55 @@ def private_hosted_zones(route53: Any, calls: ScopeCalls) -> tuple[HostedZone, .
             route53, "GetHostedZone", "hosted_zones", resource_id=zone_id, Id=zone_id
         )
         vpcs = None if response is None else list(response.get("VPCs") or ())
-        found.append(translate.hosted_zone(zone, vpcs))
+        records = None
+        # Records are read only where they decide whether AWS service names resolve.
+        if zone_may_answer_for_aws_services(str(zone.get("Name", ""))):
+            records = calls.items(
+                route53,
+                "ListResourceRecordSets",
+                "ResourceRecordSets",
+                "hosted_zone_records",
+                resource_id=zone_id,
+                HostedZoneId=zone_id,
+            )
+        found.append(translate.hosted_zone(zone, vpcs, records))
     return tuple(sorted(found, key=lambda z: z.hosted_zone_id))
 
 
 def collect_account(account_id: str, client_for: ClientFor, calls: ScopeCalls) -> AccountSnapshot:
     collected_at = utc_now()
-    org_id = organization_id(client_for("organizations"), calls)
+    organizations = client_for("organizations")
+    org_id = organization_id(organizations, calls)
+    members = organization_members(organizations, calls) if org_id else None
     zones = private_hosted_zones(client_for("route53"), calls)
     return AccountSnapshot(
         account_id=account_id,
         collected_at=collected_at,
         organization_id=org_id,
+        organization_member_ids=members,
         hosted_zones=zones,
         errors=calls.errors,
     )
+
+
+UNIQUE_ID = re.compile(r"\bA(?:RO|ID)A[A-Z0-9]{12,}\b")
+"""An IAM role (AROA...) or user (AIDA...) unique id, as gateway endpoint policies store them."""
+
+
+def policies_name_unique_ids(regions: Iterable[RegionSnapshot]) -> bool:
+    return any(
+        endpoint.policy_document and UNIQUE_ID.search(endpoint.policy_document)
+        for region in regions
+        for endpoint in region.vpc_endpoints
+    )
+
+
+def iam_principals(iam: Any, calls: ScopeCalls) -> tuple[IamPrincipal, ...] | None:
+    """Roles and users of the account, to resolve unique ids; None when either listing failed."""
+    roles = calls.items(iam, "ListRoles", "Roles", "iam_principals")
+    users = calls.items(iam, "ListUsers", "Users", "iam_principals")
+    if roles is None or users is None:
+        return None
+    found = [translate.iam_principal(role, "RoleId") for role in roles]
+    found += [translate.iam_principal(user, "UserId") for user in users]
+    return tuple(sorted(found, key=lambda p: p.unique_id))

@@ -15,11 +15,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from vpce_audit.collect.operations import allowed
 from vpce_audit.model import CollectionError
 
 log = logging.getLogger(__name__)
-
-READ_ONLY_OPERATION = re.compile(r"^(Describe|List|Get)[A-Z]")
 
 # Failures that say the whole region (or the credentials) is unusable, not one operation. After
 # one of these, the remaining calls of the scope are recorded as failed without being made:
@@ -35,6 +34,19 @@ SCOPE_FATAL_ERRORS = frozenset(
         "ConnectTimeoutError",
     }
 )
+
+
+class ExpectedAnswer(Exception):
+    """An error code the caller declared to be an answer, not a failure (e.g. ListAccounts
+    refused in a member account). Raised by ``ScopeCalls.items``; nothing is recorded."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _service_of(client: Any) -> str:
+    return str(client.meta.service_model.service_name)
 
 
 def snake_case(operation: str) -> str:
@@ -148,13 +160,16 @@ class ScopeCalls:
         kind: str,
         *,
         resource_id: str | None = None,
+        expected_errors: frozenset[str] = frozenset(),
         **params: Any,
     ) -> list[dict[str, Any]] | None:
-        """Every item under ``result_key`` across all pages, or None if the call failed."""
-        if not READ_ONLY_OPERATION.match(operation):
-            raise ValueError(f"{operation} is not a read-only operation")
+        """Every item under ``result_key`` across all pages, or None if the call failed.
+
+        An error whose code is in ``expected_errors`` raises ExpectedAnswer instead.
+        """
+        service = _service_of(client)
+        allowed(service, operation)
         method = snake_case(operation)
-        service = client.meta.service_model.service_name
         if self._refuse_after_fatal(service, operation, kind, resource_id):
             return None
         try:
@@ -165,6 +180,9 @@ class ScopeCalls:
                 return found
             return list(self._unpaginated(client, method, result_key, params))
         except Exception as error:  # the boundary: every failure becomes data
+            code, _ = describe_error(error)
+            if code in expected_errors:
+                raise ExpectedAnswer(code) from None
             self.record(service, operation, error, kind, resource_id)
             return None
 
@@ -183,9 +201,8 @@ class ScopeCalls:
         An error whose code is in ``expected_errors`` is part of the answer, not a failure: it is
         returned as ``{"Error": code}`` and not recorded.
         """
-        if not READ_ONLY_OPERATION.match(operation):
-            raise ValueError(f"{operation} is not a read-only operation")
-        service = client.meta.service_model.service_name
+        service = _service_of(client)
+        allowed(service, operation)
         if self._refuse_after_fatal(service, operation, kind, resource_id):
             return None
         try:

@@ -1,41 +1,79 @@
-"""Collect one account-region with account-wide, paginated Describe calls.
+"""Collect one account-region with account-wide, paginated calls, issued concurrently.
 
-Every resource kind is described once for the whole region and grouped client-side. The few
-calls that exist only per resource (DescribeVpcAttribute, GetManagedPrefixListEntries,
-DescribeVpcEndpointServicePermissions, the TGW route-table association / propagation lists) run
-on a small thread pool, because a region with hundreds of VPCs otherwise spends most of its time
-waiting on them one by one.
+Every resource kind is listed once for the whole region (``LISTINGS``) and grouped client-side.
+The listings do not depend on each other, so they run at once on a small pool; the few calls that
+exist only per resource (DescribeVpcAttribute, GetManagedPrefixListEntries, the endpoint-service
+permissions, the transit-gateway route tables' associations, propagations and routes, the inbound
+resolver endpoints' addresses) start as soon as the listing they depend on has answered. A
+region's wall time is therefore close to its longest chain of dependent calls, not their sum.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ScopeCalls
-from vpce_audit.model import RegionSnapshot
+from vpce_audit.model import EndpointServiceDetail, RegionSnapshot
 
 T = TypeVar("T")
-R = TypeVar("R")
+Item = dict[str, Any]
+ClientFor = Callable[[str], Any]
+"""Returns this region's boto3 client for a service name (ec2, route53resolver)."""
 
-PER_RESOURCE_WORKERS = 8
-
-
-def _fan_out(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    work = list(items)
-    if len(work) <= 1:
-        return [function(item) for item in work]
-    with ThreadPoolExecutor(max_workers=min(PER_RESOURCE_WORKERS, len(work))) as pool:
-        return list(pool.map(function, work))
+CALLS_IN_FLIGHT_PER_REGION = 8
 
 
-def _vpc_attribute(calls: ScopeCalls, ec2: Any, vpc_id: str, attribute: str) -> bool | None:
-    response = calls.single(
-        ec2,
+@dataclass(frozen=True)
+class RegionCalls:
+    """The calls of one account-region: its clients and the boundary that records failures."""
+
+    calls: ScopeCalls
+    client_for: ClientFor
+
+    def items(
+        self, service: str, operation: str, result_key: str, kind: str, **params: Any
+    ) -> list[Item] | None:
+        return self.calls.items(self.client_for(service), operation, result_key, kind, **params)
+
+    def single(self, service: str, operation: str, kind: str, **params: Any) -> Item | None:
+        return self.calls.single(self.client_for(service), operation, kind, **params)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One account-wide call whose items fill one RegionSnapshot field."""
+
+    field: str
+    service: str
+    operation: str
+    result_key: str
+    convert: Callable[[RegionCalls, Item], Any]
+    """Item -> model object; may make the item's own follow-up calls."""
+    kind: str = ""
+    """The resource kind a failure leaves incomplete; the field name unless given."""
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def resource_kind(self) -> str:
+        return self.kind or self.field
+
+
+def _plain(convert: Callable[[Item], T]) -> Callable[[RegionCalls, Item], T]:
+    return lambda _calls, item: convert(item)
+
+
+# -- per-item follow-ups ------------------------------------------------------------------------
+
+
+def _vpc_attribute(region: RegionCalls, vpc_id: str, attribute: str) -> bool | None:
+    response = region.calls.single(
+        region.client_for("ec2"),
         "DescribeVpcAttribute",
         "vpc_attributes",
         resource_id=vpc_id,
@@ -49,168 +87,308 @@ def _vpc_attribute(calls: ScopeCalls, ec2: Any, vpc_id: str, attribute: str) -> 
     return bool(value) if value is not None else None
 
 
-def collect_region(ec2: Any, account_id: str, region: str) -> RegionSnapshot:
-    """Describe everything vpce-audit needs in one region of one account."""
-    calls = ScopeCalls(account_id, region)
-    collected_at = utc_now()
+def _vpc(region: RegionCalls, item: Item) -> Any:
+    # No batch form exists: two calls per VPC is the floor.
+    support = _vpc_attribute(region, item["VpcId"], "enableDnsSupport")
+    hostnames = _vpc_attribute(region, item["VpcId"], "enableDnsHostnames")
+    return translate.vpc(item, support, hostnames)
 
-    def items(operation: str, result_key: str, kind: str, **params: Any) -> list[dict[str, Any]]:
-        return calls.items(ec2, operation, result_key, kind, **params) or []
 
-    # VPCs and their DNS attributes (no batch form: two calls per VPC is the floor).
-    raw_vpcs = items("DescribeVpcs", "Vpcs", "vpcs")
-
-    def with_attributes(item: dict[str, Any]) -> Any:
-        vpc_id = item["VpcId"]
-        support = _vpc_attribute(calls, ec2, vpc_id, "enableDnsSupport")
-        hostnames = _vpc_attribute(calls, ec2, vpc_id, "enableDnsHostnames")
-        return translate.vpc(item, support, hostnames)
-
-    vpcs = _fan_out(with_attributes, raw_vpcs)
-
-    # Prefix lists, with entries for each (AWS-managed service lists and customer lists that
-    # security groups and routes may reference).
-    raw_prefix_lists = items("DescribeManagedPrefixLists", "PrefixLists", "prefix_lists")
-
-    def with_entries(item: dict[str, Any]) -> Any:
-        entries = calls.items(
-            ec2,
-            "GetManagedPrefixListEntries",
-            "Entries",
-            "prefix_list_entries",
-            resource_id=item["PrefixListId"],
-            PrefixListId=item["PrefixListId"],
-        )
-        cidrs = (
-            None if entries is None else tuple(sorted(e["Cidr"] for e in entries if e.get("Cidr")))
-        )
-        return translate.prefix_list(item, cidrs)
-
-    prefix_lists = _fan_out(with_entries, raw_prefix_lists)
-
-    # Endpoint services this account provides, with who may connect.
-    raw_configurations = items(
-        "DescribeVpcEndpointServiceConfigurations",
-        "ServiceConfigurations",
-        "endpoint_service_configurations",
+def _per_resource(
+    region: RegionCalls, service: str, operation: str, result_key: str, kind: str, **params: Any
+) -> list[Item] | None:
+    resource_id = next(iter(params.values()))
+    return region.calls.items(
+        region.client_for(service),
+        operation,
+        result_key,
+        kind,
+        resource_id=resource_id,
+        **params,
     )
 
-    def with_permissions(item: dict[str, Any]) -> Any:
-        permissions = calls.items(
-            ec2,
-            "DescribeVpcEndpointServicePermissions",
-            "AllowedPrincipals",
-            "endpoint_service_permissions",
-            resource_id=item["ServiceId"],
-            ServiceId=item["ServiceId"],
-        )
-        principals = (
-            None
-            if permissions is None
-            else tuple(sorted(p["Principal"] for p in permissions if p.get("Principal")))
-        )
-        return translate.endpoint_service_configuration(item, principals)
 
-    configurations = _fan_out(with_permissions, raw_configurations)
-
-    # Transit gateway route tables with their associations and propagations.
-    raw_tgw_tables = items(
-        "DescribeTransitGatewayRouteTables",
-        "TransitGatewayRouteTables",
-        "transit_gateway_route_tables",
+def _prefix_list(region: RegionCalls, item: Item) -> Any:
+    entries = _per_resource(
+        region,
+        "ec2",
+        "GetManagedPrefixListEntries",
+        "Entries",
+        "prefix_list_entries",
+        PrefixListId=item["PrefixListId"],
     )
+    cidrs = None if entries is None else tuple(sorted(e["Cidr"] for e in entries if e.get("Cidr")))
+    return translate.prefix_list(item, cidrs)
 
-    def with_tgw_details(item: dict[str, Any]) -> Any:
-        table_id = item["TransitGatewayRouteTableId"]
-        associations = calls.items(
-            ec2,
+
+def _service_configuration(region: RegionCalls, item: Item) -> Any:
+    permissions = _per_resource(
+        region,
+        "ec2",
+        "DescribeVpcEndpointServicePermissions",
+        "AllowedPrincipals",
+        "endpoint_service_permissions",
+        ServiceId=item["ServiceId"],
+    )
+    principals = (
+        None
+        if permissions is None
+        else tuple(sorted(p["Principal"] for p in permissions if p.get("Principal")))
+    )
+    return translate.endpoint_service_configuration(item, principals)
+
+
+ROUTE_STATES = ("active", "blackhole")
+
+
+def _tgw_route_table(region: RegionCalls, item: Item) -> Any:
+    table_id = item["TransitGatewayRouteTableId"]
+
+    def listed(operation: str, result_key: str, kind: str, **extra: Any) -> list[Item] | None:
+        return _per_resource(
+            region,
+            "ec2",
+            operation,
+            result_key,
+            kind,
+            TransitGatewayRouteTableId=table_id,
+            **extra,
+        )
+
+    return translate.transit_gateway_route_table(
+        item,
+        listed(
             "GetTransitGatewayRouteTableAssociations",
             "Associations",
             "transit_gateway_route_tables",
-            resource_id=table_id,
-            TransitGatewayRouteTableId=table_id,
-        )
-        propagations = calls.items(
-            ec2,
+        ),
+        listed(
             "GetTransitGatewayRouteTablePropagations",
             "TransitGatewayRouteTablePropagations",
             "transit_gateway_route_tables",
-            resource_id=table_id,
-            TransitGatewayRouteTableId=table_id,
+        ),
+        # SearchTransitGatewayRoutes requires a filter; these two states are every route that
+        # forwards or drops traffic (the others are transitional).
+        listed(
+            "SearchTransitGatewayRoutes",
+            "Routes",
+            "transit_gateway_routes",
+            Filters=[{"Name": "state", "Values": list(ROUTE_STATES)}],
+        ),
+    )
+
+
+def _resolver_endpoint(region: RegionCalls, item: Item) -> Any:
+    addresses = None
+    # Only inbound endpoints answer DNS queries from the VPC (VPCE203 needs their addresses).
+    if str(item.get("Direction", "")).upper() == "INBOUND":
+        addresses = _per_resource(
+            region,
+            "route53resolver",
+            "ListResolverEndpointIpAddresses",
+            "IpAddresses",
+            "resolver_endpoint_ips",
+            ResolverEndpointId=item["Id"],
         )
-        return translate.transit_gateway_route_table(item, associations, propagations)
+    return translate.resolver_endpoint(item, addresses)
 
-    tgw_tables = _fan_out(with_tgw_details, raw_tgw_tables)
 
-    # Keyword arguments are evaluated in order, so `errors` (last) sees every call's failure.
+LISTINGS: tuple[Listing, ...] = (
+    Listing("vpcs", "ec2", "DescribeVpcs", "Vpcs", _vpc),
+    Listing("subnets", "ec2", "DescribeSubnets", "Subnets", _plain(translate.subnet)),
+    Listing(
+        "route_tables", "ec2", "DescribeRouteTables", "RouteTables", _plain(translate.route_table)
+    ),
+    Listing(
+        "nat_gateways", "ec2", "DescribeNatGateways", "NatGateways", _plain(translate.nat_gateway)
+    ),
+    Listing(
+        "internet_gateways",
+        "ec2",
+        "DescribeInternetGateways",
+        "InternetGateways",
+        _plain(translate.internet_gateway),
+    ),
+    Listing(
+        "vpc_endpoints",
+        "ec2",
+        "DescribeVpcEndpoints",
+        "VpcEndpoints",
+        _plain(translate.vpc_endpoint),
+    ),
+    Listing(
+        "endpoint_service_details",
+        "ec2",
+        "DescribeVpcEndpointServices",
+        "ServiceDetails",
+        _plain(translate.endpoint_service_detail),
+    ),
+    Listing(
+        "endpoint_service_configurations",
+        "ec2",
+        "DescribeVpcEndpointServiceConfigurations",
+        "ServiceConfigurations",
+        _service_configuration,
+    ),
+    Listing(
+        "endpoint_connections",
+        "ec2",
+        "DescribeVpcEndpointConnections",
+        "VpcEndpointConnections",
+        _plain(translate.endpoint_connection),
+    ),
+    Listing(
+        "security_groups",
+        "ec2",
+        "DescribeSecurityGroups",
+        "SecurityGroups",
+        _plain(translate.security_group),
+    ),
+    Listing(
+        "network_acls", "ec2", "DescribeNetworkAcls", "NetworkAcls", _plain(translate.network_acl)
+    ),
+    Listing(
+        "dhcp_options", "ec2", "DescribeDhcpOptions", "DhcpOptions", _plain(translate.dhcp_options)
+    ),
+    Listing("prefix_lists", "ec2", "DescribeManagedPrefixLists", "PrefixLists", _prefix_list),
+    Listing(
+        "peering_connections",
+        "ec2",
+        "DescribeVpcPeeringConnections",
+        "VpcPeeringConnections",
+        _plain(translate.peering_connection),
+    ),
+    Listing(
+        "transit_gateways",
+        "ec2",
+        "DescribeTransitGateways",
+        "TransitGateways",
+        _plain(translate.transit_gateway),
+    ),
+    Listing(
+        "transit_gateway_attachments",
+        "ec2",
+        "DescribeTransitGatewayAttachments",
+        "TransitGatewayAttachments",
+        _plain(translate.transit_gateway_attachment),
+    ),
+    Listing(
+        "transit_gateway_route_tables",
+        "ec2",
+        "DescribeTransitGatewayRouteTables",
+        "TransitGatewayRouteTables",
+        _tgw_route_table,
+    ),
+    Listing(
+        "vpn_connections",
+        "ec2",
+        "DescribeVpnConnections",
+        "VpnConnections",
+        _plain(translate.vpn_connection),
+    ),
+    Listing(
+        "vpn_gateways", "ec2", "DescribeVpnGateways", "VpnGateways", _plain(translate.vpn_gateway)
+    ),
+    Listing(
+        "customer_gateways",
+        "ec2",
+        "DescribeCustomerGateways",
+        "CustomerGateways",
+        _plain(translate.customer_gateway),
+    ),
+    Listing("flow_logs", "ec2", "DescribeFlowLogs", "FlowLogs", _plain(translate.flow_log)),
+    Listing(
+        "resolver_endpoints",
+        "route53resolver",
+        "ListResolverEndpoints",
+        "ResolverEndpoints",
+        _resolver_endpoint,
+    ),
+)
+
+
+def _cross_region_service_details(
+    region: RegionCalls, endpoints: Iterable[Any], home_region: str
+) -> list[EndpointServiceDetail]:
+    """Services of other regions that endpoints here connect to (cross-region PrivateLink).
+
+    DescribeVpcEndpointServices lists only this region's services unless asked for others; a
+    failure is recorded against the service region, so the endpoints to it are skipped, not
+    judged on guesses.
+    """
+    wanted = sorted(
+        {
+            endpoint.service_region
+            for endpoint in endpoints
+            if endpoint.service_region and endpoint.service_region != home_region
+        }
+    )
+    found: list[EndpointServiceDetail] = []
+    for service_region in wanted:
+        items = region.calls.items(
+            region.client_for("ec2"),
+            "DescribeVpcEndpointServices",
+            "ServiceDetails",
+            "endpoint_service_details",
+            resource_id=service_region,
+            ServiceRegions=[service_region],
+        )
+        for item in items or ():
+            detail = translate.endpoint_service_detail(item)
+            if detail.service_region is None:
+                detail = dataclasses.replace(detail, service_region=service_region)
+            found.append(detail)
+    return found
+
+
+def collect_region(client_for: ClientFor, account_id: str, region: str) -> RegionSnapshot:
+    """Describe everything vpce-audit needs in one region of one account."""
+    calls = RegionCalls(ScopeCalls(account_id, region), client_for)
+    collected_at = utc_now()
+    with ThreadPoolExecutor(
+        max_workers=CALLS_IN_FLIGHT_PER_REGION, thread_name_prefix=f"collect-{region}"
+    ) as pool:
+
+        def submit(listing: Listing) -> Future[list[Item] | None]:
+            return pool.submit(
+                calls.items,
+                listing.service,
+                listing.operation,
+                listing.result_key,
+                listing.resource_kind,
+                **dict(listing.params),
+            )
+
+        # The first listing goes alone: if the region is not enabled (or the credentials are
+        # refused), it fails once and every other call is recorded as not attempted instead of
+        # each failing after its own retries.
+        first, *rest = LISTINGS
+        listed = {first.field: submit(first)}
+        listed[first.field].result()
+        listed.update((listing.field, submit(listing)) for listing in rest)
+        # Follow-ups are submitted per listing as it answers (in LISTINGS order, which puts the
+        # long chains first), on the same pool.
+        converted: dict[str, list[Future[Any]]] = {}
+        for listing in LISTINGS:
+            items = listed[listing.field].result() or []
+            converted[listing.field] = [pool.submit(listing.convert, calls, item) for item in items]
+        fields: dict[str, list[Any]] = {
+            name: [future.result() for future in futures] for name, futures in converted.items()
+        }
+    fields["endpoint_service_details"] += _cross_region_service_details(
+        calls, fields["vpc_endpoints"], region
+    )
     return RegionSnapshot(
         account_id=account_id,
         region=region,
         collected_at=collected_at,
-        vpcs=tuple(sorted(vpcs, key=lambda v: v.vpc_id)),
-        subnets=_sorted(translate.subnet, items("DescribeSubnets", "Subnets", "subnets")),
-        route_tables=_sorted(
-            translate.route_table, items("DescribeRouteTables", "RouteTables", "route_tables")
-        ),
-        nat_gateways=_sorted(
-            translate.nat_gateway, items("DescribeNatGateways", "NatGateways", "nat_gateways")
-        ),
-        internet_gateways=_sorted(
-            translate.internet_gateway,
-            items("DescribeInternetGateways", "InternetGateways", "internet_gateways"),
-        ),
-        vpc_endpoints=_sorted(
-            translate.vpc_endpoint, items("DescribeVpcEndpoints", "VpcEndpoints", "vpc_endpoints")
-        ),
-        endpoint_service_details=_sorted(
-            translate.endpoint_service_detail,
-            items("DescribeVpcEndpointServices", "ServiceDetails", "endpoint_service_details"),
-        ),
-        endpoint_service_configurations=tuple(sorted(configurations, key=lambda c: c.service_id)),
-        security_groups=_sorted(
-            translate.security_group,
-            items("DescribeSecurityGroups", "SecurityGroups", "security_groups"),
-        ),
-        dhcp_options=_sorted(
-            translate.dhcp_options, items("DescribeDhcpOptions", "DhcpOptions", "dhcp_options")
-        ),
-        prefix_lists=tuple(sorted(prefix_lists, key=lambda p: p.prefix_list_id)),
-        peering_connections=_sorted(
-            translate.peering_connection,
-            items("DescribeVpcPeeringConnections", "VpcPeeringConnections", "peering_connections"),
-        ),
-        transit_gateways=_sorted(
-            translate.transit_gateway,
-            items("DescribeTransitGateways", "TransitGateways", "transit_gateways"),
-        ),
-        transit_gateway_attachments=_sorted(
-            translate.transit_gateway_attachment,
-            items(
-                "DescribeTransitGatewayAttachments",
-                "TransitGatewayAttachments",
-                "transit_gateway_attachments",
-            ),
-        ),
-        transit_gateway_route_tables=tuple(sorted(tgw_tables, key=lambda t: t.route_table_id)),
-        vpn_connections=_sorted(
-            translate.vpn_connection,
-            items("DescribeVpnConnections", "VpnConnections", "vpn_connections"),
-        ),
-        vpn_gateways=_sorted(
-            translate.vpn_gateway, items("DescribeVpnGateways", "VpnGateways", "vpn_gateways")
-        ),
-        customer_gateways=_sorted(
-            translate.customer_gateway,
-            items("DescribeCustomerGateways", "CustomerGateways", "customer_gateways"),
-        ),
-        flow_logs=_sorted(translate.flow_log, items("DescribeFlowLogs", "FlowLogs", "flow_logs")),
-        errors=calls.errors,
+        errors=tuple(sorted(calls.calls.errors, key=_error_order)),
+        **{name: tuple(sorted(values, key=_identity)) for name, values in fields.items()},
     )
 
 
-def _sorted(convert: Callable[[dict[str, Any]], T], raw: list[dict[str, Any]]) -> tuple[T, ...]:
-    converted = [convert(item) for item in raw]
-    return tuple(sorted(converted, key=_identity))
+def _error_order(error: Any) -> tuple[str, str, str]:
+    return (error.resource_kind, error.operation, error.resource_id or "")
 
 
 def _identity(obj: Any) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -11,7 +12,13 @@ from typing import Any
 
 from vpce_audit import __version__
 from vpce_audit.clock import utc_now
-from vpce_audit.collect.account import GLOBAL_REGION, collect_account, enabled_regions
+from vpce_audit.collect.account import (
+    GLOBAL_REGION,
+    collect_account,
+    enabled_regions,
+    iam_principals,
+    policies_name_unique_ids,
+)
 from vpce_audit.collect.calls import ScopeCalls, describe_error
 from vpce_audit.collect.region import collect_region
 from vpce_audit.model import REGION_RESOURCE_KINDS, CollectionError, RegionSnapshot
@@ -130,6 +137,13 @@ def collect(
         account_id, lambda service: clients.client(service, global_region), account_calls
     )
     region_snapshots = collect_regions(clients, account_id, tuple(regions), request, say)
+    if policies_name_unique_ids(region_snapshots):
+        # Gateway endpoint policies may name principals by unique id; resolving them needs the
+        # account's roles and users, listed only when some policy needs them.
+        principals = iam_principals(clients.client("iam", global_region), account_calls)
+        account = dataclasses.replace(
+            account, iam_principals=principals, errors=account_calls.errors
+        )
     return SnapshotDocument(
         tool_version=__version__,
         created_at=utc_now(),
@@ -148,12 +162,14 @@ def collect_regions(
     if not regions:
         return ()
     # Clients are created up front, on this thread: creation is the slow, lock-bound part.
-    ec2_by_region = {region: clients.client("ec2", region) for region in regions}
+    for region in regions:
+        for service in REGIONAL_SERVICES:
+            clients.client(service, region)
     results: list[RegionSnapshot] = []
     workers = max(1, min(request.max_workers, len(regions)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
         futures = {
-            pool.submit(collect_region, ec2_by_region[region], account_id, region): region
+            pool.submit(collect_region, _client_for(clients, region), account_id, region): region
             for region in regions
         }
         for done, future in enumerate(as_completed(futures), start=1):
@@ -167,6 +183,13 @@ def collect_regions(
             status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
             say(f"[{done}/{len(regions)}] {account_id}/{region} collected{status}")
     return tuple(sorted(results, key=lambda s: s.region))
+
+
+REGIONAL_SERVICES = ("ec2", "route53resolver")
+
+
+def _client_for(clients: ClientFactory, region: str) -> Callable[[str], Any]:
+    return lambda service: clients.client(service, region)
 
 
 def _failed_region(account_id: str, region: str, error: Exception) -> RegionSnapshot:

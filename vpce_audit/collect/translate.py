@@ -8,16 +8,22 @@ from typing import Any
 from vpce_audit.model import (
     CustomerGateway,
     DhcpOptions,
+    EndpointConnection,
     EndpointServiceConfiguration,
     EndpointServiceDetail,
     FlowLog,
     HostedZone,
     HostedZoneVpc,
+    IamPrincipal,
     InternetGateway,
     NatGateway,
+    NetworkAcl,
+    NetworkAclEntry,
     PeeringConnection,
     PeeringSide,
     PrefixList,
+    ResolverEndpoint,
+    ResourceRecordSet,
     Route,
     RouteTable,
     SecurityGroup,
@@ -25,7 +31,9 @@ from vpce_audit.model import (
     Subnet,
     TransitGateway,
     TransitGatewayAttachment,
+    TransitGatewayRoute,
     TransitGatewayRouteTable,
+    TransitGatewayRouteTarget,
     Vpc,
     VpcEndpoint,
     VpnConnection,
@@ -52,11 +60,20 @@ def _strs(values: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in values or ())
 
 
-def _name_tag(item: Item) -> str | None:
+def _tag(item: Item, key: str) -> str | None:
     for tag in item.get("Tags") or ():
-        if tag.get("Key") == "Name":
+        if tag.get("Key") == key:
             return str(tag.get("Value"))
     return None
+
+
+def _name_tag(item: Item) -> str | None:
+    return _tag(item, "Name")
+
+
+# GuardDuty creates and manages its runtime-monitoring endpoints (guardduty-data) in your VPCs and
+# tags them; their security groups are GuardDuty's, like those of RequesterManaged endpoints.
+GUARDDUTY_MANAGED_TAG = "GuardDutyManaged"
 
 
 def vpc(item: Item, dns_support: bool | None, dns_hostnames: bool | None) -> Vpc:
@@ -145,7 +162,14 @@ def internet_gateway(item: Item) -> InternetGateway:
     )
 
 
+def dns_name(name: Any) -> str:
+    """A DNS name as the model keeps it: lower case, no trailing dot, octal escapes undone."""
+    text = str(name).replace("\\052", "*").rstrip(".").lower()
+    return text
+
+
 def vpc_endpoint(item: Item) -> VpcEndpoint:
+    dns_options = item.get("DnsOptions") or {}
     return VpcEndpoint(
         endpoint_id=item["VpcEndpointId"],
         vpc_id=item.get("VpcId", ""),
@@ -159,6 +183,19 @@ def vpc_endpoint(item: Item) -> VpcEndpoint:
         route_table_ids=tuple(sorted(_strs(item.get("RouteTableIds")))),
         security_group_ids=tuple(sorted(g["GroupId"] for g in item.get("Groups") or ())),
         network_interface_ids=tuple(sorted(_strs(item.get("NetworkInterfaceIds")))),
+        dns_names=tuple(
+            dns_name(entry["DnsName"])
+            for entry in item.get("DnsEntries") or ()
+            if entry.get("DnsName")
+        ),
+        private_dns_only_for_inbound_resolver=bool(
+            dns_options.get("PrivateDnsOnlyForInboundResolverEndpoint", False)
+        ),
+        requester_managed=bool(item.get("RequesterManaged", False))
+        or _tag(item, GUARDDUTY_MANAGED_TAG) == "true",
+        service_region=item.get("ServiceRegion"),
+        service_network_arn=item.get("ServiceNetworkArn"),
+        resource_configuration_arn=item.get("ResourceConfigurationArn"),
     )
 
 
@@ -178,6 +215,7 @@ def endpoint_service_detail(item: Item) -> EndpointServiceDetail:
         base_endpoint_dns_names=_strs(item.get("BaseEndpointDnsNames")),
         availability_zones=_strs(item.get("AvailabilityZones")),
         service_id=item.get("ServiceId"),
+        service_region=item.get("ServiceRegion"),
     )
 
 
@@ -192,6 +230,16 @@ def endpoint_service_configuration(
         allowed_principals=allowed_principals,
         service_types=tuple(t["ServiceType"] for t in item.get("ServiceType") or ()),
         private_dns_name=item.get("PrivateDnsName"),
+    )
+
+
+def endpoint_connection(item: Item) -> EndpointConnection:
+    return EndpointConnection(
+        service_id=item.get("ServiceId", ""),
+        endpoint_id=item["VpcEndpointId"],
+        endpoint_owner=item.get("VpcEndpointOwner"),
+        state=item.get("VpcEndpointState", "unknown"),
+        endpoint_region=item.get("VpcEndpointRegion"),
     )
 
 
@@ -223,6 +271,56 @@ def security_group(item: Item) -> SecurityGroup:
         ingress=tuple(r for p in item.get("IpPermissions") or () for r in _permission_rules(p)),
         egress=tuple(
             r for p in item.get("IpPermissionsEgress") or () for r in _permission_rules(p)
+        ),
+    )
+
+
+def _network_acl_entry(item: Item) -> NetworkAclEntry:
+    ports = item.get("PortRange") or {}
+    return NetworkAclEntry(
+        rule_number=int(item.get("RuleNumber", 32767)),
+        egress=bool(item.get("Egress", False)),
+        protocol=str(item.get("Protocol", "-1")),
+        rule_action=str(item.get("RuleAction", "deny")).lower(),
+        cidr_ipv4=item.get("CidrBlock"),
+        cidr_ipv6=item.get("Ipv6CidrBlock"),
+        from_port=ports.get("From"),
+        to_port=ports.get("To"),
+    )
+
+
+def network_acl(item: Item) -> NetworkAcl:
+    return NetworkAcl(
+        network_acl_id=item["NetworkAclId"],
+        vpc_id=item.get("VpcId", ""),
+        is_default=bool(item.get("IsDefault", False)),
+        subnet_ids=tuple(
+            sorted(a["SubnetId"] for a in item.get("Associations") or () if a.get("SubnetId"))
+        ),
+        entries=tuple(
+            sorted(
+                (_network_acl_entry(e) for e in item.get("Entries") or ()),
+                key=lambda e: (e.egress, e.rule_number),
+            )
+        ),
+    )
+
+
+def resolver_endpoint(item: Item, ip_addresses: list[Item] | None) -> ResolverEndpoint:
+    return ResolverEndpoint(
+        resolver_endpoint_id=item["Id"],
+        direction=str(item.get("Direction", "")),
+        vpc_id=item.get("HostVPCId", ""),
+        status=str(item.get("Status", "")),
+        ip_addresses=None
+        if ip_addresses is None
+        else tuple(
+            sorted(
+                str(address)
+                for entry in ip_addresses
+                for address in (entry.get("Ip"), entry.get("Ipv6"))
+                if address
+            )
         ),
     )
 
@@ -276,10 +374,12 @@ def peering_connection(item: Item) -> PeeringConnection:
 
 
 def transit_gateway(item: Item) -> TransitGateway:
+    auto_accept = (item.get("Options") or {}).get("AutoAcceptSharedAttachments")
     return TransitGateway(
         transit_gateway_id=item["TransitGatewayId"],
         owner_id=str(item.get("OwnerId", "")),
         state=item.get("State", "available"),
+        auto_accept_shared_attachments=None if auto_accept is None else auto_accept == "enable",
     )
 
 
@@ -299,10 +399,29 @@ def transit_gateway_attachment(item: Item) -> TransitGatewayAttachment:
     )
 
 
+def transit_gateway_route(item: Item) -> TransitGatewayRoute:
+    return TransitGatewayRoute(
+        destination_cidr=item.get("DestinationCidrBlock"),
+        targets=tuple(
+            TransitGatewayRouteTarget(
+                attachment_id=target["TransitGatewayAttachmentId"],
+                resource_type=target.get("ResourceType"),
+                resource_id=target.get("ResourceId"),
+            )
+            for target in item.get("TransitGatewayAttachments") or ()
+            if target.get("TransitGatewayAttachmentId")
+        ),
+        route_type=str(item.get("Type", "static")),
+        state=str(item.get("State", "active")),
+        prefix_list_id=item.get("PrefixListId"),
+    )
+
+
 def transit_gateway_route_table(
     item: Item,
     associations: list[Item] | None,
     propagations: list[Item] | None,
+    routes: list[Item] | None,
 ) -> TransitGatewayRouteTable:
     def attachment_ids(
         entries: list[Item] | None, state_key: str, active: str
@@ -322,9 +441,14 @@ def transit_gateway_route_table(
         transit_gateway_id=item.get("TransitGatewayId", ""),
         associated_attachment_ids=attachment_ids(associations, "State", "associated"),
         propagating_attachment_ids=attachment_ids(propagations, "State", "enabled"),
-        # The only API listing TGW routes is SearchTransitGatewayRoutes, which is not one of the
-        # Describe / List / Get calls vpce-audit allows itself. Routes stay unknown.
-        routes=None,
+        routes=None
+        if routes is None
+        else tuple(
+            sorted(
+                (transit_gateway_route(r) for r in routes),
+                key=lambda r: (r.destination_cidr or "", r.prefix_list_id or "", r.route_type),
+            )
+        ),
     )
 
 
@@ -374,7 +498,23 @@ def flow_log(item: Item) -> FlowLog:
     )
 
 
-def hosted_zone(item: Item, vpcs: list[Item] | None) -> HostedZone:
+def resource_record_set(item: Item) -> ResourceRecordSet:
+    alias = (item.get("AliasTarget") or {}).get("DNSName")
+    return ResourceRecordSet(
+        name=dns_name(item.get("Name", "")),
+        record_type=str(item.get("Type", "")),
+        alias_target=None if alias is None else dns_name(alias),
+        values=tuple(
+            str(record["Value"])
+            for record in item.get("ResourceRecords") or ()
+            if "Value" in record
+        ),
+    )
+
+
+def hosted_zone(
+    item: Item, vpcs: list[Item] | None, records: list[Item] | None = None
+) -> HostedZone:
     private = bool((item.get("Config") or {}).get("PrivateZone", False))
     return HostedZone(
         hosted_zone_id=str(item["Id"]).rsplit("/", 1)[-1],
@@ -383,4 +523,16 @@ def hosted_zone(item: Item, vpcs: list[Item] | None) -> HostedZone:
         vpcs=None
         if vpcs is None
         else tuple(HostedZoneVpc(vpc_id=v["VPCId"], region=v.get("VPCRegion", "")) for v in vpcs),
+        records=None
+        if records is None
+        else tuple(
+            sorted(
+                (resource_record_set(r) for r in records),
+                key=lambda r: (r.name, r.record_type, r.alias_target or "", r.values),
+            )
+        ),
     )
+
+
+def iam_principal(item: Item, id_key: str) -> IamPrincipal:
+    return IamPrincipal(unique_id=str(item[id_key]), arn=str(item.get("Arn", "")))

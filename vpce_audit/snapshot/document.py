@@ -17,7 +17,7 @@ from vpce_audit.model import AccountSnapshot, RegionSnapshot
 from vpce_audit.snapshot.codec import DecodeError, decode, encode
 
 FORMAT_NAME = "vpce-audit-snapshot"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class SnapshotError(Exception):

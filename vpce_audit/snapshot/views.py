@@ -11,17 +11,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from vpce_audit.analysis.trust import TrustedSet
 from vpce_audit.model import (
     AccountSnapshot,
     CollectionError,
     DhcpOptions,
     EndpointServiceDetail,
+    HostedZone,
+    NetworkAcl,
     PeeringConnection,
     PrefixList,
     RegionSnapshot,
+    ResolverEndpoint,
     RouteTable,
     SecurityGroup,
     Subnet,
+    TransitGatewayAttachment,
     Vpc,
     VpcEndpoint,
 )
@@ -185,6 +190,42 @@ class ScopeView:
         """The regional AWS service name, e.g. 's3' -> 'com.amazonaws.eu-west-1.s3'."""
         return f"com.amazonaws.{self.region}.{short_name}"
 
+    @cached_property
+    def network_acl_by_subnet(self) -> dict[str, NetworkAcl]:
+        return {subnet_id: acl for acl in self.data.network_acls for subnet_id in acl.subnet_ids}
+
+    @cached_property
+    def resolver_endpoints_by_vpc(self) -> dict[str, tuple[ResolverEndpoint, ...]]:
+        grouped: dict[str, list[ResolverEndpoint]] = defaultdict(list)
+        for endpoint in self.data.resolver_endpoints:
+            grouped[endpoint.vpc_id].append(endpoint)
+        return {vpc_id: tuple(found) for vpc_id, found in grouped.items()}
+
+    @cached_property
+    def vpc_attachments_by_vpc(self) -> dict[str, tuple[TransitGatewayAttachment, ...]]:
+        """Live transit-gateway VPC attachments of each VPC."""
+        grouped: dict[str, list[TransitGatewayAttachment]] = defaultdict(list)
+        for attachment in self.data.transit_gateway_attachments:
+            if (
+                attachment.resource_type == "vpc"
+                and attachment.resource_id
+                and attachment.state in LIVE_ATTACHMENT_STATES
+            ):
+                grouped[attachment.resource_id].append(attachment)
+        return {vpc_id: tuple(found) for vpc_id, found in grouped.items()}
+
+    @cached_property
+    def route_tables_with_subnets_by_vpc(self) -> dict[str, tuple[RouteTable, ...]]:
+        """Route tables that decide some subnet's traffic, per VPC, sorted by id."""
+        grouped: dict[str, list[RouteTable]] = defaultdict(list)
+        for table in sorted(self.data.route_tables, key=lambda t: t.route_table_id):
+            if self.subnets_by_route_table.get(table.route_table_id):
+                grouped[table.vpc_id].append(table)
+        return {vpc_id: tuple(tables) for vpc_id, tables in grouped.items()}
+
+
+LIVE_ATTACHMENT_STATES = frozenset({"available", "modifying", "pendingAcceptance", "pending"})
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -245,3 +286,95 @@ class Snapshot:
             for vpc in scope.data.vpcs:
                 found[vpc.vpc_id] = (scope, vpc)
         return found
+
+    @cached_property
+    def endpoints_by_id(self) -> dict[str, tuple[ScopeView, VpcEndpoint]]:
+        """Every endpoint of every scope, deleted ones included (they say a record dangles)."""
+        return {
+            endpoint.endpoint_id: (scope, endpoint)
+            for scope in self.scopes
+            for endpoint in scope.data.vpc_endpoints
+        }
+
+    @cached_property
+    def private_zones_by_vpc(self) -> dict[tuple[str, str], tuple[HostedZone, ...]]:
+        """Private hosted zones of every scanned account, by the (region, VPC) they serve."""
+        grouped: dict[tuple[str, str], list[HostedZone]] = defaultdict(list)
+        for account in sorted(self.document.accounts, key=lambda a: a.account_id):
+            for zone in account.hosted_zones:
+                if zone.private:
+                    for association in zone.vpcs or ():
+                        grouped[(association.region, association.vpc_id)].append(zone)
+        return {key: tuple(zones) for key, zones in grouped.items()}
+
+    @cached_property
+    def zones_with_unknown_associations(self) -> tuple[HostedZone, ...]:
+        return tuple(
+            zone
+            for account in self.document.accounts
+            for zone in account.hosted_zones
+            if zone.private and zone.vpcs is None
+        )
+
+    def zones_for(self, scope: ScopeView, vpc_id: str) -> tuple[HostedZone, ...]:
+        return self.private_zones_by_vpc.get((scope.region, vpc_id), ())
+
+    @cached_property
+    def subnets_by_id(self) -> dict[str, tuple[ScopeView, Subnet]]:
+        return {
+            subnet.subnet_id: (scope, subnet)
+            for scope in self.scopes
+            for subnet in scope.data.subnets
+        }
+
+    # -- trust -------------------------------------------------------------------------------
+
+    @cached_property
+    def organization_members(self) -> frozenset[str]:
+        """Every member account listed by any scanned account's ListAccounts."""
+        return frozenset(
+            member
+            for account in self.document.accounts
+            for member in account.organization_member_ids or ()
+        )
+
+    @cached_property
+    def orgs_with_unknown_members(self) -> frozenset[str]:
+        """Scanned organisations whose member list no scanned account could read."""
+        listed = {
+            account.organization_id
+            for account in self.document.accounts
+            if account.organization_member_ids is not None
+        }
+        return frozenset(
+            account.organization_id
+            for account in self.document.accounts
+            if account.organization_id and account.organization_id not in listed
+        )
+
+    @cached_property
+    def principal_accounts(self) -> dict[str, str]:
+        """IAM unique id -> account, for the roles and users read from scanned accounts."""
+        found: dict[str, str] = {}
+        for account in self.document.accounts:
+            for principal in account.iam_principals or ():
+                found[principal.unique_id] = account.account_id
+        return found
+
+    @cached_property
+    def principals_known(self) -> bool:
+        """Whether the roles and users of every scanned account were read."""
+        return all(account.iam_principals is not None for account in self.document.accounts)
+
+    def trusted_set(
+        self, configured_accounts: frozenset[str], configured_orgs: frozenset[str]
+    ) -> TrustedSet:
+        return TrustedSet.build(
+            scanned_accounts=self.account_ids,
+            scanned_org_ids=(a.organization_id for a in self.document.accounts),
+            configured_accounts=configured_accounts,
+            configured_orgs=configured_orgs,
+            member_accounts=self.organization_members,
+            orgs_with_unknown_members=self.orgs_with_unknown_members,
+            principal_accounts=self.principal_accounts,
+        )
