@@ -8,6 +8,7 @@ with tens of thousands of VPCs be checked without an all-pairs comparison.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -17,8 +18,12 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 K = TypeVar("K", bound=Hashable)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_network(text: str) -> Network | None:
-    """A CIDR string as a network, or None when it is not one (never raises)."""
+    """A CIDR string as a network, or None when it is not one (never raises).
+
+    Cached: route tables repeat the same few destinations thousands of times, and networks are
+    immutable."""
     try:
         return ipaddress.ip_network(text, strict=False)
     except (ValueError, TypeError):

@@ -1,0 +1,234 @@
+"""How a VPC resolves AWS service names, and whether centralised endpoint DNS works.
+
+The centralised pattern (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/centralized-access-to-vpc-private-endpoints.html):
+interface endpoints with private DNS disabled in a hub VPC; per service, a private hosted zone
+named after the service's DNS name with an alias record to the endpoint's regional DNS name,
+associated with the spoke VPCs. A spoke then needs a route to the hub and the endpoint's security
+groups must admit the spoke's blocks on the service's ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from vpce_audit.analysis.cidrs import Network, parse_network
+from vpce_audit.analysis.dns import (
+    answering_records,
+    is_within,
+    normalise,
+    record_targets,
+)
+from vpce_audit.analysis.security_groups import (
+    admits,
+    attached_groups,
+    endpoint_ports,
+    vpc_networks,
+)
+from vpce_audit.analysis.topology import Topology
+from vpce_audit.model import HostedZone, VpcEndpoint
+from vpce_audit.snapshot.views import ScopeView, Snapshot
+
+
+def service_dns_names(scope: ScopeView, endpoint: VpcEndpoint) -> tuple[str, ...]:
+    """The names clients use for the endpoint's service (``*.`` kept for wildcard names): the
+    service's private DNS names when the snapshot lists the service (none for a service without
+    private DNS), else the usual ``<service>.<region>.amazonaws.com``."""
+    detail = scope.service_detail(endpoint)
+    if detail is not None:
+        return tuple(normalise(name) for name in detail.private_dns_names)
+    parts = endpoint.service_name.split(".")
+    if len(parts) > 3 and parts[:2] == ["com", "amazonaws"]:
+        service_region, short = parts[2], ".".join(parts[3:])
+        return (f"{short}.{service_region}.amazonaws.com",)
+    return ()
+
+
+def query_name(name: str) -> str:
+    """A name a client asks for: ``*.s3.eu-west-1.amazonaws.com`` -> a name under it."""
+    return "bucket-name." + name[2:] if name.startswith("*.") else name
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Who answers a name in a VPC."""
+
+    zone: HostedZone | None = None
+    """The private hosted zone that answers (most specific), if one does."""
+    endpoint: VpcEndpoint | None = None
+    """The interface endpoint whose private DNS answers, if its name is the most specific."""
+
+
+class Resolver:
+    """Answers "who resolves this name in that VPC" over one snapshot."""
+
+    def __init__(self, snapshot: Snapshot, topology: Topology | None = None) -> None:
+        self.snapshot = snapshot
+        self.topology = topology or Topology(snapshot)
+
+    def private_dns_names(self, scope: ScopeView, vpc_id: str) -> dict[str, VpcEndpoint]:
+        """Names the VPC's own interface endpoints answer through private DNS."""
+        found: dict[str, VpcEndpoint] = {}
+        for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ()):
+            if endpoint.is_interface and endpoint.private_dns_serves_vpc:
+                for name in service_dns_names(scope, endpoint):
+                    found.setdefault(name.removeprefix("*."), endpoint)
+        return found
+
+    def answer(self, scope: ScopeView, vpc_id: str, name: str) -> Answer:
+        name = normalise(name)
+        best_zone: HostedZone | None = None
+        best_length = -1
+        for zone in self.snapshot.zones_for(scope, vpc_id):
+            zone_name = normalise(zone.name)
+            if is_within(name, zone_name) and len(zone_name) > best_length:
+                best_zone, best_length = zone, len(zone_name)
+        for domain, endpoint in self.private_dns_names(scope, vpc_id).items():
+            # The endpoint's AWS-managed zone is at least as specific as a customer zone of the
+            # same name (AWS refuses to create both: ConflictingDomainExists).
+            if is_within(name, domain) and len(domain) >= best_length:
+                return Answer(endpoint=endpoint)
+        return Answer(zone=best_zone)
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """One record of a zone that points at an interface endpoint, and what is wrong with it."""
+
+    zone: HostedZone
+    record_name: str
+    endpoint_id: str | None
+    endpoint: VpcEndpoint | None = None
+    problem: str | None = None
+    unknown: str | None = None
+    """Set when the snapshot cannot tell whether the record works."""
+
+    @property
+    def healthy(self) -> bool:
+        return self.endpoint is not None and self.problem is None and self.unknown is None
+
+
+class CentralDns:
+    """Checks records of service-name zones that point at interface endpoints."""
+
+    def __init__(self, snapshot: Snapshot, resolver: Resolver | None = None) -> None:
+        self.snapshot = snapshot
+        self.resolver = resolver or Resolver(snapshot)
+        self.topology = self.resolver.topology
+
+    def resolves_to(
+        self, scope: ScopeView, vpc_id: str, name: str
+    ) -> tuple[Answer, list[RecordCheck]]:
+        """Who answers ``name`` in the VPC and, for a zone, the checks of its answering records."""
+        answer = self.resolver.answer(scope, vpc_id, query_name(name))
+        if answer.zone is None:
+            return answer, []
+        records = answering_records(answer.zone, normalise(query_name(name)))
+        if records is None:
+            return answer, []
+        return answer, [
+            self.check(scope, vpc_id, answer.zone, target.record.name, target.endpoint_id)
+            for target in record_targets(records)
+            if target.endpoint_id is not None
+        ]
+
+    def resolves_centrally(self, scope: ScopeView, vpc_id: str, short_service: str) -> bool:
+        """Whether the VPC resolves the service's regional name to a healthy interface endpoint
+        through a private hosted zone (the centralised pattern)."""
+        domain = f"{short_service}.{scope.region}.amazonaws.com"
+        for name in (domain, f"*.{domain}"):
+            _, checks = self.resolves_to(scope, vpc_id, name)
+            if checks and all(check.healthy for check in checks):
+                return True
+        return False
+
+    def check(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        zone: HostedZone,
+        record_name: str,
+        endpoint_id: str,
+    ) -> RecordCheck:
+        base = RecordCheck(zone, record_name, endpoint_id)
+        found = self.snapshot.endpoints_by_id.get(endpoint_id)
+        if found is None:
+            if self._every_account_scanned(scope.region):
+                return _with(base, problem=f"points at {endpoint_id}, which no longer exists")
+            return _with(
+                base,
+                unknown=f"{endpoint_id} is not in the snapshot (deleted, or owned by an account "
+                "that was not scanned)",
+            )
+        hub_scope, endpoint = found
+        if endpoint.is_deleted:
+            return _with(
+                base,
+                endpoint=endpoint,
+                problem=f"points at {endpoint_id}, which is {endpoint.state}",
+            )
+        base = _with(base, endpoint=endpoint)
+        vpc = scope.vpcs_by_id.get(vpc_id)
+        if vpc is None:
+            return _with(base, unknown=f"{vpc_id} is not in the snapshot")
+        networks: list[Network] = [
+            network
+            for subnet_id in endpoint.subnet_ids
+            for subnet in [hub_scope.subnets_by_id.get(subnet_id)]
+            if subnet is not None and subnet.cidr_block
+            for network in [parse_network(subnet.cidr_block)]
+            if network is not None
+        ]
+        if endpoint.vpc_id != vpc_id:
+            reach = self.topology.reach(scope, vpc_id, endpoint.vpc_id, networks)
+            if reach.reachable is None:
+                return _with(
+                    base,
+                    unknown=f"whether {vpc_id} reaches {endpoint.vpc_id} is unknown ({reach.how})",
+                )
+            if not reach.reachable:
+                return _with(
+                    base,
+                    problem=f"points at {endpoint_id} in {endpoint.vpc_id}, which {vpc_id} has no "
+                    f"route to ({reach.how})",
+                )
+        ports = endpoint_ports(endpoint)
+        groups, missing = attached_groups(hub_scope, endpoint)
+        if ports is None:
+            return base
+        if missing:
+            return _with(
+                base, unknown=f"security group {', '.join(missing)} is not in the snapshot"
+            )
+        admitted = admits(
+            hub_scope,
+            groups,
+            vpc_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks)),
+            vpc_id,
+            ports.ports,
+        )
+        if admitted is None:
+            return _with(
+                base,
+                unknown="a security-group rule refers to a prefix list or group the snapshot lacks",
+            )
+        if not admitted:
+            return _with(
+                base,
+                problem=f"points at {endpoint_id}, whose security group "
+                f"{', '.join(endpoint.security_group_ids)} does not admit {vpc_id} "
+                f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()}",
+            )
+        return base
+
+    def _every_account_scanned(self, region: str) -> bool:
+        """Whether an endpoint missing from the snapshot can only mean it is gone: the scanned
+        organisation's member list is known and every member was scanned in the region."""
+        members = self.snapshot.organization_members
+        if not members or self.snapshot.orgs_with_unknown_members:
+            return False
+        scanned = {s.account_id for s in self.snapshot.scopes if s.region == region}
+        return members <= scanned
+
+
+def _with(check: RecordCheck, **changes: object) -> RecordCheck:
+    return replace(check, **changes)  # type: ignore[arg-type]

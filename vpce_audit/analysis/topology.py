@@ -1,0 +1,389 @@
+"""How a VPC connects to other networks: peering, transit gateways, virtual private gateways.
+
+Everything here starts from the VPC's own route tables (the tables that decide some subnet's
+traffic) and follows the next hop: an active peering connection, or a transit gateway whose
+route table (the one the VPC's attachment is associated with) routes the destination onwards.
+Transit-gateway routes come from SearchTransitGatewayRoutes; where they could not be read, the
+attachments that propagate into the table stand in for them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from vpce_audit.analysis.cidrs import Network, contains, parse_network
+from vpce_audit.analysis.routes import route_for, target_kind
+from vpce_audit.analysis.trust import Trust, TrustedSet
+from vpce_audit.model import (
+    PeeringConnection,
+    TransitGatewayAttachment,
+    TransitGatewayRoute,
+    TransitGatewayRouteTable,
+    Vpc,
+)
+from vpce_audit.snapshot.views import ScopeView, Snapshot
+
+HYBRID_ATTACHMENT_TYPES = frozenset({"vpn", "direct-connect-gateway", "connect"})
+DEAD_VPN_STATES = frozenset({"deleted", "deleting"})
+ON_PREMISES = "on-premises"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whether traffic from one VPC gets to a network, and how."""
+
+    reachable: bool | None
+    """None when the snapshot cannot say (a transit gateway owned by an account not scanned)."""
+    how: str
+
+
+class Topology:
+    """Connectivity questions over one snapshot, with the joins they need built once."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    @cached_property
+    def peerings_by_id(self) -> dict[str, PeeringConnection]:
+        return {c.peering_connection_id: c for _, c in self.snapshot.peering_connections()}
+
+    @cached_property
+    def peerings_by_vpc(self) -> dict[str, tuple[PeeringConnection, ...]]:
+        grouped: dict[str, list[PeeringConnection]] = {}
+        for connection in self.peerings_by_id.values():
+            if connection.is_active:
+                for side in (connection.requester, connection.accepter):
+                    grouped.setdefault(side.vpc_id, []).append(connection)
+        return {vpc_id: tuple(found) for vpc_id, found in grouped.items()}
+
+    @cached_property
+    def tgw_route_tables(self) -> dict[str, TransitGatewayRouteTable]:
+        return {
+            table.route_table_id: table
+            for scope in self.snapshot.scopes
+            for table in scope.data.transit_gateway_route_tables
+        }
+
+    @cached_property
+    def attachments(self) -> dict[str, TransitGatewayAttachment]:
+        """Every transit-gateway attachment, as its owner or the gateway's owner sees it."""
+        found: dict[str, TransitGatewayAttachment] = {}
+        for scope in self.snapshot.scopes:
+            for attachment in scope.data.transit_gateway_attachments:
+                known = found.get(attachment.attachment_id)
+                # The gateway owner's view carries the association; prefer it.
+                if known is None or known.association_route_table_id is None:
+                    found[attachment.attachment_id] = attachment
+        return found
+
+    @cached_property
+    def attachments_by_tgw(self) -> dict[str, tuple[TransitGatewayAttachment, ...]]:
+        grouped: dict[str, list[TransitGatewayAttachment]] = {}
+        for attachment in self.attachments.values():
+            grouped.setdefault(attachment.transit_gateway_id, []).append(attachment)
+        return {
+            tgw: tuple(sorted(found, key=lambda a: a.attachment_id))
+            for tgw, found in grouped.items()
+        }
+
+    def association_table(
+        self, attachment: TransitGatewayAttachment
+    ) -> TransitGatewayRouteTable | None:
+        table_id = self.attachments[attachment.attachment_id].association_route_table_id
+        if table_id is None:
+            for table in self.tgw_route_tables.values():
+                if attachment.attachment_id in (table.associated_attachment_ids or ()):
+                    return table
+            return None
+        return self.tgw_route_tables.get(table_id)
+
+    # -- reaching a network ----------------------------------------------------------------
+
+    def reach(
+        self, scope: ScopeView, vpc_id: str, destination_vpc_id: str, networks: Iterable[Network]
+    ) -> Reach:
+        """Whether the VPC's route tables send traffic for ``networks`` (blocks inside the
+        destination VPC) onwards to that VPC."""
+        if vpc_id == destination_vpc_id:
+            return Reach(True, "the same VPC")
+        tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
+        unknown: list[str] = []
+        for network in networks:
+            if not isinstance(network, ipaddress.IPv4Network):
+                continue
+            for table in tables:
+                choice = route_for(table, network, scope.prefix_lists_by_id)
+                route = choice.route
+                if route is None or not route.is_active:
+                    continue
+                kind = target_kind(route.target_id)
+                if kind == "peering-connection":
+                    connection = self.peerings_by_id.get(route.target_id or "")
+                    if (
+                        connection is not None
+                        and connection.is_active
+                        and {
+                            connection.requester.vpc_id,
+                            connection.accepter.vpc_id,
+                        }
+                        == {vpc_id, destination_vpc_id}
+                    ):
+                        return Reach(True, f"{table.route_table_id} -> {route.target_id}")
+                elif kind == "transit-gateway":
+                    onward = self._through_tgw(
+                        scope, vpc_id, route.target_id or "", destination_vpc_id, network
+                    )
+                    if onward.reachable:
+                        return Reach(True, f"{table.route_table_id} -> {onward.how}")
+                    if onward.reachable is None:
+                        unknown.append(onward.how)
+        if unknown:
+            return Reach(None, unknown[0])
+        return Reach(False, "no route of its route tables leads there")
+
+    def _through_tgw(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        tgw_id: str,
+        destination_vpc_id: str,
+        network: ipaddress.IPv4Network,
+    ) -> Reach:
+        own = [
+            a
+            for a in scope.vpc_attachments_by_vpc.get(vpc_id, ())
+            if a.transit_gateway_id == tgw_id
+        ]
+        if not own:
+            return Reach(False, f"{tgw_id} (the VPC is not attached)")
+        table = self.association_table(own[0])
+        if table is None:
+            return Reach(None, f"{tgw_id}: the route table of {own[0].attachment_id} is unknown")
+        targets = [
+            a
+            for a in self.attachments_by_tgw.get(tgw_id, ())
+            if a.resource_type == "vpc" and a.resource_id == destination_vpc_id
+        ]
+        target_ids = {a.attachment_id for a in targets}
+        if table.routes is not None:
+            best = _tgw_route_for(table.routes, network)
+            if (
+                best is not None
+                and best.state == "active"
+                and target_ids & set(best.attachment_ids)
+            ):
+                return Reach(True, f"{tgw_id} ({table.route_table_id})")
+            return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
+        if table.propagating_attachment_ids is None:
+            return Reach(None, f"{tgw_id}: the routes of {table.route_table_id} are unknown")
+        if target_ids & set(table.propagating_attachment_ids):
+            return Reach(True, f"{tgw_id} ({table.route_table_id}, propagated)")
+        return Reach(False, f"{tgw_id} ({table.route_table_id} does not learn the route)")
+
+    # -- networks a VPC connects to ----------------------------------------------------------
+
+    def remote_networks(
+        self, scope: ScopeView, vpc: Vpc, on_premises: Iterable[tuple[Network, str]] = ()
+    ) -> list[RemoteNetwork]:
+        """The networks the VPC reaches beyond itself, each with where it leads."""
+        found: list[RemoteNetwork] = []
+        tables = scope.route_tables_with_subnets_by_vpc.get(vpc.vpc_id, ())
+        routed = {route.target_id for table in tables for route in table.routes if route.is_active}
+        for connection in self.peerings_by_vpc.get(vpc.vpc_id, ()):
+            if connection.peering_connection_id not in routed:
+                continue
+            peer = (
+                connection.accepter
+                if connection.requester.vpc_id == vpc.vpc_id
+                else connection.requester
+            )
+            for cidr in _side_blocks(self.snapshot, peer.vpc_id, peer.cidr_blocks):
+                found += _remote(
+                    cidr,
+                    peer.vpc_id,
+                    f"peer {peer.vpc_id} via {connection.peering_connection_id}",
+                    True,
+                )
+        hybrid = False
+        for attachment in scope.vpc_attachments_by_vpc.get(vpc.vpc_id, ()):
+            if attachment.transit_gateway_id not in routed:
+                continue
+            tgw_table = self.association_table(attachment)
+            if tgw_table is None:
+                continue
+            for entry in self._tgw_networks(tgw_table, attachment):
+                hybrid |= entry.destination == ON_PREMISES
+                found.append(entry)
+        for table in tables:
+            for route in table.routes:
+                if route.is_active and target_kind(route.target_id) == "virtual-private-gateway":
+                    hybrid = True
+                    if route.destination_cidr:
+                        origin = (
+                            "propagated"
+                            if route.origin == "EnableVgwRoutePropagation"
+                            else "static"
+                        )
+                        found += _remote(
+                            route.destination_cidr,
+                            ON_PREMISES,
+                            f"{origin} route to {route.target_id} in {table.route_table_id}",
+                            False,
+                        )
+        for gateway in scope.data.vpn_gateways:
+            if vpc.vpc_id not in gateway.attached_vpc_ids or gateway.vpn_gateway_id not in routed:
+                continue
+            for vpn in scope.data.vpn_connections:
+                if vpn.vpn_gateway_id != gateway.vpn_gateway_id or vpn.state in DEAD_VPN_STATES:
+                    continue
+                for cidr in vpn.static_route_cidrs:
+                    found += _remote(
+                        cidr, ON_PREMISES, f"VPN {vpn.vpn_connection_id} static route", False
+                    )
+        if hybrid:
+            for network, source in on_premises:
+                found.append(RemoteNetwork(network, ON_PREMISES, source, False))
+        return found
+
+    def _tgw_networks(
+        self, table: TransitGatewayRouteTable, own: TransitGatewayAttachment
+    ) -> Iterator[RemoteNetwork]:
+        if table.routes is not None:
+            for route in table.routes:
+                if route.state != "active" or route.destination_cidr is None:
+                    continue
+                targets = [t for t in route.targets if t.attachment_id != own.attachment_id]
+                if not targets or len(targets) < len(route.targets):
+                    continue
+                target = targets[0]
+                attachment = self.attachments.get(target.attachment_id)
+                kind = target.resource_type or (attachment.resource_type if attachment else None)
+                resource = target.resource_id or (attachment.resource_id if attachment else None)
+                if kind == "vpc":
+                    destination = resource or target.attachment_id
+                    concrete = route.route_type == "propagated"
+                elif kind in HYBRID_ATTACHMENT_TYPES:
+                    destination, concrete = ON_PREMISES, False
+                else:
+                    destination, concrete = target.attachment_id, False
+                yield from _remote(
+                    route.destination_cidr,
+                    destination,
+                    f"{table.route_table_id} {route.route_type} route to {target.attachment_id}",
+                    concrete,
+                )
+            return
+        for attachment_id in table.propagating_attachment_ids or ():
+            attachment = self.attachments.get(attachment_id)
+            if attachment is None or attachment_id == own.attachment_id:
+                continue
+            if attachment.resource_type == "vpc" and attachment.resource_id:
+                found = self.snapshot.vpcs_by_id.get(attachment.resource_id)
+                for cidr in found[1].cidr_blocks if found else ():
+                    yield from _remote(
+                        cidr,
+                        attachment.resource_id,
+                        f"{table.route_table_id} propagated from {attachment_id}",
+                        True,
+                    )
+
+    # -- networks outside the organisation ---------------------------------------------------
+
+    def external_paths(self, scope: ScopeView, vpc_id: str, trusted: TrustedSet) -> list[str]:
+        """Ways the VPC's route tables reach networks outside the organisation: peerings with
+        untrusted accounts, virtual private gateways (VPN, Direct Connect), transit gateways
+        that route to VPN / Direct Connect / peering attachments or to untrusted accounts' VPCs."""
+        tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
+        routed = {route.target_id for table in tables for route in table.routes if route.is_active}
+        found: list[str] = []
+        for connection in self.peerings_by_vpc.get(vpc_id, ()):
+            peer = (
+                connection.accepter
+                if connection.requester.vpc_id == vpc_id
+                else connection.requester
+            )
+            if connection.peering_connection_id in routed and peer.owner_id:
+                trust = trusted.account_trust(peer.owner_id)
+                if trust is not Trust.TRUSTED:
+                    found.append(
+                        f"peering {connection.peering_connection_id} with account {peer.owner_id}"
+                        + (" (membership unknown)" if trust is Trust.UNKNOWN else "")
+                    )
+        for target in sorted(t for t in routed if t and t.startswith("vgw-")):
+            found.append(f"virtual private gateway {target} (VPN / Direct Connect)")
+        for attachment in scope.vpc_attachments_by_vpc.get(vpc_id, ()):
+            tgw = attachment.transit_gateway_id
+            if tgw not in routed:
+                continue
+            table = self.association_table(attachment)
+            reachable = (
+                None
+                if table is None or table.routes is None
+                else {
+                    t.attachment_id for r in table.routes if r.state == "active" for t in r.targets
+                }
+            )
+            for other in self.attachments_by_tgw.get(tgw, ()):
+                if other.attachment_id == attachment.attachment_id:
+                    continue
+                if reachable is not None and other.attachment_id not in reachable:
+                    continue
+                if (
+                    other.resource_type in HYBRID_ATTACHMENT_TYPES
+                    or other.resource_type == "peering"
+                ):
+                    found.append(f"{tgw} attachment {other.attachment_id} ({other.resource_type})")
+                elif (
+                    other.resource_type == "vpc"
+                    and other.resource_owner_id
+                    and trusted.account_trust(other.resource_owner_id) is not Trust.TRUSTED
+                ):
+                    found.append(
+                        f"{tgw} attachment {other.attachment_id} (VPC of account "
+                        f"{other.resource_owner_id})"
+                    )
+        return found
+
+
+@dataclass(frozen=True)
+class RemoteNetwork:
+    network: Network
+    destination: str
+    """Where the traffic ends up: a VPC id, 'on-premises', or an attachment id."""
+    source: str
+    """How the VPC learns the network, for messages."""
+    concrete: bool
+    """A network that exists as such (a VPC's block), not an advertised summary."""
+
+
+def _remote(cidr: str, destination: str, source: str, concrete: bool) -> list[RemoteNetwork]:
+    network = parse_network(cidr)
+    if network is None or network.version != 4:
+        return []
+    return [RemoteNetwork(network, destination, source, concrete)]
+
+
+def _side_blocks(snapshot: Snapshot, vpc_id: str, listed: Iterable[str]) -> tuple[str, ...]:
+    """The IPv4 blocks of a peer: those the peering lists, and the VPC's own when scanned."""
+    blocks = set(listed)
+    found = snapshot.vpcs_by_id.get(vpc_id)
+    if found is not None:
+        blocks.update(found[1].cidr_blocks)
+    return tuple(sorted(blocks))
+
+
+def _tgw_route_for(
+    routes: Iterable[TransitGatewayRoute], network: ipaddress.IPv4Network
+) -> TransitGatewayRoute | None:
+    """The transit-gateway route that longest-prefix match selects for the whole network."""
+    best: tuple[int, TransitGatewayRoute] | None = None
+    for route in routes:
+        destination = parse_network(route.destination_cidr or "")
+        if destination is None or not contains(destination, network):
+            continue
+        if best is None or destination.prefixlen > best[0]:
+            best = (destination.prefixlen, route)
+    return best[1] if best else None
