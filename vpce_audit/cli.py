@@ -27,7 +27,12 @@ from vpce_audit.config import ConfigError, find_config, load_config, parse_rule_
 from vpce_audit.findings import Severity
 from vpce_audit.output import OutputError, write_atomically
 from vpce_audit.report import json_report, markdown, sarif, table
-from vpce_audit.rules.metadata import MetadataError, RuleMeta, builtin_metadata
+from vpce_audit.rules.metadata import (
+    MetadataError,
+    RuleMeta,
+    builtin_metadata,
+    retired_metadata,
+)
 from vpce_audit.rules.registry import RULE_ERROR_ID, RegistryError, RuleRegistry, load_registry
 from vpce_audit.scan import ExitCode, run_scan, select_rules, settings_from
 from vpce_audit.snapshot import document as snapshot_document
@@ -225,20 +230,26 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
             "--snapshot evaluates a file; it cannot be combined with --demo, --region or --profile"
         )
     registry = load_registry()
+    retired = [meta.rule_id for meta in retired_metadata()]
     if args.demo and args.config is None:
         from vpce_audit.demo.estate import DEMO_CONFIG
 
         config = DEMO_CONFIG
     else:
-        config = load_config(find_config(args.config, Path.cwd()), registry.ids)
+        config = load_config(find_config(args.config, Path.cwd()), registry.ids, retired)
+    warnings = list(config.warnings)
     select = (
-        None if args.select is None else parse_rule_selection(args.select, registry.ids, "--select")
+        None
+        if args.select is None
+        else parse_rule_selection(args.select, registry.ids, "--select", retired, warnings)
     )
     ignore = (
         frozenset()
         if args.ignore is None
-        else parse_rule_selection(args.ignore, registry.ids, "--ignore")
+        else parse_rule_selection(args.ignore, registry.ids, "--ignore", retired, warnings)
     )
+    for warning in warnings:
+        print(f"vpce-audit: warning: {warning}", file=sys.stderr)
     rules = select_rules(registry, config, select, ignore)
     if args.snapshot is not None:
         document = snapshot_document.read(args.snapshot)
@@ -279,6 +290,7 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
 def _all_metadata(registry: RuleRegistry) -> list[RuleMeta]:
     metas = [rule.meta for rule in registry]
     metas.append(builtin_metadata(RULE_ERROR_ID))
+    metas += retired_metadata()
     return sorted(metas, key=lambda m: m.rule_id)
 
 
@@ -296,8 +308,9 @@ def command_rules(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
                             "id": m.rule_id,
                             "name": m.name,
                             "severity": m.severity.label,
-                            "enabled_by_default": m.enabled_by_default,
+                            "enabled_by_default": m.enabled_by_default and not m.retired,
                             "title": m.title,
+                            "retired": m.retired,
                         }
                         for m in metas
                     ],

@@ -5,7 +5,8 @@ Every key is optional::
     trusted_org_ids: [o-a1b2c3d4e5]
     trusted_account_ids: ["111122223333"]     # quote account ids: YAML reads 0-led numbers as octal
     on_premises_cidrs: [192.168.0.0/16]
-    required_services: [ec2, ssm, ecr.api]    # replaces the default list of VPCE601
+    profile: default                          # or fsbp: Security Hub's controls exactly
+    required_services: [ec2, ssm, ecr.api]    # replaces the profile's list of VPCE601
     rules:
       VPCE504: {enabled: true}
       VPCE302: {severity: medium}
@@ -17,6 +18,8 @@ Every key is optional::
 
 Unknown keys, wrong types and unknown rule ids are errors naming the key and the file (exit 2):
 a typo in a security tool's configuration must not silently widen what it trusts or hides.
+A retired rule id (VPCE205) in ``rules`` or a suppression is a warning, not an error: the
+configuration still loads, and the entry does nothing.
 ``[tool.vpce-audit]`` in pyproject.toml is deliberately not read: the scanned estate is not a
 Python project, and one obvious place for the file is easier to audit.
 """
@@ -40,10 +43,12 @@ DEFAULT_CONFIG_NAME = ".vpce-audit.yml"
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+PROFILES = ("default", "fsbp")
 TOP_LEVEL_KEYS = (
     "trusted_org_ids",
     "trusted_account_ids",
     "on_premises_cidrs",
+    "profile",
     "required_services",
     "rules",
     "suppressions",
@@ -90,6 +95,9 @@ class Config:
     required_services: tuple[str, ...] | None = None
     rules: dict[str, RuleConfig] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
+    profile: str = "default"
+    warnings: tuple[str, ...] = ()
+    """Things that do not stop the configuration from loading (e.g. a retired rule id)."""
 
 
 def find_config(explicit: Path | None, cwd: Path) -> Path | None:
@@ -99,7 +107,9 @@ def find_config(explicit: Path | None, cwd: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def load_config(path: Path | None, known_rule_ids: Iterable[str]) -> Config:
+def load_config(
+    path: Path | None, known_rule_ids: Iterable[str], retired_rule_ids: Iterable[str] = ()
+) -> Config:
     if path is None:
         return Config()
     try:
@@ -110,10 +120,15 @@ def load_config(path: Path | None, known_rule_ids: Iterable[str]) -> Config:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: invalid YAML: {error}") from None
-    return parse_config(document, str(path), frozenset(known_rule_ids))
+    return parse_config(document, str(path), frozenset(known_rule_ids), frozenset(retired_rule_ids))
 
 
-def parse_config(document: Any, source: str, known_rule_ids: frozenset[str]) -> Config:
+def parse_config(
+    document: Any,
+    source: str,
+    known_rule_ids: frozenset[str],
+    retired_rule_ids: frozenset[str] = frozenset(),
+) -> Config:
     if document is None:
         return Config(source=source)
     if not isinstance(document, dict):
@@ -124,6 +139,17 @@ def parse_config(document: Any, source: str, known_rule_ids: frozenset[str]) -> 
             f"{source}: unknown key {unknown[0]!r} (known keys: {', '.join(TOP_LEVEL_KEYS)})"
         )
     required = document.get("required_services")
+    profile = document.get("profile", "default")
+    if profile not in PROFILES:
+        raise ConfigError(
+            f"{source}: profile = {str(profile)[:40]!r} is not one of {', '.join(PROFILES)}"
+        )
+    if profile == "fsbp" and required is not None:
+        raise ConfigError(
+            f"{source}: profile fsbp applies Security Hub's list of required endpoints; remove "
+            "required_services or use the default profile"
+        )
+    ids = _RuleIds(source, known_rule_ids, retired_rule_ids)
     return Config(
         source=source,
         trusted_org_ids=frozenset(
@@ -144,8 +170,10 @@ def parse_config(document: Any, source: str, known_rule_ids: frozenset[str]) -> 
                 "a service short name such as ecr.api",
             )
         ),
-        rules=_rules(document.get("rules"), source, known_rule_ids),
-        suppressions=_suppressions(document.get("suppressions"), source, known_rule_ids),
+        rules=_rules(document.get("rules"), source, ids),
+        suppressions=_suppressions(document.get("suppressions"), source, ids),
+        profile=str(profile),
+        warnings=tuple(ids.warnings),
     )
 
 
@@ -183,21 +211,36 @@ def _cidrs(document: dict[str, Any], source: str) -> list[str]:
     return found
 
 
-def _rule_id(value: Any, where: str, source: str, known: frozenset[str]) -> str:
-    rule_id = str(value).upper()
-    if rule_id not in known:
-        raise ConfigError(f"{source}: {where}: unknown rule id {value!r}")
-    return rule_id
+@dataclass
+class _RuleIds:
+    """Resolves rule ids named in the file; retired ones become warnings."""
+
+    source: str
+    known: frozenset[str]
+    retired: frozenset[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def resolve(self, value: Any, where: str) -> str | None:
+        rule_id = str(value).upper()
+        if rule_id in self.retired:
+            self.warnings.append(
+                f"{self.source}: {where}: rule {rule_id} is retired "
+                f"('vpce-audit rules show {rule_id}' says why); the entry has no effect"
+            )
+            return None
+        if rule_id not in self.known:
+            raise ConfigError(f"{self.source}: {where}: unknown rule id {str(value)[:40]!r}")
+        return rule_id
 
 
-def _rules(value: Any, source: str, known: frozenset[str]) -> dict[str, RuleConfig]:
+def _rules(value: Any, source: str, known: _RuleIds) -> dict[str, RuleConfig]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ConfigError(f"{source}: rules must be a mapping of rule id to settings")
     parsed: dict[str, RuleConfig] = {}
     for key, settings in value.items():
-        rule_id = _rule_id(key, f"rules.{key}", source, known)
+        rule_id = known.resolve(key, f"rules.{key}")
         if not isinstance(settings, dict):
             raise ConfigError(f"{source}: rules.{key} must be a mapping (enabled, severity)")
         unknown = sorted(str(k) for k in settings if k not in RULE_KEYS)
@@ -211,11 +254,12 @@ def _rules(value: Any, source: str, known: frozenset[str]) -> dict[str, RuleConf
             parsed_severity = None if severity is None else Severity.parse(str(severity))
         except ValueError as error:
             raise ConfigError(f"{source}: rules.{key}.severity: {error}") from None
-        parsed[rule_id] = RuleConfig(enabled=enabled, severity=parsed_severity)
+        if rule_id is not None:
+            parsed[rule_id] = RuleConfig(enabled=enabled, severity=parsed_severity)
     return parsed
 
 
-def _suppressions(value: Any, source: str, known: frozenset[str]) -> tuple[Suppression, ...]:
+def _suppressions(value: Any, source: str, known: _RuleIds) -> tuple[Suppression, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -239,9 +283,12 @@ def _suppressions(value: Any, source: str, known: frozenset[str]) -> tuple[Suppr
                 raise ConfigError(
                     f"{source}: {where}.expires = {expires!r} is not a date (YYYY-MM-DD)"
                 ) from None
+        rule_id = known.resolve(item["rule"], f"{where}.rule")
+        if rule_id is None:
+            continue
         parsed.append(
             Suppression(
-                rule_id=_rule_id(item["rule"], f"{where}.rule", source, known),
+                rule_id=rule_id,
                 resource_pattern=item["resource"],
                 reason=item["reason"].strip(),
                 expires=expires,
@@ -250,16 +297,28 @@ def _suppressions(value: Any, source: str, known: frozenset[str]) -> tuple[Suppr
     return tuple(parsed)
 
 
-def parse_rule_selection(text: str, known_rule_ids: Iterable[str], option: str) -> frozenset[str]:
-    """`--select VPCE1,VPCE201`: ids or id prefixes, comma-separated."""
+def parse_rule_selection(
+    text: str,
+    known_rule_ids: Iterable[str],
+    option: str,
+    retired_rule_ids: Iterable[str] = (),
+    warnings: list[str] | None = None,
+) -> frozenset[str]:
+    """`--select VPCE1,VPCE201`: ids or id prefixes, comma-separated. A retired id is dropped
+    with a warning appended to ``warnings``."""
     known = sorted(known_rule_ids)
+    retired = frozenset(retired_rule_ids)
     chosen: set[str] = set()
     for raw in text.split(","):
         item = raw.strip().upper()
         if not item:
             continue
+        if item in retired:
+            if warnings is not None:
+                warnings.append(f"{option}: rule {item} is retired and is not run")
+            continue
         matches = [rule_id for rule_id in known if rule_id.startswith(item)]
         if not matches:
-            raise ConfigError(f"{option}: {raw.strip()!r} matches no rule id")
+            raise ConfigError(f"{option}: {raw.strip()[:40]!r} matches no rule id")
         chosen.update(matches)
     return frozenset(chosen)

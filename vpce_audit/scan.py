@@ -11,7 +11,7 @@ from vpce_audit import __version__
 from vpce_audit.config import Config, Suppression
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError
-from vpce_audit.rules.base import DEFAULT_REQUIRED_SERVICES, Rule, Settings
+from vpce_audit.rules.base import Rule, Settings
 from vpce_audit.rules.engine import evaluate
 from vpce_audit.rules.registry import RULE_ERROR_ID
 from vpce_audit.snapshot.document import SnapshotDocument
@@ -93,7 +93,8 @@ def settings_from(config: Config) -> Settings:
         trusted_org_ids=config.trusted_org_ids,
         trusted_account_ids=config.trusted_account_ids,
         on_premises_cidrs=config.on_premises_cidrs,
-        required_services=config.required_services or DEFAULT_REQUIRED_SERVICES,
+        required_services=config.required_services,
+        profile=config.profile,
         severity_overrides={
             rule_id: rule.severity
             for rule_id, rule in config.rules.items()

@@ -17,11 +17,14 @@ Rule ids are stable: suppressions and GitHub alerts depend on them. Severities a
 """
 
 
+def _status(meta: RuleMeta) -> str:
+    if meta.retired:
+        return "retired"
+    return "on" if meta.enabled_by_default else "off"
+
+
 def render_rule_list(metas: Iterable[RuleMeta]) -> str:
-    rows = [
-        [m.rule_id, m.severity.label, "on" if m.enabled_by_default else "off", m.name, m.title]
-        for m in metas
-    ]
+    rows = [[m.rule_id, m.severity.label, _status(m), m.name, m.title] for m in metas]
     headers = ["Id", "Severity", "Default", "Name", "Title"]
     return tabulate(rows, headers=headers, tablefmt="simple") + "\n"
 
@@ -32,6 +35,10 @@ def render_rule(meta: RuleMeta) -> str:
         "",
         f"**{meta.title}**",
         "",
+    ]
+    if meta.retired:
+        lines += [f"**Retired.** {meta.retired}", ""]
+    lines += [
         f"- Severity: {meta.severity.label}",
         f"- Reports on: {meta.resource_type or 'n/a'}",
     ]
@@ -69,7 +76,8 @@ def render_rule(meta: RuleMeta) -> str:
 def render_rules_document(metas: Iterable[RuleMeta]) -> str:
     ordered = sorted(metas, key=lambda m: m.rule_id)
     index = "\n".join(
-        f"| [{m.rule_id}](#{m.rule_id.lower()}-{m.name}) | {m.severity.label} | {m.title} |"
+        f"| [{m.rule_id}](#{m.rule_id.lower()}-{m.name}) | "
+        f"{'retired' if m.retired else m.severity.label} | {m.title} |"
         for m in ordered
     )
     body = "\n".join(render_rule(m) for m in ordered)
@@ -77,11 +85,12 @@ def render_rules_document(metas: Iterable[RuleMeta]) -> str:
 
 
 def main() -> None:  # pragma: no cover - exercised through the docs staleness test
-    from vpce_audit.rules.metadata import builtin_metadata
+    from vpce_audit.rules.metadata import builtin_metadata, retired_metadata
     from vpce_audit.rules.registry import RULE_ERROR_ID, load_registry
 
     metas = [rule.meta for rule in load_registry(include_plugins=False)]
     metas.append(builtin_metadata(RULE_ERROR_ID))
+    metas += retired_metadata()
     print(render_rules_document(metas), end="")
 
 

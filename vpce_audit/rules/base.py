@@ -16,7 +16,12 @@ from vpce_audit.model import ACCOUNT_RESOURCE_KINDS, RESOURCE_KINDS, CollectionE
 from vpce_audit.rules.metadata import RuleMeta, builtin_metadata
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
-DEFAULT_REQUIRED_SERVICES = ("ec2", "ecr.api", "ecr.dkr", "ssm", "ssm-contacts", "ssm-incidents")
+# What workloads in private subnets call through a NAT gateway when these endpoints are missing:
+# Systems Manager (and Session Manager's channels), STS for role credentials, CloudWatch Logs.
+DEFAULT_REQUIRED_SERVICES = ("ssm", "ssmmessages", "ec2messages", "sts", "logs")
+# AWS Foundational Security Best Practices EC2.10, EC2.55, EC2.56, EC2.57, EC2.58, EC2.60.
+FSBP_REQUIRED_SERVICES = ("ec2", "ecr.api", "ecr.dkr", "ssm", "ssm-contacts", "ssm-incidents")
+PROFILES = ("default", "fsbp")
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,22 @@ class Settings:
     trusted_org_ids: frozenset[str] = frozenset()
     trusted_account_ids: frozenset[str] = frozenset()
     on_premises_cidrs: tuple[str, ...] = ()
-    required_services: tuple[str, ...] = DEFAULT_REQUIRED_SERVICES
+    required_services: tuple[str, ...] | None = None
+    """VPCE601's list; None means the profile's list."""
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    profile: str = "default"
+    """'fsbp' applies AWS Security Hub's controls exactly where a rule maps one (VPCE601,
+    VPCE602: every VPC, Security Hub's service list and severity)."""
+
+    @property
+    def fsbp(self) -> bool:
+        return self.profile == "fsbp"
+
+    @property
+    def endpoint_services_required(self) -> tuple[str, ...]:
+        if self.required_services is not None:
+            return self.required_services
+        return FSBP_REQUIRED_SERVICES if self.fsbp else DEFAULT_REQUIRED_SERVICES
 
 
 CheckResult = Iterable[Finding | Skipped]
@@ -46,17 +65,19 @@ class RuleContext:
 
     @cached_property
     def trusted(self) -> TrustedSet:
-        """The scanned accounts and their organisations, plus the configured extras."""
-        return TrustedSet.build(
-            scanned_accounts=self.snapshot.account_ids,
-            scanned_org_ids=(a.organization_id for a in self.snapshot.document.accounts),
-            configured_accounts=self.settings.trusted_account_ids,
-            configured_orgs=self.settings.trusted_org_ids,
+        """The scanned accounts, their organisations and members, plus the configured extras."""
+        return self.snapshot.trusted_set(
+            self.settings.trusted_account_ids, self.settings.trusted_org_ids
         )
 
     @property
     def severity(self) -> Severity:
         return self.settings.severity_overrides.get(self.rule.rule_id, self.rule.meta.severity)
+
+    def severity_for(self, default: Severity) -> Severity:
+        """The severity of one finding: the configured one when the configuration sets the rule's
+        severity (it then applies to every finding of the rule), else ``default``."""
+        return self.settings.severity_overrides.get(self.rule.rule_id, default)
 
     def scopes(self) -> tuple[ScopeView, ...]:
         """Scopes whose required data was collected. The engine reports the others as skipped."""
@@ -72,6 +93,8 @@ class RuleContext:
         related: Iterable[str] = (),
         severity: Severity | None = None,
     ) -> Finding:
+        """A finding of this rule; ``severity`` (already resolved with ``severity_for``) defaults
+        to the rule's configured or documented severity."""
         kind = resource_type or self.rule.meta.resource_type
         return Finding(
             rule_id=self.rule.rule_id,

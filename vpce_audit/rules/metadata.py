@@ -48,6 +48,8 @@ class RuleMeta:
     resource_type: str = ""
     """What a finding reports on: vpc-endpoint, vpc-endpoint-service, vpc, route-table, ..."""
     enabled_by_default: bool = True
+    retired: str | None = None
+    """Why the rule was retired; a retired id has no check and is never reused."""
 
     @property
     def pascal_name(self) -> str:
@@ -55,7 +57,7 @@ class RuleMeta:
 
 
 _REQUIRED = ("id", "name", "title", "severity", "description", "rationale", "remediation")
-_OPTIONAL = ("references", "compliance", "tags", "resource_type", "enabled_by_default")
+_OPTIONAL = ("references", "compliance", "tags", "resource_type", "enabled_by_default", "retired")
 
 
 def parse_metadata(document: Any, source: str) -> RuleMeta:
@@ -95,6 +97,7 @@ def parse_metadata(document: Any, source: str) -> RuleMeta:
         tags=tuple(str(tag) for tag in document.get("tags") or ()),
         resource_type=str(document.get("resource_type", "")),
         enabled_by_default=bool(document.get("enabled_by_default", True)),
+        retired=str(document["retired"]).strip() if document.get("retired") else None,
     )
 
 
@@ -108,6 +111,13 @@ def metadata_file_ids() -> tuple[str, ...]:
             if entry.name.endswith(".yaml")
         )
     )
+
+
+@functools.cache
+def retired_metadata() -> tuple[RuleMeta, ...]:
+    """Rules that were retired: their ids stay reserved and documented."""
+    metas = (builtin_metadata(rule_id) for rule_id in metadata_file_ids())
+    return tuple(meta for meta in metas if meta.retired)
 
 
 @functools.cache

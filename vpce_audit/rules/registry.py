@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from vpce_audit.rules.base import Rule
+from vpce_audit.rules.metadata import retired_metadata
 
 ENTRY_POINT_GROUP = "vpce_audit.rules"
 RULE_ERROR_ID = "VPCE000"
@@ -30,10 +31,13 @@ class RuleRegistry:
     rules: tuple[Rule, ...]
 
     def __post_init__(self) -> None:
+        retired = {meta.rule_id for meta in retired_metadata()}
         seen: dict[str, Rule] = {}
         for rule in self.rules:
             if rule.rule_id in seen or rule.rule_id == RULE_ERROR_ID:
                 raise RegistryError(f"duplicate rule id {rule.rule_id}")
+            if rule.rule_id in retired:
+                raise RegistryError(f"rule id {rule.rule_id} is retired and cannot be reused")
             seen[rule.rule_id] = rule
 
     def __iter__(self) -> Iterator[Rule]:

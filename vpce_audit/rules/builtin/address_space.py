@@ -2,63 +2,91 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import Block, Network, overlapping_pairs, parse_network
+from vpce_audit.analysis.cidrs import Block, Network, contains, overlapping_pairs, parse_network
+from vpce_audit.analysis.topology import HYBRID_ATTACHMENT_TYPES, RemoteNetwork, Topology
 from vpce_audit.findings import Severity
-from vpce_audit.model import PeeringConnection, PeeringSide, Vpc
+from vpce_audit.model import TransitGatewayRouteTable, Vpc
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
-from vpce_audit.snapshot.views import ScopeView, Snapshot
+from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView
 
 
-def side_cidrs(snapshot: Snapshot, side: PeeringSide) -> tuple[str, ...]:
-    """The IPv4 blocks of one side of a peering.
-
-    The peering connection carries the blocks AWS associates with it; when the VPC itself is in
-    the snapshot, its current blocks are added (a secondary block added later shows there).
-    """
-    blocks = set(side.cidr_blocks)
-    found = snapshot.vpcs_by_id.get(side.vpc_id)
-    if found is not None:
-        blocks.update(found[1].cidr_blocks)
-    return tuple(sorted(blocks))
-
-
-def peering_overlaps(snapshot: Snapshot, connection: PeeringConnection) -> list[tuple[str, str]]:
-    blocks: list[Block[str]] = []
-    for owner, side in (("requester", connection.requester), ("accepter", connection.accepter)):
-        for cidr in side_cidrs(snapshot, side):
-            network = parse_network(cidr)
-            if network is not None and network.version == 4:
-                blocks.append(Block(network, owner))
-    pairs: set[tuple[str, str]] = set()
-    for first, second in overlapping_pairs(blocks):
-        requester, accepter = (first, second) if first.owner == "requester" else (second, first)
-        pairs.add((str(requester.network), str(accepter.network)))
-    return sorted(pairs)
-
-
-@builtin_rule("VPCE501", requires=("peering_connections", "vpcs"))
-def cidr_overlap_peering(ctx: RuleContext) -> CheckResult:
-    for scope, connection in ctx.snapshot.peering_connections(ctx.scopes()):
-        if not connection.is_active:
+def _conflicts(vpc_blocks: list[Network], remotes: list[RemoteNetwork]) -> list[tuple[str, str]]:
+    """(remote, what it conflicts with) pairs: remote networks of different destinations that
+    overlap (unless the wider one is an advertised summary strictly containing the other), and
+    remote networks that equal or lie inside the VPC's own blocks."""
+    blocks: list[Block[int]] = [Block(n, -1) for n in vpc_blocks]
+    blocks += [Block(r.network, index) for index, r in enumerate(remotes)]
+    found: set[tuple[str, str]] = set()
+    for outer, inner in overlapping_pairs(blocks):
+        if inner.owner == -1 and outer.owner == -1:
             continue
-        pairs = peering_overlaps(ctx.snapshot, connection)
-        if not pairs:
+        if outer.owner == -1 or inner.owner == -1:
+            # A remote network inside (or equal to) the VPC's block is unreachable; one that
+            # contains the VPC (a summary or default route) is normal.
+            remote_block = inner if inner.owner != -1 else outer
+            local_block = outer if remote_block is inner else inner
+            if contains(local_block.network, remote_block.network):
+                remote = remotes[remote_block.owner]
+                found.add(
+                    (
+                        f"{remote.network} ({remote.source})",
+                        f"the VPC's own block {local_block.network}",
+                    )
+                )
             continue
-        requester, accepter = connection.requester, connection.accepter
-        described = ", ".join(f"{a} overlaps {b}" for a, b in pairs)
-        yield ctx.finding(
-            scope,
-            connection.peering_connection_id,
-            f"Peering connection {connection.peering_connection_id} joins {requester.vpc_id} "
-            f"(account {requester.owner_id}, {requester.region}) and {accepter.vpc_id} "
-            f"(account {accepter.owner_id}, {accepter.region}) whose IPv4 blocks overlap: "
-            f"{described}. Traffic to the overlapping range cannot be routed across the peering.",
-            related=(requester.vpc_id, accepter.vpc_id),
-        )
+        wide, narrow = remotes[outer.owner], remotes[inner.owner]
+        if wide.destination == narrow.destination:
+            continue
+        if wide.network != narrow.network and not wide.concrete:
+            continue  # a summary that longest-prefix match leaves the narrower route to
+        found.add((f"{narrow.network} ({narrow.source})", f"{wide.network} ({wide.source})"))
+    return sorted(found)
+
+
+@builtin_rule(
+    "VPCE501",
+    requires=(
+        "vpcs",
+        "route_tables",
+        "subnets",
+        "peering_connections",
+        "transit_gateway_attachments",
+        "transit_gateway_route_tables",
+        "transit_gateway_routes",
+        "vpn_connections",
+        "vpn_gateways",
+    ),
+)
+def connected_networks_conflict(ctx: RuleContext) -> CheckResult:
+    topology = Topology(ctx.snapshot)
+    configured = _parsed(
+        [(c, "on_premises_cidrs in configuration") for c in ctx.settings.on_premises_cidrs]
+    )
+    for scope in ctx.scopes():
+        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+            remotes = topology.remote_networks(scope, vpc, configured)
+            if not remotes:
+                continue
+            own = [n for n in map(parse_network, vpc.cidr_blocks) if n is not None]
+            conflicts = _conflicts(own, remotes)
+            if not conflicts:
+                continue
+            described = "; ".join(f"{a} overlaps {b}" for a, b in conflicts[:10])
+            more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+            yield ctx.finding(
+                scope,
+                vpc.vpc_id,
+                f"{vpc.vpc_id} ({', '.join(vpc.cidr_blocks)}) connects to networks that "
+                f"conflict: {described}{more}. Its route tables can send each address to one "
+                "place only: part of one network is unreachable, or reached by accident.",
+                related=sorted(
+                    {r.destination for r in remotes if r.destination.startswith("vpc-")}
+                ),
+            )
 
 
 @dataclass(frozen=True)
@@ -128,104 +156,102 @@ def _listing(examples: list[str], count: int) -> str:
     return ", ".join(examples) + more
 
 
-def _attachment_domains(
-    scopes: Iterable[ScopeView],
-) -> tuple[dict[str, dict[str, str]], dict[str, frozenset[str] | None]]:
-    """VPC attachments per transit gateway (vpc id -> attachment id) and the TGW route tables
-    each attachment is associated with or propagates to (None when that is unknown)."""
-    vpcs_by_tgw: dict[str, dict[str, str]] = defaultdict(dict)
-    tables_by_attachment: dict[str, set[str]] = defaultdict(set)
-    unknown: set[str] = set()
-    for scope in scopes:
-        for attachment in scope.data.transit_gateway_attachments:
-            if attachment.resource_type != "vpc" or attachment.resource_id is None:
-                continue
-            if attachment.state not in {"available", "modifying", "pendingAcceptance"}:
-                continue
-            vpcs_by_tgw[attachment.transit_gateway_id][attachment.resource_id] = (
-                attachment.attachment_id
-            )
-            if attachment.association_route_table_id:
-                tables_by_attachment[attachment.attachment_id].add(
-                    attachment.association_route_table_id
-                )
-        for table in scope.data.transit_gateway_route_tables:
-            for members in (table.associated_attachment_ids, table.propagating_attachment_ids):
-                if members is None:
-                    unknown.add(table.transit_gateway_id)
-                    continue
-                for attachment_id in members:
-                    tables_by_attachment[attachment_id].add(table.route_table_id)
-    domains: dict[str, frozenset[str] | None] = {}
-    for tgw_id, attached in vpcs_by_tgw.items():
-        for attachment_id in attached.values():
-            domains[attachment_id] = (
-                None if tgw_id in unknown else frozenset(tables_by_attachment[attachment_id])
-            )
-    return dict(vpcs_by_tgw), domains
+def _present_attachments(table: TransitGatewayRouteTable) -> frozenset[str] | None:
+    """Attachments a transit-gateway route table routes to (an active route targets them) or
+    learns routes from (they propagate into it); None when neither could be read."""
+    if table.routes is None and table.propagating_attachment_ids is None:
+        return None
+    found = set(table.propagating_attachment_ids or ())
+    for route in table.routes or ():
+        if route.state == "active":
+            found.update(route.attachment_ids)
+    return frozenset(found)
 
 
 @builtin_rule(
     "VPCE502",
-    requires=("vpcs", "transit_gateway_attachments", "transit_gateway_route_tables"),
+    requires=(
+        "vpcs",
+        "transit_gateway_attachments",
+        "transit_gateway_route_tables",
+        "transit_gateway_routes",
+    ),
 )
 def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
-    vpcs_by_tgw, domains = _attachment_domains(ctx.scopes())
+    """Overlapping VPCs on one transit gateway. A route table that routes to (or learns routes
+    from) both cannot reach both: the second VPC's overlapping block is not propagated
+    (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html) and the overlapping range
+    goes to one of them only. VPCs that no route table joins are a medium finding: isolated
+    today, in the way of connecting them later."""
+    topology = Topology(ctx.snapshot)
     eligible = {(s.account_id, s.region) for s in ctx.scopes()}
-    sentences: dict[str, list[str]] = defaultdict(list)
-    severities: dict[str, Severity] = {}
-    related: dict[str, list[str]] = defaultdict(list)
-    refs_by_id: dict[str, VpcRef] = {}
-    for tgw_id in sorted(vpcs_by_tgw):
-        attachments = vpcs_by_tgw[tgw_id]
-        refs = []
-        for vpc_id in attachments:
-            found = ctx.snapshot.vpcs_by_id.get(vpc_id)
-            if found is not None and (found[0].account_id, found[0].region) in eligible:
-                refs.append(VpcRef(found[0], found[1]))
-        refs_by_id.update((ref.vpc_id, ref) for ref in refs)
-        index = overlap_index(refs)
-        domain = {ref.vpc_id: domains.get(attachments[ref.vpc_id]) for ref in refs}
-        # Per group of VPCs: how many members sit in each TGW route table, and how many in
-        # tables that could not be read. A VPC shares a table with an overlapping VPC when a
-        # table of its own holds another member.
-        tables_in_group: dict[tuple[str, ...], Counter[str]] = {}
-        unknown_in_group: dict[tuple[str, ...], int] = {}
-        for ref in sorted(refs, key=lambda r: r.vpc_id):
-            examples, count = index.others(ref.vpc_id, limit=10)
-            if count == 0:
+    for tgw_id, attachments in sorted(topology.attachments_by_tgw.items()):
+        by_vpc: dict[str, str] = {}
+        refs: list[VpcRef] = []
+        for attachment in attachments:
+            if attachment.resource_type != "vpc" or not attachment.resource_id:
                 continue
-            group = index.group(ref.vpc_id)
-            if group not in tables_in_group:
-                tables_in_group[group] = Counter(
-                    t for member in group for t in (domain[member] or ())
+            if attachment.state not in LIVE_ATTACHMENT_STATES:
+                continue
+            found = ctx.snapshot.vpcs_by_id.get(attachment.resource_id)
+            if found is None or (found[0].account_id, found[0].region) not in eligible:
+                continue
+            if attachment.resource_id not in by_vpc:
+                by_vpc[attachment.resource_id] = attachment.attachment_id
+                refs.append(VpcRef(found[0], found[1]))
+        if len(refs) < 2:
+            continue
+        index = overlap_index(refs)
+        overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
+        if not overlapping:
+            continue
+        # Per route table: the VPCs it joins, and which of them overlap each other there.
+        shared: dict[str, list[str]] = defaultdict(list)
+        unknown_tables: list[str] = []
+        for table in sorted(topology.tgw_route_tables.values(), key=lambda t: t.route_table_id):
+            if table.transit_gateway_id != tgw_id:
+                continue
+            present = _present_attachments(table)
+            if present is None:
+                unknown_tables.append(table.route_table_id)
+                continue
+            members = [ref for ref in overlapping if by_vpc[ref.vpc_id] in present]
+            table_index = overlap_index(members)
+            for ref in members:
+                examples, count = table_index.others(ref.vpc_id, limit=5)
+                if count:
+                    shared[ref.vpc_id].append(
+                        f"{table.route_table_id} routes to both it and {_listing(examples, count)}"
+                    )
+        for ref in sorted(overlapping, key=lambda r: r.vpc_id):
+            examples, count = index.others(ref.vpc_id, limit=10)
+            if shared.get(ref.vpc_id):
+                severity, how = ctx.severity, "; ".join(shared[ref.vpc_id])
+            elif unknown_tables:
+                severity = Severity.MEDIUM
+                how = (
+                    f"the routes of {', '.join(unknown_tables)} could not be read, so whether a "
+                    "route table joins them is unknown"
                 )
-                unknown_in_group[group] = sum(1 for member in group if domain[member] is None)
-            own = domain[ref.vpc_id]
-            if own is not None and any(tables_in_group[group][t] > 1 for t in own):
-                severity, how = ctx.severity, "sharing a route table with at least one of them"
-            elif own is None or unknown_in_group[group] > 0:
-                severity, how = Severity.MEDIUM, "route-table sharing unknown"
             else:
-                severity, how = Severity.MEDIUM, "isolated from them in separate route tables"
-            severities[ref.vpc_id] = max(severities.get(ref.vpc_id, severity), severity)
-            sentences[ref.vpc_id].append(
-                f"on {tgw_id}, {count} VPC(s) overlap it ({_listing(examples, count)}), {how}"
+                severity, how = Severity.MEDIUM, "no route table of the gateway joins them yet"
+            yield ctx.finding(
+                ref.scope,
+                ref.vpc_id,
+                f"{ref.vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) is attached to {tgw_id} with "
+                f"{count} VPC(s) whose CIDR blocks overlap its own ({_listing(examples, count)}): "
+                f"{how}.",
+                related=examples,
+                severity=ctx.severity_for(severity),
             )
-            related[ref.vpc_id] += examples
-    for vpc_id in sorted(sentences):
-        ref = refs_by_id[vpc_id]
-        yield ctx.finding(
-            ref.scope,
-            vpc_id,
-            f"{vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) is attached to a transit gateway with "
-            f"VPCs whose CIDR blocks overlap its own: {'; '.join(sentences[vpc_id])}.",
-            related=related[vpc_id],
-            severity=severities[vpc_id],
-        )
 
 
-def _on_premises_prefixes(scope: ScopeView) -> dict[str, list[tuple[str, str]]]:
+def _kind_of(topology: Topology, attachment_id: str) -> str | None:
+    attachment = topology.attachments.get(attachment_id)
+    return attachment.resource_type if attachment is not None else None
+
+
+def _on_premises_prefixes(scope: ScopeView, topology: Topology) -> dict[str, list[tuple[str, str]]]:
     """On-premises prefixes reachable from each VPC of the scope: (cidr, where it came from)."""
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
     vgw_vpcs = {
@@ -256,27 +282,29 @@ def _on_premises_prefixes(scope: ScopeView) -> dict[str, list[tuple[str, str]]]:
                         f"{origin} route to {route.target_id} in {table.route_table_id}",
                     )
                 )
-    # TGW routes toward VPN and Direct Connect attachments (present in converted or recorded
-    # snapshots; collection cannot list TGW routes with read-only calls).
-    kinds = {a.attachment_id: a.resource_type for a in scope.data.transit_gateway_attachments}
-    for tgw_table in scope.data.transit_gateway_route_tables:
-        for tgw_route in tgw_table.routes or ():
-            if tgw_route.destination_cidr is None or tgw_route.state != "active":
+    # Transit-gateway routes toward VPN, Direct Connect and Connect attachments, in the route
+    # table each VPC attachment is associated with (what the VPC can actually reach).
+    for vpc_id, attachments in scope.vpc_attachments_by_vpc.items():
+        for attachment in attachments:
+            tgw_table = topology.association_table(attachment)
+            if tgw_table is None:
                 continue
-            toward = [
-                a
-                for a in tgw_route.attachment_ids
-                if kinds.get(a) in {"vpn", "direct-connect-gateway"}
-            ]
-            if not toward:
-                continue
-            for vpc_id in tgw_vpcs.get(tgw_table.transit_gateway_id, ()):
-                found[vpc_id].append(
-                    (
-                        tgw_route.destination_cidr,
-                        f"{tgw_table.route_table_id} route to {', '.join(toward)}",
+            for tgw_route in tgw_table.routes or ():
+                if tgw_route.destination_cidr is None or tgw_route.state != "active":
+                    continue
+                toward = [
+                    target.attachment_id
+                    for target in tgw_route.targets
+                    if (target.resource_type or _kind_of(topology, target.attachment_id))
+                    in HYBRID_ATTACHMENT_TYPES
+                ]
+                if toward:
+                    found[vpc_id].append(
+                        (
+                            tgw_route.destination_cidr,
+                            f"{tgw_table.route_table_id} route to {', '.join(toward)}",
+                        )
                     )
-                )
     return found
 
 
@@ -289,14 +317,18 @@ def _on_premises_prefixes(scope: ScopeView) -> dict[str, list[tuple[str, str]]]:
         "route_tables",
         "transit_gateway_attachments",
         "transit_gateway_route_tables",
+        "transit_gateway_routes",
     ),
 )
 def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
+    """A VPC block that an on-premises prefix equals or lies inside: the VPC cannot reach that
+    part of on-premises. A summary or default route that contains the VPC is normal."""
+    topology = Topology(ctx.snapshot)
     configured = _parsed(
         [(c, "on_premises_cidrs in configuration") for c in ctx.settings.on_premises_cidrs]
     )
     for scope in ctx.scopes():
-        prefixes = _on_premises_prefixes(scope)
+        prefixes = _on_premises_prefixes(scope, topology)
         for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
             candidates = _parsed(prefixes.get(vpc.vpc_id, [])) + configured
             sources: dict[Network, set[str]] = defaultdict(set)
@@ -311,6 +343,7 @@ def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
                     (str(mine.network), theirs.network)
                     for pair in overlapping_pairs(blocks)
                     for mine, theirs in [pair if pair[1].owner == ON_PREMISES else pair[::-1]]
+                    if contains(mine.network, theirs.network)
                 ),
                 key=lambda found: (found[0], str(found[1])),
             )
@@ -323,8 +356,9 @@ def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
             yield ctx.finding(
                 scope,
                 vpc.vpc_id,
-                f"{vpc.vpc_id} has CIDR blocks that overlap on-premises prefixes: {described}. "
-                "Traffic between the two cannot be routed unambiguously.",
+                f"{vpc.vpc_id} has CIDR blocks that on-premises prefixes equal or lie inside: "
+                f"{described}. The VPC's local route wins, so it cannot reach that part of "
+                "on-premises, and on-premises cannot tell the two apart.",
             )
 
 
@@ -362,3 +396,30 @@ def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
             "would need re-addressing.",
             related=examples,
         )
+
+
+@builtin_rule("VPCE505", requires=("transit_gateways",))
+def transit_gateway_auto_accepts_attachments(ctx: RuleContext) -> CheckResult:
+    """FSBP EC2.23: a transit gateway this account owns that accepts cross-account attachments
+    without review (https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-23)."""
+    for scope in ctx.scopes():
+        for gateway in scope.data.transit_gateways:
+            if gateway.owner_id and gateway.owner_id != scope.account_id:
+                continue  # shared with this account; its owner decides
+            if gateway.state.lower() in {"deleted", "deleting"}:
+                continue
+            if gateway.auto_accept_shared_attachments is None:
+                yield ctx.skip(
+                    scope,
+                    gateway.transit_gateway_id,
+                    "DescribeTransitGateways did not return AutoAcceptSharedAttachments",
+                )
+                continue
+            if gateway.auto_accept_shared_attachments:
+                yield ctx.finding(
+                    scope,
+                    gateway.transit_gateway_id,
+                    f"Transit gateway {gateway.transit_gateway_id} accepts attachments from "
+                    "accounts it is shared with automatically (AutoAcceptSharedAttachments = "
+                    "enable): any VPC of those accounts joins its route tables without review.",
+                )

@@ -1,17 +1,46 @@
-"""2xx: DNS for interface endpoints."""
+"""2xx: DNS for interface endpoints: VPC DNS attributes, private hosted zones (local and
+centralised), DHCP options, duplicates.
+
+VPCE205 (peering DNS resolution) is retired: ``AllowDnsResolutionFromRemoteVpc`` only makes
+instances' public DNS hostnames resolve to private addresses across a peering and has no effect
+on interface-endpoint private DNS (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-dns.html).
+Centralised endpoint DNS is judged by VPCE207 instead.
+"""
 
 from __future__ import annotations
 
-from vpce_audit.model import VpcEndpoint, is_privatelink_service
+from collections.abc import Iterable
+
+from vpce_audit.analysis.dns import (
+    AWS_SERVICE_DOMAINS,
+    amazon_resolver_addresses,
+    answering_records,
+    canonical_address,
+    is_within,
+    normalise,
+    record_targets,
+    zone_may_answer_for_aws_services,
+)
+from vpce_audit.analysis.endpoint_dns import (
+    CentralDns,
+    RecordCheck,
+    Resolver,
+    query_name,
+    service_dns_names,
+)
+from vpce_audit.analysis.policy import service_short_name
+from vpce_audit.model import HostedZone, Vpc, VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
-from vpce_audit.snapshot.views import ScopeView
+from vpce_audit.snapshot.views import ScopeView, Snapshot
+
+AMAZON_PROVIDED_DNS = "AmazonProvidedDNS"
 
 
 @builtin_rule("VPCE201", requires=("vpc_endpoints", "vpcs", "vpc_attributes"))
 def private_dns_without_vpc_dns(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         for endpoint in scope.live_endpoints:
-            if not (endpoint.is_interface and endpoint.private_dns_enabled):
+            if endpoint.is_gateway or not endpoint.private_dns_enabled:
                 continue
             vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
             if vpc is None or vpc.enable_dns_support is None or vpc.enable_dns_hostnames is None:
@@ -22,98 +51,159 @@ def private_dns_without_vpc_dns(ctx: RuleContext) -> CheckResult:
                     because_of=(endpoint.vpc_id,),
                 )
                 continue
-            disabled = [
-                name
-                for name, enabled in (
-                    ("enableDnsSupport", vpc.enable_dns_support),
-                    ("enableDnsHostnames", vpc.enable_dns_hostnames),
+            if not vpc.enable_dns_support:
+                effect = (
+                    "enableDnsSupport is false: the VPC's Amazon DNS server does not answer at "
+                    "all, so clients that use it cannot resolve any name"
                 )
-                if not enabled
-            ]
-            if disabled:
-                yield ctx.finding(
-                    scope,
-                    endpoint.endpoint_id,
-                    f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} has "
-                    f"private DNS enabled, but {endpoint.vpc_id} has {' and '.join(disabled)} "
-                    "set to false: the private name does not resolve and clients silently use "
-                    "the public endpoint.",
-                    related=(endpoint.vpc_id,),
+            elif not vpc.enable_dns_hostnames:
+                effect = (
+                    "enableDnsHostnames is false: private hosted zones, including the endpoint's, "
+                    "do not apply, so clients resolve the service's public addresses and bypass "
+                    "the endpoint"
                 )
-
-
-AMAZON_PROVIDED_DNS = "AmazonProvidedDNS"
-
-
-def _service_dns_names(scope: ScopeView, endpoint: VpcEndpoint) -> tuple[str, ...]:
-    """The names clients use for the service; the detail's private DNS names when known."""
-    detail = scope.service_detail(endpoint)
-    if detail is not None:
-        return detail.private_dns_names
-    short = endpoint.service_name.split(".", 3)[-1]
-    return (f"{short}.{scope.region}.amazonaws.com",)
-
-
-def _zone_covers(zone_name: str, dns_name: str) -> bool:
-    zone = zone_name.rstrip(".").lower()
-    name = dns_name.rstrip(".").lower().removeprefix("*.")
-    return name == zone or name.endswith("." + zone)
+            else:
+                continue
+            yield ctx.finding(
+                scope,
+                endpoint.endpoint_id,
+                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} has "
+                f"private DNS enabled, but in {endpoint.vpc_id} {effect}.",
+                related=(endpoint.vpc_id,),
+            )
 
 
 def _is_aws_service(service_name: str) -> bool:
     return service_name.startswith("com.amazonaws.") and not is_privatelink_service(service_name)
 
 
-@builtin_rule("VPCE202", requires=("vpc_endpoints", "endpoint_service_details", "hosted_zones"))
+GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
+
+
+def _uses_gateway_endpoint(scope: ScopeView, vpc_id: str, service_name: str) -> bool:
+    """Whether a route table of the VPC routes the service's prefix list to a gateway endpoint."""
+    gateways = {
+        e.endpoint_id
+        for e in scope.live_endpoints_by_vpc.get(vpc_id, ())
+        if e.is_gateway and e.service_name == service_name
+    }
+    plist = scope.prefix_lists_by_name.get(service_name)
+    return any(
+        route.target_id in gateways
+        and (plist is None or route.destination_prefix_list_id == plist.prefix_list_id)
+        for table in scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
+        for route in table.routes
+        if route.is_active and route.destination_prefix_list_id
+    )
+
+
+def _zone_label(zone: HostedZone) -> str:
+    return f"{normalise(zone.name)} ({zone.hosted_zone_id})"
+
+
+@builtin_rule(
+    "VPCE202",
+    requires=("vpc_endpoints", "endpoint_service_details", "hosted_zones", "route_tables"),
+)
 def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
+    central = CentralDns(ctx.snapshot)
+    unknown_zones = ctx.snapshot.zones_with_unknown_associations
     for scope in ctx.scopes():
-        account = ctx.snapshot.accounts_by_id.get(scope.account_id)
-        zones = account.hosted_zones if account is not None else ()
         for endpoint in scope.live_endpoints:
             if not endpoint.is_interface or endpoint.private_dns_enabled:
                 continue
             if not _is_aws_service(endpoint.service_name):
                 continue
-            names = _service_dns_names(scope, endpoint)
+            short = service_short_name(endpoint.service_name)
+            if short in GATEWAY_SERVICES and _uses_gateway_endpoint(
+                scope, endpoint.vpc_id, endpoint.service_name
+            ):
+                # AWS's hybrid pattern: in-VPC clients use the gateway endpoint, on-premises
+                # clients the interface endpoint by its own DNS name.
+                continue
+            names = service_dns_names(scope, endpoint)
             if not names:
                 continue  # the service has no private DNS name to enable
-            covering = [
-                zone
-                for zone in zones
-                if zone.private and any(_zone_covers(zone.name, name) for name in names)
-            ]
-            associated = [
-                zone
-                for zone in covering
-                if zone.vpcs is not None
-                and any(v.vpc_id == endpoint.vpc_id and v.region == scope.region for v in zone.vpcs)
-            ]
-            if associated:
-                continue
-            if any(zone.vpcs is None for zone in covering):
+            name = names[0]
+            query = normalise(query_name(name))
+            if any(is_within(query, normalise(z.name)) for z in unknown_zones):
                 yield ctx.skip(
                     scope,
                     endpoint.endpoint_id,
-                    "a private hosted zone covering the service name has unknown VPC associations",
+                    "a private hosted zone that may answer for the service has unknown VPC "
+                    "associations",
                 )
+                continue
+            answer, checks = central.resolves_to(scope, endpoint.vpc_id, name)
+            if answer.endpoint is not None:
+                continue  # another endpoint for the service answers with private DNS
+            verdict = _zone_verdict(answer.zone, query, endpoint, checks)
+            if verdict is None:
+                continue
+            if verdict.startswith("?"):
+                yield ctx.skip(scope, endpoint.endpoint_id, verdict[1:])
                 continue
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
                 f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} in "
-                f"{endpoint.vpc_id} has private DNS disabled and no private hosted zone of "
-                f"account {scope.account_id} associated with the VPC covers {', '.join(names)}: "
-                "clients resolve the public endpoint unless configured with the "
-                "endpoint-specific DNS name.",
-                related=(endpoint.vpc_id,),
+                f"{endpoint.vpc_id} has private DNS disabled and {name} does not resolve to an "
+                f"endpoint of the service in the VPC: {verdict}. Clients reach the public service "
+                "unless they are configured with the endpoint-specific DNS name.",
+                related=(endpoint.vpc_id, *([answer.zone.hosted_zone_id] if answer.zone else [])),
             )
 
 
-@builtin_rule("VPCE203", requires=("vpc_endpoints", "vpcs", "dhcp_options"))
+def _zone_verdict(
+    zone: HostedZone | None, query: str, endpoint: VpcEndpoint, checks: list[RecordCheck]
+) -> str | None:
+    """None when the zone covers the name with a record to an endpoint of the service; a reason
+    otherwise ('?' first when the snapshot cannot tell)."""
+    if zone is None:
+        return "no private hosted zone for the name is associated with the VPC"
+    records = answering_records(zone, query)
+    if records is None:
+        return f"?the records of private hosted zone {_zone_label(zone)} were not read"
+    if not records:
+        return (
+            f"private hosted zone {_zone_label(zone)} answers for it but holds no record "
+            "(NXDOMAIN; see VPCE206)"
+        )
+    for check in checks:
+        found = check.endpoint
+        if found is not None and not found.is_deleted:
+            if found.service_name == endpoint.service_name:
+                return None
+        elif check.unknown is not None:
+            return f"?{check.unknown}"
+    targets = ", ".join(
+        t.endpoint_id or ", ".join(t.addresses) or (t.record.alias_target or "?")
+        for t in record_targets(records)
+    )
+    return (
+        f"private hosted zone {_zone_label(zone)} answers with {targets}, which is not a live "
+        "endpoint of the service"
+    )
+
+
+def _amazon_resolver(scope: ScopeView, vpc: Vpc) -> frozenset[str] | None:
+    """Addresses that are the Amazon resolver for the VPC; None when the VPC's inbound resolver
+    endpoints' addresses could not be read."""
+    found = set(amazon_resolver_addresses(vpc))
+    for resolver in scope.resolver_endpoints_by_vpc.get(vpc.vpc_id, ()):
+        if resolver.direction.upper() != "INBOUND":
+            continue
+        if resolver.ip_addresses is None:
+            return None
+        found.update(canonical_address(address) for address in resolver.ip_addresses)
+    return frozenset(found)
+
+
+@builtin_rule("VPCE203", requires=("vpc_endpoints", "vpcs", "dhcp_options", "resolver_endpoints"))
 def dhcp_custom_dns_servers(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         for vpc_id, endpoints in sorted(scope.live_endpoints_by_vpc.items()):
-            private_dns = [e for e in endpoints if e.is_interface and e.private_dns_enabled]
+            private_dns = [e for e in endpoints if not e.is_gateway and e.private_dns_serves_vpc]
             vpc = scope.vpcs_by_id.get(vpc_id)
             if not private_dns or vpc is None or vpc.dhcp_options_id in {None, "default"}:
                 continue
@@ -126,13 +216,26 @@ def dhcp_custom_dns_servers(ctx: RuleContext) -> CheckResult:
             servers = options.domain_name_servers
             if not servers or AMAZON_PROVIDED_DNS in servers:
                 continue
+            amazon = _amazon_resolver(scope, vpc)
+            if amazon is not None and any(canonical_address(s) in amazon for s in servers):
+                continue
+            if amazon is None:
+                yield ctx.skip(
+                    scope,
+                    vpc_id,
+                    "the addresses of the VPC's inbound Route 53 Resolver endpoints were not read",
+                )
+                continue
             yield ctx.finding(
                 scope,
                 vpc_id,
                 f"{vpc_id} uses DHCP options {options.dhcp_options_id} with DNS servers "
-                f"{', '.join(servers)} (not AmazonProvidedDNS) while interface endpoint "
-                f"{', '.join(e.endpoint_id for e in private_dns)} relies on private DNS: names "
-                "resolve to the endpoint only if those servers forward to the Route 53 Resolver.",
+                f"{', '.join(servers)}, none of which is the Amazon-provided resolver "
+                "(AmazonProvidedDNS, the primary block's base + 2, 169.254.169.253, "
+                "fd00:ec2::253, or a Route 53 Resolver inbound endpoint in the VPC), while "
+                f"interface endpoint {', '.join(e.endpoint_id for e in private_dns)} relies on "
+                "private DNS: names resolve to the endpoint only if those servers forward to the "
+                "Route 53 Resolver of this VPC.",
                 related=(options.dhcp_options_id, *(e.endpoint_id for e in private_dns)),
             )
 
@@ -141,55 +244,208 @@ def dhcp_custom_dns_servers(ctx: RuleContext) -> CheckResult:
 def duplicate_interface_endpoint(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         for vpc_id, endpoints in sorted(scope.live_endpoints_by_vpc.items()):
-            by_service: dict[str, list[str]] = {}
+            by_service: dict[str, list[VpcEndpoint]] = {}
             for endpoint in endpoints:
                 if endpoint.is_interface:
-                    by_service.setdefault(endpoint.service_name, []).append(endpoint.endpoint_id)
-            duplicates = {s: ids for s, ids in sorted(by_service.items()) if len(ids) > 1}
+                    by_service.setdefault(endpoint.service_name, []).append(endpoint)
+            duplicates = {s: found for s, found in sorted(by_service.items()) if len(found) > 1}
             if not duplicates:
                 continue
-            described = "; ".join(f"{s}: {', '.join(ids)}" for s, ids in duplicates.items())
+            described = "; ".join(
+                f"{service}: {', '.join(e.endpoint_id for e in found)} ({_dns_holder(found)})"
+                for service, found in duplicates.items()
+            )
             yield ctx.finding(
                 scope,
                 vpc_id,
                 f"{vpc_id} has more than one interface endpoint for the same service "
-                f"({described}): each costs per hour and per AZ, and private DNS can be enabled "
-                "on only one.",
-                related=[i for ids in duplicates.values() for i in ids],
+                f"({described}): each costs per hour and per AZ, and only one can hold the "
+                "service's private DNS name.",
+                related=[e.endpoint_id for found in duplicates.values() for e in found],
             )
 
 
-@builtin_rule("VPCE205", requires=("peering_connections", "vpc_endpoints"))
-def peering_dns_resolution_disabled(ctx: RuleContext) -> CheckResult:
-    endpoints_by_vpc = {
-        vpc_id: endpoints
-        for scope in ctx.scopes()
-        for vpc_id, endpoints in scope.live_endpoints_by_vpc.items()
-    }
-    for scope, connection in ctx.snapshot.peering_connections(ctx.scopes()):
-        if not connection.is_active:
+def _dns_holder(endpoints: Iterable[VpcEndpoint]) -> str:
+    holders = [e.endpoint_id for e in endpoints if e.private_dns_enabled]
+    if not holders:
+        return "none holds private DNS"
+    return f"{', '.join(holders)} holds private DNS"
+
+
+# -- VPCE206: zones that shadow AWS service names ----------------------------------------------
+
+
+def aws_service_names(scope: ScopeView) -> dict[str, str]:
+    """DNS names of the region's AWS services (query form) -> service short name."""
+    found: dict[str, str] = {}
+    for detail in scope.data.endpoint_service_details:
+        if not _is_aws_service(detail.service_name):
             continue
-        problems: list[str] = []
-        related: list[str] = []
-        for side, other in (
-            (connection.requester, connection.accepter),
-            (connection.accepter, connection.requester),
-        ):
-            hosted = [
-                e.endpoint_id
-                for e in endpoints_by_vpc.get(side.vpc_id, ())
-                if e.is_interface and e.private_dns_enabled
+        short = service_short_name(detail.service_name)
+        parts = detail.service_name.split(".")
+        region = parts[2] if len(parts) > 3 else scope.region
+        for name in (*detail.private_dns_names, f"{short}.{region}.amazonaws.com"):
+            found.setdefault(normalise(query_name(normalise(name))), short)
+    return found
+
+
+def _services_used(scope: ScopeView, vpc_id: str) -> dict[str, str]:
+    """Names of the services the VPC has endpoints for -> their short names."""
+    found: dict[str, str] = {}
+    for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ()):
+        if not _is_aws_service(endpoint.service_name):
+            continue
+        short = service_short_name(endpoint.service_name)
+        for name in service_dns_names(scope, endpoint):
+            found.setdefault(normalise(query_name(name)), short)
+    return found
+
+
+@builtin_rule(
+    "VPCE206",
+    requires=("vpcs", "vpc_endpoints", "endpoint_service_details", "hosted_zones"),
+)
+def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
+    resolver = Resolver(ctx.snapshot)
+    for scope in ctx.scopes():
+        catalogue = aws_service_names(scope)
+        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+            zones = [
+                z
+                for z in ctx.snapshot.zones_for(scope, vpc.vpc_id)
+                if zone_may_answer_for_aws_services(z.name)
             ]
-            if hosted and side.allow_remote_vpc_dns_resolution is False:
-                problems.append(
-                    f"{side.vpc_id} hosts interface endpoint {', '.join(hosted)} with private "
-                    f"DNS, but DNS resolution from {other.vpc_id} is disabled"
+            if not zones:
+                continue
+            used = _services_used(scope, vpc.vpc_id)
+            problems: list[str] = []
+            unread: list[str] = []
+            for zone in zones:
+                zone_name = normalise(zone.name)
+                if zone.records is None:
+                    unread.append(_zone_label(zone))
+                    continue
+                shadowed = sorted(
+                    (name, short)
+                    for name, short in {**catalogue, **used}.items()
+                    if name != zone_name
+                    and is_within(name, zone_name)
+                    and resolver.answer(scope, vpc.vpc_id, name).zone == zone
+                    and answering_records(zone, name) == ()
                 )
-                related += [side.vpc_id, other.vpc_id, *hosted]
-        if problems:
-            yield ctx.finding(
-                scope,
-                connection.peering_connection_id,
-                f"Peering connection {connection.peering_connection_id}: {'; '.join(problems)}.",
-                related=related,
-            )
+                if not shadowed and zone_name not in parent_domains(scope.region):
+                    continue
+                broken = sorted({short for name, short in shadowed if name in used})
+                others = sorted({short for _, short in shadowed} - set(broken))
+                parts = []
+                if broken:
+                    parts.append(f"services with endpoints in the VPC: {', '.join(broken)}")
+                if others:
+                    shown = ", ".join(others[:8])
+                    more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+                    parts.append(f"other AWS services: {shown}{more}")
+                problems.append(
+                    f"zone {_zone_label(zone)} answers NXDOMAIN for every AWS service name under "
+                    f"{zone_name} it holds no record for"
+                    + (f" ({'; '.join(parts)})" if parts else "")
+                )
+            if problems:
+                yield ctx.finding(
+                    scope,
+                    vpc.vpc_id,
+                    f"Private hosted zones associated with {vpc.vpc_id} shadow AWS service names: "
+                    f"{'; '.join(problems)}. Route 53 answers from the most specific private zone "
+                    "and does not fall back to public DNS.",
+                    related=[z.hosted_zone_id for z in zones],
+                )
+            elif unread:
+                yield ctx.skip(
+                    scope,
+                    vpc.vpc_id,
+                    f"the records of private hosted zone {', '.join(unread)} were not read",
+                )
+
+
+def parent_domains(region: str) -> frozenset[str]:
+    """Zone names that are parents of AWS service names whatever the catalogue lists."""
+    found = {"com", "cn", "aws", *AWS_SERVICE_DOMAINS}
+    found.update(f"{region}.{domain}" for domain in AWS_SERVICE_DOMAINS)
+    return frozenset(found)
+
+
+# -- VPCE207: centralised endpoint DNS ---------------------------------------------------------
+
+
+@builtin_rule(
+    "VPCE207",
+    requires=(
+        "vpcs",
+        "subnets",
+        "route_tables",
+        "vpc_endpoints",
+        "security_groups",
+        "prefix_lists",
+        "hosted_zones",
+        "peering_connections",
+        "transit_gateway_attachments",
+        "transit_gateway_route_tables",
+        "transit_gateway_routes",
+    ),
+)
+def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
+    central = CentralDns(ctx.snapshot)
+    for scope in ctx.scopes():
+        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+            problems: list[str] = []
+            unknown: list[str] = []
+            related: set[str] = set()
+            for zone in ctx.snapshot.zones_for(scope, vpc.vpc_id):
+                if not _is_service_zone(zone):
+                    continue
+                if zone.records is None:
+                    unknown.append(f"the records of zone {_zone_label(zone)} were not read")
+                    continue
+                for target in record_targets(zone.records):
+                    if target.endpoint_id is None:
+                        continue
+                    check = central.check(
+                        scope, vpc.vpc_id, zone, target.record.name, target.endpoint_id
+                    )
+                    problem = check.problem or _wrong_service(ctx.snapshot, check)
+                    if problem:
+                        problems.append(
+                            f"{target.record.name} in zone {_zone_label(zone)} {problem}"
+                        )
+                        related.update((zone.hosted_zone_id, target.endpoint_id))
+                    elif check.unknown:
+                        unknown.append(f"{target.record.name}: {check.unknown}")
+            if problems:
+                yield ctx.finding(
+                    scope,
+                    vpc.vpc_id,
+                    f"Centralised endpoint DNS is broken for {vpc.vpc_id}: "
+                    f"{'; '.join(sorted(set(problems)))}. Clients in the VPC resolve the "
+                    "service's name to an endpoint they cannot use.",
+                    related=sorted(related),
+                )
+            elif unknown:
+                yield ctx.skip(scope, vpc.vpc_id, "; ".join(sorted(set(unknown))))
+
+
+def _is_service_zone(zone: HostedZone) -> bool:
+    """A zone named after an AWS service's DNS name (or inside one): the centralised pattern."""
+    name = normalise(zone.name)
+    return any(is_within(name, domain) and name != domain for domain in AWS_SERVICE_DOMAINS)
+
+
+def _wrong_service(snapshot: Snapshot, check: RecordCheck) -> str | None:
+    """A record whose endpoint serves another service than the name it answers for."""
+    endpoint = check.endpoint
+    if endpoint is None or check.unknown is not None:
+        return None
+    hub_scope, _ = snapshot.endpoints_by_id[endpoint.endpoint_id]
+    names = [normalise(n).removeprefix("*.") for n in service_dns_names(hub_scope, endpoint)]
+    record = check.record_name.removeprefix("*.")
+    if not names or any(is_within(record, n) or is_within(n, record) for n in names):
+        return None
+    return f"points at {endpoint.endpoint_id}, an endpoint for {endpoint.service_name}"

@@ -1,31 +1,57 @@
-"""11x: endpoint services this account provides, and third-party services it consumes."""
+"""11x: endpoint services this account provides, who may and who does connect to them, and
+third-party services it consumes."""
 
 from __future__ import annotations
 
-from vpce_audit.analysis.trust import principal_is_trusted
+from vpce_audit.analysis.trust import Trust, principal_trust
 from vpce_audit.findings import Severity
 from vpce_audit.model import EndpointServiceConfiguration, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 
 EVERYONE = frozenset({"*", "arn:aws:iam::*:root"})
+# States in which a consumer's endpoint is connected, or provisioning after acceptance.
+CONNECTED_STATES = frozenset({"available", "pending", "partial"})
 
 
 def _live(configuration: EndpointServiceConfiguration) -> bool:
     return configuration.state.lower() not in {"deleted", "deleting", "failed"}
 
 
-@builtin_rule("VPCE110", requires=("endpoint_service_configurations",))
+@builtin_rule(
+    "VPCE110",
+    requires=("endpoint_service_configurations", "endpoint_service_permissions", "organization"),
+)
 def endpoint_service_auto_accept(ctx: RuleContext) -> CheckResult:
+    """Auto-accept matters only when someone may connect: with an empty allow list nobody can
+    (https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html)."""
     for scope in ctx.scopes():
         for service in scope.data.endpoint_service_configurations:
-            if _live(service) and not service.acceptance_required:
-                yield ctx.finding(
-                    scope,
-                    service.service_id,
-                    f"Endpoint service {service.service_id} ({service.service_name}) accepts "
-                    "connection requests automatically (AcceptanceRequired = false): any allowed "
-                    "principal is connected without review.",
-                )
+            if not _live(service) or service.acceptance_required:
+                continue
+            if service.allowed_principals is None:
+                yield ctx.skip(scope, service.service_id, "allowed principals were not collected")
+                continue
+            if not service.allowed_principals:
+                continue
+            outside = sorted(
+                p
+                for p in service.allowed_principals
+                if p in EVERYONE or principal_trust(p, ctx.trusted) is not Trust.TRUSTED
+            )
+            who = (
+                f"including {', '.join(outside)} from outside the trusted set"
+                if outside
+                else "all of them trusted"
+            )
+            yield ctx.finding(
+                scope,
+                service.service_id,
+                f"Endpoint service {service.service_id} ({service.service_name}) accepts "
+                "connection requests automatically (AcceptanceRequired = false): every allowed "
+                f"principal ({len(service.allowed_principals)}, {who}) is connected without "
+                "review.",
+                severity=ctx.severity_for(Severity.MEDIUM if outside else Severity.LOW),
+            )
 
 
 @builtin_rule(
@@ -41,26 +67,37 @@ def endpoint_service_open_principals(ctx: RuleContext) -> CheckResult:
                 yield ctx.skip(scope, service.service_id, "allowed principals were not collected")
                 continue
             open_to_all = sorted(p for p in service.allowed_principals if p in EVERYONE)
-            untrusted = sorted(
-                p
+            trust = {
+                p: principal_trust(p, ctx.trusted)
                 for p in service.allowed_principals
-                if p not in EVERYONE and not principal_is_trusted(p, ctx.trusted)
-            )
-            if not open_to_all and not untrusted:
+                if p not in EVERYONE
+            }
+            untrusted = sorted(p for p, t in trust.items() if t is Trust.UNTRUSTED)
+            unknown = sorted(p for p, t in trust.items() if t is Trust.UNKNOWN)
+            if not open_to_all and not untrusted and not unknown:
                 continue
             parts = []
             if open_to_all:
                 parts.append(f"every AWS account ({', '.join(open_to_all)})")
             if untrusted:
                 parts.append(f"untrusted principals {', '.join(untrusted)}")
+            if unknown:
+                parts.append(
+                    f"principals {', '.join(unknown)} whose organisation membership is unknown "
+                    "(organizations:ListAccounts is not permitted for the scanning account)"
+                )
             auto = not service.acceptance_required
+            if open_to_all or untrusted:
+                severity = Severity.CRITICAL if auto else Severity.HIGH
+            else:
+                severity = Severity.LOW
             yield ctx.finding(
                 scope,
                 service.service_id,
                 f"Endpoint service {service.service_id} ({service.service_name}) allows "
                 f"{' and '.join(parts)} to create endpoints to it"
                 + (", and accepts their connections automatically." if auto else "."),
-                severity=Severity.CRITICAL if auto else None,
+                severity=ctx.severity_for(severity),
             )
 
 
@@ -82,13 +119,66 @@ def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
                 )
                 continue
             owner = detail.owner
-            if owner.lower() == "amazon" or ctx.trusted.trusts_account(owner):
+            if owner.lower() == "amazon":
                 continue
+            trust = ctx.trusted.account_trust(owner)
+            if trust is Trust.TRUSTED:
+                continue
+            note = (
+                " (its membership of your organisation could not be read)"
+                if trust is Trust.UNKNOWN
+                else ", which is outside the trusted accounts"
+            )
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
                 f"Interface endpoint {endpoint.endpoint_id} in {endpoint.vpc_id} "
-                f"connects to {endpoint.service_name}, provided by account {owner}, which is "
-                "outside the trusted accounts: third-party PrivateLink, listed for review.",
+                f"connects to {endpoint.service_name}, provided by account {owner}{note}: "
+                "third-party PrivateLink, listed for review.",
                 related=(endpoint.vpc_id,),
+            )
+
+
+@builtin_rule(
+    "VPCE113",
+    requires=("endpoint_service_configurations", "endpoint_connections", "organization"),
+)
+def endpoint_service_untrusted_consumer(ctx: RuleContext) -> CheckResult:
+    """Who is actually connected, whatever the allow list says today
+    (https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html#accept-reject-connection-requests)."""
+    for scope in ctx.scopes():
+        by_service: dict[str, list[str]] = {}
+        unknown_by_service: dict[str, list[str]] = {}
+        for connection in scope.data.endpoint_connections:
+            if connection.state.lower() not in CONNECTED_STATES:
+                continue
+            owner = connection.endpoint_owner or ""
+            trust = ctx.trusted.account_trust(owner) if owner else Trust.UNTRUSTED
+            if trust is Trust.TRUSTED:
+                continue
+            target = by_service if trust is Trust.UNTRUSTED else unknown_by_service
+            target.setdefault(connection.service_id, []).append(
+                f"{connection.endpoint_id} of account {owner or 'unknown'} ({connection.state})"
+            )
+        names = {s.service_id: s.service_name for s in scope.data.endpoint_service_configurations}
+        for service_id in sorted(set(by_service) | set(unknown_by_service)):
+            parts = []
+            if service_id in by_service:
+                parts.append(
+                    f"endpoints of accounts outside the trusted set: "
+                    f"{', '.join(sorted(by_service[service_id]))}"
+                )
+            if service_id in unknown_by_service:
+                parts.append(
+                    "endpoints of accounts whose organisation membership is unknown: "
+                    f"{', '.join(sorted(unknown_by_service[service_id]))}"
+                )
+            severity = Severity.HIGH if service_id in by_service else Severity.LOW
+            yield ctx.finding(
+                scope,
+                service_id,
+                f"Endpoint service {service_id} ({names.get(service_id, 'unknown name')}) is "
+                f"connected to {'; '.join(parts)}. They reach the service's load balancer from "
+                "their own VPCs.",
+                severity=ctx.severity_for(severity),
             )

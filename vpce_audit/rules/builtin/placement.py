@@ -1,4 +1,7 @@
-"""3xx: where interface endpoints are placed."""
+"""3xx: where interface endpoints are placed, and whether they are available.
+
+Endpoints that AWS manages for you (``RequesterManaged``) are listed as skipped, not judged.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,20 @@ from collections.abc import Iterator
 from vpce_audit.findings import Severity, Skipped
 from vpce_audit.model import VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
+from vpce_audit.rules.builtin.security_groups import reachable_endpoints
 from vpce_audit.snapshot.views import ScopeView
 
 
 def _placed_interface_endpoints(
     ctx: RuleContext,
 ) -> Iterator[tuple[ScopeView, VpcEndpoint, frozenset[str]] | Skipped]:
-    """Interface endpoints with subnets, and the zones of those subnets."""
-    for scope in ctx.scopes():
-        for endpoint in scope.live_endpoints:
-            if not endpoint.is_interface or not endpoint.subnet_ids:
-                continue
+    """Interface and VPC Lattice endpoints with subnets, and the zones of those subnets."""
+    for placed in reachable_endpoints(ctx):
+        if isinstance(placed, Skipped):
+            yield placed
+            continue
+        scope, endpoint = placed
+        if endpoint.subnet_ids:
             subnets = [scope.subnets_by_id.get(subnet_id) for subnet_id in endpoint.subnet_ids]
             if any(subnet is None for subnet in subnets):
                 yield ctx.skip(
@@ -30,19 +36,31 @@ def _placed_interface_endpoints(
             yield scope, endpoint, zones
 
 
-@builtin_rule("VPCE304", requires=("vpc_endpoints", "subnets"))
+def _usable_zones(scope: ScopeView, endpoint: VpcEndpoint) -> set[str]:
+    """Zones where the VPC has subnets and the service is offered (when the snapshot says)."""
+    zones = {s.availability_zone for s in scope.subnets_by_vpc.get(endpoint.vpc_id, ())}
+    detail = scope.service_detail(endpoint)
+    if detail is not None and detail.availability_zones:
+        zones &= set(detail.availability_zones)
+    return zones
+
+
+@builtin_rule("VPCE304", requires=("vpc_endpoints", "subnets", "endpoint_service_details"))
 def endpoint_single_az(ctx: RuleContext) -> CheckResult:
     for placed in _placed_interface_endpoints(ctx):
         if isinstance(placed, Skipped):
             yield placed
             continue
         scope, endpoint, zones = placed
-        if len(zones) == 1:
+        # Nothing is gained where the VPC has subnets in one zone only (of those the service
+        # is offered in).
+        if len(zones) == 1 and len(_usable_zones(scope, endpoint) | zones) > 1:
             (zone,) = zones
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
-                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} has "
+                f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
+                f"{endpoint.service_name} has "
                 f"network interfaces only in {zone} (subnet "
                 f"{', '.join(sorted(endpoint.subnet_ids))}): an outage of that zone takes "
                 "the endpoint away from the whole VPC.",
@@ -57,19 +75,18 @@ def endpoint_az_coverage_gap(ctx: RuleContext) -> CheckResult:
             yield placed
             continue
         scope, endpoint, covered = placed
-        vpc_zones = {s.availability_zone for s in scope.subnets_by_vpc.get(endpoint.vpc_id, ())}
-        detail = scope.service_detail(endpoint)
-        if detail is not None and detail.availability_zones:
-            # A zone where the service is not offered cannot host the endpoint.
-            vpc_zones &= set(detail.availability_zones)
-        gaps = sorted(vpc_zones - covered)
+        # A zone where the service is not offered cannot host the endpoint.
+        gaps = sorted(_usable_zones(scope, endpoint) - covered)
         if gaps:
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
-                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} has no "
-                f"network interface in {', '.join(gaps)}, where {endpoint.vpc_id} has subnets: "
-                "clients there pay cross-AZ charges and lose the endpoint when its zones fail.",
+                f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
+                f"{endpoint.service_name} has no network interface in {', '.join(gaps)}, where "
+                f"{endpoint.vpc_id} has subnets: workloads there depend on the endpoint's other "
+                f"zone{'s' if len(covered) > 1 else ''} ({', '.join(sorted(covered))}) and lose "
+                "it when those fail. (Private DNS answers with every zone's addresses, so adding "
+                "the zone is for resilience, not to avoid cross-zone traffic.)",
                 related=(endpoint.vpc_id,),
             )
 
@@ -91,6 +108,13 @@ def endpoint_not_available(ctx: RuleContext) -> CheckResult:
             severity = NOT_AVAILABLE.get(endpoint.state.lower())
             if severity is None:
                 continue
+            if endpoint.requester_managed:
+                yield ctx.skip(
+                    scope,
+                    endpoint.endpoint_id,
+                    "an AWS service manages this endpoint (RequesterManaged)",
+                )
+                continue
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
@@ -98,9 +122,5 @@ def endpoint_not_available(ctx: RuleContext) -> CheckResult:
                 f"{endpoint.service_name} in {endpoint.vpc_id} is in state {endpoint.state}: it "
                 "carries no traffic.",
                 related=(endpoint.vpc_id,),
-                # The configured severity applies to the ordinary states; failed and rejected
-                # endpoints are one level worse.
-                severity=ctx.severity
-                if severity is Severity.MEDIUM
-                else max(Severity.HIGH, ctx.severity),
+                severity=ctx.severity_for(severity),
             )

@@ -1,10 +1,16 @@
-"""4xx: whether S3 / DynamoDB traffic uses the gateway endpoint or pays for a NAT gateway."""
+"""4xx: whether S3 / DynamoDB traffic uses the gateway endpoint or pays for a NAT gateway.
+
+Route selection follows AWS (https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html):
+longest prefix first, then static, prefix-list and propagated routes. A route table whose service
+prefix list could not be read is skipped, not judged on the default route alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from vpce_audit.analysis.endpoint_dns import CentralDns
 from vpce_audit.analysis.routes import (
     ALL_IPV4,
     prefix_list_routes,
@@ -13,7 +19,7 @@ from vpce_audit.analysis.routes import (
     service_destinations,
     target_kind,
 )
-from vpce_audit.findings import Finding
+from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import PrefixList, Route, RouteTable, VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
@@ -47,13 +53,33 @@ def _gateway_endpoints(scope: ScopeView, vpc_id: str, service_name: str) -> list
     ]
 
 
-def _has_private_dns_interface_endpoint(scope: ScopeView, vpc_id: str, service_name: str) -> bool:
-    return any(
-        endpoint.is_interface
-        and endpoint.private_dns_enabled
+def _vpcs_with_private_dns(scope: ScopeView, service_name: str) -> set[str]:
+    """VPCs whose own clients resolve the service to an interface endpoint (private DNS that is
+    not limited to queries from a Resolver inbound endpoint)."""
+    return {
+        endpoint.vpc_id
+        for endpoint in scope.live_endpoints
+        if endpoint.is_interface
+        and endpoint.private_dns_serves_vpc
         and endpoint.service_name == service_name
-        for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ())
-    )
+    }
+
+
+def unreadable_prefix_list(
+    ctx: RuleContext, scope: ScopeView, plist: PrefixList | None
+) -> Iterator[Skipped]:
+    """Skips for every route table with subnets when the service's prefix list entries are
+    unknown: the tables cannot be judged on the default route alone."""
+    if plist is None or plist.cidrs is not None:
+        return
+    for table_id in sorted(scope.subnets_by_route_table):
+        yield ctx.skip(
+            scope,
+            table_id,
+            f"the entries of prefix list {plist.prefix_list_id} ({plist.prefix_list_name}) were "
+            "not read, so which routes carry the service's traffic is unknown",
+            because_of=(plist.prefix_list_id,),
+        )
 
 
 def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[ServiceEgress]:
@@ -61,18 +87,22 @@ def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[
 
     Tables holding a route to the service's prefix list use the gateway endpoint (a shadowing
     more-specific route is VPCE404's business), and a VPC with an interface endpoint for the
-    service with private DNS resolves the service to that endpoint; both are left out.
+    service whose private DNS serves the VPC resolves the service to that endpoint; both are left
+    out. Callers skip the region when the prefix list's entries are unknown.
     """
     service_name = scope.service_name(short_service)
     plist = scope.prefix_lists_by_name.get(service_name)
+    if plist is not None and plist.cidrs is None:
+        return
     destinations = service_destinations(plist)
+    resolved_locally = _vpcs_with_private_dns(scope, service_name)
     for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
         subnet_ids = scope.subnets_by_route_table.get(table.route_table_id, ())
         if not subnet_ids:
             continue
         if plist is not None and prefix_list_routes(table, plist.prefix_list_id):
             continue
-        if _has_private_dns_interface_endpoint(scope, table.vpc_id, service_name):
+        if table.vpc_id in resolved_locally:
             continue
         exits: dict[str, tuple[str, Route]] = {}
         for destination in destinations:
@@ -106,9 +136,12 @@ def _describe_targets(egress: ServiceEgress) -> str:
     )
 
 
-def nat_egress_findings(ctx: RuleContext, short_service: str, label: str) -> Iterator[Finding]:
+def nat_egress_findings(
+    ctx: RuleContext, short_service: str, label: str
+) -> Iterator[Finding | Skipped]:
     for scope in ctx.scopes():
         service_name = scope.service_name(short_service)
+        yield from unreadable_prefix_list(ctx, scope, scope.prefix_lists_by_name.get(service_name))
         for egress in service_egress(scope, short_service, "nat-gateway"):
             table = egress.table
             endpoints = _gateway_endpoints(scope, table.vpc_id, service_name)
@@ -146,12 +179,21 @@ def dynamodb_traffic_via_nat(ctx: RuleContext) -> CheckResult:
     return nat_egress_findings(ctx, "dynamodb", "DynamoDB")
 
 
-@builtin_rule("VPCE403", requires=ROUTING_REQUIREMENTS)
+@builtin_rule(
+    "VPCE403",
+    requires=(*ROUTING_REQUIREMENTS, "hosted_zones", "security_groups", "vpcs"),
+)
 def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
+    central = CentralDns(ctx.snapshot)
     for scope in ctx.scopes():
         by_table: dict[str, list[tuple[str, ServiceEgress]]] = {}
         for short, label in GATEWAY_SERVICES:
+            yield from unreadable_prefix_list(
+                ctx, scope, scope.prefix_lists_by_name.get(scope.service_name(short))
+            )
             for egress in service_egress(scope, short, "transit-gateway"):
+                if central.resolves_centrally(scope, egress.table.vpc_id, short):
+                    continue  # names resolve to a central interface endpoint; routes don't matter
                 by_table.setdefault(egress.table.route_table_id, []).append((label, egress))
         for table_id in sorted(by_table):
             entries = by_table[table_id]
@@ -162,9 +204,12 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
                 scope,
                 table_id,
                 f"Route table {table_id} sends {services} traffic for {scope.region} from subnet "
-                f"{', '.join(subnets)} to transit gateway {_describe_targets(entries[0][1])}: it "
-                "pays transit-gateway data processing and a NAT gateway elsewhere, where a gateway "
-                f"endpoint in {table.vpc_id} would be free.",
+                f"{', '.join(subnets)} to transit gateway {_describe_targets(entries[0][1])} "
+                "(centralised egress). That buys central inspection at the price of "
+                "transit-gateway data processing and a NAT gateway elsewhere; a gateway endpoint "
+                f"in {table.vpc_id} would carry the traffic for free but bypass that inspection, "
+                "and a central interface endpoint with a private hosted zone keeps it private "
+                "without the NAT.",
                 related=(
                     table.vpc_id,
                     *subnets,
@@ -186,6 +231,11 @@ def _service_prefix_lists(scope: ScopeView) -> list[tuple[str, PrefixList]]:
 def endpoint_route_shadowed(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         service_lists = _service_prefix_lists(scope)
+        unreadable = [plist for _, plist in service_lists if plist.cidrs is None]
+        if unreadable:
+            for plist in unreadable:
+                yield from unreadable_prefix_list(ctx, scope, plist)
+            continue
         for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
             shadows: list[str] = []
             for label, plist in service_lists:

@@ -1,100 +1,154 @@
-"""3xx: security groups of interface endpoints."""
+"""3xx: who can reach interface endpoints: security groups and network ACLs.
+
+Endpoints that AWS manages in your VPC (``RequesterManaged``) come with groups you should not
+edit; 30x rules list them as skipped instead of judging them. The ports each AWS service's
+endpoint serves come from vpce_audit/data/service_ports.yaml (443 unless AWS documents others).
+"""
 
 from __future__ import annotations
 
-from vpce_audit.analysis.cidrs import Network, overlaps, parse_network
-from vpce_audit.model import (
-    SecurityGroup,
-    SecurityGroupRule,
-    VpcEndpoint,
-    is_privatelink_service,
+from collections.abc import Iterator
+
+from vpce_audit.analysis.cidrs import Network, parse_network
+from vpce_audit.analysis.nacl import EPHEMERAL_PORTS, denied
+from vpce_audit.analysis.security_groups import (
+    UDP_PROTOCOLS,
+    admits,
+    attached_groups,
+    endpoint_ports,
+    rule_ports,
+    vpc_networks,
 )
+from vpce_audit.analysis.topology import Topology
+from vpce_audit.data import PortRange
+from vpce_audit.findings import Severity, Skipped
+from vpce_audit.model import SecurityGroupRule, VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
-INTERNET_SOURCES = frozenset({"0.0.0.0/0", "::/0"})
+ANY_SOURCE = frozenset({"0.0.0.0/0", "::/0"})
 
 
-def _attached_groups(
-    scope: ScopeView, endpoint: VpcEndpoint
-) -> tuple[list[SecurityGroup], list[str]]:
-    """The endpoint's security groups found in the snapshot, and the ids of those missing."""
-    found: list[SecurityGroup] = []
-    missing: list[str] = []
-    for group_id in endpoint.security_group_ids:
-        group = scope.security_groups_by_id.get(group_id)
-        if group is None:
-            missing.append(group_id)
-        else:
-            found.append(group)
-    return found, missing
+def reachable_endpoints(ctx: RuleContext) -> Iterator[tuple[ScopeView, VpcEndpoint] | Skipped]:
+    """Live endpoints with network interfaces in the VPC (interface and VPC Lattice endpoints);
+    endpoints AWS manages for you are skipped with that reason."""
+    for scope in ctx.scopes():
+        for endpoint in scope.live_endpoints:
+            if not (endpoint.is_interface or endpoint.is_lattice):
+                continue
+            if endpoint.requester_managed:
+                yield ctx.skip(
+                    scope,
+                    endpoint.endpoint_id,
+                    "an AWS service manages this endpoint and its security groups "
+                    "(RequesterManaged)",
+                )
+                continue
+            yield scope, endpoint
 
 
 def _missing_groups(missing: list[str]) -> str:
     return f"security group {', '.join(missing)} is not in the snapshot"
 
 
+def _unknown_ports(endpoint: VpcEndpoint) -> str:
+    what = "VPC Lattice" if endpoint.is_lattice else "PrivateLink"
+    return f"the ports of this {what} endpoint's service are known only to its provider"
+
+
+# What the severity of VPCE301 depends on; when one of them was not collected, the finding is
+# reported at medium (the VPC may reach networks outside the organisation) and says why.
+PATH_KINDS = (
+    "route_tables",
+    "peering_connections",
+    "transit_gateway_attachments",
+    "transit_gateway_route_tables",
+    "transit_gateway_routes",
+)
+
+
 @builtin_rule("VPCE301", requires=("vpc_endpoints", "security_groups"))
-def endpoint_sg_open_to_internet(ctx: RuleContext) -> CheckResult:
-    for scope in ctx.scopes():
-        for endpoint in scope.live_endpoints:
-            if not endpoint.is_interface:
-                continue
-            open_groups: list[str] = []
-            sources: set[str] = set()
-            groups, missing = _attached_groups(scope, endpoint)
-            for group in groups:
-                group_sources = {
-                    source
-                    for rule in group.ingress
-                    for source in (rule.cidr_ipv4, rule.cidr_ipv6)
-                    if source in INTERNET_SOURCES
-                }
-                if group_sources:
-                    open_groups.append(group.group_id)
-                    sources |= group_sources
-            if open_groups:
-                yield ctx.finding(
-                    scope,
-                    endpoint.endpoint_id,
-                    f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} has "
-                    f"security group {', '.join(open_groups)} allowing ingress from "
-                    f"{' and '.join(sorted(sources))}.",
-                    related=(endpoint.vpc_id, *open_groups),
-                )
-            elif missing:
+def endpoint_sg_admits_any_source(ctx: RuleContext) -> CheckResult:
+    topology = Topology(ctx.snapshot)
+    for placed in reachable_endpoints(ctx):
+        if isinstance(placed, Skipped):
+            yield placed
+            continue
+        scope, endpoint = placed
+        groups, missing = attached_groups(scope, endpoint)
+        open_groups = sorted(
+            {
+                group.group_id
+                for group in groups
+                for rule in group.ingress
+                if rule.cidr_ipv4 in ANY_SOURCE or rule.cidr_ipv6 in ANY_SOURCE
+            }
+        )
+        if not open_groups:
+            if missing:
                 yield ctx.skip(scope, endpoint.endpoint_id, _missing_groups(missing))
+            continue
+        sources = sorted(
+            {
+                source
+                for group in groups
+                if group.group_id in open_groups
+                for rule in group.ingress
+                for source in (rule.cidr_ipv4, rule.cidr_ipv6)
+                if source in ANY_SOURCE
+            }
+        )
+        unread = sorted(kind for kind in PATH_KINDS if kind in scope.failed_kinds)
+        external = topology.external_paths(scope, endpoint.vpc_id, ctx.trusted)
+        if external:
+            reach = (
+                f"{endpoint.vpc_id} routes to networks outside the organisation "
+                f"({'; '.join(external[:3])}{'; ...' if len(external) > 3 else ''}), so they "
+                "can reach it"
+            )
+        elif unread:
+            reach = (
+                f"whether {endpoint.vpc_id} routes to networks outside the organisation is "
+                f"unknown ({', '.join(unread)} not collected)"
+            )
+        else:
+            reach = (
+                f"only networks that {endpoint.vpc_id} routes to can reach its private "
+                "addresses, none of them outside the organisation"
+            )
+        service = (
+            endpoint.service_name
+            or endpoint.service_network_arn
+            or endpoint.resource_configuration_arn
+        )
+        yield ctx.finding(
+            scope,
+            endpoint.endpoint_id,
+            f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to {service} "
+            f"has security group {', '.join(open_groups)} admitting any source address "
+            f"({' and '.join(sources)}): {reach}.",
+            related=(endpoint.vpc_id, *open_groups),
+            severity=ctx.severity_for(Severity.MEDIUM if external or unread else Severity.LOW),
+        )
 
 
-# Ports an interface endpoint's service listens on. Every AWS service endpoint speaks HTTPS on
-# 443, except SMTP for SES.
-SERVICE_PORTS = {"email-smtp": frozenset({25, 465, 587, 2465, 2587})}
-HTTPS = frozenset({443})
-
-
-def _needed_ports(service_name: str) -> frozenset[int] | None:
-    """TCP ports the service needs; None for services whose ports vpce-audit cannot know."""
-    if is_privatelink_service(service_name):
-        return None
-    return SERVICE_PORTS.get(service_name.rsplit(".", 1)[-1], HTTPS)
-
-
-def _excess(rule: SecurityGroupRule, needed: frozenset[int] | None) -> str | None:
+def _excess(rule: SecurityGroupRule, needed: tuple[PortRange, ...] | None) -> str | None:
     """Why an ingress rule admits more than the service needs, or None."""
     if rule.all_protocols:
         return "all protocols"
-    if rule.ip_protocol not in {"tcp", "udp", "6", "17"}:
+    if rule.ip_protocol in UDP_PROTOCOLS:
+        low, high = rule.from_port, rule.to_port
+        if needed is None:
+            return "every udp port" if (low, high) in {(None, None), (0, 65535)} else None
+        return "udp " + ("every port" if low is None else f"{low}-{high}")
+    admitted = rule_ports(rule)
+    if admitted is None:
         return None
-    low, high = rule.from_port, rule.to_port
-    if low is None or high is None:
-        return f"every {rule.ip_protocol} port"
     if needed is None:
-        return f"every {rule.ip_protocol} port" if (low, high) == (0, 65535) else None
-    if rule.ip_protocol in {"udp", "17"}:
-        return f"udp {low}-{high}"
-    extra = (high - low + 1) - sum(1 for port in needed if low <= port <= high)
-    if extra > 0:
-        return f"tcp {low}-{high}" if low != high else f"tcp {low}"
+        return "every tcp port" if (admitted.low, admitted.high) == (0, 65535) else None
+    wanted = sum(max(0, min(admitted.high, p.high) - max(admitted.low, p.low) + 1) for p in needed)
+    if admitted.high - admitted.low + 1 > wanted:
+        return f"tcp {admitted}"
     return None
 
 
@@ -106,106 +160,127 @@ def _source(rule: SecurityGroupRule) -> str:
 
 @builtin_rule("VPCE302", requires=("vpc_endpoints", "security_groups"))
 def endpoint_sg_all_traffic(ctx: RuleContext) -> CheckResult:
-    for scope in ctx.scopes():
-        for endpoint in scope.live_endpoints:
-            if not endpoint.is_interface:
-                continue
-            needed = _needed_ports(endpoint.service_name)
-            wide: list[str] = []
-            groups, missing = _attached_groups(scope, endpoint)
-            for group in groups:
-                for rule in group.ingress:
-                    excess = _excess(rule, needed)
-                    if excess:
-                        wide.append(f"{group.group_id} allows {excess} from {_source(rule)}")
-            if wide:
-                need = (
-                    "its service's ports"
-                    if needed is None
-                    else "tcp " + ", ".join(str(p) for p in sorted(needed))
-                )
-                yield ctx.finding(
-                    scope,
-                    endpoint.endpoint_id,
-                    f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} needs "
-                    f"only {need}, but {'; '.join(sorted(set(wide)))}.",
-                    related=(endpoint.vpc_id, *endpoint.security_group_ids),
-                )
-            elif missing:
-                yield ctx.skip(scope, endpoint.endpoint_id, _missing_groups(missing))
-
-
-def _allows_https(rule: SecurityGroupRule) -> bool:
-    if rule.all_protocols:
-        return True
-    if rule.ip_protocol not in {"tcp", "6"}:
-        return False
-    if rule.from_port is None or rule.to_port is None:
-        return True
-    return rule.from_port <= 443 <= rule.to_port
-
-
-def _covers_vpc(
-    rule: SecurityGroupRule, scope: ScopeView, vpc_networks: list[Network], vpc_id: str
-) -> bool | None:
-    """Whether the rule's source covers part of the VPC; None when it cannot be known."""
-    if rule.cidr_ipv4 is not None:
-        source = parse_network(rule.cidr_ipv4)
-        return source is not None and any(overlaps(source, n) for n in vpc_networks)
-    if rule.cidr_ipv6 is not None:
-        source = parse_network(rule.cidr_ipv6)
-        return source is not None and any(overlaps(source, n) for n in vpc_networks)
-    if rule.prefix_list_id is not None:
-        plist = scope.prefix_lists_by_id.get(rule.prefix_list_id)
-        if plist is None or plist.cidrs is None:
-            return None
-        entries = [parse_network(cidr) for cidr in plist.cidrs]
-        return any(e is not None and overlaps(e, n) for e in entries for n in vpc_networks)
-    if rule.referenced_group_id is not None:
-        group = scope.security_groups_by_id.get(rule.referenced_group_id)
-        return None if group is None else group.vpc_id == vpc_id
-    return False
+    for placed in reachable_endpoints(ctx):
+        if isinstance(placed, Skipped):
+            yield placed
+            continue
+        scope, endpoint = placed
+        ports = endpoint_ports(endpoint)
+        needed = ports.ports if ports is not None else None
+        wide: list[str] = []
+        groups, missing = attached_groups(scope, endpoint)
+        for group in groups:
+            for rule in group.ingress:
+                excess = _excess(rule, needed)
+                if excess:
+                    wide.append(f"{group.group_id} allows {excess} from {_source(rule)}")
+        if wide:
+            need = "its service's ports" if ports is None else f"tcp {ports.describe()}"
+            yield ctx.finding(
+                scope,
+                endpoint.endpoint_id,
+                f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
+                f"{endpoint.service_name} needs only {need}, but {'; '.join(sorted(set(wide)))}.",
+                related=(endpoint.vpc_id, *endpoint.security_group_ids),
+            )
+        elif missing:
+            yield ctx.skip(scope, endpoint.endpoint_id, _missing_groups(missing))
 
 
 @builtin_rule("VPCE303", requires=("vpc_endpoints", "security_groups", "vpcs", "prefix_lists"))
 def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
-    for scope in ctx.scopes():
-        for endpoint in scope.live_endpoints:
-            if not endpoint.is_interface or _needed_ports(endpoint.service_name) != HTTPS:
+    for placed in reachable_endpoints(ctx):
+        if isinstance(placed, Skipped):
+            yield placed
+            continue
+        scope, endpoint = placed
+        ports = endpoint_ports(endpoint)
+        if ports is None:
+            yield ctx.skip(scope, endpoint.endpoint_id, _unknown_ports(endpoint))
+            continue
+        vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
+        groups, missing = attached_groups(scope, endpoint)
+        if vpc is None or missing or not groups:
+            yield ctx.skip(
+                scope,
+                endpoint.endpoint_id,
+                "the endpoint's VPC or security groups are not in the snapshot",
+            )
+            continue
+        networks = vpc_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+        verdict = admits(scope, groups, networks, vpc.vpc_id, ports.ports)
+        if verdict:
+            continue
+        if verdict is None:
+            yield ctx.skip(
+                scope,
+                endpoint.endpoint_id,
+                "a rule for the service's ports refers to a prefix list or security group not in "
+                "the snapshot",
+            )
+            continue
+        yield ctx.finding(
+            scope,
+            endpoint.endpoint_id,
+            f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name}: no rule of "
+            f"security group {', '.join(endpoint.security_group_ids)} allows tcp "
+            f"{ports.describe()} (the service's port{'s' if len(ports.ports) > 1 else ''}) from "
+            f"{vpc.vpc_id} ({', '.join(vpc.cidr_blocks)}): the endpoint is unusable from its own "
+            "VPC.",
+            related=(vpc.vpc_id, *endpoint.security_group_ids),
+        )
+
+
+@builtin_rule("VPCE307", requires=("vpc_endpoints", "vpcs", "subnets", "network_acls"))
+def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
+    for placed in reachable_endpoints(ctx):
+        if isinstance(placed, Skipped):
+            yield placed
+            continue
+        scope, endpoint = placed
+        ports = endpoint_ports(endpoint)
+        if ports is None:
+            yield ctx.skip(scope, endpoint.endpoint_id, _unknown_ports(endpoint))
+            continue
+        vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
+        acls = [(s, scope.network_acl_by_subnet.get(s)) for s in endpoint.subnet_ids]
+        if vpc is None or any(acl is None for _, acl in acls):
+            yield ctx.skip(
+                scope,
+                endpoint.endpoint_id,
+                "the network ACL of an endpoint subnet is not in the snapshot",
+            )
+            continue
+        blocks: list[Network] = [
+            n for n in map(parse_network, vpc.cidr_blocks) if n is not None and n.version == 4
+        ]
+        problems: list[str] = []
+        seen: set[str] = set()
+        for subnet_id, acl in acls:
+            assert acl is not None
+            if acl.network_acl_id in seen:
                 continue
-            vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
-            groups, missing = _attached_groups(scope, endpoint)
-            if vpc is None or missing or not groups:
-                yield ctx.skip(
-                    scope,
-                    endpoint.endpoint_id,
-                    "the endpoint's VPC or security groups are not in the snapshot",
+            seen.add(acl.network_acl_id)
+            per_port = [denied(acl, egress=False, peers=blocks, ports=[p]) for p in ports.ports]
+            if all(per_port):
+                shown = [b.describe() for blocked in per_port for b in blocked][:4]
+                problems.append(
+                    f"{acl.network_acl_id} (subnet {subnet_id}) denies inbound {'; '.join(shown)}"
                 )
-                continue
-            networks = [
-                n for n in map(parse_network, (*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks)) if n
-            ]
-            verdicts = [
-                _covers_vpc(rule, scope, networks, vpc.vpc_id)
-                for group in groups
-                for rule in group.ingress
-                if _allows_https(rule)
-            ]
-            if any(verdicts):
-                continue
-            if None in verdicts:
-                yield ctx.skip(
-                    scope,
-                    endpoint.endpoint_id,
-                    "an HTTPS rule refers to a prefix list or security group not in the snapshot",
+            returning = denied(acl, egress=True, peers=blocks, ports=[EPHEMERAL_PORTS])
+            if returning:
+                shown = [b.describe() for b in returning][:4]
+                problems.append(
+                    f"{acl.network_acl_id} (subnet {subnet_id}) denies return traffic to "
+                    f"{'; '.join(shown)}"
                 )
-                continue
+        if problems:
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
-                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name}: no rule "
-                f"of security group {', '.join(endpoint.security_group_ids)} allows TCP 443 from "
-                f"{vpc.vpc_id} ({', '.join(vpc.cidr_blocks)}): the endpoint is unusable from its "
-                "own VPC.",
-                related=(vpc.vpc_id, *endpoint.security_group_ids),
+                f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
+                f"{endpoint.service_name} serves tcp {ports.describe()}, but "
+                f"{'; '.join(problems)}: clients in {vpc.vpc_id} time out (network ACLs are "
+                "stateless; replies go to the client's ephemeral port).",
+                related=(vpc.vpc_id, *endpoint.subnet_ids, *sorted(seen)),
             )
