@@ -2,42 +2,62 @@
 
 ``vpce-audit scan --demo`` seeds it in-process and scans it through the real collectors, so a
 newcomer sees real findings without an AWS account. Flaws sit beside clean look-alikes, and
-every resource carries a Name tag saying what it is. The account belongs to an organisation
-created in moto, so policies limited to that organisation count as trusted.
+every resource carries a Name tag saying what it is. The account is the management account of an
+organisation created in moto, so its member list is known and policies limited to the
+organisation count as trusted. Nothing here is a state AWS would refuse.
 
 us-east-1
-  prod       10.0.0.0/16, DNS on, flow log on. Private tables a and b -> NAT.
-             S3 gateway endpoint on both tables, default policy (VPCE101); its route was
-             removed from table b (VPCE405, and so VPCE401 on b); table a sends 52.216.0.0/16,
-             inside the S3 prefix list, to the NAT (VPCE404). DynamoDB gateway endpoint on
-             table a only (VPCE402 on b). Interface endpoints for every FSBP service, most clean:
-             ecr.api in one AZ with an SG open to 0.0.0.0/0 (VPCE301, VPCE304, VPCE305);
-             ecr.dkr with an all-traffic SG (VPCE302); ssm-incidents reachable only from
-             192.168.0.0/16 (VPCE303); kms limited only by aws:SourceVpc (VPCE102); sts
-             allowing a foreign account (VPCE104); logs with an Allow NotAction (VPCE105);
-             a second ssm endpoint without private DNS (VPCE202, VPCE204) beside a
-             secretsmanager endpoint whose name a private hosted zone covers (clean).
-             Two endpoint services behind an NLB: one open to everyone with auto-accept
-             (VPCE110, VPCE111 critical), one for the own account with review (clean).
+  prod       10.0.0.0/16, flow log on. Private tables a and b -> NAT. S3 gateway endpoint on both
+             tables, default policy (VPCE101); its route was removed from table b (VPCE405, and
+             so VPCE401 on b); table a sends 52.216.0.0/15, inside the S3 prefix list, to the NAT
+             (VPCE404). DynamoDB gateway endpoint on table a only (VPCE402 on b). Interface
+             endpoints for what private workloads need, most clean: ecr.api in one AZ with an SG
+             open to 0.0.0.0/0 (VPCE301 low: nothing outside the organisation routes to prod;
+             VPCE304, VPCE305); ecr.dkr with an all-traffic SG (VPCE302); ssm-incidents
+             reachable only from 192.168.0.0/16 (VPCE303); kms limited only by aws:SourceVpc
+             (VPCE102); sts allowing a foreign account (VPCE104); logs with an Allow NotAction
+             (VPCE105); a second ssm endpoint (VPCE204, naming the one with private DNS);
+             monitoring without private DNS and nothing answering for its name (VPCE202) beside
+             secretsmanager without private DNS whose private zone holds an alias record to it,
+             and an S3 interface endpoint without private DNS next to the S3 gateway endpoint
+             (AWS's hybrid pattern), both clean. Three endpoint services behind an NLB: one open
+             to everyone with auto-accept (VPCE110, VPCE111 critical) and connected to an
+             endpoint of a foreign account (VPCE113), one for the own account with review, one
+             with auto-accept and an empty allow list (both clean).
   analytics  10.1.0.0/16. Private table -> NAT; the S3 gateway endpoint is on another table
              (VPCE401 names it) and lets the organisation write to any bucket (VPCE103).
-             Interface endpoint to prod's internal endpoint service (trusted: clean VPCE112).
-  legacy     10.2.0.0/16, DNS hostnames off, custom DHCP DNS servers. sts endpoint with
-             private DNS (VPCE201, VPCE203). NAT-bound subnets on the main table (VPCE401,
-             VPCE402). The demo configuration declares 10.2.128.0/17 on premises (VPCE503).
-  spoke-a/b  10.3.0.0/16 and 10.3.128.0/20 on one transit gateway, default route to it
-             (VPCE403 on spoke-a; VPCE502 on both).
-  peerings   prod <-> analytics (prod allows remote DNS: clean), legacy <-> analytics
-             (legacy hides its private DNS: VPCE205), analytics <-> eu-west-1 app (app's
-             secondary 10.1.64.0/20 overlaps analytics: VPCE501, and VPCE504 when enabled).
+             Interface endpoint to prod's internal endpoint service (trusted: clean VPCE112;
+             its ports are the provider's, so VPCE303 / VPCE307 list it as skipped). A private
+             zone named amazonaws.com is associated with it (VPCE206). Peered with partner-a
+             and partner-b, which both use 10.40.0.0/16, and routes to both (VPCE501).
+  legacy     10.2.0.0/16, DNS hostnames off, DHCP options pointing at two domain controllers
+             (VPCE201, VPCE203). NAT-bound subnets on the main table (VPCE401, VPCE402). The demo
+             configuration declares 10.2.128.0/17 on premises, inside legacy (VPCE503).
+  spoke-a/b  10.3.0.0/16 and 10.3.128.0/20 on transit gateway tgw-main, whose route table both
+             propagate into (VPCE502, high, on both); spoke-a's default route goes to it
+             (VPCE403). tgw-main accepts shared attachments automatically (VPCE505); tgw-quiet
+             does not (clean).
+  hub        10.30.0.0/16: centralised interface endpoints for ssm and sts (private DNS off),
+             with private zones ssm.us-east-1.amazonaws.com and sts.us-east-1.amazonaws.com
+             aliasing them, associated with the hub and two spokes peered with it. spoke-ok
+             (10.31.0.0/16) is routed and admitted by the endpoints' security group: clean.
+             spoke-broken (10.32.0.0/16) is routed but not admitted, and a third zone,
+             kms.us-east-1.amazonaws.com, points it at a hub endpoint that was deleted
+             (VPCE207).
+  peerings   prod <-> analytics and analytics <-> eu-west-1 app (clean), legacy <-> analytics
+             (legacy does not allow remote DNS resolution: no finding, VPCE205 is retired).
 
 eu-west-1
-  app        10.20.0.0/16 + 10.1.64.0/20, flow log on. S3 and DynamoDB gateway endpoints
-             limited to the organisation's principals and resources (clean).
+  app        10.20.0.0/16, flow log on. S3 and DynamoDB gateway endpoints limited to the
+             organisation's principals and resources (clean). A logs endpoint in a subnet whose
+             network ACL lets HTTPS in but no replies out (VPCE307) beside an sts endpoint in a
+             subnet with the default ACL (clean).
 
-Every VPC without flow logs gets VPCE602, and private subnets without the FSBP endpoints get
-VPCE601 (prod has them all). VPCE112 (a third-party provider) and VPCE306 (an endpoint that is
-not available) need things moto cannot build; the fixture tests cover them.
+VPCE601 (the services private workloads need) and VPCE602 (flow logs) flag the VPCs planted
+without them. DescribeVpcEndpointConnections is not implemented by moto: the demo answers it with
+connections in the shape AWS returns (see ``_endpoint_connections``), so the scan stays complete.
+VPCE112 (a third-party provider) and VPCE306 (an endpoint that is not available) need things
+moto cannot build; the fixture tests cover them.
 """
 
 from __future__ import annotations
@@ -53,7 +73,6 @@ from vpce_audit.config import Config, RuleConfig
 DEMO_ACCOUNT_ID = "123456789012"
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 FOREIGN_ACCOUNT = "999999999999"
-REQUIRED = ("ec2", "ecr.api", "ecr.dkr", "ssm", "ssm-contacts", "ssm-incidents")
 
 # What the demo's configuration file would say: an on-premises range, and the organisation-wide
 # overlap inventory switched on.
@@ -160,11 +179,11 @@ class _Region:
         endpoint_id: str = self.ec2.create_vpc_endpoint(**params)["VpcEndpoint"]["VpcEndpointId"]
         return endpoint_id
 
-    def security_group(self, name: str, vpc_id: str, permission: dict[str, Any]) -> str:
+    def security_group(self, name: str, vpc_id: str, *permissions: dict[str, Any]) -> str:
         group_id: str = self.ec2.create_security_group(
             GroupName=name, Description=f"{name} (vpce-audit demo)", VpcId=vpc_id
         )["GroupId"]
-        self.ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[permission])
+        self.ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=list(permissions))
         return group_id
 
     def interface_endpoint(
@@ -177,7 +196,8 @@ class _Region:
         *,
         policy: str | None = None,
         private_dns: bool = True,
-    ) -> str:
+    ) -> tuple[str, str]:
+        """Creates the endpoint; returns its id and its regional DNS name."""
         params: dict[str, Any] = {
             "VpcId": vpc_id,
             "ServiceName": service if service.startswith("com.") else self.service(service),
@@ -189,8 +209,9 @@ class _Region:
         }
         if policy is not None:
             params["PolicyDocument"] = policy
-        endpoint_id: str = self.ec2.create_vpc_endpoint(**params)["VpcEndpoint"]["VpcEndpointId"]
-        return endpoint_id
+        endpoint = self.ec2.create_vpc_endpoint(**params)["VpcEndpoint"]
+        dns = [entry["DnsName"] for entry in endpoint.get("DnsEntries") or ()]
+        return str(endpoint["VpcEndpointId"]), dns[0] if dns else ""
 
     def flow_log(self, vpc_id: str) -> None:
         group = f"/vpce-audit-demo/{vpc_id}"
@@ -202,6 +223,42 @@ class _Region:
             LogGroupName=group,
             DeliverLogsPermissionArn=f"arn:aws:iam::{DEMO_ACCOUNT_ID}:role/flow-logs",
         )
+
+    def private_zone(
+        self, name: str, vpcs: list[str], records: dict[str, str], reference: str
+    ) -> str:
+        """A private hosted zone associated with ``vpcs``, with alias A records name -> DNS name."""
+        route53 = self.session.client("route53")
+        zone_id: str = route53.create_hosted_zone(
+            Name=f"{name}.",
+            CallerReference=reference,
+            VPC={"VPCRegion": self.region, "VPCId": vpcs[0]},
+            HostedZoneConfig={"PrivateZone": True, "Comment": "vpce-audit demo"},
+        )["HostedZone"]["Id"].rsplit("/", 1)[-1]
+        for vpc_id in vpcs[1:]:
+            route53.associate_vpc_with_hosted_zone(
+                HostedZoneId=zone_id, VPC={"VPCRegion": self.region, "VPCId": vpc_id}
+            )
+        changes = [
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": f"{record}.",
+                    "Type": "A",
+                    "AliasTarget": {
+                        "HostedZoneId": "Z7HUB22UULQXV",
+                        "DNSName": target,
+                        "EvaluateTargetHealth": False,
+                    },
+                },
+            }
+            for record, target in records.items()
+        ]
+        if changes:
+            route53.change_resource_record_sets(
+                HostedZoneId=zone_id, ChangeBatch={"Changes": changes}
+            )
+        return zone_id
 
 
 def _https(cidr: str) -> dict[str, Any]:
@@ -223,27 +280,22 @@ def seed(session: Any) -> dict[str, str]:
     _seed_prod(east, ids, org_id, org_only, org_principals_and_resources)
     _seed_analytics_and_legacy(east, ids, org_id, org_principals_and_resources)
     _seed_transit(east, ids)
-
-    app = ids["app"] = west.vpc("app", "10.20.0.0/16")
-    west.ec2.associate_vpc_cidr_block(VpcId=app, CidrBlock="10.1.64.0/20")
-    app_public = west.subnet("app-public", app, "10.20.0.0/24", "a")
-    app_private = west.subnet("app-private", app, "10.20.1.0/24", "b")
-    app_nat = west.internet_and_nat("app", app, app_public)
-    app_table = west.route_table("app-private-rt", app, [app_private])
-    west.route(app_table, "0.0.0.0/0", NatGatewayId=app_nat)
-    west.gateway_endpoint("app-s3", app, "s3", [app_table], org_principals_and_resources)
-    west.gateway_endpoint(
-        "app-dynamodb", app, "dynamodb", [app_table], org_principals_and_resources
-    )
-    west.flow_log(app)
+    _seed_hub(east, ids, org_only)
+    _seed_app(west, ids, org_only, org_principals_and_resources)
 
     ids["pcx-prod-analytics"] = _peer(east, ids["prod"], east, ids["analytics"])
-    east.ec2.modify_vpc_peering_connection_options(
-        VpcPeeringConnectionId=ids["pcx-prod-analytics"],
-        RequesterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True},
+    east.route(
+        ids["analytics-private-rt"], "10.0.0.0/16", VpcPeeringConnectionId=ids["pcx-prod-analytics"]
     )
     ids["pcx-legacy-analytics"] = _peer(east, ids["legacy"], east, ids["analytics"])
-    ids["pcx-analytics-app"] = _peer(east, ids["analytics"], west, app)
+    ids["pcx-analytics-app"] = _peer(east, ids["analytics"], west, ids["app"])
+    for partner, destination in (("partner-a", "10.40.0.0/16"), ("partner-b", "10.40.0.0/17")):
+        ids[partner] = east.vpc(partner, "10.40.0.0/16")
+        east.flow_log(ids[partner])
+        connection = ids[f"pcx-analytics-{partner}"] = _peer(
+            east, ids["analytics"], east, ids[partner]
+        )
+        east.route(ids["analytics-private-rt"], destination, VpcPeeringConnectionId=connection)
     return ids
 
 
@@ -260,7 +312,7 @@ def _seed_prod(
     table_b = ids["prod-private-b-rt"] = east.route_table("prod-private-b-rt", prod, [private_b])
     east.route(table_a, "0.0.0.0/0", NatGatewayId=nat)
     east.route(table_b, "0.0.0.0/0", NatGatewayId=nat)
-    east.route(table_a, "52.216.0.0/16", NatGatewayId=nat)  # a leftover "S3 range via NAT"
+    east.route(table_a, "52.216.0.0/15", NatGatewayId=nat)  # a leftover "S3 range via NAT"
     ids["prod-s3"] = east.gateway_endpoint("prod-s3", prod, "s3", [table_a, table_b])
     s3_list = next(
         p["PrefixListId"]
@@ -282,16 +334,18 @@ def _seed_prod(
     for short, groups in (
         ("ec2", [tight]),
         ("ssm", [tight]),
+        ("ssmmessages", [tight]),
+        ("ec2messages", [tight]),
         ("ssm-contacts", [tight]),
         ("ecr.dkr", [all_traffic]),
         ("ssm-incidents", [wrong_source]),
     ):
         name = f"prod-{short.replace('.', '-')}"
-        ids[name] = east.interface_endpoint(name, prod, short, both, groups, policy=org_only)
-    ids["prod-ecr-api"] = east.interface_endpoint(
+        ids[name], _ = east.interface_endpoint(name, prod, short, both, groups, policy=org_only)
+    ids["prod-ecr-api"], _ = east.interface_endpoint(
         "prod-ecr-api", prod, "ecr.api", [private_a], [wide_open], policy=org_only
     )
-    ids["prod-kms"] = east.interface_endpoint(
+    ids["prod-kms"], _ = east.interface_endpoint(
         "prod-kms",
         prod,
         "kms",
@@ -299,7 +353,7 @@ def _seed_prod(
         [tight],
         policy=_policy(_allow({"StringEquals": {"aws:SourceVpc": prod}})),
     )
-    ids["prod-sts"] = east.interface_endpoint(
+    ids["prod-sts"], _ = east.interface_endpoint(
         "prod-sts",
         prod,
         "sts",
@@ -307,7 +361,7 @@ def _seed_prod(
         [tight],
         policy=_policy(_allow(Principal={"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"})),
     )
-    ids["prod-logs"] = east.interface_endpoint(
+    ids["prod-logs"], _ = east.interface_endpoint(
         "prod-logs",
         prod,
         "logs",
@@ -327,10 +381,13 @@ def _seed_prod(
             }
         ),
     )
-    ids["prod-ssm-second"] = east.interface_endpoint(
+    ids["prod-ssm-second"], _ = east.interface_endpoint(
         "prod-ssm-second", prod, "ssm", both, [tight], policy=org_only, private_dns=False
     )
-    ids["prod-secretsmanager"] = east.interface_endpoint(
+    ids["prod-monitoring"], _ = east.interface_endpoint(
+        "prod-monitoring", prod, "monitoring", both, [tight], policy=org_only, private_dns=False
+    )
+    ids["prod-secretsmanager"], secrets_dns = east.interface_endpoint(
         "prod-secretsmanager",
         prod,
         "secretsmanager",
@@ -339,11 +396,14 @@ def _seed_prod(
         policy=org_only,
         private_dns=False,
     )
-    east.session.client("route53").create_hosted_zone(
-        Name="secretsmanager.us-east-1.amazonaws.com.",
-        CallerReference="vpce-audit-demo",
-        VPC={"VPCRegion": "us-east-1", "VPCId": prod},
-        HostedZoneConfig={"PrivateZone": True, "Comment": "vpce-audit demo"},
+    ids["zone-secretsmanager"] = east.private_zone(
+        "secretsmanager.us-east-1.amazonaws.com",
+        [prod],
+        {"secretsmanager.us-east-1.amazonaws.com": secrets_dns},
+        "vpce-audit-demo-secretsmanager",
+    )
+    ids["prod-s3-interface"], _ = east.interface_endpoint(
+        "prod-s3-interface", prod, "s3", both, [tight], policy=org_both, private_dns=False
     )
 
     balancer = east.session.client("elbv2", region_name="us-east-1").create_load_balancer(
@@ -352,13 +412,15 @@ def _seed_prod(
     for name, acceptance, principal in (
         ("svc-open", False, "*"),
         ("svc-internal", True, f"arn:aws:iam::{DEMO_ACCOUNT_ID}:root"),
+        ("svc-closed", False, None),
     ):
         configuration = east.ec2.create_vpc_endpoint_service_configuration(
             NetworkLoadBalancerArns=[balancer], AcceptanceRequired=acceptance
         )["ServiceConfiguration"]
-        east.ec2.modify_vpc_endpoint_service_permissions(
-            ServiceId=configuration["ServiceId"], AddAllowedPrincipals=[principal]
-        )
+        if principal is not None:
+            east.ec2.modify_vpc_endpoint_service_permissions(
+                ServiceId=configuration["ServiceId"], AddAllowedPrincipals=[principal]
+            )
         ids[name] = configuration["ServiceId"]
         ids[f"{name}-name"] = configuration["ServiceName"]
 
@@ -391,7 +453,7 @@ def _seed_analytics_and_legacy(
         "analytics-dynamodb", analytics, "dynamodb", [table], policy=org_both
     )
     group = east.security_group("analytics-endpoints", analytics, _https("10.1.0.0/16"))
-    ids["analytics-internal-service"] = east.interface_endpoint(
+    ids["analytics-internal-service"], _ = east.interface_endpoint(
         "analytics-internal-service",
         analytics,
         ids["svc-internal-name"],
@@ -399,10 +461,18 @@ def _seed_analytics_and_legacy(
         [group],
         private_dns=False,
     )
+    # Someone wanted one record for S3 and created the parent domain: every other AWS name
+    # now gets NXDOMAIN in analytics.
+    ids["zone-amazonaws"] = east.private_zone(
+        "amazonaws.com",
+        [analytics],
+        {"s3.us-east-1.amazonaws.com": "s3.us-east-1.amazonaws.com"},
+        "vpce-audit-demo-parent",
+    )
 
     legacy = ids["legacy"] = east.vpc("legacy", "10.2.0.0/16", dns_hostnames=False)
     options = east.ec2.create_dhcp_options(
-        DhcpConfigurations=[{"Key": "domain-name-servers", "Values": ["10.2.0.2", "10.2.0.3"]}]
+        DhcpConfigurations=[{"Key": "domain-name-servers", "Values": ["10.2.0.10", "10.2.0.11"]}]
     )["DhcpOptions"]["DhcpOptionsId"]
     east.ec2.associate_dhcp_options(DhcpOptionsId=options, VpcId=legacy)
     legacy_public = east.subnet("legacy-public", legacy, "10.2.0.0/24", "a")
@@ -412,7 +482,7 @@ def _seed_analytics_and_legacy(
     legacy_main = ids["legacy-main-rt"] = east.main_table(legacy)
     east.route(legacy_main, "0.0.0.0/0", NatGatewayId=legacy_nat)
     legacy_group = east.security_group("legacy-endpoints", legacy, _https("10.2.0.0/16"))
-    ids["legacy-sts"] = east.interface_endpoint(
+    ids["legacy-sts"], _ = east.interface_endpoint(
         "legacy-sts",
         legacy,
         "sts",
@@ -423,20 +493,123 @@ def _seed_analytics_and_legacy(
 
 
 def _seed_transit(east: _Region, ids: dict[str, str]) -> None:
-    gateway: str = east.ec2.create_transit_gateway(Description="vpce-audit demo")["TransitGateway"][
-        "TransitGatewayId"
-    ]
+    gateway: str = east.ec2.create_transit_gateway(
+        Description="vpce-audit demo: tgw-main",
+        Options={"AutoAcceptSharedAttachments": "enable"},
+    )["TransitGateway"]["TransitGatewayId"]
+    ids["tgw-main"] = gateway
+    ids["tgw-quiet"] = east.ec2.create_transit_gateway(Description="vpce-audit demo: tgw-quiet")[
+        "TransitGateway"
+    ]["TransitGatewayId"]
+    table: str = east.ec2.create_transit_gateway_route_table(TransitGatewayId=gateway)[
+        "TransitGatewayRouteTable"
+    ]["TransitGatewayRouteTableId"]
+    ids["tgw-main-rt"] = table
     for name, cidr, subnet_cidr in (
         ("spoke-a", "10.3.0.0/16", "10.3.1.0/24"),
         ("spoke-b", "10.3.128.0/20", "10.3.129.0/24"),
     ):
         vpc_id = ids[name] = east.vpc(name, cidr)
         subnet = east.subnet(f"{name}-private", vpc_id, subnet_cidr, "a")
-        east.ec2.create_transit_gateway_vpc_attachment(
+        attachment: str = east.ec2.create_transit_gateway_vpc_attachment(
             TransitGatewayId=gateway, VpcId=vpc_id, SubnetIds=[subnet]
+        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        east.ec2.associate_transit_gateway_route_table(
+            TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
+        )
+        east.ec2.enable_transit_gateway_route_table_propagation(
+            TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
         )
         ids[f"{name}-main-rt"] = east.main_table(vpc_id)
     east.route(ids["spoke-a-main-rt"], "0.0.0.0/0", TransitGatewayId=gateway)
+
+
+def _seed_hub(east: _Region, ids: dict[str, str], org_only: str) -> None:
+    """Centralised interface endpoints and the private zones that point spokes at them."""
+    hub = ids["hub"] = east.vpc("hub", "10.30.0.0/16")
+    east.flow_log(hub)
+    hub_a = east.subnet("hub-a", hub, "10.30.1.0/24", "a")
+    hub_b = east.subnet("hub-b", hub, "10.30.2.0/24", "b")
+    admitted = east.security_group(
+        "hub-endpoints", hub, _https("10.30.0.0/16"), _https("10.31.0.0/16")
+    )
+    targets: dict[str, str] = {}
+    for short in ("ssm", "sts", "kms"):
+        ids[f"hub-{short}"], targets[short] = east.interface_endpoint(
+            f"hub-{short}",
+            hub,
+            short,
+            [hub_a, hub_b],
+            [admitted],
+            policy=org_only,
+            private_dns=False,
+        )
+    # The kms endpoint was deleted later; its zone was forgotten.
+    east.ec2.delete_vpc_endpoints(VpcEndpointIds=[ids["hub-kms"]])
+    spokes = []
+    for name, cidr in (("spoke-ok", "10.31.0.0/16"), ("spoke-broken", "10.32.0.0/16")):
+        vpc_id = ids[name] = east.vpc(name, cidr)
+        east.flow_log(vpc_id)
+        subnet = east.subnet(f"{name}-private", vpc_id, cidr.replace("0.0/16", "1.0/24"), "a")
+        table = ids[f"{name}-rt"] = east.route_table(f"{name}-rt", vpc_id, [subnet])
+        connection = ids[f"pcx-hub-{name}"] = _peer(east, vpc_id, east, hub)
+        east.route(table, "10.30.0.0/16", VpcPeeringConnectionId=connection)
+        spokes.append(vpc_id)
+    for short in ("ssm", "sts"):
+        name = f"{short}.us-east-1.amazonaws.com"
+        ids[f"zone-{short}"] = east.private_zone(
+            name, [hub, *spokes], {name: targets[short]}, f"vpce-audit-demo-{short}"
+        )
+    ids["zone-kms"] = east.private_zone(
+        "kms.us-east-1.amazonaws.com",
+        [ids["spoke-broken"]],
+        {"kms.us-east-1.amazonaws.com": targets["kms"]},
+        "vpce-audit-demo-kms",
+    )
+
+
+def _seed_app(west: _Region, ids: dict[str, str], org_only: str, org_both: str) -> None:
+    app = ids["app"] = west.vpc("app", "10.20.0.0/16")
+    app_public = ids["app-public"] = west.subnet("app-public", app, "10.20.0.0/24", "a")
+    app_private = ids["app-private"] = west.subnet("app-private", app, "10.20.1.0/24", "b")
+    app_services = west.subnet("app-services", app, "10.20.2.0/24", "b")
+    app_nat = west.internet_and_nat("app", app, app_public)
+    app_table = west.route_table("app-private-rt", app, [app_private])
+    west.route(app_table, "0.0.0.0/0", NatGatewayId=app_nat)
+    west.gateway_endpoint("app-s3", app, "s3", [app_table], org_both)
+    west.gateway_endpoint("app-dynamodb", app, "dynamodb", [app_table], org_both)
+    west.flow_log(app)
+    group = west.security_group("app-endpoints", app, _https("10.20.0.0/16"))
+    ids["app-logs"], _ = west.interface_endpoint(
+        "app-logs", app, "logs", [app_public, app_private], [group], policy=org_only
+    )
+    ids["app-sts"], _ = west.interface_endpoint(
+        "app-sts", app, "sts", [app_public, app_services], [group], policy=org_only
+    )
+    # A hand-made ACL for the private subnet: HTTPS in, but only HTTPS out (no replies to the
+    # clients' ephemeral ports).
+    acl = ids["app-private-acl"] = west.ec2.create_network_acl(
+        VpcId=app, TagSpecifications=_tags("app-private-acl", "network-acl")
+    )["NetworkAcl"]["NetworkAclId"]
+    for egress in (False, True):
+        west.ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=100,
+            Protocol="6",
+            RuleAction="allow",
+            Egress=egress,
+            CidrBlock="10.20.0.0/16",
+            PortRange={"From": 443, "To": 443},
+        )
+    current = west.ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [app_private]}]
+    )["NetworkAcls"][0]
+    association = next(
+        a["NetworkAclAssociationId"]
+        for a in current["Associations"]
+        if a["SubnetId"] == app_private
+    )
+    west.ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=acl)
 
 
 def _peer(requester: _Region, vpc_id: str, accepter: _Region, peer_vpc_id: str) -> str:
@@ -445,6 +618,52 @@ def _peer(requester: _Region, vpc_id: str, accepter: _Region, peer_vpc_id: str) 
     )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
     accepter.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=connection_id)
     return connection_id
+
+
+def _endpoint_connections(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """What DescribeVpcEndpointConnections returns in each region (moto does not implement it):
+    a foreign account's endpoint connected to svc-open, and the analytics VPC's endpoint
+    connected to svc-internal. Shapes as in the EC2 API reference."""
+    return {
+        "us-east-1": [
+            {
+                "ServiceId": ids["svc-open"],
+                "VpcEndpointId": "vpce-0f00d00d00d00d00d",
+                "VpcEndpointOwner": FOREIGN_ACCOUNT,
+                "VpcEndpointState": "available",
+                "VpcEndpointRegion": "us-east-1",
+            },
+            {
+                "ServiceId": ids["svc-internal"],
+                "VpcEndpointId": ids["analytics-internal-service"],
+                "VpcEndpointOwner": DEMO_ACCOUNT_ID,
+                "VpcEndpointState": "available",
+                "VpcEndpointRegion": "us-east-1",
+            },
+        ],
+    }
+
+
+def _answer_moto_gaps(session: Any, ids: dict[str, str]) -> None:
+    """Answers the calls moto lacks with recorded response shapes, so the demo scan is complete.
+
+    botocore lets a ``before-call`` handler return the response (as its Stubber does); clients
+    created from the session afterwards inherit the handler.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    connections = _endpoint_connections(ids)
+
+    def describe_vpc_endpoint_connections(
+        request_signer: Any, **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]]:
+        region = str(request_signer.region_name)
+        body = {"VpcEndpointConnections": connections.get(region, [])}
+        return AWSResponse("https://ec2.amazonaws.com/", 200, {}, None), body
+
+    session.events.register(
+        "before-call.ec2.DescribeVpcEndpointConnections", describe_vpc_endpoint_connections
+    )
 
 
 _ENVIRONMENT_TO_CLEAR = (
@@ -475,7 +694,9 @@ def demo_estate() -> Iterator[tuple[Any, dict[str, str]]]:
     try:
         with mock_aws():
             session = boto3.session.Session(region_name=DEMO_REGIONS[0])
-            yield session, seed(session)
+            ids = seed(session)
+            _answer_moto_gaps(session, ids)
+            yield session, ids
     finally:
         for key, value in previous.items():
             if value is None:
