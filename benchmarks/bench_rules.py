@@ -32,6 +32,7 @@ from vpce_audit.model import (
     PeeringSide,
     RegionSnapshot,
     TransitGatewayAttachment,
+    TransitGatewayRouteTable,
 )
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
@@ -100,8 +101,15 @@ def synthetic_region(
                     PeeringSide("111111111111", vpc_id, name),
                 )
             )
+    attachment_ids = tuple(a.attachment_id for a in attachments)
     return region(
         name=name,
+        transit_gateway_attachments=attachments,
+        # Every attachment associated with and propagating into one table: the overlap rules'
+        # worst case with --shared-cidr.
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable("tgw-rtb-1", "tgw-1", attachment_ids, attachment_ids, None)
+        ],
         vpcs=vpc_list,
         subnets=subnets,
         route_tables=tables,

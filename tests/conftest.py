@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.moto_gaps import Connections, answer_endpoint_connections
+
 AWS_ENVIRONMENT = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_EC2",
@@ -27,3 +29,9 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str])
     monkeypatch.setenv("AWS_CONFIG_FILE", os.path.join(tmp_path, "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.path.join(tmp_path, "no-credentials"))
     yield
+
+
+@pytest.fixture
+def moto_gaps(monkeypatch: pytest.MonkeyPatch) -> Connections:
+    """moto answers DescribeVpcEndpointConnections (empty unless the test adds connections)."""
+    return answer_endpoint_connections(monkeypatch)

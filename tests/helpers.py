@@ -138,8 +138,12 @@ def endpoint(
     groups: tuple[str, ...] = (),
     tables: tuple[str, ...] = (),
     state: str = "available",
+    region_name: str = REGION,
+    **extra: Any,
 ) -> VpcEndpoint:
-    service_name = service if service.startswith("com.") else f"com.amazonaws.{REGION}.{service}"
+    service_name = (
+        service if service.startswith("com.") else f"com.amazonaws.{region_name}.{service}"
+    )
     return VpcEndpoint(
         endpoint_id=endpoint_id,
         vpc_id=vpc_id,
@@ -152,15 +156,24 @@ def endpoint(
         subnet_ids=subnets,
         route_table_ids=tables,
         security_group_ids=groups,
+        **extra,
     )
 
 
-def service(short: str, kind: str = "Interface", policies: bool = True) -> EndpointServiceDetail:
+def service(
+    short: str,
+    kind: str = "Interface",
+    policies: bool = True,
+    *,
+    region_name: str = REGION,
+    **extra: Any,
+) -> EndpointServiceDetail:
     return EndpointServiceDetail(
-        service_name=f"com.amazonaws.{REGION}.{short}",
+        service_name=f"com.amazonaws.{region_name}.{short}",
         service_types=(kind,),
         owner="amazon",
         vpc_endpoint_policy_supported=policies,
+        **extra,
     )
 
 

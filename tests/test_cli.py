@@ -161,11 +161,36 @@ def test_rules_list_and_show() -> None:
     code, as_json = cli("rules", "list", "--format", "json")
     assert {
         "id": "VPCE501",
-        "name": "cidr-overlap-peering",
+        "name": "connected-networks-conflict",
         "severity": "high",
         "enabled_by_default": True,
-        "title": "Peered VPCs have overlapping CIDR blocks",
+        "title": "A VPC connects to networks whose address space conflicts",
+        "retired": None,
     } in json.loads(as_json)
+
+
+def test_retired_rules_are_listed_as_retired_and_explain_why() -> None:
+    _, listing = cli("rules", "list")
+    (line,) = [row for row in listing.splitlines() if row.startswith("VPCE205")]
+    assert "retired" in line
+    code, shown = cli("rules", "show", "VPCE205")
+    assert code == 0
+    assert "**Retired.**" in shown and "AllowDnsResolutionFromRemoteVpc" in shown
+    _, as_json = cli("rules", "list", "--format", "json")
+    (entry,) = [e for e in json.loads(as_json) if e["id"] == "VPCE205"]
+    assert entry["enabled_by_default"] is False and "premise was wrong" in entry["retired"]
+
+
+def test_selecting_a_retired_rule_warns_and_runs_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    snapshot = str(Path(__file__).resolve().parent.parent / "fixtures/snapshots/golden-estate.json")
+    code, report = cli(
+        "scan", "--snapshot", snapshot, "--format", "json", "--select", "VPCE205,VPCE2"
+    )
+    assert code in {ExitCode.FINDINGS, ExitCode.INCOMPLETE}
+    assert "VPCE205" not in json.loads(report)["summary"]["rules"]
+    assert "--select: rule VPCE205 is retired and is not run" in capsys.readouterr().err
 
 
 def test_module_entry_point_runs() -> None:
@@ -180,7 +205,7 @@ def test_module_entry_point_runs() -> None:
 
 
 @pytest.fixture
-def moto_estate(aws_credentials: None) -> Iterator[dict[str, str]]:
+def moto_estate(aws_credentials: None, moto_gaps: object) -> Iterator[dict[str, str]]:
     with mock_aws():
         yield build_two_region_estate(
             boto3.client("ec2", region_name="us-west-2"),

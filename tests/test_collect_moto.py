@@ -15,7 +15,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.moto_estates import build_two_region_estate, expected_two_region_findings
-from vpce_audit.collect.calls import READ_ONLY_OPERATION, ScopeCalls
+from vpce_audit.collect.calls import ScopeCalls
+from vpce_audit.collect.operations import OPERATIONS, NotReadOnlyError, iam_actions
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
 from vpce_audit.config import Config
 from vpce_audit.rules.base import Settings
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def moto_session(aws_credentials: None) -> Iterator[Any]:
+def moto_session(aws_credentials: None, moto_gaps: object) -> Iterator[Any]:
     with mock_aws():
         yield boto3.session.Session(region_name="us-west-2")
 
@@ -59,9 +60,10 @@ def test_unseen_estate_gives_exactly_the_expected_findings(moto_session: Any) ->
         expected_two_region_findings(ids)
     )
     assert result.skipped == ()
-    overlap = next(f for f in result.findings if f.rule_id == "VPCE501")
-    assert "10.50.0.0/16 overlaps 10.50.128.0/17" in overlap.message
-    assert overlap.region == "us-west-2"
+    conflict = next(f for f in result.findings if f.rule_id == "VPCE501")
+    assert f"192.168.64.0/18 (peer {ids['peer']} via {ids['pcx-peer']})" in conflict.message
+    assert f"overlaps 192.168.0.0/16 (peer {ids['far']} via {ids['pcx-far']})" in conflict.message
+    assert conflict.region == "us-west-2"
     assert result.exit_code(None) == ExitCode.CLEAN
     assert result.exit_code(_severity("medium")) == ExitCode.FINDINGS
 
@@ -94,6 +96,40 @@ def test_collection_only_calls_read_only_apis(moto_session: Any) -> None:
         VPC={"VPCRegion": "us-west-2", "VPCId": vpc_id},
         HostedZoneConfig={"PrivateZone": True},
     )
+    # A zone for an AWS service name (its records are read), an inbound resolver endpoint (its
+    # addresses are read), an organisation (its members are listed) and a gateway endpoint
+    # policy naming a unique id (roles and users are listed).
+    moto_session.client("route53").create_hosted_zone(
+        Name="ssm.us-west-2.amazonaws.com.",
+        CallerReference="s",
+        VPC={"VPCRegion": "us-west-2", "VPCId": vpc_id},
+        HostedZoneConfig={"PrivateZone": True},
+    )
+    group = ec2.create_security_group(GroupName="dns", Description="dns", VpcId=vpc_id)
+    moto_session.client("route53resolver", region_name="us-west-2").create_resolver_endpoint(
+        CreatorRequestId="r",
+        SecurityGroupIds=[group["GroupId"]],
+        Direction="INBOUND",
+        IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
+    )
+    moto_session.client("organizations").create_organization(FeatureSet="ALL")
+    ec2.create_vpc_endpoint(
+        VpcId=vpc_id,
+        ServiceName="com.amazonaws.us-west-2.s3",
+        VpcEndpointType="Gateway",
+        PolicyDocument=json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "AROAEXAMPLEROLEID01"},
+                        "Action": "s3:GetObject",
+                        "Resource": "*",
+                    }
+                ]
+            }
+        ),
+    )
 
     operations: list[str] = []
     calls: set[str] = set()
@@ -107,21 +143,17 @@ def test_collection_only_calls_read_only_apis(moto_session: Any) -> None:
     document = collect(ClientFactory(moto_session), CollectionRequest(regions=None))
 
     assert len(document.regions) > 10  # every enabled region, found with DescribeRegions
-    called = set(operations)
-    assert {
-        "DescribeRegions",
-        "DescribeVpcEndpointServicePermissions",
-        "GetHostedZone",
-        "GetTransitGatewayRouteTableAssociations",
-        "GetManagedPrefixListEntries",
-        "DescribeVpcAttribute",
-    } <= called
-    assert sorted(op for op in called if not READ_ONLY_OPERATION.match(op)) == []
-    # The documented IAM policy grants exactly what collection calls (GetCallerIdentity needs
+    # A full collection calls exactly the operations of the read-only allowlist, each of IAM
+    # access level Read or List (Service Authorization Reference)...
+    allowlisted = {f"{op.service}:{op.name}" for op in OPERATIONS}
+    assert calls == allowlisted
+    assert {op.access_level for op in OPERATIONS} <= {"Read", "List"}
+    assert "ec2:SearchTransitGatewayRoutes" in calls  # read-only, though not Describe/List/Get
+    # ... and the documented IAM policy grants exactly those actions (GetCallerIdentity needs
     # no permission).
     policy = json.loads((ROOT / "docs" / "iam-policy.json").read_text())
     documented = set(policy["Statement"][0]["Action"])
-    assert calls - {"sts:GetCallerIdentity"} == documented
+    assert documented == calls - {"sts:GetCallerIdentity"} == set(iam_actions())
 
 
 def test_a_failing_region_is_recorded_and_the_other_region_is_intact(moto_session: Any) -> None:
@@ -154,8 +186,8 @@ def test_a_failing_region_is_recorded_and_the_other_region_is_intact(moto_sessio
     # us-west-2's endpoint findings survive the other region's failure ...
     assert found["VPCE101"] == {ids["s3-gw"]}
     assert found["VPCE301"] == {ids["kms"]}
-    # ... and the overlapping peering is still seen, from the accepter's side.
-    assert found["VPCE501"] == {ids["pcx-overlap"]}
+    # ... and Sydney's transit-gateway findings are intact.
+    assert found["VPCE502"] == {ids["hub"], ids["edge"]}
     skipped = {(s.rule_id, s.region) for s in result.skipped if s.resource_id is None}
     assert ("VPCE101", "ap-southeast-2") in skipped
     assert ("VPCE501", "us-west-2") in skipped
@@ -221,12 +253,21 @@ def test_any_failure_at_the_call_boundary_is_recorded(
     )
 
 
-def test_write_operations_are_refused_before_any_call() -> None:
+def test_operations_outside_the_allowlist_are_refused_before_any_call(
+    aws_credentials: None,
+) -> None:
+    client = boto3.client("ec2", region_name="eu-west-1")
+    made: list[str] = []
+    client.meta.events.register("before-call", lambda model, **_: made.append(model.name))
     calls = ScopeCalls("111111111111", "eu-west-1")
-    with pytest.raises(ValueError, match="not a read-only operation"):
-        calls.items(object(), "DeleteVpcEndpoints", "Unsuccessful", "vpc_endpoints")
-    with pytest.raises(ValueError, match="not a read-only operation"):
-        calls.single(object(), "CreateVpc", "vpcs")
+    with pytest.raises(NotReadOnlyError, match="not a read-only operation"):
+        calls.items(client, "DeleteVpcEndpoints", "Unsuccessful", "vpc_endpoints")
+    with pytest.raises(NotReadOnlyError, match="not a read-only operation"):
+        calls.single(client, "CreateVpc", "vpcs")
+    # A read-only name is not enough: the operation must be on the list.
+    with pytest.raises(NotReadOnlyError):
+        calls.items(client, "DescribeInstances", "Reservations", "vpcs")
+    assert made == []
 
 
 def test_an_account_outside_any_organisation_is_not_an_error(moto_session: Any) -> None:

@@ -25,6 +25,7 @@ from vpce_audit.rules.registry import load_registry
 from vpce_audit.scan import ExitCode, run_scan, select_rules, settings_from
 
 KNOWN = frozenset(load_registry(include_plugins=False).ids)
+RETIRED = frozenset({"VPCE205"})
 FULL_CONFIG = """
 trusted_org_ids: [o-abcdefghij]
 trusted_account_ids: ["012345678901"]
@@ -33,7 +34,6 @@ required_services: [ssm, ecr.api]
 rules:
   VPCE504: {enabled: true}
   vpce302: {severity: medium}
-  VPCE205: {enabled: false}
 suppressions:
   - rule: VPCE101
     resource: "vpce-legacy*"
@@ -57,6 +57,57 @@ def test_a_full_configuration_parses(tmp_path: Path) -> None:
     settings = settings_from(config)
     assert settings.severity_overrides == {"VPCE302": Severity.MEDIUM}
     assert settings.required_services == ("ssm", "ecr.api")
+    assert settings.endpoint_services_required == ("ssm", "ecr.api")
+    assert config.warnings == ()
+
+
+def test_a_retired_rule_id_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text(
+        "rules:\n  VPCE205: {enabled: false}\n  VPCE302: {severity: medium}\n"
+        "suppressions:\n  - {rule: vpce205, resource: 'pcx-*', reason: old noise}\n"
+    )
+    config = load_config(path, KNOWN, RETIRED)
+    assert set(config.rules) == {"VPCE302"}
+    assert config.suppressions == ()
+    assert [w.split(": ", 2)[1] for w in config.warnings] == [
+        "rules.VPCE205",
+        "suppressions[0].rule",
+    ]
+    assert all("VPCE205 is retired" in w for w in config.warnings)
+    # Without the retired list (a caller that does not know it) the id is simply unknown.
+    with pytest.raises(ConfigError, match="unknown rule id"):
+        load_config(path, KNOWN)
+
+
+def test_profile_selects_security_hub_semantics_and_excludes_required_services(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("profile: fsbp\n")
+    settings = settings_from(load_config(path, KNOWN))
+    assert settings.fsbp
+    assert settings.endpoint_services_required == (
+        "ec2",
+        "ecr.api",
+        "ecr.dkr",
+        "ssm",
+        "ssm-contacts",
+        "ssm-incidents",
+    )
+    assert settings_from(load_config(None, KNOWN)).endpoint_services_required == (
+        "ssm",
+        "ssmmessages",
+        "ec2messages",
+        "sts",
+        "logs",
+    )
+    path.write_text("profile: fsbp\nrequired_services: [ssm]\n")
+    with pytest.raises(ConfigError, match="profile fsbp"):
+        load_config(path, KNOWN)
+    path.write_text("profile: cis\n")
+    with pytest.raises(ConfigError, match="profile = 'cis' is not one of default, fsbp"):
+        load_config(path, KNOWN)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +242,13 @@ def test_cli_reads_dot_config_from_the_working_directory(
     _, report = _cli("scan", "--snapshot", str(ESTATE), "--format", "json")
     assert "VPCE501" not in report["summary"]["rules"]  # type: ignore[index]
     _, report = _cli("scan", "--snapshot", str(ESTATE), "--format", "json", "--select", "VPCE5")
-    assert report["summary"]["rules"] == ["VPCE501", "VPCE502", "VPCE503", "VPCE504"]  # type: ignore[index]
+    assert report["summary"]["rules"] == [  # type: ignore[index]
+        "VPCE501",
+        "VPCE502",
+        "VPCE503",
+        "VPCE504",
+        "VPCE505",
+    ]
 
 
 def test_cli_config_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

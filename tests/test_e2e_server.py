@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def moto_server(aws_credentials: None) -> Iterator[str]:
+def moto_server(aws_credentials: None, moto_gaps: object) -> Iterator[str]:
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -15,7 +15,7 @@ from vpce_audit.rules.registry import RegistryError, RuleRegistry, _as_rules, lo
 
 
 def _rule(rule_id: str, check: Any, requires: tuple[str, ...] = ("vpc_endpoints",)) -> Rule:
-    meta = builtin_metadata("VPCE101")
+    meta = builtin_metadata("VPCE303")  # medium: sorts after VPCE000 (high)
     from dataclasses import replace
 
     return Rule(meta=replace(meta, rule_id=rule_id), check=check, requires=frozenset(requires))

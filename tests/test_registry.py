@@ -9,7 +9,12 @@ import yaml
 
 import vpce_audit
 from vpce_audit.report.rule_docs import render_rules_document
-from vpce_audit.rules.metadata import RULE_ID_PATTERN, builtin_metadata, metadata_file_ids
+from vpce_audit.rules.metadata import (
+    RULE_ID_PATTERN,
+    builtin_metadata,
+    metadata_file_ids,
+    retired_metadata,
+)
 from vpce_audit.rules.registry import RULE_ERROR_ID, load_registry
 
 PACKAGE = Path(vpce_audit.__file__).parent
@@ -20,7 +25,34 @@ PURE_MODULES = ("model.py", "findings.py", "scan.py")
 
 def test_every_rule_has_metadata_and_every_metadata_file_has_a_rule() -> None:
     registered = set(load_registry(include_plugins=False).ids)
-    assert set(metadata_file_ids()) == registered | {RULE_ERROR_ID}
+    retired = {meta.rule_id for meta in retired_metadata()}
+    assert retired == {"VPCE205"}
+    assert set(metadata_file_ids()) == registered | {RULE_ERROR_ID} | retired
+    assert not registered & retired
+
+
+def test_a_retired_id_cannot_be_reused_by_a_plugin() -> None:
+    import pytest
+
+    from vpce_audit.rules.base import Rule
+    from vpce_audit.rules.registry import RegistryError, RuleRegistry
+
+    reused = Rule(meta=builtin_metadata("VPCE205"), check=lambda ctx: (), requires=frozenset())
+    with pytest.raises(RegistryError, match="retired"):
+        RuleRegistry((reused,))
+
+
+def test_every_active_rule_cites_aws_documentation() -> None:
+    """Each rule's premise rests on an AWS page (rules v2: decide as AWS documents)."""
+    for rule in load_registry(include_plugins=False):
+        assert any(
+            ref.startswith("https://docs.aws.amazon.com/") for ref in rule.meta.references
+        ), rule.rule_id
+
+
+def test_rule_function_names_match_their_metadata_names() -> None:
+    for rule in load_registry(include_plugins=False):
+        assert rule.check.__name__ == rule.meta.name.replace("-", "_"), rule.rule_id
 
 
 def test_metadata_is_complete() -> None:
@@ -68,6 +100,7 @@ def test_rules_and_everything_after_collection_never_import_boto3() -> None:
 def test_docs_rules_md_is_generated_from_the_registry() -> None:
     metas = [rule.meta for rule in load_registry(include_plugins=False)]
     metas.append(builtin_metadata(RULE_ERROR_ID))
+    metas += retired_metadata()
     expected = render_rules_document(metas)
     actual = (ROOT / "docs" / "rules.md").read_text()
     assert actual == expected, (

@@ -71,7 +71,6 @@ def test_json_report_carries_the_contract_fields() -> None:
         "VPCE305",
         "VPCE401",
         "VPCE402",
-        "VPCE501",
         "VPCE601",
         "VPCE602",
     }
@@ -118,8 +117,8 @@ def test_sarif_levels_follow_severity_even_against_the_rule_default() -> None:
     (only,) = run["results"]
     assert only["level"] == "note"
     rule = run["tool"]["driver"]["rules"][only["ruleIndex"]]
-    assert rule["defaultConfiguration"]["level"] == "warning"
-    assert rule["properties"]["security-severity"] == "5.5"
+    assert rule["defaultConfiguration"]["level"] == "error"
+    assert rule["properties"]["security-severity"] == "8.0"
 
 
 def test_a_rule_crash_uploads_no_account() -> None:

@@ -57,7 +57,196 @@ BOTH_PERIMETERS = {
 OUTSIDE_ORG_DENIED = deny(**cond("StringNotEquals", "aws:PrincipalOrgID", ORG))
 OUTSIDE_ORG_RESOURCES_DENIED = deny(**cond("StringNotEquals", "aws:ResourceOrgID", ORG))
 
+AWS_SERVICES = cond("Bool", "aws:PrincipalIsAWSService", "true")
+AWS_OWNED_BUCKETS = [
+    "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*",
+    "arn:aws:s3:::amazonlinux-2-repos-eu-west-1/*",
+]
+RESOURCE_PERIMETER_DENY = {
+    # AWS's reference shape: Deny everything outside the organisation's resources, except the
+    # named AWS-owned buckets.
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "*",
+    "NotResource": AWS_OWNED_BUCKETS,
+    "Condition": {"StringNotEquals": {"aws:ResourceOrgID": ORG}},
+}
+
 CASES: list[tuple[str, str, Any, set[str]]] = [
+    # -- rules v2 ------------------------------------------------------------------------
+    # Bool aws:PrincipalIsAWSService = true admits AWS service principals only.
+    ("aws-service-principals-only", "s3", [allow(**AWS_SERVICES)], set()),
+    (
+        "aws-service-name-positive",
+        "ssm",
+        [allow(**cond("StringEquals", "aws:PrincipalServiceName", "cloudtrail.amazonaws.com"))],
+        set(),
+    ),
+    (
+        "aws-service-bool-false-is-no-perimeter",
+        "ssm",
+        [allow(**cond("Bool", "aws:PrincipalIsAWSService", "false"))],
+        {"VPCE102"},
+    ),
+    # Read-only on named resources (AWS-owned buckets) is the documented exception.
+    ("read-only-named-aws-buckets", "s3", [allow("s3:GetObject", AWS_OWNED_BUCKETS)], set()),
+    (
+        "read-only-wildcard-bucket-is-not-named",
+        "s3",
+        [allow("s3:GetObject", "arn:aws:s3:::amazonlinux-*/*")],
+        {"VPCE102"},
+    ),
+    (
+        "write-to-named-bucket-by-anyone",
+        "s3",
+        [allow("s3:PutObject", "arn:aws:s3:::corp-data/*")],
+        {"VPCE102"},
+    ),
+    # A bucket name ending in a wildcard reaches buckets anyone can create.
+    (
+        "bucket-prefix-wildcard-is-any-bucket",
+        "s3",
+        [allow("s3:PutObject", "arn:aws:s3:::corp-data*/*", **ORG_ONLY)],
+        {"VPCE103"},
+    ),
+    (
+        "deny-not-resource-resource-perimeter",
+        "s3",
+        [allow("s3:*", **ORG_ONLY), RESOURCE_PERIMETER_DENY],
+        set(),
+    ),
+    (
+        "deny-not-resource-untrusted-org",
+        "s3",
+        [
+            allow("s3:*", **ORG_ONLY),
+            {
+                **RESOURCE_PERIMETER_DENY,
+                "Condition": {"StringNotEquals": {"aws:ResourceOrgID": "o-stranger999"}},
+            },
+        ],
+        {"VPCE103"},
+    ),
+    (
+        "tagged-insiders-exception",
+        "s3",
+        [
+            allow(**BOTH_PERIMETERS),
+            allow(
+                **{
+                    "Condition": {
+                        "StringEquals": {
+                            "aws:PrincipalOrgID": ORG,
+                            "aws:PrincipalTag/resource-perimeter-exception": "true",
+                        }
+                    }
+                }
+            ),
+        ],
+        set(),
+    ),
+    (
+        "principal-tag-alone-is-no-perimeter",
+        "s3",
+        [allow(**cond("StringEquals", "aws:PrincipalTag/team", "data"))],
+        {"VPCE102", "VPCE103"},
+    ),
+    # Statements for other services never pass through the endpoint.
+    ("other-service-statement", "s3", [allow("ec2:*")], {"VPCE105"}),
+    (
+        "other-service-beside-perimeter",
+        "ssm",
+        [allow(**ORG_ONLY), allow("kms:*")],
+        {"VPCE105"},
+    ),
+    # Missing and invalid principals.
+    (
+        "missing-principal",
+        "ssm",
+        [{"Effect": "Allow", "Action": "*", "Resource": "*", **ORG_ONLY}],
+        {"VPCE105"},
+    ),
+    (
+        "invalid-principal-is-not-104",
+        "ssm",
+        [allow(principal={"AWS": "arn:aws:iam::*:role/admin"})],
+        {"VPCE105"},
+    ),
+    # A typo in a global key: AWS never sets it.
+    (
+        "typo-in-allow-never-matches",
+        "ssm",
+        [allow(**cond("StringEquals", "aws:PrincpalOrgID", ORG))],
+        {"VPCE105"},
+    ),
+    (
+        "typo-in-deny-applies-to-everything",
+        "ssm",
+        [allow(), deny(**cond("StringNotEquals", "aws:PrincpalOrgID", ORG))],
+        {"VPCE105"},
+    ),
+    # aws:SourceIp split by operator.
+    (
+        "not-ip-address-is-unconditional",
+        "s3",
+        [allow(**cond("NotIpAddress", "aws:SourceIp", "203.0.113.0/24"))],
+        {"VPCE101", "VPCE105"},
+    ),
+    (
+        "not-ip-address-deny-blocks-everything",
+        "ssm",
+        [allow(), deny(**cond("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"))],
+        {"VPCE105"},
+    ),
+    # Anonymous callers carry aws:PrincipalAccount = "anonymous"; IfExists on it still holds.
+    (
+        "principal-account-ifexists",
+        "ssm",
+        [allow(**cond("StringEqualsIfExists", "aws:PrincipalAccount", ACCOUNT))],
+        set(),
+    ),
+    (
+        "principal-arn-ifexists-admits-anonymous",
+        "s3",
+        [
+            allow(
+                "s3:GetObject",
+                **cond("ArnLikeIfExists", "aws:PrincipalArn", f"arn:aws:iam::{ACCOUNT}:*"),
+            )
+        ],
+        {"VPCE102"},
+    ),
+    (
+        "deny-not-principal-perimeter",
+        "ssm",
+        [
+            allow(),
+            {
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "*",
+                "Resource": "*",
+            },
+        ],
+        set(),
+    ),
+    (
+        "deny-escapable-by-caller-tag",
+        "ssm",
+        [
+            allow(),
+            deny(
+                **{
+                    "Condition": {
+                        "StringNotEquals": {"aws:PrincipalOrgID": ORG},
+                        "StringNotEqualsIfExists": {"aws:PrincipalTag/exempt": "yes"},
+                    }
+                }
+            ),
+        ],
+        {"VPCE102"},
+    ),
+    # -- v1 cases, unchanged -----------------------------------------------------------------
     # id, service, policy (None = no policy, str = raw text), expected rules
     ("no-policy-default", "s3", None, {"VPCE101"}),
     ("explicit-default", "s3", [allow()], {"VPCE101"}),
@@ -111,7 +300,8 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
         "forallvalues-is-no-perimeter",
         "ssm",
         [allow(**cond("ForAllValues:StringEquals", "aws:PrincipalOrgID", ORG))],
-        {"VPCE102"},
+        # true when the key is absent; and a set operator on a single-valued key (hygiene)
+        {"VPCE102", "VPCE105"},
     ),
     (
         "foranyvalue-single-valued-key",
@@ -156,10 +346,12 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
         {"VPCE102"},
     ),
     (
+        # aws:SourceIp is absent through an endpoint: the Allow never matches (it blocks
+        # everything, a reliability defect), so it lets no outsider in.
         "source-ip-only",
         "ssm",
         [allow(**cond("IpAddress", "aws:SourceIp", "10.0.0.0/8"))],
-        {"VPCE102", "VPCE105"},
+        {"VPCE105"},
     ),
     (
         "negated-operator-in-allow",
@@ -213,7 +405,8 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
                 }
             ),
         ],
-        {"VPCE102"},
+        # The Deny never applies through an endpoint (IpAddress on an absent aws:SourceIp).
+        {"VPCE102", "VPCE105"},
     ),
     ("bare-account-principal-trusted", "ssm", [allow(principal={"AWS": ACCOUNT})], set()),
     (
@@ -275,10 +468,11 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
         {"VPCE105"},
     ),
     (
+        # Everyone but the account's principals: outsiders included.
         "not-principal-allow",
         "ssm",
         [{"Effect": "Allow", "NotPrincipal": {"AWS": ACCOUNT}, "Action": "*", "Resource": "*"}],
-        {"VPCE105"},
+        {"VPCE102", "VPCE105"},
     ),
     ("invalid-json", "ssm", '{"Statement": [', {"VPCE105"}),
     ("not-a-policy", "ssm", "[1, 2]", {"VPCE105"}),

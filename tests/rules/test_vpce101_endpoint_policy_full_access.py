@@ -105,7 +105,37 @@ def test_message_says_the_default_policy_applies() -> None:
     finding = findings(rule, estate)["vpce-1"]
     assert "default full-access policy" in finding.message
     assert finding.resource_arn == "arn:aws:ec2:eu-west-1:111111111111:vpc-endpoint/vpce-1"
-    assert finding.severity.label == "medium"
+    # S3 and DynamoDB: high, at least as severe as the VPCE102 / VPCE103 findings it silences.
+    assert finding.severity.label == "high"
+
+
+def test_severity_is_medium_for_services_other_than_s3_and_dynamodb() -> None:
+    estate = region(
+        endpoint_service_details=SERVICES,
+        vpc_endpoints=[endpoint("vpce-ssm", "vpc-9", "ssm", policy=None)],
+    )
+    assert findings(rule, estate)["vpce-ssm"].severity.label == "medium"
+
+
+def test_a_not_ip_address_condition_does_not_take_the_policy_out() -> None:
+    """aws:SourceIp is absent through an endpoint: NotIpAddress is always true
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)."""
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"NotIpAddress": {"aws:SourceIp": "198.51.100.0/24"}},
+            }
+        ]
+    }
+    estate = region(
+        endpoint_service_details=SERVICES,
+        vpc_endpoints=[endpoint("vpce-nip", "vpc-9", "s3", "Gateway", policy=policy)],
+    )
+    assert set(findings(rule, estate)) == {"vpce-nip"}
 
 
 def test_unknown_service_is_skipped_not_passed() -> None:

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from tests.helpers import ACCOUNT, endpoint, findings, flagged, region, skipped
+from tests.helpers import ACCOUNT, endpoint, findings, flagged, region, skipped, snapshot
 from vpce_audit.findings import Severity
-from vpce_audit.model import EndpointServiceConfiguration, EndpointServiceDetail, RegionSnapshot
+from vpce_audit.model import (
+    AccountSnapshot,
+    EndpointConnection,
+    EndpointServiceConfiguration,
+    EndpointServiceDetail,
+    RegionSnapshot,
+)
+from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.endpoint_services import (
     endpoint_service_auto_accept,
     endpoint_service_open_principals,
+    endpoint_service_untrusted_consumer,
     endpoint_to_untrusted_service,
 )
+from vpce_audit.rules.engine import evaluate
 
 
 def configuration(
@@ -46,11 +55,25 @@ def services() -> RegionSnapshot:
     )
 
 
-def test_110_flags_live_services_without_acceptance() -> None:
-    assert flagged(endpoint_service_auto_accept, services()) == {
-        "vpce-svc-open-auto",
-        "vpce-svc-internal-auto",
-    }
+def test_110_flags_auto_accept_only_where_someone_may_connect() -> None:
+    """With an empty allow list nobody can connect; trusted-only auto-accept is low, medium when
+    an allowed principal is outside the trusted set
+    (https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html)."""
+    estate = region(
+        endpoint_service_configurations=[
+            *services().endpoint_service_configurations,
+            configuration("vpce-svc-empty-auto", acceptance=False),
+            configuration("vpce-svc-unknown-auto", acceptance=False, known=False),
+        ]
+    )
+    found = findings(endpoint_service_auto_accept, estate)
+    assert set(found) == {"vpce-svc-open-auto", "vpce-svc-internal-auto"}
+    assert found["vpce-svc-open-auto"].severity is Severity.MEDIUM
+    assert found["vpce-svc-internal-auto"].severity is Severity.LOW
+    assert "all of them trusted" in found["vpce-svc-internal-auto"].message
+    assert [s.resource_id for s in skipped(endpoint_service_auto_accept, estate)] == [
+        "vpce-svc-unknown-auto"
+    ]
 
 
 def test_111_flags_open_and_untrusted_allow_lists() -> None:
@@ -118,3 +141,49 @@ def test_trusted_principal_forms() -> None:
     assert not principal_is_trusted("arn:aws:iam::*:root", trusted)
     assert not principal_is_trusted("arn:aws:iam::999999999999:root", trusted)
     assert not principal_is_trusted("*", trusted)
+
+
+def _connections_estate() -> RegionSnapshot:
+    return region(
+        endpoint_service_configurations=[
+            configuration("vpce-svc-a", "*"),
+            configuration("vpce-svc-b", f"arn:aws:iam::{ACCOUNT}:root"),
+        ],
+        endpoint_connections=[
+            EndpointConnection("vpce-svc-a", "vpce-0f1", "999999999999", "available"),
+            EndpointConnection("vpce-svc-a", "vpce-0f2", "888888888888", "pendingAcceptance"),
+            EndpointConnection("vpce-svc-a", "vpce-0f3", "777777777777", "rejected"),
+            EndpointConnection("vpce-svc-b", "vpce-0f4", ACCOUNT, "available"),
+            EndpointConnection("vpce-svc-b", "vpce-0f5", "222222222222", "available"),
+        ],
+    )
+
+
+def test_113_flags_services_connected_to_untrusted_consumers() -> None:
+    """DescribeVpcEndpointConnections: who is connected, whatever the allow list says
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointConnections.html)."""
+    known = AccountSnapshot(
+        ACCOUNT, "2026-11-26T00:00:00Z", "o-trusted0001", ("222222222222", ACCOUNT)
+    )
+    result = evaluate(
+        snapshot(_connections_estate(), accounts=(known,)),
+        [endpoint_service_untrusted_consumer],
+        Settings(),
+    )
+    assert [f.resource_id for f in result.findings] == ["vpce-svc-a"]
+    message = result.findings[0].message
+    assert "vpce-0f1 of account 999999999999 (available)" in message
+    assert "888888888888" not in message and "777777777777" not in message
+    assert result.findings[0].severity is Severity.HIGH
+
+
+def test_113_consumers_of_unknown_membership_are_low() -> None:
+    unknown = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", "o-trusted0001", None)
+    result = evaluate(
+        snapshot(_connections_estate(), accounts=(unknown,)),
+        [endpoint_service_untrusted_consumer],
+        Settings(),
+    )
+    found = {f.resource_id: f for f in result.findings}
+    assert found["vpce-svc-a"].severity is Severity.LOW
+    assert "membership is unknown" in found["vpce-svc-b"].message

@@ -31,8 +31,11 @@ def test_flags_private_dns_endpoints_in_vpcs_without_dns() -> None:
 
 def test_message_names_the_disabled_attribute() -> None:
     found = findings(rule, estate())
-    assert "enableDnsHostnames set to false" in found["vpce-hostnames"].message
-    assert "enableDnsSupport set to false" in found["vpce-support"].message
+    assert "enableDnsHostnames is false" in found["vpce-hostnames"].message
+    assert "bypass the endpoint" in found["vpce-hostnames"].message
+    # Without the DNS server, nothing resolves: an outage, not a silent fallback.
+    assert "enableDnsSupport is false" in found["vpce-support"].message
+    assert "cannot resolve any name" in found["vpce-support"].message
     assert found["vpce-support"].related_resources == ("vpc-nosupport",)
 
 

@@ -1,6 +1,30 @@
+"""2xx DNS rules against AWS's documented behaviour.
+
+Route 53 answers from the most specific private hosted zone associated with the VPC and returns
+NXDOMAIN for names that zone holds no record for
+(https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html);
+centralised endpoints are private zones named after the service with an alias to the hub
+endpoint (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/centralized-access-to-vpc-private-endpoints.html).
+"""
+
 from __future__ import annotations
 
-from tests.helpers import ACCOUNT, endpoint, flagged, region, service, snapshot, vpc
+from tests.helpers import (
+    ACCOUNT,
+    REGION,
+    endpoint,
+    flagged,
+    ingress,
+    region,
+    route,
+    security_group,
+    service,
+    snapshot,
+    subnet,
+    table,
+    vpc,
+)
+from vpce_audit.findings import Severity
 from vpce_audit.model import (
     AccountSnapshot,
     DhcpOptions,
@@ -10,66 +34,164 @@ from vpce_audit.model import (
     PeeringConnection,
     PeeringSide,
     RegionSnapshot,
+    ResolverEndpoint,
+    ResourceRecordSet,
     Vpc,
 )
 from vpce_audit.rules.base import Rule, Settings
 from vpce_audit.rules.builtin.dns import (
+    centralised_endpoint_dns_broken,
     dhcp_custom_dns_servers,
     duplicate_interface_endpoint,
     interface_endpoint_without_private_dns,
-    peering_dns_resolution_disabled,
+    private_zone_shadows_aws_names,
 )
 from vpce_audit.rules.engine import EvaluationResult, evaluate
 
 
-def run_with(rule: Rule, estate: RegionSnapshot, *zones: HostedZone) -> EvaluationResult:
-    account = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", hosted_zones=zones)
-    return evaluate(snapshot(estate, accounts=(account,)), [rule], Settings())
+def run_with(
+    rule: Rule, estate: RegionSnapshot, *zones: HostedZone, members: tuple[str, ...] | None = None
+) -> EvaluationResult:
+    account = AccountSnapshot(
+        ACCOUNT,
+        "2026-11-26T00:00:00Z",
+        organization_id="o-trusted0001" if members is not None else None,
+        organization_member_ids=members,
+        hosted_zones=zones,
+    )
+    result = evaluate(snapshot(estate, accounts=(account,)), [rule], Settings())
+    assert not result.rule_errors, result.rule_errors
+    return result
 
 
 def with_dns(short: str, *names: str) -> EndpointServiceDetail:
-    base = service(short)
-    return EndpointServiceDetail(
-        base.service_name, base.service_types, "amazon", True, private_dns_names=names
+    return service(short, private_dns_names=names)
+
+
+def zone(
+    zone_id: str,
+    name: str,
+    *vpc_ids: str,
+    records: dict[str, str] | None = None,
+    unread: bool = False,
+) -> HostedZone:
+    """A private zone associated with the VPCs (in REGION); records: name -> alias target."""
+    return HostedZone(
+        zone_id,
+        name,
+        True,
+        tuple(HostedZoneVpc(v, REGION) for v in vpc_ids),
+        records=None
+        if unread
+        else tuple(
+            ResourceRecordSet(n, "A", alias_target=target) for n, target in (records or {}).items()
+        ),
     )
 
 
-def test_202_flags_endpoints_without_private_dns_or_a_covering_zone() -> None:
+def alias(endpoint_id: str, short: str) -> str:
+    """An interface endpoint's regional DNS name, as the alias target of a centralised zone."""
+    return f"{endpoint_id}-1a2b3c4d.{short}.{REGION}.vpce.amazonaws.com"
+
+
+# -- VPCE202 -----------------------------------------------------------------------------------
+
+
+def test_202_needs_a_record_pointing_at_an_endpoint_of_the_service() -> None:
     estate = region(
         endpoint_service_details=[
             with_dns("ssm", "ssm.eu-west-1.amazonaws.com"),
             with_dns("kms", "kms.eu-west-1.amazonaws.com"),
-            with_dns("s3", "*.s3.eu-west-1.amazonaws.com"),
+            with_dns("sts", "sts.eu-west-1.amazonaws.com"),
             with_dns("nodns"),
         ],
         vpc_endpoints=[
-            endpoint("vpce-ssm-off", "vpc-1", "ssm", private_dns=False),
-            endpoint("vpce-ssm-on", "vpc-1", "ssm", private_dns=True),
-            endpoint("vpce-kms-zone", "vpc-1", "kms", private_dns=False),
-            endpoint("vpce-kms-zone-other-vpc", "vpc-2", "kms", private_dns=False),
-            endpoint("vpce-s3-parent-zone", "vpc-3", "s3", private_dns=False),
-            endpoint("vpce-no-private-name", "vpc-1", "nodns", private_dns=False),
-            endpoint("vpce-gateway", "vpc-1", "s3", "Gateway"),
-            endpoint("vpce-privatelink", "vpc-1", "com.amazonaws.vpce.eu-west-1.vpce-svc-1"),
+            # vpc-1: another ssm endpoint's private DNS answers: clean.
+            endpoint("vpce-0a1", "vpc-1", "ssm", private_dns=False),
+            endpoint("vpce-0a2", "vpc-1", "ssm", private_dns=True),
+            # vpc-2: nothing answers ssm.
+            endpoint("vpce-0b1", "vpc-2", "ssm", private_dns=False),
+            # vpc-3: a zone with an alias record to this kms endpoint: clean.
+            endpoint("vpce-0c1", "vpc-3", "kms", private_dns=False),
+            # vpc-4: a kms zone without a record (NXDOMAIN).
+            endpoint("vpce-0d1", "vpc-4", "kms", private_dns=False),
+            # vpc-5: an sts zone whose record points at the kms endpoint.
+            endpoint("vpce-0e1", "vpc-5", "sts", private_dns=False),
+            # vpc-6: a parent-domain zone (VPCE206's) does not count as coverage.
+            endpoint("vpce-0f1", "vpc-6", "kms", private_dns=False),
+            endpoint("vpce-0f2", "vpc-6", "nodns", private_dns=False),  # no private name
+            endpoint("vpce-0f3", "vpc-6", "com.amazonaws.vpce.eu-west-1.vpce-svc-1"),
+            endpoint("vpce-0f4", "vpc-6", "s3", "Gateway"),
         ],
     )
     zones = (
-        HostedZone(
-            "Z1", "kms.eu-west-1.amazonaws.com.", True, (HostedZoneVpc("vpc-1", "eu-west-1"),)
+        zone(
+            "Z1",
+            "kms.eu-west-1.amazonaws.com.",
+            "vpc-3",
+            records={"kms.eu-west-1.amazonaws.com": alias("vpce-0c1", "kms")},
         ),
-        HostedZone("Z2", "eu-west-1.amazonaws.com.", True, (HostedZoneVpc("vpc-3", "eu-west-1"),)),
-        HostedZone("Z3", "ssm.eu-west-1.amazonaws.com.", False),  # public: does not count
-        HostedZone(
-            "Z4", "ssm.eu-west-1.amazonaws.com.", True, (HostedZoneVpc("vpc-1", "us-east-1"),)
+        zone("Z2", "kms.eu-west-1.amazonaws.com.", "vpc-4"),
+        zone(
+            "Z3",
+            "sts.eu-west-1.amazonaws.com.",
+            "vpc-5",
+            records={"sts.eu-west-1.amazonaws.com": alias("vpce-0c1", "kms")},
         ),
+        zone("Z4", "eu-west-1.amazonaws.com.", "vpc-6"),
+        HostedZone("Z5", "ssm.eu-west-1.amazonaws.com.", False),  # public: does not count
     )
     result = run_with(interface_endpoint_without_private_dns, estate, *zones)
-    assert {f.resource_id for f in result.findings} == {"vpce-ssm-off", "vpce-kms-zone-other-vpc"}
+    found = {f.resource_id: f for f in result.findings}
+    assert set(found) == {"vpce-0b1", "vpce-0d1", "vpce-0e1", "vpce-0f1"}
+    assert "no private hosted zone" in found["vpce-0b1"].message
+    assert "holds no record" in found["vpce-0d1"].message
+    assert "vpce-0c1, which is not a live endpoint of the service" in found["vpce-0e1"].message
+    assert "eu-west-1.amazonaws.com (Z4)" in found["vpce-0f1"].message
 
 
-def test_203_flags_vpcs_whose_dns_servers_skip_amazon_provided_dns() -> None:
-    def dns_vpc(vpc_id: str, options: str) -> Vpc:
-        base = vpc(vpc_id)
+def test_202_s3_interface_endpoint_beside_a_routed_gateway_endpoint_is_the_hybrid_pattern() -> None:
+    """AWS recommends gateway endpoints for in-VPC clients and an interface endpoint for
+    on-premises (https://docs.aws.amazon.com/AmazonS3/latest/userguide/privatelink-interface-endpoints.html)."""
+    estate = region(
+        endpoint_service_details=[with_dns("s3", "*.s3.eu-west-1.amazonaws.com")],
+        subnets=[subnet("subnet-1", "vpc-hybrid"), subnet("subnet-2", "vpc-interface-only")],
+        route_tables=[
+            table("rtb-1", "vpc-hybrid", route("pl-s3", "vpce-0aa"), subnets=("subnet-1",)),
+            table("rtb-2", "vpc-interface-only", subnets=("subnet-2",)),
+        ],
+        vpc_endpoints=[
+            endpoint("vpce-0aa", "vpc-hybrid", "s3", "Gateway", tables=("rtb-1",)),
+            endpoint("vpce-0ab", "vpc-hybrid", "s3", private_dns=False),
+            endpoint("vpce-0ba", "vpc-interface-only", "s3", private_dns=False),
+        ],
+    )
+    assert flagged(interface_endpoint_without_private_dns, estate) == {"vpce-0ba"}
+
+
+def test_202_skips_when_the_answering_zone_was_not_read() -> None:
+    estate = region(
+        endpoint_service_details=[with_dns("kms", "kms.eu-west-1.amazonaws.com")],
+        vpc_endpoints=[endpoint("vpce-0a1", "vpc-1", "kms", private_dns=False)],
+    )
+    result = run_with(
+        interface_endpoint_without_private_dns,
+        estate,
+        zone("Z1", "kms.eu-west-1.amazonaws.com.", "vpc-1", unread=True),
+    )
+    assert result.findings == ()
+    assert [s.resource_id for s in result.skipped] == ["vpce-0a1"]
+
+
+# -- VPCE203 -----------------------------------------------------------------------------------
+
+
+def test_203_recognises_the_amazon_resolver_by_address() -> None:
+    """AmazonProvidedDNS, the primary block's base + 2, 169.254.169.253 and inbound Resolver
+    endpoints are the Amazon resolver (https://docs.aws.amazon.com/vpc/latest/userguide/AmazonDNS-concepts.html)."""
+
+    def dns_vpc(vpc_id: str, options: str, *cidrs: str) -> Vpc:
+        base = vpc(vpc_id, *cidrs)
         return Vpc(
             base.vpc_id,
             base.owner_id,
@@ -81,32 +203,60 @@ def test_203_flags_vpcs_whose_dns_servers_skip_amazon_provided_dns() -> None:
 
     estate = region(
         vpcs=[
-            dns_vpc("vpc-custom", "dopt-custom"),
-            dns_vpc("vpc-mixed", "dopt-mixed"),
-            dns_vpc("vpc-custom-no-private-dns", "dopt-custom"),
-            dns_vpc("vpc-gone", "dopt-x"),
+            dns_vpc("vpc-custom", "dopt-custom", "10.0.0.0/16"),
+            dns_vpc("vpc-mixed", "dopt-mixed", "10.0.0.0/16"),
+            dns_vpc("vpc-base-plus-two", "dopt-base", "10.9.0.0/16", "10.10.0.0/16"),
+            dns_vpc("vpc-secondary-base", "dopt-secondary", "10.9.0.0/16", "10.10.0.0/16"),
+            dns_vpc("vpc-link-local", "dopt-link-local", "10.0.0.0/16"),
+            dns_vpc("vpc-inbound", "dopt-inbound", "10.20.0.0/16"),
+            dns_vpc("vpc-inbound-unread", "dopt-inbound", "10.21.0.0/16"),
+            dns_vpc("vpc-custom-no-private-dns", "dopt-custom", "10.0.0.0/16"),
+            dns_vpc("vpc-gone", "dopt-x", "10.0.0.0/16"),
         ],
         dhcp_options=[
             DhcpOptions("dopt-custom", ("10.0.0.53", "10.0.1.53")),
             DhcpOptions("dopt-mixed", ("10.0.0.53", "AmazonProvidedDNS")),
+            DhcpOptions("dopt-base", ("10.9.0.2",)),
+            # Only the primary block's base + 2 is the resolver.
+            DhcpOptions("dopt-secondary", ("10.10.0.2",)),
+            DhcpOptions("dopt-link-local", ("169.254.169.253",)),
+            DhcpOptions("dopt-inbound", ("10.20.1.10", "10.20.2.10")),
+        ],
+        resolver_endpoints=[
+            ResolverEndpoint(
+                "rslvr-in-1", "INBOUND", "vpc-inbound", "OPERATIONAL", ("10.20.1.10", "10.20.2.10")
+            ),
+            ResolverEndpoint("rslvr-in-2", "INBOUND", "vpc-inbound-unread", "OPERATIONAL", None),
         ],
         vpc_endpoints=[
             endpoint("vpce-1", "vpc-custom", "ssm", private_dns=True),
             endpoint("vpce-2", "vpc-mixed", "ssm", private_dns=True),
-            endpoint("vpce-3", "vpc-custom-no-private-dns", "ssm", private_dns=False),
-            endpoint("vpce-4", "vpc-gone", "ssm", private_dns=True),
+            endpoint("vpce-3", "vpc-base-plus-two", "ssm", private_dns=True),
+            endpoint("vpce-4", "vpc-secondary-base", "ssm", private_dns=True),
+            endpoint("vpce-5", "vpc-link-local", "ssm", private_dns=True),
+            endpoint("vpce-6", "vpc-inbound", "ssm", private_dns=True),
+            endpoint("vpce-7", "vpc-inbound-unread", "ssm", private_dns=True),
+            endpoint("vpce-8", "vpc-custom-no-private-dns", "ssm", private_dns=False),
+            endpoint("vpce-9", "vpc-gone", "ssm", private_dns=True),
         ],
     )
     result = evaluate(snapshot(estate), [dhcp_custom_dns_servers], Settings())
-    assert {f.resource_id for f in result.findings} == {"vpc-custom"}
-    assert "10.0.0.53, 10.0.1.53" in result.findings[0].message
-    assert [s.resource_id for s in result.skipped] == ["vpc-gone"]
+    assert {f.resource_id for f in result.findings} == {"vpc-custom", "vpc-secondary-base"}
+    custom = next(f for f in result.findings if f.resource_id == "vpc-custom")
+    assert "10.0.0.53, 10.0.1.53" in custom.message
+    assert sorted(s.resource_id or "" for s in result.skipped) == [
+        "vpc-gone",
+        "vpc-inbound-unread",
+    ]
 
 
-def test_204_flags_vpcs_with_two_interface_endpoints_for_one_service() -> None:
+# -- VPCE204 -----------------------------------------------------------------------------------
+
+
+def test_204_flags_duplicates_and_names_the_one_holding_private_dns() -> None:
     estate = region(
         vpc_endpoints=[
-            endpoint("vpce-a", "vpc-dup", "ssm"),
+            endpoint("vpce-a", "vpc-dup", "ssm", private_dns=True),
             endpoint("vpce-b", "vpc-dup", "ssm"),
             endpoint("vpce-c", "vpc-ok", "ssm"),
             endpoint("vpce-d", "vpc-ok", "kms"),
@@ -116,30 +266,184 @@ def test_204_flags_vpcs_with_two_interface_endpoints_for_one_service() -> None:
             endpoint("vpce-h", "vpc-gw", "s3"),
         ]
     )
-    assert flagged(duplicate_interface_endpoint, estate) == {"vpc-dup"}
+    result = evaluate(snapshot(estate), [duplicate_interface_endpoint], Settings())
+    assert [f.resource_id for f in result.findings] == ["vpc-dup"]
+    assert "vpce-a holds private DNS" in result.findings[0].message
 
 
-def test_205_flags_peerings_hiding_the_dns_of_an_endpoint_hub() -> None:
-    def peering(pcx: str, hub_allows: bool | None, status: str = "active") -> PeeringConnection:
-        return PeeringConnection(
-            pcx,
-            status,
-            PeeringSide(
-                ACCOUNT, "vpc-hub", "eu-west-1", allow_remote_vpc_dns_resolution=hub_allows
-            ),
-            PeeringSide(ACCOUNT, "vpc-spoke", "eu-west-1", allow_remote_vpc_dns_resolution=False),
-        )
+# -- VPCE206 -----------------------------------------------------------------------------------
 
+
+def test_206_flags_zones_for_parents_of_aws_service_names() -> None:
     estate = region(
-        vpc_endpoints=[
-            endpoint("vpce-hub", "vpc-hub", "ssm", private_dns=True),
-            endpoint("vpce-spoke", "vpc-spoke", "ssm", private_dns=False),
+        vpcs=[vpc("vpc-parent"), vpc("vpc-service-zone"), vpc("vpc-unread")],
+        endpoint_service_details=[
+            with_dns("ssm", "ssm.eu-west-1.amazonaws.com"),
+            with_dns("kms", "kms.eu-west-1.amazonaws.com"),
+            with_dns("sts", "sts.eu-west-1.amazonaws.com"),
         ],
-        peering_connections=[
-            peering("pcx-off", False),
-            peering("pcx-on", True),
-            peering("pcx-pending", False, "pending-acceptance"),
-            peering("pcx-unknown", None),
+        vpc_endpoints=[
+            # ssm's own private DNS is more specific than the parent zone: it still resolves.
+            endpoint("vpce-0a1", "vpc-parent", "ssm", private_dns=True),
+            endpoint("vpce-0a2", "vpc-parent", "kms", private_dns=False),
+            endpoint("vpce-0b1", "vpc-service-zone", "kms", private_dns=False),
         ],
     )
-    assert flagged(peering_dns_resolution_disabled, estate) == {"pcx-off"}
+    zones = (
+        zone(
+            "Z1",
+            "amazonaws.com.",
+            "vpc-parent",
+            records={"s3.eu-west-1.amazonaws.com": "s3.eu-west-1.amazonaws.com"},
+        ),
+        # The centralised pattern: a zone named after the service is not a parent.
+        zone(
+            "Z2",
+            "kms.eu-west-1.amazonaws.com.",
+            "vpc-service-zone",
+            records={"kms.eu-west-1.amazonaws.com": alias("vpce-0b1", "kms")},
+        ),
+        zone("Z3", "eu-west-1.amazonaws.com.", "vpc-unread", unread=True),
+        HostedZone("Z4", "corp.internal.", True, (HostedZoneVpc("vpc-parent", REGION),)),
+    )
+    result = run_with(private_zone_shadows_aws_names, estate, *zones)
+    assert [f.resource_id for f in result.findings] == ["vpc-parent"]
+    message = result.findings[0].message
+    assert "services with endpoints in the VPC: kms" in message
+    assert "other AWS services: sts" in message
+    assert "ssm" not in message.split("(", 1)[1]  # answered by its endpoint's private DNS
+    assert result.findings[0].severity is Severity.HIGH
+    assert [s.resource_id for s in result.skipped] == ["vpc-unread"]
+
+
+# -- VPCE207 -----------------------------------------------------------------------------------
+
+
+def _hub_and_spokes() -> RegionSnapshot:
+    def peering(pcx: str, spoke: str) -> PeeringConnection:
+        return PeeringConnection(
+            pcx,
+            "active",
+            PeeringSide(ACCOUNT, spoke, REGION),
+            PeeringSide(ACCOUNT, "vpc-hub", REGION, ("10.30.0.0/16",)),
+        )
+
+    return region(
+        vpcs=[
+            vpc("vpc-hub", "10.30.0.0/16"),
+            vpc("vpc-ok", "10.31.0.0/16"),
+            vpc("vpc-not-admitted", "10.32.0.0/16"),
+            vpc("vpc-no-route", "10.33.0.0/16"),
+        ],
+        subnets=[
+            subnet("subnet-hub-a", "vpc-hub", "a", "10.30.1.0/24"),
+            subnet("subnet-hub-b", "vpc-hub", "b", "10.30.2.0/24"),
+            subnet("subnet-ok", "vpc-ok", "a", "10.31.1.0/24"),
+            subnet("subnet-not-admitted", "vpc-not-admitted", "a", "10.32.1.0/24"),
+            subnet("subnet-no-route", "vpc-no-route", "a", "10.33.1.0/24"),
+        ],
+        route_tables=[
+            table("rtb-ok", "vpc-ok", route("10.30.0.0/16", "pcx-ok"), subnets=("subnet-ok",)),
+            table(
+                "rtb-not-admitted",
+                "vpc-not-admitted",
+                route("10.30.0.0/16", "pcx-not-admitted"),
+                subnets=("subnet-not-admitted",),
+            ),
+            table("rtb-no-route", "vpc-no-route", subnets=("subnet-no-route",)),
+        ],
+        peering_connections=[
+            peering("pcx-ok", "vpc-ok"),
+            peering("pcx-not-admitted", "vpc-not-admitted"),
+            peering("pcx-no-route", "vpc-no-route"),
+        ],
+        security_groups=[
+            security_group(
+                "sg-hub",
+                "vpc-hub",
+                ingress("10.30.0.0/16"),
+                ingress("10.31.0.0/16"),
+                ingress("10.33.0.0/16"),
+            )
+        ],
+        endpoint_service_details=[
+            with_dns("ssm", "ssm.eu-west-1.amazonaws.com"),
+            with_dns("kms", "kms.eu-west-1.amazonaws.com"),
+        ],
+        vpc_endpoints=[
+            endpoint(
+                "vpce-0a1",
+                "vpc-hub",
+                "ssm",
+                subnets=("subnet-hub-a", "subnet-hub-b"),
+                groups=("sg-hub",),
+            ),
+            endpoint(
+                "vpce-0b1",
+                "vpc-hub",
+                "kms",
+                subnets=("subnet-hub-a", "subnet-hub-b"),
+                groups=("sg-hub",),
+                state="deleted",
+            ),
+        ],
+    )
+
+
+SPOKES = ("vpc-hub", "vpc-ok", "vpc-not-admitted", "vpc-no-route")
+
+
+def test_207_flags_spokes_sent_to_an_endpoint_they_cannot_use() -> None:
+    zones = (
+        zone(
+            "Z1",
+            "ssm.eu-west-1.amazonaws.com.",
+            *SPOKES,
+            records={"ssm.eu-west-1.amazonaws.com": alias("vpce-0a1", "ssm")},
+        ),
+        # A forgotten zone: its endpoint was deleted.
+        zone(
+            "Z2",
+            "kms.eu-west-1.amazonaws.com.",
+            "vpc-ok",
+            records={"kms.eu-west-1.amazonaws.com": alias("vpce-0b1", "kms")},
+        ),
+        # A record for sts that points at the ssm endpoint.
+        zone(
+            "Z3",
+            "sts.eu-west-1.amazonaws.com.",
+            "vpc-hub",
+            records={"sts.eu-west-1.amazonaws.com": alias("vpce-0a1", "ssm")},
+        ),
+    )
+    result = run_with(centralised_endpoint_dns_broken, _hub_and_spokes(), *zones)
+    found = {f.resource_id: f.message for f in result.findings}
+    assert set(found) == {"vpc-ok", "vpc-not-admitted", "vpc-no-route", "vpc-hub"}
+    assert "points at vpce-0b1, which is deleted" in found["vpc-ok"]
+    assert "does not admit vpc-not-admitted (10.32.0.0/16) on tcp 443" in found["vpc-not-admitted"]
+    assert "which vpc-no-route has no route to" in found["vpc-no-route"]
+    assert "an endpoint for com.amazonaws.eu-west-1.ssm" in found["vpc-hub"]
+    assert "ssm.eu-west-1" not in found["vpc-hub"]  # the hub's own ssm record works
+    assert result.skipped == ()
+
+
+def test_207_an_endpoint_missing_from_the_snapshot_is_gone_only_if_every_account_was_scanned() -> (
+    None
+):
+    zones = (
+        zone(
+            "Z1",
+            "ssm.eu-west-1.amazonaws.com.",
+            "vpc-ok",
+            records={"ssm.eu-west-1.amazonaws.com": alias("vpce-0ff", "ssm")},
+        ),
+    )
+    unknown_members = run_with(centralised_endpoint_dns_broken, _hub_and_spokes(), *zones)
+    assert unknown_members.findings == ()
+    assert [s.resource_id for s in unknown_members.skipped] == ["vpc-ok"]
+    assert "not in the snapshot" in unknown_members.skipped[0].reason
+    everyone = run_with(
+        centralised_endpoint_dns_broken, _hub_and_spokes(), *zones, members=(ACCOUNT,)
+    )
+    assert [f.resource_id for f in everyone.findings] == ["vpc-ok"]
+    assert "vpce-0ff, which no longer exists" in everyone.findings[0].message

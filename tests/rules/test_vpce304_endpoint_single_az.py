@@ -35,3 +35,20 @@ def test_message_names_the_zone_and_subnets() -> None:
 
 def test_subnet_missing_from_snapshot_is_skipped() -> None:
     assert [s.resource_id for s in skipped(rule, estate())] == ["vpce-unknown-subnet"]
+
+
+def test_nothing_is_gained_where_the_vpc_has_one_zone_the_service_offers() -> None:
+    from tests.helpers import service
+
+    one_zone_vpc = region(
+        subnets=[subnet("subnet-a", "vpc-9", "a"), subnet("subnet-a2", "vpc-9", "a")],
+        vpc_endpoints=[endpoint("vpce-only-zone", "vpc-9", "ssm", subnets=("subnet-a",))],
+    )
+    assert flagged(rule, one_zone_vpc) == set()
+    # Two zones in the VPC, but the service is offered in one of them only.
+    offered_in_a = region(
+        subnets=[subnet("subnet-a", "vpc-9", "a"), subnet("subnet-c", "vpc-9", "c")],
+        endpoint_service_details=[service("ssm", availability_zones=("eu-west-1a",))],
+        vpc_endpoints=[endpoint("vpce-only-zone", "vpc-9", "ssm", subnets=("subnet-a",))],
+    )
+    assert flagged(rule, offered_in_a) == set()

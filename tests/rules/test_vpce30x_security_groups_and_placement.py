@@ -12,9 +12,19 @@ from tests.helpers import (
     vpc,
 )
 from vpce_audit.findings import Severity
-from vpce_audit.model import EndpointServiceDetail, PrefixList, RegionSnapshot
+from vpce_audit.model import (
+    EndpointServiceDetail,
+    NetworkAcl,
+    NetworkAclEntry,
+    PrefixList,
+    RegionSnapshot,
+)
 from vpce_audit.rules.builtin.placement import endpoint_az_coverage_gap, endpoint_not_available
-from vpce_audit.rules.builtin.security_groups import endpoint_sg_all_traffic, endpoint_sg_blocks_vpc
+from vpce_audit.rules.builtin.security_groups import (
+    endpoint_nacl_blocks_vpc,
+    endpoint_sg_all_traffic,
+    endpoint_sg_blocks_vpc,
+)
 
 
 def groups_estate() -> RegionSnapshot:
@@ -103,7 +113,54 @@ def test_303_flags_endpoints_unreachable_on_443_from_their_vpc() -> None:
         "vpce-pl-other",
         "vpce-ref-other-vpc",
     }
-    assert [s.resource_id for s in skipped(endpoint_sg_blocks_vpc, estate)] == ["vpce-pl-unread"]
+    reasons = {s.resource_id: s.reason for s in skipped(endpoint_sg_blocks_vpc, estate)}
+    assert set(reasons) == {"vpce-pl-unread", "vpce-vendor", "vpce-vendor-all"}
+    assert "known only to its provider" in reasons["vpce-vendor"]
+
+
+def test_302_and_303_use_the_ports_aws_documents_for_each_service() -> None:
+    """Keyspaces serves 9142 (https://docs.aws.amazon.com/keyspaces/latest/devguide/vpc-endpoints.html),
+    IoT data 443, 8443 and 8883 (https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html)."""
+    estate = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        security_groups=[
+            security_group("sg-9142", "vpc-1", ingress("10.0.0.0/16", ports=(9142, 9142))),
+            security_group("sg-443", "vpc-1", ingress("10.0.0.0/16")),
+            security_group("sg-mqtt", "vpc-1", ingress("10.0.0.0/16", ports=(8883, 8883))),
+        ],
+        vpc_endpoints=[
+            endpoint("vpce-keyspaces", "vpc-1", "cassandra", groups=("sg-9142",)),
+            endpoint("vpce-keyspaces-443", "vpc-1", "cassandra", groups=("sg-443",)),
+            endpoint("vpce-iot", "vpc-1", "iot.data", groups=("sg-mqtt",)),
+            endpoint("vpce-ssm-9142", "vpc-1", "ssm", groups=("sg-9142",)),
+        ],
+    )
+    assert flagged(endpoint_sg_blocks_vpc, estate) == {"vpce-keyspaces-443", "vpce-ssm-9142"}
+    excess = findings(endpoint_sg_all_traffic, estate)
+    assert set(excess) == {"vpce-keyspaces-443", "vpce-ssm-9142"}
+    assert "needs only tcp 9142" in excess["vpce-keyspaces-443"].message
+
+
+def test_30x_skip_endpoints_aws_manages() -> None:
+    estate = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[subnet("subnet-a", "vpc-1", "a"), subnet("subnet-b", "vpc-1", "b")],
+        security_groups=[security_group("sg-all", "vpc-1", ingress("0.0.0.0/0", "-1", None))],
+        vpc_endpoints=[
+            endpoint(
+                "vpce-guardduty",
+                "vpc-1",
+                "guardduty-data",
+                groups=("sg-all",),
+                subnets=("subnet-a",),
+                requester_managed=True,
+            )
+        ],
+    )
+    for rule in (endpoint_sg_all_traffic, endpoint_sg_blocks_vpc, endpoint_az_coverage_gap):
+        result = findings(rule, estate)
+        assert result == {}
+        assert [s.resource_id for s in skipped(rule, estate)] == ["vpce-guardduty"]
 
 
 def test_305_lists_the_zones_without_an_endpoint_interface() -> None:
@@ -132,6 +189,8 @@ def test_305_lists_the_zones_without_an_endpoint_interface() -> None:
     found = findings(endpoint_az_coverage_gap, estate)
     assert set(found) == {"vpce-ab"}
     assert "eu-west-1c" in found["vpce-ab"].message
+    # Resilience, not cross-AZ cost: private DNS answers with every zone's addresses.
+    assert "resilience" in found["vpce-ab"].message
 
 
 def test_306_flags_endpoints_that_carry_no_traffic() -> None:
@@ -159,3 +218,71 @@ def test_306_flags_endpoints_that_carry_no_traffic() -> None:
     assert found["vpce-failed"].severity is Severity.HIGH
     assert found["vpce-rejected"].severity is Severity.HIGH
     assert found["vpce-pending"].severity is Severity.MEDIUM
+
+
+def _nacl_estate(*entries: NetworkAclEntry) -> RegionSnapshot:
+    return region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16", "10.1.0.0/16")],
+        subnets=[subnet("subnet-a", "vpc-1", "a"), subnet("subnet-b", "vpc-1", "b")],
+        network_acls=[
+            NetworkAcl("acl-custom", "vpc-1", False, ("subnet-a",), entries),
+            NetworkAcl(
+                "acl-default",
+                "vpc-1",
+                True,
+                ("subnet-b",),
+                (
+                    NetworkAclEntry(100, False, "-1", "allow", "0.0.0.0/0"),
+                    NetworkAclEntry(100, True, "-1", "allow", "0.0.0.0/0"),
+                    NetworkAclEntry(32767, False, "-1", "deny", "0.0.0.0/0"),
+                    NetworkAclEntry(32767, True, "-1", "deny", "0.0.0.0/0"),
+                ),
+            ),
+        ],
+        vpc_endpoints=[
+            endpoint("vpce-a", "vpc-1", "ssm", subnets=("subnet-a",)),
+            endpoint("vpce-b", "vpc-1", "ssm", subnets=("subnet-b",)),
+            endpoint("vpce-unknown-acl", "vpc-1", "ssm", subnets=("subnet-z",)),
+        ],
+    )
+
+
+def _entry(number: int, egress: bool, action: str, cidr: str, ports: tuple[int, int] | None):
+    low, high = ports if ports else (None, None)
+    return NetworkAclEntry(number, egress, "6" if ports else "-1", action, cidr, None, low, high)
+
+
+def test_307_evaluates_rules_in_number_order_and_checks_return_traffic() -> None:
+    """First match wins, lowest number first; ACLs are stateless
+    (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html)."""
+    allows_all = (
+        _entry(100, False, "allow", "10.0.0.0/8", (443, 443)),
+        _entry(100, True, "allow", "10.0.0.0/8", (1024, 65535)),
+    )
+    assert flagged(endpoint_nacl_blocks_vpc, _nacl_estate(*allows_all)) == set()
+    deny_first = (
+        _entry(90, False, "deny", "10.1.0.0/16", (443, 443)),
+        *allows_all,
+    )
+    found = findings(endpoint_nacl_blocks_vpc, _nacl_estate(*deny_first))
+    assert set(found) == {"vpce-a"}
+    assert "denies inbound 10.1.0.0/16 on tcp 443 (rule 90)" in found["vpce-a"].message
+    deny_after = (*allows_all, _entry(200, False, "deny", "10.1.0.0/16", (443, 443)))
+    assert flagged(endpoint_nacl_blocks_vpc, _nacl_estate(*deny_after)) == set()
+    https_only_out = (
+        _entry(100, False, "allow", "10.0.0.0/8", (443, 443)),
+        _entry(100, True, "allow", "10.0.0.0/8", (443, 443)),
+    )
+    message = findings(endpoint_nacl_blocks_vpc, _nacl_estate(*https_only_out))["vpce-a"].message
+    assert "denies return traffic to 10.0.0.0/16 on tcp 32768-65535 (the final * rule)" in message
+    windows_only = (
+        _entry(100, False, "allow", "10.0.0.0/8", (443, 443)),
+        _entry(100, True, "allow", "10.0.0.0/8", (49152, 65535)),
+    )
+    message = findings(endpoint_nacl_blocks_vpc, _nacl_estate(*windows_only))["vpce-a"].message
+    assert "tcp 32768-49151" in message
+
+
+def test_307_skips_subnets_whose_acl_is_unknown() -> None:
+    result = skipped(endpoint_nacl_blocks_vpc, _nacl_estate())
+    assert [s.resource_id for s in result] == ["vpce-unknown-acl"]

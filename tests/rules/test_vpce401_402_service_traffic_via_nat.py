@@ -141,3 +141,44 @@ def test_without_prefix_list_entries_the_region_is_skipped() -> None:
     skips = skipped(rule_401, broken)
     assert [(s.resource_id, s.region) for s in skips] == [(None, "eu-west-1")]
     assert "GetManagedPrefixListEntries: AccessDenied" in skips[0].reason
+
+
+def test_inbound_only_private_dns_does_not_carry_in_vpc_traffic() -> None:
+    """PrivateDnsOnlyForInboundResolverEndpoint: in-VPC clients resolve public S3 addresses and
+    follow the route table (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DnsOptionsSpecification.html)."""
+    hybrid = region(
+        prefix_lists=service_prefix_lists(),
+        subnets=[subnet("subnet-1", "vpc-1")],
+        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "nat-1"), subnets=("subnet-1",))],
+        vpc_endpoints=[
+            endpoint(
+                "vpce-s3-if",
+                "vpc-1",
+                "s3",
+                private_dns=True,
+                private_dns_only_for_inbound_resolver=True,
+            )
+        ],
+    )
+    assert flagged(rule_401, hybrid) == {"rtb-1"}
+
+
+def test_an_unreadable_prefix_list_skips_its_route_tables() -> None:
+    """Failed GetManagedPrefixListEntries for one list: its service's tables are skipped, not
+    judged on the default route alone."""
+    from dataclasses import replace
+
+    s3_list, ddb_list = service_prefix_lists()
+    unread = region(
+        prefix_lists=[replace(s3_list, cidrs=None), ddb_list],
+        subnets=[subnet("subnet-1", "vpc-1")],
+        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "nat-1"), subnets=("subnet-1",))],
+        errors=[
+            error("prefix_list_entries", "GetManagedPrefixListEntries", resource_id=S3_PL),
+        ],
+    )
+    assert flagged(rule_401, unread) == set()
+    (skip,) = skipped(rule_401, unread)
+    assert skip.resource_id == "rtb-1"
+    assert "GetManagedPrefixListEntries: AccessDenied" in skip.reason
+    assert flagged(rule_402, unread) == {"rtb-1"}  # DynamoDB's list was read

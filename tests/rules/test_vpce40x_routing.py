@@ -1,23 +1,39 @@
 from __future__ import annotations
 
 from tests.helpers import (
+    ACCOUNT,
     DDB_PL,
+    REGION,
     S3_PL,
     endpoint,
     findings,
     flagged,
+    ingress,
     region,
     route,
+    security_group,
     service_prefix_lists,
+    snapshot,
     subnet,
     table,
+    vpc,
 )
-from vpce_audit.model import Route
+from vpce_audit.model import (
+    AccountSnapshot,
+    HostedZone,
+    HostedZoneVpc,
+    PeeringConnection,
+    PeeringSide,
+    ResourceRecordSet,
+    Route,
+)
+from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.routing import (
     endpoint_route_shadowed,
     gateway_endpoint_route_missing,
     service_traffic_via_transit_gateway,
 )
+from vpce_audit.rules.engine import evaluate
 
 
 def test_403_flags_tables_whose_service_traffic_goes_to_a_transit_gateway() -> None:
@@ -53,6 +69,74 @@ def test_403_flags_tables_whose_service_traffic_goes_to_a_transit_gateway() -> N
     assert set(found) == {"rtb-tgw", "rtb-tgw-s3"}
     assert "S3 and DynamoDB traffic" in found["rtb-tgw"].message
     assert "sends DynamoDB traffic" in found["rtb-tgw-s3"].message
+    # A trade-off, not an error.
+    assert "central inspection" in found["rtb-tgw"].message
+
+
+def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_endpoint() -> None:
+    """Names resolve to the hub's interface endpoint through a private zone: the routes for the
+    public ranges do not matter (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/centralized-access-to-vpc-private-endpoints.html)."""
+    spoke = region(
+        prefix_lists=service_prefix_lists(),
+        vpcs=[vpc("vpc-spoke", "10.31.0.0/16"), vpc("vpc-hub", "10.30.0.0/16")],
+        subnets=[
+            subnet("subnet-spoke", "vpc-spoke", cidr="10.31.1.0/24"),
+            subnet("subnet-hub", "vpc-hub", cidr="10.30.1.0/24"),
+        ],
+        route_tables=[
+            table(
+                "rtb-spoke",
+                "vpc-spoke",
+                route("0.0.0.0/0", "tgw-1"),
+                route("10.30.0.0/16", "pcx-1"),
+                subnets=("subnet-spoke",),
+            )
+        ],
+        peering_connections=[
+            PeeringConnection(
+                "pcx-1",
+                "active",
+                PeeringSide(ACCOUNT, "vpc-spoke", REGION),
+                PeeringSide(ACCOUNT, "vpc-hub", REGION),
+            )
+        ],
+        security_groups=[security_group("sg-hub", "vpc-hub", ingress("10.0.0.0/8"))],
+        vpc_endpoints=[
+            endpoint("vpce-0a1", "vpc-hub", "s3", subnets=("subnet-hub",), groups=("sg-hub",)),
+            endpoint(
+                "vpce-0a2", "vpc-hub", "dynamodb", subnets=("subnet-hub",), groups=("sg-hub",)
+            ),
+        ],
+    )
+
+    def central_zone(zone_id: str, short: str, endpoint_id: str) -> HostedZone:
+        name = f"{short}.{REGION}.amazonaws.com"
+        target = f"{endpoint_id}-1a2b3c4d.{short}.{REGION}.vpce.amazonaws.com"
+        return HostedZone(
+            zone_id,
+            name,
+            True,
+            (HostedZoneVpc("vpc-spoke", REGION),),
+            (
+                ResourceRecordSet(name, "A", alias_target=target),
+                ResourceRecordSet(f"*.{name}", "A", alias_target=target),
+            ),
+        )
+
+    account = AccountSnapshot(
+        ACCOUNT,
+        "2026-11-26T00:00:00Z",
+        hosted_zones=(
+            central_zone("Z1", "s3", "vpce-0a1"),
+            central_zone("Z2", "dynamodb", "vpce-0a2"),
+        ),
+    )
+    central = evaluate(
+        snapshot(spoke, accounts=(account,)), [service_traffic_via_transit_gateway], Settings()
+    )
+    assert central.findings == ()
+    # The same spoke without the zones pays for the transit gateway.
+    assert flagged(service_traffic_via_transit_gateway, spoke) == {"rtb-spoke"}
 
 
 def test_404_flags_more_specific_routes_inside_the_service_ranges() -> None:

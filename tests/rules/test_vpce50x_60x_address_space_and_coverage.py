@@ -16,9 +16,11 @@ from vpce_audit.findings import Severity
 from vpce_audit.model import (
     FlowLog,
     RegionSnapshot,
+    TransitGateway,
     TransitGatewayAttachment,
     TransitGatewayRoute,
     TransitGatewayRouteTable,
+    TransitGatewayRouteTarget,
     VpnConnection,
     VpnGateway,
 )
@@ -27,6 +29,7 @@ from vpce_audit.rules.builtin.address_space import (
     cidr_overlap_on_premises,
     cidr_overlap_organisation,
     cidr_overlap_transit_gateway,
+    transit_gateway_auto_accepts_attachments,
 )
 from vpce_audit.rules.builtin.coverage import required_endpoint_missing, vpc_flow_logs_disabled
 from vpce_audit.rules.engine import evaluate
@@ -38,8 +41,8 @@ def attach(
     return TransitGatewayAttachment(attachment, tgw, ACCOUNT, kind, vpc_id, owner, "available")
 
 
-def test_502_grades_overlaps_by_shared_route_tables() -> None:
-    hub = region(
+def _tgw_estate(*tables: TransitGatewayRouteTable) -> RegionSnapshot:
+    return region(
         vpcs=[
             vpc("vpc-a", "10.0.0.0/16"),
             vpc("vpc-b", "10.0.128.0/20"),
@@ -54,24 +57,57 @@ def test_502_grades_overlaps_by_shared_route_tables() -> None:
             attach("att-d", "vpc-d"),
             attach("att-e", "vpc-e", tgw="tgw-2"),
         ],
-        transit_gateway_route_tables=[
+        transit_gateway_route_tables=list(tables),
+    )
+
+
+def _route(cidr: str, attachment: str, kind: str = "static") -> TransitGatewayRoute:
+    return TransitGatewayRoute(cidr, (TransitGatewayRouteTarget(attachment),), kind, "active")
+
+
+def test_502_is_high_where_a_route_table_learns_or_routes_to_both() -> None:
+    """AWS does not propagate an overlapping VPC's block into a table that has it already
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTransitGatewayVpcAttachment.html)."""
+    found = findings(
+        cidr_overlap_transit_gateway,
+        _tgw_estate(
             TransitGatewayRouteTable(
-                "tgw-rtb-shared", "tgw-1", ("att-a", "att-d"), ("att-b",), None
+                "tgw-rtb-shared",
+                "tgw-1",
+                ("att-a", "att-d"),
+                ("att-a", "att-b", "att-d"),
+                (_route("10.0.0.0/16", "att-a", "propagated"),),
             ),
-            TransitGatewayRouteTable("tgw-rtb-isolated", "tgw-1", ("att-c",), ("att-c",), None),
-        ],
+            # c is only associated here, and propagates nowhere: isolated from a and b.
+            TransitGatewayRouteTable("tgw-rtb-isolated", "tgw-1", ("att-c",), (), ()),
+        ),
     )
-    found = findings(cidr_overlap_transit_gateway, hub)
     assert set(found) == {"vpc-a", "vpc-b", "vpc-c"}
-    assert found["vpc-a"].severity is Severity.HIGH
-    assert found["vpc-b"].severity is Severity.HIGH
-    assert found["vpc-c"].severity is Severity.MEDIUM
-    assert (
-        "on tgw-1, 2 VPC(s) overlap it (vpc-b, vpc-c), sharing a route table with at least one"
-        in found["vpc-a"].message
-    )
-    assert "isolated from them in separate route tables" in found["vpc-c"].message
+    assert {v: f.severity for v, f in found.items()} == {
+        "vpc-a": Severity.HIGH,
+        "vpc-b": Severity.HIGH,
+        "vpc-c": Severity.MEDIUM,
+    }
+    assert "tgw-rtb-shared routes to both it and vpc-b" in found["vpc-a"].message
+    assert "no route table of the gateway joins them yet" in found["vpc-c"].message
     assert found["vpc-a"].related_resources == ("vpc-b", "vpc-c")
+
+
+def test_502_sharing_a_table_by_association_alone_is_not_a_conflict() -> None:
+    associated_only = _tgw_estate(
+        TransitGatewayRouteTable("tgw-rtb", "tgw-1", ("att-a", "att-b", "att-c"), (), ())
+    )
+    found = findings(cidr_overlap_transit_gateway, associated_only)
+    assert {f.severity for f in found.values()} == {Severity.MEDIUM}
+    # ... but a static route toward c in a table that learns a is.
+    routed = _tgw_estate(
+        TransitGatewayRouteTable(
+            "tgw-rtb", "tgw-1", ("att-a",), ("att-a",), (_route("10.0.64.0/20", "att-c"),)
+        )
+    )
+    found = findings(cidr_overlap_transit_gateway, routed)
+    assert found["vpc-c"].severity is Severity.HIGH
+    assert "tgw-rtb routes to both it and vpc-a" in found["vpc-c"].message
 
 
 def test_502_route_tables_that_could_not_be_read_make_it_medium() -> None:
@@ -87,7 +123,7 @@ def test_502_route_tables_that_could_not_be_read_make_it_medium() -> None:
         "vpc-a": Severity.MEDIUM,
         "vpc-b": Severity.MEDIUM,
     }
-    assert "route-table sharing unknown" in found["vpc-a"].message
+    assert "the routes of tgw-rtb could not be read" in found["vpc-a"].message
 
 
 def test_502_sees_vpcs_of_other_accounts_on_a_shared_transit_gateway() -> None:
@@ -97,7 +133,9 @@ def test_502_sees_vpcs_of_other_accounts_on_a_shared_transit_gateway() -> None:
             attach("att-2", "vpc-y", owner=OTHER_ACCOUNT),
         ],
         transit_gateway_route_tables=[
-            TransitGatewayRouteTable("tgw-rtb", "tgw-1", ("att-1", "att-2"), (), None)
+            TransitGatewayRouteTable(
+                "tgw-rtb", "tgw-1", ("att-1", "att-2"), ("att-1", "att-2"), None
+            )
         ],
         vpcs=[vpc("vpc-x", "10.9.0.0/16")],
     )
@@ -117,7 +155,9 @@ def on_premises_estate() -> RegionSnapshot:
             vpc("vpc-propagated", "10.2.0.0/16"),
             vpc("vpc-clean", "10.3.0.0/16"),
             vpc("vpc-config", "192.168.10.0/24"),
+            vpc("vpc-config-inside", "10.50.0.0/16"),
             vpc("vpc-tgw-route", "10.4.0.0/16"),
+            vpc("vpc-forced-tunnel", "10.5.0.0/16"),
         ],
         vpn_gateways=[VpnGateway("vgw-1", "available", ("vpc-vgw", "vpc-clean"))],
         vpn_connections=[
@@ -136,7 +176,7 @@ def on_premises_estate() -> RegionSnapshot:
                 "tgw-2",
                 ("att-route", "att-dx"),
                 ("att-dx",),
-                (TransitGatewayRoute("10.4.128.0/17", ("att-dx",), "propagated", "active"),),
+                (_route("10.4.128.0/17", "att-dx", "propagated"),),
             )
         ],
         route_tables=[
@@ -145,18 +185,32 @@ def on_premises_estate() -> RegionSnapshot:
                 "vpc-propagated",
                 route("10.2.64.0/18", "vgw-2"),
                 route("172.20.0.0/16", "vgw-2"),
-            )
+            ),
+            # Forced tunnelling and a summary: routes that contain the VPC are normal.
+            table(
+                "rtb-f",
+                "vpc-forced-tunnel",
+                route("0.0.0.0/0", "vgw-3"),
+                route("10.0.0.0/8", "vgw-3"),
+            ),
         ],
     )
 
 
-def test_503_flags_vpcs_overlapping_connected_on_premises_prefixes() -> None:
-    settings = Settings(on_premises_cidrs=("192.168.0.0/16",))
+def test_503_flags_on_premises_prefixes_equal_to_or_inside_a_vpc_block() -> None:
+    settings = Settings(on_premises_cidrs=("192.168.0.0/16", "10.50.1.0/24"))
     result = evaluate(snapshot(on_premises_estate()), [cidr_overlap_on_premises], settings)
     found = {f.resource_id: f for f in result.findings}
-    assert set(found) == {"vpc-vgw", "vpc-tgw", "vpc-propagated", "vpc-config", "vpc-tgw-route"}
+    # vpc-config (192.168.10.0/24) lies inside the configured summary: normal, not flagged.
+    assert set(found) == {
+        "vpc-vgw",
+        "vpc-tgw",
+        "vpc-propagated",
+        "vpc-config-inside",
+        "vpc-tgw-route",
+    }
     assert "VPN vpn-1 static route" in found["vpc-vgw"].message
-    assert "on_premises_cidrs in configuration" in found["vpc-config"].message
+    assert "on_premises_cidrs in configuration" in found["vpc-config-inside"].message
     assert "tgw-rtb-2 route to att-dx" in found["vpc-tgw-route"].message
 
 
@@ -216,24 +270,106 @@ def test_601_flags_private_vpcs_missing_required_endpoints() -> None:
     result = evaluate(snapshot(estate), [required_endpoint_missing], settings)
     assert {f.resource_id for f in result.findings} == {"vpc-private"}
     assert "no endpoint for ecr.api:" in result.findings[0].message
+    assert "leave the VPC through nat gateway nat-1" in result.findings[0].message
 
 
-def test_602_flags_vpcs_without_an_active_vpc_flow_log() -> None:
-    estate = region(
+def _coverage_estate() -> RegionSnapshot:
+    return region(
+        vpcs=[vpc("vpc-isolated"), vpc("vpc-public"), vpc("vpc-default", default=True)],
+        subnets=[
+            subnet("subnet-i", "vpc-isolated"),
+            subnet("subnet-pub", "vpc-public"),
+            subnet("subnet-d", "vpc-default"),
+        ],
+        route_tables=[
+            table("rtb-i", "vpc-isolated", main=True),
+            table("rtb-pub", "vpc-public", route("0.0.0.0/0", "igw-1"), main=True),
+            table("rtb-d", "vpc-default", route("0.0.0.0/0", "igw-2"), main=True),
+        ],
+        vpc_endpoints=[endpoint("vpce-ec2", "vpc-isolated", "ec2-fips")],
+    )
+
+
+def test_601_default_list_and_isolated_vpcs() -> None:
+    found = findings(required_endpoint_missing, _coverage_estate())
+    assert set(found) == {"vpc-isolated"}
+    message = found["vpc-isolated"].message
+    assert "no endpoint for ssm, ssmmessages, ec2messages, sts, logs" in message
+    # No NAT: calls fail rather than leave.
+    assert "fail: those subnets have no route out of the VPC" in message
+    assert found["vpc-isolated"].severity is Severity.LOW
+
+
+def test_601_fsbp_profile_applies_security_hub_controls_to_every_vpc() -> None:
+    """EC2.10, EC2.55-58, EC2.60: every VPC, medium; FIPS endpoints count for EC2.10
+    (https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-10)."""
+    result = evaluate(
+        snapshot(_coverage_estate()), [required_endpoint_missing], Settings(profile="fsbp")
+    )
+    found = {f.resource_id: f for f in result.findings}
+    assert set(found) == {"vpc-isolated", "vpc-public", "vpc-default"}
+    assert {f.severity for f in found.values()} == {Severity.MEDIUM}
+    assert "ecr.api, ecr.dkr, ssm, ssm-contacts, ssm-incidents" in found["vpc-isolated"].message
+    assert "no endpoint for ec2," not in found["vpc-isolated"].message  # ec2-fips counts
+    assert "no endpoint for ec2, ecr.api" in found["vpc-public"].message
+
+
+def _flow_log_estate() -> RegionSnapshot:
+    return region(
         vpcs=[
             vpc("vpc-logged"),
             vpc("vpc-failed-log"),
+            vpc("vpc-failing-delivery"),
+            vpc("vpc-accept-only"),
             vpc("vpc-subnet-log"),
             vpc("vpc-none"),
             vpc("vpc-default", default=True),
         ],
         flow_logs=[
-            FlowLog("fl-1", "vpc-logged", "ACTIVE"),
+            FlowLog("fl-1", "vpc-logged", "ACTIVE", "SUCCESS", "ALL"),
             FlowLog("fl-2", "vpc-failed-log", "FAILED"),
-            FlowLog("fl-3", "subnet-1", "ACTIVE"),
+            FlowLog("fl-3", "vpc-failing-delivery", "ACTIVE", "FAILED", "ALL"),
+            FlowLog("fl-4", "vpc-accept-only", "ACTIVE", "SUCCESS", "ACCEPT"),
+            FlowLog("fl-5", "subnet-1", "ACTIVE"),
         ],
     )
-    assert _run(vpc_flow_logs_disabled, estate) == {"vpc-failed-log", "vpc-subnet-log", "vpc-none"}
+
+
+def test_602_flags_vpcs_without_a_working_vpc_flow_log() -> None:
+    found = findings(vpc_flow_logs_disabled, _flow_log_estate())
+    assert set(found) == {"vpc-failed-log", "vpc-failing-delivery", "vpc-subnet-log", "vpc-none"}
+    assert "DeliverLogsStatus FAILED" in found["vpc-failing-delivery"].message
+    assert {f.severity for f in found.values()} == {Severity.MEDIUM}
+
+
+def test_602_fsbp_profile_checks_every_vpc_and_rejected_traffic() -> None:
+    """Security Hub EC2.6: every VPC, flow logs that record rejected traffic
+    (https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-6)."""
+    fsbp = _run(vpc_flow_logs_disabled, _flow_log_estate(), settings=Settings(profile="fsbp"))
+    assert fsbp == {
+        "vpc-failed-log",
+        "vpc-failing-delivery",
+        "vpc-accept-only",
+        "vpc-subnet-log",
+        "vpc-none",
+        "vpc-default",
+    }
+
+
+def test_505_flags_owned_transit_gateways_that_auto_accept() -> None:
+    """Security Hub EC2.23 (https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-23)."""
+    estate = region(
+        transit_gateways=[
+            TransitGateway("tgw-auto", ACCOUNT, "available", True),
+            TransitGateway("tgw-review", ACCOUNT, "available", False),
+            TransitGateway("tgw-shared-with-us", OTHER_ACCOUNT, "available", True),
+            TransitGateway("tgw-unknown", ACCOUNT, "available", None),
+        ]
+    )
+    result = evaluate(snapshot(estate), [transit_gateway_auto_accepts_attachments], Settings())
+    assert [f.resource_id for f in result.findings] == ["tgw-auto"]
+    assert result.findings[0].severity is Severity.HIGH
+    assert [s.resource_id for s in result.skipped] == ["tgw-unknown"]
 
 
 def test_504_counts_and_lists_many_vpcs_on_one_block() -> None:

@@ -1,0 +1,114 @@
+"""VPCE301: an endpoint's private-only interfaces admit any source address. Low, medium when the
+VPC routes to networks outside the organisation
+(https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html)."""
+
+from __future__ import annotations
+
+from tests.helpers import (
+    OTHER_ACCOUNT,
+    endpoint,
+    error,
+    findings,
+    flagged,
+    ingress,
+    region,
+    route,
+    security_group,
+    skipped,
+    subnet,
+    table,
+    vpc,
+)
+from vpce_audit.findings import Severity
+from vpce_audit.model import PeeringConnection, PeeringSide, RegionSnapshot
+from vpce_audit.rules.builtin.security_groups import endpoint_sg_admits_any_source as rule
+
+
+def estate(*extra_routes: tuple[str, str], **collections: object) -> RegionSnapshot:
+    base: dict[str, object] = {
+        "vpcs": [vpc("vpc-1", "10.0.0.0/16")],
+        "subnets": [subnet("subnet-1", "vpc-1")],
+        "route_tables": [
+            table("rtb-1", "vpc-1", *(route(d, t) for d, t in extra_routes), subnets=("subnet-1",))
+        ],
+        "security_groups": [
+            security_group("sg-open4", "vpc-1", ingress("0.0.0.0/0")),
+            security_group("sg-open6", "vpc-1", ingress("::/0", "-1", None)),
+            security_group("sg-tight", "vpc-1", ingress("10.0.0.0/16"), ingress("sg-clients")),
+            security_group("sg-almost", "vpc-1", ingress("0.0.0.0/1"), ingress("10.0.0.0/8")),
+        ],
+        "vpc_endpoints": [
+            endpoint("vpce-mixed", "vpc-1", "ssm", groups=("sg-open4", "sg-tight")),
+            endpoint("vpce-tight", "vpc-1", "ssm", groups=("sg-tight",)),
+            endpoint("vpce-v6", "vpc-1", "kms", groups=("sg-open6",)),
+            endpoint("vpce-almost", "vpc-1", "kms", groups=("sg-almost",)),
+            endpoint("vpce-deleted", "vpc-1", "kms", groups=("sg-open4",), state="deleted"),
+            endpoint("vpce-missing-sg", "vpc-1", "kms", groups=("sg-gone",)),
+            endpoint("vpce-gateway", "vpc-1", "s3", "Gateway"),
+            endpoint(
+                "vpce-aws-managed",
+                "vpc-1",
+                "guardduty-data",
+                groups=("sg-open4",),
+                requester_managed=True,
+            ),
+            endpoint(
+                "vpce-lattice",
+                "vpc-1",
+                "",
+                "ServiceNetwork",
+                groups=("sg-open4",),
+                service_network_arn="arn:aws:vpc-lattice:eu-west-1:111111111111:servicenetwork/sn-1",
+            ),
+        ],
+    }
+    base.update(collections)
+    return region(**base)  # type: ignore[arg-type]
+
+
+def test_flags_endpoints_with_a_group_open_to_any_source() -> None:
+    assert flagged(rule, estate()) == {"vpce-mixed", "vpce-v6", "vpce-lattice"}
+
+
+def test_low_when_nothing_outside_the_organisation_routes_to_the_vpc() -> None:
+    finding = findings(rule, estate())["vpce-mixed"]
+    assert finding.severity is Severity.LOW
+    assert "sg-open4" in finding.message and "sg-tight" not in finding.message
+    assert "any source address (0.0.0.0/0)" in finding.message
+    assert "none of them outside the organisation" in finding.message
+
+
+def test_medium_when_the_vpc_routes_to_a_peer_of_an_untrusted_account() -> None:
+    peering = PeeringConnection(
+        "pcx-partner",
+        "active",
+        PeeringSide("111111111111", "vpc-1", "eu-west-1", ("10.0.0.0/16",)),
+        PeeringSide(OTHER_ACCOUNT, "vpc-partner", "eu-west-1", ("172.16.0.0/16",)),
+    )
+    routed = estate(("172.16.0.0/16", "pcx-partner"), peering_connections=[peering])
+    finding = findings(rule, routed)["vpce-mixed"]
+    assert finding.severity is Severity.MEDIUM
+    assert f"peering pcx-partner with account {OTHER_ACCOUNT}" in finding.message
+    # An unrouted peering is no path.
+    assert findings(rule, estate(peering_connections=[peering]))["vpce-mixed"].severity is (
+        Severity.LOW
+    )
+
+
+def test_medium_when_the_vpc_routes_to_a_virtual_private_gateway() -> None:
+    finding = findings(rule, estate(("192.168.0.0/16", "vgw-1")))["vpce-v6"]
+    assert finding.severity is Severity.MEDIUM
+    assert "virtual private gateway vgw-1 (VPN / Direct Connect)" in finding.message
+
+
+def test_medium_and_said_so_when_the_paths_could_not_be_read() -> None:
+    unread = estate(errors=[error("peering_connections", "DescribeVpcPeeringConnections")])
+    finding = findings(rule, unread)["vpce-mixed"]
+    assert finding.severity is Severity.MEDIUM
+    assert "peering_connections not collected" in finding.message
+
+
+def test_aws_managed_endpoints_and_unknown_groups_are_skipped() -> None:
+    reasons = {s.resource_id: s.reason for s in skipped(rule, estate())}
+    assert set(reasons) == {"vpce-aws-managed", "vpce-missing-sg"}
+    assert "RequesterManaged" in reasons["vpce-aws-managed"]

@@ -1,0 +1,149 @@
+"""VPCE501: the networks one VPC's route tables reach conflict. AWS refuses an active peering
+between overlapping VPCs (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-basics.html),
+so the conflicts live among a VPC's different connections; a summary or default route that
+contains the VPC, or that longest-prefix match leaves a narrower route to, is normal
+(https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html)."""
+
+from __future__ import annotations
+
+from tests.helpers import ACCOUNT, findings, flagged, region, route, snapshot, subnet, table, vpc
+from vpce_audit.model import (
+    PeeringConnection,
+    PeeringSide,
+    RegionSnapshot,
+    TransitGatewayAttachment,
+    TransitGatewayRoute,
+    TransitGatewayRouteTable,
+    TransitGatewayRouteTarget,
+    VpnConnection,
+    VpnGateway,
+)
+from vpce_audit.rules.base import Settings
+from vpce_audit.rules.builtin.address_space import connected_networks_conflict as rule
+from vpce_audit.rules.engine import evaluate
+
+
+def peering(pcx: str, vpc_id: str, peer: str, *blocks: str) -> PeeringConnection:
+    return PeeringConnection(
+        pcx,
+        "active",
+        PeeringSide(ACCOUNT, vpc_id, "eu-west-1"),
+        PeeringSide(ACCOUNT, peer, "eu-west-1", blocks),
+    )
+
+
+def attachment(attachment_id: str, kind: str, resource: str) -> TransitGatewayAttachment:
+    return TransitGatewayAttachment(
+        attachment_id, "tgw-1", ACCOUNT, kind, resource, ACCOUNT, "available", "tgw-rtb-1"
+    )
+
+
+def tgw_route(cidr: str, attachment_id: str, kind: str, route_type: str) -> TransitGatewayRoute:
+    return TransitGatewayRoute(
+        cidr, (TransitGatewayRouteTarget(attachment_id, kind),), route_type, "active"
+    )
+
+
+def estate(
+    *routes: tuple[str, str], tgw_routes: tuple[TransitGatewayRoute, ...] = ()
+) -> RegionSnapshot:
+    return region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16"), vpc("vpc-tgw-peer", "172.20.0.0/16")],
+        subnets=[subnet("subnet-1", "vpc-1")],
+        route_tables=[
+            table("rtb-1", "vpc-1", *(route(d, t) for d, t in routes), subnets=("subnet-1",))
+        ],
+        peering_connections=[
+            peering("pcx-a", "vpc-1", "vpc-a", "192.168.0.0/16"),
+            peering("pcx-b", "vpc-1", "vpc-b", "172.16.0.0/16", "192.168.64.0/18"),
+        ],
+        transit_gateway_attachments=[
+            attachment("tgw-attach-own", "vpc", "vpc-1"),
+            attachment("tgw-attach-peer", "vpc", "vpc-tgw-peer"),
+            attachment("tgw-attach-vpn", "vpn", "vpn-1"),
+        ],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable(
+                "tgw-rtb-1",
+                "tgw-1",
+                ("tgw-attach-own", "tgw-attach-peer", "tgw-attach-vpn"),
+                ("tgw-attach-own", "tgw-attach-peer"),
+                (tgw_route("10.0.0.0/16", "tgw-attach-own", "vpc", "propagated"), *tgw_routes),
+            )
+        ],
+    )
+
+
+def test_two_routed_peers_that_overlap_each_other_conflict() -> None:
+    routed = estate(
+        ("192.168.0.0/16", "pcx-a"), ("172.16.0.0/16", "pcx-b"), ("192.168.64.0/18", "pcx-b")
+    )
+    finding = findings(rule, routed)["vpc-1"]
+    assert (
+        "192.168.64.0/18 (peer vpc-b via pcx-b) overlaps 192.168.0.0/16 (peer vpc-a via pcx-a)"
+        in (finding.message)
+    )
+    # Peerings the route tables do not use lead nowhere.
+    assert flagged(rule, estate(("192.168.0.0/16", "pcx-a"))) == set()
+
+
+def test_a_summary_or_default_route_is_normal_but_an_equal_or_inner_route_conflicts() -> None:
+    summary = estate(
+        ("192.168.0.0/16", "pcx-a"),
+        ("0.0.0.0/0", "tgw-1"),
+        tgw_routes=(
+            tgw_route("0.0.0.0/0", "tgw-attach-vpn", "vpn", "static"),
+            tgw_route("192.0.0.0/8", "tgw-attach-vpn", "vpn", "static"),
+            tgw_route("172.20.0.0/16", "tgw-attach-peer", "vpc", "propagated"),
+        ),
+    )
+    assert flagged(rule, summary) == set()
+    inner = estate(
+        ("192.168.0.0/16", "pcx-a"),
+        ("0.0.0.0/0", "tgw-1"),
+        tgw_routes=(tgw_route("192.168.10.0/24", "tgw-attach-vpn", "vpn", "static"),),
+    )
+    message = findings(rule, inner)["vpc-1"].message
+    assert "192.168.10.0/24 (tgw-rtb-1 static route to tgw-attach-vpn) overlaps 192.168.0.0/16" in (
+        message
+    )
+
+
+def test_a_remote_network_inside_the_vpc_is_unreachable() -> None:
+    own = estate(
+        ("0.0.0.0/0", "tgw-1"),
+        tgw_routes=(tgw_route("10.0.128.0/17", "tgw-attach-vpn", "vpn", "static"),),
+    )
+    message = findings(rule, own)["vpc-1"].message
+    assert "overlaps the VPC's own block 10.0.0.0/16" in message
+    # The VPC's own propagated block is not a remote network.
+    assert "tgw-attach-own" not in message
+
+
+def test_configured_on_premises_counts_only_with_a_hybrid_path() -> None:
+    gateway = VpnGateway("vgw-1", "available", ("vpc-1",))
+    vpn = VpnConnection("vpn-1", "available", "cgw-1", "vgw-1", None, ("192.168.0.0/20",))
+    hybrid = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[subnet("subnet-1", "vpc-1")],
+        route_tables=[
+            table(
+                "rtb-1",
+                "vpc-1",
+                route("192.168.0.0/16", "pcx-a"),
+                route("10.200.0.0/16", "vgw-1"),
+                subnets=("subnet-1",),
+            )
+        ],
+        peering_connections=[peering("pcx-a", "vpc-1", "vpc-a", "192.168.0.0/16")],
+        vpn_gateways=[gateway],
+        vpn_connections=[vpn],
+    )
+    result = evaluate(snapshot(hybrid), [rule], Settings(on_premises_cidrs=("10.200.0.0/16",)))
+    (finding,) = result.findings
+    assert "192.168.0.0/20 (VPN vpn-1 static route) overlaps 192.168.0.0/16 (peer vpc-a" in (
+        finding.message
+    )
+    isolated = region(vpcs=[vpc("vpc-9", "10.200.5.0/24")])
+    quiet = evaluate(snapshot(isolated), [rule], Settings(on_premises_cidrs=("10.200.0.0/16",)))
+    assert quiet.findings == ()
