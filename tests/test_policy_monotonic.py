@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -185,7 +186,11 @@ def _worst(short: str, statements: list[dict[str, Any]], members_known: bool) ->
     return max((int(f.severity) for f in result.findings), default=-1)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CI runs 400 examples (a few seconds); VPCE_HYPOTHESIS_EXAMPLES=4000 for a deeper local search.
+EXAMPLES = int(os.environ.get("VPCE_HYPOTHESIS_EXAMPLES", "400"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(narrowed_pairs(), st.booleans())
 def test_a_narrower_policy_is_never_more_severe(
     pair: tuple[str, list[dict[str, Any]], list[dict[str, Any]]], members_known: bool

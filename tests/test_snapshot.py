@@ -121,3 +121,45 @@ def test_shards_merge_and_refuse_overlapping_scopes() -> None:
     )
     with pytest.raises(SnapshotError, match="different account-wide facts"):
         merge([east, other_org], tool_version="t", created_at="now")
+
+
+def _fields_reachable_from(cls: type) -> set[str]:
+    """Every dataclass field name in the snapshot's object graph below ``cls``."""
+    import dataclasses
+    import typing
+
+    names: set[str] = set()
+    pending: list[type] = [cls]
+    seen: set[type] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for item in dataclasses.fields(current):
+            names.add(item.name)
+            stack = [typing.get_type_hints(current)[item.name]]
+            while stack:
+                hint = stack.pop()
+                stack.extend(typing.get_args(hint))
+                if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+                    pending.append(hint)
+    return names
+
+
+def test_the_format_document_names_every_field_and_kind() -> None:
+    """docs/snapshot-format.md is the contract for people who convert or hand-write snapshots."""
+    import re
+
+    from vpce_audit.model import RESOURCE_KINDS, RegionSnapshot
+    from vpce_audit.snapshot.document import SCHEMA_VERSION
+
+    doc = (Path(__file__).parent.parent / "docs" / "snapshot-format.md").read_text()
+    assert f"schema version {SCHEMA_VERSION})" in doc
+    expected = (
+        _fields_reachable_from(RegionSnapshot)
+        | _fields_reachable_from(AccountSnapshot)
+        | set(RESOURCE_KINDS)
+    )
+    missing = sorted(name for name in expected if not re.search(rf"\b{name}\b", doc))
+    assert missing == []
