@@ -55,7 +55,8 @@ eu-west-1
 
 VPCE601 (the services private workloads need) and VPCE602 (flow logs) flag the VPCs planted
 without them. DescribeVpcEndpointConnections is not implemented by moto: the demo answers it with
-connections in the shape AWS returns (see ``_endpoint_connections``), so the scan stays complete.
+connections in the shape AWS returns (``_endpoint_connections``, answered by
+``demo.moto_gaps``), so the scan stays complete.
 VPCE112 (a third-party provider) and VPCE306 (an endpoint that is not available) need things
 moto cannot build; the fixture tests cover them.
 """
@@ -69,6 +70,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from vpce_audit.config import Config, RuleConfig
+from vpce_audit.demo.moto_gaps import answer_endpoint_connections
 
 DEMO_ACCOUNT_ID = "123456789012"
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
@@ -644,28 +646,6 @@ def _endpoint_connections(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]
     }
 
 
-def _answer_moto_gaps(session: Any, ids: dict[str, str]) -> None:
-    """Answers the calls moto lacks with recorded response shapes, so the demo scan is complete.
-
-    botocore lets a ``before-call`` handler return the response (as its Stubber does); clients
-    created from the session afterwards inherit the handler.
-    """
-    from botocore.awsrequest import AWSResponse
-
-    connections = _endpoint_connections(ids)
-
-    def describe_vpc_endpoint_connections(
-        request_signer: Any, **_: Any
-    ) -> tuple[AWSResponse, dict[str, Any]]:
-        region = str(request_signer.region_name)
-        body = {"VpcEndpointConnections": connections.get(region, [])}
-        return AWSResponse("https://ec2.amazonaws.com/", 200, {}, None), body
-
-    session.events.register(
-        "before-call.ec2.DescribeVpcEndpointConnections", describe_vpc_endpoint_connections
-    )
-
-
 _ENVIRONMENT_TO_CLEAR = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_EC2",
@@ -695,7 +675,7 @@ def demo_estate() -> Iterator[tuple[Any, dict[str, str]]]:
         with mock_aws():
             session = boto3.session.Session(region_name=DEMO_REGIONS[0])
             ids = seed(session)
-            _answer_moto_gaps(session, ids)
+            answer_endpoint_connections(session, _endpoint_connections(ids))
             yield session, ids
     finally:
         for key, value in previous.items():

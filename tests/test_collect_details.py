@@ -1,0 +1,312 @@
+"""Collection details of rules v2, against recorded response shapes (botocore Stubber) where moto
+lacks the API or cannot produce the answer AWS gives, and against moto where it can.
+
+A Stubber fails the test on any call it was not told to expect, so "only these calls, with
+these parameters" is part of every assertion here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from tests.helpers import endpoint, region, service, skipped
+from vpce_audit.collect.account import organization_members, private_hosted_zones
+from vpce_audit.collect.calls import ScopeCalls
+from vpce_audit.collect.region import RegionCalls, _cross_region_service_details, _tgw_route_table
+from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
+from vpce_audit.rules.builtin.endpoint_policy import endpoint_policy_full_access
+
+ACCOUNT = "111111111111"
+
+
+@pytest.fixture
+def stubbed(aws_credentials: None) -> Iterator[Any]:
+    """A factory of stubbed clients; every stub must have been used up when the test ends."""
+    stubbers: list[Stubber] = []
+
+    def make(service_name: str, region_name: str = "eu-west-1") -> tuple[Any, Stubber]:
+        client = boto3.client(service_name, region_name=region_name)
+        stubber = Stubber(client)
+        stubber.activate()
+        stubbers.append(stubber)
+        return client, stubber
+
+    yield make
+    for stubber in stubbers:
+        stubber.assert_no_pending_responses()
+        stubber.deactivate()
+
+
+def test_list_accounts_refused_means_membership_unknown_not_a_failure(stubbed: Any) -> None:
+    client, stub = stubbed("organizations", "us-east-1")
+    stub.add_client_error("list_accounts", "AccessDeniedException", "member account")
+    calls = ScopeCalls(ACCOUNT, "global")
+    assert organization_members(client, calls) is None
+    assert calls.errors == ()
+
+
+def test_list_accounts_failing_otherwise_is_a_recorded_error(stubbed: Any) -> None:
+    client, stub = stubbed("organizations", "us-east-1")
+    stub.add_client_error("list_accounts", "ServiceException", "try later")
+    calls = ScopeCalls(ACCOUNT, "global")
+    assert organization_members(client, calls) is None
+    assert [(e.operation, e.error_code, e.resource_kind) for e in calls.errors] == [
+        ("ListAccounts", "ServiceException", "organization_members")
+    ]
+
+
+def test_list_accounts_reads_every_page(stubbed: Any) -> None:
+    client, stub = stubbed("organizations", "us-east-1")
+
+    def account(account_id: str) -> dict[str, Any]:
+        return {"Id": account_id, "Arn": f"arn:aws:organizations::{account_id}:account/x"}
+
+    stub.add_response(
+        "list_accounts", {"Accounts": [account("222222222222")], "NextToken": "page2"}, {}
+    )
+    stub.add_response(
+        "list_accounts", {"Accounts": [account("111111111111")]}, {"NextToken": "page2"}
+    )
+    assert organization_members(client, ScopeCalls(ACCOUNT, "global")) == (
+        "111111111111",
+        "222222222222",
+    )
+
+
+def _zone(zone_id: str, name: str, private: bool = True) -> dict[str, Any]:
+    return {
+        "Id": f"/hostedzone/{zone_id}",
+        "Name": name,
+        "CallerReference": zone_id,
+        "Config": {"PrivateZone": private},
+    }
+
+
+def test_records_are_read_only_for_zones_that_may_answer_for_aws_services(stubbed: Any) -> None:
+    client, stub = stubbed("route53", "us-east-1")
+    zones = [
+        _zone("ZCORP", "corp.example.com."),
+        _zone("ZSSM", "ssm.eu-west-1.amazonaws.com."),
+        _zone("ZPUBLIC", "example.org.", private=False),
+    ]
+    stub.add_response(
+        "list_hosted_zones",
+        {"HostedZones": zones, "IsTruncated": False, "MaxItems": "100", "Marker": ""},
+        {},
+    )
+    vpc = {"VPCRegion": "eu-west-1", "VPCId": "vpc-1"}
+    for zone in zones[:2]:
+        zone_id = zone["Id"].rsplit("/", 1)[-1]
+        stub.add_response("get_hosted_zone", {"HostedZone": zone, "VPCs": [vpc]}, {"Id": zone_id})
+        if zone_id == "ZSSM":
+            record = {
+                "Name": "ssm.eu-west-1.amazonaws.com.",
+                "Type": "A",
+                "AliasTarget": {
+                    "HostedZoneId": "Z1",
+                    "DNSName": "vpce-0abc-1x.ssm.eu-west-1.vpce.amazonaws.com.",
+                    "EvaluateTargetHealth": False,
+                },
+            }
+            stub.add_response(
+                "list_resource_record_sets",
+                {"ResourceRecordSets": [record], "IsTruncated": False, "MaxItems": "300"},
+                {"HostedZoneId": "ZSSM"},
+            )
+    calls = ScopeCalls(ACCOUNT, "global")
+    corp, ssm = private_hosted_zones(client, calls)
+    assert calls.errors == ()
+    assert (corp.hosted_zone_id, corp.records) == ("ZCORP", None)
+    assert ssm.hosted_zone_id == "ZSSM"
+    assert [(r.name, r.record_type, r.alias_target) for r in ssm.records or ()] == [
+        (
+            "ssm.eu-west-1.amazonaws.com",
+            "A",
+            "vpce-0abc-1x.ssm.eu-west-1.vpce.amazonaws.com",
+        )
+    ]
+
+
+def test_unreadable_records_are_recorded_against_their_zone(stubbed: Any) -> None:
+    client, stub = stubbed("route53", "us-east-1")
+    zone = _zone("ZSTS", "amazonaws.com.")
+    stub.add_response(
+        "list_hosted_zones",
+        {"HostedZones": [zone], "IsTruncated": False, "MaxItems": "100", "Marker": ""},
+        {},
+    )
+    stub.add_response(
+        "get_hosted_zone",
+        {"HostedZone": zone, "VPCs": [{"VPCRegion": "eu-west-1", "VPCId": "vpc-1"}]},
+        {"Id": "ZSTS"},
+    )
+    stub.add_client_error("list_resource_record_sets", "AccessDenied", "no")
+    calls = ScopeCalls(ACCOUNT, "global")
+    (found,) = private_hosted_zones(client, calls)
+    assert found.records is None
+    assert [(e.resource_kind, e.resource_id) for e in calls.errors] == [
+        ("hosted_zone_records", "ZSTS")
+    ]
+
+
+def test_transit_gateway_routes_are_searched_for_active_and_blackhole_routes(
+    stubbed: Any,
+) -> None:
+    client, stub = stubbed("ec2")
+    table_id = "tgw-rtb-1"
+    stub.add_response(
+        "get_transit_gateway_route_table_associations",
+        {"Associations": [{"TransitGatewayAttachmentId": "tgw-attach-a", "State": "associated"}]},
+        {"TransitGatewayRouteTableId": table_id},
+    )
+    stub.add_response(
+        "get_transit_gateway_route_table_propagations",
+        {"TransitGatewayRouteTablePropagations": []},
+        {"TransitGatewayRouteTableId": table_id},
+    )
+    stub.add_response(
+        "search_transit_gateway_routes",
+        {
+            "Routes": [
+                {
+                    "DestinationCidrBlock": "10.9.0.0/16",
+                    "TransitGatewayAttachments": [
+                        {
+                            "ResourceId": "vpc-9",
+                            "TransitGatewayAttachmentId": "tgw-attach-9",
+                            "ResourceType": "vpc",
+                        }
+                    ],
+                    "Type": "static",
+                    "State": "active",
+                },
+                {"DestinationCidrBlock": "10.8.0.0/16", "Type": "static", "State": "blackhole"},
+            ],
+            "AdditionalRoutesAvailable": False,
+        },
+        {
+            "TransitGatewayRouteTableId": table_id,
+            "Filters": [{"Name": "state", "Values": ["active", "blackhole"]}],
+        },
+    )
+    calls = RegionCalls(ScopeCalls(ACCOUNT, "eu-west-1"), lambda _service: client)
+    table = _tgw_route_table(
+        calls, {"TransitGatewayRouteTableId": table_id, "TransitGatewayId": "tgw-1"}
+    )
+    assert table.associated_attachment_ids == ("tgw-attach-a",)
+    assert {(r.destination_cidr, r.state, r.attachment_ids) for r in table.routes or ()} == {
+        ("10.9.0.0/16", "active", ("tgw-attach-9",)),
+        ("10.8.0.0/16", "blackhole", ()),
+    }
+
+
+def _cross_region_endpoint() -> Any:
+    return endpoint("vpce-x", "vpc-1", "com.amazonaws.us-west-2.ssm", service_region="us-west-2")
+
+
+def test_services_of_cross_region_endpoints_are_asked_of_their_region(stubbed: Any) -> None:
+    client, stub = stubbed("ec2")
+    detail = {
+        "ServiceName": "com.amazonaws.us-west-2.ssm",
+        "ServiceType": [{"ServiceType": "Interface"}],
+        "Owner": "amazon",
+        "VpcEndpointPolicySupported": True,
+        "AcceptanceRequired": False,
+    }
+    stub.add_response(
+        "describe_vpc_endpoint_services",
+        {"ServiceDetails": [detail]},
+        {"ServiceRegions": ["us-west-2"]},
+    )
+    same_region = endpoint("vpce-local", "vpc-1", "ssm")
+    calls = RegionCalls(ScopeCalls(ACCOUNT, "eu-west-1"), lambda _service: client)
+    (found,) = _cross_region_service_details(
+        calls, [same_region, _cross_region_endpoint(), _cross_region_endpoint()], "eu-west-1"
+    )
+    assert (found.service_name, found.service_region) == (
+        "com.amazonaws.us-west-2.ssm",
+        "us-west-2",
+    )
+    assert found.vpc_endpoint_policy_supported
+
+
+def test_an_unlisted_cross_region_service_skips_its_endpoints_and_says_why(stubbed: Any) -> None:
+    client, stub = stubbed("ec2")
+    stub.add_client_error("describe_vpc_endpoint_services", "UnauthorizedOperation", "no")
+    calls = RegionCalls(ScopeCalls(ACCOUNT, "eu-west-1"), lambda _service: client)
+    assert _cross_region_service_details(calls, [_cross_region_endpoint()], "eu-west-1") == []
+    (failure,) = calls.calls.errors
+    assert (failure.resource_kind, failure.resource_id) == ("endpoint_service_details", "us-west-2")
+
+    # The rules then skip that endpoint instead of judging it; a listed service is judged.
+    estate = region(
+        endpoint_service_details=[service("ssm")],
+        vpc_endpoints=[_cross_region_endpoint(), endpoint("vpce-local", "vpc-1", "ssm")],
+        errors=[failure],
+    )
+    (skip,) = skipped(endpoint_policy_full_access, estate)
+    assert skip.resource_id == "vpce-x"
+    assert "us-west-2" in skip.reason
+
+
+@pytest.fixture
+def moto_session(aws_credentials: None, moto_gaps: object) -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.session.Session(region_name="eu-west-1")
+
+
+class RecordingFactory(ClientFactory):
+    """Remembers the name of every operation its clients call."""
+
+    def __init__(self, session: Any) -> None:
+        super().__init__(session)
+        self.made: list[str] = []
+
+    def client(self, service: str, region: str) -> Any:
+        made = super().client(service, region)
+        made.meta.events.register(
+            "before-call", lambda model, **_: self.made.append(model.name), unique_id="record"
+        )
+        return made
+
+
+@pytest.mark.parametrize("names_unique_id", [False, True])
+def test_iam_is_listed_only_when_a_policy_names_a_unique_id(
+    moto_session: Any, names_unique_id: bool
+) -> None:
+    iam = moto_session.client("iam")
+    role = iam.create_role(RoleName="reader", AssumeRolePolicyDocument="{}")["Role"]
+    ec2 = moto_session.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    principal = role["RoleId"] if names_unique_id else role["Arn"]
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "*", "Resource": "*"}
+        ]
+    }
+    ec2.create_vpc_endpoint(
+        VpcId=vpc_id,
+        ServiceName="com.amazonaws.eu-west-1.s3",
+        VpcEndpointType="Gateway",
+        PolicyDocument=json.dumps(policy),
+    )
+    factory = RecordingFactory(moto_session)
+    document = collect(factory, CollectionRequest(regions=("eu-west-1",)))
+    (account,) = document.accounts
+    iam_calls = sorted({name for name in factory.made if name in {"ListRoles", "ListUsers"}})
+    if names_unique_id:
+        assert iam_calls == ["ListRoles", "ListUsers"]
+        assert account.iam_principals is not None
+        assert [p.arn for p in account.iam_principals if p.unique_id == role["RoleId"]] == [
+            role["Arn"]
+        ]
+    else:
+        assert iam_calls == []
+        assert account.iam_principals is None
