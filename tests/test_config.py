@@ -261,3 +261,17 @@ def test_cli_config_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "Traceback" not in error
     code, _ = _cli("scan", "--snapshot", str(ESTATE), "--select", "VPCE9")
     assert code == ExitCode.USAGE
+
+
+def test_every_configuration_example_in_the_readme_is_valid() -> None:
+    import re
+
+    import yaml
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(examples) >= 2
+    for example in examples:
+        config = parse_config(yaml.safe_load(example), "README", KNOWN, RETIRED)
+        assert config.warnings == ()

@@ -3,6 +3,8 @@ routes, propagated routes, TGW propagations, peering CIDR sets, security-group r
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from vpce_audit.collect import translate
 
 VPN_CONNECTION = {
@@ -213,6 +215,7 @@ def test_vpc_blocks_keep_primary_first_and_drop_disassociated() -> None:
 
 
 def test_vpc_endpoints_keep_dns_options_management_and_service_region() -> None:
+    plus_one = timezone(timedelta(hours=1))
     endpoint = translate.vpc_endpoint(
         {
             "VpcEndpointId": "vpce-0a1b2c3d4e5f60718",
@@ -235,8 +238,11 @@ def test_vpc_endpoints_keep_dns_options_management_and_service_region() -> None:
                 {"DnsName": "VPCE-0A1B2C3D4E5F60718-4X6YAB2C.s3.us-west-2.vpce.amazonaws.com."},
             ],
             "Tags": [{"Key": "GuardDutyManaged", "Value": "true"}],
+            # botocore parses timestamps into aware datetimes
+            "CreationTimestamp": datetime(2026, 11, 25, 13, 0, 5, 120000, tzinfo=plus_one),
         }
     )
+    assert endpoint.created_at == "2026-11-25T12:00:05Z"
     assert endpoint.private_dns_enabled and endpoint.private_dns_only_for_inbound_resolver
     assert not endpoint.private_dns_serves_vpc
     assert endpoint.service_region == "us-west-2"
@@ -255,6 +261,7 @@ def test_vpc_endpoints_keep_dns_options_management_and_service_region() -> None:
         }
     )
     assert lattice.is_lattice and lattice.requester_managed and lattice.service_name == ""
+    assert lattice.created_at is None
 
 
 def test_endpoint_connections_network_acls_and_resolver_endpoints() -> None:

@@ -5,5 +5,25 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 
+def _format(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _format(datetime.now(timezone.utc))
+
+
+def utc_text(moment: datetime) -> str:
+    """``moment`` in the one format; a naive datetime is taken to be UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return _format(moment.astimezone(timezone.utc))
+
+
+def parse_utc(text: str) -> datetime | None:
+    """The inverse of ``utc_text``; None for text that is not such a timestamp."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -117,6 +117,8 @@ class VpcEndpoint:
     """The region of the service, when it differs from the VPC's (cross-region PrivateLink)."""
     service_network_arn: str | None = None
     resource_configuration_arn: str | None = None
+    created_at: str | None = None
+    """CreationTimestamp, in the snapshot's timestamp format; None when AWS did not give it."""
 
     @property
     def is_interface(self) -> bool:

@@ -271,6 +271,33 @@ def test_204_flags_duplicates_and_names_the_one_holding_private_dns() -> None:
     assert "vpce-a holds private DNS" in result.findings[0].message
 
 
+def test_204_privatelink_duplicates_are_info_and_aws_managed_endpoints_are_left_out() -> None:
+    """GuardDuty creates its own guardduty-data endpoint beside any the customer made
+    (https://docs.aws.amazon.com/guardduty/latest/ug/runtime-monitoring-agent-connectivity.html);
+    two endpoints to a provider's service are often deliberate (one per team or policy)."""
+    partner = "com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"
+    estate = region(
+        vpc_endpoints=[
+            endpoint("vpce-p1", "vpc-partner", partner, private_dns=True),
+            endpoint("vpce-p2", "vpc-partner", partner),
+            endpoint("vpce-m1", "vpc-mixed", partner),
+            endpoint("vpce-m2", "vpc-mixed", partner),
+            endpoint("vpce-m3", "vpc-mixed", "kms"),
+            endpoint("vpce-m4", "vpc-mixed", "kms"),
+            endpoint("vpce-g1", "vpc-guardduty", "guardduty-data"),
+            endpoint("vpce-g2", "vpc-guardduty", "guardduty-data", requester_managed=True),
+        ]
+    )
+    result = evaluate(snapshot(estate), [duplicate_interface_endpoint], Settings())
+    assert {f.resource_id: f.severity for f in result.findings} == {
+        "vpc-partner": Severity.INFO,
+        "vpc-mixed": Severity.LOW,
+    }
+    configured = Settings(severity_overrides={"VPCE204": Severity.MEDIUM})
+    result = evaluate(snapshot(estate), [duplicate_interface_endpoint], configured)
+    assert {f.severity for f in result.findings} == {Severity.MEDIUM}
+
+
 # -- VPCE206 -----------------------------------------------------------------------------------
 
 

@@ -220,6 +220,45 @@ def test_306_flags_endpoints_that_carry_no_traffic() -> None:
     assert found["vpce-pending"].severity is Severity.MEDIUM
 
 
+def test_306_gives_a_connection_request_a_day_before_judging_it() -> None:
+    """pendingAcceptance is a normal wait for the provider's review, and pending a normal step of
+    creation (https://docs.aws.amazon.com/vpc/latest/privatelink/concepts.html#concepts-endpoint-states);
+    the region helper's snapshot is collected at 2026-11-26T00:00:00Z."""
+    estate = region(
+        vpc_endpoints=[
+            endpoint(
+                "vpce-new",
+                "vpc-1",
+                "ssm",
+                state="pendingAcceptance",
+                created_at="2026-11-25T12:00:00Z",
+            ),
+            endpoint(
+                "vpce-old",
+                "vpc-1",
+                "ssm",
+                state="pendingAcceptance",
+                created_at="2026-11-20T00:00:00Z",
+            ),
+            endpoint(
+                "vpce-creating", "vpc-1", "kms", state="pending", created_at="2026-11-25T23:59:00Z"
+            ),
+            # Failure is not a wait: judged however recent.
+            endpoint(
+                "vpce-failed", "vpc-1", "sts", state="failed", created_at="2026-11-25T23:59:00Z"
+            ),
+            endpoint("vpce-unknown-age", "vpc-1", "logs", state="pending"),
+        ]
+    )
+    found = findings(endpoint_not_available, estate)
+    assert set(found) == {"vpce-old", "vpce-failed", "vpce-unknown-age"}
+    assert "6 days before collection" in found["vpce-old"].message
+    assert sorted(s.resource_id for s in skipped(endpoint_not_available, estate)) == [
+        "vpce-creating",
+        "vpce-new",
+    ]
+
+
 def _nacl_estate(*entries: NetworkAclEntry) -> RegionSnapshot:
     return region(
         vpcs=[vpc("vpc-1", "10.0.0.0/16", "10.1.0.0/16")],

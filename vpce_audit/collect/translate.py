@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
+from vpce_audit.clock import parse_utc, utc_text
 from vpce_audit.model import (
     CustomerGateway,
     DhcpOptions,
@@ -196,7 +198,16 @@ def vpc_endpoint(item: Item) -> VpcEndpoint:
         service_region=item.get("ServiceRegion"),
         service_network_arn=item.get("ServiceNetworkArn"),
         resource_configuration_arn=item.get("ResourceConfigurationArn"),
+        created_at=_timestamp(item.get("CreationTimestamp")),
     )
+
+
+def _timestamp(value: Any) -> str | None:
+    # botocore parses timestamps into datetimes; a recorded response may carry the text.
+    if isinstance(value, datetime):
+        return utc_text(value)
+    parsed = parse_utc(value) if isinstance(value, str) else None
+    return utc_text(parsed) if parsed else None
 
 
 def endpoint_service_detail(item: Item) -> EndpointServiceDetail:

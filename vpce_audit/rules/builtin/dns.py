@@ -29,6 +29,7 @@ from vpce_audit.analysis.endpoint_dns import (
     service_dns_names,
 )
 from vpce_audit.analysis.policy import service_short_name
+from vpce_audit.findings import Severity
 from vpce_audit.model import HostedZone, Vpc, VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView, Snapshot
@@ -242,11 +243,15 @@ def dhcp_custom_dns_servers(ctx: RuleContext) -> CheckResult:
 
 @builtin_rule("VPCE204", requires=("vpc_endpoints",))
 def duplicate_interface_endpoint(ctx: RuleContext) -> CheckResult:
+    """Endpoints AWS manages for you are left out (GuardDuty creates its own beside yours).
+    Duplicates of PrivateLink services alone are info: consumers of a provider's service often
+    run one endpoint per team or policy on purpose, and the provider's private DNS name, when it
+    has one, can still be held by only one of them."""
     for scope in ctx.scopes():
         for vpc_id, endpoints in sorted(scope.live_endpoints_by_vpc.items()):
             by_service: dict[str, list[VpcEndpoint]] = {}
             for endpoint in endpoints:
-                if endpoint.is_interface:
+                if endpoint.is_interface and not endpoint.requester_managed:
                     by_service.setdefault(endpoint.service_name, []).append(endpoint)
             duplicates = {s: found for s, found in sorted(by_service.items()) if len(found) > 1}
             if not duplicates:
@@ -255,6 +260,7 @@ def duplicate_interface_endpoint(ctx: RuleContext) -> CheckResult:
                 f"{service}: {', '.join(e.endpoint_id for e in found)} ({_dns_holder(found)})"
                 for service, found in duplicates.items()
             )
+            only_privatelink = all(is_privatelink_service(name) for name in duplicates)
             yield ctx.finding(
                 scope,
                 vpc_id,
@@ -262,6 +268,7 @@ def duplicate_interface_endpoint(ctx: RuleContext) -> CheckResult:
                 f"({described}): each costs per hour and per AZ, and only one can hold the "
                 "service's private DNS name.",
                 related=[e.endpoint_id for found in duplicates.values() for e in found],
+                severity=ctx.severity_for(Severity.INFO) if only_privatelink else None,
             )
 
 

@@ -6,7 +6,9 @@ Endpoints that AWS manages for you (``RequesterManaged``) are listed as skipped,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
+from vpce_audit.clock import parse_utc
 from vpce_audit.findings import Severity, Skipped
 from vpce_audit.model import VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
@@ -100,6 +102,23 @@ NOT_AVAILABLE = {
     "rejected": Severity.HIGH,
 }
 
+# States an endpoint passes through on its way to available: a connection request waiting for
+# the provider's review, or an endpoint being created. They are judged once they have lasted
+# longer than a review or a creation normally takes.
+TRANSITIONAL = frozenset({"pendingacceptance", "pending"})
+GRACE = timedelta(hours=24)
+
+
+def _waiting_for(scope: ScopeView, endpoint: VpcEndpoint) -> timedelta | None:
+    """How long a transitional endpoint had been waiting when the scope was collected; None when
+    it is not transitional or either time is unknown."""
+    if endpoint.state.lower() not in TRANSITIONAL or endpoint.created_at is None:
+        return None
+    created, collected = parse_utc(endpoint.created_at), parse_utc(scope.data.collected_at)
+    if created is None or collected is None:
+        return None
+    return collected - created
+
 
 @builtin_rule("VPCE306", requires=("vpc_endpoints",))
 def endpoint_not_available(ctx: RuleContext) -> CheckResult:
@@ -115,12 +134,28 @@ def endpoint_not_available(ctx: RuleContext) -> CheckResult:
                     "an AWS service manages this endpoint (RequesterManaged)",
                 )
                 continue
+            waited = _waiting_for(scope, endpoint)
+            if waited is not None and waited < GRACE:
+                yield ctx.skip(
+                    scope,
+                    endpoint.endpoint_id,
+                    f"in state {endpoint.state} since {endpoint.created_at}, less than "
+                    f"{GRACE.total_seconds() / 3600:.0f} hours before collection: judged once "
+                    "it has waited longer than a review or creation normally takes",
+                )
+                continue
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
                 f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
-                f"{endpoint.service_name} in {endpoint.vpc_id} is in state {endpoint.state}: it "
-                "carries no traffic.",
+                f"{endpoint.service_name} in {endpoint.vpc_id} is in state {endpoint.state}"
+                f"{_since(endpoint, waited)}: it carries no traffic.",
                 related=(endpoint.vpc_id,),
                 severity=ctx.severity_for(severity),
             )
+
+
+def _since(endpoint: VpcEndpoint, waited: timedelta | None) -> str:
+    if waited is None:
+        return ""
+    return f" (created {endpoint.created_at}, {waited.days} days before collection)"
