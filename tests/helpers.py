@@ -141,8 +141,11 @@ def endpoint(
     region_name: str = REGION,
     **extra: Any,
 ) -> VpcEndpoint:
+    # A full name as given; "" for a VPC Lattice endpoint, which has no service name.
     service_name = (
-        service if service.startswith("com.") else f"com.amazonaws.{region_name}.{service}"
+        service
+        if service.startswith("com.") or not service
+        else f"com.amazonaws.{region_name}.{service}"
     )
     return VpcEndpoint(
         endpoint_id=endpoint_id,
@@ -169,7 +172,7 @@ def service(
     **extra: Any,
 ) -> EndpointServiceDetail:
     return EndpointServiceDetail(
-        service_name=f"com.amazonaws.{region_name}.{short}",
+        service_name=short if short.startswith("com.") else f"com.amazonaws.{region_name}.{short}",
         service_types=(kind,),
         owner="amazon",
         vpc_endpoint_policy_supported=policies,

@@ -7,7 +7,6 @@ import pytest
 from vpce_audit.analysis.policy import (
     PolicyParseError,
     action_matches,
-    action_prefix_for_service,
     covers_all_actions,
     is_full_access,
     parse_policy,
@@ -41,19 +40,6 @@ def test_action_matching_is_case_insensitive_with_wildcards() -> None:
     assert action_matches("s3:get*", "s3:GetObject")
     assert action_matches("s3:?etObject", "s3:GetObject")
     assert not action_matches("s3:Get*", "s3:PutObject")
-
-
-@pytest.mark.parametrize(
-    ("service", "prefix"),
-    [
-        ("com.amazonaws.eu-west-1.s3", "s3"),
-        ("com.amazonaws.eu-west-1.ecr.dkr", "ecr"),
-        ("com.amazonaws.us-east-1.monitoring", "cloudwatch"),
-        ("com.amazonaws.us-east-1.execute-api", "execute-api"),
-    ],
-)
-def test_action_prefix_for_service(service: str, prefix: str) -> None:
-    assert action_prefix_for_service(service) == prefix
 
 
 def test_principal_forms_are_normalised() -> None:

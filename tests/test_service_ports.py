@@ -10,7 +10,7 @@ import yaml
 
 from vpce_audit.data import PortRange, parse_port, service_ports
 
-SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9.*-]*$")
 
 
 def _document() -> dict[str, Any]:
@@ -30,6 +30,9 @@ def test_every_entry_cites_an_aws_page_whose_quote_names_each_port() -> None:
     assert all(_named_in(p, document["default_quote"]) for p in document["default_ports"])
     for entry in document["services"]:
         assert entry["source"].startswith("https://docs.aws.amazon.com/"), entry["services"]
+        assert entry.get("extra_source", "https://docs.aws.amazon.com/").startswith(
+            "https://docs.aws.amazon.com/"
+        )
         quoted = f"{entry['quote']} {entry.get('quote_extra', '')}"
         standard = {int(k): v for k, v in (entry.get("standard_ports") or {}).items()}
         for port in entry["ports"]:
@@ -52,6 +55,9 @@ def test_the_cases_the_rules_v2_review_named() -> None:
     assert ports("iot.data") == {(443, 443), (8443, 8443), (8883, 8883)}
     assert ports("git-codecommit") == {(22, 22), (443, 443)}
     assert (1024, 1064) in ports("datasync")
+    # Aurora DSQL: cluster connection endpoints carry PostgreSQL; the management API is HTTPS.
+    assert ports("dsql-fnh4") == {(5432, 5432)}
+    assert ports("dsql") == {(443, 443)}
 
 
 def test_port_ranges_parse_as_aws_writes_them() -> None:

@@ -125,6 +125,18 @@ class VpcEndpoint:
         return self.endpoint_type.lower() == "interface"
 
     @property
+    def target(self) -> str:
+        """What the endpoint connects to, for messages: the service name, or the ARN of the
+        service network or resource configuration of a VPC Lattice endpoint (which has no
+        service name)."""
+        return (
+            self.service_name
+            or self.service_network_arn
+            or self.resource_configuration_arn
+            or "an unnamed target"
+        )
+
+    @property
     def is_lattice(self) -> bool:
         """A VPC Lattice endpoint (to a service network or a resource configuration)."""
         return self.endpoint_type.lower() in {"servicenetwork", "resource"}

@@ -193,6 +193,36 @@ def test_305_lists_the_zones_without_an_endpoint_interface() -> None:
     assert "resilience" in found["vpce-ab"].message
 
 
+def test_302_and_303_for_aurora_dsql_and_a_lattice_endpoint() -> None:
+    """Aurora DSQL connection endpoints carry PostgreSQL on 5432
+    (https://docs.aws.amazon.com/aurora-dsql/latest/userguide/accessing.html); a VPC Lattice
+    endpoint has no service name, and the message names its service network instead."""
+    network = "arn:aws:vpc-lattice:eu-west-1:111111111111:servicenetwork/sn-0a1b"
+    estate = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        security_groups=[
+            security_group("sg-5432", "vpc-1", ingress("10.0.0.0/16", ports=(5432, 5432))),
+            security_group("sg-all", "vpc-1", ingress("10.0.0.0/16", "-1", None)),
+        ],
+        vpc_endpoints=[
+            endpoint("vpce-dsql", "vpc-1", "dsql-fnh4", groups=("sg-5432",)),
+            endpoint("vpce-dsql-api", "vpc-1", "dsql", groups=("sg-5432",)),
+            endpoint(
+                "vpce-lattice",
+                "vpc-1",
+                "",
+                "ServiceNetwork",
+                groups=("sg-all",),
+                service_network_arn=network,
+            ),
+        ],
+    )
+    assert flagged(endpoint_sg_blocks_vpc, estate) == {"vpce-dsql-api"}
+    excess = findings(endpoint_sg_all_traffic, estate)
+    assert set(excess) == {"vpce-dsql-api", "vpce-lattice"}
+    assert f"to {network} needs only its service's ports" in excess["vpce-lattice"].message
+
+
 def test_306_flags_endpoints_that_carry_no_traffic() -> None:
     states = [
         "available",

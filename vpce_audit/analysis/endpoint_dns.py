@@ -24,6 +24,7 @@ from vpce_audit.analysis.security_groups import (
     endpoint_ports,
     vpc_networks,
 )
+from vpce_audit.analysis.service_names import default_dns_name
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.model import HostedZone, VpcEndpoint
 from vpce_audit.snapshot.views import ScopeView, Snapshot
@@ -32,15 +33,13 @@ from vpce_audit.snapshot.views import ScopeView, Snapshot
 def service_dns_names(scope: ScopeView, endpoint: VpcEndpoint) -> tuple[str, ...]:
     """The names clients use for the endpoint's service (``*.`` kept for wildcard names): the
     service's private DNS names when the snapshot lists the service (none for a service without
-    private DNS), else the usual ``<service>.<region>.amazonaws.com``."""
+    private DNS), else the usual ``<service>.<region>.amazonaws.com`` (``iam.amazonaws.com`` for a
+    global service)."""
     detail = scope.service_detail(endpoint)
     if detail is not None:
         return tuple(normalise(name) for name in detail.private_dns_names)
-    parts = endpoint.service_name.split(".")
-    if len(parts) > 3 and parts[:2] == ["com", "amazonaws"]:
-        service_region, short = parts[2], ".".join(parts[3:])
-        return (f"{short}.{service_region}.amazonaws.com",)
-    return ()
+    default = default_dns_name(endpoint.service_name)
+    return (default,) if default else ()
 
 
 def query_name(name: str) -> str:

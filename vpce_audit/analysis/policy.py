@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from vpce_audit.analysis.service_names import iam_action_prefix, service_short_name
 from vpce_audit.analysis.trust import (
     ACCOUNT_ID,
     UNIQUE_PRINCIPAL_ID,
@@ -41,24 +42,6 @@ DEFAULT_FULL_ACCESS_POLICY = (
     '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
     '"Action":"*","Resource":"*"}]}'
 )
-
-# Endpoint service names whose IAM action prefix differs from the first label of the service.
-_ACTION_PREFIX_EXCEPTIONS = {
-    "monitoring": "cloudwatch",
-    "kinesis-streams": "kinesis",
-    "kinesis-firehose": "firehose",
-    "email-smtp": "ses",
-    "email": "ses",
-    "git-codecommit": "codecommit",
-    "git-codecommit-fips": "codecommit",
-    "ecs-agent": "ecs",
-    "ecs-telemetry": "ecs",
-    "bedrock-runtime": "bedrock",
-    "bedrock-agent": "bedrock",
-    "bedrock-agent-runtime": "bedrock",
-    "aps-workspaces": "aps",
-    "elasticbeanstalk-health": "elasticbeanstalk",
-}
 
 
 class PolicyParseError(ValueError):
@@ -859,29 +842,9 @@ class Prefixes:
         )
 
 
-def service_short_name(service_name: str) -> str:
-    """``com.amazonaws.eu-west-1.ecr.dkr`` -> ``ecr.dkr``; other names unchanged."""
-    parts = service_name.split(".")
-    if len(parts) > 3 and parts[0] == "com" and parts[1] == "amazonaws":
-        return ".".join(parts[3:])
-    return service_name
-
-
-def action_prefix_for_service(service_name: str) -> str:
-    """The IAM action prefix for an endpoint service name.
-
-    ``com.amazonaws.eu-west-1.s3`` -> ``s3``; ``com.amazonaws.eu-west-1.ecr.dkr`` -> ``ecr``.
-    """
-    short = service_short_name(service_name)
-    if short in _ACTION_PREFIX_EXCEPTIONS:
-        return _ACTION_PREFIX_EXCEPTIONS[short]
-    first = short.split(".", 1)[0].removesuffix("-fips")
-    return _ACTION_PREFIX_EXCEPTIONS.get(first, first)
-
-
 def prefixes_for_service(service_name: str) -> Prefixes:
     return Prefixes(
-        primary=action_prefix_for_service(service_name),
+        primary=iam_action_prefix(service_name),
         short_name=service_short_name(service_name).removesuffix("-fips"),
     )
 

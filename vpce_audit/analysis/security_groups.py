@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vpce_audit.analysis.cidrs import Network, overlaps, parse_network
-from vpce_audit.analysis.policy import service_short_name
+from vpce_audit.analysis.service_names import service_short_name
 from vpce_audit.data import PortRange, ServicePorts, service_ports
 from vpce_audit.model import SecurityGroup, SecurityGroupRule, VpcEndpoint, is_privatelink_service
 from vpce_audit.snapshot.views import ScopeView

@@ -6,6 +6,7 @@ inside the wheel and are read with importlib.resources, once.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ class PortTable:
     def for_service(self, short_name: str) -> ServicePorts:
         """Ports of the service named com.amazonaws.<region>.<short_name>."""
         for entry in self.exceptions:
-            if short_name in entry.services:
+            if any(fnmatch.fnmatchcase(short_name, pattern) for pattern in entry.services):
                 return entry
         return self.default
 

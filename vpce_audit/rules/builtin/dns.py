@@ -28,7 +28,7 @@ from vpce_audit.analysis.endpoint_dns import (
     query_name,
     service_dns_names,
 )
-from vpce_audit.analysis.policy import service_short_name
+from vpce_audit.analysis.service_names import default_dns_name, is_aws_service, service_short_name
 from vpce_audit.findings import Severity
 from vpce_audit.model import HostedZone, Vpc, VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
@@ -68,14 +68,10 @@ def private_dns_without_vpc_dns(ctx: RuleContext) -> CheckResult:
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
-                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} has "
+                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.target} has "
                 f"private DNS enabled, but in {endpoint.vpc_id} {effect}.",
                 related=(endpoint.vpc_id,),
             )
-
-
-def _is_aws_service(service_name: str) -> bool:
-    return service_name.startswith("com.amazonaws.") and not is_privatelink_service(service_name)
 
 
 GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
@@ -113,7 +109,7 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
         for endpoint in scope.live_endpoints:
             if not endpoint.is_interface or endpoint.private_dns_enabled:
                 continue
-            if not _is_aws_service(endpoint.service_name):
+            if not is_aws_service(endpoint.service_name):
                 continue
             short = service_short_name(endpoint.service_name)
             if short in GATEWAY_SERVICES and _uses_gateway_endpoint(
@@ -147,7 +143,7 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
             yield ctx.finding(
                 scope,
                 endpoint.endpoint_id,
-                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name} in "
+                f"Interface endpoint {endpoint.endpoint_id} to {endpoint.target} in "
                 f"{endpoint.vpc_id} has private DNS disabled and {name} does not resolve to an "
                 f"endpoint of the service in the VPC: {verdict}. Clients reach the public service "
                 "unless they are configured with the endpoint-specific DNS name.",
@@ -286,12 +282,11 @@ def aws_service_names(scope: ScopeView) -> dict[str, str]:
     """DNS names of the region's AWS services (query form) -> service short name."""
     found: dict[str, str] = {}
     for detail in scope.data.endpoint_service_details:
-        if not _is_aws_service(detail.service_name):
+        if not is_aws_service(detail.service_name):
             continue
         short = service_short_name(detail.service_name)
-        parts = detail.service_name.split(".")
-        region = parts[2] if len(parts) > 3 else scope.region
-        for name in (*detail.private_dns_names, f"{short}.{region}.amazonaws.com"):
+        default = default_dns_name(detail.service_name)
+        for name in (*detail.private_dns_names, *([default] if default else [])):
             found.setdefault(normalise(query_name(normalise(name))), short)
     return found
 
@@ -300,7 +295,7 @@ def _services_used(scope: ScopeView, vpc_id: str) -> dict[str, str]:
     """Names of the services the VPC has endpoints for -> their short names."""
     found: dict[str, str] = {}
     for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ()):
-        if not _is_aws_service(endpoint.service_name):
+        if not is_aws_service(endpoint.service_name):
             continue
         short = service_short_name(endpoint.service_name)
         for name in service_dns_names(scope, endpoint):
@@ -455,4 +450,4 @@ def _wrong_service(snapshot: Snapshot, check: RecordCheck) -> str | None:
     record = check.record_name.removeprefix("*.")
     if not names or any(is_within(record, n) or is_within(n, record) for n in names):
         return None
-    return f"points at {endpoint.endpoint_id}, an endpoint for {endpoint.service_name}"
+    return f"points at {endpoint.endpoint_id}, an endpoint for {endpoint.target}"

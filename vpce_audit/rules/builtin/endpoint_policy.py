@@ -103,7 +103,7 @@ class PolicyTarget:
     def describe(self) -> str:
         return (
             f"{self.endpoint.endpoint_type} endpoint {self.endpoint.endpoint_id} to "
-            f"{self.endpoint.service_name} in {self.endpoint.vpc_id}"
+            f"{self.endpoint.target} in {self.endpoint.vpc_id}"
         )
 
 
@@ -135,7 +135,7 @@ def policy_targets(ctx: RuleContext) -> Iterator[PolicyTarget | Skipped]:
                 yield ctx.skip(
                     scope,
                     endpoint.endpoint_id,
-                    f"service {endpoint.service_name}{where} is not listed by "
+                    f"service {endpoint.target}{where} is not listed by "
                     "DescribeVpcEndpointServices, so whether it takes endpoint policies is unknown",
                     because_of=(endpoint.service_region or "",),
                 )

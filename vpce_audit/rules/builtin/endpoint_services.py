@@ -114,7 +114,7 @@ def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
                 yield ctx.skip(
                     scope,
                     endpoint.endpoint_id,
-                    f"the owner of {endpoint.service_name} is unknown (not listed by "
+                    f"the owner of {endpoint.target} is unknown (not listed by "
                     "DescribeVpcEndpointServices)",
                 )
                 continue
@@ -133,7 +133,7 @@ def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
                 scope,
                 endpoint.endpoint_id,
                 f"Interface endpoint {endpoint.endpoint_id} in {endpoint.vpc_id} "
-                f"connects to {endpoint.service_name}, provided by account {owner}{note}: "
+                f"connects to {endpoint.target}, provided by account {owner}{note}: "
                 "third-party PrivateLink, listed for review.",
                 related=(endpoint.vpc_id,),
             )

@@ -62,7 +62,7 @@ def endpoint_single_az(ctx: RuleContext) -> CheckResult:
                 scope,
                 endpoint.endpoint_id,
                 f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
-                f"{endpoint.service_name} has "
+                f"{endpoint.target} has "
                 f"network interfaces only in {zone} (subnet "
                 f"{', '.join(sorted(endpoint.subnet_ids))}): an outage of that zone takes "
                 "the endpoint away from the whole VPC.",
@@ -84,7 +84,7 @@ def endpoint_az_coverage_gap(ctx: RuleContext) -> CheckResult:
                 scope,
                 endpoint.endpoint_id,
                 f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
-                f"{endpoint.service_name} has no network interface in {', '.join(gaps)}, where "
+                f"{endpoint.target} has no network interface in {', '.join(gaps)}, where "
                 f"{endpoint.vpc_id} has subnets: workloads there depend on the endpoint's other "
                 f"zone{'s' if len(covered) > 1 else ''} ({', '.join(sorted(covered))}) and lose "
                 "it when those fail. (Private DNS answers with every zone's addresses, so adding "
@@ -148,7 +148,7 @@ def endpoint_not_available(ctx: RuleContext) -> CheckResult:
                 scope,
                 endpoint.endpoint_id,
                 f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
-                f"{endpoint.service_name} in {endpoint.vpc_id} is in state {endpoint.state}"
+                f"{endpoint.target} in {endpoint.vpc_id} is in state {endpoint.state}"
                 f"{_since(endpoint, waited)}: it carries no traffic.",
                 related=(endpoint.vpc_id,),
                 severity=ctx.severity_for(severity),

@@ -304,7 +304,7 @@ def gateway_endpoint_route_missing(ctx: RuleContext) -> CheckResult:
                 )
                 if not has_route:
                     problems.setdefault(table_id, []).append(
-                        f"gateway endpoint {endpoint.endpoint_id} ({endpoint.service_name}) lists "
+                        f"gateway endpoint {endpoint.endpoint_id} ({endpoint.target}) lists "
                         "it, but it has no route to the endpoint's prefix list"
                     )
                     related.setdefault(table_id, set()).add(endpoint.endpoint_id)

@@ -180,7 +180,7 @@ def endpoint_sg_all_traffic(ctx: RuleContext) -> CheckResult:
                 scope,
                 endpoint.endpoint_id,
                 f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
-                f"{endpoint.service_name} needs only {need}, but {'; '.join(sorted(set(wide)))}.",
+                f"{endpoint.target} needs only {need}, but {'; '.join(sorted(set(wide)))}.",
                 related=(endpoint.vpc_id, *endpoint.security_group_ids),
             )
         elif missing:
@@ -222,7 +222,7 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
         yield ctx.finding(
             scope,
             endpoint.endpoint_id,
-            f"Interface endpoint {endpoint.endpoint_id} to {endpoint.service_name}: no rule of "
+            f"Interface endpoint {endpoint.endpoint_id} to {endpoint.target}: no rule of "
             f"security group {', '.join(endpoint.security_group_ids)} allows tcp "
             f"{ports.describe()} (the service's port{'s' if len(ports.ports) > 1 else ''}) from "
             f"{vpc.vpc_id} ({', '.join(vpc.cidr_blocks)}): the endpoint is unusable from its own "
@@ -279,7 +279,7 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 scope,
                 endpoint.endpoint_id,
                 f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
-                f"{endpoint.service_name} serves tcp {ports.describe()}, but "
+                f"{endpoint.target} serves tcp {ports.describe()}, but "
                 f"{'; '.join(problems)}: clients in {vpc.vpc_id} time out (network ACLs are "
                 "stateless; replies go to the client's ephemeral port).",
                 related=(vpc.vpc_id, *endpoint.subnet_ids, *sorted(seen)),
