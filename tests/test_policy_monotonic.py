@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import endpoint, region, service, snapshot
 from vpce_audit.findings import Severity
-from vpce_audit.model import AccountSnapshot
+from vpce_audit.model import AccountSnapshot, IamPrincipal
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.endpoint_policy import (
     endpoint_policy_full_access,
@@ -33,6 +33,8 @@ from vpce_audit.rules.engine import evaluate
 ACCOUNT = "111111111111"
 FOREIGN = "999999999999"
 ORG = "o-trusted0001"
+RESOLVED_ID = "AROAEXAMPLEROLEID0001"
+DELETED_ID = "AROAEXAMPLEDELETED001"
 PERMISSION_RULES = [
     endpoint_policy_full_access,
     endpoint_policy_no_principal_perimeter,
@@ -47,6 +49,8 @@ PRINCIPALS: list[Any] = [
     {"AWS": FOREIGN},
     {"AWS": f"arn:aws:iam::{FOREIGN}:role/app"},
     {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"},
+    {"AWS": RESOLVED_ID},  # a role of the scanned account, by unique id
+    {"AWS": DELETED_ID},  # a unique id no principal has: a deleted role
 ]
 ACTIONS = {
     "s3": ["*", "s3:*", "s3:Get*", "s3:Put*", "s3:GetObject", "s3:PutObject"],
@@ -121,6 +125,10 @@ DENIES: list[dict[str, Any]] = [
         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-stranger0001"}},
     },
     {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"},
+    # Deny everyone but the listed principals (who keep whatever the Allows give them).
+    {"Effect": "Deny", "NotPrincipal": {"AWS": [FOREIGN]}, "Action": "*", "Resource": "*"},
+    {"Effect": "Deny", "NotPrincipal": {"AWS": [ACCOUNT]}, "Action": "*", "Resource": "*"},
+    {"Effect": "Deny", "Principal": {"AWS": FOREIGN}, "Action": "*", "Resource": "*"},
 ]
 
 
@@ -180,6 +188,7 @@ def _worst(short: str, statements: list[dict[str, Any]], members_known: bool) ->
         "2026-11-26T00:00:00Z",
         organization_id=ORG,
         organization_member_ids=(ACCOUNT,) if members_known else None,
+        iam_principals=(IamPrincipal(RESOLVED_ID, f"arn:aws:iam::{ACCOUNT}:role/app"),),
     )
     result = evaluate(snapshot(estate, accounts=(account,)), PERMISSION_RULES, Settings())
     assert not result.rule_errors, result.rule_errors
@@ -196,7 +205,12 @@ def test_a_narrower_policy_is_never_more_severe(
     pair: tuple[str, list[dict[str, Any]], list[dict[str, Any]]], members_known: bool
 ) -> None:
     short, narrow, broad = pair
-    assert _worst(short, narrow, members_known) <= _worst(short, broad, members_known), (
+    # The one report a narrower policy may add: VPCE104's low "unknown principal" for a unique id
+    # that resolves to no principal (the issue requires it; it is about the policy's upkeep, and
+    # a deleted principal allows nothing, so it never rises above low).
+    allowance = int(Severity.LOW) if DELETED_ID in json.dumps(narrow) else -1
+    ceiling = max(_worst(short, broad, members_known), allowance)
+    assert _worst(short, narrow, members_known) <= ceiling, (
         json.dumps(narrow),
         json.dumps(broad),
     )

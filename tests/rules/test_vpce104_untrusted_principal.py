@@ -123,3 +123,70 @@ def test_a_deny_perimeter_removes_named_outsiders() -> None:
     account = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", ORG, (ACCOUNT,))
     result = evaluate(snapshot(estate_, accounts=(account,)), [rule], Settings())
     assert result.findings == ()
+
+
+def _judge_all(
+    statements: list[dict[str, object]], *, iam: tuple[IamPrincipal, ...] | None = ()
+) -> EvaluationResult:
+    from vpce_audit.rules.builtin.endpoint_policy import (
+        endpoint_policy_full_access,
+        endpoint_policy_no_principal_perimeter,
+        endpoint_policy_no_resource_perimeter,
+    )
+
+    estate_ = region(
+        endpoint_service_details=[service("s3", "Gateway")],
+        vpc_endpoints=[
+            endpoint("vpce-s3", "vpc-1", "s3", "Gateway", policy={"Statement": statements})
+        ],
+    )
+    account = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", ORG, (ACCOUNT,), iam_principals=iam)
+    rules = [
+        endpoint_policy_full_access,
+        endpoint_policy_no_principal_perimeter,
+        endpoint_policy_no_resource_perimeter,
+        rule,
+    ]
+    result = evaluate(snapshot(estate_, accounts=(account,)), rules, Settings())
+    assert not result.rule_errors
+    return result
+
+
+def test_a_deny_with_not_principal_leaves_the_listed_outsider_allowed() -> None:
+    """IAM applies a Deny with NotPrincipal to everyone not listed: the listed foreign account
+    keeps the Allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html)."""
+    result = _judge_all(
+        [
+            {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": f"arn:aws:iam::{STRANGER}:root"},
+                "Action": "*",
+                "Resource": "*",
+            },
+        ]
+    )
+    assert {(f.rule_id, f.severity) for f in result.findings} == {
+        ("VPCE103", Severity.HIGH),  # the foreign account can write to any bucket
+        ("VPCE104", Severity.HIGH),
+    }
+
+
+def test_a_deleted_principal_is_unknown_never_an_outsider_writing_anywhere() -> None:
+    """A unique id that resolves to no role or user is a deleted principal
+    (https://repost.aws/knowledge-center/iam-resource-policy-format): it signs nothing, so it is
+    not VPCE103's "anyone can write", only VPCE104's low "unknown principal"."""
+    statements: list[dict[str, object]] = [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "AROAEXAMPLEDELETED001"},
+            "Action": "s3:*",
+            "Resource": "*",
+        }
+    ]
+    result = _judge_all(statements)
+    assert [(f.rule_id, f.severity) for f in result.findings] == [("VPCE104", Severity.LOW)]
+    # Roles and users unreadable: the id might be one of ours, so neither rule decides.
+    unread = _judge_all(statements, iam=None)
+    assert unread.findings == ()
+    assert sorted(s.rule_id for s in unread.skipped) == ["VPCE103", "VPCE104"]

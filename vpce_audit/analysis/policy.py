@@ -779,7 +779,13 @@ def _principal_match(principal: Principal, request: RequestContext) -> Truth:
         return Truth.NEVER
     account = principal_account(principal.value)
     if account is None:  # a unique id
-        account = trust.account_of_unique_id(principal.value) or principal.value
+        account = trust.account_of_unique_id(principal.value)
+        if account is None:
+            # No principal of the scanned accounts has it: IAM shows a deleted principal so, and
+            # a deleted principal signs nothing. Only the caller standing for the id itself
+            # matches it, for VPCE104 to report it as unknown.
+            named_itself = caller.kind is CallerKind.ACCOUNT and caller.account == principal.value
+            return Truth.MAYBE if named_itself else Truth.NEVER
     whole_account = bool(ACCOUNT_ID.match(principal.value)) or principal.value.endswith(":root")
     if caller.kind is CallerKind.ACCOUNT:
         if caller.account != account:
@@ -1100,11 +1106,14 @@ class PolicyEvaluator:
 
 
 def named_accounts(policy: Policy, trust: TrustPredicates) -> tuple[Caller, ...]:
-    """One caller per untrusted account (or unresolved unique id) an Allow names as a principal.
-    Principals of trusted accounts are insiders: the INSIDER caller stands for them."""
+    """One caller per untrusted account (or unresolved unique id) the policy names as a
+    principal, in any statement: an Allow that names it grants it something, and a Deny that
+    names it in ``NotPrincipal`` exempts it from the Deny, which the generic outsider (some other
+    account) cannot tell. Principals of trusted accounts are insiders: the INSIDER caller stands
+    for them."""
     found: dict[str, None] = {}
-    for statement in policy.allows:
-        for principal in statement.principals or ():
+    for statement in policy.statements:
+        for principal in (*(statement.principals or ()), *(statement.not_principals or ())):
             if principal.kind != "AWS" or principal.is_everyone:
                 continue
             if not is_valid_aws_principal(principal.value):

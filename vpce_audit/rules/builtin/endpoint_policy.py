@@ -22,6 +22,7 @@ from vpce_audit.analysis.policy import (
     OUTSIDER,
     RESOURCE_KEYS,
     WRITE_ACTIONS,
+    Caller,
     CallerKind,
     Condition,
     Owner,
@@ -416,8 +417,16 @@ def _statements_of(verdicts: Iterable[Verdict]) -> list[Statement]:
 
 def _exfiltration(evaluator: PolicyEvaluator) -> list[Verdict]:
     """Writes to resources an attacker can create, by anyone: outsiders, anonymous callers,
-    ordinary insiders, or the principals the policy names."""
-    callers = (OUTSIDER, ANONYMOUS, INSIDER, *named_accounts(evaluator.policy, evaluator.trust))
+    ordinary insiders, or the accounts the policy names. A unique id that resolves to no
+    principal is left out: it is how IAM shows a deleted principal, which can sign nothing
+    (VPCE104 reports it as unknown); were it a live principal of a scanned account, the INSIDER
+    caller stands for it."""
+    named = [
+        caller
+        for caller in named_accounts(evaluator.policy, evaluator.trust)
+        if not UNIQUE_PRINCIPAL_ID.match(caller.account or "")
+    ]
+    callers = (OUTSIDER, ANONYMOUS, INSIDER, *named)
     writes = WRITE_ACTIONS[evaluator.service]
     arbitrary = [t for t in evaluator.targets if t.arbitrary]
     return evaluator.allowed(evaluator.requests(callers, writes, arbitrary))
@@ -452,6 +461,15 @@ def endpoint_policy_no_resource_perimeter(ctx: RuleContext) -> CheckResult:
             continue
         outcome = judge(target)
         if outcome is None:
+            if not ctx.snapshot.principals_known:
+                # An unresolved id may be a live principal of ours that IAM could not list.
+                ids = [
+                    c
+                    for c in named_accounts(target.policy, ctx.trusted.assuming_unknown_trusted())
+                    if UNIQUE_PRINCIPAL_ID.match(c.account or "")
+                ]
+                if ids:
+                    yield _unresolvable_ids(ctx, target, ids)
             continue
         trust = (
             ctx.trusted.assuming_unknown_trusted()
@@ -490,6 +508,16 @@ def endpoint_policy_no_resource_perimeter(ctx: RuleContext) -> CheckResult:
 # -- VPCE104 -----------------------------------------------------------------------------------
 
 
+def _unresolvable_ids(ctx: RuleContext, target: PolicyTarget, ids: Iterable[Caller]) -> Skipped:
+    return ctx.skip(
+        target.scope,
+        target.endpoint.endpoint_id,
+        f"the policy names IAM unique ids ({_listing(c.account or '' for c in ids)}) and the "
+        "roles and users of the scanned accounts could not be read to resolve them",
+        because_of=("iam_principals",),
+    )
+
+
 @builtin_rule("VPCE104", requires=TRUST_REQUIREMENTS)
 def endpoint_policy_untrusted_principal(ctx: RuleContext) -> CheckResult:
     for target in policy_targets(ctx):
@@ -503,14 +531,7 @@ def endpoint_policy_untrusted_principal(ctx: RuleContext) -> CheckResult:
         outside = list(named_accounts(target.policy, strict.trust))
         unresolved = [c for c in outside if UNIQUE_PRINCIPAL_ID.match(c.account or "")]
         if unresolved and not ctx.snapshot.principals_known:
-            yield ctx.skip(
-                target.scope,
-                target.endpoint.endpoint_id,
-                f"the policy names IAM unique ids ({_listing(c.account or '' for c in unresolved)})"
-                " and the roles and users of the scanned accounts could not be read to resolve "
-                "them",
-                because_of=("iam_principals",),
-            )
+            yield _unresolvable_ids(ctx, target, unresolved)
             continue
         # The same documented exceptions as VPCE102: a named principal reading named resources.
         allowed = [
