@@ -145,6 +145,47 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
         ],
         set(),
     ),
+    # Any tag value at all is no exception: every tagged principal of the organisation matches.
+    (
+        "tagged-insiders-any-value-is-no-exception",
+        "s3",
+        [
+            allow(
+                **{
+                    "Condition": {
+                        "StringEquals": {"aws:PrincipalOrgID": ORG},
+                        "StringLike": {"aws:PrincipalTag/team": "*"},
+                    }
+                }
+            )
+        ],
+        {"VPCE103"},
+    ),
+    # Policy variables: "the resource is the caller's own account" is a resource perimeter for
+    # the organisation's principals (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+    (
+        "resource-in-the-callers-own-account",
+        "s3",
+        [
+            allow(
+                **{
+                    "Condition": {
+                        "StringEquals": {
+                            "aws:PrincipalOrgID": ORG,
+                            "aws:ResourceAccount": "${aws:PrincipalAccount}",
+                        }
+                    }
+                }
+            )
+        ],
+        set(),
+    ),
+    (
+        "resource-in-the-callers-own-account-but-anyone-calls",
+        "s3",
+        [allow(**cond("StringEquals", "aws:ResourceAccount", "${aws:PrincipalAccount}"))],
+        {"VPCE102", "VPCE103"},  # an outsider writes to buckets of its own account
+    ),
     (
         "principal-tag-alone-is-no-perimeter",
         "s3",
@@ -196,6 +237,13 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
         "not-ip-address-deny-blocks-everything",
         "ssm",
         [allow(), deny(**cond("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"))],
+        {"VPCE105"},
+    ),
+    # ...IfExists on an absent key is true: this Deny, too, blocks everything.
+    (
+        "ip-address-if-exists-deny-blocks-everything",
+        "ssm",
+        [allow(), deny(**cond("IpAddressIfExists", "aws:SourceIp", "10.0.0.0/8"))],
         {"VPCE105"},
     ),
     # Anonymous callers carry aws:PrincipalAccount = "anonymous"; IfExists on it still holds.
@@ -640,3 +688,42 @@ def test_vpce102_and_103_speak_for_full_access_when_vpce101_is_not_running() -> 
     assert [f.rule_id for f in with_101.findings] == ["VPCE101"]
     without_101 = evaluate(snapshot(estate, accounts=(account,)), RULES[1:3], Settings())
     assert sorted(f.rule_id for f in without_101.findings) == ["VPCE102", "VPCE103"]
+
+
+def _messages(policy: dict[str, Any], short: str = "ssm") -> dict[str, str]:
+    kind = "Gateway" if short in {"s3", "dynamodb"} else "Interface"
+    estate = region(
+        endpoint_service_details=[service(short, kind)],
+        vpc_endpoints=[endpoint("vpce-case", "vpc-1", short, kind, policy=policy)],
+    )
+    account = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", ORG, (ACCOUNT,))
+    result = evaluate(snapshot(estate, accounts=(account,)), RULES, Settings())
+    return {f.rule_id: f.message for f in result.findings}
+
+
+def test_variables_are_literal_text_in_version_2008_policies() -> None:
+    """IAM resolves policy variables only in policies of version 2012-10-17."""
+    statement = allow(
+        **{
+            "Condition": {
+                "StringEquals": {
+                    "aws:PrincipalOrgID": ORG,
+                    "aws:ResourceAccount": "${aws:PrincipalAccount}",
+                }
+            }
+        }
+    )
+    found = _messages({"Version": "2008-10-17", "Statement": [statement]}, "s3")
+    assert set(found) == {"VPCE103"}
+    assert "limited to ${aws:PrincipalAccount}, outside the trusted set" in found["VPCE103"]
+    assert _messages({"Version": "2012-10-17", "Statement": [statement]}, "s3") == {}
+
+
+def test_a_deny_that_tests_only_presence_is_explained_as_such() -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [allow(), deny(**cond("Null", "aws:PrincipalOrgID", "true"))],
+    }
+    message = _messages(policy)["VPCE102"]
+    assert "tests only whether aws:PrincipalOrgID is present" in message
+    assert "admits true" not in message

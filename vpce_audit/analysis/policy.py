@@ -74,6 +74,9 @@ class Condition:
     key: str
     """Lower-cased: IAM condition keys are case-insensitive."""
     values: tuple[str, ...]
+    uses_variables: bool = False
+    """A value holds a policy variable (``${aws:PrincipalAccount}``), which IAM resolves in
+    policies of version 2012-10-17 only."""
 
     @property
     def parts(self) -> OperatorParts:
@@ -156,14 +159,17 @@ def _parse_policy(text: str | None) -> Policy:
     if not isinstance(raw_statements, list):
         raise PolicyParseError("Statement is neither an object nor a list")
     version = document.get("Version")
+    variables = version == "2012-10-17"
     return Policy(
-        statements=tuple(_parse_statement(raw, index) for index, raw in enumerate(raw_statements)),
+        statements=tuple(
+            _parse_statement(raw, index, variables) for index, raw in enumerate(raw_statements)
+        ),
         version=version if isinstance(version, str) else None,
         is_default=is_default,
     )
 
 
-def _parse_statement(raw: object, index: int) -> Statement:
+def _parse_statement(raw: object, index: int, variables: bool) -> Statement:
     where = f"statement {index + 1}"
     if not isinstance(raw, dict):
         raise PolicyParseError(f"{where} is not an object")
@@ -181,7 +187,7 @@ def _parse_statement(raw: object, index: int) -> Statement:
         not_actions=_strings(raw.get("NotAction"), f"{where} NotAction"),
         resources=_strings(raw.get("Resource"), f"{where} Resource"),
         not_resources=_strings(raw.get("NotResource"), f"{where} NotResource"),
-        conditions=_conditions(raw.get("Condition"), where),
+        conditions=_conditions(raw.get("Condition"), where, variables),
     )
 
 
@@ -209,7 +215,7 @@ def _principals(value: object, where: str) -> tuple[Principal, ...] | None:
     return tuple(found)
 
 
-def _conditions(value: object, where: str) -> tuple[Condition, ...]:
+def _conditions(value: object, where: str, variables: bool) -> tuple[Condition, ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
@@ -219,9 +225,16 @@ def _conditions(value: object, where: str) -> tuple[Condition, ...]:
         if not isinstance(block, dict):
             raise PolicyParseError(f"{where} Condition {str(operator)[:40]} must be an object")
         for key, raw_values in block.items():
-            values = raw_values if isinstance(raw_values, list) else [raw_values]
+            values = tuple(
+                _text(v) for v in (raw_values if isinstance(raw_values, list) else [raw_values])
+            )
             found.append(
-                Condition(str(operator), str(key).lower(), tuple(_text(v) for v in values))
+                Condition(
+                    str(operator),
+                    str(key).lower(),
+                    values,
+                    uses_variables=variables and any("${" in v for v in values),
+                )
             )
     return tuple(found)
 
@@ -365,6 +378,19 @@ class _Absent(Domain):
 
 
 ABSENT = _Absent()
+
+
+class _OrdinaryTag(Domain):
+    """A principal tag of an ordinary insider. A statement that requires a tag to hold one exact
+    value is a deliberate grant (the data perimeter's exception tags, e.g.
+    ``dp:exclude:resource = true``), which ordinary principals do not carry; a pattern such as
+    ``*`` matches whatever tag they have, so it restricts nobody."""
+
+    def may_match(self, pattern: str, kind: Match) -> bool:
+        return kind is Match.OPAQUE or (kind is Match.GLOB and _has_wildcard(pattern))
+
+
+ORDINARY_TAG = _OrdinaryTag()
 
 
 @dataclass(frozen=True, eq=False)
@@ -642,14 +668,51 @@ class RequestContext:
             return ABSENT  # a key AWS never sets: a typo
         return ANY
 
+    def variable_truth(self, condition: Condition) -> Truth:
+        """A condition whose value is a policy variable.
+
+        The one form endpoint policies use is "the resource is the caller's own":
+        ``aws:ResourceAccount`` (or ``s3:ResourceAccount``) equal to ``${aws:PrincipalAccount}``,
+        ``aws:ResourceOrgID`` equal to ``${aws:PrincipalOrgID}``. A variable that cannot be
+        resolved (the caller has no such key) makes the statement invalid: it matches nothing
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+        Other uses are not modelled and may go either way.
+        """
+        parts = condition.parts
+        values = sorted({value.lower() for value in condition.values})
+        what = _OWN_RESOURCE_VARIABLES.get((condition.key, values[0])) if len(values) == 1 else None
+        if what is None or parts.qualifier or parts.base not in _STRING_COMPARISONS:
+            return Truth.MAYBE
+        kind = self.caller.kind
+        if kind is CallerKind.SERVICE or (kind is CallerKind.ANONYMOUS and what == "org"):
+            return Truth.NEVER  # the caller has no such key: the variable does not resolve
+        own = self._resource_is_callers(what)
+        if parts.negated:
+            own = {Truth.ALWAYS: Truth.NEVER, Truth.NEVER: Truth.ALWAYS}.get(own, Truth.MAYBE)
+        return own
+
+    def _resource_is_callers(self, what: str) -> Truth:
+        """Whether the request's resource belongs to the caller's own account (or org)."""
+        caller, target, trust = self.caller, self.target, self.trust
+        if caller.kind is CallerKind.ANONYMOUS:
+            return Truth.NEVER  # its account is "anonymous", which owns nothing
+        caller_trusted = caller.kind is CallerKind.INSIDER or (
+            caller.kind is CallerKind.ACCOUNT and trust.trusts_account(caller.account or "")
+        )
+        if target.owner is Owner.ATTACKER:
+            return Truth.NEVER if caller_trusted else Truth.MAYBE
+        if target.owner is Owner.TRUSTED:
+            return Truth.MAYBE if caller_trusted else Truth.NEVER
+        if what == "account" and target.account and caller.kind is CallerKind.ACCOUNT:
+            return Truth.ALWAYS if target.account == caller.account else Truth.NEVER
+        return Truth.MAYBE
+
     def _caller_chosen(self, key: str) -> Domain:
         kind = self.caller.kind
         if kind in {CallerKind.ANONYMOUS, CallerKind.SERVICE}:
             return ABSENT
         if kind is CallerKind.INSIDER and key.startswith("aws:principaltag/"):
-            # Ordinary insiders: exception tags are granted deliberately, and statements that
-            # require them are the data-perimeter's documented exceptions.
-            return ABSENT
+            return ORDINARY_TAG
         return ANY
 
     def _identity(self, key: str) -> Domain:
@@ -700,6 +763,21 @@ class RequestContext:
         return ANY
 
 
+_OWN_RESOURCE_VARIABLES = {
+    ("aws:resourceaccount", "${aws:principalaccount}"): "account",
+    ("s3:resourceaccount", "${aws:principalaccount}"): "account",
+    ("aws:resourceorgid", "${aws:principalorgid}"): "org",
+}
+_STRING_COMPARISONS = frozenset(
+    {
+        "stringequals",
+        "stringnotequals",
+        "stringequalsignorecase",
+        "stringnotequalsignorecase",
+        "stringlike",
+        "stringnotlike",
+    }
+)
 _RESOURCE_KEY_KINDS = {
     "aws:resourceorgid": "org",
     "aws:resourceorgpaths": "org-path",
@@ -745,7 +823,10 @@ def statement_truth(statement: Statement, request: RequestContext, *, action: bo
     if truth is Truth.NEVER:
         return truth
     for condition in statement.conditions:
-        truth = min(truth, condition_truth(condition, request.domain(condition.key)))
+        if condition.uses_variables:
+            truth = min(truth, request.variable_truth(condition))
+        else:
+            truth = min(truth, condition_truth(condition, request.domain(condition.key)))
         if truth is Truth.NEVER:
             break
     return truth
@@ -1196,6 +1277,16 @@ def is_known_global_key(key: str) -> bool:
 
 def is_multivalued_global_key(key: str) -> bool:
     return key in _known_global_keys()[1]
+
+
+@functools.cache
+def _spellings() -> dict[str, str]:
+    return {k.name.lower(): k.name for k in global_condition_keys()}
+
+
+def spelled_key(key: str) -> str:
+    """A lower-cased global condition key as AWS writes it (aws:PrincipalOrgID), for messages."""
+    return _spellings().get(key, key)
 
 
 LEGACY_GLOBAL_KEYS = frozenset({"aws:sourceowner"})

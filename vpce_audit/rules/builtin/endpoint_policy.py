@@ -34,6 +34,7 @@ from vpce_audit.analysis.policy import (
     Statement,
     Truth,
     Verdict,
+    always_true_through_endpoint,
     condition_truth,
     is_full_access,
     is_known_global_key,
@@ -44,6 +45,7 @@ from vpce_audit.analysis.policy import (
     parse_policy,
     prefixes_for_service,
     restricts_in_allow,
+    spelled_key,
 )
 from vpce_audit.analysis.trust import (
     UNIQUE_PRINCIPAL_ID,
@@ -314,7 +316,7 @@ def _outsider_access(evaluator: PolicyEvaluator) -> list[Verdict]:
 
 
 def _identity_reason(statement: Statement, trust: TrustView) -> str:
-    identity = [c for c in statement.conditions if c.key in IDENTITY_KEYS]
+    identity = [c for c in statement.conditions if c.key in IDENTITY_KEYS and not c.uses_variables]
     untrusted = sorted(
         {
             value
@@ -359,15 +361,24 @@ def _deny_note(policy: Policy, keys: frozenset[str], trust: TrustView) -> str:
         relevant = [c for c in statement.conditions if c.key in keys]
         if not relevant:
             continue
+        compared = [c for c in relevant if c.parts.base != "null" and not c.uses_variables]
         admitted = sorted(
-            {v for c in relevant for v in c.values if not _value_trusted(c.key, v, trust)}
+            {v for c in compared for v in c.values if not _value_trusted(c.key, v, trust)}
         )
-        why = (
-            f"its perimeter admits {_listing(admitted)}"
-            if admitted
-            else "a caller can avoid its other conditions, or it does not cover every action "
-            "and resource"
-        )
+        presence = [c for c in relevant if c.parts.base == "null"]
+        if admitted:
+            why = f"its perimeter admits {_listing(admitted)}"
+        elif presence:
+            tested = " / ".join(sorted({spelled_key(c.key) for c in presence}))
+            why = (
+                f"it tests only whether {tested} is present, and callers from other accounts "
+                "and organisations have one"
+            )
+        else:
+            why = (
+                "a caller can avoid its other conditions, or it does not cover every action "
+                "and resource"
+            )
         notes.append(f"{statement.label} (Deny) does not stop them: {why}")
     return ("; " + "; ".join(notes)) if notes else ""
 
@@ -433,7 +444,7 @@ def _exfiltration(evaluator: PolicyEvaluator) -> list[Verdict]:
 
 
 def _resource_reason(statement: Statement, trust: TrustView) -> str:
-    perimeter = [c for c in statement.conditions if c.key in RESOURCE_KEYS]
+    perimeter = [c for c in statement.conditions if c.key in RESOURCE_KEYS and not c.uses_variables]
     untrusted = sorted(
         {
             value
@@ -690,7 +701,7 @@ def _condition_constructs(statement: Statement, condition: Condition) -> list[Co
                     Severity.MEDIUM if statement.is_allow else Severity.LOW,
                 )
             )
-        elif condition.parts.base == "notipaddress":
+        elif always_true_through_endpoint(condition):  # NotIpAddress, or any ...IfExists
             found.append(
                 Construct(
                     f"{label} uses {condition.operator} on aws:SourceIp, which requests through a "
