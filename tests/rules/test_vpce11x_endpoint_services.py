@@ -187,3 +187,21 @@ def test_113_consumers_of_unknown_membership_are_low() -> None:
     found = {f.resource_id: f for f in result.findings}
     assert found["vpce-svc-a"].severity is Severity.LOW
     assert "membership is unknown" in found["vpce-svc-b"].message
+
+
+def test_110_auto_accept_for_accounts_of_unknown_membership_is_low_and_said_so() -> None:
+    """Without the organisation's member list, another account may be a member: it is not
+    called "outside the trusted set"."""
+    estate = region(
+        endpoint_service_configurations=[
+            configuration("vpce-svc-member", "arn:aws:iam::333333333333:root", acceptance=False)
+        ]
+    )
+    unknown = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", "o-trusted0001", None)
+    result = evaluate(
+        snapshot(estate, accounts=(unknown,)), [endpoint_service_auto_accept], Settings()
+    )
+    (finding,) = result.findings
+    assert finding.severity is Severity.LOW
+    assert "whose organisation membership is unknown" in finding.message
+    assert "outside the trusted set" not in finding.message

@@ -5,6 +5,7 @@ VPC routes to networks outside the organisation
 from __future__ import annotations
 
 from tests.helpers import (
+    ACCOUNT,
     OTHER_ACCOUNT,
     endpoint,
     error,
@@ -15,13 +16,16 @@ from tests.helpers import (
     route,
     security_group,
     skipped,
+    snapshot,
     subnet,
     table,
     vpc,
 )
 from vpce_audit.findings import Severity
-from vpce_audit.model import PeeringConnection, PeeringSide, RegionSnapshot
+from vpce_audit.model import AccountSnapshot, PeeringConnection, PeeringSide, RegionSnapshot
+from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.security_groups import endpoint_sg_admits_any_source as rule
+from vpce_audit.rules.engine import evaluate
 
 
 def estate(*extra_routes: tuple[str, str], **collections: object) -> RegionSnapshot:
@@ -93,6 +97,23 @@ def test_medium_when_the_vpc_routes_to_a_peer_of_an_untrusted_account() -> None:
     assert findings(rule, estate(peering_connections=[peering]))["vpce-mixed"].severity is (
         Severity.LOW
     )
+
+
+def test_low_when_the_peer_is_an_account_of_unknown_membership() -> None:
+    """Without the organisation's member list the peer may be a member: say so, stay low."""
+    peering = PeeringConnection(
+        "pcx-member",
+        "active",
+        PeeringSide(ACCOUNT, "vpc-1", "eu-west-1", ("10.0.0.0/16",)),
+        PeeringSide(OTHER_ACCOUNT, "vpc-peer", "eu-west-1", ("172.16.0.0/16",)),
+    )
+    routed = estate(("172.16.0.0/16", "pcx-member"), peering_connections=[peering])
+    unknown = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", "o-trusted0001", None)
+    result = evaluate(snapshot(routed, accounts=(unknown,)), [rule], Settings())
+    finding = {f.resource_id: f for f in result.findings}["vpce-mixed"]
+    assert finding.severity is Severity.LOW
+    assert "membership of the organisation is unknown" in finding.message
+    assert "outside the organisation (" not in finding.message
 
 
 def test_medium_when_the_vpc_routes_to_a_virtual_private_gateway() -> None:

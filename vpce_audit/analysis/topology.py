@@ -292,13 +292,24 @@ class Topology:
 
     # -- networks outside the organisation ---------------------------------------------------
 
-    def external_paths(self, scope: ScopeView, vpc_id: str, trusted: TrustedSet) -> list[str]:
+    def external_paths(
+        self, scope: ScopeView, vpc_id: str, trusted: TrustedSet
+    ) -> list[ExternalPath]:
         """Ways the VPC's route tables reach networks outside the organisation: peerings with
         untrusted accounts, virtual private gateways (VPN, Direct Connect), transit gateways
-        that route to VPN / Direct Connect / peering attachments or to untrusted accounts' VPCs."""
+        that route to VPN / Direct Connect / peering attachments or to untrusted accounts' VPCs.
+        Accounts whose organisation membership is unknown give uncertain paths."""
         tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
         routed = {route.target_id for table in tables for route in table.routes if route.is_active}
-        found: list[str] = []
+        found: list[ExternalPath] = []
+
+        def account_path(account: str, description: str) -> None:
+            trust = trusted.account_trust(account)
+            if trust is Trust.UNTRUSTED:
+                found.append(ExternalPath(description, certain=True))
+            elif trust is Trust.UNKNOWN:
+                found.append(ExternalPath(f"{description}, membership unknown", certain=False))
+
         for connection in self.peerings_by_vpc.get(vpc_id, ()):
             peer = (
                 connection.accepter
@@ -306,14 +317,14 @@ class Topology:
                 else connection.requester
             )
             if connection.peering_connection_id in routed and peer.owner_id:
-                trust = trusted.account_trust(peer.owner_id)
-                if trust is not Trust.TRUSTED:
-                    found.append(
-                        f"peering {connection.peering_connection_id} with account {peer.owner_id}"
-                        + (" (membership unknown)" if trust is Trust.UNKNOWN else "")
-                    )
+                account_path(
+                    peer.owner_id,
+                    f"peering {connection.peering_connection_id} with account {peer.owner_id}",
+                )
         for target in sorted(t for t in routed if t and t.startswith("vgw-")):
-            found.append(f"virtual private gateway {target} (VPN / Direct Connect)")
+            found.append(
+                ExternalPath(f"virtual private gateway {target} (VPN / Direct Connect)", True)
+            )
         for attachment in scope.vpc_attachments_by_vpc.get(vpc_id, ()):
             tgw = attachment.transit_gateway_id
             if tgw not in routed:
@@ -335,17 +346,27 @@ class Topology:
                     other.resource_type in HYBRID_ATTACHMENT_TYPES
                     or other.resource_type == "peering"
                 ):
-                    found.append(f"{tgw} attachment {other.attachment_id} ({other.resource_type})")
-                elif (
-                    other.resource_type == "vpc"
-                    and other.resource_owner_id
-                    and trusted.account_trust(other.resource_owner_id) is not Trust.TRUSTED
-                ):
                     found.append(
+                        ExternalPath(
+                            f"{tgw} attachment {other.attachment_id} ({other.resource_type})", True
+                        )
+                    )
+                elif other.resource_type == "vpc" and other.resource_owner_id:
+                    account_path(
+                        other.resource_owner_id,
                         f"{tgw} attachment {other.attachment_id} (VPC of account "
-                        f"{other.resource_owner_id})"
+                        f"{other.resource_owner_id})",
                     )
         return found
+
+
+@dataclass(frozen=True)
+class ExternalPath:
+    """A route from a VPC towards networks outside the organisation."""
+
+    description: str
+    certain: bool
+    """False when it leads to an account whose organisation membership is unknown."""
 
 
 @dataclass(frozen=True)

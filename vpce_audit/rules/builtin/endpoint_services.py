@@ -33,16 +33,18 @@ def endpoint_service_auto_accept(ctx: RuleContext) -> CheckResult:
                 continue
             if not service.allowed_principals:
                 continue
-            outside = sorted(
-                p
+            trust = {
+                p: Trust.UNTRUSTED if p in EVERYONE else principal_trust(p, ctx.trusted)
                 for p in service.allowed_principals
-                if p in EVERYONE or principal_trust(p, ctx.trusted) is not Trust.TRUSTED
-            )
-            who = (
-                f"including {', '.join(outside)} from outside the trusted set"
-                if outside
-                else "all of them trusted"
-            )
+            }
+            outside = sorted(p for p, t in trust.items() if t is Trust.UNTRUSTED)
+            unknown = sorted(p for p, t in trust.items() if t is Trust.UNKNOWN)
+            if outside:
+                who = f"including {', '.join(outside)} from outside the trusted set"
+            elif unknown:
+                who = f"including {', '.join(unknown)}, whose organisation membership is unknown"
+            else:
+                who = "all of them trusted"
             yield ctx.finding(
                 scope,
                 service.service_id,

@@ -99,37 +99,43 @@ def endpoint_sg_admits_any_source(ctx: RuleContext) -> CheckResult:
             }
         )
         unread = sorted(kind for kind in PATH_KINDS if kind in scope.failed_kinds)
-        external = topology.external_paths(scope, endpoint.vpc_id, ctx.trusted)
+        paths = topology.external_paths(scope, endpoint.vpc_id, ctx.trusted)
+        external = [p.description for p in paths if p.certain]
+        uncertain = [p.description for p in paths if not p.certain]
         if external:
             reach = (
                 f"{endpoint.vpc_id} routes to networks outside the organisation "
-                f"({'; '.join(external[:3])}{'; ...' if len(external) > 3 else ''}), so they "
-                "can reach it"
+                f"({_first_three(external)}), so they can reach it"
             )
         elif unread:
             reach = (
                 f"whether {endpoint.vpc_id} routes to networks outside the organisation is "
                 f"unknown ({', '.join(unread)} not collected)"
             )
+        elif uncertain:
+            reach = (
+                f"{endpoint.vpc_id} routes to networks of accounts whose membership of the "
+                f"organisation is unknown ({_first_three(uncertain)}); if they are outside it, "
+                "they can reach it"
+            )
         else:
             reach = (
                 f"only networks that {endpoint.vpc_id} routes to can reach its private "
                 "addresses, none of them outside the organisation"
             )
-        service = (
-            endpoint.service_name
-            or endpoint.service_network_arn
-            or endpoint.resource_configuration_arn
-        )
         yield ctx.finding(
             scope,
             endpoint.endpoint_id,
-            f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to {service} "
+            f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to {endpoint.target} "
             f"has security group {', '.join(open_groups)} admitting any source address "
             f"({' and '.join(sources)}): {reach}.",
             related=(endpoint.vpc_id, *open_groups),
             severity=ctx.severity_for(Severity.MEDIUM if external or unread else Severity.LOW),
         )
+
+
+def _first_three(items: list[str]) -> str:
+    return "; ".join(items[:3]) + ("; ..." if len(items) > 3 else "")
 
 
 def _excess(rule: SecurityGroupRule, needed: tuple[PortRange, ...] | None) -> str | None:
