@@ -343,13 +343,26 @@ def test_307_evaluates_rules_in_number_order_and_checks_return_traffic() -> None
         _entry(100, True, "allow", "10.0.0.0/8", (443, 443)),
     )
     message = findings(endpoint_nacl_blocks_vpc, _nacl_estate(*https_only_out))["vpce-a"].message
-    assert "denies return traffic to 10.0.0.0/16 on tcp 32768-65535 (the final * rule)" in message
+    assert "denies return traffic to 10.0.0.0/16 on tcp 1024-65535 (the final * rule)" in message
     windows_only = (
         _entry(100, False, "allow", "10.0.0.0/8", (443, 443)),
         _entry(100, True, "allow", "10.0.0.0/8", (49152, 65535)),
     )
-    message = findings(endpoint_nacl_blocks_vpc, _nacl_estate(*windows_only))["vpce-a"].message
-    assert "tcp 32768-49151" in message
+    windows = findings(endpoint_nacl_blocks_vpc, _nacl_estate(*windows_only))["vpce-a"]
+    assert "tcp 1024-49151" in windows.message
+    assert windows.severity is Severity.MEDIUM
+
+
+def test_307_return_ports_below_32768_matter_to_lambda_not_to_instances() -> None:
+    """NAT gateways, ELB and Lambda pick source ports from 1024-65535; Linux from 32768-60999,
+    Windows from 49152-65535 (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-ephemeral-ports.html)."""
+    linux_range = (
+        _entry(100, False, "allow", "10.0.0.0/8", (443, 443)),
+        _entry(100, True, "allow", "10.0.0.0/8", (32768, 65535)),
+    )
+    found = findings(endpoint_nacl_blocks_vpc, _nacl_estate(*linux_range))["vpce-a"]
+    assert found.severity is Severity.LOW
+    assert "tcp 1024-32767" in found.message and "Lambda" in found.message
 
 
 def test_307_skips_subnets_whose_acl_is_unknown() -> None:

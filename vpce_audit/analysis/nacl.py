@@ -23,7 +23,13 @@ ALL_PROTOCOLS = "-1"
 # Windows 49152-65535, NAT gateways, ELB and Lambda 1024-65535. Return traffic to these ports
 # must pass the endpoint subnet's outbound rules
 # (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-ephemeral-ports.html).
-EPHEMERAL_PORTS = PortRange(32768, 65535)
+EPHEMERAL_PORTS = PortRange(1024, 65535)
+INSTANCE_EPHEMERAL_PORTS = PortRange(32768, 65535)
+"""The part of the range that Linux and Windows instances use."""
+
+
+def overlaps(a: PortRange, b: PortRange) -> bool:
+    return a.low <= b.high and b.low <= a.high
 
 
 @dataclass(frozen=True)

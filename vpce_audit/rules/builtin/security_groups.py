@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from vpce_audit.analysis.cidrs import Network, parse_network
-from vpce_audit.analysis.nacl import EPHEMERAL_PORTS, denied
+from vpce_audit.analysis.nacl import EPHEMERAL_PORTS, INSTANCE_EPHEMERAL_PORTS, denied, overlaps
 from vpce_audit.analysis.security_groups import (
     UDP_PROTOCOLS,
     admits,
@@ -261,6 +261,7 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
             n for n in map(parse_network, vpc.cidr_blocks) if n is not None and n.version == 4
         ]
         problems: list[str] = []
+        instances_affected = False
         seen: set[str] = set()
         for subnet_id, acl in acls:
             assert acl is not None
@@ -269,6 +270,7 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
             seen.add(acl.network_acl_id)
             per_port = [denied(acl, egress=False, peers=blocks, ports=[p]) for p in ports.ports]
             if all(per_port):
+                instances_affected = True
                 shown = [b.describe() for blocked in per_port for b in blocked][:4]
                 problems.append(
                     f"{acl.network_acl_id} (subnet {subnet_id}) denies inbound {'; '.join(shown)}"
@@ -276,9 +278,17 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
             returning = denied(acl, egress=True, peers=blocks, ports=[EPHEMERAL_PORTS])
             if returning:
                 shown = [b.describe() for b in returning][:4]
+                high = any(overlaps(b.ports, INSTANCE_EPHEMERAL_PORTS) for b in returning)
+                instances_affected = instances_affected or high
                 problems.append(
                     f"{acl.network_acl_id} (subnet {subnet_id}) denies return traffic to "
                     f"{'; '.join(shown)}"
+                    + (
+                        ""
+                        if high
+                        else " (ports below 32768: clients that use them, such as Lambda "
+                        "functions, lose some connections; Linux and Windows instances do not)"
+                    )
                 )
         if problems:
             yield ctx.finding(
@@ -287,6 +297,8 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} to "
                 f"{endpoint.target} serves tcp {ports.describe()}, but "
                 f"{'; '.join(problems)}: clients in {vpc.vpc_id} time out (network ACLs are "
-                "stateless; replies go to the client's ephemeral port).",
+                "stateless; replies go to the client's ephemeral port, 1024-65535 across the "
+                "clients AWS lists).",
                 related=(vpc.vpc_id, *endpoint.subnet_ids, *sorted(seen)),
+                severity=None if instances_affected else ctx.severity_for(Severity.LOW),
             )
