@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.moto_gaps import Connections, answer_endpoint_connections
+from vpce_audit.demo.moto_gaps import transit_gateway_routes_in_aws_shape
 
 AWS_ENVIRONMENT = (
     "AWS_ENDPOINT_URL",
@@ -32,6 +33,8 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str])
 
 
 @pytest.fixture
-def moto_gaps(monkeypatch: pytest.MonkeyPatch) -> Connections:
-    """moto answers DescribeVpcEndpointConnections (empty unless the test adds connections)."""
-    return answer_endpoint_connections(monkeypatch)
+def moto_gaps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Connections]:
+    """moto answers DescribeVpcEndpointConnections (empty unless the test adds connections) and
+    returns static transit-gateway routes with their targets, as AWS does."""
+    with transit_gateway_routes_in_aws_shape():
+        yield answer_endpoint_connections(monkeypatch)

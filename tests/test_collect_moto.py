@@ -61,9 +61,9 @@ def test_unseen_estate_gives_exactly_the_expected_findings(moto_session: Any) ->
     )
     assert result.skipped == ()
     conflict = next(f for f in result.findings if f.rule_id == "VPCE501")
-    assert f"192.168.64.0/18 (peer {ids['peer']} via {ids['pcx-peer']})" in conflict.message
-    assert f"overlaps 192.168.0.0/16 (peer {ids['far']} via {ids['pcx-far']})" in conflict.message
-    assert conflict.region == "us-west-2"
+    assert f"in {ids['rt-hub']}, 10.70.64.0/18 (" in conflict.message
+    assert "overlaps the VPC's own block 10.70.0.0/16" in conflict.message
+    assert conflict.region == "ap-southeast-2"
     assert result.exit_code(None) == ExitCode.CLEAN
     assert result.exit_code(_severity("medium")) == ExitCode.FINDINGS
 

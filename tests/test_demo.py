@@ -45,7 +45,7 @@ EXPECTED = {
     ("VPCE403", "spoke-a-main-rt"),
     ("VPCE404", "prod-private-a-rt"),
     ("VPCE405", "prod-private-b-rt"),
-    ("VPCE501", "analytics"),  # partner-a and partner-b both 10.40.0.0/16, both routed
+    ("VPCE501", "spoke-a"),  # tgw-main routes spoke-b's block, which lies inside spoke-a's own
     ("VPCE502", "spoke-a"),  # both propagate into tgw-main's route table
     ("VPCE502", "spoke-b"),
     ("VPCE503", "legacy"),  # 10.2.128.0/17 on premises lies inside 10.2.0.0/16

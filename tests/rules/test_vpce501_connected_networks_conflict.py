@@ -1,8 +1,9 @@
-"""VPCE501: the networks one VPC's route tables reach conflict. AWS refuses an active peering
+"""VPCE501: the networks one route table of a VPC reaches conflict. AWS refuses an active peering
 between overlapping VPCs (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-basics.html),
-so the conflicts live among a VPC's different connections; a summary or default route that
-contains the VPC, or that longest-prefix match leaves a narrower route to, is normal
-(https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html)."""
+so the conflicts live among a VPC's different connections, within one route table, where at
+least one of the overlapping networks is learned rather than written as a static route; a
+summary or default route that contains the VPC, or that longest-prefix match leaves a narrower
+route to, is normal (https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html)."""
 
 from __future__ import annotations
 
@@ -74,17 +75,59 @@ def estate(
     )
 
 
-def test_two_routed_peers_that_overlap_each_other_conflict() -> None:
-    routed = estate(
+def test_static_routes_to_overlapping_peers_are_a_documented_design() -> None:
+    """Peering with two VPCs that share a block, routing part of it (or different subnets) to
+    each, is AWS's partial-access configuration
+    (https://docs.aws.amazon.com/vpc/latest/peering/peering-configurations-partial-access.html):
+    the route tables say exactly where each address goes."""
+    specific = estate(
         ("192.168.0.0/16", "pcx-a"), ("172.16.0.0/16", "pcx-b"), ("192.168.64.0/18", "pcx-b")
     )
-    finding = findings(rule, routed)["vpc-1"]
-    assert (
-        "192.168.64.0/18 (peer vpc-b via pcx-b) overlaps 192.168.0.0/16 (peer vpc-a via pcx-a)"
-        in (finding.message)
-    )
+    assert flagged(rule, specific) == set()
     # Peerings the route tables do not use lead nowhere.
     assert flagged(rule, estate(("192.168.0.0/16", "pcx-a"))) == set()
+
+
+def test_a_learned_route_that_overlaps_a_peer_conflicts() -> None:
+    """A transit gateway route (learned, not written in the VPC's table) into a peer's block:
+    the longer prefix takes part of the peer away, or the peer hides the other network."""
+    routed = estate(
+        ("192.168.0.0/16", "pcx-a"),
+        ("0.0.0.0/0", "tgw-1"),
+        tgw_routes=(tgw_route("192.168.0.0/16", "tgw-attach-peer", "vpc", "propagated"),),
+    )
+    message = findings(rule, routed)["vpc-1"].message
+    assert (
+        "in rtb-1, 192.168.0.0/16 (tgw-rtb-1 propagated route to tgw-attach-peer) overlaps "
+        "192.168.0.0/16 (peer vpc-a via pcx-a)"
+    ) in message
+
+
+def test_each_route_table_is_judged_on_its_own() -> None:
+    """Subnets whose tables reach different overlapping networks: each subnet reaches one."""
+    two_tables = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[subnet("subnet-1", "vpc-1"), subnet("subnet-2", "vpc-1", "b")],
+        route_tables=[
+            table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-1",)),
+            table("rtb-2", "vpc-1", route("192.168.0.0/16", "pcx-a"), subnets=("subnet-2",)),
+        ],
+        peering_connections=[peering("pcx-a", "vpc-1", "vpc-a", "192.168.0.0/16")],
+        transit_gateway_attachments=[
+            attachment("tgw-attach-own", "vpc", "vpc-1"),
+            attachment("tgw-attach-peer", "vpc", "vpc-tgw-peer"),
+        ],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable(
+                "tgw-rtb-1",
+                "tgw-1",
+                ("tgw-attach-own", "tgw-attach-peer"),
+                ("tgw-attach-own", "tgw-attach-peer"),
+                (tgw_route("192.168.0.0/16", "tgw-attach-peer", "vpc", "propagated"),),
+            )
+        ],
+    )
+    assert flagged(rule, two_tables) == set()
 
 
 def test_a_summary_or_default_route_is_normal_but_an_equal_or_inner_route_conflicts() -> None:

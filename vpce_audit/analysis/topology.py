@@ -9,6 +9,7 @@ attachments that propagate into the table stand in for them.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -187,65 +188,109 @@ class Topology:
 
     def remote_networks(
         self, scope: ScopeView, vpc: Vpc, on_premises: Iterable[tuple[Network, str]] = ()
-    ) -> list[RemoteNetwork]:
-        """The networks the VPC reaches beyond itself, each with where it leads."""
-        found: list[RemoteNetwork] = []
-        tables = scope.route_tables_with_subnets_by_vpc.get(vpc.vpc_id, ())
-        routed = {route.target_id for table in tables for route in table.routes if route.is_active}
-        for connection in self.peerings_by_vpc.get(vpc.vpc_id, ()):
-            if connection.peering_connection_id not in routed:
-                continue
-            peer = (
-                connection.accepter
-                if connection.requester.vpc_id == vpc.vpc_id
-                else connection.requester
-            )
-            for cidr in _side_blocks(self.snapshot, peer.vpc_id, peer.cidr_blocks):
-                found += _remote(
-                    cidr,
-                    peer.vpc_id,
-                    f"peer {peer.vpc_id} via {connection.peering_connection_id}",
-                    True,
-                )
-        hybrid = False
-        for attachment in scope.vpc_attachments_by_vpc.get(vpc.vpc_id, ()):
-            if attachment.transit_gateway_id not in routed:
-                continue
-            tgw_table = self.association_table(attachment)
-            if tgw_table is None:
-                continue
-            for entry in self._tgw_networks(tgw_table, attachment):
-                hybrid |= entry.destination == ON_PREMISES
-                found.append(entry)
-        for table in tables:
+    ) -> dict[str, list[RemoteNetwork]]:
+        """For each route table of the VPC that subnets use: the networks it reaches beyond the
+        VPC, each with where it leads and whether the table learns it (from a transit gateway,
+        a virtual private gateway's propagation or a VPN) rather than routing it by a static
+        route someone wrote.
+
+        A peering route reaches the part of the peer's blocks it covers; a route to a transit
+        gateway reaches what the attachment's transit-gateway route table routes (inside the
+        route's destination); a route to a virtual private gateway reaches its destination, the
+        static routes of its VPN connections, and the configured on-premises blocks.
+        """
+        found: dict[str, list[RemoteNetwork]] = {}
+        peerings = {c.peering_connection_id: c for c in self.peerings_by_vpc.get(vpc.vpc_id, ())}
+        attachments = {
+            a.transit_gateway_id: a for a in scope.vpc_attachments_by_vpc.get(vpc.vpc_id, ())
+        }
+        gateways = {
+            g.vpn_gateway_id: g for g in scope.data.vpn_gateways if vpc.vpc_id in g.attached_vpc_ids
+        }
+        for table in scope.route_tables_with_subnets_by_vpc.get(vpc.vpc_id, ()):
+            networks: list[RemoteNetwork] = []
+            hybrid = False
             for route in table.routes:
-                if route.is_active and target_kind(route.target_id) == "virtual-private-gateway":
-                    hybrid = True
-                    if route.destination_cidr:
-                        origin = (
-                            "propagated"
-                            if route.origin == "EnableVgwRoutePropagation"
-                            else "static"
-                        )
-                        found += _remote(
-                            route.destination_cidr,
-                            ON_PREMISES,
-                            f"{origin} route to {route.target_id} in {table.route_table_id}",
-                            False,
-                        )
-        for gateway in scope.data.vpn_gateways:
-            if vpc.vpc_id not in gateway.attached_vpc_ids or gateway.vpn_gateway_id not in routed:
-                continue
-            for vpn in scope.data.vpn_connections:
-                if vpn.vpn_gateway_id != gateway.vpn_gateway_id or vpn.state in DEAD_VPN_STATES:
+                destination = parse_network(route.destination_cidr or "")
+                if not route.is_active or destination is None or destination.version != 4:
                     continue
-                for cidr in vpn.static_route_cidrs:
-                    found += _remote(
-                        cidr, ON_PREMISES, f"VPN {vpn.vpn_connection_id} static route", False
+                target = route.target_id or ""
+                if target in peerings:
+                    networks += self._peer_networks(peerings[target], vpc, destination)
+                elif target in attachments:
+                    tgw_table = self.association_table(attachments[target])
+                    if tgw_table is None:
+                        continue
+                    for entry in self._tgw_networks(tgw_table, attachments[target]):
+                        inside = _narrower(entry.network, destination)
+                        if inside is not None:
+                            hybrid |= entry.destination == ON_PREMISES
+                            networks.append(dataclasses.replace(entry, network=inside))
+                elif target_kind(target) == "virtual-private-gateway":
+                    hybrid = True
+                    propagated = route.origin == "EnableVgwRoutePropagation"
+                    networks.append(
+                        RemoteNetwork(
+                            destination,
+                            ON_PREMISES,
+                            f"{'propagated' if propagated else 'static'} route to {target} in "
+                            f"{table.route_table_id}",
+                            concrete=False,
+                            learned=propagated,
+                        )
                     )
-        if hybrid:
-            for network, source in on_premises:
-                found.append(RemoteNetwork(network, ON_PREMISES, source, False))
+                    if target in gateways:
+                        networks += self._vpn_networks(scope, target)
+            if hybrid:
+                networks += [
+                    RemoteNetwork(network, ON_PREMISES, source, concrete=False, learned=True)
+                    for network, source in on_premises
+                ]
+            if networks:
+                found[table.route_table_id] = networks
+        return found
+
+    def _peer_networks(
+        self, connection: PeeringConnection, vpc: Vpc, destination: Network
+    ) -> list[RemoteNetwork]:
+        peer = (
+            connection.accepter
+            if connection.requester.vpc_id == vpc.vpc_id
+            else connection.requester
+        )
+        found = []
+        for cidr in _side_blocks(self.snapshot, peer.vpc_id, peer.cidr_blocks):
+            block = parse_network(cidr)
+            inside = _narrower(block, destination) if block is not None else None
+            if inside is not None:
+                found.append(
+                    RemoteNetwork(
+                        inside,
+                        peer.vpc_id,
+                        f"peer {peer.vpc_id} via {connection.peering_connection_id}",
+                        concrete=True,
+                        learned=False,
+                    )
+                )
+        return found
+
+    def _vpn_networks(self, scope: ScopeView, gateway_id: str) -> list[RemoteNetwork]:
+        found = []
+        for vpn in scope.data.vpn_connections:
+            if vpn.vpn_gateway_id != gateway_id or vpn.state in DEAD_VPN_STATES:
+                continue
+            for cidr in vpn.static_route_cidrs:
+                network = parse_network(cidr)
+                if network is not None and network.version == 4:
+                    found.append(
+                        RemoteNetwork(
+                            network,
+                            ON_PREMISES,
+                            f"VPN {vpn.vpn_connection_id} static route",
+                            concrete=False,
+                            learned=True,
+                        )
+                    )
         return found
 
     def _tgw_networks(
@@ -378,6 +423,9 @@ class RemoteNetwork:
     """How the VPC learns the network, for messages."""
     concrete: bool
     """A network that exists as such (a VPC's block), not an advertised summary."""
+    learned: bool = True
+    """Learned by the route table (a transit gateway's routes, route propagation, a VPN) rather
+    than written into it as a static route."""
 
 
 def _remote(cidr: str, destination: str, source: str, concrete: bool) -> list[RemoteNetwork]:
@@ -385,6 +433,13 @@ def _remote(cidr: str, destination: str, source: str, concrete: bool) -> list[Re
     if network is None or network.version != 4:
         return []
     return [RemoteNetwork(network, destination, source, concrete)]
+
+
+def _narrower(a: Network, b: Network) -> Network | None:
+    """The smaller of two networks when one contains the other; None when they do not overlap."""
+    if a.version != b.version or not a.overlaps(b):
+        return None
+    return a if a.prefixlen >= b.prefixlen else b
 
 
 def _side_blocks(snapshot: Snapshot, vpc_id: str, listed: Iterable[str]) -> tuple[str, ...]:

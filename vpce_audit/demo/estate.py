@@ -29,14 +29,16 @@ us-east-1
              Interface endpoint to prod's internal endpoint service (trusted: clean VPCE112;
              its ports are the provider's, so VPCE303 / VPCE307 list it as skipped). A private
              zone named amazonaws.com is associated with it (VPCE206). Peered with partner-a
-             and partner-b, which both use 10.40.0.0/16, and routes to both (VPCE501).
+             and partner-b, which both use 10.40.0.0/16, with a static route to each part
+             (AWS's partial-access design: clean).
   legacy     10.2.0.0/16, DNS hostnames off, DHCP options pointing at two domain controllers
              (VPCE201, VPCE203). NAT-bound subnets on the main table (VPCE401, VPCE402). The demo
              configuration declares 10.2.128.0/17 on premises, inside legacy (VPCE503).
   spoke-a/b  10.3.0.0/16 and 10.3.128.0/20 on transit gateway tgw-main, whose route table both
              propagate into (VPCE502, high, on both); spoke-a's default route goes to it
-             (VPCE403). tgw-main accepts shared attachments automatically (VPCE505); tgw-quiet
-             does not (clean).
+             (VPCE403), and its route to spoke-b's block lies inside spoke-a's own (VPCE501).
+             tgw-main accepts shared attachments automatically (VPCE505); tgw-quiet does not
+             (clean).
   hub        10.30.0.0/16: centralised interface endpoints for ssm and sts (private DNS off),
              with private zones ssm.us-east-1.amazonaws.com and sts.us-east-1.amazonaws.com
              aliasing them, associated with the hub and two spokes peered with it. spoke-ok
@@ -70,7 +72,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from vpce_audit.config import Config, RuleConfig
-from vpce_audit.demo.moto_gaps import answer_endpoint_connections
+from vpce_audit.demo.moto_gaps import (
+    answer_endpoint_connections,
+    transit_gateway_routes_in_aws_shape,
+)
 
 DEMO_ACCOUNT_ID = "123456789012"
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
@@ -495,17 +500,17 @@ def _seed_analytics_and_legacy(
 
 
 def _seed_transit(east: _Region, ids: dict[str, str]) -> None:
-    gateway: str = east.ec2.create_transit_gateway(
+    created = east.ec2.create_transit_gateway(
         Description="vpce-audit demo: tgw-main",
         Options={"AutoAcceptSharedAttachments": "enable"},
-    )["TransitGateway"]["TransitGatewayId"]
+    )["TransitGateway"]
+    gateway: str = created["TransitGatewayId"]
     ids["tgw-main"] = gateway
     ids["tgw-quiet"] = east.ec2.create_transit_gateway(Description="vpce-audit demo: tgw-quiet")[
         "TransitGateway"
     ]["TransitGatewayId"]
-    table: str = east.ec2.create_transit_gateway_route_table(TransitGatewayId=gateway)[
-        "TransitGatewayRouteTable"
-    ]["TransitGatewayRouteTableId"]
+    # Attachments are associated with the default route table; both spokes propagate into it.
+    table: str = created["Options"]["AssociationDefaultRouteTableId"]
     ids["tgw-main-rt"] = table
     for name, cidr, subnet_cidr in (
         ("spoke-a", "10.3.0.0/16", "10.3.1.0/24"),
@@ -516,14 +521,19 @@ def _seed_transit(east: _Region, ids: dict[str, str]) -> None:
         attachment: str = east.ec2.create_transit_gateway_vpc_attachment(
             TransitGatewayId=gateway, VpcId=vpc_id, SubnetIds=[subnet]
         )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-        east.ec2.associate_transit_gateway_route_table(
-            TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
-        )
         east.ec2.enable_transit_gateway_route_table_propagation(
             TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
         )
+        ids[f"{name}-attachment"] = attachment
         ids[f"{name}-main-rt"] = east.main_table(vpc_id)
     east.route(ids["spoke-a-main-rt"], "0.0.0.0/0", TransitGatewayId=gateway)
+    # The route propagation adds on AWS (moto does not propagate): spoke-b's block, which lies
+    # inside spoke-a's own, so spoke-a can never reach spoke-b (VPCE501).
+    east.ec2.create_transit_gateway_route(
+        DestinationCidrBlock="10.3.128.0/20",
+        TransitGatewayRouteTableId=table,
+        TransitGatewayAttachmentId=ids["spoke-b-attachment"],
+    )
 
 
 def _seed_hub(east: _Region, ids: dict[str, str], org_only: str) -> None:
@@ -672,7 +682,7 @@ def demo_estate() -> Iterator[tuple[Any, dict[str, str]]]:
     previous = {key: os.environ.get(key) for key in fake_credentials}
     os.environ.update(fake_credentials)
     try:
-        with mock_aws():
+        with mock_aws(), transit_gateway_routes_in_aws_shape():
             session = boto3.session.Session(region_name=DEMO_REGIONS[0])
             ids = seed(session)
             answer_endpoint_connections(session, _endpoint_connections(ids))

@@ -1,5 +1,5 @@
-"""Answers for the calls moto does not implement, in the shapes AWS documents, so that a
-collection from moto can be complete.
+"""Where moto falls short of AWS, answers in the shapes AWS documents, so that a collection
+from moto can be complete and true.
 
 moto raises NotImplementedError for DescribeVpcEndpointConnections
 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointConnections.html).
@@ -9,7 +9,8 @@ created from the session afterwards inherit the handler, so the collectors run u
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 ConnectionsByRegion = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -29,3 +30,30 @@ def answer_endpoint_connections(session: Any, connections: ConnectionsByRegion) 
     session.events.register(
         "before-call.ec2.DescribeVpcEndpointConnections", describe_vpc_endpoint_connections
     )
+
+
+@contextlib.contextmanager
+def transit_gateway_routes_in_aws_shape() -> Iterator[None]:
+    """moto stores a static transit-gateway route's target as one object where AWS returns a
+    list (TransitGatewayRoute.TransitGatewayAttachments,
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TransitGatewayRoute.html), so the
+    target is lost on the wire. Inside this context moto stores the list AWS returns."""
+    from unittest import mock
+
+    from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRouteTableBackend
+
+    original = TransitGatewayRouteTableBackend.create_transit_gateway_route
+
+    def create_transit_gateway_route(self: Any, *args: Any, **kwargs: Any) -> Any:
+        route = original(self, *args, **kwargs)
+        target = route.get("transitGatewayAttachments")
+        if isinstance(target, dict):
+            route["transitGatewayAttachments"] = [target]
+        return route
+
+    with mock.patch.object(
+        TransitGatewayRouteTableBackend,
+        "create_transit_gateway_route",
+        create_transit_gateway_route,
+    ):
+        yield

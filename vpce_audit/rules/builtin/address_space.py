@@ -15,9 +15,17 @@ from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView
 
 
 def _conflicts(vpc_blocks: list[Network], remotes: list[RemoteNetwork]) -> list[tuple[str, str]]:
-    """(remote, what it conflicts with) pairs: remote networks of different destinations that
-    overlap (unless the wider one is an advertised summary strictly containing the other), and
-    remote networks that equal or lie inside the VPC's own blocks."""
+    """(remote, what it conflicts with) pairs among the networks one route table reaches.
+
+    Two networks leading to different places conflict when they overlap and at least one of
+    them is learned (a transit gateway's route, a propagated or VPN route, an on-premises
+    block): static routes to overlapping peers are AWS's documented partial-access designs
+    (https://docs.aws.amazon.com/vpc/latest/peering/peering-configurations-partial-access.html),
+    where longest-prefix match does what the author wrote. A wider network that is only an
+    advertised summary leaves the narrower one its route: no conflict either. A remote network
+    equal to or inside the VPC's own block is unreachable (the local route wins); one that
+    contains the VPC (a summary or default route) is normal.
+    """
     blocks: list[Block[int]] = [Block(n, -1) for n in vpc_blocks]
     blocks += [Block(r.network, index) for index, r in enumerate(remotes)]
     found: set[tuple[str, str]] = set()
@@ -25,8 +33,6 @@ def _conflicts(vpc_blocks: list[Network], remotes: list[RemoteNetwork]) -> list[
         if inner.owner == -1 and outer.owner == -1:
             continue
         if outer.owner == -1 or inner.owner == -1:
-            # A remote network inside (or equal to) the VPC's block is unreachable; one that
-            # contains the VPC (a summary or default route) is normal.
             remote_block = inner if inner.owner != -1 else outer
             local_block = outer if remote_block is inner else inner
             if contains(local_block.network, remote_block.network):
@@ -41,8 +47,10 @@ def _conflicts(vpc_blocks: list[Network], remotes: list[RemoteNetwork]) -> list[
         wide, narrow = remotes[outer.owner], remotes[inner.owner]
         if wide.destination == narrow.destination:
             continue
+        if not (wide.learned or narrow.learned):
+            continue
         if wide.network != narrow.network and not wide.concrete:
-            continue  # a summary that longest-prefix match leaves the narrower route to
+            continue
         found.add((f"{narrow.network} ({narrow.source})", f"{wide.network} ({wide.source})"))
     return sorted(found)
 
@@ -68,24 +76,26 @@ def connected_networks_conflict(ctx: RuleContext) -> CheckResult:
     )
     for scope in ctx.scopes():
         for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
-            remotes = topology.remote_networks(scope, vpc, configured)
-            if not remotes:
-                continue
             own = [n for n in map(parse_network, vpc.cidr_blocks) if n is not None]
-            conflicts = _conflicts(own, remotes)
+            conflicts: list[str] = []
+            related: set[str] = set()
+            tables = topology.remote_networks(scope, vpc, configured)
+            for table_id, remotes in sorted(tables.items()):
+                for a, b in _conflicts(own, remotes):
+                    conflicts.append(f"in {table_id}, {a} overlaps {b}")
+                    related |= {r.destination for r in remotes if r.destination.startswith("vpc-")}
             if not conflicts:
                 continue
-            described = "; ".join(f"{a} overlaps {b}" for a, b in conflicts[:10])
+            described = "; ".join(conflicts[:10])
             more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
             yield ctx.finding(
                 scope,
                 vpc.vpc_id,
                 f"{vpc.vpc_id} ({', '.join(vpc.cidr_blocks)}) connects to networks that "
-                f"conflict: {described}{more}. Its route tables can send each address to one "
-                "place only: part of one network is unreachable, or reached by accident.",
-                related=sorted(
-                    {r.destination for r in remotes if r.destination.startswith("vpc-")}
-                ),
+                f"conflict: {described}{more}. A route table sends each address to one place "
+                "only: part of one network is unreachable from its subnets, or reached by "
+                "accident.",
+                related=sorted(related | {*tables}),
             )
 
 
