@@ -361,6 +361,7 @@ def _hub_and_spokes() -> RegionSnapshot:
             vpc("vpc-ok", "10.31.0.0/16"),
             vpc("vpc-not-admitted", "10.32.0.0/16"),
             vpc("vpc-no-route", "10.33.0.0/16"),
+            vpc("vpc-no-return", "10.34.0.0/16"),
         ],
         subnets=[
             subnet("subnet-hub-a", "vpc-hub", "a", "10.30.1.0/24"),
@@ -368,8 +369,24 @@ def _hub_and_spokes() -> RegionSnapshot:
             subnet("subnet-ok", "vpc-ok", "a", "10.31.1.0/24"),
             subnet("subnet-not-admitted", "vpc-not-admitted", "a", "10.32.1.0/24"),
             subnet("subnet-no-route", "vpc-no-route", "a", "10.33.1.0/24"),
+            subnet("subnet-no-return", "vpc-no-return", "a", "10.34.1.0/24"),
         ],
         route_tables=[
+            # The endpoint subnets' way back to the spokes, except vpc-no-return.
+            table(
+                "rtb-hub",
+                "vpc-hub",
+                route("10.31.0.0/16", "pcx-ok"),
+                route("10.32.0.0/16", "pcx-not-admitted"),
+                route("10.33.0.0/16", "pcx-no-route"),
+                subnets=("subnet-hub-a", "subnet-hub-b"),
+            ),
+            table(
+                "rtb-no-return",
+                "vpc-no-return",
+                route("10.30.0.0/16", "pcx-no-return"),
+                subnets=("subnet-no-return",),
+            ),
             table("rtb-ok", "vpc-ok", route("10.30.0.0/16", "pcx-ok"), subnets=("subnet-ok",)),
             table(
                 "rtb-not-admitted",
@@ -383,6 +400,7 @@ def _hub_and_spokes() -> RegionSnapshot:
             peering("pcx-ok", "vpc-ok"),
             peering("pcx-not-admitted", "vpc-not-admitted"),
             peering("pcx-no-route", "vpc-no-route"),
+            peering("pcx-no-return", "vpc-no-return"),
         ],
         security_groups=[
             security_group(
@@ -391,6 +409,7 @@ def _hub_and_spokes() -> RegionSnapshot:
                 ingress("10.30.0.0/16"),
                 ingress("10.31.0.0/16"),
                 ingress("10.33.0.0/16"),
+                ingress("10.34.0.0/16"),
             )
         ],
         endpoint_service_details=[
@@ -417,7 +436,7 @@ def _hub_and_spokes() -> RegionSnapshot:
     )
 
 
-SPOKES = ("vpc-hub", "vpc-ok", "vpc-not-admitted", "vpc-no-route")
+SPOKES = ("vpc-hub", "vpc-ok", "vpc-not-admitted", "vpc-no-route", "vpc-no-return")
 
 
 def test_207_flags_spokes_sent_to_an_endpoint_they_cannot_use() -> None:
@@ -445,10 +464,12 @@ def test_207_flags_spokes_sent_to_an_endpoint_they_cannot_use() -> None:
     )
     result = run_with(centralised_endpoint_dns_broken, _hub_and_spokes(), *zones)
     found = {f.resource_id: f.message for f in result.findings}
-    assert set(found) == {"vpc-ok", "vpc-not-admitted", "vpc-no-route", "vpc-hub"}
+    assert set(found) == {"vpc-ok", "vpc-not-admitted", "vpc-no-route", "vpc-no-return", "vpc-hub"}
     assert "points at vpce-0b1, which is deleted" in found["vpc-ok"]
     assert "does not admit vpc-not-admitted (10.32.0.0/16) on tcp 443" in found["vpc-not-admitted"]
     assert "which vpc-no-route has no route to" in found["vpc-no-route"]
+    # Replies need a route too (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-routing.html).
+    assert "whose subnets have no route back to vpc-no-return" in found["vpc-no-return"]
     assert "an endpoint for com.amazonaws.eu-west-1.ssm" in found["vpc-hub"]
     assert "ssm.eu-west-1" not in found["vpc-hub"]  # the hub's own ssm record works
     assert result.skipped == ()

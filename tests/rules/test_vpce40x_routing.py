@@ -24,13 +24,16 @@ from vpce_audit.model import (
     HostedZoneVpc,
     PeeringConnection,
     PeeringSide,
+    RegionSnapshot,
     ResourceRecordSet,
     Route,
 )
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.routing import (
+    dynamodb_traffic_via_nat,
     endpoint_route_shadowed,
     gateway_endpoint_route_missing,
+    s3_traffic_via_nat,
     service_traffic_via_transit_gateway,
 )
 from vpce_audit.rules.engine import evaluate
@@ -73,10 +76,10 @@ def test_403_flags_tables_whose_service_traffic_goes_to_a_transit_gateway() -> N
     assert "central inspection" in found["rtb-tgw"].message
 
 
-def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_endpoint() -> None:
-    """Names resolve to the hub's interface endpoint through a private zone: the routes for the
-    public ranges do not matter (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/centralized-access-to-vpc-private-endpoints.html)."""
-    spoke = region(
+def _central_spoke(default_target: str) -> RegionSnapshot:
+    """A spoke whose default route goes to ``default_target`` and a peered hub with S3 and
+    DynamoDB interface endpoints."""
+    return region(
         prefix_lists=service_prefix_lists(),
         vpcs=[vpc("vpc-spoke", "10.31.0.0/16"), vpc("vpc-hub", "10.30.0.0/16")],
         subnets=[
@@ -87,10 +90,11 @@ def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_en
             table(
                 "rtb-spoke",
                 "vpc-spoke",
-                route("0.0.0.0/0", "tgw-1"),
+                route("0.0.0.0/0", default_target),
                 route("10.30.0.0/16", "pcx-1"),
                 subnets=("subnet-spoke",),
-            )
+            ),
+            table("rtb-hub", "vpc-hub", route("10.31.0.0/16", "pcx-1"), subnets=("subnet-hub",)),
         ],
         peering_connections=[
             PeeringConnection(
@@ -109,6 +113,8 @@ def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_en
         ],
     )
 
+
+def _central_zones() -> AccountSnapshot:
     def central_zone(zone_id: str, short: str, endpoint_id: str) -> HostedZone:
         name = f"{short}.{REGION}.amazonaws.com"
         target = f"{endpoint_id}-1a2b3c4d.{short}.{REGION}.vpce.amazonaws.com"
@@ -123,7 +129,7 @@ def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_en
             ),
         )
 
-    account = AccountSnapshot(
+    return AccountSnapshot(
         ACCOUNT,
         "2026-11-26T00:00:00Z",
         hosted_zones=(
@@ -131,12 +137,34 @@ def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_en
             central_zone("Z2", "dynamodb", "vpce-0a2"),
         ),
     )
+
+
+def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_endpoint() -> None:
+    """Names resolve to the hub's interface endpoint through a private zone: the routes for the
+    public ranges do not matter (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/centralized-access-to-vpc-private-endpoints.html)."""
+    spoke = _central_spoke("tgw-1")
     central = evaluate(
-        snapshot(spoke, accounts=(account,)), [service_traffic_via_transit_gateway], Settings()
+        snapshot(spoke, accounts=(_central_zones(),)),
+        [service_traffic_via_transit_gateway],
+        Settings(),
     )
     assert central.findings == ()
     # The same spoke without the zones pays for the transit gateway.
     assert flagged(service_traffic_via_transit_gateway, spoke) == {"rtb-spoke"}
+
+
+def test_401_and_402_are_silent_when_the_vpc_resolves_the_service_centrally() -> None:
+    """The same pattern with a NAT gateway as the default route: S3 and DynamoDB names resolve
+    to the hub's private addresses, so nothing goes through the NAT."""
+    spoke = _central_spoke("nat-1")
+    rules = [s3_traffic_via_nat, dynamodb_traffic_via_nat]
+    central = evaluate(snapshot(spoke, accounts=(_central_zones(),)), rules, Settings())
+    assert central.findings == ()
+    without = evaluate(snapshot(spoke), rules, Settings())
+    assert {(f.rule_id, f.resource_id) for f in without.findings} == {
+        ("VPCE401", "rtb-spoke"),
+        ("VPCE402", "rtb-spoke"),
+    }
 
 
 def test_404_flags_more_specific_routes_inside_the_service_ranges() -> None:

@@ -190,6 +190,27 @@ class CentralDns:
                     problem=f"points at {endpoint_id} in {endpoint.vpc_id}, which {vpc_id} has no "
                     f"route to ({reach.how})",
                 )
+            # Replies leave by the route tables of the endpoint's subnets, which must lead back
+            # (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-routing.html).
+            back = self.topology.reach(
+                hub_scope,
+                endpoint.vpc_id,
+                vpc_id,
+                [n for n in map(parse_network, vpc.cidr_blocks) if n is not None],
+                from_subnets=endpoint.subnet_ids,
+            )
+            if back.reachable is None:
+                return _with(
+                    base,
+                    unknown=f"whether {endpoint.vpc_id} routes back to {vpc_id} is unknown "
+                    f"({back.how})",
+                )
+            if not back.reachable:
+                return _with(
+                    base,
+                    problem=f"points at {endpoint_id} in {endpoint.vpc_id}, whose subnets have no "
+                    f"route back to {vpc_id} ({back.how}): replies are lost",
+                )
         ports = endpoint_ports(endpoint)
         groups, missing = attached_groups(hub_scope, endpoint)
         if ports is None:

@@ -104,13 +104,25 @@ class Topology:
     # -- reaching a network ----------------------------------------------------------------
 
     def reach(
-        self, scope: ScopeView, vpc_id: str, destination_vpc_id: str, networks: Iterable[Network]
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        destination_vpc_id: str,
+        networks: Iterable[Network],
+        from_subnets: Iterable[str] | None = None,
     ) -> Reach:
         """Whether the VPC's route tables send traffic for ``networks`` (blocks inside the
-        destination VPC) onwards to that VPC."""
+        destination VPC) onwards to that VPC: some table that a subnet uses, or with
+        ``from_subnets``, the table of one of those subnets."""
         if vpc_id == destination_vpc_id:
             return Reach(True, "the same VPC")
-        tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
+        if from_subnets is None:
+            tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
+        else:
+            chosen = {scope.route_table_by_subnet.get(s) for s in from_subnets}
+            tables = tuple(
+                sorted((t for t in chosen if t is not None), key=lambda t: t.route_table_id)
+            )
         unknown: list[str] = []
         for network in networks:
             if not isinstance(network, ipaddress.IPv4Network):

@@ -542,6 +542,7 @@ def _seed_hub(east: _Region, ids: dict[str, str], org_only: str) -> None:
     east.flow_log(hub)
     hub_a = east.subnet("hub-a", hub, "10.30.1.0/24", "a")
     hub_b = east.subnet("hub-b", hub, "10.30.2.0/24", "b")
+    hub_table = ids["hub-rt"] = east.route_table("hub-rt", hub, [hub_a, hub_b])
     admitted = east.security_group(
         "hub-endpoints", hub, _https("10.30.0.0/16"), _https("10.31.0.0/16")
     )
@@ -566,6 +567,7 @@ def _seed_hub(east: _Region, ids: dict[str, str], org_only: str) -> None:
         table = ids[f"{name}-rt"] = east.route_table(f"{name}-rt", vpc_id, [subnet])
         connection = ids[f"pcx-hub-{name}"] = _peer(east, vpc_id, east, hub)
         east.route(table, "10.30.0.0/16", VpcPeeringConnectionId=connection)
+        east.route(hub_table, cidr, VpcPeeringConnectionId=connection)  # the way back
         spokes.append(vpc_id)
     for short in ("ssm", "sts"):
         name = f"{short}.us-east-1.amazonaws.com"

@@ -139,11 +139,14 @@ def _describe_targets(egress: ServiceEgress) -> str:
 def nat_egress_findings(
     ctx: RuleContext, short_service: str, label: str
 ) -> Iterator[Finding | Skipped]:
+    central = CentralDns(ctx.snapshot)
     for scope in ctx.scopes():
         service_name = scope.service_name(short_service)
         yield from unreadable_prefix_list(ctx, scope, scope.prefix_lists_by_name.get(service_name))
         for egress in service_egress(scope, short_service, "nat-gateway"):
             table = egress.table
+            if central.resolves_centrally(scope, table.vpc_id, short_service):
+                continue  # names resolve to a central interface endpoint; routes don't matter
             endpoints = _gateway_endpoints(scope, table.vpc_id, service_name)
             if endpoints:
                 ids = ", ".join(e.endpoint_id for e in endpoints)
@@ -169,20 +172,21 @@ def nat_egress_findings(
             )
 
 
-@builtin_rule("VPCE401", requires=ROUTING_REQUIREMENTS)
+# What deciding that a VPC resolves a service to a central interface endpoint reads.
+CENTRAL_DNS_REQUIREMENTS = (*ROUTING_REQUIREMENTS, "hosted_zones", "security_groups", "vpcs")
+
+
+@builtin_rule("VPCE401", requires=CENTRAL_DNS_REQUIREMENTS)
 def s3_traffic_via_nat(ctx: RuleContext) -> CheckResult:
     return nat_egress_findings(ctx, "s3", "S3")
 
 
-@builtin_rule("VPCE402", requires=ROUTING_REQUIREMENTS)
+@builtin_rule("VPCE402", requires=CENTRAL_DNS_REQUIREMENTS)
 def dynamodb_traffic_via_nat(ctx: RuleContext) -> CheckResult:
     return nat_egress_findings(ctx, "dynamodb", "DynamoDB")
 
 
-@builtin_rule(
-    "VPCE403",
-    requires=(*ROUTING_REQUIREMENTS, "hosted_zones", "security_groups", "vpcs"),
-)
+@builtin_rule("VPCE403", requires=CENTRAL_DNS_REQUIREMENTS)
 def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
     central = CentralDns(ctx.snapshot)
     for scope in ctx.scopes():
