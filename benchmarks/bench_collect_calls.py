@@ -2,7 +2,8 @@
 
 Seeds N and 2N VPCs (each with subnets, a route table, an endpoint and a security group) in
 moto, collects one region, and counts API calls by operation. Account-wide calls stay constant;
-only DescribeVpcAttribute (no batch form in the EC2 API) grows, by exactly two per VPC. Call
+only DescribeVpcAttribute (no batch form in the EC2 API) and ListHostedZonesByVPC (Route 53 asks
+for one VPC at a time) grow, by exactly two and one per VPC. Call
 counts are deterministic, unlike timings on a shared machine; wall time is printed for scale.
 """
 

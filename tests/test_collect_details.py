@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -17,10 +18,16 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.helpers import endpoint, region, service, skipped
-from vpce_audit.collect.account import organization_members, private_hosted_zones
+from vpce_audit.collect.account import organization_members, private_hosted_zones, vpc_zones
 from vpce_audit.collect.calls import ScopeCalls
-from vpce_audit.collect.region import RegionCalls, _cross_region_service_details, _tgw_route_table
+from vpce_audit.collect.region import (
+    RegionCalls,
+    _cross_region_service_details,
+    _endpoint_interfaces,
+    _tgw_route_table,
+)
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
+from vpce_audit.model import EndpointInterface, VpcZones, ZoneSummary
 from vpce_audit.rules.builtin.endpoint_policy import endpoint_policy_full_access
 
 ACCOUNT = "111111111111"
@@ -310,3 +317,60 @@ def test_iam_is_listed_only_when_a_policy_names_a_unique_id(
     else:
         assert iam_calls == []
         assert account.iam_principals is None
+
+
+def test_zones_of_every_vpc_are_listed_whoever_owns_them(stubbed: Any) -> None:
+    client, stub = stubbed("route53", "us-east-1")
+    summary = {
+        "HostedZoneId": "Z0NETWORK",
+        "Name": "ssm.eu-west-1.amazonaws.com.",
+        "Owner": {"OwningAccount": "222222222222"},
+    }
+    stub.add_response(
+        "list_hosted_zones_by_vpc",
+        {"HostedZoneSummaries": [summary], "MaxItems": "100"},
+        {"VPCId": "vpc-1", "VPCRegion": "eu-west-1"},
+    )
+    stub.add_client_error("list_hosted_zones_by_vpc", "AccessDenied", "no")
+    calls = ScopeCalls(ACCOUNT, "global")
+    # One call in flight at a time keeps the stubbed order deterministic.
+    with mock.patch("vpce_audit.collect.account.ZONE_LISTINGS_IN_FLIGHT", 1):
+        listed = vpc_zones(client, [("vpc-2", "eu-west-1"), ("vpc-1", "eu-west-1")], calls)
+    assert listed == (
+        VpcZones(
+            "vpc-1",
+            "eu-west-1",
+            (ZoneSummary("Z0NETWORK", "ssm.eu-west-1.amazonaws.com.", "222222222222"),),
+        ),
+        VpcZones("vpc-2", "eu-west-1", None),
+    )
+    assert [(e.resource_kind, e.resource_id) for e in calls.errors] == [
+        ("vpc_hosted_zones", "vpc-2")
+    ]
+
+
+def test_endpoint_interfaces_are_asked_for_by_id_in_chunks(stubbed: Any) -> None:
+    client, stub = stubbed("ec2")
+    ids = [f"eni-{n:017x}" for n in range(201)]
+    endpoints = [
+        endpoint("vpce-a", "vpc-1", "ssm", network_interface_ids=tuple(ids[:150])),
+        endpoint("vpce-b", "vpc-1", "kms", network_interface_ids=tuple(ids[150:])),
+    ]
+    interface = {
+        "NetworkInterfaceId": ids[0],
+        "VpcId": "vpc-1",
+        "SubnetId": "subnet-1",
+        "PrivateIpAddress": "10.0.1.10",
+        "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.10", "Primary": True}],
+        "Ipv6Addresses": [{"Ipv6Address": "2001:db8::10"}],
+        "InterfaceType": "vpc_endpoint",
+    }
+    for chunk, answer in ((ids[:200], [interface]), (ids[200:], [])):
+        stub.add_response(
+            "describe_network_interfaces",
+            {"NetworkInterfaces": answer},
+            {"Filters": [{"Name": "network-interface-id", "Values": chunk}]},
+        )
+    calls = RegionCalls(ScopeCalls(ACCOUNT, "eu-west-1"), lambda _service: client)
+    (found,) = _endpoint_interfaces(calls, endpoints)
+    assert found == EndpointInterface(ids[0], "vpc-1", "subnet-1", ("10.0.1.10", "2001:db8::10"))

@@ -266,6 +266,18 @@ class ResolverEndpoint:
 
 
 @dataclass(frozen=True)
+class EndpointInterface:
+    """A network interface of an interface endpoint (DescribeNetworkInterfaces): the addresses
+    an A / AAAA record must hold to point at the endpoint."""
+
+    network_interface_id: str
+    vpc_id: str
+    subnet_id: str | None
+    addresses: tuple[str, ...]
+    """Private IPv4 and IPv6 addresses."""
+
+
+@dataclass(frozen=True)
 class DhcpOptions:
     dhcp_options_id: str
     domain_name_servers: tuple[str, ...] = ()
@@ -423,6 +435,27 @@ class HostedZone:
 
 
 @dataclass(frozen=True)
+class ZoneSummary:
+    """A private hosted zone associated with a VPC, as ListHostedZonesByVPC lists it: whichever
+    account or AWS service owns it."""
+
+    hosted_zone_id: str
+    name: str
+    owner_account: str | None = None
+    owning_service: str | None = None
+
+
+@dataclass(frozen=True)
+class VpcZones:
+    """The private hosted zones associated with one VPC (ListHostedZonesByVPC)."""
+
+    vpc_id: str
+    region: str
+    zones: tuple[ZoneSummary, ...] | None
+    """None when they could not be read."""
+
+
+@dataclass(frozen=True)
 class IamPrincipal:
     """An IAM role or user of a scanned account, to resolve unique ids (AROA..., AIDA...)."""
 
@@ -476,6 +509,7 @@ class RegionSnapshot:
     customer_gateways: tuple[CustomerGateway, ...] = ()
     flow_logs: tuple[FlowLog, ...] = ()
     resolver_endpoints: tuple[ResolverEndpoint, ...] = ()
+    endpoint_interfaces: tuple[EndpointInterface, ...] = ()
     errors: tuple[CollectionError, ...] = field(default=())
 
 
@@ -492,6 +526,10 @@ class AccountSnapshot:
     hosted_zones: tuple[HostedZone, ...] = ()
     iam_principals: tuple[IamPrincipal, ...] | None = None
     """Roles and users of the account; None when they could not be read."""
+    vpc_zones: tuple[VpcZones, ...] = ()
+    """For each VPC of the account: every private hosted zone associated with it, including
+    zones other accounts own. Empty when not collected (then only the account's own zones'
+    associations are known)."""
     errors: tuple[CollectionError, ...] = ()
 
 
@@ -526,11 +564,13 @@ REGION_RESOURCE_KINDS: tuple[str, ...] = (
     "flow_logs",
     "resolver_endpoints",
     "resolver_endpoint_ips",
+    "endpoint_interfaces",
 )
 ACCOUNT_RESOURCE_KINDS: tuple[str, ...] = (
     "regions",
     "hosted_zones",
     "hosted_zone_records",
+    "vpc_hosted_zones",
     "organization",
     "organization_members",
     "iam_principals",

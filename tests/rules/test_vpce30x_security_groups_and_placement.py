@@ -283,7 +283,7 @@ def test_306_gives_a_connection_request_a_day_before_judging_it() -> None:
     found = findings(endpoint_not_available, estate)
     assert set(found) == {"vpce-old", "vpce-failed", "vpce-unknown-age"}
     assert "6 days before collection" in found["vpce-old"].message
-    assert sorted(s.resource_id for s in skipped(endpoint_not_available, estate)) == [
+    assert sorted(s.resource_id or "" for s in skipped(endpoint_not_available, estate)) == [
         "vpce-creating",
         "vpce-new",
     ]
@@ -316,7 +316,9 @@ def _nacl_estate(*entries: NetworkAclEntry) -> RegionSnapshot:
     )
 
 
-def _entry(number: int, egress: bool, action: str, cidr: str, ports: tuple[int, int] | None):
+def _entry(
+    number: int, egress: bool, action: str, cidr: str, ports: tuple[int, int] | None
+) -> NetworkAclEntry:
     low, high = ports if ports else (None, None)
     return NetworkAclEntry(number, egress, "6" if ports else "-1", action, cidr, None, low, high)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vpce_audit.model import HostedZone, ResourceRecordSet, Vpc
@@ -93,6 +93,9 @@ def endpoint_id_in_dns_name(dns_name: str) -> str | None:
     return match.group(1) if match else None
 
 
+ADDRESS_RECORD_TYPES = frozenset({"A", "AAAA"})
+
+
 @dataclass(frozen=True)
 class RecordTarget:
     """What one record of a zone points at."""
@@ -104,7 +107,12 @@ class RecordTarget:
     """The addresses of an A / AAAA record."""
 
 
-def record_targets(records: Iterable[ResourceRecordSet]) -> tuple[RecordTarget, ...]:
+def record_targets(
+    records: Iterable[ResourceRecordSet], endpoint_by_address: Mapping[str, str] | None = None
+) -> tuple[RecordTarget, ...]:
+    """What each record points at. An alias or CNAME names an endpoint by its DNS name; an A /
+    AAAA record does when every address it holds is an interface of one endpoint
+    (``endpoint_by_address``, from the endpoints' network interfaces)."""
     found: list[RecordTarget] = []
     for record in records:
         target = record.alias_target
@@ -112,8 +120,15 @@ def record_targets(records: Iterable[ResourceRecordSet]) -> tuple[RecordTarget, 
             target = record.values[0]
         if target is not None:
             found.append(RecordTarget(record, endpoint_id_in_dns_name(target)))
-        else:
-            found.append(RecordTarget(record, None, record.values))
+            continue
+        if record.record_type not in ADDRESS_RECORD_TYPES:
+            found.append(RecordTarget(record, None))  # SOA, NS, TXT...: no target
+            continue
+        owners = {
+            (endpoint_by_address or {}).get(canonical_address(value)) for value in record.values
+        }
+        endpoint_id = owners.pop() if len(owners) == 1 else None
+        found.append(RecordTarget(record, endpoint_id, record.values))
     return tuple(found)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from vpce_audit.analysis.cidrs import Network, parse_network
 from vpce_audit.analysis.dns import (
+    RecordTarget,
     answering_records,
     is_within,
     normalise,
@@ -55,6 +56,9 @@ class Answer:
     """The private hosted zone that answers (most specific), if one does."""
     endpoint: VpcEndpoint | None = None
     """The interface endpoint whose private DNS answers, if its name is the most specific."""
+    unknown: str | None = None
+    """Set when the snapshot cannot tell which zone answers (the zones associated with the VPC
+    could not all be listed)."""
 
 
 class Resolver:
@@ -86,6 +90,12 @@ class Resolver:
             # same name (AWS refuses to create both: ConflictingDomainExists).
             if is_within(name, domain) and len(domain) >= best_length:
                 return Answer(endpoint=endpoint)
+        if not self.snapshot.zone_list_known(scope, vpc_id):
+            return Answer(
+                zone=best_zone,
+                unknown=f"the private hosted zones associated with {vpc_id} could not be listed "
+                "(ListHostedZonesByVPC)",
+            )
         return Answer(zone=best_zone)
 
 
@@ -119,26 +129,53 @@ class CentralDns:
     ) -> tuple[Answer, list[RecordCheck]]:
         """Who answers ``name`` in the VPC and, for a zone, the checks of its answering records."""
         answer = self.resolver.answer(scope, vpc_id, query_name(name))
-        if answer.zone is None:
+        if answer.zone is None or answer.unknown is not None:
             return answer, []
         records = answering_records(answer.zone, normalise(query_name(name)))
         if records is None:
             return answer, []
         return answer, [
-            self.check(scope, vpc_id, answer.zone, target.record.name, target.endpoint_id)
-            for target in record_targets(records)
-            if target.endpoint_id is not None
+            self.check_target(scope, vpc_id, answer.zone, target)
+            for target in record_targets(records, self.snapshot.endpoint_by_address)
+            if target.endpoint_id is not None or target.addresses
         ]
 
-    def resolves_centrally(self, scope: ScopeView, vpc_id: str, short_service: str) -> bool:
+    def check_target(
+        self, scope: ScopeView, vpc_id: str, zone: HostedZone, target: RecordTarget
+    ) -> RecordCheck:
+        """``check`` for a record, or why an A / AAAA record's target cannot be told."""
+        if target.endpoint_id is not None:
+            return self.check(scope, vpc_id, zone, target.record.name, target.endpoint_id)
+        return RecordCheck(
+            zone,
+            target.record.name,
+            None,
+            unknown=f"{target.record.name} holds {', '.join(target.addresses)}, which are not "
+            "the addresses of one endpoint in the snapshot (another account's endpoint, or not "
+            "an endpoint)",
+        )
+
+    def central_resolution(self, scope: ScopeView, vpc_id: str, short_service: str) -> bool | None:
         """Whether the VPC resolves the service's regional name to a healthy interface endpoint
-        through a private hosted zone (the centralised pattern)."""
+        through a private hosted zone (the centralised pattern); None when the snapshot cannot
+        tell (zones or records that could not be read, records to endpoints it lacks)."""
         domain = f"{short_service}.{scope.region}.amazonaws.com"
+        undecided = False
         for name in (domain, f"*.{domain}"):
-            _, checks = self.resolves_to(scope, vpc_id, name)
+            answer, checks = self.resolves_to(scope, vpc_id, name)
             if checks and all(check.healthy for check in checks):
                 return True
-        return False
+            zone = answer.zone
+            if (
+                answer.unknown is not None
+                or any(check.unknown for check in checks)
+                or (
+                    zone is not None
+                    and answering_records(zone, normalise(query_name(name))) is None
+                )
+            ):
+                undecided = True
+        return None if undecided else False
 
     def check(
         self,

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vpce_audit.analysis.dns import zone_may_answer_for_aws_services
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ExpectedAnswer, ScopeCalls
-from vpce_audit.model import AccountSnapshot, HostedZone, IamPrincipal, RegionSnapshot
+from vpce_audit.model import AccountSnapshot, HostedZone, IamPrincipal, RegionSnapshot, VpcZones
 
 GLOBAL_REGION = "global"
 
@@ -126,3 +127,33 @@ def iam_principals(iam: Any, calls: ScopeCalls) -> tuple[IamPrincipal, ...] | No
     found = [translate.iam_principal(role, "RoleId") for role in roles]
     found += [translate.iam_principal(user, "UserId") for user in users]
     return tuple(sorted(found, key=lambda p: p.unique_id))
+
+
+# Route 53 answers five requests per second per account: a few calls in flight is the most that
+# does not turn into throttling and retries.
+ZONE_LISTINGS_IN_FLIGHT = 4
+
+
+def vpc_zones(
+    route53: Any, vpcs: Iterable[tuple[str, str]], calls: ScopeCalls
+) -> tuple[VpcZones, ...]:
+    """Every private hosted zone associated with each (VPC, region), whoever owns it
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByVPC.html):
+    a spoke is often associated with zones of a central networking account."""
+
+    def one(vpc_id: str, region: str) -> VpcZones:
+        items = calls.items(
+            route53,
+            "ListHostedZonesByVPC",
+            "HostedZoneSummaries",
+            "vpc_hosted_zones",
+            resource_id=vpc_id,
+            VPCId=vpc_id,
+            VPCRegion=region,
+        )
+        zones = None if items is None else tuple(translate.zone_summary(i) for i in items)
+        return VpcZones(vpc_id=vpc_id, region=region, zones=zones)
+
+    with ThreadPoolExecutor(max_workers=ZONE_LISTINGS_IN_FLIGHT) as pool:
+        found = list(pool.map(lambda pair: one(*pair), sorted(set(vpcs))))
+    return tuple(found)

@@ -10,7 +10,6 @@ keeps the error, and the rules report the affected resources as skipped.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -50,7 +49,11 @@ def _service_of(client: Any) -> str:
 
 
 def snake_case(operation: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+    """The boto3 method name of an operation, as botocore derives it (ListHostedZonesByVPC ->
+    list_hosted_zones_by_vpc)."""
+    from botocore import xform_name
+
+    return str(xform_name(operation))
 
 
 def describe_error(error: BaseException) -> tuple[str, str]:

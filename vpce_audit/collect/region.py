@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ScopeCalls
-from vpce_audit.model import EndpointServiceDetail, RegionSnapshot
+from vpce_audit.model import EndpointInterface, EndpointServiceDetail, RegionSnapshot
 
 T = TypeVar("T")
 Item = dict[str, Any]
@@ -341,6 +341,31 @@ def _cross_region_service_details(
     return found
 
 
+# DescribeNetworkInterfaces takes at most 200 values per filter.
+INTERFACES_PER_CALL = 200
+
+
+def _endpoint_interfaces(region: RegionCalls, endpoints: Iterable[Any]) -> list[EndpointInterface]:
+    """The network interfaces of the region's endpoints, for the addresses A records hold.
+
+    Asked by interface id (a filter, so an interface deleted meanwhile is simply absent): AWS
+    marks them with interface type vpc_endpoint, which moto does not.
+    """
+    wanted = sorted({i for endpoint in endpoints for i in endpoint.network_interface_ids})
+    found: list[EndpointInterface] = []
+    for start in range(0, len(wanted), INTERFACES_PER_CALL):
+        chunk = wanted[start : start + INTERFACES_PER_CALL]
+        items = region.items(
+            "ec2",
+            "DescribeNetworkInterfaces",
+            "NetworkInterfaces",
+            "endpoint_interfaces",
+            Filters=[{"Name": "network-interface-id", "Values": chunk}],
+        )
+        found += [translate.endpoint_interface(item) for item in items or ()]
+    return found
+
+
 def collect_region(client_for: ClientFor, account_id: str, region: str) -> RegionSnapshot:
     """Describe everything vpce-audit needs in one region of one account."""
     calls = RegionCalls(ScopeCalls(account_id, region), client_for)
@@ -378,6 +403,7 @@ def collect_region(client_for: ClientFor, account_id: str, region: str) -> Regio
     fields["endpoint_service_details"] += _cross_region_service_details(
         calls, fields["vpc_endpoints"], region
     )
+    fields["endpoint_interfaces"] = _endpoint_interfaces(calls, fields["vpc_endpoints"])
     return RegionSnapshot(
         account_id=account_id,
         region=region,

@@ -18,6 +18,7 @@ from vpce_audit.collect.account import (
     enabled_regions,
     iam_principals,
     policies_name_unique_ids,
+    vpc_zones,
 )
 from vpce_audit.collect.calls import ScopeCalls, describe_error
 from vpce_audit.collect.region import collect_region
@@ -137,6 +138,11 @@ def collect(
         account_id, lambda service: clients.client(service, global_region), account_calls
     )
     region_snapshots = collect_regions(clients, account_id, tuple(regions), request, say)
+    vpcs = [(vpc.vpc_id, region.region) for region in region_snapshots for vpc in region.vpcs]
+    if vpcs:
+        say(f"account {account_id}: listing the private hosted zones of {len(vpcs)} VPC(s)")
+        zones = vpc_zones(clients.client("route53", global_region), vpcs, account_calls)
+        account = dataclasses.replace(account, vpc_zones=zones, errors=account_calls.errors)
     if policies_name_unique_ids(region_snapshots):
         # Gateway endpoint policies may name principals by unique id; resolving them needs the
         # account's roles and users, listed only when some policy needs them.

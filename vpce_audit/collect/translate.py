@@ -11,6 +11,7 @@ from vpce_audit.model import (
     CustomerGateway,
     DhcpOptions,
     EndpointConnection,
+    EndpointInterface,
     EndpointServiceConfiguration,
     EndpointServiceDetail,
     FlowLog,
@@ -40,6 +41,7 @@ from vpce_audit.model import (
     VpcEndpoint,
     VpnConnection,
     VpnGateway,
+    ZoneSummary,
 )
 
 Item = dict[str, Any]
@@ -547,3 +549,32 @@ def hosted_zone(
 
 def iam_principal(item: Item, id_key: str) -> IamPrincipal:
     return IamPrincipal(unique_id=str(item[id_key]), arn=str(item.get("Arn", "")))
+
+
+def endpoint_interface(item: Item) -> EndpointInterface:
+    addresses = [
+        str(a["PrivateIpAddress"])
+        for a in item.get("PrivateIpAddresses") or ()
+        if a.get("PrivateIpAddress")
+    ]
+    if item.get("PrivateIpAddress") and item["PrivateIpAddress"] not in addresses:
+        addresses.insert(0, str(item["PrivateIpAddress"]))
+    addresses += [
+        str(a["Ipv6Address"]) for a in item.get("Ipv6Addresses") or () if a.get("Ipv6Address")
+    ]
+    return EndpointInterface(
+        network_interface_id=str(item["NetworkInterfaceId"]),
+        vpc_id=str(item.get("VpcId", "")),
+        subnet_id=item.get("SubnetId"),
+        addresses=tuple(addresses),
+    )
+
+
+def zone_summary(item: Item) -> ZoneSummary:
+    owner = item.get("Owner") or {}
+    return ZoneSummary(
+        hosted_zone_id=str(item["HostedZoneId"]).rsplit("/", 1)[-1],
+        name=str(item.get("Name", "")),
+        owner_account=owner.get("OwningAccount"),
+        owning_service=owner.get("OwningService"),
+    )

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from vpce_audit.analysis.dns import canonical_address
 from vpce_audit.analysis.trust import TrustedSet
 from vpce_audit.model import (
     AccountSnapshot,
@@ -29,6 +30,7 @@ from vpce_audit.model import (
     TransitGatewayAttachment,
     Vpc,
     VpcEndpoint,
+    ZoneSummary,
 )
 from vpce_audit.snapshot.document import SnapshotDocument
 
@@ -316,8 +318,57 @@ class Snapshot:
             if zone.private and zone.vpcs is None
         )
 
+    @cached_property
+    def zones_by_id(self) -> dict[str, HostedZone]:
+        return {
+            zone.hosted_zone_id: zone
+            for account in self.document.accounts
+            for zone in account.hosted_zones
+        }
+
+    @cached_property
+    def listed_zones_by_vpc(self) -> dict[tuple[str, str], tuple[ZoneSummary, ...] | None]:
+        """ListHostedZonesByVPC's answers, by (region, VPC); None where it failed."""
+        return {
+            (listed.region, listed.vpc_id): listed.zones
+            for account in self.document.accounts
+            for listed in account.vpc_zones
+        }
+
     def zones_for(self, scope: ScopeView, vpc_id: str) -> tuple[HostedZone, ...]:
-        return self.private_zones_by_vpc.get((scope.region, vpc_id), ())
+        """The private hosted zones that answer in the VPC: scanned zones associated with it,
+        and zones ListHostedZonesByVPC names that no scanned account holds (owned by another
+        account or an AWS service), whose associations and records are unknown."""
+        own = self.private_zones_by_vpc.get((scope.region, vpc_id), ())
+        listed = self.listed_zones_by_vpc.get((scope.region, vpc_id)) or ()
+        known = {zone.hosted_zone_id for zone in own}
+        foreign = [
+            self.zones_by_id.get(summary.hosted_zone_id)
+            or HostedZone(summary.hosted_zone_id, summary.name, True, None, None)
+            for summary in listed
+            if summary.hosted_zone_id not in known
+        ]
+        return (*own, *foreign)
+
+    def zone_list_known(self, scope: ScopeView, vpc_id: str) -> bool:
+        """False when ListHostedZonesByVPC failed for the VPC: zones of other accounts that may
+        answer in it are unknown. True when it answered, or was not collected at all (a snapshot
+        without it describes the scanned accounts' own zones only)."""
+        key = (scope.region, vpc_id)
+        return key not in self.listed_zones_by_vpc or self.listed_zones_by_vpc[key] is not None
+
+    @cached_property
+    def endpoint_by_address(self) -> dict[str, str]:
+        """Private addresses of interface endpoints' network interfaces -> endpoint id."""
+        found: dict[str, str] = {}
+        for scope in self.scopes:
+            interfaces = {i.network_interface_id: i for i in scope.data.endpoint_interfaces}
+            for endpoint in scope.data.vpc_endpoints:
+                for interface_id in endpoint.network_interface_ids:
+                    interface = interfaces.get(interface_id)
+                    for address in interface.addresses if interface else ():
+                        found[canonical_address(address)] = endpoint.endpoint_id
+        return found
 
     @cached_property
     def subnets_by_id(self) -> dict[str, tuple[ScopeView, Subnet]]:

@@ -73,13 +73,22 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
             if not private and not fsbp:
                 continue
             present = {e.service_name for e in scope.live_endpoints_by_vpc.get(vpc.vpc_id, ())}
-            missing = [
-                short
-                for short in required
-                if not _has_endpoint(present, scope, short)
-                and (fsbp or not central.resolves_centrally(scope, vpc.vpc_id, short))
-            ]
+            absent = [short for short in required if not _has_endpoint(present, scope, short)]
+            resolution = {
+                short: False if fsbp else central.central_resolution(scope, vpc.vpc_id, short)
+                for short in absent
+            }
+            missing = [short for short, central_ok in resolution.items() if central_ok is False]
+            undecided = [short for short, central_ok in resolution.items() if central_ok is None]
             if not missing:
+                if undecided:
+                    yield ctx.skip(
+                        scope,
+                        vpc.vpc_id,
+                        f"whether {vpc.vpc_id} resolves {', '.join(undecided)} to a central "
+                        "interface endpoint is unknown: a private hosted zone that answers for "
+                        "them, or its records or the endpoint they point at, could not be read",
+                    )
                 continue
             if private:
                 subnet_ids = [subnet_id for subnet_id, _ in private]
@@ -94,7 +103,13 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
             yield ctx.finding(
                 scope,
                 vpc.vpc_id,
-                f"{vpc.vpc_id} has no endpoint for {', '.join(missing)}{control}: {effect}.",
+                f"{vpc.vpc_id} has no endpoint for {', '.join(missing)}{control}: {effect}."
+                + (
+                    f" (Whether {', '.join(undecided)} resolve to a central endpoint could not "
+                    "be told.)"
+                    if undecided
+                    else ""
+                ),
                 related=subnet_ids[:20],
                 severity=ctx.severity_for(Severity.MEDIUM if fsbp else ctx.rule.meta.severity),
             )

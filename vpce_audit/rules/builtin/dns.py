@@ -134,6 +134,9 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
             answer, checks = central.resolves_to(scope, endpoint.vpc_id, name)
             if answer.endpoint is not None:
                 continue  # another endpoint for the service answers with private DNS
+            if answer.unknown is not None:
+                yield ctx.skip(scope, endpoint.endpoint_id, answer.unknown)
+                continue
             verdict = _zone_verdict(answer.zone, query, endpoint, checks)
             if verdict is None:
                 continue
@@ -176,6 +179,7 @@ def _zone_verdict(
     targets = ", ".join(
         t.endpoint_id or ", ".join(t.addresses) or (t.record.alias_target or "?")
         for t in record_targets(records)
+        if t.endpoint_id or t.addresses or t.record.alias_target
     )
     return (
         f"private hosted zone {_zone_label(zone)} answers with {targets}, which is not a live "
@@ -407,18 +411,17 @@ def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
                 if zone.records is None:
                     unknown.append(f"the records of zone {_zone_label(zone)} were not read")
                     continue
-                for target in record_targets(zone.records):
-                    if target.endpoint_id is None:
+                for target in record_targets(zone.records, ctx.snapshot.endpoint_by_address):
+                    if target.endpoint_id is None and not target.addresses:
                         continue
-                    check = central.check(
-                        scope, vpc.vpc_id, zone, target.record.name, target.endpoint_id
-                    )
+                    check = central.check_target(scope, vpc.vpc_id, zone, target)
                     problem = check.problem or _wrong_service(ctx.snapshot, check)
                     if problem:
                         problems.append(
                             f"{target.record.name} in zone {_zone_label(zone)} {problem}"
                         )
-                        related.update((zone.hosted_zone_id, target.endpoint_id))
+                        related.add(zone.hosted_zone_id)
+                        related.update([target.endpoint_id] if target.endpoint_id else [])
                     elif check.unknown:
                         unknown.append(f"{target.record.name}: {check.unknown}")
             if problems:

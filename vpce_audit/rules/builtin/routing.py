@@ -145,8 +145,12 @@ def nat_egress_findings(
         yield from unreadable_prefix_list(ctx, scope, scope.prefix_lists_by_name.get(service_name))
         for egress in service_egress(scope, short_service, "nat-gateway"):
             table = egress.table
-            if central.resolves_centrally(scope, table.vpc_id, short_service):
+            resolved = central.central_resolution(scope, table.vpc_id, short_service)
+            if resolved:
                 continue  # names resolve to a central interface endpoint; routes don't matter
+            if resolved is None:
+                yield _central_unknown(ctx, scope, table, label)
+                continue
             endpoints = _gateway_endpoints(scope, table.vpc_id, service_name)
             if endpoints:
                 ids = ", ".join(e.endpoint_id for e in endpoints)
@@ -176,6 +180,16 @@ def nat_egress_findings(
 CENTRAL_DNS_REQUIREMENTS = (*ROUTING_REQUIREMENTS, "hosted_zones", "security_groups", "vpcs")
 
 
+def _central_unknown(ctx: RuleContext, scope: ScopeView, table: RouteTable, label: str) -> Skipped:
+    return ctx.skip(
+        scope,
+        table.route_table_id,
+        f"whether {table.vpc_id} resolves {label} names to a central interface endpoint is "
+        "unknown: a private hosted zone that answers for them, or its records or the endpoint "
+        "they point at, could not be read",
+    )
+
+
 @builtin_rule("VPCE401", requires=CENTRAL_DNS_REQUIREMENTS)
 def s3_traffic_via_nat(ctx: RuleContext) -> CheckResult:
     return nat_egress_findings(ctx, "s3", "S3")
@@ -196,8 +210,12 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
                 ctx, scope, scope.prefix_lists_by_name.get(scope.service_name(short))
             )
             for egress in service_egress(scope, short, "transit-gateway"):
-                if central.resolves_centrally(scope, egress.table.vpc_id, short):
+                resolved = central.central_resolution(scope, egress.table.vpc_id, short)
+                if resolved:
                     continue  # names resolve to a central interface endpoint; routes don't matter
+                if resolved is None:
+                    yield _central_unknown(ctx, scope, egress.table, label)
+                    continue
                 by_table.setdefault(egress.table.route_table_id, []).append((label, egress))
         for table_id in sorted(by_table):
             entries = by_table[table_id]

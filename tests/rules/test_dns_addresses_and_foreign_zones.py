@@ -1,0 +1,245 @@
+"""Private zones the scanned account does not own, and A / AAAA records.
+
+A spoke is often associated with zones of a central networking account;
+ListHostedZonesByVPC lists them "regardless of which AWS account or AWS service owns" them
+(https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByVPC.html), but
+their records cannot be read from the spoke's account. Rules that depend on what such a zone
+answers skip instead of guessing. A records point at an interface endpoint when they hold its
+network interfaces' addresses (the whitepaper's centralised pattern uses alias records, but A
+records to the interfaces' IPs work the same:
+https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/centralized-access-to-vpc-private-endpoints.html).
+"""
+
+from __future__ import annotations
+
+from tests.helpers import (
+    ACCOUNT,
+    REGION,
+    endpoint,
+    ingress,
+    region,
+    route,
+    security_group,
+    service,
+    service_prefix_lists,
+    snapshot,
+    subnet,
+    table,
+    vpc,
+)
+from vpce_audit.model import (
+    AccountSnapshot,
+    EndpointInterface,
+    HostedZone,
+    HostedZoneVpc,
+    PeeringConnection,
+    PeeringSide,
+    RegionSnapshot,
+    ResourceRecordSet,
+    VpcZones,
+    ZoneSummary,
+)
+from vpce_audit.rules.base import Rule, Settings
+from vpce_audit.rules.builtin.coverage import required_endpoint_missing
+from vpce_audit.rules.builtin.dns import (
+    centralised_endpoint_dns_broken,
+    interface_endpoint_without_private_dns,
+)
+from vpce_audit.rules.builtin.routing import s3_traffic_via_nat
+from vpce_audit.rules.engine import EvaluationResult, evaluate
+
+SSM = f"ssm.{REGION}.amazonaws.com"
+KMS = f"kms.{REGION}.amazonaws.com"
+
+
+def hub_and_spoke() -> RegionSnapshot:
+    """A spoke peered with a hub whose ssm and kms interface endpoints have two interfaces
+    each; the spoke's default route goes to a NAT gateway."""
+    return region(
+        prefix_lists=service_prefix_lists(),
+        endpoint_service_details=[
+            service("ssm", private_dns_names=(SSM,)),
+            service("kms", private_dns_names=(KMS,)),
+            service("sts", private_dns_names=(f"sts.{REGION}.amazonaws.com",)),
+        ],
+        vpcs=[vpc("vpc-hub", "10.30.0.0/16"), vpc("vpc-spoke", "10.31.0.0/16")],
+        subnets=[
+            subnet("subnet-hub-a", "vpc-hub", "a", "10.30.1.0/24"),
+            subnet("subnet-hub-b", "vpc-hub", "b", "10.30.2.0/24"),
+            subnet("subnet-spoke", "vpc-spoke", "a", "10.31.1.0/24"),
+        ],
+        route_tables=[
+            table(
+                "rtb-hub",
+                "vpc-hub",
+                route("10.31.0.0/16", "pcx-1"),
+                subnets=("subnet-hub-a", "subnet-hub-b"),
+            ),
+            table(
+                "rtb-spoke",
+                "vpc-spoke",
+                route("10.30.0.0/16", "pcx-1"),
+                route("0.0.0.0/0", "nat-1"),
+                subnets=("subnet-spoke",),
+            ),
+        ],
+        peering_connections=[
+            PeeringConnection(
+                "pcx-1",
+                "active",
+                PeeringSide(ACCOUNT, "vpc-spoke", REGION),
+                PeeringSide(ACCOUNT, "vpc-hub", REGION),
+            )
+        ],
+        security_groups=[security_group("sg-hub", "vpc-hub", ingress("10.0.0.0/8"))],
+        vpc_endpoints=[
+            endpoint(
+                "vpce-ssm",
+                "vpc-hub",
+                "ssm",
+                subnets=("subnet-hub-a", "subnet-hub-b"),
+                groups=("sg-hub",),
+                network_interface_ids=("eni-ssm-a", "eni-ssm-b"),
+            ),
+            endpoint(
+                "vpce-kms",
+                "vpc-hub",
+                "kms",
+                subnets=("subnet-hub-a", "subnet-hub-b"),
+                groups=("sg-hub",),
+                network_interface_ids=("eni-kms-a",),
+            ),
+        ],
+        endpoint_interfaces=[
+            EndpointInterface("eni-ssm-a", "vpc-hub", "subnet-hub-a", ("10.30.1.10",)),
+            EndpointInterface("eni-ssm-b", "vpc-hub", "subnet-hub-b", ("10.30.2.10",)),
+            EndpointInterface("eni-kms-a", "vpc-hub", "subnet-hub-a", ("10.30.1.20",)),
+        ],
+    )
+
+
+def a_zone(zone_id: str, name: str, *addresses: str, vpc_ids: tuple[str, ...]) -> HostedZone:
+    return HostedZone(
+        zone_id,
+        name,
+        True,
+        tuple(HostedZoneVpc(v, REGION) for v in vpc_ids),
+        (
+            ResourceRecordSet(name, "SOA", values=("ns-1.awsdns-00.com. admin. 1 7200 900",)),
+            ResourceRecordSet(name, "A", values=addresses),
+        ),
+    )
+
+
+def run(
+    rule: Rule,
+    estate: RegionSnapshot,
+    zones: tuple[HostedZone, ...] = (),
+    listed: tuple[VpcZones, ...] = (),
+) -> EvaluationResult:
+    account = AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", hosted_zones=zones, vpc_zones=listed)
+    result = evaluate(snapshot(estate, accounts=(account,)), [rule], Settings())
+    assert not result.rule_errors, result.rule_errors
+    return result
+
+
+def test_207_judges_a_records_that_hold_an_endpoints_addresses() -> None:
+    estate = hub_and_spoke()
+    healthy = a_zone("Z1", SSM, "10.30.1.10", "10.30.2.10", vpc_ids=("vpc-spoke",))
+    assert run(centralised_endpoint_dns_broken, estate, (healthy,)).findings == ()
+    # The same addresses for kms: an endpoint of another service answers for kms.
+    wrong = a_zone("Z2", KMS, "10.30.1.10", "10.30.2.10", vpc_ids=("vpc-spoke",))
+    (finding,) = run(centralised_endpoint_dns_broken, estate, (wrong,)).findings
+    assert "points at vpce-ssm, an endpoint for com.amazonaws.eu-west-1.ssm" in finding.message
+
+
+def test_207_and_202_skip_a_records_whose_addresses_are_no_known_endpoint() -> None:
+    """10.30.9.9 may be another account's endpoint or a proxy: neither rule may call it
+    broken, or call the name unresolved."""
+    estate = hub_and_spoke()
+    unknown = a_zone("Z1", SSM, "10.30.9.9", vpc_ids=("vpc-spoke", "vpc-hub"))
+    central = run(centralised_endpoint_dns_broken, estate, (unknown,))
+    assert central.findings == ()
+    assert {s.resource_id for s in central.skipped} == {"vpc-spoke", "vpc-hub"}
+    assert "10.30.9.9" in central.skipped[0].reason
+    # A second ssm endpoint in the hub without private DNS: the zone answers, with addresses
+    # the snapshot cannot attribute.
+    with_local = region(
+        **{
+            **{f: getattr(estate, f) for f in ("prefix_lists", "vpcs", "subnets")},
+            "endpoint_service_details": estate.endpoint_service_details,
+            "vpc_endpoints": (endpoint("vpce-local", "vpc-hub", "ssm"),),
+        }
+    )
+    local = run(interface_endpoint_without_private_dns, with_local, (unknown,))
+    assert local.findings == ()
+    assert [s.resource_id for s in local.skipped] == ["vpce-local"]
+
+
+def test_202_accepts_a_records_to_an_endpoint_of_the_service() -> None:
+    estate = hub_and_spoke()
+    spoke_endpoint = endpoint("vpce-spoke-ssm", "vpc-spoke", "ssm")
+    estate = region(
+        **{
+            f: getattr(estate, f)
+            for f in (
+                "prefix_lists",
+                "endpoint_service_details",
+                "vpcs",
+                "subnets",
+                "route_tables",
+                "peering_connections",
+                "security_groups",
+                "endpoint_interfaces",
+            )
+        },
+        vpc_endpoints=(*estate.vpc_endpoints, spoke_endpoint),
+    )
+    covered = a_zone("Z1", SSM, "10.30.1.10", "10.30.2.10", vpc_ids=("vpc-spoke",))
+    result = run(interface_endpoint_without_private_dns, estate, (covered,))
+    # The hub's own endpoints have neither private DNS nor a zone in the hub; the spoke's is
+    # covered by the zone's A records to the hub's ssm endpoint.
+    assert {f.resource_id for f in result.findings} == {"vpce-ssm", "vpce-kms"}
+
+
+def _foreign(zone_id: str, name: str) -> VpcZones:
+    return VpcZones(
+        "vpc-spoke", REGION, (ZoneSummary(zone_id, name, owner_account="222222222222"),)
+    )
+
+
+def test_a_zone_of_another_account_makes_nat_and_coverage_rules_skip() -> None:
+    """The network account's s3 and ssm zones may send the spoke to the hub: without their
+    records, VPCE401 and VPCE601 cannot say the spoke goes through its NAT."""
+    estate = hub_and_spoke()
+    nothing_listed = run(s3_traffic_via_nat, estate)
+    assert [f.resource_id for f in nothing_listed.findings] == ["rtb-spoke"]
+    listed = (
+        VpcZones(
+            "vpc-spoke",
+            REGION,
+            (
+                ZoneSummary("ZS3", f"s3.{REGION}.amazonaws.com.", owner_account="222222222222"),
+                ZoneSummary("ZSSM", f"{SSM}.", owner_account="222222222222"),
+            ),
+        ),
+    )
+    nat = run(s3_traffic_via_nat, estate, listed=listed)
+    assert nat.findings == ()
+    assert [s.resource_id for s in nat.skipped] == ["rtb-spoke"]
+    coverage = run(required_endpoint_missing, estate, listed=listed)
+    (finding,) = [f for f in coverage.findings if f.resource_id == "vpc-spoke"]
+    # ssm may resolve to the hub through the foreign zone; the others are certainly missing.
+    assert "no endpoint for ssmmessages, ec2messages, sts, logs" in finding.message
+    assert "Whether ssm resolve to a central endpoint could not be told" in finding.message
+
+
+def test_zones_that_could_not_be_listed_make_the_vpcs_answers_unknown() -> None:
+    estate = hub_and_spoke()
+    unread = (VpcZones("vpc-spoke", REGION, None),)
+    nat = run(s3_traffic_via_nat, estate, listed=unread)
+    assert nat.findings == ()
+    assert "could not be read" in nat.skipped[0].reason
+    # A zone of another account for unrelated names changes nothing.
+    unrelated = run(s3_traffic_via_nat, estate, listed=(_foreign("ZX", "corp.example."),))
+    assert [f.resource_id for f in unrelated.findings] == ["rtb-spoke"]
