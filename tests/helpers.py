@@ -10,6 +10,8 @@ from vpce_audit.model import (
     AccountSnapshot,
     CollectionError,
     EndpointServiceDetail,
+    PeeringConnection,
+    PeeringSide,
     PrefixList,
     RegionSnapshot,
     Route,
@@ -224,4 +226,16 @@ def error(
         message="denied",
         resource_kind=kind,
         resource_id=resource_id,
+    )
+
+
+def peering(
+    pcx: str, requester_vpc: str, accepter_vpc: str, *accepter_blocks: str, owner: str = ACCOUNT
+) -> PeeringConnection:
+    """An active peering in REGION; the accepter (of ``owner``) lists ``accepter_blocks``."""
+    return PeeringConnection(
+        pcx,
+        "active",
+        PeeringSide(ACCOUNT, requester_vpc, REGION),
+        PeeringSide(owner, accepter_vpc, REGION, accepter_blocks),
     )

@@ -17,6 +17,7 @@ from tests.helpers import (
     REGION,
     endpoint,
     ingress,
+    peering,
     region,
     route,
     security_group,
@@ -32,8 +33,6 @@ from vpce_audit.model import (
     EndpointInterface,
     HostedZone,
     HostedZoneVpc,
-    PeeringConnection,
-    PeeringSide,
     RegionSnapshot,
     ResourceRecordSet,
     VpcZones,
@@ -83,14 +82,7 @@ def hub_and_spoke() -> RegionSnapshot:
                 subnets=("subnet-spoke",),
             ),
         ],
-        peering_connections=[
-            PeeringConnection(
-                "pcx-1",
-                "active",
-                PeeringSide(ACCOUNT, "vpc-spoke", REGION),
-                PeeringSide(ACCOUNT, "vpc-hub", REGION),
-            )
-        ],
+        peering_connections=[peering("pcx-1", "vpc-spoke", "vpc-hub")],
         security_groups=[security_group("sg-hub", "vpc-hub", ingress("10.0.0.0/8"))],
         vpc_endpoints=[
             endpoint(

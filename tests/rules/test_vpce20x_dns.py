@@ -15,6 +15,7 @@ from tests.helpers import (
     endpoint,
     flagged,
     ingress,
+    peering,
     region,
     route,
     security_group,
@@ -31,8 +32,6 @@ from vpce_audit.model import (
     EndpointServiceDetail,
     HostedZone,
     HostedZoneVpc,
-    PeeringConnection,
-    PeeringSide,
     RegionSnapshot,
     ResolverEndpoint,
     ResourceRecordSet,
@@ -347,14 +346,6 @@ def test_206_flags_zones_for_parents_of_aws_service_names() -> None:
 
 
 def _hub_and_spokes() -> RegionSnapshot:
-    def peering(pcx: str, spoke: str) -> PeeringConnection:
-        return PeeringConnection(
-            pcx,
-            "active",
-            PeeringSide(ACCOUNT, spoke, REGION),
-            PeeringSide(ACCOUNT, "vpc-hub", REGION, ("10.30.0.0/16",)),
-        )
-
     return region(
         vpcs=[
             vpc("vpc-hub", "10.30.0.0/16"),
@@ -397,10 +388,10 @@ def _hub_and_spokes() -> RegionSnapshot:
             table("rtb-no-route", "vpc-no-route", subnets=("subnet-no-route",)),
         ],
         peering_connections=[
-            peering("pcx-ok", "vpc-ok"),
-            peering("pcx-not-admitted", "vpc-not-admitted"),
-            peering("pcx-no-route", "vpc-no-route"),
-            peering("pcx-no-return", "vpc-no-return"),
+            peering("pcx-ok", "vpc-ok", "vpc-hub", "10.30.0.0/16"),
+            peering("pcx-not-admitted", "vpc-not-admitted", "vpc-hub", "10.30.0.0/16"),
+            peering("pcx-no-route", "vpc-no-route", "vpc-hub", "10.30.0.0/16"),
+            peering("pcx-no-return", "vpc-no-return", "vpc-hub", "10.30.0.0/16"),
         ],
         security_groups=[
             security_group(

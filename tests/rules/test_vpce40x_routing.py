@@ -9,6 +9,7 @@ from tests.helpers import (
     findings,
     flagged,
     ingress,
+    peering,
     region,
     route,
     security_group,
@@ -22,8 +23,6 @@ from vpce_audit.model import (
     AccountSnapshot,
     HostedZone,
     HostedZoneVpc,
-    PeeringConnection,
-    PeeringSide,
     RegionSnapshot,
     ResourceRecordSet,
     Route,
@@ -96,14 +95,7 @@ def _central_spoke(default_target: str) -> RegionSnapshot:
             ),
             table("rtb-hub", "vpc-hub", route("10.31.0.0/16", "pcx-1"), subnets=("subnet-hub",)),
         ],
-        peering_connections=[
-            PeeringConnection(
-                "pcx-1",
-                "active",
-                PeeringSide(ACCOUNT, "vpc-spoke", REGION),
-                PeeringSide(ACCOUNT, "vpc-hub", REGION),
-            )
-        ],
+        peering_connections=[peering("pcx-1", "vpc-spoke", "vpc-hub")],
         security_groups=[security_group("sg-hub", "vpc-hub", ingress("10.0.0.0/8"))],
         vpc_endpoints=[
             endpoint("vpce-0a1", "vpc-hub", "s3", subnets=("subnet-hub",), groups=("sg-hub",)),

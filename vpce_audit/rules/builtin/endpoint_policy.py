@@ -315,17 +315,22 @@ def _outsider_access(evaluator: PolicyEvaluator) -> list[Verdict]:
     ]
 
 
-def _identity_reason(statement: Statement, trust: TrustView) -> str:
-    identity = [c for c in statement.conditions if c.key in IDENTITY_KEYS and not c.uses_variables]
-    untrusted = sorted(
+def _untrusted_values(conditions: Iterable[Condition], trust: TrustView) -> list[str]:
+    """Values an Allow's restricting conditions admit that the trusted set does not hold."""
+    return sorted(
         {
             value
-            for c in identity
+            for c in conditions
             if restricts_in_allow(c)
             for value in c.values
             if not _value_trusted(c.key, value, trust)
         }
     )
+
+
+def _identity_reason(statement: Statement, trust: TrustView) -> str:
+    identity = [c for c in statement.conditions if c.key in IDENTITY_KEYS and not c.uses_variables]
+    untrusted = _untrusted_values(identity, trust)
     if untrusted:
         return f"limits principals to {_listing(untrusted)}, outside the trusted set"
     loose = [c for c in identity if not restricts_in_allow(c)]
@@ -445,15 +450,7 @@ def _exfiltration(evaluator: PolicyEvaluator) -> list[Verdict]:
 
 def _resource_reason(statement: Statement, trust: TrustView) -> str:
     perimeter = [c for c in statement.conditions if c.key in RESOURCE_KEYS and not c.uses_variables]
-    untrusted = sorted(
-        {
-            value
-            for c in perimeter
-            if restricts_in_allow(c)
-            for value in c.values
-            if not _value_trusted(c.key, value, trust)
-        }
-    )
+    untrusted = _untrusted_values(perimeter, trust)
     if untrusted:
         return f"limited to {_listing(untrusted)}, outside the trusted set"
     return "with no aws:ResourceOrgID / aws:ResourceAccount condition"

@@ -20,7 +20,7 @@ from vpce_audit.analysis.security_groups import (
     vpc_networks,
 )
 from vpce_audit.analysis.topology import Topology
-from vpce_audit.data import PortRange
+from vpce_audit.data import PortRange, ServicePorts
 from vpce_audit.findings import Severity, Skipped
 from vpce_audit.model import SecurityGroupRule, VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
@@ -193,8 +193,11 @@ def endpoint_sg_all_traffic(ctx: RuleContext) -> CheckResult:
             yield ctx.skip(scope, endpoint.endpoint_id, _missing_groups(missing))
 
 
-@builtin_rule("VPCE303", requires=("vpc_endpoints", "security_groups", "vpcs", "prefix_lists"))
-def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
+def _endpoints_with_ports(
+    ctx: RuleContext,
+) -> Iterator[tuple[ScopeView, VpcEndpoint, ServicePorts] | Skipped]:
+    """Reachable endpoints with the ports their service serves; the others are skipped (a
+    PrivateLink or Lattice service's ports are known only to its provider)."""
     for placed in reachable_endpoints(ctx):
         if isinstance(placed, Skipped):
             yield placed
@@ -204,6 +207,16 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
         if ports is None:
             yield ctx.skip(scope, endpoint.endpoint_id, _unknown_ports(endpoint))
             continue
+        yield scope, endpoint, ports
+
+
+@builtin_rule("VPCE303", requires=("vpc_endpoints", "security_groups", "vpcs", "prefix_lists"))
+def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
+    for placed in _endpoints_with_ports(ctx):
+        if isinstance(placed, Skipped):
+            yield placed
+            continue
+        scope, endpoint, ports = placed
         vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
         groups, missing = attached_groups(scope, endpoint)
         if vpc is None or missing or not groups:
@@ -239,15 +252,11 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
 
 @builtin_rule("VPCE307", requires=("vpc_endpoints", "vpcs", "subnets", "network_acls"))
 def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
-    for placed in reachable_endpoints(ctx):
+    for placed in _endpoints_with_ports(ctx):
         if isinstance(placed, Skipped):
             yield placed
             continue
-        scope, endpoint = placed
-        ports = endpoint_ports(endpoint)
-        if ports is None:
-            yield ctx.skip(scope, endpoint.endpoint_id, _unknown_ports(endpoint))
-            continue
+        scope, endpoint, ports = placed
         vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
         acls = [(s, scope.network_acl_by_subnet.get(s)) for s in endpoint.subnet_ids]
         if vpc is None or any(acl is None for _, acl in acls):
