@@ -29,7 +29,7 @@ EXPECTED = {
     ("VPCE202", "prod-monitoring"),  # no private DNS, nothing answers its name
     ("VPCE203", "legacy"),  # DHCP servers are domain controllers, not the Amazon resolver
     ("VPCE204", "prod"),  # two ssm endpoints
-    ("VPCE206", "analytics"),  # a private zone named amazonaws.com
+    ("VPCE206", "hub"),  # a private zone named amazonaws.com
     ("VPCE207", "spoke-broken"),  # not admitted by the hub's group; kms zone to a deleted endpoint
     ("VPCE301", "prod-ecr-api"),  # 0.0.0.0/0 (low: nothing outside the organisation routes in)
     ("VPCE302", "prod-ecr-dkr"),  # all traffic

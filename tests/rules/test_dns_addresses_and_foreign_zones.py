@@ -235,3 +235,51 @@ def test_zones_that_could_not_be_listed_make_the_vpcs_answers_unknown() -> None:
     # A zone of another account for unrelated names changes nothing.
     unrelated = run(s3_traffic_via_nat, estate, listed=(_foreign("ZX", "corp.example."),))
     assert [f.resource_id for f in unrelated.findings] == ["rtb-spoke"]
+
+
+def test_207_flags_a_central_zone_that_leaves_some_of_the_services_names_unanswered() -> None:
+    """A zone answers NXDOMAIN for the names it holds no record for, without falling back to
+    public DNS (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html):
+    an S3 zone with only the apex record breaks every virtual-hosted-style request."""
+    base = hub_and_spoke()
+    s3_endpoint = endpoint(
+        "vpce-s3",
+        "vpc-hub",
+        "s3",
+        subnets=("subnet-hub-a",),
+        groups=("sg-hub",),
+        network_interface_ids=("eni-s3-a",),
+    )
+    estate = region(
+        **{
+            f: getattr(base, f)
+            for f in (
+                "prefix_lists",
+                "endpoint_service_details",
+                "vpcs",
+                "subnets",
+                "route_tables",
+                "peering_connections",
+                "security_groups",
+            )
+        },
+        vpc_endpoints=(*base.vpc_endpoints, s3_endpoint),
+        endpoint_interfaces=(
+            *base.endpoint_interfaces,
+            EndpointInterface("eni-s3-a", "vpc-hub", "subnet-hub-a", ("10.30.1.30",)),
+        ),
+    )
+    apex_only = a_zone("Z1", f"s3.{REGION}.amazonaws.com", "10.30.1.30", vpc_ids=("vpc-spoke",))
+    (finding,) = run(centralised_endpoint_dns_broken, estate, (apex_only,)).findings
+    assert f"holds no record for *.s3.{REGION}.amazonaws.com" in finding.message
+    both = HostedZone(
+        "Z1",
+        f"s3.{REGION}.amazonaws.com",
+        True,
+        (HostedZoneVpc("vpc-spoke", REGION),),
+        (
+            ResourceRecordSet(f"s3.{REGION}.amazonaws.com", "A", values=("10.30.1.30",)),
+            ResourceRecordSet(f"*.s3.{REGION}.amazonaws.com", "A", values=("10.30.1.30",)),
+        ),
+    )
+    assert run(centralised_endpoint_dns_broken, estate, (both,)).findings == ()

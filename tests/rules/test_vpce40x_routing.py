@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from tests.helpers import (
     ACCOUNT,
     DDB_PL,
@@ -21,6 +23,7 @@ from tests.helpers import (
 )
 from vpce_audit.model import (
     AccountSnapshot,
+    DhcpOptions,
     HostedZone,
     HostedZoneVpc,
     RegionSnapshot,
@@ -106,9 +109,13 @@ def _central_spoke(default_target: str) -> RegionSnapshot:
     )
 
 
-def _central_zones() -> AccountSnapshot:
-    def central_zone(zone_id: str, short: str, endpoint_id: str) -> HostedZone:
-        name = f"{short}.{REGION}.amazonaws.com"
+def _central_zones(account_endpoints: bool = True) -> AccountSnapshot:
+    """Zones that send the spoke's S3 and DynamoDB names to the hub's endpoints; with
+    ``account_endpoints``, also DynamoDB's account-based names (``<account>.ddb...``), which
+    AWS SDKs use by default."""
+
+    def central_zone(zone_id: str, short: str, endpoint_id: str, label: str = "") -> HostedZone:
+        name = f"{label or short}.{REGION}.amazonaws.com"
         target = f"{endpoint_id}-1a2b3c4d.{short}.{REGION}.vpce.amazonaws.com"
         return HostedZone(
             zone_id,
@@ -121,14 +128,10 @@ def _central_zones() -> AccountSnapshot:
             ),
         )
 
-    return AccountSnapshot(
-        ACCOUNT,
-        "2026-11-26T00:00:00Z",
-        hosted_zones=(
-            central_zone("Z1", "s3", "vpce-0a1"),
-            central_zone("Z2", "dynamodb", "vpce-0a2"),
-        ),
-    )
+    zones = [central_zone("Z1", "s3", "vpce-0a1"), central_zone("Z2", "dynamodb", "vpce-0a2")]
+    if account_endpoints:
+        zones.append(central_zone("Z3", "dynamodb", "vpce-0a2", label="ddb"))
+    return AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", hosted_zones=tuple(zones))
 
 
 def test_403_is_silent_when_the_vpc_resolves_the_service_to_a_healthy_central_endpoint() -> None:
@@ -157,6 +160,40 @@ def test_401_and_402_are_silent_when_the_vpc_resolves_the_service_centrally() ->
         ("VPCE401", "rtb-spoke"),
         ("VPCE402", "rtb-spoke"),
     }
+    # AWS SDKs call DynamoDB at <account>.ddb.<region>.amazonaws.com by default
+    # (https://docs.aws.amazon.com/sdkref/latest/guide/feature-account-endpoints.html): a
+    # zone for dynamodb.<region> alone leaves those names public, and their traffic on the NAT.
+    partial = evaluate(
+        snapshot(spoke, accounts=(_central_zones(account_endpoints=False),)), rules, Settings()
+    )
+    assert [(f.rule_id, f.resource_id) for f in partial.findings] == [("VPCE402", "rtb-spoke")]
+
+
+def test_central_zones_do_not_apply_where_the_vpc_does_not_use_the_amazon_resolver() -> None:
+    """Private zones need enableDnsSupport and enableDnsHostnames
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html);
+    with either off, names resolve publicly and traffic takes the NAT. With custom DNS servers,
+    whether the zones apply is unknown."""
+    base = _central_spoke("nat-1")
+    rules = [s3_traffic_via_nat]
+
+    def with_spoke(**changes: object) -> RegionSnapshot:
+        spoke = next(v for v in base.vpcs if v.vpc_id == "vpc-spoke")
+        others = [v for v in base.vpcs if v.vpc_id != "vpc-spoke"]
+        return dataclasses.replace(base, vpcs=(dataclasses.replace(spoke, **changes), *others))
+
+    zones = (_central_zones(),)
+    off = evaluate(
+        snapshot(with_spoke(enable_dns_hostnames=False), accounts=zones), rules, Settings()
+    )
+    assert [f.resource_id for f in off.findings] == ["rtb-spoke"]
+    custom = dataclasses.replace(
+        with_spoke(dhcp_options_id="dopt-1"),
+        dhcp_options=(DhcpOptions("dopt-1", ("10.9.0.10",)),),
+    )
+    unknown = evaluate(snapshot(custom, accounts=zones), rules, Settings())
+    assert unknown.findings == ()
+    assert [s.resource_id for s in unknown.skipped] == ["rtb-spoke"]
 
 
 def test_404_flags_more_specific_routes_inside_the_service_ranges() -> None:

@@ -56,7 +56,8 @@ def record_matches(record: ResourceRecordSet, name: str) -> bool:
     return False
 
 
-ADDRESS_TYPES = frozenset({"A", "AAAA", "CNAME"})
+IP_RECORD_TYPES = frozenset({"A", "AAAA"})
+ADDRESS_TYPES = IP_RECORD_TYPES | {"CNAME"}
 
 
 def answering_records(zone: HostedZone, name: str) -> tuple[ResourceRecordSet, ...] | None:
@@ -93,9 +94,6 @@ def endpoint_id_in_dns_name(dns_name: str) -> str | None:
     return match.group(1) if match else None
 
 
-ADDRESS_RECORD_TYPES = frozenset({"A", "AAAA"})
-
-
 @dataclass(frozen=True)
 class RecordTarget:
     """What one record of a zone points at."""
@@ -121,7 +119,7 @@ def record_targets(
         if target is not None:
             found.append(RecordTarget(record, endpoint_id_in_dns_name(target)))
             continue
-        if record.record_type not in ADDRESS_RECORD_TYPES:
+        if record.record_type not in IP_RECORD_TYPES:
             found.append(RecordTarget(record, None))  # SOA, NS, TXT...: no target
             continue
         owners = {

@@ -9,12 +9,15 @@ groups must admit the spoke's blocks on the service's ports.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
 
 from vpce_audit.analysis.cidrs import Network, parse_network
 from vpce_audit.analysis.dns import (
     RecordTarget,
+    amazon_resolver_addresses,
     answering_records,
+    canonical_address,
     is_within,
     normalise,
     record_targets,
@@ -27,7 +30,7 @@ from vpce_audit.analysis.security_groups import (
 )
 from vpce_audit.analysis.service_names import default_dns_name
 from vpce_audit.analysis.topology import Topology
-from vpce_audit.model import HostedZone, VpcEndpoint
+from vpce_audit.model import HostedZone, Vpc, VpcEndpoint
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
 
@@ -41,6 +44,122 @@ def service_dns_names(scope: ScopeView, endpoint: VpcEndpoint) -> tuple[str, ...
         return tuple(normalise(name) for name in detail.private_dns_names)
     default = default_dns_name(endpoint.service_name)
     return (default,) if default else ()
+
+
+AMAZON_PROVIDED_DNS = "AmazonProvidedDNS"
+
+
+def amazon_resolver(scope: ScopeView, vpc: Vpc) -> frozenset[str] | None:
+    """Addresses that are the Amazon resolver for the VPC; None when the VPC's inbound resolver
+    endpoints' addresses could not be read."""
+    found = set(amazon_resolver_addresses(vpc))
+    for resolver in scope.resolver_endpoints_by_vpc.get(vpc.vpc_id, ()):
+        if resolver.direction.upper() != "INBOUND":
+            continue
+        if resolver.ip_addresses is None:
+            return None
+        found.update(canonical_address(address) for address in resolver.ip_addresses)
+    return frozenset(found)
+
+
+class VpcDns(enum.Enum):
+    """Who answers the VPC's DNS queries."""
+
+    AMAZON = "amazon"
+    """The Route 53 Resolver: private hosted zones and endpoints' private DNS apply."""
+    DISABLED = "disabled"
+    """enableDnsSupport or enableDnsHostnames is off: private hosted zones do not apply
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html),
+    so service names resolve to their public addresses."""
+    CUSTOM = "custom"
+    """DHCP options name other DNS servers: whether they forward to the Route 53 Resolver, and
+    so whether private zones apply, is not known."""
+    UNKNOWN = "unknown"
+
+
+def vpc_dns(scope: ScopeView, vpc_id: str) -> VpcDns:
+    vpc = scope.vpcs_by_id.get(vpc_id)
+    if vpc is None:
+        return VpcDns.UNKNOWN
+    if vpc.enable_dns_support is False or vpc.enable_dns_hostnames is False:
+        return VpcDns.DISABLED
+    if vpc.enable_dns_support is None or vpc.enable_dns_hostnames is None:
+        return VpcDns.UNKNOWN
+    if vpc.dhcp_options_id in {None, "default"}:
+        return VpcDns.AMAZON
+    options = scope.dhcp_options_by_id.get(vpc.dhcp_options_id or "")
+    if options is None:
+        return VpcDns.UNKNOWN
+    servers = options.domain_name_servers
+    if not servers or AMAZON_PROVIDED_DNS in servers:
+        return VpcDns.AMAZON
+    amazon = amazon_resolver(scope, vpc)
+    if amazon is None:
+        return VpcDns.UNKNOWN
+    if any(canonical_address(server) in amazon for server in servers):
+        return VpcDns.AMAZON
+    return VpcDns.CUSTOM
+
+
+# The names through which clients reach a gateway service's data plane: S3 path-style and
+# virtual-hosted-style names, DynamoDB's regional name and the account-based endpoints AWS SDKs
+# use by default (https://docs.aws.amazon.com/sdkref/latest/guide/feature-account-endpoints.html).
+_DATA_PLANE_NAMES = {
+    "s3": ("s3.{region}.amazonaws.com", "*.s3.{region}.amazonaws.com"),
+    "dynamodb": ("dynamodb.{region}.amazonaws.com", "*.ddb.{region}.amazonaws.com"),
+}
+
+
+def client_names(scope: ScopeView, short_service: str) -> tuple[str, ...]:
+    """The DNS names clients of the region's service use: S3's and DynamoDB's data-plane names,
+    else the private DNS names of the service's interface endpoint (``*.dkr.ecr...`` for
+    ecr.dkr), else ``<service>.<region>.amazonaws.com``."""
+    if short_service in _DATA_PLANE_NAMES:
+        return tuple(n.format(region=scope.region) for n in _DATA_PLANE_NAMES[short_service])
+    service_name = scope.service_name(short_service)
+    for detail in scope.service_details_by_name.get(service_name, ()):
+        if "Interface" in detail.service_types and detail.private_dns_names:
+            return tuple(normalise(name) for name in detail.private_dns_names)
+    default = default_dns_name(service_name)
+    return (default,) if default else ()
+
+
+class NameFate(enum.Enum):
+    PUBLIC = "public"
+    """Resolves to the service's public addresses (and leaves by the route tables)."""
+    CENTRAL = "central"
+    """Resolves to a healthy interface endpoint through a private zone."""
+    BROKEN = "broken"
+    """A private zone answers, but with NXDOMAIN or an endpoint the VPC cannot use."""
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ServiceResolution:
+    """What each client name of a service resolves to in a VPC."""
+
+    fates: tuple[tuple[str, NameFate], ...]
+
+    def _all(self, fate: NameFate) -> bool | None:
+        values = {f for _, f in self.fates}
+        if values == {fate}:
+            return True
+        if NameFate.UNKNOWN in values:
+            return None
+        return False
+
+    @property
+    def central(self) -> bool | None:
+        """Every name resolves to a healthy central endpoint; None when that cannot be told."""
+        return self._all(NameFate.CENTRAL) if self.fates else False
+
+    @property
+    def leaves_publicly(self) -> bool | None:
+        """Some name resolves to public addresses (its traffic follows the route tables)."""
+        values = {f for _, f in self.fates}
+        if NameFate.PUBLIC in values:
+            return True
+        return None if NameFate.UNKNOWN in values else False
 
 
 def query_name(name: str) -> str:
@@ -155,27 +274,33 @@ class CentralDns:
             "an endpoint)",
         )
 
-    def central_resolution(self, scope: ScopeView, vpc_id: str, short_service: str) -> bool | None:
-        """Whether the VPC resolves the service's regional name to a healthy interface endpoint
-        through a private hosted zone (the centralised pattern); None when the snapshot cannot
-        tell (zones or records that could not be read, records to endpoints it lacks)."""
-        domain = f"{short_service}.{scope.region}.amazonaws.com"
-        undecided = False
-        for name in (domain, f"*.{domain}"):
-            answer, checks = self.resolves_to(scope, vpc_id, name)
-            if checks and all(check.healthy for check in checks):
-                return True
-            zone = answer.zone
-            if (
-                answer.unknown is not None
-                or any(check.unknown for check in checks)
-                or (
-                    zone is not None
-                    and answering_records(zone, normalise(query_name(name))) is None
-                )
-            ):
-                undecided = True
-        return None if undecided else False
+    def resolution(self, scope: ScopeView, vpc_id: str, short_service: str) -> ServiceResolution:
+        """What the service's client names resolve to in the VPC (the centralised pattern)."""
+        mode = vpc_dns(scope, vpc_id)
+        fates: list[tuple[str, NameFate]] = []
+        for name in client_names(scope, short_service):
+            fates.append((name, self._fate(scope, vpc_id, name, mode)))
+        return ServiceResolution(tuple(fates))
+
+    def _fate(self, scope: ScopeView, vpc_id: str, name: str, mode: VpcDns) -> NameFate:
+        if mode is VpcDns.DISABLED:
+            return NameFate.PUBLIC
+        answer, checks = self.resolves_to(scope, vpc_id, name)
+        if answer.unknown is not None:
+            return NameFate.UNKNOWN
+        if answer.endpoint is None and answer.zone is None:
+            return NameFate.PUBLIC  # nothing private could answer, whoever resolves
+        if mode is not VpcDns.AMAZON:
+            # Unknown attributes, or DNS servers that may not forward to the Route 53 Resolver.
+            return NameFate.UNKNOWN
+        if answer.endpoint is not None:
+            return NameFate.CENTRAL
+        assert answer.zone is not None
+        records = answering_records(answer.zone, normalise(query_name(name)))
+        if records is None or any(check.unknown for check in checks):
+            return NameFate.UNKNOWN
+        healthy = bool(checks) and all(check.healthy for check in checks)
+        return NameFate.CENTRAL if healthy else NameFate.BROKEN
 
     def check(
         self,

@@ -27,10 +27,9 @@ us-east-1
   analytics  10.1.0.0/16. Private table -> NAT; the S3 gateway endpoint is on another table
              (VPCE401 names it) and lets the organisation write to any bucket (VPCE103).
              Interface endpoint to prod's internal endpoint service (trusted: clean VPCE112;
-             its ports are the provider's, so VPCE303 / VPCE307 list it as skipped). A private
-             zone named amazonaws.com is associated with it (VPCE206). Peered with partner-a
-             and partner-b, which both use 10.40.0.0/16, with a static route to each part
-             (AWS's partial-access design: clean).
+             its ports are the provider's, so VPCE303 / VPCE307 list it as skipped). Peered
+             with partner-a and partner-b, which both use 10.40.0.0/16, with a static route to
+             each part (AWS's partial-access design: clean).
   legacy     10.2.0.0/16, DNS hostnames off, DHCP options pointing at two domain controllers
              (VPCE201, VPCE203). NAT-bound subnets on the main table (VPCE401, VPCE402). The demo
              configuration declares 10.2.128.0/17 on premises, inside legacy (VPCE503).
@@ -45,7 +44,8 @@ us-east-1
              (10.31.0.0/16) is routed and admitted by the endpoints' security group: clean.
              spoke-broken (10.32.0.0/16) is routed but not admitted, and a third zone,
              kms.us-east-1.amazonaws.com, points it at a hub endpoint that was deleted
-             (VPCE207).
+             (VPCE207). A private zone named amazonaws.com is associated with the hub
+             (VPCE206).
   peerings   prod <-> analytics and analytics <-> eu-west-1 app (clean), legacy <-> analytics
              (legacy does not allow remote DNS resolution: no finding, VPCE205 is retired).
 
@@ -468,14 +468,6 @@ def _seed_analytics_and_legacy(
         [group],
         private_dns=False,
     )
-    # Someone wanted one record for S3 and created the parent domain: every other AWS name
-    # now gets NXDOMAIN in analytics.
-    ids["zone-amazonaws"] = east.private_zone(
-        "amazonaws.com",
-        [analytics],
-        {"s3.us-east-1.amazonaws.com": "s3.us-east-1.amazonaws.com"},
-        "vpce-audit-demo-parent",
-    )
 
     legacy = ids["legacy"] = east.vpc("legacy", "10.2.0.0/16", dns_hostnames=False)
     options = east.ec2.create_dhcp_options(
@@ -574,6 +566,15 @@ def _seed_hub(east: _Region, ids: dict[str, str], org_only: str) -> None:
         ids[f"zone-{short}"] = east.private_zone(
             name, [hub, *spokes], {name: targets[short]}, f"vpce-audit-demo-{short}"
         )
+    # Someone wanted one name answered in the hub and created the parent domain: every AWS
+    # name without a record (kms, logs, s3...) now gets NXDOMAIN in the hub; ssm and sts still
+    # resolve through their own, more specific zones (VPCE206).
+    ids["zone-amazonaws"] = east.private_zone(
+        "amazonaws.com",
+        [hub],
+        {"ec2.us-east-1.amazonaws.com": "ec2.us-east-1.amazonaws.com"},
+        "vpce-audit-demo-parent",
+    )
     ids["zone-kms"] = east.private_zone(
         "kms.us-east-1.amazonaws.com",
         [ids["spoke-broken"]],

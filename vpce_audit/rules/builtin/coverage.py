@@ -75,7 +75,7 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
             present = {e.service_name for e in scope.live_endpoints_by_vpc.get(vpc.vpc_id, ())}
             absent = [short for short in required if not _has_endpoint(present, scope, short)]
             resolution = {
-                short: False if fsbp else central.central_resolution(scope, vpc.vpc_id, short)
+                short: False if fsbp else central.resolution(scope, vpc.vpc_id, short).central
                 for short in absent
             }
             missing = [short for short, central_ok in resolution.items() if central_ok is False]
@@ -87,7 +87,8 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
                         vpc.vpc_id,
                         f"whether {vpc.vpc_id} resolves {', '.join(undecided)} to a central "
                         "interface endpoint is unknown: a private hosted zone that answers for "
-                        "them, or its records or the endpoint they point at, could not be read",
+                        "them, its records or the endpoint they point at could not be read, or "
+                        "the VPC's DNS servers are not the Amazon resolver",
                     )
                 continue
             if private:

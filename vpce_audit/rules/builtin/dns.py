@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from vpce_audit.analysis.dns import (
     AWS_SERVICE_DOMAINS,
-    amazon_resolver_addresses,
     answering_records,
     canonical_address,
     is_within,
@@ -22,19 +21,20 @@ from vpce_audit.analysis.dns import (
     zone_may_answer_for_aws_services,
 )
 from vpce_audit.analysis.endpoint_dns import (
+    AMAZON_PROVIDED_DNS,
     CentralDns,
     RecordCheck,
     Resolver,
+    amazon_resolver,
+    client_names,
     query_name,
     service_dns_names,
 )
 from vpce_audit.analysis.service_names import default_dns_name, is_aws_service, service_short_name
 from vpce_audit.findings import Severity
-from vpce_audit.model import HostedZone, Vpc, VpcEndpoint, is_privatelink_service
+from vpce_audit.model import HostedZone, VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView, Snapshot
-
-AMAZON_PROVIDED_DNS = "AmazonProvidedDNS"
 
 
 @builtin_rule("VPCE201", requires=("vpc_endpoints", "vpcs", "vpc_attributes"))
@@ -187,19 +187,6 @@ def _zone_verdict(
     )
 
 
-def _amazon_resolver(scope: ScopeView, vpc: Vpc) -> frozenset[str] | None:
-    """Addresses that are the Amazon resolver for the VPC; None when the VPC's inbound resolver
-    endpoints' addresses could not be read."""
-    found = set(amazon_resolver_addresses(vpc))
-    for resolver in scope.resolver_endpoints_by_vpc.get(vpc.vpc_id, ()):
-        if resolver.direction.upper() != "INBOUND":
-            continue
-        if resolver.ip_addresses is None:
-            return None
-        found.update(canonical_address(address) for address in resolver.ip_addresses)
-    return frozenset(found)
-
-
 @builtin_rule("VPCE203", requires=("vpc_endpoints", "vpcs", "dhcp_options", "resolver_endpoints"))
 def dhcp_custom_dns_servers(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
@@ -217,7 +204,7 @@ def dhcp_custom_dns_servers(ctx: RuleContext) -> CheckResult:
             servers = options.domain_name_servers
             if not servers or AMAZON_PROVIDED_DNS in servers:
                 continue
-            amazon = _amazon_resolver(scope, vpc)
+            amazon = amazon_resolver(scope, vpc)
             if amazon is not None and any(canonical_address(s) in amazon for s in servers):
                 continue
             if amazon is None:
@@ -411,10 +398,13 @@ def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
                 if zone.records is None:
                     unknown.append(f"the records of zone {_zone_label(zone)} were not read")
                     continue
+                served: dict[str, VpcEndpoint] = {}
                 for target in record_targets(zone.records, ctx.snapshot.endpoint_by_address):
                     if target.endpoint_id is None and not target.addresses:
                         continue
                     check = central.check_target(scope, vpc.vpc_id, zone, target)
+                    if check.endpoint is not None:
+                        served[check.endpoint.service_name] = check.endpoint
                     problem = check.problem or _wrong_service(ctx.snapshot, check)
                     if problem:
                         problems.append(
@@ -424,6 +414,12 @@ def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
                         related.update([target.endpoint_id] if target.endpoint_id else [])
                     elif check.unknown:
                         unknown.append(f"{target.record.name}: {check.unknown}")
+                for name in _unanswered_names(ctx.snapshot, zone, served.values()):
+                    problems.append(
+                        f"zone {_zone_label(zone)} holds no record for {name}: clients asking "
+                        "for it get NXDOMAIN"
+                    )
+                    related.add(zone.hosted_zone_id)
             if problems:
                 yield ctx.finding(
                     scope,
@@ -435,6 +431,30 @@ def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
                 )
             elif unknown:
                 yield ctx.skip(scope, vpc.vpc_id, "; ".join(sorted(set(unknown))))
+
+
+def _unanswered_names(
+    snapshot: Snapshot, zone: HostedZone, endpoints: Iterable[VpcEndpoint]
+) -> list[str]:
+    """Names of the services the zone's records point at that lie in the zone but that it holds
+    no record for (``*.s3.<region>.amazonaws.com`` in a zone with only the apex record): the
+    zone answers NXDOMAIN for them, with no fallback to public DNS."""
+    zone_name = normalise(zone.name)
+    found: set[str] = set()
+    for endpoint in endpoints:
+        hub_scope, _ = snapshot.endpoints_by_id[endpoint.endpoint_id]
+        names = {
+            *service_dns_names(hub_scope, endpoint),
+            *client_names(hub_scope, service_short_name(endpoint.service_name)),
+        }
+        for name in names:
+            base = normalise(name).removeprefix("*.")
+            if (
+                is_within(base, zone_name)
+                and answering_records(zone, normalise(query_name(name))) == ()
+            ):
+                found.add(name)
+    return sorted(found)
 
 
 def _is_service_zone(zone: HostedZone) -> bool:

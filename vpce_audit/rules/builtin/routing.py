@@ -145,10 +145,10 @@ def nat_egress_findings(
         yield from unreadable_prefix_list(ctx, scope, scope.prefix_lists_by_name.get(service_name))
         for egress in service_egress(scope, short_service, "nat-gateway"):
             table = egress.table
-            resolved = central.central_resolution(scope, table.vpc_id, short_service)
-            if resolved:
-                continue  # names resolve to a central interface endpoint; routes don't matter
-            if resolved is None:
+            public = central.resolution(scope, table.vpc_id, short_service).leaves_publicly
+            if public is False:
+                continue  # every name resolves privately (a central endpoint); routes don't matter
+            if public is None:
                 yield _central_unknown(ctx, scope, table, label)
                 continue
             endpoints = _gateway_endpoints(scope, table.vpc_id, service_name)
@@ -185,8 +185,8 @@ def _central_unknown(ctx: RuleContext, scope: ScopeView, table: RouteTable, labe
         scope,
         table.route_table_id,
         f"whether {table.vpc_id} resolves {label} names to a central interface endpoint is "
-        "unknown: a private hosted zone that answers for them, or its records or the endpoint "
-        "they point at, could not be read",
+        "unknown: a private hosted zone that answers for them, its records or the endpoint they "
+        "point at could not be read, or the VPC's DNS servers are not the Amazon resolver",
     )
 
 
@@ -210,10 +210,10 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
                 ctx, scope, scope.prefix_lists_by_name.get(scope.service_name(short))
             )
             for egress in service_egress(scope, short, "transit-gateway"):
-                resolved = central.central_resolution(scope, egress.table.vpc_id, short)
-                if resolved:
-                    continue  # names resolve to a central interface endpoint; routes don't matter
-                if resolved is None:
+                public = central.resolution(scope, egress.table.vpc_id, short).leaves_publicly
+                if public is False:
+                    continue  # every name resolves privately (a central endpoint)
+                if public is None:
                     yield _central_unknown(ctx, scope, egress.table, label)
                     continue
                 by_table.setdefault(egress.table.route_table_id, []).append((label, egress))
