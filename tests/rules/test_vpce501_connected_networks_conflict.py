@@ -7,10 +7,19 @@ route to, is normal (https://docs.aws.amazon.com/vpc/latest/userguide/route-tabl
 
 from __future__ import annotations
 
-from tests.helpers import ACCOUNT, findings, flagged, region, route, snapshot, subnet, table, vpc
+from tests.helpers import (
+    ACCOUNT,
+    findings,
+    flagged,
+    peering,
+    region,
+    route,
+    snapshot,
+    subnet,
+    table,
+    vpc,
+)
 from vpce_audit.model import (
-    PeeringConnection,
-    PeeringSide,
     RegionSnapshot,
     TransitGatewayAttachment,
     TransitGatewayRoute,
@@ -22,15 +31,6 @@ from vpce_audit.model import (
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.address_space import connected_networks_conflict as rule
 from vpce_audit.rules.engine import evaluate
-
-
-def peering(pcx: str, vpc_id: str, peer: str, *blocks: str) -> PeeringConnection:
-    return PeeringConnection(
-        pcx,
-        "active",
-        PeeringSide(ACCOUNT, vpc_id, "eu-west-1"),
-        PeeringSide(ACCOUNT, peer, "eu-west-1", blocks),
-    )
 
 
 def attachment(attachment_id: str, kind: str, resource: str) -> TransitGatewayAttachment:
@@ -190,3 +190,68 @@ def test_configured_on_premises_counts_only_with_a_hybrid_path() -> None:
     isolated = region(vpcs=[vpc("vpc-9", "10.200.5.0/24")])
     quiet = evaluate(snapshot(isolated), [rule], Settings(on_premises_cidrs=("10.200.0.0/16",)))
     assert quiet.findings == ()
+
+
+def test_a_peer_left_with_no_address_by_a_more_specific_static_route_conflicts() -> None:
+    """Partial access is about routing part of a peer elsewhere; a route that takes all of it
+    leaves a peering no route table can use."""
+    both_whole = estate(("192.168.0.0/16", "pcx-a"), ("192.168.0.0/17", "pcx-b"))
+    assert flagged(rule, both_whole) == set()  # pcx-a keeps 192.168.128.0/17
+    shadowed = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[subnet("subnet-1", "vpc-1")],
+        route_tables=[
+            table(
+                "rtb-1",
+                "vpc-1",
+                route("172.16.0.0/12", "pcx-b"),
+                route("172.16.0.0/16", "pcx-c"),
+                subnets=("subnet-1",),
+            )
+        ],
+        peering_connections=[
+            peering("pcx-b", "vpc-1", "vpc-b", "172.16.0.0/16"),
+            peering("pcx-c", "vpc-1", "vpc-c", "172.16.0.0/16"),
+        ],
+    )
+    message = findings(rule, shadowed)["vpc-1"].message
+    assert (
+        "172.16.0.0/16 (peer vpc-b via pcx-b) overlaps 172.16.0.0/16 (peer vpc-c via pcx-c), "
+        "whose more specific route leaves it no address"
+    ) in message
+
+
+def test_a_static_transit_gateway_route_to_a_scanned_vpc_reaches_that_vpcs_blocks() -> None:
+    """A static route to a VPC attachment is that VPC's network, not an advertised summary: a
+    peer inside it conflicts as a propagated route would."""
+    routed = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16"), vpc("vpc-tgw-peer", "172.20.0.0/16")],
+        subnets=[subnet("subnet-1", "vpc-1")],
+        route_tables=[
+            table(
+                "rtb-1",
+                "vpc-1",
+                route("0.0.0.0/0", "tgw-1"),
+                route("172.20.5.0/24", "pcx-c"),
+                subnets=("subnet-1",),
+            )
+        ],
+        peering_connections=[peering("pcx-c", "vpc-1", "vpc-c", "172.20.5.0/24")],
+        transit_gateway_attachments=[
+            attachment("tgw-attach-own", "vpc", "vpc-1"),
+            attachment("tgw-attach-peer", "vpc", "vpc-tgw-peer"),
+        ],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable(
+                "tgw-rtb-1",
+                "tgw-1",
+                ("tgw-attach-own", "tgw-attach-peer"),
+                (),
+                (tgw_route("172.20.0.0/16", "tgw-attach-peer", "vpc", "static"),),
+            )
+        ],
+    )
+    message = findings(rule, routed)["vpc-1"].message
+    assert "172.20.5.0/24 (peer vpc-c via pcx-c) overlaps 172.20.0.0/16 (tgw-rtb-1 static" in (
+        message
+    )

@@ -227,8 +227,12 @@ class Topology:
                 if not route.is_active or destination is None or destination.version != 4:
                     continue
                 target = route.target_id or ""
+                prefix = destination.prefixlen
                 if target in peerings:
-                    networks += self._peer_networks(peerings[target], vpc, destination)
+                    networks += [
+                        dataclasses.replace(n, route_prefix=prefix)
+                        for n in self._peer_networks(peerings[target], vpc, destination)
+                    ]
                 elif target in attachments:
                     tgw_table = self.association_table(attachments[target])
                     if tgw_table is None:
@@ -237,7 +241,9 @@ class Topology:
                         inside = _narrower(entry.network, destination)
                         if inside is not None:
                             hybrid |= entry.destination == ON_PREMISES
-                            networks.append(dataclasses.replace(entry, network=inside))
+                            networks.append(
+                                dataclasses.replace(entry, network=inside, route_prefix=prefix)
+                            )
                 elif target_kind(target) == "virtual-private-gateway":
                     hybrid = True
                     propagated = route.origin == "EnableVgwRoutePropagation"
@@ -249,6 +255,7 @@ class Topology:
                             f"{table.route_table_id}",
                             concrete=False,
                             learned=propagated,
+                            route_prefix=prefix,
                         )
                     )
                     if target in gateways:
@@ -322,6 +329,17 @@ class Topology:
                 if kind == "vpc":
                     destination = resource or target.attachment_id
                     concrete = route.route_type == "propagated"
+                    attached = self.snapshot.vpcs_by_id.get(resource or "")
+                    route_network = parse_network(route.destination_cidr)
+                    if not concrete and attached is not None and route_network is not None:
+                        # A static route to a VPC we can see reaches that VPC's blocks in it.
+                        source = f"{table.route_table_id} static route to {target.attachment_id}"
+                        for cidr in attached[1].cidr_blocks:
+                            block = parse_network(cidr)
+                            inside = _narrower(block, route_network) if block else None
+                            if inside is not None:
+                                yield RemoteNetwork(inside, destination, source, True)
+                        continue
                 elif kind in HYBRID_ATTACHMENT_TYPES:
                     destination, concrete = ON_PREMISES, False
                 else:
@@ -438,6 +456,9 @@ class RemoteNetwork:
     learned: bool = True
     """Learned by the route table (a transit gateway's routes, route propagation, a VPN) rather
     than written into it as a static route."""
+    route_prefix: int = 0
+    """Prefix length of the VPC route that sends the network on (longest-prefix match picks
+    between routes by it)."""
 
 
 def _remote(cidr: str, destination: str, source: str, concrete: bool) -> list[RemoteNetwork]:

@@ -48,11 +48,33 @@ def _conflicts(vpc_blocks: list[Network], remotes: list[RemoteNetwork]) -> list[
         if wide.destination == narrow.destination:
             continue
         if not (wide.learned or narrow.learned):
+            # Static routes say where each address goes; they conflict only when one peer
+            # keeps no address at all: a more specific route to another place covers it.
+            victim = _shadowed(wide, narrow)
+            if victim is not None:
+                found.add(
+                    (
+                        f"{victim.network} ({victim.source})",
+                        f"{(narrow if victim is wide else wide).network} "
+                        f"({(narrow if victim is wide else wide).source}), whose more specific "
+                        "route leaves it no address",
+                    )
+                )
             continue
         if wide.network != narrow.network and not wide.concrete:
             continue
         found.add((f"{narrow.network} ({narrow.source})", f"{wide.network} ({wide.source})"))
     return sorted(found)
+
+
+def _shadowed(wide: RemoteNetwork, narrow: RemoteNetwork) -> RemoteNetwork | None:
+    """Of two networks routed statically to different places (``wide`` contains ``narrow``),
+    the one that a more specific route to the other place takes entirely, if any."""
+    if narrow.route_prefix < wide.route_prefix:
+        return narrow  # all of narrow lies in wide, whose route is more specific
+    if wide.network == narrow.network and wide.route_prefix < narrow.route_prefix:
+        return wide
+    return None
 
 
 @builtin_rule(
