@@ -97,6 +97,9 @@ CONDITIONS: list[tuple[str, str, Any]] = [
     ("NotIpAddress", "aws:SourceIp", "203.0.113.0/24"),
     ("IpAddress", "aws:SourceIp", "10.0.0.0/8"),
     ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{ACCOUNT}:role/*"),
+    # Policy variables: "the resource is the caller's own".
+    ("StringEquals", "aws:ResourceAccount", "${aws:PrincipalAccount}"),
+    ("StringEquals", "aws:PrincipalOrgID", "${aws:ResourceOrgID}"),
 ]
 DENIES: list[dict[str, Any]] = [
     {
@@ -129,6 +132,26 @@ DENIES: list[dict[str, Any]] = [
     {"Effect": "Deny", "NotPrincipal": {"AWS": [FOREIGN]}, "Action": "*", "Resource": "*"},
     {"Effect": "Deny", "NotPrincipal": {"AWS": [ACCOUNT]}, "Action": "*", "Resource": "*"},
     {"Effect": "Deny", "Principal": {"AWS": FOREIGN}, "Action": "*", "Resource": "*"},
+    {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}},
+    },
+    # Denies on one named resource (its owner unknown to the ARN, for buckets).
+    {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:DeleteBucket",
+        "Resource": "arn:aws:s3:::corp-data",
+    },
+    {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "ssm:DeleteParameter",
+        "Resource": f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/app",
+    },
 ]
 
 

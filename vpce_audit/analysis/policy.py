@@ -590,6 +590,10 @@ class Target:
     owner: Owner
     account: str | None = None
     """The owning account, when the ARN says it."""
+    presumed: Owner | None = None
+    """For a named resource whose ARN does not say its owner (an S3 bucket): the owner this
+    target supposes, ATTACKER or TRUSTED. Such a resource is judged twice, once each way, so
+    that conditions on its owner are judged together rather than each on its own."""
 
     @property
     def arbitrary(self) -> bool:
@@ -598,6 +602,17 @@ class Target:
     @property
     def named(self) -> bool:
         return self.owner is Owner.NAMED
+
+    def owner_for(self, trust: TrustPredicates) -> Owner | None:
+        """ATTACKER or TRUSTED when it is known or supposed; None when not (an account whose
+        organisation membership is unknown to ``trust``)."""
+        if self.owner is not Owner.NAMED:
+            return self.owner
+        if self.presumed is not None:
+            return self.presumed
+        if self.account is None:
+            return None
+        return Owner.TRUSTED if trust.trusts_account(self.account) else Owner.ATTACKER
 
 
 IDENTITY_KEYS = frozenset(
@@ -696,15 +711,16 @@ class RequestContext:
         caller, target, trust = self.caller, self.target, self.trust
         if caller.kind is CallerKind.ANONYMOUS:
             return Truth.NEVER  # its account is "anonymous", which owns nothing
+        if what == "account" and target.account and caller.kind is CallerKind.ACCOUNT:
+            return Truth.ALWAYS if target.account == caller.account else Truth.NEVER
         caller_trusted = caller.kind is CallerKind.INSIDER or (
             caller.kind is CallerKind.ACCOUNT and trust.trusts_account(caller.account or "")
         )
-        if target.owner is Owner.ATTACKER:
+        owner = target.owner_for(trust)
+        if owner is Owner.ATTACKER:
             return Truth.NEVER if caller_trusted else Truth.MAYBE
-        if target.owner is Owner.TRUSTED:
+        if owner is Owner.TRUSTED:
             return Truth.MAYBE if caller_trusted else Truth.NEVER
-        if what == "account" and target.account and caller.kind is CallerKind.ACCOUNT:
-            return Truth.ALWAYS if target.account == caller.account else Truth.NEVER
         return Truth.MAYBE
 
     def _caller_chosen(self, key: str) -> Domain:
@@ -754,12 +770,13 @@ class RequestContext:
     def _resource(self, key: str) -> Domain:
         target, trust = self.target, self.trust
         what = _RESOURCE_KEY_KINDS[key]
-        if target.owner is Owner.ATTACKER:
-            return Outside(what, trust, can_be_absent=what != "account")
-        if target.owner is Owner.TRUSTED:
-            return _Inside(what, trust)
         if what == "account" and target.account:
             return Fixed((target.account,))
+        owner = target.owner_for(trust)
+        if owner is Owner.ATTACKER:
+            return Outside(what, trust, can_be_absent=what != "account")
+        if owner is Owner.TRUSTED:
+            return _Inside(what, trust)
         return ANY
 
 
@@ -767,6 +784,10 @@ _OWN_RESOURCE_VARIABLES = {
     ("aws:resourceaccount", "${aws:principalaccount}"): "account",
     ("s3:resourceaccount", "${aws:principalaccount}"): "account",
     ("aws:resourceorgid", "${aws:principalorgid}"): "org",
+    # The same test written from the principal's side.
+    ("aws:principalaccount", "${aws:resourceaccount}"): "account",
+    ("aws:principalaccount", "${s3:resourceaccount}"): "account",
+    ("aws:principalorgid", "${aws:resourceorgid}"): "org",
 }
 _STRING_COMPARISONS = frozenset(
     {
@@ -1040,6 +1061,10 @@ def classify_resource(pattern: str, service: str) -> tuple[Target, ...]:
         wildcard = _has_wildcard(account if account is not None else pattern)
     if wildcard:
         return (Target(arn, Owner.ATTACKER), Target(arn + "\x02", Owner.TRUSTED))
+    if account is None:
+        return tuple(
+            Target(arn, Owner.NAMED, presumed=owner) for owner in (Owner.ATTACKER, Owner.TRUSTED)
+        )
     return (Target(arn, Owner.NAMED, account=account),)
 
 
@@ -1070,11 +1095,13 @@ def unnamed_targets(service: str, partition: str, region: str) -> tuple[Target, 
 def candidate_targets(
     policy: Policy, service: str, partition: str, region: str
 ) -> tuple[Target, ...]:
-    found: dict[str, Target] = {t.arn: t for t in unnamed_targets(service, partition, region)}
+    found: dict[tuple[str, Owner | None], Target] = {
+        (t.arn, t.presumed): t for t in unnamed_targets(service, partition, region)
+    }
     for statement in policy.statements:
         for pattern in (*(statement.resources or ()), *(statement.not_resources or ())):
             for target in classify_resource(pattern, service):
-                found.setdefault(target.arn, target)
+                found.setdefault((target.arn, target.presumed), target)
     return tuple(found.values())
 
 

@@ -453,6 +453,11 @@ def _resource_reason(statement: Statement, trust: TrustView) -> str:
     untrusted = _untrusted_values(perimeter, trust)
     if untrusted:
         return f"limited to {_listing(untrusted)}, outside the trusted set"
+    if any(c.uses_variables for c in statement.conditions if c.key in RESOURCE_KEYS):
+        return (
+            "limited only to resources of the caller's own account or organisation (a policy "
+            "variable), which another account's principals satisfy with their own"
+        )
     return "with no aws:ResourceOrgID / aws:ResourceAccount condition"
 
 
