@@ -374,3 +374,27 @@ def test_endpoint_interfaces_are_asked_for_by_id_in_chunks(stubbed: Any) -> None
     calls = RegionCalls(ScopeCalls(ACCOUNT, "eu-west-1"), lambda _service: client)
     (found,) = _endpoint_interfaces(calls, endpoints)
     assert found == EndpointInterface(ids[0], "vpc-1", "subnet-1", ("10.0.1.10", "2001:db8::10"))
+
+
+def test_an_unreachable_service_endpoint_does_not_stop_the_other_services(
+    stubbed: Any,
+) -> None:
+    """EndpointConnectionError says one service's endpoint is unreachable (a service not offered
+    in the region): that service's later calls are recorded without being made, other services'
+    calls go on. A refused region (OptInRequired) stops them all."""
+    from botocore.exceptions import EndpointConnectionError
+
+    resolver = boto3.client("route53resolver", region_name="eu-west-1")
+    ec2, stub = stubbed("ec2")
+    stub.add_response("describe_flow_logs", {"FlowLogs": []}, {})
+
+    def unreachable(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://route53resolver.eu-west-1.example")
+
+    resolver.meta.events.register("before-call", unreachable)
+    calls = ScopeCalls(ACCOUNT, "eu-west-1")
+    assert calls.items(resolver, "ListResolverEndpoints", "ResolverEndpoints", "x") is None
+    assert calls.items(resolver, "ListResolverEndpoints", "ResolverEndpoints", "y") is None
+    assert calls.items(ec2, "DescribeFlowLogs", "FlowLogs", "flow_logs") == []
+    assert [e.resource_kind for e in calls.errors] == ["x", "y"]
+    assert "not attempted" in calls.errors[1].message

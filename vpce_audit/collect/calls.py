@@ -33,6 +33,9 @@ SCOPE_FATAL_ERRORS = frozenset(
         "ConnectTimeoutError",
     }
 )
+# Of those, the ones that say only one service's endpoint is unreachable: later calls to other
+# services of the scope are still made.
+SERVICE_FATAL_ERRORS = frozenset({"EndpointConnectionError", "ConnectTimeoutError"})
 
 
 class ExpectedAnswer(Exception):
@@ -75,7 +78,8 @@ class ScopeCalls:
         self.account_id = account_id
         self.region = region
         self._errors: list[CollectionError] = []
-        self._fatal: tuple[str, str] | None = None
+        # Scope-wide failures under None; failures of one service's endpoint under its name.
+        self._fatal: dict[str | None, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -121,8 +125,9 @@ class ScopeCalls:
             message,
         )
         with self._lock:
-            if code in SCOPE_FATAL_ERRORS and self._fatal is None:
-                self._fatal = (code, message)
+            if code in SCOPE_FATAL_ERRORS:
+                key = service if code in SERVICE_FATAL_ERRORS else None
+                self._fatal.setdefault(key, (code, message))
             self._errors.append(
                 CollectionError(
                     account_id=self.account_id,
@@ -141,7 +146,7 @@ class ScopeCalls:
     ) -> bool:
         """Record, without calling, a call that an earlier scope-wide failure makes pointless."""
         with self._lock:
-            fatal = self._fatal
+            fatal = self._fatal.get(None) or self._fatal.get(service)
         if fatal is None:
             return False
         code, message = fatal
