@@ -19,7 +19,7 @@ import boto3
 from moto import mock_aws
 
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
-from vpce_audit.demo.moto_gaps import answer_endpoint_connections
+from vpce_audit.demo.moto_gaps import answer_endpoint_connections, answer_profiles
 
 REGION = "eu-west-1"
 
@@ -49,6 +49,7 @@ def measure(vpcs: int) -> tuple[collections.Counter[str], float]:
             "before-parameter-build", lambda model, **_: calls.update([model.name])
         )
         answer_endpoint_connections(session, {})
+        answer_profiles(session)
         started = time.perf_counter()
         collect(ClientFactory(session), CollectionRequest(regions=(REGION,)))
         return calls, time.perf_counter() - started

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.moto_gaps import Connections, answer_endpoint_connections
+from tests.moto_gaps import Connections, answer_endpoint_connections, answer_profiles_in_process
 from vpce_audit.demo.moto_gaps import transit_gateway_routes_in_aws_shape
 
 AWS_ENVIRONMENT = (
@@ -34,7 +34,9 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str])
 
 @pytest.fixture
 def moto_gaps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Connections]:
-    """moto answers DescribeVpcEndpointConnections (empty unless the test adds connections) and
-    returns static transit-gateway routes with their targets, as AWS does."""
+    """moto answers DescribeVpcEndpointConnections (empty unless the test adds connections),
+    returns static transit-gateway routes with their targets, as AWS does, and in-process
+    clients find no Route 53 Profile."""
+    answer_profiles_in_process(monkeypatch)
     with transit_gateway_routes_in_aws_shape():
         yield answer_endpoint_connections(monkeypatch)

@@ -1,6 +1,6 @@
 """Answers for the calls moto does not implement, in the shapes AWS documents.
 
-moto raises NotImplementedError for DescribeVpcEndpointConnections
+moto raises NotImplementedError for DescribeVpcEndpointConnections, and has no Route 53 Profiles
 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointConnections.html).
 Tests that collect from moto (in-process or through its server, which runs in the test process)
 install this answer so that a collection can be complete; each test says which connections exist.
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from moto.core.responses import ActionResult
 from moto.ec2.responses import EC2Response
 
@@ -35,4 +37,35 @@ def answer_endpoint_connections(
         describe_vpc_endpoint_connections,
         raising=False,
     )
+    return table
+
+
+ProfileAnswers = dict[str, dict[str, Any]]
+"""route53profiles operation -> the response a test wants (ListProfileAssociations, ...)."""
+
+
+def answer_profiles_in_process(
+    monkeypatch: pytest.MonkeyPatch, answers: ProfileAnswers | None = None
+) -> ProfileAnswers:
+    """Makes in-process clients answer route53profiles calls from ``answers`` (no profile by
+    default): moto has no Route 53 Profiles, and a call to it must not leave the process."""
+    table: ProfileAnswers = answers if answers is not None else {}
+    original = BaseClient._make_api_call
+
+    def make_api_call(self: Any, operation_name: str, api_params: Any) -> Any:
+        if self.meta.service_model.service_name != "route53profiles":
+            return original(self, operation_name, api_params)
+        try:
+            # A test's own before-call answer wins; moto itself answers 404.
+            return original(self, operation_name, api_params)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "404":
+                raise
+        default = {
+            "ListProfileAssociations": {"ProfileAssociations": []},
+            "ListProfileResourceAssociations": {"ProfileResourceAssociations": []},
+        }
+        return table.get(operation_name, default.get(operation_name, {}))
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
     return table

@@ -24,10 +24,12 @@ from vpce_audit.collect.region import (
     RegionCalls,
     _cross_region_service_details,
     _endpoint_interfaces,
+    _profile_associations,
     _tgw_route_table,
+    offered_in,
 )
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
-from vpce_audit.model import EndpointInterface, VpcZones, ZoneSummary
+from vpce_audit.model import EndpointInterface, ProfileResource, VpcZones, ZoneSummary
 from vpce_audit.rules.builtin.endpoint_policy import endpoint_policy_full_access
 
 ACCOUNT = "111111111111"
@@ -398,3 +400,56 @@ def test_an_unreachable_service_endpoint_does_not_stop_the_other_services(
     assert calls.items(ec2, "DescribeFlowLogs", "FlowLogs", "flow_logs") == []
     assert [e.resource_kind for e in calls.errors] == ["x", "y"]
     assert "not attempted" in calls.errors[1].message
+
+
+def test_route_53_profiles_and_what_they_carry_are_read(stubbed: Any) -> None:
+    client, stub = stubbed("route53profiles")
+    association = {
+        "Id": "rpassoc-1",
+        "ProfileId": "rp-central",
+        "ResourceId": "vpc-spoke",
+        "Status": "COMPLETE",
+        "Name": "spoke",
+    }
+    stub.add_response("list_profile_associations", {"ProfileAssociations": [association]}, {})
+    zone = {
+        "ResourceType": "AWS::Route53::HostedZone",
+        "ResourceArn": "arn:aws:route53:::hostedzone/Z0CENTRAL",
+        "Name": "s3.eu-west-1.amazonaws.com",
+        "ProfileId": "rp-central",
+    }
+    stub.add_response(
+        "list_profile_resource_associations",
+        {"ProfileResourceAssociations": [zone]},
+        {"ProfileId": "rp-central"},
+    )
+    calls = RegionCalls(ScopeCalls(ACCOUNT, "eu-west-1"), lambda _service: client)
+    (found,) = _profile_associations(calls, "eu-west-1")
+    assert (found.profile_id, found.vpc_id, found.status) == ("rp-central", "vpc-spoke", "COMPLETE")
+    assert found.resources == (
+        ProfileResource(
+            "AWS::Route53::HostedZone",
+            "arn:aws:route53:::hostedzone/Z0CENTRAL",
+            "s3.eu-west-1.amazonaws.com",
+        ),
+    )
+
+
+def test_unreadable_profile_resources_are_recorded_and_profiles_are_not_asked_where_absent(
+    stubbed: Any,
+) -> None:
+    client, stub = stubbed("route53profiles")
+    association = {"Id": "a", "ProfileId": "rp-x", "ResourceId": "vpc-1", "Status": "COMPLETE"}
+    stub.add_response("list_profile_associations", {"ProfileAssociations": [association]}, {})
+    stub.add_client_error("list_profile_resource_associations", "AccessDeniedException", "no")
+    calls = RegionCalls(ScopeCalls(ACCOUNT, "eu-west-1"), lambda _service: client)
+    (found,) = _profile_associations(calls, "eu-west-1")
+    assert found.resources is None
+    assert [(e.resource_kind, e.resource_id) for e in calls.calls.errors] == [
+        ("profile_resources", "rp-x")
+    ]
+    # AWS does not offer Route 53 Profiles in the ISO partition: nothing is called (a stubbed
+    # client with no queued response would fail the test).
+    assert not offered_in("route53profiles", "us-iso-east-1")
+    assert _profile_associations(calls, "us-iso-east-1") == []
+    assert offered_in("route53profiles", "eu-west-1") and offered_in("ec2", "xx-unknown-9")

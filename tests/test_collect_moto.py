@@ -140,6 +140,8 @@ def test_collection_only_calls_read_only_apis(moto_session: Any) -> None:
         calls.add(f"{model.service_model.signing_name}:{model.name}")
 
     moto_session.events.register("before-call", record)
+    # moto has no Route 53 Profiles: answer one association in AWS's shape, after recording.
+    moto_session.events.register("before-call", _one_profile)
     document = collect(ClientFactory(moto_session), CollectionRequest(regions=None))
 
     assert len(document.regions) > 10  # every enabled region, found with DescribeRegions
@@ -154,6 +156,22 @@ def test_collection_only_calls_read_only_apis(moto_session: Any) -> None:
     policy = json.loads((ROOT / "docs" / "iam-policy.json").read_text())
     documented = set(policy["Statement"][0]["Action"])
     assert documented == calls - {"sts:GetCallerIdentity"} == set(iam_actions())
+
+
+def _one_profile(model: Any, **_: Any) -> Any:
+    from botocore.awsrequest import AWSResponse
+
+    if model.service_model.service_name != "route53profiles":
+        return None
+    answers = {
+        "ListProfileAssociations": {
+            "ProfileAssociations": [
+                {"Id": "a", "ProfileId": "rp-1", "ResourceId": "vpc-1", "Status": "COMPLETE"}
+            ]
+        },
+        "ListProfileResourceAssociations": {"ProfileResourceAssociations": []},
+    }
+    return AWSResponse("https://route53profiles.amazonaws.com/", 200, {}, None), answers[model.name]
 
 
 def test_a_failing_region_is_recorded_and_the_other_region_is_intact(moto_session: Any) -> None:

@@ -3,13 +3,16 @@ pointed at it with AWS_ENDPOINT_URL."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -38,10 +41,43 @@ def moto_server(aws_credentials: None, moto_gaps: object) -> Iterator[str]:
     # The server keeps moto's backends in this process: start each test from an empty estate.
     _reset(endpoint)
     try:
-        yield endpoint
+        with _no_profiles() as profiles:
+            PROFILES_ENDPOINT["url"] = profiles
+            yield endpoint
     finally:
         _reset(endpoint)
         server.stop()
+
+
+PROFILES_ENDPOINT: dict[str, str] = {}
+
+
+class _NoProfiles(BaseHTTPRequestHandler):
+    """Route 53 Profiles, which moto lacks: no profile is associated with any VPC."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"ProfileAssociations": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _no_profiles() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoProfiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def _reset(endpoint: str) -> None:
@@ -54,6 +90,7 @@ def _cli(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     environment.update(
         AWS_ENDPOINT_URL=endpoint,
+        AWS_ENDPOINT_URL_ROUTE53PROFILES=PROFILES_ENDPOINT["url"],
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-west-2",

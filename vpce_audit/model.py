@@ -278,6 +278,31 @@ class EndpointInterface:
 
 
 @dataclass(frozen=True)
+class ProfileResource:
+    """A resource a Route 53 Profile carries (ListProfileResourceAssociations)."""
+
+    resource_type: str
+    """'AWS::Route53::HostedZone', 'AWS::EC2::VPCEndpoint', 'AWS::Route53Resolver::ResolverRule',
+    ..."""
+    resource_arn: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileAssociation:
+    """A Route 53 Profile associated with a VPC (ListProfileAssociations): the hosted zones,
+    interface endpoints and Resolver rules it carries apply in the VPC, and
+    ListHostedZonesByVPC does not show them."""
+
+    association_id: str
+    profile_id: str
+    vpc_id: str
+    status: str
+    resources: tuple[ProfileResource, ...] | None = None
+    """None when they could not be read."""
+
+
+@dataclass(frozen=True)
 class DhcpOptions:
     dhcp_options_id: str
     domain_name_servers: tuple[str, ...] = ()
@@ -510,6 +535,7 @@ class RegionSnapshot:
     flow_logs: tuple[FlowLog, ...] = ()
     resolver_endpoints: tuple[ResolverEndpoint, ...] = ()
     endpoint_interfaces: tuple[EndpointInterface, ...] = ()
+    profile_associations: tuple[ProfileAssociation, ...] = ()
     errors: tuple[CollectionError, ...] = field(default=())
 
 
@@ -565,6 +591,8 @@ REGION_RESOURCE_KINDS: tuple[str, ...] = (
     "resolver_endpoints",
     "resolver_endpoint_ips",
     "endpoint_interfaces",
+    "profile_associations",
+    "profile_resources",
 )
 ACCOUNT_RESOURCE_KINDS: tuple[str, ...] = (
     "regions",

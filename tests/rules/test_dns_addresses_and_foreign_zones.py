@@ -12,6 +12,8 @@ https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vp
 
 from __future__ import annotations
 
+import dataclasses
+
 from tests.helpers import (
     ACCOUNT,
     REGION,
@@ -33,6 +35,8 @@ from vpce_audit.model import (
     EndpointInterface,
     HostedZone,
     HostedZoneVpc,
+    ProfileAssociation,
+    ProfileResource,
     RegionSnapshot,
     ResourceRecordSet,
     VpcZones,
@@ -283,3 +287,71 @@ def test_207_flags_a_central_zone_that_leaves_some_of_the_services_names_unanswe
         ),
     )
     assert run(centralised_endpoint_dns_broken, estate, (both,)).findings == ()
+
+
+def _with_profile(estate: RegionSnapshot, *resources: ProfileResource | None) -> RegionSnapshot:
+    """The spoke associated with a Route 53 Profile carrying ``resources`` (None: unreadable)."""
+    carried = None if resources == (None,) else tuple(r for r in resources if r is not None)
+    association = ProfileAssociation("rpassoc-1", "rp-central", "vpc-spoke", "COMPLETE", carried)
+    return dataclasses.replace(estate, profile_associations=(association,))
+
+
+def test_zones_a_route_53_profile_carries_apply_in_the_vpc() -> None:
+    """Profiles associate hosted zones, endpoints and Resolver rules with VPCs, and
+    ListHostedZonesByVPC does not show them
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByVPC.html)."""
+    base = hub_and_spoke()
+    s3_endpoint = endpoint(
+        "vpce-s3", "vpc-hub", "s3", subnets=("subnet-hub-a",), groups=("sg-hub",)
+    )
+    estate = dataclasses.replace(base, vpc_endpoints=(*base.vpc_endpoints, s3_endpoint))
+    # The network account's zone, scanned, associated with no VPC directly.
+    target = f"vpce-s3-1a2b3c4d.s3.{REGION}.vpce.amazonaws.com"
+    name = f"s3.{REGION}.amazonaws.com"
+    central = HostedZone(
+        "ZS3",
+        name,
+        True,
+        (),
+        (
+            ResourceRecordSet(name, "A", alias_target=target),
+            ResourceRecordSet(f"*.{name}", "A", alias_target=target),
+        ),
+    )
+    zone_arn = "arn:aws:route53:::hostedzone/ZS3"
+    assert [f.resource_id for f in run(s3_traffic_via_nat, estate, (central,)).findings] == [
+        "rtb-spoke"
+    ]
+    carried = _with_profile(estate, ProfileResource("AWS::Route53::HostedZone", zone_arn))
+    assert run(s3_traffic_via_nat, carried, (central,)).findings == ()
+    # A profile that carries what the scan cannot place: the answer is unknown, not "NAT".
+    for unknown in (
+        _with_profile(estate, None),
+        _with_profile(
+            estate,
+            ProfileResource(
+                "AWS::EC2::VPCEndpoint", "arn:aws:ec2:eu-west-1:222222222222:vpc-endpoint/vpce-9"
+            ),
+        ),
+        _with_profile(
+            estate,
+            ProfileResource("AWS::Route53::HostedZone", "arn:aws:route53:::hostedzone/ZOTHER"),
+        ),
+    ):
+        result = run(s3_traffic_via_nat, unknown, (central,))
+        assert result.findings == ()
+        assert [s.resource_id for s in result.skipped] == ["rtb-spoke"]
+
+
+def test_an_answer_for_a_shared_vpc_beats_a_failure_whatever_the_account_order() -> None:
+    estate = hub_and_spoke()
+    answered = VpcZones("vpc-spoke", REGION, ())
+    failed = VpcZones("vpc-spoke", REGION, None)
+    for first, second in ((answered, failed), (failed, answered)):
+        accounts = (
+            AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", vpc_zones=(first,)),
+            AccountSnapshot("222222222222", "2026-11-26T00:00:00Z", vpc_zones=(second,)),
+        )
+        view = snapshot(estate, accounts=accounts)
+        (scope,) = [s for s in view.scopes if s.region == REGION]
+        assert view.zone_list_known(scope, "vpc-spoke")

@@ -212,8 +212,9 @@ class Resolver:
         if not self.snapshot.zone_list_known(scope, vpc_id):
             return Answer(
                 zone=best_zone,
-                unknown=f"the private hosted zones associated with {vpc_id} could not be listed "
-                "(ListHostedZonesByVPC)",
+                unknown=f"the private hosted zones that answer in {vpc_id} are not all known "
+                "(ListHostedZonesByVPC failed, or a Route 53 Profile associated with it carries "
+                "resources the scan cannot place)",
             )
         return Answer(zone=best_zone)
 

@@ -24,6 +24,10 @@ _RESOLVER = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/"
     "list_amazonroute53resolver.html"
 )
+_PROFILES = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+    "list_amazonroute53profiles.html"
+)
 _ORGANIZATIONS = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html"
 )
@@ -40,7 +44,8 @@ _STS = (
 @dataclass(frozen=True)
 class Operation:
     service: str
-    """The boto3 service name (ec2, route53, route53resolver, organizations, iam, sts)."""
+    """The boto3 service name (ec2, route53, route53resolver, route53profiles, organizations,
+    iam, sts)."""
     name: str
     """The API operation, e.g. DescribeVpcs."""
     access_level: str
@@ -93,6 +98,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("route53", "GetHostedZone", "List", _ROUTE53),
     Operation("route53", "ListResourceRecordSets", "List", _ROUTE53),
     Operation("route53", "ListHostedZonesByVPC", "List", _ROUTE53),
+    Operation("route53profiles", "ListProfileAssociations", "List", _PROFILES),
+    Operation("route53profiles", "ListProfileResourceAssociations", "List", _PROFILES),
     Operation("route53resolver", "ListResolverEndpoints", "List", _RESOLVER),
     Operation("route53resolver", "ListResolverEndpointIpAddresses", "List", _RESOLVER),
     Operation("organizations", "DescribeOrganization", "Read", _ORGANIZATIONS),

@@ -11,6 +11,7 @@ region's wall time is therefore close to its longest chain of dependent calls, n
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,13 @@ from typing import Any, TypeVar
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ScopeCalls
-from vpce_audit.model import EndpointInterface, EndpointServiceDetail, RegionSnapshot
+from vpce_audit.model import (
+    EndpointInterface,
+    EndpointServiceDetail,
+    ProfileAssociation,
+    ProfileResource,
+    RegionSnapshot,
+)
 
 T = TypeVar("T")
 Item = dict[str, Any]
@@ -341,6 +348,48 @@ def _cross_region_service_details(
     return found
 
 
+@functools.cache
+def offered_in(service: str, region: str) -> bool:
+    """Whether AWS offers the service in the region, by botocore's endpoint data (a region
+    botocore does not know yet is assumed to have it: the call then says)."""
+    import botocore.session
+    from botocore.exceptions import UnknownRegionError
+
+    session = botocore.session.get_session()
+    try:
+        partition = session.get_partition_for_region(region)
+    except UnknownRegionError:
+        return True
+    return region in session.get_available_regions(service, partition)
+
+
+def _profile_associations(region: RegionCalls, region_name: str) -> list[ProfileAssociation]:
+    """Route 53 Profiles associated with the region's VPCs, with the resources each carries.
+
+    Where AWS does not offer Route 53 Profiles, none can be associated: nothing to read.
+    """
+    if not offered_in("route53profiles", region_name):
+        return []
+    items = region.items(
+        "route53profiles", "ListProfileAssociations", "ProfileAssociations", "profile_associations"
+    )
+    associations = [translate.profile_association(item) for item in items or ()]
+    resources: dict[str, tuple[ProfileResource, ...] | None] = {}
+    for profile_id in sorted({a.profile_id for a in associations}):
+        listed = region.calls.items(
+            region.client_for("route53profiles"),
+            "ListProfileResourceAssociations",
+            "ProfileResourceAssociations",
+            "profile_resources",
+            resource_id=profile_id,
+            ProfileId=profile_id,
+        )
+        resources[profile_id] = (
+            None if listed is None else tuple(translate.profile_resource(r) for r in listed)
+        )
+    return [dataclasses.replace(a, resources=resources[a.profile_id]) for a in associations]
+
+
 # DescribeNetworkInterfaces takes at most 200 values per filter.
 INTERFACES_PER_CALL = 200
 
@@ -404,6 +453,7 @@ def collect_region(client_for: ClientFor, account_id: str, region: str) -> Regio
         calls, fields["vpc_endpoints"], region
     )
     fields["endpoint_interfaces"] = _endpoint_interfaces(calls, fields["vpc_endpoints"])
+    fields["profile_associations"] = _profile_associations(calls, region)
     return RegionSnapshot(
         account_id=account_id,
         region=region,

@@ -138,7 +138,14 @@ def collect(
         account_id, lambda service: clients.client(service, global_region), account_calls
     )
     region_snapshots = collect_regions(clients, account_id, tuple(regions), request, say)
-    vpcs = [(vpc.vpc_id, region.region) for region in region_snapshots for vpc in region.vpcs]
+    # Only the VPCs the account owns: a participant of a shared VPC sees it too, and its owner
+    # answers for its zones.
+    vpcs = [
+        (vpc.vpc_id, region.region)
+        for region in region_snapshots
+        for vpc in region.vpcs
+        if vpc.owner_id in {account_id, ""}
+    ]
     if vpcs:
         say(f"account {account_id}: listing the private hosted zones of {len(vpcs)} VPC(s)")
         zones = vpc_zones(clients.client("route53", global_region), vpcs, account_calls)

@@ -25,6 +25,8 @@ from vpce_audit.model import (
     PeeringConnection,
     PeeringSide,
     PrefixList,
+    ProfileAssociation,
+    ProfileResource,
     ResolverEndpoint,
     ResourceRecordSet,
     Route,
@@ -577,4 +579,21 @@ def zone_summary(item: Item) -> ZoneSummary:
         name=str(item.get("Name", "")),
         owner_account=owner.get("OwningAccount"),
         owning_service=owner.get("OwningService"),
+    )
+
+
+def profile_association(item: Item) -> ProfileAssociation:
+    return ProfileAssociation(
+        association_id=str(item.get("Id", "")),
+        profile_id=str(item.get("ProfileId", "")),
+        vpc_id=str(item.get("ResourceId", "")),
+        status=str(item.get("Status", "")),
+    )
+
+
+def profile_resource(item: Item) -> ProfileResource:
+    return ProfileResource(
+        resource_type=str(item.get("ResourceType", "")),
+        resource_arn=str(item.get("ResourceArn", "")),
+        name=item.get("Name"),
     )

@@ -74,6 +74,7 @@ from typing import Any
 from vpce_audit.config import Config, RuleConfig
 from vpce_audit.demo.moto_gaps import (
     answer_endpoint_connections,
+    answer_profiles,
     transit_gateway_routes_in_aws_shape,
 )
 
@@ -689,6 +690,7 @@ def demo_estate() -> Iterator[tuple[Any, dict[str, str]]]:
             session = boto3.session.Session(region_name=DEMO_REGIONS[0])
             ids = seed(session)
             answer_endpoint_connections(session, _endpoint_connections(ids))
+            answer_profiles(session)
             yield session, ids
     finally:
         for key, value in previous.items():

@@ -2,7 +2,8 @@
 from moto can be complete and true.
 
 moto raises NotImplementedError for DescribeVpcEndpointConnections
-(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointConnections.html).
+(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointConnections.html)
+and does not implement Route 53 Profiles at all.
 botocore lets a ``before-call`` handler return the response (as its Stubber does); clients
 created from the session afterwards inherit the handler, so the collectors run unchanged.
 """
@@ -57,3 +58,15 @@ def transit_gateway_routes_in_aws_shape() -> Iterator[None]:
         create_transit_gateway_route,
     ):
         yield
+
+
+def answer_profiles(session: Any) -> None:
+    """No Route 53 Profile is associated with any VPC (moto has no route53profiles)."""
+    from botocore.awsrequest import AWSResponse
+
+    def no_profiles(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://route53profiles.amazonaws.com/", 200, {}, None), {
+            "ProfileAssociations": []
+        }
+
+    session.events.register("before-call.route53profiles.ListProfileAssociations", no_profiles)

@@ -22,6 +22,7 @@ from vpce_audit.model import (
     NetworkAcl,
     PeeringConnection,
     PrefixList,
+    ProfileAssociation,
     RegionSnapshot,
     ResolverEndpoint,
     RouteTable,
@@ -229,6 +230,10 @@ class ScopeView:
 LIVE_ATTACHMENT_STATES = frozenset({"available", "modifying", "pendingAcceptance", "pending"})
 
 
+DEAD_PROFILE_STATES = frozenset({"DELETING", "DELETED", "FAILED"})
+HOSTED_ZONE_RESOURCE = "AWS::Route53::HostedZone"
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The whole snapshot as the rules see it."""
@@ -328,20 +333,33 @@ class Snapshot:
 
     @cached_property
     def listed_zones_by_vpc(self) -> dict[tuple[str, str], tuple[ZoneSummary, ...] | None]:
-        """ListHostedZonesByVPC's answers, by (region, VPC); None where it failed."""
-        return {
-            (listed.region, listed.vpc_id): listed.zones
-            for account in self.document.accounts
-            for listed in account.vpc_zones
-        }
+        """ListHostedZonesByVPC's answers, by (region, VPC); None where it failed. Where two
+        accounts answered for one VPC (a shared VPC), an answer beats a failure, whatever the
+        order the accounts were read in."""
+        found: dict[tuple[str, str], tuple[ZoneSummary, ...] | None] = {}
+        for account in sorted(self.document.accounts, key=lambda a: a.account_id):
+            for listed in account.vpc_zones:
+                key = (listed.region, listed.vpc_id)
+                if found.get(key) is None:
+                    found[key] = listed.zones
+                elif listed.zones is not None:
+                    earlier = found[key] or ()
+                    merged = {z.hosted_zone_id: z for z in (*earlier, *listed.zones)}
+                    found[key] = tuple(merged[i] for i in sorted(merged))
+        return found
 
     def zones_for(self, scope: ScopeView, vpc_id: str) -> tuple[HostedZone, ...]:
         """The private hosted zones that answer in the VPC: scanned zones associated with it,
-        and zones ListHostedZonesByVPC names that no scanned account holds (owned by another
-        account or an AWS service), whose associations and records are unknown."""
-        own = self.private_zones_by_vpc.get((scope.region, vpc_id), ())
-        listed = self.listed_zones_by_vpc.get((scope.region, vpc_id)) or ()
+        directly or through a Route 53 Profile, and zones ListHostedZonesByVPC names that no
+        scanned account holds (owned by another account or an AWS service), whose associations
+        and records are unknown."""
+        own = list(self.private_zones_by_vpc.get((scope.region, vpc_id), ()))
         known = {zone.hosted_zone_id for zone in own}
+        for zone_id in self.profile_zone_ids(scope, vpc_id) or ():
+            if zone_id not in known and zone_id in self.zones_by_id:
+                own.append(self.zones_by_id[zone_id])
+                known.add(zone_id)
+        listed = self.listed_zones_by_vpc.get((scope.region, vpc_id)) or ()
         foreign = [
             self.zones_by_id.get(summary.hosted_zone_id)
             or HostedZone(summary.hosted_zone_id, summary.name, True, None, None)
@@ -351,11 +369,38 @@ class Snapshot:
         return (*own, *foreign)
 
     def zone_list_known(self, scope: ScopeView, vpc_id: str) -> bool:
-        """False when ListHostedZonesByVPC failed for the VPC: zones of other accounts that may
-        answer in it are unknown. True when it answered, or was not collected at all (a snapshot
-        without it describes the scanned accounts' own zones only)."""
+        """Whether every private zone that may answer in the VPC is known. False when
+        ListHostedZonesByVPC failed for it, or when a Route 53 Profile associated with it carries
+        resources the snapshot cannot place (an unreadable profile, another account's zone,
+        an endpoint or a Resolver rule). A snapshot that lacks ListHostedZonesByVPC altogether
+        describes the scanned accounts' own zones only."""
         key = (scope.region, vpc_id)
-        return key not in self.listed_zones_by_vpc or self.listed_zones_by_vpc[key] is not None
+        listed = key not in self.listed_zones_by_vpc or self.listed_zones_by_vpc[key] is not None
+        return listed and self.profile_zone_ids(scope, vpc_id) is not None
+
+    @cached_property
+    def profiles_by_vpc(self) -> dict[tuple[str, str], tuple[ProfileAssociation, ...]]:
+        grouped: dict[tuple[str, str], list[ProfileAssociation]] = defaultdict(list)
+        for scope in self.scopes:
+            for association in scope.data.profile_associations:
+                if association.status.upper() not in DEAD_PROFILE_STATES:
+                    grouped[(scope.region, association.vpc_id)].append(association)
+        return {key: tuple(found) for key, found in grouped.items()}
+
+    def profile_zone_ids(self, scope: ScopeView, vpc_id: str) -> tuple[str, ...] | None:
+        """Ids of the scanned hosted zones the VPC's Route 53 Profiles carry; None when a
+        profile carries anything else, or its resources could not be read."""
+        found: list[str] = []
+        for association in self.profiles_by_vpc.get((scope.region, vpc_id), ()):
+            if association.resources is None:
+                return None
+            for resource in association.resources:
+                zone_id = resource.resource_arn.rsplit("/", 1)[-1]
+                placeable = resource.resource_type == HOSTED_ZONE_RESOURCE
+                if not placeable or zone_id not in self.zones_by_id:
+                    return None
+                found.append(zone_id)
+        return tuple(found)
 
     @cached_property
     def endpoint_by_address(self) -> dict[str, str]:
