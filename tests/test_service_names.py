@@ -54,6 +54,8 @@ def test_service_names_parse(name: str, parsed: AwsServiceName | None) -> None:
         ("com.amazonaws.eu-west-1.guardduty-data", "guardduty"),
         ("com.amazonaws.eu-west-1.dsql-fnh4", "dsql"),
         ("com.amazonaws.s3-global.accesspoint", "s3"),
+        ("com.amazonaws.eu-west-1.appconfigdata", "appconfig"),
+        ("com.amazonaws.eu-west-1.rum-dataplane", "rum"),
     ],
 )
 def test_iam_action_prefixes(name: str, prefix: str) -> None:

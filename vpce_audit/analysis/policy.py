@@ -699,6 +699,8 @@ class RequestContext:
         if what is None or parts.qualifier or parts.base not in _STRING_COMPARISONS:
             return Truth.MAYBE
         kind = self.caller.kind
+        # Unsigned requests carry aws:PrincipalAccount = "anonymous" but no aws:PrincipalOrgID
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
         if kind is CallerKind.SERVICE or (kind is CallerKind.ANONYMOUS and what == "org"):
             return Truth.NEVER  # the caller has no such key: the variable does not resolve
         own = self._resource_is_callers(what)

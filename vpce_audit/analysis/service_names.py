@@ -55,6 +55,8 @@ _IAM_PREFIX = {
     "pinpoint": "mobiletargeting",
     "pinpoint-sms-voice-v2": "sms-voice",
     "cloudcontrolapi": "cloudformation",
+    "appconfigdata": "appconfig",
+    "rum-dataplane": "rum",
     "s3-global": "s3",
 }
 # Endpoint names that carry an identifier after the service (Aurora DSQL clusters' connection
