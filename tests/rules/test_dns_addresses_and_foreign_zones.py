@@ -160,12 +160,13 @@ def test_207_and_202_skip_a_records_whose_addresses_are_no_known_endpoint() -> N
     assert "10.30.9.9" in central.skipped[0].reason
     # A second ssm endpoint in the hub without private DNS: the zone answers, with addresses
     # the snapshot cannot attribute.
-    with_local = region(
-        **{
-            **{f: getattr(estate, f) for f in ("prefix_lists", "vpcs", "subnets")},
-            "endpoint_service_details": estate.endpoint_service_details,
-            "vpc_endpoints": (endpoint("vpce-local", "vpc-hub", "ssm"),),
-        }
+    with_local = dataclasses.replace(
+        estate,
+        vpc_endpoints=(endpoint("vpce-local", "vpc-hub", "ssm"),),
+        route_tables=(),
+        peering_connections=(),
+        security_groups=(),
+        endpoint_interfaces=(),
     )
     local = run(interface_endpoint_without_private_dns, with_local, (unknown,))
     assert local.findings == ()
@@ -175,22 +176,7 @@ def test_207_and_202_skip_a_records_whose_addresses_are_no_known_endpoint() -> N
 def test_202_accepts_a_records_to_an_endpoint_of_the_service() -> None:
     estate = hub_and_spoke()
     spoke_endpoint = endpoint("vpce-spoke-ssm", "vpc-spoke", "ssm")
-    estate = region(
-        **{
-            f: getattr(estate, f)
-            for f in (
-                "prefix_lists",
-                "endpoint_service_details",
-                "vpcs",
-                "subnets",
-                "route_tables",
-                "peering_connections",
-                "security_groups",
-                "endpoint_interfaces",
-            )
-        },
-        vpc_endpoints=(*estate.vpc_endpoints, spoke_endpoint),
-    )
+    estate = dataclasses.replace(estate, vpc_endpoints=(*estate.vpc_endpoints, spoke_endpoint))
     covered = a_zone("Z1", SSM, "10.30.1.10", "10.30.2.10", vpc_ids=("vpc-spoke",))
     result = run(interface_endpoint_without_private_dns, estate, (covered,))
     # The hub's own endpoints have neither private DNS nor a zone in the hub; the spoke's is
@@ -254,19 +240,8 @@ def test_207_flags_a_central_zone_that_leaves_some_of_the_services_names_unanswe
         groups=("sg-hub",),
         network_interface_ids=("eni-s3-a",),
     )
-    estate = region(
-        **{
-            f: getattr(base, f)
-            for f in (
-                "prefix_lists",
-                "endpoint_service_details",
-                "vpcs",
-                "subnets",
-                "route_tables",
-                "peering_connections",
-                "security_groups",
-            )
-        },
+    estate = dataclasses.replace(
+        base,
         vpc_endpoints=(*base.vpc_endpoints, s3_endpoint),
         endpoint_interfaces=(
             *base.endpoint_interfaces,
