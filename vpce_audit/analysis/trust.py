@@ -22,7 +22,8 @@ ORG_IN_ARN = re.compile(
     r"^arn:aws[a-z-]*:organizations::[^:]*:(?:organization|ou)/(o-[a-z0-9]+)(?:/[^*?]*)?$"
 )
 ACCOUNT_ID = re.compile(r"^\d{12}$")
-UNIQUE_PRINCIPAL_ID = re.compile(r"^A(?:RO|ID)A[A-Z0-9]{12,}$")
+UNIQUE_ID_PATTERN = r"A(?:RO|ID)A[A-Z0-9]{12,}"
+UNIQUE_PRINCIPAL_ID = re.compile(rf"^{UNIQUE_ID_PATTERN}$")
 """An IAM role (AROA...) or user (AIDA...) unique id."""
 VALID_PRINCIPAL_ARN = re.compile(
     r"^arn:aws[a-z-]*:(?:"

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vpce_audit.analysis.dns import zone_may_answer_for_aws_services
+from vpce_audit.analysis.trust import UNIQUE_ID_PATTERN
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ExpectedAnswer, ScopeCalls
@@ -70,7 +71,7 @@ def private_hosted_zones(route53: Any, calls: ScopeCalls) -> tuple[HostedZone, .
     for zone in zones:
         if not (zone.get("Config") or {}).get("PrivateZone"):
             continue
-        zone_id = str(zone["Id"]).rsplit("/", 1)[-1]
+        zone_id = translate.zone_id(zone["Id"])
         response = calls.single(
             route53, "GetHostedZone", "hosted_zones", resource_id=zone_id, Id=zone_id
         )
@@ -106,8 +107,8 @@ def collect_account(account_id: str, client_for: ClientFor, calls: ScopeCalls) -
     )
 
 
-UNIQUE_ID = re.compile(r"\bA(?:RO|ID)A[A-Z0-9]{12,}\b")
-"""An IAM role (AROA...) or user (AIDA...) unique id, as gateway endpoint policies store them."""
+UNIQUE_ID = re.compile(rf"\b{UNIQUE_ID_PATTERN}\b")
+"""An IAM role (AROA...) or user (AIDA...) unique id anywhere in a policy's text."""
 
 
 def policies_name_unique_ids(regions: Iterable[RegionSnapshot]) -> bool:

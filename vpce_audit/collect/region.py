@@ -31,7 +31,8 @@ from vpce_audit.model import (
 T = TypeVar("T")
 Item = dict[str, Any]
 ClientFor = Callable[[str], Any]
-"""Returns this region's boto3 client for a service name (ec2, route53resolver)."""
+"""Returns this region's boto3 client for a service name (ec2, route53resolver,
+route53profiles)."""
 
 CALLS_IN_FLIGHT_PER_REGION = 8
 
@@ -64,7 +65,6 @@ class Listing:
     """Item -> model object; may make the item's own follow-up calls."""
     kind: str = ""
     """The resource kind a failure leaves incomplete; the field name unless given."""
-    params: tuple[tuple[str, Any], ...] = ()
 
     @property
     def resource_kind(self) -> str:
@@ -79,8 +79,8 @@ def _plain(convert: Callable[[Item], T]) -> Callable[[RegionCalls, Item], T]:
 
 
 def _vpc_attribute(region: RegionCalls, vpc_id: str, attribute: str) -> bool | None:
-    response = region.calls.single(
-        region.client_for("ec2"),
+    response = region.single(
+        "ec2",
         "DescribeVpcAttribute",
         "vpc_attributes",
         resource_id=vpc_id,
@@ -104,15 +104,10 @@ def _vpc(region: RegionCalls, item: Item) -> Any:
 def _per_resource(
     region: RegionCalls, service: str, operation: str, result_key: str, kind: str, **params: Any
 ) -> list[Item] | None:
+    """A call about one resource, named by the first parameter; a failure is recorded against
+    that resource only."""
     resource_id = next(iter(params.values()))
-    return region.calls.items(
-        region.client_for(service),
-        operation,
-        result_key,
-        kind,
-        resource_id=resource_id,
-        **params,
-    )
+    return region.items(service, operation, result_key, kind, resource_id=resource_id, **params)
 
 
 def _prefix_list(region: RegionCalls, item: Item) -> Any:
@@ -332,8 +327,8 @@ def _cross_region_service_details(
     )
     found: list[EndpointServiceDetail] = []
     for service_region in wanted:
-        items = region.calls.items(
-            region.client_for("ec2"),
+        items = region.items(
+            "ec2",
             "DescribeVpcEndpointServices",
             "ServiceDetails",
             "endpoint_service_details",
@@ -376,12 +371,12 @@ def _profile_associations(region: RegionCalls, region_name: str) -> list[Profile
     associations = [translate.profile_association(item) for item in items or ()]
     resources: dict[str, tuple[ProfileResource, ...] | None] = {}
     for profile_id in sorted({a.profile_id for a in associations}):
-        listed = region.calls.items(
-            region.client_for("route53profiles"),
+        listed = _per_resource(
+            region,
+            "route53profiles",
             "ListProfileResourceAssociations",
             "ProfileResourceAssociations",
             "profile_resources",
-            resource_id=profile_id,
             ProfileId=profile_id,
         )
         resources[profile_id] = (
@@ -430,7 +425,6 @@ def collect_region(client_for: ClientFor, account_id: str, region: str) -> Regio
                 listing.operation,
                 listing.result_key,
                 listing.resource_kind,
-                **dict(listing.params),
             )
 
         # The first listing goes alone: if the region is not enabled (or the credentials are
@@ -440,6 +434,7 @@ def collect_region(client_for: ClientFor, account_id: str, region: str) -> Regio
         listed = {first.field: submit(first)}
         listed[first.field].result()
         listed.update((listing.field, submit(listing)) for listing in rest)
+        profiles = pool.submit(_profile_associations, calls, region)
         # Follow-ups are submitted per listing as it answers (in LISTINGS order, which puts the
         # long chains first), on the same pool.
         converted: dict[str, list[Future[Any]]] = {}
@@ -449,11 +444,13 @@ def collect_region(client_for: ClientFor, account_id: str, region: str) -> Regio
         fields: dict[str, list[Any]] = {
             name: [future.result() for future in futures] for name, futures in converted.items()
         }
-    fields["endpoint_service_details"] += _cross_region_service_details(
-        calls, fields["vpc_endpoints"], region
-    )
-    fields["endpoint_interfaces"] = _endpoint_interfaces(calls, fields["vpc_endpoints"])
-    fields["profile_associations"] = _profile_associations(calls, region)
+        # What depends on the endpoints, once they are known: both at once.
+        endpoints = fields["vpc_endpoints"]
+        cross_region = pool.submit(_cross_region_service_details, calls, endpoints, region)
+        interfaces = pool.submit(_endpoint_interfaces, calls, endpoints)
+        fields["endpoint_service_details"] += cross_region.result()
+        fields["endpoint_interfaces"] = interfaces.result()
+        fields["profile_associations"] = profiles.result()
     return RegionSnapshot(
         account_id=account_id,
         region=region,

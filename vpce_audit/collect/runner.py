@@ -198,7 +198,7 @@ def collect_regions(
     return tuple(sorted(results, key=lambda s: s.region))
 
 
-REGIONAL_SERVICES = ("ec2", "route53resolver")
+REGIONAL_SERVICES = ("ec2", "route53resolver", "route53profiles")
 
 
 def _client_for(clients: ClientFactory, region: str) -> Callable[[str], Any]:

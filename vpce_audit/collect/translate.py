@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from vpce_audit.analysis.dns import normalise
 from vpce_audit.clock import parse_utc, utc_text
 from vpce_audit.model import (
     CustomerGateway,
@@ -169,9 +170,9 @@ def internet_gateway(item: Item) -> InternetGateway:
 
 
 def dns_name(name: Any) -> str:
-    """A DNS name as the model keeps it: lower case, no trailing dot, octal escapes undone."""
-    text = str(name).replace("\\052", "*").rstrip(".").lower()
-    return text
+    """A DNS name as the model keeps it (``normalise``), with Route 53's octal escape for ``*``
+    undone."""
+    return normalise(str(name).replace("\\052", "*"))
 
 
 def vpc_endpoint(item: Item) -> VpcEndpoint:
@@ -513,6 +514,11 @@ def flow_log(item: Item) -> FlowLog:
     )
 
 
+def zone_id(value: Any) -> str:
+    """A hosted zone id as the model keeps it: ``/hostedzone/Z123`` -> ``Z123``."""
+    return str(value).rsplit("/", 1)[-1]
+
+
 def resource_record_set(item: Item) -> ResourceRecordSet:
     alias = (item.get("AliasTarget") or {}).get("DNSName")
     return ResourceRecordSet(
@@ -532,7 +538,7 @@ def hosted_zone(
 ) -> HostedZone:
     private = bool((item.get("Config") or {}).get("PrivateZone", False))
     return HostedZone(
-        hosted_zone_id=str(item["Id"]).rsplit("/", 1)[-1],
+        hosted_zone_id=zone_id(item["Id"]),
         name=item.get("Name", ""),
         private=private,
         vpcs=None
@@ -575,7 +581,7 @@ def endpoint_interface(item: Item) -> EndpointInterface:
 def zone_summary(item: Item) -> ZoneSummary:
     owner = item.get("Owner") or {}
     return ZoneSummary(
-        hosted_zone_id=str(item["HostedZoneId"]).rsplit("/", 1)[-1],
+        hosted_zone_id=zone_id(item["HostedZoneId"]),
         name=str(item.get("Name", "")),
         owner_account=owner.get("OwningAccount"),
         owning_service=owner.get("OwningService"),
