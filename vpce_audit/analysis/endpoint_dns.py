@@ -162,6 +162,15 @@ class ServiceResolution:
         return None if NameFate.UNKNOWN in values else False
 
 
+def undecided_resolution(vpc_id: str, names: str) -> str:
+    """Why a rule cannot say whether the VPC resolves ``names`` to a central endpoint."""
+    return (
+        f"whether {vpc_id} resolves {names} to a central interface endpoint is unknown: a "
+        "private hosted zone that answers for them, its records or the endpoint they point at "
+        "could not be read, or the VPC's DNS servers are not the Amazon resolver"
+    )
+
+
 def query_name(name: str) -> str:
     """A name a client asks for: ``*.s3.eu-west-1.amazonaws.com`` -> a name under it."""
     return "bucket-name." + name[2:] if name.startswith("*.") else name
@@ -186,15 +195,20 @@ class Resolver:
     def __init__(self, snapshot: Snapshot, topology: Topology | None = None) -> None:
         self.snapshot = snapshot
         self.topology = topology or Topology(snapshot)
+        # Rules ask about many names per VPC (VPCE206 about every AWS service name).
+        self._private_dns_names: dict[tuple[str, str], dict[str, VpcEndpoint]] = {}
 
     def private_dns_names(self, scope: ScopeView, vpc_id: str) -> dict[str, VpcEndpoint]:
         """Names the VPC's own interface endpoints answer through private DNS."""
-        found: dict[str, VpcEndpoint] = {}
-        for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ()):
-            if endpoint.is_interface and endpoint.private_dns_serves_vpc:
-                for name in service_dns_names(scope, endpoint):
-                    found.setdefault(name.removeprefix("*."), endpoint)
-        return found
+        key = (scope.region, vpc_id)
+        if key not in self._private_dns_names:
+            found: dict[str, VpcEndpoint] = {}
+            for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ()):
+                if endpoint.is_interface and endpoint.private_dns_serves_vpc:
+                    for name in service_dns_names(scope, endpoint):
+                        found.setdefault(name.removeprefix("*."), endpoint)
+            self._private_dns_names[key] = found
+        return self._private_dns_names[key]
 
     def answer(self, scope: ScopeView, vpc_id: str, name: str) -> Answer:
         name = normalise(name)
@@ -297,8 +311,7 @@ class CentralDns:
         if answer.endpoint is not None:
             return NameFate.CENTRAL
         assert answer.zone is not None
-        records = answering_records(answer.zone, normalise(query_name(name)))
-        if records is None or any(check.unknown for check in checks):
+        if answer.zone.records is None or any(check.unknown for check in checks):
             return NameFate.UNKNOWN
         healthy = bool(checks) and all(check.healthy for check in checks)
         return NameFate.CENTRAL if healthy else NameFate.BROKEN

@@ -55,6 +55,10 @@ class Truth(enum.IntEnum):
     MAYBE = 1
     ALWAYS = 2
 
+    def negated(self) -> Truth:
+        """NOT: ALWAYS and NEVER swap, MAYBE stays."""
+        return Truth(2 - self)
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -704,9 +708,7 @@ class RequestContext:
         if kind is CallerKind.SERVICE or (kind is CallerKind.ANONYMOUS and what == "org"):
             return Truth.NEVER  # the caller has no such key: the variable does not resolve
         own = self._resource_is_callers(what)
-        if parts.negated:
-            own = {Truth.ALWAYS: Truth.NEVER, Truth.NEVER: Truth.ALWAYS}.get(own, Truth.MAYBE)
-        return own
+        return own.negated() if parts.negated else own
 
     def _resource_is_callers(self, what: str) -> Truth:
         """Whether the request's resource belongs to the caller's own account (or org)."""
@@ -865,9 +867,7 @@ def principal_truth(statement: Statement, request: RequestContext) -> Truth:
             (_principal_match(p, request) for p in statement.not_principals),
             default=Truth.NEVER,
         )
-        return {Truth.ALWAYS: Truth.NEVER, Truth.MAYBE: Truth.MAYBE, Truth.NEVER: Truth.ALWAYS}[
-            listed
-        ]
+        return listed.negated()
     # No Principal element: AWS reads an endpoint policy statement without one as applying to
     # every principal (VPCE105 reports the omission).
     return Truth.ALWAYS

@@ -157,6 +157,14 @@ class ScopeView:
             grouped[endpoint.vpc_id].append(endpoint)
         return {vpc_id: tuple(endpoints) for vpc_id, endpoints in grouped.items()}
 
+    def gateway_endpoints(self, vpc_id: str, service_name: str) -> list[VpcEndpoint]:
+        """The VPC's live gateway endpoints for the service."""
+        return [
+            endpoint
+            for endpoint in self.live_endpoints_by_vpc.get(vpc_id, ())
+            if endpoint.is_gateway and endpoint.service_name == service_name
+        ]
+
     @cached_property
     def service_details_by_name(self) -> dict[str, tuple[EndpointServiceDetail, ...]]:
         """AWS lists some services twice under one name (S3: Gateway and Interface)."""
@@ -353,20 +361,28 @@ class Snapshot:
         directly or through a Route 53 Profile, and zones ListHostedZonesByVPC names that no
         scanned account holds (owned by another account or an AWS service), whose associations
         and records are unknown."""
-        own = list(self.private_zones_by_vpc.get((scope.region, vpc_id), ()))
-        known = {zone.hosted_zone_id for zone in own}
-        for zone_id in self.profile_zone_ids(scope, vpc_id) or ():
-            if zone_id not in known and zone_id in self.zones_by_id:
-                own.append(self.zones_by_id[zone_id])
-                known.add(zone_id)
-        listed = self.listed_zones_by_vpc.get((scope.region, vpc_id)) or ()
-        foreign = [
-            self.zones_by_id.get(summary.hosted_zone_id)
-            or HostedZone(summary.hosted_zone_id, summary.name, True, None, None)
-            for summary in listed
-            if summary.hosted_zone_id not in known
-        ]
-        return (*own, *foreign)
+        return self._zones_by_vpc.get((scope.region, vpc_id), ())
+
+    @cached_property
+    def _zones_by_vpc(self) -> dict[tuple[str, str], tuple[HostedZone, ...]]:
+        # Rules ask for a VPC's zones once per name they resolve: gathered once.
+        found: dict[tuple[str, str], tuple[HostedZone, ...]] = {}
+        keys = {*self.private_zones_by_vpc, *self.listed_zones_by_vpc, *self._profile_zone_ids}
+        for key in keys:
+            own = list(self.private_zones_by_vpc.get(key, ()))
+            known = {zone.hosted_zone_id for zone in own}
+            for zone_id in self._profile_zone_ids.get(key) or ():
+                if zone_id not in known:
+                    own.append(self.zones_by_id[zone_id])
+                    known.add(zone_id)
+            foreign = [
+                self.zones_by_id.get(summary.hosted_zone_id)
+                or HostedZone(summary.hosted_zone_id, summary.name, True, None, None)
+                for summary in self.listed_zones_by_vpc.get(key) or ()
+                if summary.hosted_zone_id not in known
+            ]
+            found[key] = (*own, *foreign)
+        return found
 
     def zone_list_known(self, scope: ScopeView, vpc_id: str) -> bool:
         """Whether every private zone that may answer in the VPC is known. False when
@@ -376,22 +392,25 @@ class Snapshot:
         describes the scanned accounts' own zones only."""
         key = (scope.region, vpc_id)
         listed = key not in self.listed_zones_by_vpc or self.listed_zones_by_vpc[key] is not None
-        return listed and self.profile_zone_ids(scope, vpc_id) is not None
+        return listed and self._profile_zone_ids.get(key, ()) is not None
 
     @cached_property
-    def profiles_by_vpc(self) -> dict[tuple[str, str], tuple[ProfileAssociation, ...]]:
+    def _profile_zone_ids(self) -> dict[tuple[str, str], tuple[str, ...] | None]:
+        """By (region, VPC) with live Route 53 Profile associations: the ids of the scanned
+        hosted zones its profiles carry; None when a profile carries anything else, or its
+        resources could not be read."""
         grouped: dict[tuple[str, str], list[ProfileAssociation]] = defaultdict(list)
         for scope in self.scopes:
             for association in scope.data.profile_associations:
                 if association.status.upper() not in DEAD_PROFILE_STATES:
                     grouped[(scope.region, association.vpc_id)].append(association)
-        return {key: tuple(found) for key, found in grouped.items()}
+        return {key: self._placeable_zone_ids(found) for key, found in grouped.items()}
 
-    def profile_zone_ids(self, scope: ScopeView, vpc_id: str) -> tuple[str, ...] | None:
-        """Ids of the scanned hosted zones the VPC's Route 53 Profiles carry; None when a
-        profile carries anything else, or its resources could not be read."""
+    def _placeable_zone_ids(
+        self, associations: Iterable[ProfileAssociation]
+    ) -> tuple[str, ...] | None:
         found: list[str] = []
-        for association in self.profiles_by_vpc.get((scope.region, vpc_id), ()):
+        for association in associations:
             if association.resources is None:
                 return None
             for resource in association.resources:

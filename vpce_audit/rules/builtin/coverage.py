@@ -10,7 +10,7 @@ that records rejected traffic; all medium.
 
 from __future__ import annotations
 
-from vpce_audit.analysis.endpoint_dns import CentralDns
+from vpce_audit.analysis.endpoint_dns import CentralDns, undecided_resolution
 from vpce_audit.analysis.routes import ALL_IPV4, route_for, target_kind
 from vpce_audit.findings import Severity
 from vpce_audit.model import FlowLog, RouteTable, Vpc
@@ -83,12 +83,7 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
             if not missing:
                 if undecided:
                     yield ctx.skip(
-                        scope,
-                        vpc.vpc_id,
-                        f"whether {vpc.vpc_id} resolves {', '.join(undecided)} to a central "
-                        "interface endpoint is unknown: a private hosted zone that answers for "
-                        "them, its records or the endpoint they point at could not be read, or "
-                        "the VPC's DNS servers are not the Amazon resolver",
+                        scope, vpc.vpc_id, undecided_resolution(vpc.vpc_id, ", ".join(undecided))
                     )
                 continue
             if private:

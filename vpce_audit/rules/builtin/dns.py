@@ -79,11 +79,7 @@ GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
 
 def _uses_gateway_endpoint(scope: ScopeView, vpc_id: str, service_name: str) -> bool:
     """Whether a route table of the VPC routes the service's prefix list to a gateway endpoint."""
-    gateways = {
-        e.endpoint_id
-        for e in scope.live_endpoints_by_vpc.get(vpc_id, ())
-        if e.is_gateway and e.service_name == service_name
-    }
+    gateways = {e.endpoint_id for e in scope.gateway_endpoints(vpc_id, service_name)}
     plist = scope.prefix_lists_by_name.get(service_name)
     return any(
         route.target_id in gateways

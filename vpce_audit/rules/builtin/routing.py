@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from vpce_audit.analysis.endpoint_dns import CentralDns
+from vpce_audit.analysis.endpoint_dns import CentralDns, undecided_resolution
 from vpce_audit.analysis.routes import (
     ALL_IPV4,
     prefix_list_routes,
@@ -20,7 +20,7 @@ from vpce_audit.analysis.routes import (
     target_kind,
 )
 from vpce_audit.findings import Finding, Skipped
-from vpce_audit.model import PrefixList, Route, RouteTable, VpcEndpoint
+from vpce_audit.model import PrefixList, Route, RouteTable
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
@@ -43,14 +43,6 @@ class ServiceEgress:
     subnet_ids: tuple[str, ...]
     exits: tuple[tuple[str, Route], ...]
     """(matched destination, route) pairs whose target is of the kind looked for."""
-
-
-def _gateway_endpoints(scope: ScopeView, vpc_id: str, service_name: str) -> list[VpcEndpoint]:
-    return [
-        endpoint
-        for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ())
-        if endpoint.is_gateway and endpoint.service_name == service_name
-    ]
 
 
 def _vpcs_with_private_dns(scope: ScopeView, service_name: str) -> set[str]:
@@ -151,7 +143,7 @@ def nat_egress_findings(
             if public is None:
                 yield _central_unknown(ctx, scope, table, label)
                 continue
-            endpoints = _gateway_endpoints(scope, table.vpc_id, service_name)
+            endpoints = scope.gateway_endpoints(table.vpc_id, service_name)
             if endpoints:
                 ids = ", ".join(e.endpoint_id for e in endpoints)
                 endpoint_note = (
@@ -182,11 +174,7 @@ CENTRAL_DNS_REQUIREMENTS = (*ROUTING_REQUIREMENTS, "hosted_zones", "security_gro
 
 def _central_unknown(ctx: RuleContext, scope: ScopeView, table: RouteTable, label: str) -> Skipped:
     return ctx.skip(
-        scope,
-        table.route_table_id,
-        f"whether {table.vpc_id} resolves {label} names to a central interface endpoint is "
-        "unknown: a private hosted zone that answers for them, its records or the endpoint they "
-        "point at could not be read, or the VPC's DNS servers are not the Amazon resolver",
+        scope, table.route_table_id, undecided_resolution(table.vpc_id, f"{label} names")
     )
 
 
