@@ -30,6 +30,11 @@ def parse_network(text: str) -> Network | None:
         return None
 
 
+def parse_networks(cidrs: Iterable[str]) -> list[Network]:
+    """The blocks among ``cidrs`` that parse (``parse_network``)."""
+    return [n for n in map(parse_network, cidrs) if n is not None]
+
+
 def contains(outer: Network, inner: Network) -> bool:
     return (
         outer.version == inner.version

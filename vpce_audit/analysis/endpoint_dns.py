@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from vpce_audit.analysis.cidrs import Network, parse_network
+from vpce_audit.analysis.cidrs import Network, parse_network, parse_networks
 from vpce_audit.analysis.dns import (
     RecordTarget,
     amazon_resolver_addresses,
@@ -26,7 +26,6 @@ from vpce_audit.analysis.security_groups import (
     admits,
     attached_groups,
     endpoint_ports,
-    vpc_networks,
 )
 from vpce_audit.analysis.service_names import default_dns_name
 from vpce_audit.analysis.topology import Topology
@@ -372,7 +371,7 @@ class CentralDns:
                 hub_scope,
                 endpoint.vpc_id,
                 vpc_id,
-                [n for n in map(parse_network, vpc.cidr_blocks) if n is not None],
+                parse_networks(vpc.cidr_blocks),
                 from_subnets=endpoint.subnet_ids,
             )
             if back.reachable is None:
@@ -398,7 +397,7 @@ class CentralDns:
         admitted = admits(
             hub_scope,
             groups,
-            vpc_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks)),
+            parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks)),
             vpc_id,
             ports.ports,
         )

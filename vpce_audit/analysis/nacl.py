@@ -28,10 +28,6 @@ INSTANCE_EPHEMERAL_PORTS = PortRange(32768, 65535)
 """The part of the range that Linux and Windows instances use."""
 
 
-def overlaps(a: PortRange, b: PortRange) -> bool:
-    return a.low <= b.high and b.low <= a.high
-
-
 @dataclass(frozen=True)
 class Blocked:
     """Part of a flow an ACL denies: which addresses, which ports, and the rule that decides."""

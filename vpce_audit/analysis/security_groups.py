@@ -51,9 +51,7 @@ def rule_ports(rule: SecurityGroupRule) -> PortRange | None:
 
 def admits_any_port(rule: SecurityGroupRule, ports: Iterable[PortRange]) -> bool:
     admitted = rule_ports(rule)
-    return admitted is not None and any(
-        admitted.low <= wanted.high and wanted.low <= admitted.high for wanted in ports
-    )
+    return admitted is not None and any(admitted.overlaps(wanted) for wanted in ports)
 
 
 def source_covers(
@@ -97,7 +95,3 @@ def admits(
     if any(verdicts):
         return True
     return None if None in verdicts else False
-
-
-def vpc_networks(cidrs: Iterable[str]) -> list[Network]:
-    return [n for n in map(parse_network, cidrs) if n is not None]

@@ -51,6 +51,9 @@ class PortRange:
     def __contains__(self, port: int) -> bool:
         return self.low <= port <= self.high
 
+    def overlaps(self, other: PortRange) -> bool:
+        return self.low <= other.high and other.low <= self.high
+
     def __str__(self) -> str:
         return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
 

@@ -6,7 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import Block, Network, contains, overlapping_pairs, parse_network
+from vpce_audit.analysis.cidrs import (
+    Block,
+    Network,
+    contains,
+    overlapping_pairs,
+    parse_network,
+    parse_networks,
+)
 from vpce_audit.analysis.topology import HYBRID_ATTACHMENT_TYPES, RemoteNetwork, Topology
 from vpce_audit.findings import Severity
 from vpce_audit.model import TransitGatewayRouteTable, Vpc
@@ -98,7 +105,7 @@ def connected_networks_conflict(ctx: RuleContext) -> CheckResult:
     )
     for scope in ctx.scopes():
         for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
-            own = [n for n in map(parse_network, vpc.cidr_blocks) if n is not None]
+            own = parse_networks(vpc.cidr_blocks)
             conflicts: list[str] = []
             related: set[str] = set()
             tables = topology.remote_networks(scope, vpc, configured)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from vpce_audit.analysis.cidrs import Network, parse_network
-from vpce_audit.analysis.nacl import EPHEMERAL_PORTS, INSTANCE_EPHEMERAL_PORTS, denied, overlaps
+from vpce_audit.analysis.cidrs import Network, parse_networks
+from vpce_audit.analysis.nacl import EPHEMERAL_PORTS, INSTANCE_EPHEMERAL_PORTS, denied
 from vpce_audit.analysis.security_groups import (
     UDP_PROTOCOLS,
     admits,
     attached_groups,
     endpoint_ports,
     rule_ports,
-    vpc_networks,
 )
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.data import PortRange, ServicePorts
@@ -226,7 +225,7 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 "the endpoint's VPC or security groups are not in the snapshot",
             )
             continue
-        networks = vpc_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+        networks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
         verdict = admits(scope, groups, networks, vpc.vpc_id, ports.ports)
         if verdict:
             continue
@@ -266,9 +265,7 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 "the network ACL of an endpoint subnet is not in the snapshot",
             )
             continue
-        blocks: list[Network] = [
-            n for n in map(parse_network, vpc.cidr_blocks) if n is not None and n.version == 4
-        ]
+        blocks: list[Network] = [n for n in parse_networks(vpc.cidr_blocks) if n.version == 4]
         problems: list[str] = []
         instances_affected = False
         seen: set[str] = set()
@@ -287,7 +284,7 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
             returning = denied(acl, egress=True, peers=blocks, ports=[EPHEMERAL_PORTS])
             if returning:
                 shown = [b.describe() for b in returning][:4]
-                high = any(overlaps(b.ports, INSTANCE_EPHEMERAL_PORTS) for b in returning)
+                high = any(b.ports.overlaps(INSTANCE_EPHEMERAL_PORTS) for b in returning)
                 instances_affected = instances_affected or high
                 problems.append(
                     f"{acl.network_acl_id} (subnet {subnet_id}) denies return traffic to "
