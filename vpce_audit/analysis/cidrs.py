@@ -47,6 +47,14 @@ def overlaps(a: Network, b: Network) -> bool:
     return contains(a, b) or contains(b, a)
 
 
+def intersection(a: Network, b: Network) -> Network | None:
+    """The addresses two networks share: the smaller one when one contains the other (blocks
+    are nested or disjoint); None when they share none."""
+    if a.version != b.version or not a.overlaps(b):
+        return None
+    return a if a.prefixlen >= b.prefixlen else b
+
+
 @dataclass(frozen=True)
 class Block(Generic[K]):
     network: Network

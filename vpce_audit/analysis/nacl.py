@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import Network, parse_network
+from vpce_audit.analysis.cidrs import Network, intersection, parse_network
 from vpce_audit.data import PortRange
 from vpce_audit.model import NetworkAcl, NetworkAclEntry
 
@@ -87,7 +87,7 @@ def _walk(entries: list[NetworkAclEntry], peer: Network, ports: PortRange) -> li
         remaining: list[tuple[Network, PortRange]] = []
         for addresses, port_range in undecided:
             overlap_ports = _intersect(port_range, rule_ports)
-            overlap_net = _intersect_network(addresses, network)
+            overlap_net = intersection(addresses, network)
             if overlap_ports is None or overlap_net is None:
                 remaining.append((addresses, port_range))
                 continue
@@ -112,12 +112,6 @@ def _subtract(whole: PortRange, part: PortRange) -> list[PortRange]:
     if part.high < whole.high:
         found.append(PortRange(part.high + 1, whole.high))
     return found
-
-
-def _intersect_network(a: Network, b: Network) -> Network | None:
-    if a.version != b.version or not a.overlaps(b):
-        return None
-    return a if a.prefixlen >= b.prefixlen else b
 
 
 def _exclude(whole: Network, part: Network) -> list[Network]:

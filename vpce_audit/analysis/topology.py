@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from vpce_audit.analysis.cidrs import Network, contains, parse_network
+from vpce_audit.analysis.cidrs import Network, contains, intersection, parse_network
 from vpce_audit.analysis.routes import route_for, target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.model import (
@@ -238,7 +238,7 @@ class Topology:
                     if tgw_table is None:
                         continue
                     for entry in self._tgw_networks(tgw_table, attachments[target]):
-                        inside = _narrower(entry.network, destination)
+                        inside = intersection(entry.network, destination)
                         if inside is not None:
                             hybrid |= entry.destination == ON_PREMISES
                             networks.append(
@@ -280,7 +280,7 @@ class Topology:
         found = []
         for cidr in _side_blocks(self.snapshot, peer.vpc_id, peer.cidr_blocks):
             block = parse_network(cidr)
-            inside = _narrower(block, destination) if block is not None else None
+            inside = intersection(block, destination) if block is not None else None
             if inside is not None:
                 found.append(
                     RemoteNetwork(
@@ -336,7 +336,7 @@ class Topology:
                         source = f"{table.route_table_id} static route to {target.attachment_id}"
                         for cidr in attached[1].cidr_blocks:
                             block = parse_network(cidr)
-                            inside = _narrower(block, route_network) if block else None
+                            inside = intersection(block, route_network) if block else None
                             if inside is not None:
                                 yield RemoteNetwork(inside, destination, source, True)
                         continue
@@ -466,13 +466,6 @@ def _remote(cidr: str, destination: str, source: str, concrete: bool) -> list[Re
     if network is None or network.version != 4:
         return []
     return [RemoteNetwork(network, destination, source, concrete)]
-
-
-def _narrower(a: Network, b: Network) -> Network | None:
-    """The smaller of two networks when one contains the other; None when they do not overlap."""
-    if a.version != b.version or not a.overlaps(b):
-        return None
-    return a if a.prefixlen >= b.prefixlen else b
 
 
 def _side_blocks(snapshot: Snapshot, vpc_id: str, listed: Iterable[str]) -> tuple[str, ...]:
