@@ -3,7 +3,10 @@ third-party services it consumes."""
 
 from __future__ import annotations
 
-from vpce_audit.analysis.trust import Trust, principal_trust
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vpce_audit.analysis.trust import Trust, TrustedSet, principal_trust
 from vpce_audit.findings import Severity
 from vpce_audit.model import EndpointServiceConfiguration, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
@@ -15,6 +18,26 @@ CONNECTED_STATES = frozenset({"available", "pending", "partial"})
 
 def _live(configuration: EndpointServiceConfiguration) -> bool:
     return configuration.state.lower() not in {"deleted", "deleting", "failed"}
+
+
+@dataclass(frozen=True)
+class _AllowList:
+    """An endpoint service's allowed principals by trust."""
+
+    everyone: list[str]
+    """"*" and "arn:aws:iam::*:root": every AWS account."""
+    untrusted: list[str]
+    unknown: list[str]
+    """Principals of accounts whose organisation membership is unknown."""
+
+
+def _allow_list(principals: Iterable[str], trusted: TrustedSet) -> _AllowList:
+    trust = {p: principal_trust(p, trusted) for p in principals if p not in EVERYONE}
+    return _AllowList(
+        everyone=sorted(p for p in principals if p in EVERYONE),
+        untrusted=sorted(p for p, t in trust.items() if t is Trust.UNTRUSTED),
+        unknown=sorted(p for p, t in trust.items() if t is Trust.UNKNOWN),
+    )
 
 
 @builtin_rule(
@@ -33,16 +56,15 @@ def endpoint_service_auto_accept(ctx: RuleContext) -> CheckResult:
                 continue
             if not service.allowed_principals:
                 continue
-            trust = {
-                p: Trust.UNTRUSTED if p in EVERYONE else principal_trust(p, ctx.trusted)
-                for p in service.allowed_principals
-            }
-            outside = sorted(p for p, t in trust.items() if t is Trust.UNTRUSTED)
-            unknown = sorted(p for p, t in trust.items() if t is Trust.UNKNOWN)
+            allowed = _allow_list(service.allowed_principals, ctx.trusted)
+            outside = sorted((*allowed.everyone, *allowed.untrusted))
             if outside:
                 who = f"including {', '.join(outside)} from outside the trusted set"
-            elif unknown:
-                who = f"including {', '.join(unknown)}, whose organisation membership is unknown"
+            elif allowed.unknown:
+                who = (
+                    f"including {', '.join(allowed.unknown)}, whose organisation membership is "
+                    "unknown"
+                )
             else:
                 who = "all of them trusted"
             yield ctx.finding(
@@ -68,14 +90,8 @@ def endpoint_service_open_principals(ctx: RuleContext) -> CheckResult:
             if service.allowed_principals is None:
                 yield ctx.skip(scope, service.service_id, "allowed principals were not collected")
                 continue
-            open_to_all = sorted(p for p in service.allowed_principals if p in EVERYONE)
-            trust = {
-                p: principal_trust(p, ctx.trusted)
-                for p in service.allowed_principals
-                if p not in EVERYONE
-            }
-            untrusted = sorted(p for p, t in trust.items() if t is Trust.UNTRUSTED)
-            unknown = sorted(p for p, t in trust.items() if t is Trust.UNKNOWN)
+            allowed = _allow_list(service.allowed_principals, ctx.trusted)
+            open_to_all, untrusted, unknown = allowed.everyone, allowed.untrusted, allowed.unknown
             if not open_to_all and not untrusted and not unknown:
                 continue
             parts = []
