@@ -7,6 +7,8 @@ route to, is normal (https://docs.aws.amazon.com/vpc/latest/userguide/route-tabl
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.helpers import (
     ACCOUNT,
     findings,
@@ -72,6 +74,19 @@ def estate(
                 (tgw_route("10.0.0.0/16", "tgw-attach-own", "vpc", "propagated"), *tgw_routes),
             )
         ],
+    )
+
+
+def one_table(*routes: tuple[str, str], **collections: Any) -> RegionSnapshot:
+    """vpc-1 (10.0.0.0/16) with one subnet on route table rtb-1 holding ``routes``."""
+    extra_vpcs = collections.pop("vpcs", ())
+    return region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16"), *extra_vpcs],
+        subnets=[subnet("subnet-1", "vpc-1")],
+        route_tables=[
+            table("rtb-1", "vpc-1", *(route(d, t) for d, t in routes), subnets=("subnet-1",))
+        ],
+        **collections,
     )
 
 
@@ -166,18 +181,9 @@ def test_a_remote_network_inside_the_vpc_is_unreachable() -> None:
 def test_configured_on_premises_counts_only_with_a_hybrid_path() -> None:
     gateway = VpnGateway("vgw-1", "available", ("vpc-1",))
     vpn = VpnConnection("vpn-1", "available", "cgw-1", "vgw-1", None, ("192.168.0.0/20",))
-    hybrid = region(
-        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
-        subnets=[subnet("subnet-1", "vpc-1")],
-        route_tables=[
-            table(
-                "rtb-1",
-                "vpc-1",
-                route("192.168.0.0/16", "pcx-a"),
-                route("10.200.0.0/16", "vgw-1"),
-                subnets=("subnet-1",),
-            )
-        ],
+    hybrid = one_table(
+        ("192.168.0.0/16", "pcx-a"),
+        ("10.200.0.0/16", "vgw-1"),
         peering_connections=[peering("pcx-a", "vpc-1", "vpc-a", "192.168.0.0/16")],
         vpn_gateways=[gateway],
         vpn_connections=[vpn],
@@ -197,18 +203,9 @@ def test_a_peer_left_with_no_address_by_a_more_specific_static_route_conflicts()
     leaves a peering no route table can use."""
     both_whole = estate(("192.168.0.0/16", "pcx-a"), ("192.168.0.0/17", "pcx-b"))
     assert flagged(rule, both_whole) == set()  # pcx-a keeps 192.168.128.0/17
-    shadowed = region(
-        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
-        subnets=[subnet("subnet-1", "vpc-1")],
-        route_tables=[
-            table(
-                "rtb-1",
-                "vpc-1",
-                route("172.16.0.0/12", "pcx-b"),
-                route("172.16.0.0/16", "pcx-c"),
-                subnets=("subnet-1",),
-            )
-        ],
+    shadowed = one_table(
+        ("172.16.0.0/12", "pcx-b"),
+        ("172.16.0.0/16", "pcx-c"),
         peering_connections=[
             peering("pcx-b", "vpc-1", "vpc-b", "172.16.0.0/16"),
             peering("pcx-c", "vpc-1", "vpc-c", "172.16.0.0/16"),
@@ -224,18 +221,10 @@ def test_a_peer_left_with_no_address_by_a_more_specific_static_route_conflicts()
 def test_a_static_transit_gateway_route_to_a_scanned_vpc_reaches_that_vpcs_blocks() -> None:
     """A static route to a VPC attachment is that VPC's network, not an advertised summary: a
     peer inside it conflicts as a propagated route would."""
-    routed = region(
-        vpcs=[vpc("vpc-1", "10.0.0.0/16"), vpc("vpc-tgw-peer", "172.20.0.0/16")],
-        subnets=[subnet("subnet-1", "vpc-1")],
-        route_tables=[
-            table(
-                "rtb-1",
-                "vpc-1",
-                route("0.0.0.0/0", "tgw-1"),
-                route("172.20.5.0/24", "pcx-c"),
-                subnets=("subnet-1",),
-            )
-        ],
+    routed = one_table(
+        ("0.0.0.0/0", "tgw-1"),
+        ("172.20.5.0/24", "pcx-c"),
+        vpcs=[vpc("vpc-tgw-peer", "172.20.0.0/16")],
         peering_connections=[peering("pcx-c", "vpc-1", "vpc-c", "172.20.5.0/24")],
         transit_gateway_attachments=[
             attachment("tgw-attach-own", "vpc", "vpc-1"),
