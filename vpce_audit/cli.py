@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from vpce_audit import __version__
+from vpce_audit import __version__, console
 from vpce_audit.collect.runner import (
     ClientFactory,
     CollectionRequest,
@@ -186,10 +186,7 @@ def _progress(args: argparse.Namespace) -> Progress | None:
     if not enabled:
         return None
 
-    def say(message: str) -> None:
-        print(f"vpce-audit: {message}", file=sys.stderr, flush=True)
-
-    return say
+    return console.say
 
 
 def _collect(args: argparse.Namespace) -> SnapshotDocument:
@@ -249,7 +246,7 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         else parse_rule_selection(args.ignore, registry.ids, "--ignore", retired, warnings)
     )
     for warning in warnings:
-        print(f"vpce-audit: warning: {warning}", file=sys.stderr)
+        console.warn(warning)
     rules = select_rules(registry, config, select, ignore)
     if args.snapshot is not None:
         document = snapshot_document.read(args.snapshot)
@@ -257,17 +254,14 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         document = _collect(args)
     result = run_scan(document, rules, settings_from(config), config.suppressions)
     for notice in result.notices:
-        print(f"vpce-audit: warning: {notice}", file=sys.stderr)
+        console.warn(notice)
     try:
         text = REPORTERS[args.format](result)
     except sarif.SarifLimitError as error:
         raise UsageError(str(error)) from None
     _emit(text, args.output, stdout)
     if args.output is not None and not args.quiet:
-        print(
-            f"vpce-audit: {table.summary_line(result)}; report written to {args.output}",
-            file=sys.stderr,
-        )
+        console.say(f"{table.summary_line(result)}; report written to {args.output}")
     return result.exit_code(args.fail_on)
 
 
@@ -278,11 +272,10 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         len(a.errors) for a in document.accounts
     )
     if not args.quiet:
-        print(
-            f"vpce-audit: snapshot of {len(document.accounts)} account(s), "
+        console.say(
+            f"snapshot of {len(document.accounts)} account(s), "
             f"{len(document.regions)} region(s) written to {args.output}"
-            + (f"; {errors} collection error(s)" if errors else ""),
-            file=sys.stderr,
+            + (f"; {errors} collection error(s)" if errors else "")
         )
     return ExitCode.INCOMPLETE if errors else ExitCode.CLEAN
 
@@ -335,7 +328,7 @@ COMMANDS = {"scan": command_scan, "collect": command_collect, "rules": command_r
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("vpce-audit: %(levelname)s: %(message)s"))
+    handler.setFormatter(console.SafeFormatter())
     log.handlers[:] = [handler]
     log.setLevel(level)
     log.propagate = False
@@ -357,7 +350,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         OutputError,
         ConfigError,
     ) as error:
-        print(f"vpce-audit: error: {error}", file=sys.stderr)
+        console.error(str(error))
         return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         print("vpce-audit: interrupted", file=sys.stderr)

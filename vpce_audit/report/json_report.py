@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError
+from vpce_audit.safe_text import json_dumps
 from vpce_audit.scan import ScanResult
 from vpce_audit.snapshot.codec import encode
 
@@ -85,4 +85,4 @@ def render(result: ScanResult) -> str:
             for s in result.suppressed
         ],
     }
-    return json.dumps(body, indent=2) + "\n"
+    return json_dumps(body) + "\n"

@@ -19,12 +19,12 @@ Decisions (see shared/sarif-github.md for the reasons behind each):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from vpce_audit.findings import Finding, Severity
 from vpce_audit.report.rule_docs import render_rule
 from vpce_audit.rules.metadata import RuleMeta
+from vpce_audit.safe_text import json_dumps, uri_component
 from vpce_audit.scan import ScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -60,9 +60,10 @@ def category(account_id: str) -> str:
 
 
 def artifact_uri(finding: Finding) -> str:
-    return (
-        f"aws/{finding.account_id}/{finding.region}/{finding.resource_type}/{finding.resource_id}"
-    )
+    """A relative URI, each segment percent-encoded: ids from a hand-made snapshot may hold
+    '..', spaces, '#', '?' or '%'."""
+    segments = (finding.account_id, finding.region, finding.resource_type, finding.resource_id)
+    return "aws/" + "/".join(uri_component(segment) for segment in segments)
 
 
 def _truncate(text: str, limit: int = MAX_DESCRIPTION) -> str:
@@ -218,4 +219,6 @@ def render(result: ScanResult) -> str:
             f"{MAX_RUNS} per file. Scan fewer accounts per SARIF file."
         )
     document = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # ASCII only: a bidi override or an escape sequence in a message stays an escape even when
+    # the file is printed to a terminal.
+    return json_dumps(document) + "\n"

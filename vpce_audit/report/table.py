@@ -1,4 +1,8 @@
-"""Human-readable report for terminals: findings grouped by severity, then what went wrong."""
+"""Human-readable report for terminals: findings grouped by severity, then what went wrong.
+
+Every cell passes through ``safe_text.visible`` and the whole text through
+``safe_text.terminal_text``: AWS-supplied text never reaches a terminal or a CI log raw.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,18 @@ import textwrap
 from tabulate import tabulate
 
 from vpce_audit.findings import Severity
+from vpce_audit.safe_text import terminal_text, visible
 from vpce_audit.scan import ScanResult
 
 MESSAGE_WIDTH = 90
 
 
 def _wrap(text: str, width: int = MESSAGE_WIDTH) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+    return "\n".join(textwrap.wrap(visible(text), width)) or visible(text)
+
+
+def _cells(*values: str) -> list[str]:
+    return [visible(value) for value in values]
 
 
 def summary_line(result: ScanResult) -> str:
@@ -40,8 +49,17 @@ def summary_line(result: ScanResult) -> str:
 
 def render(result: ScanResult) -> str:
     sections: list[str] = []
+    if not result.is_complete:
+        # Before anything else: what follows is partial.
+        sections.append(
+            "INCOMPLETE SCAN: some resources could not be collected or judged; see COLLECTION "
+            "ERRORS and SKIPPED below. Nothing they cover was found clean."
+        )
     for severity, group in result.findings_by_severity():
-        rows = [[f.rule_id, f.resource_id, f.account_id, f.region, _wrap(f.message)] for f in group]
+        rows = [
+            [*_cells(f.rule_id, f.resource_id, f.account_id, f.region), _wrap(f.message)]
+            for f in group
+        ]
         sections.append(
             f"{severity.label.upper()} ({len(group)})\n"
             + tabulate(
@@ -51,15 +69,17 @@ def render(result: ScanResult) -> str:
             )
         )
     if not result.findings:
-        sections.append("No findings.")
+        sections.append("No findings." if result.is_complete else "No findings in what was seen.")
     if result.collection_errors:
         rows = [
             [
-                e.account_id,
-                e.region,
-                f"{e.service}:{e.operation}",
-                e.error_code,
-                e.resource_id or e.resource_kind,
+                *_cells(
+                    e.account_id,
+                    e.region,
+                    f"{e.service}:{e.operation}",
+                    e.error_code,
+                    e.resource_id or e.resource_kind,
+                ),
                 _wrap(e.message, 60),
             ]
             for e in result.collection_errors
@@ -81,9 +101,7 @@ def render(result: ScanResult) -> str:
             rules_by_subject.setdefault(subject, []).append(skip.rule_id)
         rows = [
             [
-                account,
-                region,
-                resource or "(whole region)",
+                *_cells(account, region, resource or "(whole region)"),
                 _wrap(", ".join(rules), 24),
                 _wrap(reason, 60),
             ]
@@ -99,5 +117,5 @@ def render(result: ScanResult) -> str:
         )
     if result.notices:
         sections.append("NOTICES\n" + "\n".join(f"- {_wrap(n, 100)}" for n in result.notices))
-    sections.append(summary_line(result))
-    return "\n\n".join(sections) + "\n"
+    sections.append(visible(summary_line(result)))
+    return terminal_text("\n\n".join(sections)) + "\n"

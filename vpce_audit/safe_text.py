@@ -1,0 +1,94 @@
+"""Attacker-controlled text made safe for each place it is written.
+
+Everything AWS returns can be written by someone who wants to attack the reader of a report:
+a tag value, an endpoint policy's condition, a security group's description, an error message.
+Each output has one function here, and its renderer passes every value it did not write itself
+through it:
+
+* ``visible`` — control, format (bidirectional overrides, zero-width, Unicode tag characters) and
+  line-separator characters become ``\\u001b``-style escapes, so nothing AWS sent can move the
+  cursor, retitle a window, hide text or reorder a line;
+* ``terminal_text`` — a whole text report or stderr line: ``visible`` per line, and GitHub Actions
+  workflow commands (``::error::…``, ``##[group]``) that wrapping or a value put at a line start
+  neutralised, because the runner executes them from any line of a job's log;
+* ``markdown`` — a table cell or inline text of the Markdown report: ``visible``, then every
+  Markdown and HTML metacharacter backslash-escaped, so a value cannot end the table, start a
+  heading, open an HTML comment that hides the rest, or render an image or a link (GFM's
+  ``www.`` and ``scheme:`` autolinks are broken too; an e-mail-like value may still render as a
+  ``mailto:`` link, which loads nothing);
+* ``uri_component`` — one segment of a SARIF artifact URI, percent-encoded (``..`` included).
+
+* ``json_dumps`` — JSON and SARIF: ASCII only (every non-ASCII and control character is an
+  escape), and ``##[`` written as ``#\u0023[``, which decodes to the same string; no line of
+  indented JSON can begin with ``::``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import quote
+
+# Cc control, Cf format (bidi, zero-width, tag characters), Zl / Zp separators, Cs surrogates,
+# Co private use: none of them prints as itself.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
+
+# The runner reads `::name args::message` (after leading blanks) and `##[name]` as commands.
+_WORKFLOW_COMMAND = re.compile(r"^(\s*)::(?=.*::)", re.MULTILINE)
+_LOG_COMMAND = re.compile(r"##(?=\[|vso\[)")
+
+# CommonMark lets any ASCII punctuation be backslash-escaped. These are the ones that start
+# inline structure inside a table cell: emphasis, code, links and images (the brackets), raw
+# HTML, entities, strikethrough, math, the cell's end, and the ':' and '.' that start GFM's
+# scheme and www autolinks.
+_MARKDOWN_SPECIAL = re.compile(
+    r"[\\`*_\[\]<>|~&$]"
+    r"|(?:(?<=[hH][tT][tT][pP])|(?<=[hH][tT][tT][pP][sS])|(?<=[fF][tT][pP])"
+    r"|(?<=[mM][aA][iI][lL][tT][oO])|(?<=[xX][mM][pP][pP])):"
+    r"|(?<=[wW][wW][wW])\."
+)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with every character that does not print as itself shown as an escape."""
+    if text.isprintable():
+        return text
+    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in text)
+
+
+def neutralise_commands(text: str) -> str:
+    """Workflow and log commands of GitHub Actions made inert (their first colon or hash shown
+    escaped); line breaks are kept."""
+    text = _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + "\\u003a:", text)
+    return _LOG_COMMAND.sub(lambda _: "#\\u0023", text)
+
+
+def terminal_text(text: str) -> str:
+    """A multi-line text for a terminal or a CI log: the line breaks are the caller's; anything
+    else that does not print, and every workflow command, is made visible."""
+    return neutralise_commands("\n".join(visible(line) for line in text.split("\n")))
+
+
+def markdown(text: str) -> str:
+    """Inline Markdown that renders exactly as ``text`` reads, on one line."""
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), visible(text))
+
+
+def uri_component(text: str) -> str:
+    """One path segment of a URI: percent-encoded, never empty, never '.' or '..'."""
+    encoded = quote(text, safe="")
+    if encoded in ("", ".", ".."):
+        return encoded.replace(".", "%2E") or "%20"
+    return encoded
+
+
+def json_dumps(value: Any, *, indent: int | None = 2) -> str:
+    """JSON that decodes to exactly ``value`` and is inert in a terminal or a CI log."""
+    return json.dumps(value, indent=indent, ensure_ascii=True).replace("##[", "#\\u0023[")
