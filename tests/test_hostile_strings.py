@@ -136,7 +136,8 @@ def test_table_shows_every_value_visibly_and_runs_no_command(hostile_result: Sca
 def test_stderr_lines_and_log_records_are_made_safe(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    logger = logging.getLogger("vpce_audit.test_hostile")
+    logger = logging.getLogger("hostile-strings-test")
+    logger.propagate = False
     handler = logging.StreamHandler()
     handler.setFormatter(console.SafeFormatter())
     logger.addHandler(handler)

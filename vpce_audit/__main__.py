@@ -1,3 +1,5 @@
-from vpce_audit.cli import main
+"""``python -m vpce_audit``: the same as the ``vpce-audit`` command."""
 
-raise SystemExit(main())
+from vpce_audit.cli import entry
+
+entry()

@@ -1,22 +1,30 @@
 """Command line: parse arguments, wire the stages, map the outcome to an exit code.
 
 Exit codes: 0 clean; 1 findings at or above --fail-on; 2 usage or configuration error;
-3 scan incomplete (collection errors or a rule crash). Precedence 2 > 3 > 1 > 0.
-Only ``main`` exits; everything else returns or raises.
+3 scan incomplete (collection errors or a rule crash); 4 internal error (a bug: one line on
+stderr, the traceback with -v); 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Precedence 2 > 3 > 1 > 0. Only ``entry`` exits; everything else returns or raises.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import os
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from vpce_audit import __version__, console
+from vpce_audit.collect.calls import CANCELLED, Cancelled
 from vpce_audit.collect.runner import (
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_SCOPE_TIMEOUT,
     ClientFactory,
     CollectionRequest,
     CredentialsError,
@@ -25,7 +33,7 @@ from vpce_audit.collect.runner import (
 )
 from vpce_audit.config import ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Severity
-from vpce_audit.output import OutputError, write_atomically
+from vpce_audit.output import OutputError, output_path, write_output
 from vpce_audit.report import json_report, markdown, sarif, table
 from vpce_audit.rules.metadata import (
     MetadataError,
@@ -47,10 +55,49 @@ REPORTERS = {
     "markdown": markdown.render,
 }
 DEFAULT_FAIL_ON = "low"
+INTERNAL_ERROR = 4
+INTERRUPTED = 130
+TERMINATED = 143
+MIN_MARKDOWN_SIZE = 4096
 
 
 class UsageError(Exception):
     """Bad arguments or configuration: exit 2 with one clear line."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt is for SIGINT."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's usage errors as the tool's own: one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 seconds")
+    return value
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024 * 1024}
+    number, unit = (text[:-1], text[-1].lower()) if text[-1:].lower() in units else (text, "")
+    try:
+        value = int(number) * units.get(unit, 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a size (bytes, or with K or M: 64K, 1M)"
+        ) from None
+    if value < MIN_MARKDOWN_SIZE:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_MARKDOWN_SIZE} bytes")
+    return value
 
 
 def _fail_on(text: str) -> Severity | None:
@@ -100,14 +147,30 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
         metavar="N",
         help="regions collected at once (default: 8)",
     )
+    source.add_argument(
+        "--scope-timeout",
+        type=_seconds,
+        default=DEFAULT_SCOPE_TIMEOUT,
+        metavar="SECONDS",
+        help="time one account-region may take; its calls not made by then are recorded as "
+        f"collection errors (default: {DEFAULT_SCOPE_TIMEOUT:.0f})",
+    )
+    source.add_argument(
+        "--call-timeout",
+        type=_seconds,
+        default=DEFAULT_CALL_TIMEOUT,
+        metavar="SECONDS",
+        help="time an AWS answer may take to start arriving, per attempt; four attempts per "
+        f"call (default: {DEFAULT_CALL_TIMEOUT:.0f})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vpce-audit",
         description="Audit AWS VPC endpoints and the networking around them.",
         epilog="Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error, "
-        "3 scan incomplete.",
+        "3 scan incomplete, 4 internal error, 130 interrupted, 143 terminated.",
     )
     parser.add_argument("--version", action="version", version=f"vpce-audit {__version__}")
     parser.add_argument(
@@ -144,9 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "-o",
         "--output",
-        type=Path,
         metavar="FILE",
-        help="write the report to FILE (atomically) instead of stdout",
+        help="write the report to FILE instead of stdout (a regular file is replaced "
+        "atomically; /dev/..., FIFOs and devices are written in place; '-' is stdout)",
+    )
+    report.add_argument(
+        "--max-size",
+        type=_size,
+        default=markdown.JOB_SUMMARY_LIMIT,
+        metavar="BYTES",
+        help="largest Markdown report; rows that do not fit are counted, not shown (default: "
+        "1M, GitHub's job-summary limit; 64K fits a pull-request comment)",
     )
     report.add_argument(
         "--fail-on",
@@ -162,10 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect_parser.add_argument(
         "-o",
         "--output",
-        type=Path,
         metavar="FILE",
         required=True,
-        help="where to write the snapshot JSON",
+        help="where to write the snapshot JSON ('-' for stdout)",
     )
 
     rules = commands.add_parser("rules", help="list rules or show one")
@@ -193,6 +263,7 @@ def _collect(args: argparse.Namespace) -> SnapshotDocument:
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     progress = _progress(args)
+    request = CollectionRequest(max_workers=args.workers, scope_timeout=args.scope_timeout)
     if args.demo:
         if args.region or args.profile:
             raise UsageError("--demo scans the built-in estate; it takes no --region or --profile")
@@ -200,17 +271,20 @@ def _collect(args: argparse.Namespace) -> SnapshotDocument:
 
         try:
             with demo_estate() as (session, _ids):
-                request = CollectionRequest(regions=DEMO_REGIONS, max_workers=args.workers)
-                return collect(ClientFactory(session), request, progress)
+                demo = dataclasses.replace(request, regions=DEMO_REGIONS)
+                return collect(ClientFactory(session, args.call_timeout), demo, progress)
         except RuntimeError as error:
             raise UsageError(str(error)) from None
     regions = tuple(dict.fromkeys(args.region)) if args.region else None
-    clients = ClientFactory.from_profile(args.profile)
-    return collect(
-        clients,
-        CollectionRequest(regions=regions, max_workers=args.workers),
-        progress,
-    )
+    clients = ClientFactory.from_profile(args.profile, args.call_timeout)
+    return collect(clients, dataclasses.replace(request, regions=regions), progress)
+
+
+def _destination(args: argparse.Namespace) -> Path | None:
+    """Where the output goes: None for stdout. Checked before any work is done."""
+    if args.output is None or args.output == "-":
+        return None
+    return output_path(args.output)
 
 
 def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
@@ -218,7 +292,7 @@ def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
         stdout.write(text)
         stdout.flush()
     else:
-        write_atomically(output, text)
+        write_output(output, text)
 
 
 def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
@@ -248,33 +322,54 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     for warning in warnings:
         console.warn(warning)
     rules = select_rules(registry, config, select, ignore)
+    if not rules:
+        raise UsageError(
+            "no rule is left to evaluate (--select, --ignore and the configuration's disabled "
+            "rules remove them all); a scan that evaluates nothing cannot pass"
+        )
+    output = _destination(args)
     if args.snapshot is not None:
         document = snapshot_document.read(args.snapshot)
     else:
         document = _collect(args)
+    _require_something_seen(document)
     result = run_scan(document, rules, settings_from(config), config.suppressions)
     for notice in result.notices:
         console.warn(notice)
     try:
-        text = REPORTERS[args.format](result)
+        if args.format == "markdown":
+            text = markdown.render(result, max_bytes=args.max_size)
+        else:
+            text = REPORTERS[args.format](result)
     except sarif.SarifLimitError as error:
         raise UsageError(str(error)) from None
-    _emit(text, args.output, stdout)
-    if args.output is not None and not args.quiet:
-        console.say(f"{table.summary_line(result)}; report written to {args.output}")
+    _emit(text, output, stdout)
+    if output is not None and not args.quiet:
+        console.say(f"{table.summary_line(result)}; report written to {output}")
     return result.exit_code(args.fail_on)
 
 
+def _require_something_seen(document: SnapshotDocument) -> None:
+    """A scan of nothing is not clean: with no account-region and no recorded error (e.g.
+    DescribeRegions answered with an empty list), there is nothing to report on."""
+    errors = any(r.errors for r in document.regions) or any(a.errors for a in document.accounts)
+    if not document.regions and not errors:
+        raise UsageError(
+            "nothing was scanned: no account-region was collected and no error was recorded"
+        )
+
+
 def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
+    output = _destination(args)
     document = _collect(args)
-    write_atomically(args.output, snapshot_document.to_json(document))
+    _emit(snapshot_document.to_json(document), output, stdout)
     errors = sum(len(r.errors) for r in document.regions) + sum(
         len(a.errors) for a in document.accounts
     )
     if not args.quiet:
         console.say(
             f"snapshot of {len(document.accounts)} account(s), "
-            f"{len(document.regions)} region(s) written to {args.output}"
+            f"{len(document.regions)} region(s) written to {output or 'stdout'}"
             + (f"; {errors} collection error(s)" if errors else "")
         )
     return ExitCode.INCOMPLETE if errors else ExitCode.CLEAN
@@ -335,10 +430,12 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    """Run one command and return its exit code; never raises (but SystemExit from argparse)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     out = stdout if stdout is not None else sys.stdout
+    CANCELLED.clear()  # a new run (tests call main more than once in a process)
     try:
         return int(COMMANDS[args.command](args, out))
     except (
@@ -352,12 +449,45 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     ) as error:
         console.error(str(error))
         return int(ExitCode.USAGE)
-    except KeyboardInterrupt:
-        print("vpce-audit: interrupted", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Cancelled):
+        CANCELLED.set()
+        console.say("interrupted; nothing was written")
+        return INTERRUPTED
+    except Terminated:
+        CANCELLED.set()
+        console.say("terminated; nothing was written")
+        return TERMINATED
     except BrokenPipeError:
         return int(ExitCode.CLEAN)
+    except Exception as error:  # the last boundary: a bug is one line, not a traceback
+        log.debug("internal error", exc_info=True)
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        location = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+        console.error(
+            f"internal error: {type(error).__name__}{location}: {str(error)[:200]} "
+            "(this is a bug; run with -v for the traceback and please report it)"
+        )
+        return INTERNAL_ERROR
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise Terminated()
+
+
+def entry() -> NoReturn:
+    """The console script: ``main`` with SIGTERM handled like Ctrl-C.
+
+    After an interrupt, worker threads may still be waiting on AWS (each for at most one call's
+    timeout); the process exits at once instead of waiting for them.
+    """
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    code = main()
+    if code in (INTERRUPTED, TERMINATED):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

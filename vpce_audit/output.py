@@ -1,14 +1,68 @@
-"""Writing report and snapshot files atomically: a reader never sees half a file."""
+"""Writing report and snapshot files: a reader never sees half a file.
+
+Where the text goes depends on what the path is (the rule the README documents):
+
+* a new path or an existing regular file is replaced atomically: the text goes to a temporary
+  file in the same directory, which is renamed over the target, so a reader sees the old file or
+  the new one and never a mix; an interrupted write (an error, Ctrl-C, SIGTERM) removes the
+  temporary file;
+* a symbolic link is followed: its final target is replaced atomically and the link stays a link;
+* anything else that exists — a character device such as ``/dev/null``, a FIFO, a socket — and
+  every path under ``/dev/`` or ``/proc/`` (``/dev/stdout``, ``/dev/fd/3``) is opened and written
+  in place: renaming over it would replace the device or the shell's redirect with a file;
+* a directory, or a path written with a trailing slash, is an error.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+WRITE_IN_PLACE_ROOTS = ("/dev/", "/proc/")
 
 
 class OutputError(Exception):
     """The output file cannot be written; the message is fit for the user."""
+
+
+def output_path(text: str) -> Path:
+    """A path given on the command line; a trailing slash means a directory, which is refused
+    here because ``Path`` would drop the slash."""
+    if not text:
+        raise OutputError("the output path is empty")
+    if text.endswith(("/", os.sep)):
+        raise OutputError(f"cannot write {text}: it names a directory; give a file name")
+    return Path(text)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` by the rule in the module docstring."""
+    if str(path).startswith(WRITE_IN_PLACE_ROOTS):
+        _write_in_place(path, text)
+        return
+    try:
+        mode = path.stat().st_mode  # follows symbolic links
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_in_place(path, text)
+        return
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    write_atomically(target, text)
+
+
+def _write_in_place(path: Path, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -31,3 +85,7 @@ def write_atomically(path: Path, text: str) -> None:
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        # Interrupted mid-write: leave nothing behind.
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -26,12 +26,33 @@ ClientFor = Callable[[str], Any]
 NOT_PERMITTED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
+REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+"""us-east-1, eu-central-2, us-gov-west-1, ap-southeast-7."""
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+
 def enabled_regions(ec2: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
-    """Regions enabled for the account (opted-in or not requiring opt-in); None on failure."""
-    response = calls.single(ec2, "DescribeRegions", "regions", AllRegions=False)
+    """Regions enabled for the account (opted-in or not requiring opt-in); None on failure.
+
+    An answer without a region list, or with a name that is not a region's, is a failure: a
+    scan of zero regions must not pass for a clean one."""
+    response = calls.single(
+        ec2, "DescribeRegions", "regions", required=("Regions",), AllRegions=False
+    )
     if response is None:
         return None
-    return tuple(sorted(r["RegionName"] for r in response.get("Regions") or ()))
+    names = calls.convert("ec2", "DescribeRegions", "regions", _region_names, response["Regions"])
+    return None if names is None else tuple(sorted(names))
+
+
+def _region_names(regions: list[dict[str, Any]]) -> list[str]:
+    names = [str(region["RegionName"]) for region in regions]
+    invalid = [name for name in names if not REGION_NAME.match(name)]
+    if invalid or not names:
+        raise ValueError(
+            f"{invalid[0][:40]!r} is not a region name" if invalid else "the region list is empty"
+        )
+    return names
 
 
 def organization_id(organizations: Any, calls: ScopeCalls) -> str | None:
@@ -41,11 +62,20 @@ def organization_id(organizations: Any, calls: ScopeCalls) -> str | None:
         "DescribeOrganization",
         "organization",
         expected_errors=frozenset({"AWSOrganizationsNotInUseException"}),
+        required=("Organization",),
     )
     if response is None or "Error" in response:
         return None
-    found = (response.get("Organization") or {}).get("Id")
-    return str(found) if found else None
+    # An organisation without a well-formed id would become a value a policy condition matches
+    # as trusted: it is an unreadable answer, recorded as such.
+    return calls.convert("organizations", "DescribeOrganization", "organization", _org_id, response)
+
+
+def _org_id(response: dict[str, Any]) -> str:
+    found = str(response["Organization"]["Id"])
+    if not ORGANIZATION_ID.match(found):
+        raise ValueError(f"{found[:40]!r} is not an organization id")
+    return found
 
 
 def organization_members(organizations: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
@@ -71,7 +101,11 @@ def private_hosted_zones(route53: Any, calls: ScopeCalls) -> tuple[HostedZone, .
     for zone in zones:
         if not (zone.get("Config") or {}).get("PrivateZone"):
             continue
-        zone_id = translate.zone_id(zone["Id"])
+        zone_id = calls.convert(
+            "route53", "ListHostedZones", "hosted_zones", lambda z: translate.zone_id(z["Id"]), zone
+        )
+        if zone_id is None:
+            continue
         response = calls.single(
             route53, "GetHostedZone", "hosted_zones", resource_id=zone_id, Id=zone_id
         )
@@ -87,7 +121,11 @@ def private_hosted_zones(route53: Any, calls: ScopeCalls) -> tuple[HostedZone, .
                 resource_id=zone_id,
                 HostedZoneId=zone_id,
             )
-        found.append(translate.hosted_zone(zone, vpcs, records))
+        hosted_zone = calls.convert(
+            "route53", "GetHostedZone", "hosted_zones", translate.hosted_zone, zone, vpcs, records
+        )
+        if hosted_zone is not None:
+            found.append(hosted_zone)
     return tuple(sorted(found, key=lambda z: z.hosted_zone_id))
 
 

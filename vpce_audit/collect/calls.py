@@ -5,14 +5,25 @@ exception: AccessDenied, throttling that outlasted botocore's retries, a region 
 enabled, and things no one planned for (moto raises NotImplementedError in-process and a
 ResponseParserError through its server). The caller gets ``None`` and carries on; the snapshot
 keeps the error, and the rules report the affected resources as skipped.
+
+An answer is not trusted just because it came with HTTP 200. A page without its result element
+(a captive portal's XHTML page parses as an empty EC2 answer) is ``MalformedResponse``, not "no
+resources"; the JSON-protocol services may leave an empty list out, so there a missing element
+is accepted only from an answer that carries AWS's request id. A body that cannot be parsed, or
+ends early, is retried (``PARSE_ATTEMPTS``) like any transient fault. Pagination stops after
+``MAX_PAGES`` pages (``PaginationLimitExceeded``): a token that changes forever would otherwise
+loop forever. A scope has a deadline: once it passes, the scope's remaining calls are recorded as
+``ScopeTimeout`` without being made. Cancellation (Ctrl-C, SIGTERM) makes every later call raise
+``Cancelled``, which is not an ``Exception`` and so passes through every boundary.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from vpce_audit.collect.operations import allowed
 from vpce_audit.model import CollectionError
@@ -36,6 +47,46 @@ SCOPE_FATAL_ERRORS = frozenset(
 # Of those, the ones that say only one service's endpoint is unreachable: later calls to other
 # services of the scope are still made.
 SERVICE_FATAL_ERRORS = frozenset({"EndpointConnectionError", "ConnectTimeoutError"})
+
+MAX_PAGES = 1000
+"""Pages of one listing. AWS's largest pages hold 1,000 items, so this is a million resources of
+one kind in one region: beyond any real estate, well short of forever."""
+PARSE_ATTEMPTS = 3
+"""Attempts at a call whose answer could not be read (truncated or garbled body)."""
+JSON_PROTOCOLS = frozenset({"json", "rest-json"})
+T = TypeVar("T")
+
+
+class Cancelled(BaseException):
+    """The scan was interrupted. A BaseException, so no ``except Exception`` boundary keeps a
+    worker thread calling AWS after the user asked it to stop."""
+
+
+class MalformedResponse(Exception):
+    """An HTTP 200 answer without the element the call is for."""
+
+
+class PaginationLimitExceeded(Exception):
+    """A listing went on for more than MAX_PAGES pages."""
+
+
+class ScopeTimeout(Exception):
+    """The scope's deadline passed."""
+
+
+TIMEOUT_CODE = ScopeTimeout.__name__
+
+
+CANCELLED = threading.Event()
+"""Set once, on the first interrupt: every scope stops making calls."""
+
+
+def _parse_failure(error: BaseException) -> bool:
+    """A body that could not be read: garbled, cut short, or the connection closed mid-way."""
+    from botocore.exceptions import IncompleteReadError, ResponseStreamingError
+    from botocore.parsers import ResponseParserError
+
+    return isinstance(error, (ResponseParserError, IncompleteReadError, ResponseStreamingError))
 
 
 class ExpectedAnswer(Exception):
@@ -74,9 +125,11 @@ def describe_error(error: BaseException) -> tuple[str, str]:
 class ScopeCalls:
     """Makes the calls of one account-region (or the account's global calls) and keeps errors."""
 
-    def __init__(self, account_id: str, region: str) -> None:
+    def __init__(self, account_id: str, region: str, deadline: float | None = None) -> None:
+        """``deadline``: a ``time.monotonic()`` instant after which no call is made."""
         self.account_id = account_id
         self.region = region
+        self.deadline = deadline
         self._errors: list[CollectionError] = []
         # Scope-wide failures under None; failures of one service's endpoint under its name.
         self._fatal: dict[str | None, tuple[str, str]] = {}
@@ -141,24 +194,78 @@ class ScopeCalls:
                 )
             )
 
-    def _refuse_after_fatal(
-        self, service: str, operation: str, kind: str, resource_id: str | None
-    ) -> bool:
-        """Record, without calling, a call that an earlier scope-wide failure makes pointless."""
-        with self._lock:
-            fatal = self._fatal.get(None) or self._fatal.get(service)
-        if fatal is None:
-            return False
-        code, message = fatal
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
+
+    def _refuse(self, service: str, operation: str, kind: str, resource_id: str | None) -> bool:
+        """Record, without calling, a call that the deadline or an earlier scope-wide failure
+        makes pointless; raise Cancelled once the scan is interrupted."""
+        if CANCELLED.is_set():
+            raise Cancelled()
+        if self.past_deadline():
+            code = TIMEOUT_CODE
+            message = "not attempted: the scope's deadline (--scope-timeout) had passed"
+        else:
+            with self._lock:
+                fatal = self._fatal.get(None) or self._fatal.get(service)
+            if fatal is None:
+                return False
+            code, message = fatal[0], f"not attempted after an earlier {fatal[0]}: {fatal[1]}"
         self._store(
             service=service,
             operation=operation,
             code=code,
-            message=f"not attempted after an earlier {code}: {message}",
+            message=message,
             kind=kind,
             resource_id=resource_id,
         )
         return True
+
+    def _attempt(self, call: Callable[[], T]) -> T:
+        """``call()``, again when its answer could not be read (a transient fault botocore's
+        retries do not cover)."""
+        for attempt in range(1, PARSE_ATTEMPTS + 1):
+            try:
+                return call()
+            except Exception as error:
+                if attempt == PARSE_ATTEMPTS or not _parse_failure(error) or self.past_deadline():
+                    raise
+                if CANCELLED.is_set():
+                    raise Cancelled() from None
+                time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_page(self, client: Any, page: Mapping[str, Any], result_key: str) -> None:
+        if result_key in page:
+            return
+        protocol = client.meta.service_model.protocol
+        request_id = (page.get("ResponseMetadata") or {}).get("RequestId")
+        if protocol in JSON_PROTOCOLS and request_id:
+            return  # AWS's JSON services may leave an empty list out of a real answer
+        raise MalformedResponse(f"the answer has no {result_key} element")
+
+    def _pages(
+        self, client: Any, method: str, result_key: str, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for number, page in enumerate(self._page_iterator(client, method, params), start=1):
+            if number > MAX_PAGES:
+                raise PaginationLimitExceeded(
+                    f"stopped after {MAX_PAGES} pages; the listing is incomplete"
+                )
+            self._check_page(client, page, result_key)
+            found.extend(page.get(result_key) or [])
+            if CANCELLED.is_set():
+                raise Cancelled()
+            if self.past_deadline():
+                raise ScopeTimeout("the scope's deadline (--scope-timeout) passed mid-listing")
+        return found
+
+    @staticmethod
+    def _page_iterator(client: Any, method: str, params: dict[str, Any]) -> Any:
+        if client.can_paginate(method):
+            return client.get_paginator(method).paginate(**params)
+        return _token_pages(getattr(client, method), params)
 
     def items(
         self,
@@ -178,15 +285,10 @@ class ScopeCalls:
         service = _service_of(client)
         allowed(service, operation)
         method = snake_case(operation)
-        if self._refuse_after_fatal(service, operation, kind, resource_id):
+        if self._refuse(service, operation, kind, resource_id):
             return None
         try:
-            if client.can_paginate(method):
-                found: list[dict[str, Any]] = []
-                for page in client.get_paginator(method).paginate(**params):
-                    found.extend(page.get(result_key) or [])
-                return found
-            return list(self._unpaginated(client, method, result_key, params))
+            return self._attempt(lambda: self._pages(client, method, result_key, params))
         except Exception as error:  # the boundary: every failure becomes data
             code, _ = describe_error(error)
             if code in expected_errors:
@@ -202,19 +304,24 @@ class ScopeCalls:
         *,
         resource_id: str | None = None,
         expected_errors: frozenset[str] = frozenset(),
+        required: tuple[str, ...] = (),
         **params: Any,
     ) -> dict[str, Any] | None:
-        """One call's whole response; None if it failed.
+        """One call's whole response; None if it failed or lacks an element of ``required``.
 
         An error whose code is in ``expected_errors`` is part of the answer, not a failure: it is
         returned as ``{"Error": code}`` and not recorded.
         """
         service = _service_of(client)
         allowed(service, operation)
-        if self._refuse_after_fatal(service, operation, kind, resource_id):
+        if self._refuse(service, operation, kind, resource_id):
             return None
+        call = getattr(client, snake_case(operation))
         try:
-            response: dict[str, Any] = getattr(client, snake_case(operation))(**params)
+            response: dict[str, Any] = self._attempt(lambda: call(**params))
+            missing = [key for key in required if key not in response]
+            if missing:
+                raise MalformedResponse(f"the answer has no {missing[0]} element")
             return response
         except Exception as error:
             code, _ = describe_error(error)
@@ -223,17 +330,42 @@ class ScopeCalls:
             self.record(service, operation, error, kind, resource_id)
             return None
 
-    @staticmethod
-    def _unpaginated(
-        client: Any, method: str, result_key: str, params: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        call = getattr(client, method)
-        request = dict(params)
-        while True:
-            page = call(**request)
-            found.extend(page.get(result_key) or [])
-            token = page.get("NextToken")
-            if not token:
-                return found
-            request["NextToken"] = token
+    def convert(
+        self,
+        service: str,
+        operation: str,
+        kind: str,
+        convert: Callable[..., T],
+        *args: Any,
+    ) -> T | None:
+        """``convert(*args)`` on answered items; an answer missing an element the model needs
+        (a zone without Id) is recorded against the whole kind, and None returned."""
+        try:
+            return convert(*args)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            detail = f"the {error.args[0]} element" if isinstance(error, KeyError) else str(error)
+            self._store(
+                service=service,
+                operation=operation,
+                code=MalformedResponse.__name__,
+                message=f"an item of the answer could not be read ({detail[:200]})",
+                kind=kind,
+                resource_id=None,
+            )
+            return None
+
+
+def _token_pages(call: Callable[..., dict[str, Any]], params: dict[str, Any]) -> Any:
+    """Pages of an operation botocore has no paginator for, following NextToken."""
+    request = dict(params)
+    seen: set[str] = set()
+    while True:
+        page = call(**request)
+        yield page
+        token = page.get("NextToken")
+        if not token:
+            return
+        if token in seen:
+            raise PaginationLimitExceeded("the same pagination token came back twice")
+        seen.add(token)
+        request["NextToken"] = token

@@ -410,9 +410,12 @@ def _endpoint_interfaces(region: RegionCalls, endpoints: Iterable[Any]) -> list[
     return found
 
 
-def collect_region(client_for: ClientFor, account_id: str, region: str) -> RegionSnapshot:
-    """Describe everything vpce-audit needs in one region of one account."""
-    calls = RegionCalls(ScopeCalls(account_id, region), client_for)
+def collect_region(
+    client_for: ClientFor, account_id: str, region: str, deadline: float | None = None
+) -> RegionSnapshot:
+    """Describe everything vpce-audit needs in one region of one account; no call is made after
+    ``deadline`` (a ``time.monotonic()`` instant)."""
+    calls = RegionCalls(ScopeCalls(account_id, region, deadline), client_for)
     collected_at = utc_now()
     with ThreadPoolExecutor(
         max_workers=CALLS_IN_FLIGHT_PER_REGION, thread_name_prefix=f"collect-{region}"
@@ -440,9 +443,12 @@ def collect_region(client_for: ClientFor, account_id: str, region: str) -> Regio
         converted: dict[str, list[Future[Any]]] = {}
         for listing in LISTINGS:
             items = listed[listing.field].result() or []
-            converted[listing.field] = [pool.submit(listing.convert, calls, item) for item in items]
+            converted[listing.field] = [
+                pool.submit(_converted, calls, listing, item) for item in items
+            ]
         fields: dict[str, list[Any]] = {
-            name: [future.result() for future in futures] for name, futures in converted.items()
+            name: [value for value in (future.result() for future in futures) if value is not None]
+            for name, futures in converted.items()
         }
         # What depends on the endpoints, once they are known: both at once.
         endpoints = fields["vpc_endpoints"]
@@ -457,6 +463,14 @@ def collect_region(client_for: ClientFor, account_id: str, region: str) -> Regio
         collected_at=collected_at,
         errors=tuple(sorted(calls.calls.errors, key=_error_order)),
         **{name: tuple(sorted(values, key=_identity)) for name, values in fields.items()},
+    )
+
+
+def _converted(calls: RegionCalls, listing: Listing, item: Item) -> Any:
+    """The listing's model object for ``item``; None, with the kind recorded as incomplete, when
+    the item lacks an element the model needs."""
+    return calls.calls.convert(
+        listing.service, listing.operation, listing.resource_kind, listing.convert, calls, item
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from vpce_audit.collect.account import (
     policies_name_unique_ids,
     vpc_zones,
 )
-from vpce_audit.collect.calls import ScopeCalls, describe_error
+from vpce_audit.collect.calls import CANCELLED, ScopeCalls, describe_error
 from vpce_audit.collect.region import collect_region
 from vpce_audit.model import REGION_RESOURCE_KINDS, CollectionError, RegionSnapshot
 from vpce_audit.snapshot.document import SnapshotDocument
@@ -29,6 +31,15 @@ from vpce_audit.snapshot.views import partition_for_region
 log = logging.getLogger(__name__)
 
 DEFAULT_REGION_WORKERS = 8
+CONNECT_TIMEOUT = 10.0
+DEFAULT_CALL_TIMEOUT = 30.0
+"""Seconds an answer may take to start arriving (botocore's read timeout)."""
+CALL_ATTEMPTS = 4
+"""Attempts per call, the first included (botocore's standard retry mode)."""
+DEFAULT_SCOPE_TIMEOUT = 900.0
+"""Seconds one account-region (or the account-wide calls) may take before its remaining calls
+are recorded as not attempted. A busy region of a large account collects in well under a
+minute; fifteen minutes means something hangs."""
 # Where the global services (Route 53, Organizations) answer, by partition.
 GLOBAL_SERVICE_REGIONS = {
     "aws": "us-east-1",
@@ -50,15 +61,17 @@ class ClientFactory:
     cached per (service, region).
     """
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, call_timeout: float = DEFAULT_CALL_TIMEOUT) -> None:
         from botocore.config import Config
 
         self._session = session
         # Standard retry mode backs off on throttling; what still fails is recorded, not raised.
+        # Bounded for an unattended scan: a call that never answers costs at most
+        # CALL_ATTEMPTS x (connect + read timeout) plus backoff, not botocore's 7 x 60 s.
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": 6},
-            connect_timeout=10,
-            read_timeout=60,
+            retries={"mode": "standard", "total_max_attempts": CALL_ATTEMPTS},
+            connect_timeout=min(CONNECT_TIMEOUT, call_timeout),
+            read_timeout=call_timeout,
             max_pool_connections=32,
             user_agent_extra=f"vpce-audit/{__version__}",
         )
@@ -66,7 +79,9 @@ class ClientFactory:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_profile(cls, profile: str | None) -> ClientFactory:
+    def from_profile(
+        cls, profile: str | None, call_timeout: float = DEFAULT_CALL_TIMEOUT
+    ) -> ClientFactory:
         import boto3
         from botocore.exceptions import BotoCoreError
 
@@ -74,7 +89,7 @@ class ClientFactory:
             session = boto3.session.Session(profile_name=profile)
         except BotoCoreError as error:
             raise CredentialsError(str(error)) from None
-        return cls(session)
+        return cls(session, call_timeout)
 
     @property
     def default_region(self) -> str | None:
@@ -96,6 +111,14 @@ class CollectionRequest:
     regions: tuple[str, ...] | None = None
     """None: every region enabled for the account."""
     max_workers: int = DEFAULT_REGION_WORKERS
+    scope_timeout: float | None = DEFAULT_SCOPE_TIMEOUT
+    """Seconds per scope, counted from its first call; None: no deadline."""
+
+    def deadline(self) -> float | None:
+        """A deadline for a scope starting now."""
+        if self.scope_timeout is None:
+            return None
+        return time.monotonic() + self.scope_timeout
 
 
 def home_region(clients: ClientFactory, request: CollectionRequest) -> str:
@@ -111,13 +134,21 @@ def global_service_region(home: str) -> str:
     return GLOBAL_SERVICE_REGIONS.get(partition_for_region(home), GLOBAL_SERVICE_REGIONS["aws"])
 
 
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
 def caller_account(clients: ClientFactory, home: str) -> str:
     try:
         identity = clients.client("sts", home).get_caller_identity()
     except Exception as error:
         code, message = describe_error(error)
         raise CredentialsError(f"cannot establish AWS identity ({code}): {message}") from None
-    return str(identity["Account"])
+    account = identity.get("Account") if isinstance(identity, dict) else None
+    if not isinstance(account, str) or not ACCOUNT_ID.match(account):
+        raise CredentialsError(
+            "cannot establish AWS identity: GetCallerIdentity answered without an account id"
+        )
+    return account
 
 
 def collect(
@@ -129,7 +160,7 @@ def collect(
     home = home_region(clients, request)
     account_id = caller_account(clients, home)
     say(f"account {account_id}: collecting account-wide facts")
-    account_calls = ScopeCalls(account_id, GLOBAL_REGION)
+    account_calls = ScopeCalls(account_id, GLOBAL_REGION, request.deadline())
     regions: Sequence[str] | None = request.regions
     if regions is None:
         regions = enabled_regions(clients.client("ec2", home), account_calls) or ()
@@ -180,9 +211,10 @@ def collect_regions(
             clients.client(service, region)
     results: list[RegionSnapshot] = []
     workers = max(1, min(request.max_workers, len(regions)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect")
+    try:
         futures = {
-            pool.submit(collect_region, _client_for(clients, region), account_id, region): region
+            pool.submit(_collect_region_from_now, clients, account_id, region, request): region
             for region in regions
         }
         for done, future in enumerate(as_completed(futures), start=1):
@@ -195,7 +227,21 @@ def collect_regions(
             results.append(snapshot)
             status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
             say(f"[{done}/{len(regions)}] {account_id}/{region} collected{status}")
+    except BaseException:
+        # Interrupted: stop at once. Workers stop at their next call; waiting for them here
+        # would keep a Ctrl-C waiting on every call in flight.
+        CANCELLED.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return tuple(sorted(results, key=lambda s: s.region))
+
+
+def _collect_region_from_now(
+    clients: ClientFactory, account_id: str, region: str, request: CollectionRequest
+) -> RegionSnapshot:
+    # The deadline counts from the region's first call, not from when it was queued.
+    return collect_region(_client_for(clients, region), account_id, region, request.deadline())
 
 
 REGIONAL_SERVICES = ("ec2", "route53resolver", "route53profiles")
