@@ -18,6 +18,9 @@ Every key is optional::
 
 Unknown keys, wrong types and unknown rule ids are errors naming the key and the file (exit 2):
 a typo in a security tool's configuration must not silently widen what it trusts or hides.
+For the same reason the YAML is read strictly: a repeated key is an error (the second value would
+silently replace the first), and anchors, aliases and merge keys are refused (an alias lets a few
+lines expand into gigabytes, and a merge hides which value wins).
 A retired rule id (VPCE205) in ``rules`` or a suppression is a warning, not an error: the
 configuration still loads, and the entry does nothing.
 ``[tool.vpce-audit]`` in pyproject.toml is deliberately not read: the scanned estate is not a
@@ -29,7 +32,7 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +41,12 @@ import yaml
 
 from vpce_audit.analysis.cidrs import parse_network
 from vpce_audit.findings import Finding, Severity
+from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 DEFAULT_CONFIG_NAME = ".vpce-audit.yml"
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A configuration is a few kilobytes; a megabyte is generous and bounds what a pull request
+can make the scanner parse."""
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
@@ -59,6 +66,55 @@ SUPPRESSION_KEYS = ("rule", "resource", "reason", "expires")
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the file and the key."""
+
+
+class _Refused(Exception):
+    """YAML that the configuration may not use, at a 1-based line."""
+
+    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = None if mark is None else mark.line + 1
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses anchors, aliases, merge keys and repeated keys, and reports
+    a value Python cannot represent (an impossible date, an integer of thousands of digits) as
+    YAML it cannot read instead of letting the ValueError escape."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # Refused where they appear, before anything is composed from them.
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(
+                "YAML anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == MERGE_TAG:
+                raise _Refused("YAML merge keys (<<) are not allowed", key_node.start_mark)
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+                seen.add(key)
+            except TypeError:  # unhashable: SafeLoader reports it
+                continue
+            if repeated:
+                raise _Refused(f"duplicate key {brief(key)}", key_node.start_mark)
+        return super().construct_mapping(node, deep)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as error:
+            problem = f"cannot read {brief(node.value)} ({clip(error, 60)})"
+            raise _Refused(problem, node.start_mark) from None
 
 
 @dataclass(frozen=True)
@@ -113,14 +169,37 @@ def load_config(
     if path is None:
         return Config()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_CONFIG_BYTES)
+    except TooLarge as error:
+        raise ConfigError(f"cannot read config {path}: {error}") from None
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error.strerror or error}") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: invalid YAML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (an invalid byte at offset {error.start})"
+        ) from None
+    document = _read_yaml(text, str(path))
     return parse_config(document, str(path), frozenset(known_rule_ids), frozenset(retired_rule_ids))
+
+
+def _read_yaml(text: str, source: str) -> Any:
+    """The YAML document, or a ConfigError of one line (PyYAML's own messages span several and
+    quote the offending text)."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except _Refused as error:
+        line = "" if error.line is None else f" at line {error.line}"
+        raise ConfigError(f"{source}: {error.problem}{line}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = "" if mark is None else f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = clip(error.problem or error.context or "unreadable")
+        raise ConfigError(f"{source}: invalid YAML{where}: {problem}") from None
+    except yaml.YAMLError as error:
+        first_line = str(error).split("\n", 1)[0]
+        raise ConfigError(f"{source}: invalid YAML: {clip(first_line)}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
 
 
 def parse_config(
@@ -136,13 +215,13 @@ def parse_config(
     unknown = sorted(str(key) for key in document if key not in TOP_LEVEL_KEYS)
     if unknown:
         raise ConfigError(
-            f"{source}: unknown key {unknown[0]!r} (known keys: {', '.join(TOP_LEVEL_KEYS)})"
+            f"{source}: unknown key {brief(unknown[0])} (known keys: {', '.join(TOP_LEVEL_KEYS)})"
         )
     required = document.get("required_services")
     profile = document.get("profile", "default")
     if profile not in PROFILES:
         raise ConfigError(
-            f"{source}: profile = {str(profile)[:40]!r} is not one of {', '.join(PROFILES)}"
+            f"{source}: profile = {brief(profile)} is not one of {', '.join(PROFILES)}"
         )
     if profile == "fsbp" and required is not None:
         raise ConfigError(
@@ -196,7 +275,7 @@ def _strings(
                 f'{source}: {key}[{index}] is a number; quote account ids ("012345678901")'
             )
         if not isinstance(item, str) or not pattern.match(item):
-            raise ConfigError(f"{source}: {key}[{index}] = {item!r} is not {what}")
+            raise ConfigError(f"{source}: {key}[{index}] = {brief(item)} is not {what}")
         found.append(item)
     return found
 
@@ -206,7 +285,7 @@ def _cidrs(document: dict[str, Any], source: str) -> list[str]:
     for index, item in enumerate(_list(document, "on_premises_cidrs", source)):
         network = parse_network(item) if isinstance(item, str) else None
         if network is None or "/" not in str(item):
-            raise ConfigError(f"{source}: on_premises_cidrs[{index}] = {item!r} is not a CIDR")
+            raise ConfigError(f"{source}: on_premises_cidrs[{index}] = {brief(item)} is not a CIDR")
         found.append(str(network))
     return found
 
@@ -229,7 +308,7 @@ class _RuleIds:
             )
             return None
         if rule_id not in self.known:
-            raise ConfigError(f"{self.source}: {where}: unknown rule id {str(value)[:40]!r}")
+            raise ConfigError(f"{self.source}: {where}: unknown rule id {brief(value)}")
         return rule_id
 
 
@@ -240,23 +319,32 @@ def _rules(value: Any, source: str, known: _RuleIds) -> dict[str, RuleConfig]:
         raise ConfigError(f"{source}: rules must be a mapping of rule id to settings")
     parsed: dict[str, RuleConfig] = {}
     for key, settings in value.items():
-        rule_id = known.resolve(key, f"rules.{key}")
+        where = f"rules.{clip(key, 40)}"
+        rule_id = known.resolve(key, where)
         if not isinstance(settings, dict):
-            raise ConfigError(f"{source}: rules.{key} must be a mapping (enabled, severity)")
+            raise ConfigError(f"{source}: {where} must be a mapping (enabled, severity)")
         unknown = sorted(str(k) for k in settings if k not in RULE_KEYS)
         if unknown:
-            raise ConfigError(f"{source}: rules.{key}: unknown key {unknown[0]!r}")
+            raise ConfigError(f"{source}: {where}: unknown key {brief(unknown[0])}")
         enabled = settings.get("enabled")
         if enabled is not None and not isinstance(enabled, bool):
-            raise ConfigError(f"{source}: rules.{key}.enabled must be true or false")
-        severity = settings.get("severity")
-        try:
-            parsed_severity = None if severity is None else Severity.parse(str(severity))
-        except ValueError as error:
-            raise ConfigError(f"{source}: rules.{key}.severity: {error}") from None
+            raise ConfigError(f"{source}: {where}.enabled must be true or false")
+        severity = _severity(settings.get("severity"), f"{source}: {where}.severity")
         if rule_id is not None:
-            parsed[rule_id] = RuleConfig(enabled=enabled, severity=parsed_severity)
+            parsed[rule_id] = RuleConfig(enabled=enabled, severity=severity)
     return parsed
+
+
+def _severity(value: Any, where: str) -> Severity | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return Severity.parse(value)
+        except ValueError:
+            pass  # its message quotes the whole text; this one must stay short
+    choices = ", ".join(severity.label for severity in Severity)
+    raise ConfigError(f"{where}: unknown severity {brief(value)} (choose from {choices})")
 
 
 def _suppressions(value: Any, source: str, known: _RuleIds) -> tuple[Suppression, ...]:
@@ -271,18 +359,11 @@ def _suppressions(value: Any, source: str, known: _RuleIds) -> tuple[Suppression
             raise ConfigError(f"{source}: {where} must be a mapping (rule, resource, reason)")
         unknown = sorted(str(k) for k in item if k not in SUPPRESSION_KEYS)
         if unknown:
-            raise ConfigError(f"{source}: {where}: unknown key {unknown[0]!r}")
+            raise ConfigError(f"{source}: {where}: unknown key {brief(unknown[0])}")
         for required in ("rule", "resource", "reason"):
             if not isinstance(item.get(required), str) or not item[required].strip():
                 raise ConfigError(f"{source}: {where}.{required} is required (a non-empty string)")
-        expires = item.get("expires")
-        if expires is not None and not isinstance(expires, datetime.date):
-            try:
-                expires = datetime.date.fromisoformat(str(expires))
-            except ValueError:
-                raise ConfigError(
-                    f"{source}: {where}.expires = {expires!r} is not a date (YYYY-MM-DD)"
-                ) from None
+        expires = _expiry(item.get("expires"), f"{source}: {where}.expires")
         rule_id = known.resolve(item["rule"], f"{where}.rule")
         if rule_id is None:
             continue
@@ -297,6 +378,20 @@ def _suppressions(value: Any, source: str, known: _RuleIds) -> tuple[Suppression
     return tuple(parsed)
 
 
+def _expiry(value: Any, where: str) -> datetime.date | None:
+    if value is None:
+        return None
+    # A datetime is a date too, but compares with none: "today > expires" would raise.
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where} = {brief(value)} is not a date (YYYY-MM-DD)")
+
+
 def parse_rule_selection(
     text: str,
     known_rule_ids: Iterable[str],
@@ -308,17 +403,19 @@ def parse_rule_selection(
     with a warning appended to ``warnings``."""
     known = sorted(known_rule_ids)
     retired = frozenset(retired_rule_ids)
+    items = [raw.strip() for raw in text.split(",") if raw.strip()]
+    if not items:
+        # An empty --select would run nothing and an empty --ignore is a slip; neither is meant.
+        raise ConfigError(f"{option} names no rule")
     chosen: set[str] = set()
-    for raw in text.split(","):
-        item = raw.strip().upper()
-        if not item:
-            continue
+    for raw in items:
+        item = raw.upper()
         if item in retired:
             if warnings is not None:
                 warnings.append(f"{option}: rule {item} is retired and is not run")
             continue
         matches = [rule_id for rule_id in known if rule_id.startswith(item)]
         if not matches:
-            raise ConfigError(f"{option}: {raw.strip()[:40]!r} matches no rule id")
+            raise ConfigError(f"{option}: {brief(raw)} matches no rule id")
         chosen.update(matches)
     return frozenset(chosen)

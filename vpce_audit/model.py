@@ -7,20 +7,95 @@ on resources built from Terraform plans or CloudFormation templates.
 Field names are snake_case versions of the AWS names where one exists. A value of ``None``
 means "unknown" (it could not be collected), never "false" or "empty": rules must tell the two
 apart.
+
+Fields whose text has a form (CIDRs, addresses, account ids, region names, resource kinds) are
+annotated with a ``Check`` that the snapshot codec enforces when it reads a file: a value a rule
+cannot parse would otherwise be skipped, and the rule would report "clean" on it.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Annotated, TypeAlias
+
+from vpce_audit.analysis.cidrs import parse_network
+from vpce_audit.snapshot.codec import Check
+
+# Longer than any CIDR ("ffff:...:ffff/128" is 43): nothing longer needs parsing to be refused.
+_MAX_CIDR_LENGTH = 50
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# Lower-case words and digits joined by dashes: us-east-1, us-gov-west-1, eusc-de-east-1.
+_REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+GLOBAL_REGION = "global"
+"""The region of account-wide collection errors (Route 53, Organizations, IAM)."""
+
+
+def _network(version: int | None) -> Callable[[str], bool]:
+    def accepts(text: str) -> bool:
+        # The collectors keep CIDRs as AWS returns them; rules parse them as parse_network does
+        # (strict=False), and its cache makes the thousands of repeated route destinations cheap.
+        if "/" not in text or len(text) > _MAX_CIDR_LENGTH:
+            return False
+        network = parse_network(text)
+        return network is not None and (version is None or network.version == version)
+
+    return accepts
+
+
+def _is_address(text: str) -> bool:
+    if len(text) > _MAX_CIDR_LENGTH:
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_region(text: str) -> bool:
+    return _REGION.fullmatch(text) is not None
+
+
+Cidr: TypeAlias = Annotated[str, Check(_network(None), "a CIDR")]
+Ipv4Cidr: TypeAlias = Annotated[str, Check(_network(4), "an IPv4 CIDR")]
+Ipv6Cidr: TypeAlias = Annotated[str, Check(_network(6), "an IPv6 CIDR")]
+IpAddress: TypeAlias = Annotated[str, Check(_is_address, "an IP address")]
+AccountId: TypeAlias = Annotated[
+    str, Check(lambda text: _ACCOUNT_ID.fullmatch(text) is not None, "a 12-digit account id")
+]
+OwnerId: TypeAlias = Annotated[
+    str,
+    Check(
+        lambda text: text == "" or _ACCOUNT_ID.fullmatch(text) is not None,
+        "a 12-digit account id or empty",
+    ),
+]
+"""An owner the collector writes as "" when AWS did not return one."""
+Region: TypeAlias = Annotated[str, Check(_is_region, "an AWS region name")]
+ErrorRegion: TypeAlias = Annotated[
+    str,
+    Check(lambda text: text == GLOBAL_REGION or _is_region(text), "an AWS region name or global"),
+]
+Port: TypeAlias = Annotated[int, Check(lambda port: -1 <= port <= 65535, "a port (-1 to 65535)")]
+"""-1 (all), a TCP / UDP port, or an ICMP type or code."""
+RuleNumber: TypeAlias = Annotated[
+    int, Check(lambda number: 1 <= number <= 32767, "a rule number (1 to 32767)")
+]
+ResourceKind: TypeAlias = Annotated[
+    str, Check(lambda kind: kind in RESOURCE_KINDS, "a resource kind (see RESOURCE_KINDS)")
+]
 
 
 @dataclass(frozen=True)
 class Vpc:
     vpc_id: str
-    owner_id: str
-    cidr_blocks: tuple[str, ...]
+    owner_id: OwnerId
+    cidr_blocks: tuple[Ipv4Cidr, ...]
     """Associated IPv4 CIDR blocks, primary first, then secondary blocks."""
-    ipv6_cidr_blocks: tuple[str, ...] = ()
+    ipv6_cidr_blocks: tuple[Ipv6Cidr, ...] = ()
     is_default: bool = False
     dhcp_options_id: str | None = None
     enable_dns_support: bool | None = None
@@ -32,15 +107,15 @@ class Vpc:
 class Subnet:
     subnet_id: str
     vpc_id: str
-    cidr_block: str | None
+    cidr_block: Ipv4Cidr | None
     availability_zone: str
     availability_zone_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Route:
-    destination_cidr: str | None = None
-    destination_ipv6_cidr: str | None = None
+    destination_cidr: Ipv4Cidr | None = None
+    destination_ipv6_cidr: Ipv6Cidr | None = None
     destination_prefix_list_id: str | None = None
     target_id: str | None = None
     """The next hop: igw-, nat-, tgw-, pcx-, vpce-, eni-, vgw-, i-, 'local', ..."""
@@ -61,7 +136,7 @@ class RouteTable:
     subnet_ids: tuple[str, ...]
     """Subnets explicitly associated with this table."""
     routes: tuple[Route, ...]
-    owner_id: str | None = None
+    owner_id: AccountId | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +170,7 @@ class VpcEndpoint:
     endpoint_type: str
     """'Gateway', 'Interface', 'GatewayLoadBalancer', 'Resource' or 'ServiceNetwork'."""
     state: str
-    owner_id: str | None = None
+    owner_id: AccountId | None = None
     policy_document: str | None = None
     """The policy text exactly as AWS returned it; None when the endpoint has no policy."""
     private_dns_enabled: bool = False
@@ -113,7 +188,7 @@ class VpcEndpoint:
     requester_managed: bool = False
     """An endpoint an AWS service created and manages in your VPC: RequesterManaged, or tagged
     GuardDutyManaged=true by GuardDuty's runtime monitoring."""
-    service_region: str | None = None
+    service_region: Region | None = None
     """The region of the service, when it differs from the VPC's (cross-region PrivateLink)."""
     service_network_arn: str | None = None
     resource_configuration_arn: str | None = None
@@ -169,7 +244,7 @@ class EndpointServiceDetail:
     base_endpoint_dns_names: tuple[str, ...] = ()
     availability_zones: tuple[str, ...] = ()
     service_id: str | None = None
-    service_region: str | None = None
+    service_region: Region | None = None
     """Set for a service listed from another region (DescribeVpcEndpointServices ServiceRegions)."""
 
 
@@ -194,10 +269,10 @@ class EndpointConnection:
 
     service_id: str
     endpoint_id: str
-    endpoint_owner: str | None
+    endpoint_owner: AccountId | None
     state: str
     """'pendingAcceptance', 'pending', 'available', 'rejected', 'expired', 'failed', 'deleted'..."""
-    endpoint_region: str | None = None
+    endpoint_region: Region | None = None
 
 
 @dataclass(frozen=True)
@@ -206,10 +281,10 @@ class SecurityGroupRule:
 
     ip_protocol: str
     """'-1' for all protocols, else 'tcp', 'udp', 'icmp', a protocol number..."""
-    from_port: int | None = None
-    to_port: int | None = None
-    cidr_ipv4: str | None = None
-    cidr_ipv6: str | None = None
+    from_port: Port | None = None
+    to_port: Port | None = None
+    cidr_ipv4: Ipv4Cidr | None = None
+    cidr_ipv6: Ipv6Cidr | None = None
     prefix_list_id: str | None = None
     referenced_group_id: str | None = None
 
@@ -222,7 +297,7 @@ class SecurityGroupRule:
 class SecurityGroup:
     group_id: str
     vpc_id: str | None
-    owner_id: str | None
+    owner_id: AccountId | None
     group_name: str
     ingress: tuple[SecurityGroupRule, ...] = ()
     egress: tuple[SecurityGroupRule, ...] = ()
@@ -230,16 +305,16 @@ class SecurityGroup:
 
 @dataclass(frozen=True)
 class NetworkAclEntry:
-    rule_number: int
+    rule_number: RuleNumber
     egress: bool
     protocol: str
     """'-1' for all protocols, else a protocol number as text ('6' is TCP, '17' UDP)."""
     rule_action: str
     """'allow' or 'deny'."""
-    cidr_ipv4: str | None = None
-    cidr_ipv6: str | None = None
-    from_port: int | None = None
-    to_port: int | None = None
+    cidr_ipv4: Ipv4Cidr | None = None
+    cidr_ipv6: Ipv6Cidr | None = None
+    from_port: Port | None = None
+    to_port: Port | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +336,7 @@ class ResolverEndpoint:
     """'INBOUND', 'OUTBOUND' or 'INBOUND_DELEGATION'."""
     vpc_id: str
     status: str
-    ip_addresses: tuple[str, ...] | None = None
+    ip_addresses: tuple[IpAddress, ...] | None = None
     """IPv4 and IPv6 addresses of an inbound endpoint; None when not read."""
 
 
@@ -273,7 +348,7 @@ class EndpointInterface:
     network_interface_id: str
     vpc_id: str
     subnet_id: str | None
-    addresses: tuple[str, ...]
+    addresses: tuple[IpAddress, ...]
     """Private IPv4 and IPv6 addresses."""
 
 
@@ -315,16 +390,16 @@ class PrefixList:
     prefix_list_name: str
     owner_id: str
     address_family: str = "IPv4"
-    cidrs: tuple[str, ...] | None = None
+    cidrs: tuple[Cidr, ...] | None = None
     """None when the entries could not be read."""
 
 
 @dataclass(frozen=True)
 class PeeringSide:
-    owner_id: str | None
+    owner_id: AccountId | None
     vpc_id: str
-    region: str | None
-    cidr_blocks: tuple[str, ...] = ()
+    region: Region | None
+    cidr_blocks: tuple[Ipv4Cidr, ...] = ()
     allow_remote_vpc_dns_resolution: bool | None = None
 
 
@@ -343,7 +418,7 @@ class PeeringConnection:
 @dataclass(frozen=True)
 class TransitGateway:
     transit_gateway_id: str
-    owner_id: str
+    owner_id: OwnerId
     state: str
     auto_accept_shared_attachments: bool | None = None
     """Options.AutoAcceptSharedAttachments == 'enable'; None when the option was not returned."""
@@ -353,11 +428,11 @@ class TransitGateway:
 class TransitGatewayAttachment:
     attachment_id: str
     transit_gateway_id: str
-    transit_gateway_owner_id: str | None
+    transit_gateway_owner_id: AccountId | None
     resource_type: str
     """'vpc', 'vpn', 'direct-connect-gateway', 'peering', 'connect', ..."""
     resource_id: str | None
-    resource_owner_id: str | None
+    resource_owner_id: AccountId | None
     state: str
     association_route_table_id: str | None = None
 
@@ -372,7 +447,7 @@ class TransitGatewayRouteTarget:
 
 @dataclass(frozen=True)
 class TransitGatewayRoute:
-    destination_cidr: str | None
+    destination_cidr: Cidr | None
     targets: tuple[TransitGatewayRouteTarget, ...]
     route_type: str
     """'static' or 'propagated'."""
@@ -403,7 +478,7 @@ class VpnConnection:
     customer_gateway_id: str | None
     vpn_gateway_id: str | None
     transit_gateway_id: str | None
-    static_route_cidrs: tuple[str, ...] = ()
+    static_route_cidrs: tuple[Cidr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -433,7 +508,7 @@ class FlowLog:
 @dataclass(frozen=True)
 class HostedZoneVpc:
     vpc_id: str
-    region: str
+    region: Region
 
 
 @dataclass(frozen=True)
@@ -466,7 +541,7 @@ class ZoneSummary:
 
     hosted_zone_id: str
     name: str
-    owner_account: str | None = None
+    owner_account: AccountId | None = None
     owning_service: str | None = None
 
 
@@ -475,7 +550,7 @@ class VpcZones:
     """The private hosted zones associated with one VPC (ListHostedZonesByVPC)."""
 
     vpc_id: str
-    region: str
+    region: Region
     zones: tuple[ZoneSummary, ...] | None
     """None when they could not be read."""
 
@@ -492,14 +567,14 @@ class IamPrincipal:
 class CollectionError:
     """One failed API call, kept so a scan never reports clean what it could not see."""
 
-    account_id: str
-    region: str
+    account_id: AccountId
+    region: ErrorRegion
     """The region, or 'global' for account-wide services (Route 53, Organizations)."""
     service: str
     operation: str
     error_code: str
     message: str
-    resource_kind: str
+    resource_kind: ResourceKind
     """The snapshot collection the call would have filled (see RESOURCE_KINDS)."""
     resource_id: str | None = None
     """Set when the failure concerns one resource only (e.g. one VPC's DNS attribute)."""
@@ -509,8 +584,8 @@ class CollectionError:
 class RegionSnapshot:
     """Everything collected in one account-region (a scope)."""
 
-    account_id: str
-    region: str
+    account_id: AccountId
+    region: Region
     collected_at: str
     vpcs: tuple[Vpc, ...] = ()
     subnets: tuple[Subnet, ...] = ()
@@ -543,10 +618,10 @@ class RegionSnapshot:
 class AccountSnapshot:
     """Account-wide facts (global services)."""
 
-    account_id: str
+    account_id: AccountId
     collected_at: str
     organization_id: str | None = None
-    organization_member_ids: tuple[str, ...] | None = None
+    organization_member_ids: tuple[AccountId, ...] | None = None
     """Every account of the organisation (organizations:ListAccounts). None when the account may
     not list them (a member account that is not a delegated administrator) or the call failed."""
     hosted_zones: tuple[HostedZone, ...] = ()

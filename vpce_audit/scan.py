@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vpce_audit import __version__
-from vpce_audit.config import Config, Suppression
+from vpce_audit.config import Config, ConfigError, Suppression
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError
 from vpce_audit.rules.base import Rule, Settings
@@ -16,6 +16,7 @@ from vpce_audit.rules.engine import evaluate
 from vpce_audit.rules.registry import RULE_ERROR_ID
 from vpce_audit.snapshot.document import SnapshotDocument
 from vpce_audit.snapshot.views import Snapshot
+from vpce_audit.text import brief
 
 
 class ExitCode(enum.IntEnum):
@@ -110,7 +111,8 @@ def select_rules(
     ignore: frozenset[str] = frozenset(),
 ) -> tuple[Rule, ...]:
     """Which rules run: --select (if given) decides, else metadata defaults as the config
-    overrides them; --ignore removes rules either way."""
+    overrides them; --ignore removes rules either way. None left is a ConfigError: a scan that
+    evaluates no rule would report clean."""
     chosen = []
     for rule in rules:
         if select is not None:
@@ -122,7 +124,19 @@ def select_rules(
                 enabled = override.enabled
         if enabled and rule.rule_id not in ignore:
             chosen.append(rule)
+    if not chosen:
+        raise ConfigError(f"no rule left to evaluate: {_why_no_rule(select, ignore)}")
     return tuple(chosen)
+
+
+def _why_no_rule(select: frozenset[str] | None, ignore: frozenset[str]) -> str:
+    if select is not None and not select:
+        return "--select names only retired rules"
+    if ignore:
+        return f"--ignore removes every {'enabled' if select is None else 'selected'} rule"
+    if select is not None:  # pragma: no cover - parse_rule_selection gives known ids only
+        return "--select matches no rule"
+    return "the configuration disables every rule"
 
 
 def apply_suppressions(
@@ -132,8 +146,8 @@ def apply_suppressions(
     suppression suppresses nothing and says so."""
     active = [s for s in suppressions if not s.expired(today)]
     notices = [
-        f"suppression of {s.rule_id} for {s.resource_pattern!r} expired on {s.expires} "
-        f"({s.reason}); matching findings are reported again"
+        f"suppression of {s.rule_id} for {brief(s.resource_pattern)} expired on {s.expires} "
+        f"({brief(s.reason, 200)[1:-1]}); matching findings are reported again"
         for s in suppressions
         if s.expired(today)
     ]

@@ -3,7 +3,9 @@
 One generic codec instead of a hand-written ``to_dict`` / ``from_dict`` per class: the
 dataclass definitions in ``vpce_audit.model`` are the schema. Decoding is strict (unknown keys,
 missing required keys and wrong types are errors naming the JSON path), because a snapshot that
-silently drops a field would let a rule report "clean" on data it never saw.
+silently drops a field would let a rule report "clean" on data it never saw. A field annotated
+``Annotated[str, Check(...)]`` must also pass the check (a CIDR, an account id...): the type alone
+would let a value through that rules then cannot read, or misread as "nothing to report".
 """
 
 from __future__ import annotations
@@ -12,9 +14,23 @@ import dataclasses
 import functools
 import types
 import typing
-from typing import Any, TypeVar, Union
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, Union
+
+from vpce_audit.text import brief
 
 T = TypeVar("T")
+# An object with thousands of unknown keys must not make a message of thousands of names.
+SHOWN_UNKNOWN_KEYS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A constraint beyond the type, declared on a field as ``Annotated[str, Check(...)]``."""
+
+    accepts: Callable[[Any], bool]
+    what: str
+    """What an accepted value is, for the message: "an IPv4 CIDR"."""
 
 
 class DecodeError(ValueError):
@@ -42,7 +58,7 @@ def decode(cls: type[T], data: Any, path: str = "$") -> T:
 
 @functools.cache
 def _field_types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    return typing.get_type_hints(cls, include_extras=True)
 
 
 def _decode_dataclass(cls: type, data: Any, path: str) -> Any:
@@ -52,7 +68,7 @@ def _decode_dataclass(cls: type, data: Any, path: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise DecodeError(path, f"unknown key(s) {', '.join(unknown)} for {cls.__name__}")
+        raise DecodeError(path, f"unknown key(s) {_names(unknown)} for {cls.__name__}")
     kwargs: dict[str, Any] = {}
     for name, fld in fields.items():
         if name not in data:
@@ -67,10 +83,23 @@ def _decode_dataclass(cls: type, data: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
+def _names(keys: list[str]) -> str:
+    shown = ", ".join(_name(key) for key in keys[:SHOWN_UNKNOWN_KEYS])
+    more = len(keys) - SHOWN_UNKNOWN_KEYS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _name(key: str) -> str:
+    # Plain names as they are (the existing messages), anything else quoted and cut.
+    return key if key.isascii() and key.isidentifier() and len(key) <= 40 else brief(key, 30)
+
+
 def _decode_value(annotation: Any, data: Any, path: str) -> Any:
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         return _decode_dataclass(annotation, data, path)
     origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _decode_checked(annotation, data, path)
     if origin in (Union, types.UnionType):
         options = typing.get_args(annotation)
         if data is None:
@@ -99,6 +128,15 @@ def _decode_value(annotation: Any, data: Any, path: str) -> Any:
             raise DecodeError(path, f"expected a string, got {_kind(data)}")
         return data
     raise TypeError(f"unsupported annotation {annotation!r} at {path}")  # pragma: no cover
+
+
+def _decode_checked(annotation: Any, data: Any, path: str) -> Any:
+    base, *checks = typing.get_args(annotation)
+    value = _decode_value(base, data, path)
+    for check in checks:
+        if isinstance(check, Check) and not check.accepts(value):
+            raise DecodeError(path, f"{brief(value)} is not {check.what}")
+    return value
 
 
 def _kind(data: Any) -> str:

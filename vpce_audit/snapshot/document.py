@@ -3,6 +3,10 @@
 The format is documented in docs/snapshot-format.md. A document holds one entry per account
 (account-wide facts) and one per account-region (a *scope*); each keeps its own collection
 errors, so documents collected in shards merge without ambiguity.
+
+Reading is strict from the first byte: a snapshot is a security tool's evidence, and every way a
+file could be read "leniently" (a misspelt key defaulting to nothing, a repeated key whose second
+value wins, an error of an unknown kind) is a way to make a scan report clean on data it never saw.
 """
 
 from __future__ import annotations
@@ -13,11 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vpce_audit.model import AccountSnapshot, RegionSnapshot
+from vpce_audit.model import (
+    ACCOUNT_RESOURCE_KINDS,
+    GLOBAL_REGION,
+    REGION_RESOURCE_KINDS,
+    AccountSnapshot,
+    CollectionError,
+    RegionSnapshot,
+)
 from vpce_audit.snapshot.codec import DecodeError, decode, encode
+from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
 SCHEMA_VERSION = 2
+# No value of the model needs more digits (ports, rule numbers, the schema version); a longer
+# number is refused before int() spends time on it.
+MAX_INTEGER_DIGITS = 20
+REGION_KINDS = ("a kind of an account-region (REGION_RESOURCE_KINDS)", REGION_RESOURCE_KINDS)
+ACCOUNT_KINDS = ("an account-wide kind (ACCOUNT_RESOURCE_KINDS)", ACCOUNT_RESOURCE_KINDS)
 
 
 class SnapshotError(Exception):
@@ -58,47 +75,139 @@ def to_json(document: SnapshotDocument) -> str:
     return json.dumps(body, indent=2, sort_keys=False) + "\n"
 
 
+@dataclass(frozen=True)
+class SnapshotFile:
+    """The top level of a snapshot file as the codec reads it: every key required, no other."""
+
+    format: str
+    schema_version: int
+    tool_version: str
+    created_at: str
+    accounts: tuple[AccountSnapshot, ...]
+    regions: tuple[RegionSnapshot, ...]
+
+
+class _Refused(Exception):
+    """Raised from inside json.loads for what the JSON grammar (or Python's json) lets through."""
+
+
 def from_json(text: str, source: str = "snapshot") -> SnapshotDocument:
+    body = _parse(text, source)
+    if not isinstance(body, dict) or body.get("format") != FORMAT_NAME:
+        raise SnapshotError(f'{source} is not a vpce-audit snapshot (no "format": "{FORMAT_NAME}")')
+    version = body.get("schema_version")
+    # type(), not isinstance() or ==: true == 1 and 2.0 == 2 in Python, not in the format.
+    if type(version) is int and version != SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{source} has snapshot schema version {brief(version)}; this vpce-audit reads "
+            f"version {SCHEMA_VERSION}. Re-collect it with this version."
+        )
     try:
-        body = json.loads(text)
+        file = decode(SnapshotFile, body, "$")
+        _check_error_placement(file)
+    except DecodeError as error:
+        raise SnapshotError(f"{source} is malformed at {error}") from None
+    if not file.regions and not any(account.errors for account in file.accounts):
+        # Nothing to evaluate and no error saying why: a scan of it would be "clean".
+        raise SnapshotError(f"{source}: the snapshot holds no account-region to scan")
+    try:
+        return SnapshotDocument(
+            tool_version=file.tool_version,
+            created_at=file.created_at,
+            accounts=file.accounts,
+            regions=file.regions,
+        )
+    except SnapshotError as error:
+        raise SnapshotError(f"{source}: {error}") from None
+
+
+def _parse(text: str, source: str) -> Any:
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_constant=_non_finite,
+            parse_int=_integer,
+        )
     except json.JSONDecodeError as error:
         raise SnapshotError(
             f"{source} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT_NAME:
-        raise SnapshotError(f'{source} is not a vpce-audit snapshot (no "format": "{FORMAT_NAME}")')
-    version = body.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise SnapshotError(
-            f"{source} has snapshot schema version {version!r}; this vpce-audit reads version "
-            f"{SCHEMA_VERSION}. Re-collect it with this version."
-        )
-    try:
-        tool_version = _require_str(body, "tool_version")
-        created_at = _require_str(body, "created_at")
-        accounts = decode(tuple[AccountSnapshot, ...], body.get("accounts", []), "$.accounts")
-        regions = decode(tuple[RegionSnapshot, ...], body.get("regions", []), "$.regions")
-    except DecodeError as error:
-        raise SnapshotError(f"{source} is malformed at {error}") from None
-    return SnapshotDocument(
-        tool_version=tool_version, created_at=created_at, accounts=accounts, regions=regions
-    )
+    except _Refused as error:
+        raise SnapshotError(f"{source} is not a usable snapshot: {error}") from None
+    except RecursionError:
+        raise SnapshotError(f"{source} is nested too deeply to be a snapshot") from None
+    except ValueError as error:  # pragma: no cover - json raises no other, but never a traceback
+        raise SnapshotError(f"{source} is not valid JSON ({clip(error)})") from None
 
 
-def _require_str(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str):
-        raise DecodeError(f"$.{key}", "expected a string")
-    return value
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys; a second "regions" or "policy_document" must
+    # not silently replace the first.
+    body: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in body:
+            raise _Refused(f"the key {brief(key)} appears twice in one object")
+        body[key] = value
+    return body
+
+
+def _non_finite(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _Refused(f"a number of {len(digits)} digits is longer than any snapshot value")
+    return int(digits)
+
+
+def _check_error_placement(file: SnapshotFile) -> None:
+    """Each collection error sits where the engine looks for it: a region kind in its scope, an
+    account-wide kind in its account, naming the account and region that hold it. One elsewhere
+    would be ignored, and the rules that need the missing data would run as if it were complete."""
+    for index, account in enumerate(file.accounts):
+        for position, error in enumerate(account.errors):
+            where = f"$.accounts[{index}].errors[{position}]"
+            _check_error(error, where, account.account_id, GLOBAL_REGION, ACCOUNT_KINDS)
+    for index, scope in enumerate(file.regions):
+        for position, error in enumerate(scope.errors):
+            where = f"$.regions[{index}].errors[{position}]"
+            _check_error(error, where, scope.account_id, scope.region, REGION_KINDS)
+
+
+def _check_error(
+    error: CollectionError,
+    where: str,
+    account_id: str,
+    region: str,
+    kinds: tuple[str, tuple[str, ...]],
+) -> None:
+    what, allowed = kinds
+    if error.resource_kind not in allowed:
+        raise DecodeError(f"{where}.resource_kind", f"{error.resource_kind!r} is not {what}")
+    # The values passed their checks: short enough to quote whole.
+    if error.account_id != account_id:
+        raise DecodeError(f"{where}.account_id", f"{error.account_id} is not {account_id}")
+    if error.region != region:
+        raise DecodeError(f"{where}.region", f"{error.region!r} is not {region!r}")
+
+
+MAX_SNAPSHOT_BYTES = 2 * 1024**3
+"""A snapshot of thousands of accounts is hundreds of megabytes; 2 GiB is a runaway input."""
 
 
 def read(path: Path) -> SnapshotDocument:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_SNAPSHOT_BYTES)
+    except TooLarge as error:
+        raise SnapshotError(f"cannot read snapshot {path}: {error}") from None
     except OSError as error:
         raise SnapshotError(f"cannot read snapshot {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise SnapshotError(f"snapshot {path} is not UTF-8 text") from None
+    except UnicodeDecodeError as error:
+        raise SnapshotError(
+            f"snapshot {path} is not UTF-8 text (an invalid byte at offset {error.start})"
+        ) from None
     return from_json(text, source=str(path))
 
 

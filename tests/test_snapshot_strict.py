@@ -1,0 +1,410 @@
+"""Hostile and broken snapshot files: each is refused with a SnapshotError of one short line.
+
+A red team found files that scanned "clean" (a misspelt ``regions`` read as no regions, a repeated
+key whose last value won, a collection error of an unknown kind that the engine ignored) and
+files that crashed with a traceback (deep nesting, numbers of thousands of digits). Every case
+here loaded or crashed before reading was made strict.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import (
+    ACCOUNT,
+    REGION,
+    document,
+    error,
+    ingress,
+    region,
+    security_group,
+    service_prefix_lists,
+    subnet,
+    table,
+    vpc,
+)
+from vpce_audit.cli import main
+from vpce_audit.collect.account import GLOBAL_REGION
+from vpce_audit.model import GLOBAL_REGION as MODEL_GLOBAL_REGION
+from vpce_audit.model import AccountSnapshot, NetworkAcl, NetworkAclEntry, Route
+from vpce_audit.scan import ExitCode
+from vpce_audit.snapshot.document import SnapshotError, from_json, read, to_json
+
+ROOT = Path(__file__).resolve().parent.parent
+ESTATE = ROOT / "fixtures" / "snapshots" / "golden-estate.json"
+# The CLI prints the message on one line; a message quoting a whole hostile value would not fit.
+MAX_MESSAGE = 300
+HUGE = "x" * 200_000
+
+Body = dict[str, Any]
+
+
+def _body() -> Body:
+    """A small valid snapshot as parsed JSON, with one of each checked kind of field."""
+    return json.loads(
+        to_json(
+            document(
+                region(
+                    vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+                    subnets=[subnet("subnet-1", "vpc-1", cidr="10.0.1.0/24")],
+                    route_tables=[
+                        table("rtb-1", "vpc-1", Route(destination_ipv6_cidr="::/0", target_id="x"))
+                    ],
+                    security_groups=[security_group("sg-1", "vpc-1", ingress("10.0.0.0/8"))],
+                    network_acls=[
+                        NetworkAcl(
+                            "acl-1",
+                            "vpc-1",
+                            True,
+                            ("subnet-1",),
+                            (NetworkAclEntry(100, False, "-1", "allow", cidr_ipv4="0.0.0.0/0"),),
+                        )
+                    ],
+                    prefix_lists=service_prefix_lists(),
+                    errors=[error("vpc_attributes", resource_id="vpc-1")],
+                ),
+                accounts=(
+                    AccountSnapshot(
+                        ACCOUNT,
+                        "2026-11-26T00:00:00Z",
+                        errors=(error("hosted_zones", where=GLOBAL_REGION),),
+                    ),
+                ),
+            )
+        )
+    )
+
+
+def _mutated(change: Callable[[Body], object]) -> str:
+    body = _body()
+    change(body)
+    return json.dumps(body)
+
+
+def _scope(body: Body) -> Body:
+    scope: Body = body["regions"][0]
+    return scope
+
+
+def _error_in_scope(**fields: Any) -> Callable[[Body], object]:
+    def change(body: Body) -> None:
+        _scope(body)["errors"][0].update(fields)
+
+    return change
+
+
+def _duplicate_key(text: str, key: str) -> str:
+    """The JSON text with ``"key": ...`` given a second time in the top-level object."""
+    body = json.loads(text)
+    return text.rstrip()[:-1] + f', "{key}": {json.dumps(body[key])}}}'
+
+
+def _nested(depth: int) -> str:
+    return '{"format": "vpce-audit-snapshot", "regions": ' + "[" * depth + "]" * depth + "}"
+
+
+CASES: list[tuple[str, Callable[[], str], str]] = [
+    # The top level: every key required, none other, the version an integer.
+    ("regions missing", lambda: _mutated(lambda b: b.pop("regions")), "missing required key"),
+    ("accounts missing", lambda: _mutated(lambda b: b.pop("accounts")), "'accounts'"),
+    (
+        "regions misspelt",
+        lambda: _mutated(lambda b: b.update(Regions=b.pop("regions"))),
+        "unknown key(s) Regions",
+    ),
+    ("unknown top-level key", lambda: _mutated(lambda b: b.update(notes="x")), "unknown key(s)"),
+    (
+        "thousands of long unknown keys",
+        lambda: _mutated(lambda b: b.update({f"{i}{HUGE[:5000]}": 1 for i in range(2000)})),
+        "and 1997 more",
+    ),
+    ("schema_version true", lambda: _mutated(lambda b: b.update(schema_version=True)), "boolean"),
+    ("schema_version 2.0", lambda: _mutated(lambda b: b.update(schema_version=2.0)), "integer"),
+    ("schema_version 1.0", lambda: _mutated(lambda b: b.update(schema_version=1.0)), "integer"),
+    ("schema_version '2'", lambda: _mutated(lambda b: b.update(schema_version="2")), "string"),
+    (
+        "schema_version a long string",
+        lambda: _mutated(lambda b: b.update(schema_version=HUGE)),
+        "expected an integer",
+    ),
+    (
+        "no account-region and no error",
+        lambda: _mutated(lambda b: b.update(regions=[], accounts=[])),
+        "holds no account-region to scan",
+    ),
+    (
+        "accounts but no account-region and no error",
+        lambda: _mutated(lambda b: (b.update(regions=[]), b["accounts"][0].update(errors=[]))),
+        "holds no account-region to scan",
+    ),
+    # What Python's json accepts and JSON does not, or cannot be read at all.
+    (
+        "duplicate top-level key",
+        lambda: _duplicate_key(_mutated(lambda b: None), "regions"),
+        "the key 'regions' appears twice",
+    ),
+    (
+        "duplicate nested key",
+        lambda: _mutated(lambda b: None).replace(
+            '"vpc_id": "vpc-1",', '"vpc_id": "vpc-1", "vpc_id": "vpc-evil",', 1
+        ),
+        "the key 'vpc_id' appears twice",
+    ),
+    ("deeply nested", lambda: _nested(200_000), "nested too deeply"),
+    (
+        "a 5,000-digit number",
+        lambda: _mutated(lambda b: None).replace(
+            '"schema_version": 2', '"schema_version": ' + "9" * 5000
+        ),
+        "a number of 5000 digits",
+    ),
+    (
+        "a 5,000-digit port",
+        lambda: _mutated(lambda b: None).replace('"from_port": 443', '"from_port": ' + "4" * 5000),
+        "a number of 5000 digits",
+    ),
+    ("NaN", lambda: _mutated(lambda b: b.update(schema_version=float("nan"))), "NaN is not"),
+    (
+        "Infinity",
+        lambda: _mutated(lambda b: None).replace('"from_port": 443', '"from_port": Infinity'),
+        "Infinity is not a JSON number",
+    ),
+    # Values: CIDRs, addresses, account ids, regions, ports.
+    (
+        "an IPv4 CIDR that does not parse",
+        lambda: _mutated(lambda b: _scope(b)["vpcs"][0].update(cidr_blocks=["10.0.0.0/33"])),
+        "'10.0.0.0/33' is not an IPv4 CIDR",
+    ),
+    (
+        "an IPv6 block among the IPv4 ones",
+        lambda: _mutated(lambda b: _scope(b)["vpcs"][0].update(cidr_blocks=["2001:db8::/32"])),
+        "is not an IPv4 CIDR",
+    ),
+    (
+        "an IPv4 block as an IPv6 one",
+        lambda: _mutated(
+            lambda b: _scope(b)["route_tables"][0]["routes"][1].update(
+                destination_ipv6_cidr="0.0.0.0/0"
+            )
+        ),
+        "is not an IPv6 CIDR",
+    ),
+    (
+        "a bare address as a CIDR",
+        lambda: _mutated(lambda b: _scope(b)["subnets"][0].update(cidr_block="10.0.1.0")),
+        "'10.0.1.0' is not an IPv4 CIDR",
+    ),
+    (
+        "a security group rule's CIDR",
+        lambda: _mutated(
+            lambda b: _scope(b)["security_groups"][0]["ingress"][0].update(cidr_ipv4="anywhere")
+        ),
+        "ingress[0].cidr_ipv4: 'anywhere' is not an IPv4 CIDR",
+    ),
+    (
+        "a network ACL entry's CIDR",
+        lambda: _mutated(
+            lambda b: _scope(b)["network_acls"][0]["entries"][0].update(cidr_ipv4="0/0")
+        ),
+        "entries[0].cidr_ipv4",
+    ),
+    (
+        "a prefix list entry",
+        lambda: _mutated(lambda b: _scope(b)["prefix_lists"][0]["cidrs"].append("s3")),
+        "'s3' is not a CIDR",
+    ),
+    (
+        "a CIDR of 200,000 characters",
+        lambda: _mutated(lambda b: _scope(b)["vpcs"][0].update(cidr_blocks=[HUGE])),
+        "is not an IPv4 CIDR",
+    ),
+    (
+        "a scope's account id",
+        lambda: _mutated(lambda b: _scope(b).update(account_id="1111")),
+        "'1111' is not a 12-digit account id",
+    ),
+    (
+        "an account's account id",
+        lambda: _mutated(lambda b: b["accounts"][0].update(account_id="111111111111 ")),
+        "is not a 12-digit account id",
+    ),
+    (
+        "a security group's owner",
+        lambda: _mutated(lambda b: _scope(b)["security_groups"][0].update(owner_id="me")),
+        "owner_id: 'me' is not a 12-digit account id",
+    ),
+    (
+        "a region name",
+        lambda: _mutated(lambda b: _scope(b).update(region="EU (Ireland)")),
+        "is not an AWS region name",
+    ),
+    (
+        "global as a scope's region",
+        lambda: _mutated(lambda b: _scope(b).update(region="global")),
+        "is not an AWS region name",
+    ),
+    (
+        "a port out of range",
+        lambda: _mutated(
+            lambda b: _scope(b)["security_groups"][0]["ingress"][0].update(to_port=70000)
+        ),
+        "70000 is not a port",
+    ),
+    # Collection errors the engine would ignore, running rules as if the data were complete.
+    (
+        "an unknown error kind",
+        lambda: _mutated(_error_in_scope(resource_kind="vpc_endpoint")),
+        "'vpc_endpoint' is not a resource kind",
+    ),
+    (
+        "an account-wide kind in a scope",
+        lambda: _mutated(_error_in_scope(resource_kind="hosted_zones")),
+        "'hosted_zones' is not a kind of an account-region",
+    ),
+    (
+        "a region kind in an account",
+        lambda: _mutated(lambda b: b["accounts"][0]["errors"][0].update(resource_kind="vpcs")),
+        "'vpcs' is not an account-wide kind",
+    ),
+    (
+        "an error of another account",
+        lambda: _mutated(_error_in_scope(account_id="222222222222")),
+        "errors[0].account_id: 222222222222 is not 111111111111",
+    ),
+    (
+        "an error of another region",
+        lambda: _mutated(_error_in_scope(region="us-east-1")),
+        "errors[0].region: 'us-east-1' is not 'eu-west-1'",
+    ),
+    (
+        "an error kind of 200,000 characters",
+        lambda: _mutated(_error_in_scope(resource_kind=HUGE)),
+        "is not a resource kind",
+    ),
+    (
+        "an error's region",
+        lambda: _mutated(_error_in_scope(region="Global")),
+        "is not an AWS region name or global",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_bad_snapshots_are_refused_with_a_short_message(
+    text: Callable[[], str], phrase: str
+) -> None:
+    with pytest.raises(SnapshotError) as raised:
+        from_json(text(), source="bad.json")
+    message = str(raised.value)
+    assert phrase in message
+    assert len(message) < MAX_MESSAGE, message
+    assert "\n" not in message
+
+
+def test_the_base_of_the_corpus_is_valid() -> None:
+    """So each case fails for its one change."""
+    assert from_json(json.dumps(_body())).regions[0].region == REGION
+
+
+@pytest.mark.parametrize(
+    ("content", "offset"),
+    [
+        (b'{"format": "vpce-audit-snapshot", "tool_version": "\xe9t\xe9"}', 51),
+        (b"\xef\xbb\xbf\xc3\x28", 3),
+    ],
+    ids=["latin-1 text", "a byte-order mark, then an invalid sequence"],
+)
+def test_non_utf8_files_are_refused_naming_the_byte(
+    tmp_path: Path, content: bytes, offset: int
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(
+        SnapshotError, match=rf"is not UTF-8 text \(an invalid byte at offset {offset}\)"
+    ):
+        read(path)
+
+
+def test_a_snapshot_of_failed_collection_alone_loads_and_scans_incomplete(
+    tmp_path: Path,
+) -> None:
+    """DescribeRegions failed: no account-region, but the error says why; the scan exits 3."""
+    failed = AccountSnapshot(
+        ACCOUNT,
+        "2026-11-26T00:00:00Z",
+        errors=(error("regions", "DescribeRegions", where=GLOBAL_REGION),),
+    )
+    path = tmp_path / "failed.json"
+    path.write_text(to_json(document(accounts=(failed,))))
+    assert read(path).accounts == (failed,)
+    assert main(["scan", "--snapshot", str(path)], stdout=io.StringIO()) == ExitCode.INCOMPLETE
+
+
+def test_the_global_pseudo_region_is_the_collectors() -> None:
+    assert MODEL_GLOBAL_REGION == GLOBAL_REGION
+
+
+def test_the_golden_estate_still_loads_and_round_trips() -> None:
+    golden = read(ESTATE)
+    assert len(golden.regions) >= 2
+    assert from_json(to_json(golden)) == golden
+
+
+def test_a_demo_snapshot_still_loads(aws_credentials: None) -> None:
+    """What `collect --demo` writes (moto's estate: prefix lists with IPv6 blocks, endpoint
+    connections from another account, interface addresses) reads back unchanged."""
+    from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
+    from vpce_audit.demo.estate import DEMO_REGIONS, demo_estate
+
+    with demo_estate() as (session, _ids):
+        collected = collect(ClientFactory(session), CollectionRequest(regions=DEMO_REGIONS))
+    assert from_json(to_json(collected)) == collected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        (lambda: _mutated(lambda b: b.update(Regions=b.pop("regions"))), "unknown key(s) Regions"),
+        (lambda: _nested(200_000), "nested too deeply"),
+        (
+            lambda: _mutated(lambda b: None).replace(
+                '"from_port": 443', '"from_port": ' + "4" * 5000
+            ),
+            "a number of 5000 digits",
+        ),
+        (lambda: _mutated(_error_in_scope(resource_kind="vpc_endpoint")), "not a resource kind"),
+    ],
+    ids=["misspelt regions", "deep nesting", "huge number", "unknown error kind"],
+)
+def test_the_cli_reports_a_bad_snapshot_on_one_line_and_exits_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: Callable[[], str],
+    phrase: str,
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text())
+    code = main(["scan", "--snapshot", str(path)], stdout=io.StringIO())
+    error_output = capsys.readouterr().err
+    assert code == ExitCode.USAGE
+    assert error_output.startswith("vpce-audit: error: ")
+    assert phrase in error_output
+    assert error_output.count("\n") == 1
+    assert "Traceback" not in error_output
+    assert len(error_output) < MAX_MESSAGE + len(str(path))
+
+
+def test_an_endless_snapshot_is_refused_at_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vpce_audit.snapshot import document as snapshot_document
+
+    monkeypatch.setattr(snapshot_document, "MAX_SNAPSHOT_BYTES", 1024)
+    with pytest.raises(SnapshotError, match="larger than 1,024 bytes"):
+        snapshot_document.read(Path("/dev/zero"))
