@@ -4,6 +4,10 @@ A route table mixes CIDR routes and prefix-list routes. AWS picks the most speci
 destination; a prefix-list route competes with the length of the list entry that holds the
 address. Blackhole routes still match (and drop the traffic), so they take part in selection.
 Only IPv4 is analysed: the S3 and DynamoDB gateway prefix lists are IPv4.
+
+A route to a prefix list whose entries are unknown (not read, not in the snapshot) may take any
+addresses: selection leaves it out, but says when it could have won (``RouteChoice.contenders``)
+so that callers do not judge a table on the routes they happened to see.
 """
 
 from __future__ import annotations
@@ -52,21 +56,72 @@ class RouteChoice:
     """None when no route matches (the traffic is dropped)."""
     matched_prefix: str | None
     """The CIDR (or prefix-list entry) the route matched on."""
+    contenders: tuple[Route, ...] = ()
+    """Routes to prefix lists with unknown entries that would beat ``route`` if an entry held
+    the destination: when set, the choice is only what the known routes say."""
+
+
+# AWS-managed prefix lists (the services' address ranges) are owned by "AWS", carry names that
+# customer lists may not (CreateManagedPrefixList refuses "com.amazonaws."), and are never empty.
+AWS_OWNER = "AWS"
+AWS_NAME_PREFIX = "com.amazonaws."
+
+
+def is_aws_managed(plist: PrefixList) -> bool:
+    return plist.owner_id == AWS_OWNER or plist.prefix_list_name.startswith(AWS_NAME_PREFIX)
+
+
+def entries_gap(plist: PrefixList) -> str | None:
+    """Why the list's addresses are unknown, or None when its entries are known."""
+    if plist.cidrs is None:
+        return f"the entries of {_named(plist)} were not read"
+    if not plist.cidrs and is_aws_managed(plist):
+        # An empty answer for an AWS list is a read that went wrong, not a list holding nothing.
+        return f"AWS-managed {_named(plist)} has no entries, which AWS's lists never lack"
+    return None
+
+
+def _named(plist: PrefixList) -> str:
+    return f"prefix list {plist.prefix_list_id} ({plist.prefix_list_name})"
+
+
+def prefix_list_gap(
+    prefix_list_id: str, prefix_lists_by_id: Mapping[str, PrefixList]
+) -> str | None:
+    """``entries_gap`` for a list a route names, which the snapshot may not hold at all."""
+    plist = prefix_lists_by_id.get(prefix_list_id)
+    if plist is None:
+        return f"prefix list {prefix_list_id} is not in the snapshot"
+    return entries_gap(plist)
 
 
 def _route_networks(
     route: Route, prefix_lists_by_id: Mapping[str, PrefixList]
-) -> list[ipaddress.IPv4Network]:
+) -> list[ipaddress.IPv4Network] | None:
+    """The blocks a route matches; None for a prefix list whose entries are unknown."""
     if route.destination_cidr is not None:
         network = parse_network(route.destination_cidr)
         return [network] if isinstance(network, ipaddress.IPv4Network) else []
     if route.destination_prefix_list_id is not None:
         plist = prefix_lists_by_id.get(route.destination_prefix_list_id)
-        if plist is None or plist.cidrs is None:
-            return []
+        if plist is None or plist.cidrs is None or entries_gap(plist) is not None:
+            return None
         networks = (parse_network(cidr) for cidr in plist.cidrs)
         return [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
     return []
+
+
+def unknown_prefix_list_routes(
+    table: RouteTable, prefix_lists_by_id: Mapping[str, PrefixList]
+) -> tuple[Route, ...]:
+    """The table's routes to prefix lists whose entries are unknown: they may take any part of
+    any destination."""
+    return tuple(
+        route
+        for route in table.routes
+        if route.destination_prefix_list_id is not None
+        and prefix_list_gap(route.destination_prefix_list_id, prefix_lists_by_id) is not None
+    )
 
 
 PROPAGATED_ORIGIN = "EnableVgwRoutePropagation"
@@ -89,14 +144,25 @@ def route_for(
 ) -> RouteChoice:
     """The route AWS uses for the whole of ``destination`` (the most specific covering route)."""
     best: tuple[tuple[int, int], Route, str] | None = None
+    unknown: list[Route] = []
     for route in table.routes:
-        for network in _route_networks(route, prefix_lists_by_id):
+        networks = _route_networks(route, prefix_lists_by_id)
+        if networks is None:
+            unknown.append(route)
+            continue
+        for network in networks:
             rank = (network.prefixlen, route_priority(route))
             if contains(network, destination) and (best is None or rank > best[0]):
                 best = (rank, route, str(network))
+    # An entry holding the destination is at most as long as it: the best an unknown list can do.
+    contenders = tuple(
+        route
+        for route in unknown
+        if best is None or (destination.prefixlen, route_priority(route)) > best[0]
+    )
     if best is None:
-        return RouteChoice(destination=destination, route=None, matched_prefix=None)
-    return RouteChoice(destination=destination, route=best[1], matched_prefix=best[2])
+        return RouteChoice(destination, route=None, matched_prefix=None, contenders=contenders)
+    return RouteChoice(destination, route=best[1], matched_prefix=best[2], contenders=contenders)
 
 
 def routes_inside(
@@ -104,10 +170,12 @@ def routes_inside(
     destination: ipaddress.IPv4Network,
     prefix_lists_by_id: Mapping[str, PrefixList],
 ) -> list[tuple[Route, ipaddress.IPv4Network]]:
-    """Routes strictly more specific than ``destination``: they take part of it elsewhere."""
+    """Routes strictly more specific than ``destination``: they take part of it elsewhere.
+    Routes to prefix lists with unknown entries are not among them (``unknown_prefix_list_routes``
+    says which may be)."""
     found: list[tuple[Route, ipaddress.IPv4Network]] = []
     for route in table.routes:
-        for network in _route_networks(route, prefix_lists_by_id):
+        for network in _route_networks(route, prefix_lists_by_id) or ():
             if network != destination and contains(destination, network):
                 found.append((route, network))
     return found
@@ -117,13 +185,17 @@ def prefix_list_routes(table: RouteTable, prefix_list_id: str) -> tuple[Route, .
     return tuple(r for r in table.routes if r.destination_prefix_list_id == prefix_list_id)
 
 
-def service_destinations(plist: PrefixList | None) -> tuple[ipaddress.IPv4Network, ...]:
-    """The address blocks of an AWS service, from its managed prefix list.
+def service_destinations(plist: PrefixList | None) -> tuple[ipaddress.IPv4Network, ...] | None:
+    """The address blocks of an AWS service, from its managed prefix list; None when the list's
+    entries are unknown (``entries_gap`` says why): an unread or empty list is no licence to
+    judge by the default route.
 
-    Without the list (not collected, or unknown to the snapshot), the whole IPv4 space stands in:
-    what matters then is where the default route sends traffic.
+    Without the list (a snapshot that does not hold it), the whole IPv4 space stands in: what
+    matters then is where the default route sends traffic.
     """
-    if plist is None or not plist.cidrs:
+    if plist is None:
         return (ALL_IPV4,)
+    if plist.cidrs is None or entries_gap(plist) is not None:
+        return None
     networks = (parse_network(cidr) for cidr in plist.cidrs)
     return tuple(n for n in networks if isinstance(n, ipaddress.IPv4Network))

@@ -157,13 +157,18 @@ class ScopeView:
             grouped[endpoint.vpc_id].append(endpoint)
         return {vpc_id: tuple(endpoints) for vpc_id, endpoints in grouped.items()}
 
+    @cached_property
+    def _gateway_endpoints(self) -> dict[tuple[str, str], tuple[VpcEndpoint, ...]]:
+        # Rules ask once per route table; a VPC may hold thousands of tables and of endpoints.
+        grouped: dict[tuple[str, str], list[VpcEndpoint]] = defaultdict(list)
+        for endpoint in self.live_endpoints:
+            if endpoint.is_gateway:
+                grouped[(endpoint.vpc_id, endpoint.service_name)].append(endpoint)
+        return {key: tuple(found) for key, found in grouped.items()}
+
     def gateway_endpoints(self, vpc_id: str, service_name: str) -> list[VpcEndpoint]:
-        """The VPC's live gateway endpoints for the service."""
-        return [
-            endpoint
-            for endpoint in self.live_endpoints_by_vpc.get(vpc_id, ())
-            if endpoint.is_gateway and endpoint.service_name == service_name
-        ]
+        """The VPC's live gateway endpoints for the service, sorted by id."""
+        return list(self._gateway_endpoints.get((vpc_id, service_name), ()))
 
     @cached_property
     def service_details_by_name(self) -> dict[str, tuple[EndpointServiceDetail, ...]]:

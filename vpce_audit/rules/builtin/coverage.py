@@ -36,17 +36,22 @@ def _private_subnets(scope: ScopeView, vpc: Vpc) -> list[tuple[str, RouteTable]]
 
 def _egress(scope: ScopeView, tables: list[RouteTable]) -> str:
     """Where calls to AWS services from these route tables go without an endpoint."""
-    exits = sorted(
-        {
-            f"{target_kind(choice.route.target_id).replace('-', ' ')} {choice.route.target_id}"
-            for table in tables
-            for choice in [route_for(table, ALL_IPV4, scope.prefix_lists_by_id)]
-            if choice.route is not None and choice.route.is_active
-        }
-    )
+    exits: set[str] = set()
+    unknown: set[str] = set()
+    for table in tables:
+        choice = route_for(table, ALL_IPV4, scope.prefix_lists_by_id)
+        if choice.route is not None and choice.route.is_active:
+            kind = target_kind(choice.route.target_id).replace("-", " ")
+            exits.add(f"{kind} {choice.route.target_id}")
+        # A list with unknown entries may hold 0.0.0.0/0 and beat what the known routes say.
+        unknown.update(r.destination_prefix_list_id or "" for r in choice.contenders)
+    lists = ", ".join(sorted(unknown))
     if not exits:
+        if unknown:
+            return f"go where the routes to prefix list {lists} (entries unknown) send them"
         return "fail: those subnets have no route out of the VPC"
-    return f"leave the VPC through {', '.join(exits)}"
+    hedge = f" (unless routes to prefix list {lists}, whose entries are unknown, win)"
+    return f"leave the VPC through {', '.join(sorted(exits))}{hedge if unknown else ''}"
 
 
 def _has_endpoint(present: set[str], scope: ScopeView, short: str) -> bool:

@@ -1,23 +1,27 @@
 """4xx: whether S3 / DynamoDB traffic uses the gateway endpoint or pays for a NAT gateway.
 
 Route selection follows AWS (https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html):
-longest prefix first, then static, prefix-list and propagated routes. A route table whose service
-prefix list could not be read is skipped, not judged on the default route alone.
+longest prefix first, then static, prefix-list and propagated routes. A route table is skipped,
+not judged on the routes that were seen, when a prefix list it routes to (or the service's own
+list) has entries the snapshot does not know and those could change the verdict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from vpce_audit.analysis.endpoint_dns import CentralDns, undecided_resolution
 from vpce_audit.analysis.routes import (
     ALL_IPV4,
+    prefix_list_gap,
     prefix_list_routes,
     route_for,
     routes_inside,
     service_destinations,
     target_kind,
+    unknown_prefix_list_routes,
 )
 from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import PrefixList, Route, RouteTable
@@ -36,6 +40,15 @@ ROUTING_REQUIREMENTS = (
 
 
 @dataclass(frozen=True)
+class Unjudged:
+    """Prefix lists whose unknown entries could change a route table's verdict."""
+
+    prefix_list_ids: tuple[str, ...]
+    gaps: tuple[str, ...]
+    """Why each list's entries are unknown (``entries_gap``), for the skip's reason."""
+
+
+@dataclass(frozen=True)
 class ServiceEgress:
     """How a route table's traffic to one AWS service leaves the VPC."""
 
@@ -43,6 +56,8 @@ class ServiceEgress:
     subnet_ids: tuple[str, ...]
     exits: tuple[tuple[str, Route], ...]
     """(matched destination, route) pairs whose target is of the kind looked for."""
+    unjudged: Unjudged | None = None
+    """Set (and ``exits`` empty) when the table cannot be judged."""
 
 
 def _vpcs_with_private_dns(scope: ScopeView, service_name: str) -> set[str]:
@@ -57,35 +72,91 @@ def _vpcs_with_private_dns(scope: ScopeView, service_name: str) -> set[str]:
     }
 
 
-def unreadable_prefix_list(
-    ctx: RuleContext, scope: ScopeView, plist: PrefixList | None
-) -> Iterator[Skipped]:
-    """Skips for every route table with subnets when the service's prefix list entries are
-    unknown: the tables cannot be judged on the default route alone."""
-    if plist is None or plist.cidrs is not None:
-        return
-    for table_id in sorted(scope.subnets_by_route_table):
-        yield ctx.skip(
-            scope,
-            table_id,
-            f"the entries of prefix list {plist.prefix_list_id} ({plist.prefix_list_name}) were "
-            "not read, so which routes carry the service's traffic is unknown",
-            because_of=(plist.prefix_list_id,),
-        )
+def _unjudged(scope: ScopeView, prefix_list_ids: Iterable[str | None]) -> Unjudged:
+    ids = sorted({plist_id for plist_id in prefix_list_ids if plist_id})
+    gaps = (prefix_list_gap(plist_id, scope.prefix_lists_by_id) for plist_id in ids)
+    return Unjudged(tuple(ids), tuple(gap for gap in gaps if gap is not None))
+
+
+def _merged(found: Iterable[Unjudged]) -> Unjudged:
+    ids: dict[str, None] = {}
+    gaps: dict[str, None] = {}  # dicts: unique, in the order met
+    for unjudged in found:
+        ids.update(dict.fromkeys(unjudged.prefix_list_ids))
+        gaps.update(dict.fromkeys(unjudged.gaps))
+    return Unjudged(tuple(ids), tuple(gaps))
+
+
+def _is_exit(route: Route, kind: str) -> bool:
+    # A blackhole route drops the traffic: it does not forward it anywhere.
+    return route.is_active and target_kind(route.target_id) == kind
+
+
+def _known_exits(
+    scope: ScopeView,
+    table: RouteTable,
+    destinations: tuple[ipaddress.IPv4Network, ...],
+    kind: str,
+) -> tuple[dict[str, tuple[str, Route]], list[Route]]:
+    """The ``kind`` routes the known routes give some of the destinations, and the routes to
+    prefix lists with unknown entries that could take some of them instead."""
+    exits: dict[str, tuple[str, Route]] = {}
+    unsure: list[Route] = []
+    unknown = unknown_prefix_list_routes(table, scope.prefix_lists_by_id)
+    for destination in destinations:
+        choice = route_for(table, destination, scope.prefix_lists_by_id)
+        candidates = [(choice.matched_prefix, choice.route)]
+        unsure.extend(choice.contenders)
+        if destination != ALL_IPV4:
+            candidates += [
+                (str(net), route)
+                for route, net in routes_inside(table, destination, scope.prefix_lists_by_id)
+            ]
+            unsure.extend(unknown)  # their entries may lie inside the block
+        for matched, route in candidates:
+            if route is not None and matched is not None and _is_exit(route, kind):
+                exits.setdefault(f"{matched}>{route.target_id}", (matched, route))
+    return exits, unsure
+
+
+def _table_egress(
+    scope: ScopeView,
+    table: RouteTable,
+    subnet_ids: tuple[str, ...],
+    destinations: tuple[ipaddress.IPv4Network, ...],
+    kind: str,
+) -> ServiceEgress | None:
+    exits, unsure = _known_exits(scope, table, destinations, kind)
+    # Routes with unknown entries only take traffic from the known routes: without a known exit
+    # they change the verdict only by being an exit themselves.
+    if unsure and (exits or any(_is_exit(route, kind) for route in unsure)):
+        lists = _unjudged(scope, (route.destination_prefix_list_id for route in unsure))
+        return ServiceEgress(table, subnet_ids, (), lists)
+    if not exits:
+        return None
+    return ServiceEgress(table, subnet_ids, tuple(exits[key] for key in sorted(exits)))
+
+
+def _unknown_service_egress(
+    scope: ScopeView, table: RouteTable, subnet_ids: tuple[str, ...], plist: PrefixList, kind: str
+) -> ServiceEgress | None:
+    """With the service's addresses unknown, any ``kind`` route may carry its traffic."""
+    if not any(_is_exit(route, kind) for route in table.routes):
+        return None
+    return ServiceEgress(table, subnet_ids, (), _unjudged(scope, (plist.prefix_list_id,)))
 
 
 def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[ServiceEgress]:
-    """Route tables with subnets whose traffic to the service leaves through a ``kind`` target.
+    """Route tables with subnets whose traffic to the service leaves through a ``kind`` target,
+    or may (``ServiceEgress.unjudged``).
 
     Tables holding a route to the service's prefix list use the gateway endpoint (a shadowing
     more-specific route is VPCE404's business), and a VPC with an interface endpoint for the
     service whose private DNS serves the VPC resolves the service to that endpoint; both are left
-    out. Callers skip the region when the prefix list's entries are unknown.
+    out, whatever the prefix lists hold.
     """
     service_name = scope.service_name(short_service)
     plist = scope.prefix_lists_by_name.get(service_name)
-    if plist is not None and plist.cidrs is None:
-        return
     destinations = service_destinations(plist)
     resolved_locally = _vpcs_with_private_dns(scope, service_name)
     for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
@@ -96,26 +167,13 @@ def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[
             continue
         if table.vpc_id in resolved_locally:
             continue
-        exits: dict[str, tuple[str, Route]] = {}
-        for destination in destinations:
-            choice = route_for(table, destination, scope.prefix_lists_by_id)
-            candidates = [(choice.matched_prefix, choice.route)]
-            if destination != ALL_IPV4:
-                candidates += [
-                    (str(net), route)
-                    for route, net in routes_inside(table, destination, scope.prefix_lists_by_id)
-                ]
-            for matched, route in candidates:
-                if route is None or matched is None or not route.is_active:
-                    continue  # no route or a blackhole: the traffic is dropped, not forwarded
-                if target_kind(route.target_id) == kind:
-                    exits.setdefault(f"{matched}>{route.target_id}", (matched, route))
-        if exits:
-            yield ServiceEgress(
-                table=table,
-                subnet_ids=subnet_ids,
-                exits=tuple(exits[key] for key in sorted(exits)),
-            )
+        if destinations is None:
+            assert plist is not None  # only a list that is there can have unknown entries
+            egress = _unknown_service_egress(scope, table, subnet_ids, plist, kind)
+        else:
+            egress = _table_egress(scope, table, subnet_ids, destinations, kind)
+        if egress is not None:
+            yield egress
 
 
 def _describe_targets(egress: ServiceEgress) -> str:
@@ -128,20 +186,50 @@ def _describe_targets(egress: ServiceEgress) -> str:
     )
 
 
+def _public_names(
+    central: CentralDns, scope: ScopeView, short_service: str
+) -> Callable[[str], bool | None]:
+    """``leaves_publicly`` of the service's names in a VPC, worked out once per VPC: every route
+    table of a VPC shares its DNS, and one VPC may hold thousands of tables."""
+    known: dict[str, bool | None] = {}
+
+    def leaves_publicly(vpc_id: str) -> bool | None:
+        if vpc_id not in known:
+            known[vpc_id] = central.resolution(scope, vpc_id, short_service).leaves_publicly
+        return known[vpc_id]
+
+    return leaves_publicly
+
+
+def _unjudged_skip(
+    ctx: RuleContext, scope: ScopeView, table_id: str, label: str, unjudged: Unjudged
+) -> Skipped:
+    return ctx.skip(
+        scope,
+        table_id,
+        f"which route carries {label} traffic from {table_id} is unknown: "
+        f"{'; '.join(unjudged.gaps)}",
+        because_of=unjudged.prefix_list_ids,
+    )
+
+
 def nat_egress_findings(
     ctx: RuleContext, short_service: str, label: str
 ) -> Iterator[Finding | Skipped]:
     central = CentralDns(ctx.snapshot)
     for scope in ctx.scopes():
         service_name = scope.service_name(short_service)
-        yield from unreadable_prefix_list(ctx, scope, scope.prefix_lists_by_name.get(service_name))
+        leaves_publicly = _public_names(central, scope, short_service)
         for egress in service_egress(scope, short_service, "nat-gateway"):
             table = egress.table
-            public = central.resolution(scope, table.vpc_id, short_service).leaves_publicly
+            public = leaves_publicly(table.vpc_id)
             if public is False:
                 continue  # every name resolves privately (a central endpoint); routes don't matter
             if public is None:
                 yield _central_unknown(ctx, scope, table, label)
+                continue
+            if egress.unjudged is not None:
+                yield _unjudged_skip(ctx, scope, table.route_table_id, label, egress.unjudged)
                 continue
             endpoints = scope.gateway_endpoints(table.vpc_id, service_name)
             if endpoints:
@@ -193,18 +281,25 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
     central = CentralDns(ctx.snapshot)
     for scope in ctx.scopes():
         by_table: dict[str, list[tuple[str, ServiceEgress]]] = {}
+        unjudged: dict[str, list[tuple[str, Unjudged]]] = {}
         for short, label in GATEWAY_SERVICES:
-            yield from unreadable_prefix_list(
-                ctx, scope, scope.prefix_lists_by_name.get(scope.service_name(short))
-            )
+            leaves_publicly = _public_names(central, scope, short)
             for egress in service_egress(scope, short, "transit-gateway"):
-                public = central.resolution(scope, egress.table.vpc_id, short).leaves_publicly
+                public = leaves_publicly(egress.table.vpc_id)
                 if public is False:
                     continue  # every name resolves privately (a central endpoint)
                 if public is None:
                     yield _central_unknown(ctx, scope, egress.table, label)
                     continue
-                by_table.setdefault(egress.table.route_table_id, []).append((label, egress))
+                table_id = egress.table.route_table_id
+                if egress.unjudged is not None:
+                    unjudged.setdefault(table_id, []).append((label, egress.unjudged))
+                    continue
+                by_table.setdefault(table_id, []).append((label, egress))
+        for table_id, found in sorted(unjudged.items()):
+            # One skip per table, however many services it leaves undecided.
+            labels = " and ".join(label for label, _ in found)
+            yield _unjudged_skip(ctx, scope, table_id, labels, _merged(u for _, u in found))
         for table_id in sorted(by_table):
             entries = by_table[table_id]
             table = entries[0][1].table
@@ -237,45 +332,73 @@ def _service_prefix_lists(scope: ScopeView) -> list[tuple[str, PrefixList]]:
     return found
 
 
+def _endpoint_routed_lists(
+    table: RouteTable, service_lists: list[tuple[str, PrefixList]]
+) -> list[tuple[str, PrefixList, set[str]]]:
+    """The service lists the table routes to a gateway endpoint, with those endpoints' ids."""
+    found = []
+    for label, plist in service_lists:
+        endpoint_ids = {
+            r.target_id or ""
+            for r in prefix_list_routes(table, plist.prefix_list_id)
+            if target_kind(r.target_id) == "vpc-endpoint"
+        }
+        if endpoint_ids:
+            found.append((label, plist, endpoint_ids))
+    return found
+
+
+def _shadows(
+    scope: ScopeView, table: RouteTable, label: str, plist: PrefixList, endpoint_ids: set[str]
+) -> list[str]:
+    """Where routes other than the endpoint's take part of the service's blocks."""
+    shadows: list[str] = []
+    for block in service_destinations(plist) or ():
+        if block == ALL_IPV4:
+            continue
+        choice = route_for(table, block, scope.prefix_lists_by_id)
+        takers = [(choice.matched_prefix, choice.route)]
+        takers += [
+            (str(net), route)
+            for route, net in routes_inside(table, block, scope.prefix_lists_by_id)
+        ]
+        for matched, route in takers:
+            if route is None or route.target_id in endpoint_ids:
+                continue
+            if route.destination_prefix_list_id == plist.prefix_list_id:
+                continue
+            state = " (blackhole)" if not route.is_active else ""
+            shadows.append(
+                f"{label} block {block} is taken by route {matched} to {route.target_id}{state}"
+            )
+    return shadows
+
+
 @builtin_rule("VPCE404", requires=ROUTING_REQUIREMENTS)
 def endpoint_route_shadowed(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         service_lists = _service_prefix_lists(scope)
-        unreadable = [plist for _, plist in service_lists if plist.cidrs is None]
-        if unreadable:
-            for plist in unreadable:
-                yield from unreadable_prefix_list(ctx, scope, plist)
-            continue
         for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
-            shadows: list[str] = []
-            for label, plist in service_lists:
-                endpoint_routes = [
-                    r
-                    for r in prefix_list_routes(table, plist.prefix_list_id)
-                    if target_kind(r.target_id) == "vpc-endpoint"
-                ]
-                if not endpoint_routes:
-                    continue
-                endpoint_ids = {r.target_id for r in endpoint_routes}
-                for block in service_destinations(plist):
-                    if block == ALL_IPV4:
-                        continue
-                    choice = route_for(table, block, scope.prefix_lists_by_id)
-                    takers = [(choice.matched_prefix, choice.route)]
-                    takers += [
-                        (str(net), route)
-                        for route, net in routes_inside(table, block, scope.prefix_lists_by_id)
-                    ]
-                    for matched, route in takers:
-                        if route is None or route.target_id in endpoint_ids:
-                            continue
-                        if route.destination_prefix_list_id == plist.prefix_list_id:
-                            continue
-                        state = " (blackhole)" if not route.is_active else ""
-                        shadows.append(
-                            f"{label} block {block} is taken by route {matched} to "
-                            f"{route.target_id}{state}"
-                        )
+            routed = _endpoint_routed_lists(table, service_lists)
+            if not routed:
+                continue
+            # A list with unknown entries (the service's own included) may take any block.
+            unknown = unknown_prefix_list_routes(table, scope.prefix_lists_by_id)
+            if unknown:
+                unjudged = _unjudged(scope, (r.destination_prefix_list_id for r in unknown))
+                yield ctx.skip(
+                    scope,
+                    table.route_table_id,
+                    f"whether more specific routes take part of the gateway endpoint's prefix "
+                    f"list in {table.route_table_id} is unknown: {'; '.join(unjudged.gaps)}",
+                    because_of=unjudged.prefix_list_ids,
+                )
+                continue
+            shadows = [
+                shadow
+                for label, plist, endpoint_ids in routed
+                for shadow in _shadows(scope, table, label, plist, endpoint_ids)
+            ]
             if shadows:
                 unique = sorted(set(shadows))
                 yield ctx.finding(
