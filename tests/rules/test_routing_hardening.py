@@ -359,3 +359,43 @@ def test_dns_is_resolved_once_per_vpc_not_once_per_route_table(
         result = run(rule, many)
         assert len(result.findings) >= 49  # every table of the kind was judged
         assert calls and len(calls) == len(set(calls)), calls
+
+
+def test_reach_over_a_peering_is_unknown_when_an_unread_prefix_list_route_may_win() -> None:
+    """Where a VPC sends traffic is unknown while a route to a prefix list with unknown entries
+    could be more specific than the known route (VPCE207 and the central-DNS checks use it)."""
+    import ipaddress
+
+    from tests.helpers import document, peering, region, route, subnet, table, vpc
+    from vpce_audit.analysis.topology import Topology
+    from vpce_audit.model import PrefixList
+    from vpce_audit.snapshot.views import Snapshot
+
+    def reach(corp_cidrs: tuple[str, ...] | None) -> tuple[bool | None, str]:
+        snapshot = Snapshot(
+            document(
+                region(
+                    vpcs=[vpc("vpc-a", "10.0.0.0/16"), vpc("vpc-b", "10.1.0.0/16")],
+                    subnets=[subnet("subnet-a", "vpc-a")],
+                    route_tables=[
+                        table(
+                            "rtb-a",
+                            "vpc-a",
+                            route("10.1.0.0/16", "pcx-1"),
+                            route("pl-corp", "tgw-1"),
+                            subnets=("subnet-a",),
+                        )
+                    ],
+                    peering_connections=[peering("pcx-1", "vpc-a", "vpc-b", "10.1.0.0/16")],
+                    prefix_lists=[PrefixList("pl-corp", "corp", "111111111111", cidrs=corp_cidrs)],
+                )
+            )
+        )
+        (scope,) = snapshot.scopes
+        found = Topology(snapshot).reach(
+            scope, "vpc-a", "vpc-b", [ipaddress.IPv4Network("10.1.0.0/24")]
+        )
+        return found.reachable, found.how
+
+    assert reach(None) == (None, "rtb-a routes to prefix list pl-corp, whose entries are unknown")
+    assert reach(("192.168.0.0/16",)) == (True, "rtb-a -> pcx-1")

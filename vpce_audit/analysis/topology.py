@@ -129,6 +129,15 @@ class Topology:
                 continue
             for table in tables:
                 choice = route_for(table, network, scope.prefix_lists_by_id)
+                if choice.contenders:
+                    # A route to a prefix list whose entries are unknown may win: where this
+                    # table sends the traffic is unknown, not whatever the known routes say.
+                    lists = sorted({r.destination_prefix_list_id or "?" for r in choice.contenders})
+                    unknown.append(
+                        f"{table.route_table_id} routes to prefix list {', '.join(lists)}, "
+                        "whose entries are unknown"
+                    )
+                    continue
                 route = choice.route
                 if route is None or not route.is_active:
                     continue
