@@ -71,6 +71,8 @@ def first(times: int, reply: Reply) -> Fault:
 
 HANG = Reply(0, b"")
 """Never answer (until the proxy stops)."""
+TRICKLE = Reply(0, b"<")
+"""Answer one byte every 0.2 s, never finishing (until the proxy stops)."""
 
 
 @dataclass
@@ -124,6 +126,9 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 proxy.stopping.wait()
                 self.close_connection = True
                 return
+            if reply is TRICKLE:
+                self._trickle()
+                return
             if reply is None and service == "route53profiles":
                 reply = Reply(
                     200, json.dumps({"ProfileAssociations": []}).encode(), "application/json"
@@ -134,6 +139,19 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self._send(reply)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (its read timeout): fine
+
+        def _trickle(self) -> None:
+            self.close_connection = True
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", "1000000")
+                self.end_headers()
+                while not proxy.stopping.wait(0.2):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
 
         def _forward(self, body: bytes) -> Reply:
             target = urllib.parse.urlsplit(proxy.upstream)

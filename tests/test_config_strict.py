@@ -8,6 +8,7 @@ Every case here loaded, crashed or printed an unbounded message before.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -234,4 +235,25 @@ def test_a_configuration_larger_than_a_megabyte_is_refused_unread(tmp_path: Path
     path = tmp_path / "huge.yml"
     path.write_text("# padding\n" * 120_000)
     with pytest.raises(ConfigError, match="larger than 1,048,576 bytes"):
+        load_config(path, load_registry().ids)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("rules:\n  VPCE101: {enabled: true}\n  vpce101: {enabled: false}\n", "configured twice"),
+        ('trusted_account_ids: ["111122223333\\n"]\n', "12-digit account id"),
+        ('trusted_account_ids: ["١١١١٢٢٢٢٣٣٣٣"]\n', "12-digit account id"),
+        ('trusted_org_ids: ["o-abcdefghij\\n"]\n', "organization id"),
+        ('required_services: ["ssm\\n"]\n', "service short name"),
+        (
+            'suppressions:\n  - {rule: VPCE101, resource: "*", reason: r, expires: "20270203"}\n',
+            "is not a date (YYYY-MM-DD)",
+        ),
+    ],
+)
+def test_look_alike_values_are_refused(tmp_path: Path, text: str, phrase: str) -> None:
+    path = tmp_path / "look-alike.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(phrase)):
         load_config(path, load_registry().ids)

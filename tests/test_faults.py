@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 from tests.fault_proxy import (
     CAPTIVE_PORTAL,
     HANG,
+    TRICKLE,
     FaultProxy,
     Reply,
     always,
@@ -170,7 +171,8 @@ def test_a_pagination_token_that_never_ends_is_cut_and_recorded(
     )
     code, report, _ = _scan(capsys)
     assert code == 3
-    assert proxy.calls["DescribeRouteTables"] == 6
+    # Five pages, the sixth that goes over, and at most one fetched ahead of the reader.
+    assert proxy.calls["DescribeRouteTables"] in (6, 7)
     assert ("DescribeRouteTables", "PaginationLimitExceeded", "route_tables") in _errors(report)
     assert _flagged(report, "VPCE401") == set()
 
@@ -202,6 +204,24 @@ def test_a_call_that_never_answers_is_bounded(
     (error,) = [e for e in report["collection_errors"] if e["operation"] == "DescribeNatGateways"]
     assert error["error_code"] == "ReadTimeoutError"
     # Four attempts of one second each, with backoff; nowhere near botocore's 7 x 60 s.
+    assert elapsed < 60
+
+
+def test_an_answer_that_drips_forever_is_cut_at_the_call_budget(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's read timeout restarts with every byte: only the call's wall-clock budget
+    (attempts x timeouts + backoff; one attempt here, to keep the test short) ends it."""
+    from vpce_audit.collect import runner
+
+    monkeypatch.setattr(runner, "CALL_ATTEMPTS", 1)
+    proxy.faults["DescribeNatGateways"] = always(TRICKLE)
+    started = time.monotonic()
+    code, report, _ = _scan(capsys, "--call-timeout", "1")
+    elapsed = time.monotonic() - started
+    assert code == 3
+    (error,) = [e for e in report["collection_errors"] if e["operation"] == "DescribeNatGateways"]
+    assert error["error_code"] == "CallTimeout"
     assert elapsed < 60
 
 

@@ -53,6 +53,8 @@ HOSTILE = (
     "  ::set-output name=x::y",
     "##[error]pwned",
     "text\n##[group]folded",
+    "javascript+mailto:alert@evil.example xmpp:attacker@evil.example mailto:a@b.example@c.example",
+    "ping @org/security-team and see #123 a@b.example",
     "../../etc/passwd",
     "a b#c?d%e/f",
 )
@@ -205,10 +207,7 @@ def test_markdown_renders_every_row_whole_and_nothing_else(hostile_result: ScanR
     rendered = _render_gfm(text)
     assert rendered.comments == []
     for tag, attributes in rendered.tags:
-        if tag == "a":  # GFM autolinks e-mail-like text after escapes; nothing else may link
-            assert (attributes.get("href") or "").startswith("mailto:"), attributes
-        else:
-            assert tag in ALLOWED_TAGS, (tag, attributes)
+        assert tag in ALLOWED_TAGS, (tag, attributes)
     headings = [tag for tag, _ in rendered.tags if tag == "h2"]
     assert len(headings) == 3  # collection errors, high, notices: nothing added
     # Every finding and error is one row whose cells read exactly as the value, made visible.
@@ -276,3 +275,17 @@ def test_sarif_uris_are_percent_encoded_segments(hostile_result: ScanResult) -> 
 )
 def test_uri_component(segment: str, encoded: str) -> None:
     assert uri_component(segment) == encoded
+
+
+def test_a_line_break_in_a_message_cannot_forge_a_stderr_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    console.warn("DescribeVpcs failed: AccessDenied\n::error::forged")
+    with pytest.raises(SystemExit):
+        from vpce_audit.cli import main
+
+        main(["scan", "--snapshot", "x", "\n::error::pwned::" + "x" * 100_000])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2
+    assert all(len(line) <= console.MAX_LINE for line in err.splitlines())
+    _assert_no_workflow_command(err)

@@ -67,3 +67,23 @@ def test_an_interrupted_write_leaves_no_temporary_file(
     with pytest.raises(KeyboardInterrupt):
         write_output(tmp_path / "report.json", "text")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["newdir/.", "missing/report.json", "existing"])
+def test_unusable_paths_are_refused_before_any_work(tmp_path: Path, name: str) -> None:
+    (tmp_path / "existing").mkdir()
+    with pytest.raises(OutputError, match="directory"):
+        output_path(f"{tmp_path}/{name}")
+
+
+def test_a_missing_device_is_not_created() -> None:
+    with pytest.raises(OutputError, match="no such device"):
+        output_path("/dev/vpce-audit-no-such-device")
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "private.json"
+    target.write_text("old")
+    target.chmod(0o600)
+    write_output(target, "new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -30,9 +30,7 @@ from tests.helpers import (
     vpc,
 )
 from vpce_audit.cli import main
-from vpce_audit.collect.account import GLOBAL_REGION
-from vpce_audit.model import GLOBAL_REGION as MODEL_GLOBAL_REGION
-from vpce_audit.model import AccountSnapshot, NetworkAcl, NetworkAclEntry, Route
+from vpce_audit.model import GLOBAL_REGION, AccountSnapshot, NetworkAcl, NetworkAclEntry, Route
 from vpce_audit.scan import ExitCode
 from vpce_audit.snapshot.document import SnapshotError, from_json, read, to_json
 
@@ -348,10 +346,6 @@ def test_a_snapshot_of_failed_collection_alone_loads_and_scans_incomplete(
     assert main(["scan", "--snapshot", str(path)], stdout=io.StringIO()) == ExitCode.INCOMPLETE
 
 
-def test_the_global_pseudo_region_is_the_collectors() -> None:
-    assert MODEL_GLOBAL_REGION == GLOBAL_REGION
-
-
 def test_the_golden_estate_still_loads_and_round_trips() -> None:
     golden = read(ESTATE)
     assert len(golden.regions) >= 2
@@ -405,6 +399,21 @@ def test_the_cli_reports_a_bad_snapshot_on_one_line_and_exits_2(
 def test_an_endless_snapshot_is_refused_at_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     from vpce_audit.snapshot import document as snapshot_document
 
+    with pytest.raises(SnapshotError, match="it is a device, not a file"):
+        snapshot_document.read(Path("/dev/zero"))
     monkeypatch.setattr(snapshot_document, "MAX_SNAPSHOT_BYTES", 1024)
     with pytest.raises(SnapshotError, match="larger than 1,024 bytes"):
-        snapshot_document.read(Path("/dev/zero"))
+        snapshot_document.read(ESTATE)
+
+
+@pytest.mark.parametrize("collection", ["vpcs", "security_groups", "route_tables"])
+def test_a_resource_listed_twice_is_refused(tmp_path: Path, collection: str) -> None:
+    """A second copy would replace the first in the rules' indexes (a VPC listed again with DNS
+    hostnames on would silence VPCE201)."""
+    body = json.loads(ESTATE.read_text())
+    scope = next(r for r in body["regions"] if r[collection])
+    scope[collection].append(dict(scope[collection][0]))
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(body))
+    with pytest.raises(SnapshotError, match="appears twice; each resource is listed once"):
+        read(path)

@@ -1,5 +1,5 @@
 """``python -m vpce_audit``: the same as the ``vpce-audit`` command."""
 
-from vpce_audit.cli import entry
+from vpce_audit.launch import run
 
-entry()
+run()

@@ -9,6 +9,7 @@ Precedence 2 > 3 > 1 > 0. Only ``entry`` exits; everything else returns or raise
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -18,7 +19,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from vpce_audit import __version__, console
 from vpce_audit.collect.calls import CANCELLED, Cancelled
@@ -73,7 +74,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse's usage errors as the tool's own: one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
+        # The message quotes the user's arguments: shown safe and bounded like any other line.
+        console.error(message)
+        self.exit(int(ExitCode.USAGE))
 
 
 def _seconds(text: str) -> float:
@@ -165,6 +168,21 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
     )
 
 
+def _add_verbosity(
+    parser: argparse.ArgumentParser, default_verbose: Any, default_quiet: Any
+) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default_verbose,
+        help="more diagnostics on stderr (-vv for debug)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default_quiet, help="no progress messages"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="vpce-audit",
@@ -173,18 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
         "3 scan incomplete, 4 internal error, 130 interrupted, 143 terminated.",
     )
     parser.add_argument("--version", action="version", version=f"vpce-audit {__version__}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="more diagnostics on stderr (-vv for debug)",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_verbosity(parser, default_verbose=0, default_quiet=False)
+    # -v / -q are also accepted after the sub-command; there SUPPRESS keeps an absent option from
+    # resetting what was given before it.
+    verbosity = _Parser(add_help=False)
+    _add_verbosity(verbosity, default_verbose=argparse.SUPPRESS, default_quiet=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    scan = commands.add_parser("scan", help="collect (or load a snapshot) and evaluate the rules")
+    scan = commands.add_parser(
+        "scan", help="collect (or load a snapshot) and evaluate the rules", parents=[verbosity]
+    )
     _add_source_arguments(scan, with_snapshot=True)
     rules_group = scan.add_argument_group("rules and configuration")
     rules_group.add_argument(
@@ -228,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"critical, or never (default: {DEFAULT_FAIL_ON}; info findings never fail a run)",
     )
 
-    collect_parser = commands.add_parser("collect", help="collect a snapshot for later scans")
+    collect_parser = commands.add_parser(
+        "collect", help="collect a snapshot for later scans", parents=[verbosity]
+    )
     _add_source_arguments(collect_parser, with_snapshot=False)
     collect_parser.add_argument(
         "-o",
@@ -238,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the snapshot JSON ('-' for stdout)",
     )
 
-    rules = commands.add_parser("rules", help="list rules or show one")
+    rules = commands.add_parser("rules", help="list rules or show one", parents=[verbosity])
     rule_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     rule_commands.required = True
     listing = rule_commands.add_parser("list", help="every rule with id, severity and title")
@@ -272,7 +291,11 @@ def _collect(args: argparse.Namespace) -> SnapshotDocument:
         try:
             with demo_estate() as (session, _ids):
                 demo = dataclasses.replace(request, regions=DEMO_REGIONS)
-                return collect(ClientFactory(session, args.call_timeout), demo, progress)
+                try:
+                    return collect(ClientFactory(session, args.call_timeout), demo, progress)
+                except BaseException:
+                    CANCELLED.set()  # before the mock goes: no worker may call real AWS
+                    raise
         except RuntimeError as error:
             raise UsageError(str(error)) from None
     regions = tuple(dict.fromkeys(args.region)) if args.region else None
@@ -287,12 +310,24 @@ def _destination(args: argparse.Namespace) -> Path | None:
     return output_path(args.output)
 
 
-def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
-    if output is None:
+def _emit(text: str, output: Path | None, stdout: TextIO) -> bool:
+    """Write the report or snapshot; False when stdout's reader went away before the end."""
+    if output is not None:
+        write_output(output, text)
+        return True
+    try:
         stdout.write(text)
         stdout.flush()
-    else:
-        write_output(output, text)
+    except BrokenPipeError:
+        _silence_stdout()
+        return False
+    return True
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; with the reader gone that would print a traceback.
+    with contextlib.suppress(OSError, ValueError):  # ValueError: tests' StringIO has no fd
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
@@ -357,7 +392,8 @@ def _require_something_seen(document: SnapshotDocument) -> None:
 def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     output = _destination(args)
     document = _collect(args)
-    _emit(snapshot_document.to_json(document), output, stdout)
+    if not _emit(snapshot_document.to_json(document), output, stdout):
+        raise OutputError("stdout was closed before the whole snapshot was written")
     errors = sum(len(r.errors) for r in document.regions) + sum(
         len(a.errors) for a in document.accounts
     )
@@ -453,6 +489,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         console.say("terminated; nothing was written")
         return TERMINATED
     except BrokenPipeError:
+        # stdout's reader left while something other than a report was written (rules list);
+        # a scan's report is handled in _emit and keeps the scan's exit code.
+        _silence_stdout()
         return int(ExitCode.CLEAN)
     except Exception as error:  # the last boundary: a bug is one line, not a traceback
         log.debug("internal error", exc_info=True)
@@ -465,17 +504,24 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return INTERNAL_ERROR
 
 
-def _raise_terminated(_signum: int, _frame: object) -> None:
-    raise Terminated()
+def _interrupt(signum: int, _frame: object) -> None:
+    # Workers stop before the main thread unwinds: the demo's moto mock must not be gone while
+    # a worker still calls (it would reach the real AWS endpoints).
+    CANCELLED.set()
+    if signum == signal.SIGTERM:
+        raise Terminated()
+    raise KeyboardInterrupt()
 
 
 def entry() -> NoReturn:
-    """The console script: ``main`` with SIGTERM handled like Ctrl-C.
+    """The console script (through ``vpce_audit.launch``): ``main`` with SIGINT and SIGTERM
+    stopping every worker at once.
 
     After an interrupt, worker threads may still be waiting on AWS (each for at most one call's
-    timeout); the process exits at once instead of waiting for them.
+    budget); the process exits at once instead of waiting for them.
     """
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     code = main()
     if code in (INTERRUPTED, TERMINATED):
         sys.stdout.flush()
@@ -485,4 +531,6 @@ def entry() -> NoReturn:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    entry()
+    from vpce_audit.launch import run
+
+    run()

@@ -41,15 +41,17 @@ import yaml
 
 from vpce_audit.analysis.cidrs import parse_network
 from vpce_audit.findings import Finding, Severity
+from vpce_audit.model import ACCOUNT_ID
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 DEFAULT_CONFIG_NAME = ".vpce-audit.yml"
 MAX_CONFIG_BYTES = 1024 * 1024
 """A configuration is a few kilobytes; a megabyte is generous and bounds what a pull request
 can make the scanner parse."""
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+# fullmatch and ASCII classes: "$" would accept a trailing newline and \d Arabic-Indic digits.
+ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
+SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PROFILES = ("default", "fsbp")
 TOP_LEVEL_KEYS = (
     "trusted_org_ids",
@@ -274,7 +276,7 @@ def _strings(
             raise ConfigError(
                 f'{source}: {key}[{index}] is a number; quote account ids ("012345678901")'
             )
-        if not isinstance(item, str) or not pattern.match(item):
+        if not isinstance(item, str) or not pattern.fullmatch(item):
             raise ConfigError(f"{source}: {key}[{index}] = {brief(item)} is not {what}")
         found.append(item)
     return found
@@ -321,6 +323,9 @@ def _rules(value: Any, source: str, known: _RuleIds) -> dict[str, RuleConfig]:
     for key, settings in value.items():
         where = f"rules.{clip(key, 40)}"
         rule_id = known.resolve(key, where)
+        if rule_id is not None and rule_id in parsed:
+            # VPCE101 and vpce101 are one rule: a second entry would silently win.
+            raise ConfigError(f"{source}: {where}: rule {rule_id} is configured twice")
         if not isinstance(settings, dict):
             raise ConfigError(f"{source}: {where} must be a mapping (enabled, severity)")
         unknown = sorted(str(k) for k in settings if k not in RULE_KEYS)
@@ -384,7 +389,7 @@ def _expiry(value: Any, where: str) -> datetime.date | None:
     # A datetime is a date too, but compares with none: "today > expires" would raise.
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:

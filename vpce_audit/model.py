@@ -26,9 +26,10 @@ from vpce_audit.snapshot.codec import Check
 
 # Longer than any CIDR ("ffff:...:ffff/128" is 43): nothing longer needs parsing to be refused.
 _MAX_CIDR_LENGTH = 50
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+"""Use with fullmatch; ASCII digits only (\\d would take Arabic-Indic ones)."""
 # Lower-case words and digits joined by dashes: us-east-1, us-gov-west-1, eusc-de-east-1.
-_REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+REGION_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 GLOBAL_REGION = "global"
 """The region of account-wide collection errors (Route 53, Organizations, IAM)."""
 
@@ -56,7 +57,7 @@ def _is_address(text: str) -> bool:
 
 
 def _is_region(text: str) -> bool:
-    return _REGION.fullmatch(text) is not None
+    return REGION_NAME.fullmatch(text) is not None
 
 
 Cidr: TypeAlias = Annotated[str, Check(_network(None), "a CIDR")]
@@ -64,12 +65,12 @@ Ipv4Cidr: TypeAlias = Annotated[str, Check(_network(4), "an IPv4 CIDR")]
 Ipv6Cidr: TypeAlias = Annotated[str, Check(_network(6), "an IPv6 CIDR")]
 IpAddress: TypeAlias = Annotated[str, Check(_is_address, "an IP address")]
 AccountId: TypeAlias = Annotated[
-    str, Check(lambda text: _ACCOUNT_ID.fullmatch(text) is not None, "a 12-digit account id")
+    str, Check(lambda text: ACCOUNT_ID.fullmatch(text) is not None, "a 12-digit account id")
 ]
 OwnerId: TypeAlias = Annotated[
     str,
     Check(
-        lambda text: text == "" or _ACCOUNT_ID.fullmatch(text) is not None,
+        lambda text: text == "" or ACCOUNT_ID.fullmatch(text) is not None,
         "a 12-digit account id or empty",
     ),
 ]

@@ -28,13 +28,22 @@ class OutputError(Exception):
 
 
 def output_path(text: str) -> Path:
-    """A path given on the command line; a trailing slash means a directory, which is refused
-    here because ``Path`` would drop the slash."""
+    """A path given on the command line, checked before any work is done: a directory (a
+    trailing slash, '.' or '..' as the last part, or an existing one), a missing parent
+    directory or a missing device is refused now, not after a long collection."""
     if not text:
         raise OutputError("the output path is empty")
-    if text.endswith(("/", os.sep)):
+    if text.endswith(("/", os.sep)) or text.rsplit("/", 1)[-1] in (".", ".."):
         raise OutputError(f"cannot write {text}: it names a directory; give a file name")
-    return Path(text)
+    path = Path(text)
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if str(path).startswith(WRITE_IN_PLACE_ROOTS):
+        if not path.exists():
+            raise OutputError(f"cannot write {path}: no such device or file")
+    elif not (path.parent if str(path.parent) else Path(".")).is_dir():
+        raise OutputError(f"cannot write {path}: directory {path.parent} does not exist")
+    return path
 
 
 def write_output(path: Path, text: str) -> None:
@@ -59,7 +68,9 @@ def write_output(path: Path, text: str) -> None:
 
 def _write_in_place(path: Path, text: str) -> None:
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        # No O_CREAT: a missing /dev/... is an error, not a new regular file there.
+        descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
@@ -80,7 +91,8 @@ def write_atomically(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
+        # A replaced file keeps its permissions (a 0600 report stays private).
+        os.chmod(temporary, _mode_of(path))
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
@@ -89,3 +101,10 @@ def write_atomically(path: Path, text: str) -> None:
         # Interrupted mid-write: leave nothing behind.
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_of(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o644

@@ -14,8 +14,8 @@ through it:
 * ``markdown`` — a table cell or inline text of the Markdown report: ``visible``, then every
   Markdown and HTML metacharacter backslash-escaped, so a value cannot end the table, start a
   heading, open an HTML comment that hides the rest, or render an image or a link (GFM's
-  ``www.`` and ``scheme:`` autolinks are broken too; an e-mail-like value may still render as a
-  ``mailto:`` link, which loads nothing);
+  ``www.``, ``scheme:`` and e-mail autolinks are broken too, and ``@`` and ``#`` before a digit
+  are set in code spans so that GitHub makes no mention or issue reference of them);
 * ``uri_component`` — one segment of a SARIF artifact URI, percent-encoded (``..`` included).
 
 * ``json_dumps`` — JSON and SARIF: ASCII only (every non-ASCII and control character is an
@@ -51,6 +51,9 @@ _MARKDOWN_SPECIAL = re.compile(
 )
 
 
+_MENTION_OR_REFERENCE = re.compile(r"@|#(?=\d)")
+
+
 def _escape(character: str) -> str:
     code = ord(character)
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
@@ -78,7 +81,10 @@ def terminal_text(text: str) -> str:
 
 def markdown(text: str) -> str:
     """Inline Markdown that renders exactly as ``text`` reads, on one line."""
-    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), visible(text))
+    escaped = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), visible(text))
+    # cmark-gfm links e-mail-like text after escapes are resolved, and GitHub turns @name and
+    # #123 into mentions and references; inside a code span none of that happens.
+    return _MENTION_OR_REFERENCE.sub(lambda m: f"`{m.group(0)}`", escaped)
 
 
 def uri_component(text: str) -> str:

@@ -9,7 +9,9 @@ from a parser), so a message stays one short line whatever the file holds. Files
 
 from __future__ import annotations
 
+import os
 import reprlib
+import stat
 from pathlib import Path
 
 LIMIT = 60
@@ -57,6 +59,13 @@ def read_bounded(path: Path, limit: int) -> str:
     """The UTF-8 text of ``path``; TooLarge beyond ``limit`` bytes (OSError and
     UnicodeDecodeError as ``Path.read_text`` raises them)."""
     with open(path, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        # A device (/dev/zero, /dev/urandom) is no file of ours; a regular file says its size
+        # before a byte is read. Pipes (/dev/stdin from a shell) are read up to the limit.
+        if stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode):
+            raise TooLarge("it is a device, not a file")
+        if stat.S_ISREG(status.st_mode) and status.st_size > limit:
+            raise TooLarge(f"larger than {limit:,} bytes")
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"larger than {limit:,} bytes")

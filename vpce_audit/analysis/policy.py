@@ -30,12 +30,12 @@ from typing import Protocol
 
 from vpce_audit.analysis.service_names import iam_action_prefix, service_short_name
 from vpce_audit.analysis.trust import (
-    ACCOUNT_ID,
     UNIQUE_PRINCIPAL_ID,
     is_valid_aws_principal,
     principal_account,
 )
 from vpce_audit.data import global_condition_keys
+from vpce_audit.model import ACCOUNT_ID
 
 # What AWS applies to an endpoint that supports policies when none was set.
 DEFAULT_FULL_ACCESS_POLICY = (
@@ -764,7 +764,7 @@ class RequestContext:
             return Fixed((account,))
         if key == "aws:principalarn":
             return PrincipalArns(account, trust)
-        if ACCOUNT_ID.match(account) and not trust.trusts_account(account):
+        if ACCOUNT_ID.fullmatch(account) and not trust.trusts_account(account):
             if key == "aws:principalorgid":
                 return Outside("org", trust, can_be_absent=True)
             if key == "aws:principalorgpaths":
@@ -890,7 +890,7 @@ def _principal_match(principal: Principal, request: RequestContext) -> Truth:
             # matches it, for VPCE104 to report it as unknown.
             named_itself = caller.kind is CallerKind.ACCOUNT and caller.account == principal.value
             return Truth.MAYBE if named_itself else Truth.NEVER
-    whole_account = bool(ACCOUNT_ID.match(principal.value)) or principal.value.endswith(":root")
+    whole_account = bool(ACCOUNT_ID.fullmatch(principal.value)) or principal.value.endswith(":root")
     if caller.kind is CallerKind.ACCOUNT:
         if caller.account != account:
             return Truth.NEVER

@@ -16,12 +16,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from vpce_audit.model import ACCOUNT_ID
+
 ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::([^:]*):")
 # An organisation, or an OU inside it: endpoint-service permissions may name either.
 ORG_IN_ARN = re.compile(
     r"^arn:aws[a-z-]*:organizations::[^:]*:(?:organization|ou)/(o-[a-z0-9]+)(?:/[^*?]*)?$"
 )
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 UNIQUE_ID_PATTERN = r"A(?:RO|ID)A[A-Z0-9]{12,}"
 UNIQUE_PRINCIPAL_ID = re.compile(rf"^{UNIQUE_ID_PATTERN}$")
 """An IAM role (AROA...) or user (AIDA...) unique id."""
@@ -120,10 +121,10 @@ def principal_account(principal: str) -> str | None:
 
     Returns None when the principal names no single account (a wildcard, a service, junk).
     """
-    if ACCOUNT_ID.match(principal):
+    if ACCOUNT_ID.fullmatch(principal):
         return principal
     match = ACCOUNT_IN_ARN.match(principal)
-    if match and ACCOUNT_ID.match(match.group(1)):
+    if match and ACCOUNT_ID.fullmatch(match.group(1)):
         return match.group(1)
     return None
 
@@ -133,7 +134,7 @@ def is_valid_aws_principal(principal: str) -> bool:
     id, an IAM / STS principal ARN without wildcards, or a unique id AWS stored in its place."""
     return bool(
         principal == "*"
-        or ACCOUNT_ID.match(principal)
+        or ACCOUNT_ID.fullmatch(principal)
         or VALID_PRINCIPAL_ARN.match(principal)
         or UNIQUE_PRINCIPAL_ID.match(principal)
     )

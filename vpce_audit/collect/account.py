@@ -14,9 +14,14 @@ from vpce_audit.analysis.trust import UNIQUE_ID_PATTERN
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ExpectedAnswer, ScopeCalls
-from vpce_audit.model import AccountSnapshot, HostedZone, IamPrincipal, RegionSnapshot, VpcZones
-
-GLOBAL_REGION = "global"
+from vpce_audit.model import (
+    REGION_NAME,
+    AccountSnapshot,
+    HostedZone,
+    IamPrincipal,
+    RegionSnapshot,
+    VpcZones,
+)
 
 ClientFor = Callable[[str], Any]
 """Returns a boto3 client for a service name."""
@@ -26,8 +31,6 @@ ClientFor = Callable[[str], Any]
 NOT_PERMITTED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
-REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-"""us-east-1, eu-central-2, us-gov-west-1, ap-southeast-7."""
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
@@ -47,7 +50,7 @@ def enabled_regions(ec2: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
 
 def _region_names(regions: list[dict[str, Any]]) -> list[str]:
     names = [str(region["RegionName"]) for region in regions]
-    invalid = [name for name in names if not REGION_NAME.match(name)]
+    invalid = [name for name in names if not REGION_NAME.fullmatch(name)]
     if invalid or not names:
         raise ValueError(
             f"{invalid[0][:40]!r} is not a region name" if invalid else "the region list is empty"

@@ -12,17 +12,22 @@ resources"; the JSON-protocol services may leave an empty list out, so there a m
 is accepted only from an answer that carries AWS's request id. A body that cannot be parsed, or
 ends early, is retried (``PARSE_ATTEMPTS``) like any transient fault. Pagination stops after
 ``MAX_PAGES`` pages (``PaginationLimitExceeded``): a token that changes forever would otherwise
-loop forever. A scope has a deadline: once it passes, the scope's remaining calls are recorded as
-``ScopeTimeout`` without being made. Cancellation (Ctrl-C, SIGTERM) makes every later call raise
-``Cancelled``, which is not an ``Exception`` and so passes through every boundary.
+loop forever. Each call (each page of a listing) has a wall-clock budget, its retries included:
+botocore's read timeout restarts with every byte, so an endpoint that answers one byte at a time
+would otherwise hold a call forever; past the budget the call is abandoned (its thread is a
+daemon) and recorded as ``CallTimeout``. A scope has a deadline: once it passes, the scope's
+remaining calls are recorded as ``ScopeTimeout`` without being made. Cancellation (Ctrl-C,
+SIGTERM) makes every later call raise ``Cancelled``, which is not an ``Exception`` and so
+passes through every boundary.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from vpce_audit.collect.operations import allowed
@@ -72,6 +77,13 @@ class PaginationLimitExceeded(Exception):
 
 class ScopeTimeout(Exception):
     """The scope's deadline passed."""
+
+
+class CallTimeout(Exception):
+    """One call (or one page) went past its wall-clock budget."""
+
+
+_END = object()
 
 
 TIMEOUT_CODE = ScopeTimeout.__name__
@@ -125,11 +137,19 @@ def describe_error(error: BaseException) -> tuple[str, str]:
 class ScopeCalls:
     """Makes the calls of one account-region (or the account's global calls) and keeps errors."""
 
-    def __init__(self, account_id: str, region: str, deadline: float | None = None) -> None:
-        """``deadline``: a ``time.monotonic()`` instant after which no call is made."""
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        deadline: float | None = None,
+        call_budget: float | None = None,
+    ) -> None:
+        """``deadline``: a ``time.monotonic()`` instant after which no call is made;
+        ``call_budget``: seconds one call (one page) may take, retries included."""
         self.account_id = account_id
         self.region = region
         self.deadline = deadline
+        self.call_budget = call_budget
         self._errors: list[CollectionError] = []
         # Scope-wide failures under None; failures of one service's endpoint under its name.
         self._fatal: dict[str | None, tuple[str, str]] = {}
@@ -248,7 +268,8 @@ class ScopeCalls:
         self, client: Any, method: str, result_key: str, params: dict[str, Any]
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for number, page in enumerate(self._page_iterator(client, method, params), start=1):
+        pages = self._bounded(lambda: self._page_iterator(client, method, params))
+        for number, page in enumerate(pages, start=1):
             if number > MAX_PAGES:
                 raise PaginationLimitExceeded(
                     f"stopped after {MAX_PAGES} pages; the listing is incomplete"
@@ -260,6 +281,54 @@ class ScopeCalls:
             if self.past_deadline():
                 raise ScopeTimeout("the scope's deadline (--scope-timeout) passed mid-listing")
         return found
+
+    def _bounded(self, produce: Callable[[], Iterable[T]]) -> Iterator[T]:
+        """The items of ``produce()``, each within ``call_budget`` seconds of asking for it.
+
+        The calls run on a daemon thread that hands items over one at a time, so a page is
+        fetched only when the previous one was taken, and an abandoned producer stops at its
+        next page."""
+        if self.call_budget is None:
+            yield from produce()
+            return
+        channel: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+
+        def hand_over(item: tuple[bool, Any]) -> bool:
+            while not stop.is_set():
+                try:
+                    channel.put(item, timeout=0.5)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def run() -> None:
+            try:
+                for item in produce():
+                    if not hand_over((True, item)):
+                        return
+                hand_over((True, _END))
+            except BaseException as error:  # handed to the caller's thread, raised there
+                hand_over((False, error))
+
+        threading.Thread(target=run, name="aws-call", daemon=True).start()
+        try:
+            while True:
+                try:
+                    ok, item = channel.get(timeout=self.call_budget)
+                except queue.Empty:
+                    raise CallTimeout(
+                        f"no answer within {self.call_budget:.0f} s (every attempt and "
+                        "backoff included); the call was abandoned"
+                    ) from None
+                if not ok:
+                    raise item
+                if item is _END:
+                    return
+                yield item
+        finally:
+            stop.set()
 
     @staticmethod
     def _page_iterator(client: Any, method: str, params: dict[str, Any]) -> Any:
@@ -318,7 +387,9 @@ class ScopeCalls:
             return None
         call = getattr(client, snake_case(operation))
         try:
-            response: dict[str, Any] = self._attempt(lambda: call(**params))
+            response: dict[str, Any] = self._attempt(
+                lambda: next(iter(self._bounded(lambda: [call(**params)])))
+            )
             missing = [key for key in required if key not in response]
             if missing:
                 raise MalformedResponse(f"the answer has no {missing[0]} element")

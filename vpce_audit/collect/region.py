@@ -411,11 +411,15 @@ def _endpoint_interfaces(region: RegionCalls, endpoints: Iterable[Any]) -> list[
 
 
 def collect_region(
-    client_for: ClientFor, account_id: str, region: str, deadline: float | None = None
+    client_for: ClientFor,
+    account_id: str,
+    region: str,
+    deadline: float | None = None,
+    call_budget: float | None = None,
 ) -> RegionSnapshot:
     """Describe everything vpce-audit needs in one region of one account; no call is made after
-    ``deadline`` (a ``time.monotonic()`` instant)."""
-    calls = RegionCalls(ScopeCalls(account_id, region, deadline), client_for)
+    ``deadline`` (a ``time.monotonic()`` instant), none takes longer than ``call_budget``."""
+    calls = RegionCalls(ScopeCalls(account_id, region, deadline, call_budget), client_for)
     collected_at = utc_now()
     with ThreadPoolExecutor(
         max_workers=CALLS_IN_FLIGHT_PER_REGION, thread_name_prefix=f"collect-{region}"

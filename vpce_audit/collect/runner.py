@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +14,6 @@ from typing import Any
 from vpce_audit import __version__
 from vpce_audit.clock import utc_now
 from vpce_audit.collect.account import (
-    GLOBAL_REGION,
     collect_account,
     enabled_regions,
     iam_principals,
@@ -24,7 +22,13 @@ from vpce_audit.collect.account import (
 )
 from vpce_audit.collect.calls import CANCELLED, ScopeCalls, describe_error
 from vpce_audit.collect.region import collect_region
-from vpce_audit.model import REGION_RESOURCE_KINDS, CollectionError, RegionSnapshot
+from vpce_audit.model import (
+    ACCOUNT_ID,
+    GLOBAL_REGION,
+    REGION_RESOURCE_KINDS,
+    CollectionError,
+    RegionSnapshot,
+)
 from vpce_audit.snapshot.document import SnapshotDocument
 from vpce_audit.snapshot.views import partition_for_region
 
@@ -75,6 +79,11 @@ class ClientFactory:
             max_pool_connections=32,
             user_agent_extra=f"vpce-audit/{__version__}",
         )
+        connect = min(CONNECT_TIMEOUT, call_timeout)
+        # What a call may take, every attempt and botocore's backoff between them included
+        # (standard mode waits at most 1, 2, 4, ... seconds): past it, something is dripping.
+        backoff = sum(min(20, 2**attempt) for attempt in range(CALL_ATTEMPTS - 1))
+        self.call_budget = CALL_ATTEMPTS * (connect + call_timeout) + backoff
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -134,9 +143,6 @@ def global_service_region(home: str) -> str:
     return GLOBAL_SERVICE_REGIONS.get(partition_for_region(home), GLOBAL_SERVICE_REGIONS["aws"])
 
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-
-
 def caller_account(clients: ClientFactory, home: str) -> str:
     try:
         identity = clients.client("sts", home).get_caller_identity()
@@ -144,7 +150,7 @@ def caller_account(clients: ClientFactory, home: str) -> str:
         code, message = describe_error(error)
         raise CredentialsError(f"cannot establish AWS identity ({code}): {message}") from None
     account = identity.get("Account") if isinstance(identity, dict) else None
-    if not isinstance(account, str) or not ACCOUNT_ID.match(account):
+    if not isinstance(account, str) or not ACCOUNT_ID.fullmatch(account):
         raise CredentialsError(
             "cannot establish AWS identity: GetCallerIdentity answered without an account id"
         )
@@ -160,7 +166,9 @@ def collect(
     home = home_region(clients, request)
     account_id = caller_account(clients, home)
     say(f"account {account_id}: collecting account-wide facts")
-    account_calls = ScopeCalls(account_id, GLOBAL_REGION, request.deadline())
+    account_calls = ScopeCalls(
+        account_id, GLOBAL_REGION, request.deadline(), call_budget=clients.call_budget
+    )
     regions: Sequence[str] | None = request.regions
     if regions is None:
         regions = enabled_regions(clients.client("ec2", home), account_calls) or ()
@@ -241,7 +249,13 @@ def _collect_region_from_now(
     clients: ClientFactory, account_id: str, region: str, request: CollectionRequest
 ) -> RegionSnapshot:
     # The deadline counts from the region's first call, not from when it was queued.
-    return collect_region(_client_for(clients, region), account_id, region, request.deadline())
+    return collect_region(
+        _client_for(clients, region),
+        account_id,
+        region,
+        request.deadline(),
+        call_budget=clients.call_budget,
+    )
 
 
 REGIONAL_SERVICES = ("ec2", "route53resolver", "route53profiles")

@@ -11,6 +11,7 @@ value wins, an error of an unknown kind) is a way to make a scan report clean on
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ def from_json(text: str, source: str = "snapshot") -> SnapshotDocument:
     try:
         file = decode(SnapshotFile, body, "$")
         _check_error_placement(file)
+        _check_unique_ids(file)
     except DecodeError as error:
         raise SnapshotError(f"{source} is malformed at {error}") from None
     if not file.regions and not any(account.errors for account in file.accounts):
@@ -119,6 +121,42 @@ def from_json(text: str, source: str = "snapshot") -> SnapshotDocument:
         )
     except SnapshotError as error:
         raise SnapshotError(f"{source}: {error}") from None
+
+
+# What identifies an item of each collection, where it is not the item's first field (its id).
+# The same service name is listed once per type (Gateway, Interface), and one service has one
+# connection per endpoint.
+_IDENTITY_FIELDS = {
+    "endpoint_service_details": ("service_name", "service_types"),
+    "endpoint_connections": ("service_id", "endpoint_id"),
+    "vpc_zones": ("vpc_id", "region"),
+}
+
+
+def _check_unique_ids(file: SnapshotFile) -> None:
+    """Refuse two items with one id in a collection: the rules index by id, so a second copy
+    would silently replace the first (a VPC listed twice, once with DNS hostnames on)."""
+    containers: list[tuple[str, Any]] = [
+        (f"$.accounts[{i}]", account) for i, account in enumerate(file.accounts)
+    ]
+    containers += [(f"$.regions[{i}]", region) for i, region in enumerate(file.regions)]
+    for where, container in containers:
+        for fld in dataclasses.fields(container):
+            items = getattr(container, fld.name)
+            if fld.name == "errors" or not isinstance(items, tuple) or not items:
+                continue
+            if not dataclasses.is_dataclass(items[0]):
+                continue
+            names = _IDENTITY_FIELDS.get(fld.name) or (dataclasses.fields(items[0])[0].name,)
+            seen: set[tuple[Any, ...]] = set()
+            for index, item in enumerate(items):
+                key = tuple(getattr(item, name) for name in names)
+                if key in seen:
+                    raise DecodeError(
+                        f"{where}.{fld.name}[{index}]",
+                        f"{brief(key[0])} appears twice; each resource is listed once",
+                    )
+                seen.add(key)
 
 
 def _parse(text: str, source: str) -> Any:

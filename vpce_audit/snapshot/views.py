@@ -270,12 +270,30 @@ class Snapshot:
 
     @cached_property
     def all_errors(self) -> tuple[CollectionError, ...]:
+        """Every recorded collection error, and the gaps of the document itself."""
         errors: list[CollectionError] = []
         for account in sorted(self.document.accounts, key=lambda a: a.account_id):
             errors.extend(account.errors)
         for scope in self.scopes:
             errors.extend(scope.data.errors)
-        return tuple(errors)
+        return tuple(errors) + self.coverage_gaps
+
+    @cached_property
+    def coverage_gaps(self) -> tuple[CollectionError, ...]:
+        """What a hand-made or partial document lacks, as errors, so that the scan is incomplete
+        and the account's SARIF alerts stay open: an account-region without its account's
+        account-wide facts, and an account with neither a region nor a recorded error."""
+        scoped = {scope.account_id for scope in self.scopes}
+        gaps = [
+            _gap(account_id, "organization", "the snapshot has no account-wide facts for it")
+            for account_id in sorted(scoped - set(self.accounts_by_id))
+        ]
+        gaps += [
+            _gap(account.account_id, "regions", "the snapshot has no region of it")
+            for account in sorted(self.document.accounts, key=lambda a: a.account_id)
+            if account.account_id not in scoped and not account.errors
+        ]
+        return tuple(gaps)
 
     def peering_connections(
         self, scopes: Iterable[ScopeView] | None = None
@@ -498,3 +516,15 @@ class Snapshot:
             orgs_with_unknown_members=self.orgs_with_unknown_members,
             principal_accounts=self.principal_accounts,
         )
+
+
+def _gap(account_id: str, kind: str, what: str) -> CollectionError:
+    return CollectionError(
+        account_id=account_id,
+        region="global",
+        service="vpce-audit",
+        operation="snapshot",
+        error_code="NotCollected",
+        message=f"account {account_id}: {what}; what depends on it was not judged",
+        resource_kind=kind,
+    )
