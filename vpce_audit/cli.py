@@ -22,18 +22,31 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from vpce_audit import __version__, console
+from vpce_audit.collect.accounts import (
+    DEFAULT_ROLE_NAME,
+    DEFAULT_SESSION_NAME,
+    AccountSelection,
+    prepare,
+    role_account,
+    targets,
+)
 from vpce_audit.collect.calls import CANCELLED, Cancelled
 from vpce_audit.collect.runner import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_SCOPE_TIMEOUT,
+    AccountWork,
     ClientFactory,
     CollectionRequest,
     CredentialsError,
     Progress,
+    caller_account,
     collect,
+    collect_accounts,
+    home_region,
 )
 from vpce_audit.config import ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Severity
+from vpce_audit.model import ACCOUNT_ID, AccountSnapshot
 from vpce_audit.output import OutputError, output_path, write_output
 from vpce_audit.report import json_report, markdown, sarif, table
 from vpce_audit.rules.metadata import (
@@ -121,6 +134,15 @@ def _region(text: str) -> str:
     return text
 
 
+def _account_ids(text: str) -> frozenset[str]:
+    ids = [item.strip() for item in text.split(",") if item.strip()]
+    invalid = [item for item in ids if not ACCOUNT_ID.fullmatch(item)]
+    if invalid or not ids:
+        shown = repr(invalid[0][:40]) if invalid else "nothing"
+        raise argparse.ArgumentTypeError(f"{shown} is not a list of 12-digit account ids")
+    return frozenset(ids)
+
+
 def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: bool) -> None:
     source = parser.add_argument_group("what to scan")
     source.add_argument(
@@ -130,7 +152,58 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
         metavar="REGION",
         help="region to collect (repeatable); default: every region enabled for the account",
     )
-    source.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    source.add_argument(
+        "--exclude-region",
+        action="append",
+        type=_region,
+        default=[],
+        metavar="REGION",
+        help="leave this region out even when it is enabled (repeatable)",
+    )
+    source.add_argument(
+        "--profile",
+        action="append",
+        metavar="PROFILE",
+        help="AWS profile (repeatable: one account each; default: the standard credential chain)",
+    )
+    accounts = parser.add_argument_group("accounts (default: the credentials' own account)")
+    accounts.add_argument(
+        "--org",
+        action="store_true",
+        help="every ACTIVE account of the organisation (run from the management account or a "
+        "delegated administrator); --role-name is assumed in each member",
+    )
+    accounts.add_argument(
+        "--role-name",
+        default=DEFAULT_ROLE_NAME,
+        metavar="NAME",
+        help=f"role assumed in each member with --org (default: {DEFAULT_ROLE_NAME})",
+    )
+    accounts.add_argument(
+        "--role-arn",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="scan the account of this role, assuming it (repeatable)",
+    )
+    accounts.add_argument("--external-id", metavar="ID", help="ExternalId for the assumed roles")
+    accounts.add_argument(
+        "--role-session-name",
+        default=DEFAULT_SESSION_NAME,
+        metavar="NAME",
+        help="session name of the assumed roles, seen in CloudTrail "
+        f"(default: {DEFAULT_SESSION_NAME})",
+    )
+    accounts.add_argument(
+        "--accounts", type=_account_ids, metavar="IDS", help="only these accounts (comma-separated)"
+    )
+    accounts.add_argument(
+        "--exclude-accounts",
+        type=_account_ids,
+        default=frozenset(),
+        metavar="IDS",
+        help="leave these accounts out (comma-separated)",
+    )
     source.add_argument(
         "--demo",
         action="store_true",
@@ -282,10 +355,27 @@ def _collect(args: argparse.Namespace) -> SnapshotDocument:
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     progress = _progress(args)
-    request = CollectionRequest(max_workers=args.workers, scope_timeout=args.scope_timeout)
+    request = CollectionRequest(
+        max_workers=args.workers,
+        scope_timeout=args.scope_timeout,
+        exclude_regions=frozenset(args.exclude_region),
+    )
+    selection = AccountSelection(
+        org=args.org,
+        role_name=args.role_name,
+        role_arns=tuple(dict.fromkeys(args.role_arn)),
+        external_id=args.external_id,
+        session_name=args.role_session_name,
+        accounts=args.accounts,
+        exclude_accounts=args.exclude_accounts,
+    )
+    multi_account = args.org or args.role_arn or args.accounts or args.exclude_accounts
     if args.demo:
-        if args.region or args.profile:
-            raise UsageError("--demo scans the built-in estate; it takes no --region or --profile")
+        if args.region or args.profile or multi_account:
+            raise UsageError(
+                "--demo scans the built-in estate; it takes no --region, --profile or account "
+                "options"
+            )
         from vpce_audit.demo.estate import DEMO_REGIONS, demo_estate
 
         try:
@@ -299,8 +389,28 @@ def _collect(args: argparse.Namespace) -> SnapshotDocument:
         except RuntimeError as error:
             raise UsageError(str(error)) from None
     regions = tuple(dict.fromkeys(args.region)) if args.region else None
-    clients = ClientFactory.from_profile(args.profile, args.call_timeout)
-    return collect(clients, dataclasses.replace(request, regions=regions), progress)
+    request = dataclasses.replace(request, regions=regions)
+    profiles = tuple(dict.fromkeys(args.profile or [None]))
+    if len(profiles) > 1 and multi_account:
+        raise UsageError("several --profile options name the accounts; use no account options")
+    for role_arn in selection.role_arns:
+        try:
+            role_account(role_arn)
+        except ValueError as error:
+            raise UsageError(f"--role-arn: {error}") from None
+    works: list[AccountWork] = []
+    unreachable: list[AccountSnapshot] = []
+    for profile in profiles:
+        base = ClientFactory.from_profile(profile, args.call_timeout)
+        home = home_region(base, request)
+        caller = caller_account(base, home)
+        chosen = targets(base, home, caller, selection)
+        if progress is not None and (multi_account or len(profiles) > 1):
+            progress(f"{len(chosen)} account(s) to scan from {caller}")
+        reached, refused = prepare(base, home, chosen, selection, request)
+        works += [w for w in reached if w.account_id not in {x.account_id for x in works}]
+        unreachable += refused
+    return collect_accounts(works, unreachable, request, progress)
 
 
 def _destination(args: argparse.Namespace) -> Path | None:

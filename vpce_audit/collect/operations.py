@@ -109,6 +109,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("sts", "GetCallerIdentity", "Read", _STS, needs_permission=False),
 )
 
+CREDENTIAL_OPERATIONS: tuple[Operation, ...] = (Operation("sts", "AssumeRole", "Write", _STS),)
+"""Calls that obtain credentials for another account (--org, --role-arn): made by the scanning
+identity, changing nothing in any estate. They never go through the call boundary; the
+scanning account's policy grants them (docs/iam-policy-scanner.json), not the read-only one."""
+
 _BY_KEY = {(operation.service, operation.name): operation for operation in OPERATIONS}
 
 

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vpce_audit import __version__
@@ -26,6 +26,7 @@ from vpce_audit.model import (
     ACCOUNT_ID,
     GLOBAL_REGION,
     REGION_RESOURCE_KINDS,
+    AccountSnapshot,
     CollectionError,
     RegionSnapshot,
 )
@@ -69,6 +70,7 @@ class ClientFactory:
         from botocore.config import Config
 
         self._session = session
+        self.call_timeout = call_timeout
         # Standard retry mode backs off on throttling; what still fails is recorded, not raised.
         # Bounded for an unattended scan: a call that never answers costs at most
         # CALL_ATTEMPTS x (connect + read timeout) plus backoff, not botocore's 7 x 60 s.
@@ -100,6 +102,14 @@ class ClientFactory:
             raise CredentialsError(str(error)) from None
         return cls(session, call_timeout)
 
+    def with_session(self, botocore_session: Any) -> ClientFactory:
+        """Clients like these for other credentials (an assumed role)."""
+        import boto3
+
+        return ClientFactory(
+            boto3.session.Session(botocore_session=botocore_session), self.call_timeout
+        )
+
     @property
     def default_region(self) -> str | None:
         region = getattr(self._session, "region_name", None)
@@ -122,6 +132,8 @@ class CollectionRequest:
     max_workers: int = DEFAULT_REGION_WORKERS
     scope_timeout: float | None = DEFAULT_SCOPE_TIMEOUT
     """Seconds per scope, counted from its first call; None: no deadline."""
+    exclude_regions: frozenset[str] = frozenset()
+    """Regions left out even when enabled (--exclude-region)."""
 
     def deadline(self) -> float | None:
         """A deadline for a scope starting now."""
@@ -157,84 +169,141 @@ def caller_account(clients: ClientFactory, home: str) -> str:
     return account
 
 
+@dataclass
+class AccountWork:
+    """One account's collection between its phases: credentials, its account-wide calls, the
+    regions to collect, and what has been gathered so far."""
+
+    account_id: str
+    clients: ClientFactory
+    calls: ScopeCalls
+    home: str
+    regions: tuple[str, ...] = ()
+    account: AccountSnapshot | None = None
+    region_snapshots: list[RegionSnapshot] = field(default_factory=list)
+
+
 def collect(
     clients: ClientFactory,
     request: CollectionRequest,
     progress: Progress | None = None,
 ) -> SnapshotDocument:
-    say = progress or (lambda _message: None)
+    """One account: the credentials' own."""
     home = home_region(clients, request)
     account_id = caller_account(clients, home)
-    say(f"account {account_id}: collecting account-wide facts")
-    account_calls = ScopeCalls(
+    work = AccountWork(account_id, clients, account_calls(account_id, clients, request), home)
+    return collect_accounts([work], [], request, progress)
+
+
+def collect_accounts(
+    works: Sequence[AccountWork],
+    unreachable: Sequence[AccountSnapshot],
+    request: CollectionRequest,
+    progress: Progress | None = None,
+) -> SnapshotDocument:
+    """Several accounts at once: account-wide facts per account, then every account-region in
+    one bounded pool, then what depends on the regions (each VPC's zones, IAM principals).
+
+    ``unreachable``: accounts whose credentials could not be had, with the error recorded."""
+    say = progress or (lambda _message: None)
+    with ThreadPoolExecutor(max_workers=_workers(request, len(works))) as pool:
+        list(pool.map(lambda work: _account_facts(work, request, say), works))
+    _collect_scopes(works, request, say)
+    with ThreadPoolExecutor(max_workers=_workers(request, len(works))) as pool:
+        accounts = list(pool.map(lambda work: _after_regions(work, say), works))
+    return SnapshotDocument(
+        tool_version=__version__,
+        created_at=utc_now(),
+        accounts=(*accounts, *unreachable),
+        regions=tuple(
+            sorted(
+                (snapshot for work in works for snapshot in work.region_snapshots),
+                key=lambda r: (r.account_id, r.region),
+            )
+        ),
+    )
+
+
+def _workers(request: CollectionRequest, jobs: int) -> int:
+    return max(1, min(request.max_workers, jobs))
+
+
+def account_calls(
+    account_id: str, clients: ClientFactory, request: CollectionRequest
+) -> ScopeCalls:
+    return ScopeCalls(
         account_id, GLOBAL_REGION, request.deadline(), call_budget=clients.call_budget
     )
+
+
+def _account_facts(work: AccountWork, request: CollectionRequest, say: Progress) -> None:
+    say(f"account {work.account_id}: collecting account-wide facts")
     regions: Sequence[str] | None = request.regions
     if regions is None:
-        regions = enabled_regions(clients.client("ec2", home), account_calls) or ()
-    global_region = global_service_region(home)
-    account = collect_account(
-        account_id, lambda service: clients.client(service, global_region), account_calls
+        regions = enabled_regions(work.clients.client("ec2", work.home), work.calls) or ()
+    work.regions = tuple(r for r in regions if r not in request.exclude_regions)
+    global_region = global_service_region(work.home)
+    work.account = collect_account(
+        work.account_id, lambda service: work.clients.client(service, global_region), work.calls
     )
-    region_snapshots = collect_regions(clients, account_id, tuple(regions), request, say)
+
+
+def _after_regions(work: AccountWork, say: Progress) -> AccountSnapshot:
+    assert work.account is not None
+    account = work.account
+    global_region = global_service_region(work.home)
     # Only the VPCs the account owns: a participant of a shared VPC sees it too, and its owner
     # answers for its zones.
     vpcs = [
         (vpc.vpc_id, region.region)
-        for region in region_snapshots
+        for region in work.region_snapshots
         for vpc in region.vpcs
-        if vpc.owner_id in {account_id, ""}
+        if vpc.owner_id in {work.account_id, ""}
     ]
     if vpcs:
-        say(f"account {account_id}: listing the private hosted zones of {len(vpcs)} VPC(s)")
-        zones = vpc_zones(clients.client("route53", global_region), vpcs, account_calls)
-        account = dataclasses.replace(account, vpc_zones=zones, errors=account_calls.errors)
-    if policies_name_unique_ids(region_snapshots):
+        say(f"account {work.account_id}: listing the private hosted zones of {len(vpcs)} VPC(s)")
+        zones = vpc_zones(work.clients.client("route53", global_region), vpcs, work.calls)
+        account = dataclasses.replace(account, vpc_zones=zones)
+    if policies_name_unique_ids(work.region_snapshots):
         # Gateway endpoint policies may name principals by unique id; resolving them needs the
         # account's roles and users, listed only when some policy needs them.
-        principals = iam_principals(clients.client("iam", global_region), account_calls)
-        account = dataclasses.replace(
-            account, iam_principals=principals, errors=account_calls.errors
-        )
-    return SnapshotDocument(
-        tool_version=__version__,
-        created_at=utc_now(),
-        accounts=(account,),
-        regions=region_snapshots,
-    )
+        principals = iam_principals(work.clients.client("iam", global_region), work.calls)
+        account = dataclasses.replace(account, iam_principals=principals)
+    return dataclasses.replace(account, errors=work.calls.errors)
 
 
-def collect_regions(
-    clients: ClientFactory,
-    account_id: str,
-    regions: tuple[str, ...],
-    request: CollectionRequest,
-    say: Progress,
-) -> tuple[RegionSnapshot, ...]:
-    if not regions:
-        return ()
+def _collect_scopes(
+    works: Sequence[AccountWork], request: CollectionRequest, say: Progress
+) -> None:
+    """Every account-region in one bounded pool."""
+    scopes = [(work, region) for work in works for region in work.regions]
+    if not scopes:
+        return
     # Clients are created up front, on this thread: creation is the slow, lock-bound part.
-    for region in regions:
+    for work, region in scopes:
         for service in REGIONAL_SERVICES:
-            clients.client(service, region)
-    results: list[RegionSnapshot] = []
-    workers = max(1, min(request.max_workers, len(regions)))
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect")
+            work.clients.client(service, region)
+    pool = ThreadPoolExecutor(
+        max_workers=_workers(request, len(scopes)), thread_name_prefix="collect"
+    )
     try:
         futures = {
-            pool.submit(_collect_region_from_now, clients, account_id, region, request): region
-            for region in regions
+            pool.submit(_collect_region_from_now, work.clients, work.account_id, region, request): (
+                work,
+                region,
+            )
+            for work, region in scopes
         }
         for done, future in enumerate(as_completed(futures), start=1):
-            region = futures[future]
+            work, region = futures[future]
             try:
                 snapshot = future.result()
             except Exception as error:  # a collector bug must not lose the other regions
                 log.debug("collector crashed in %s", region, exc_info=True)
-                snapshot = _failed_region(account_id, region, error)
-            results.append(snapshot)
+                snapshot = _failed_region(work.account_id, region, error)
+            work.region_snapshots.append(snapshot)
             status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
-            say(f"[{done}/{len(regions)}] {account_id}/{region} collected{status}")
+            say(f"[{done}/{len(scopes)}] {work.account_id}/{region} collected{status}")
     except BaseException:
         # Interrupted: stop at once. Workers stop at their next call; waiting for them here
         # would keep a Ctrl-C waiting on every call in flight.
@@ -242,7 +311,6 @@ def collect_regions(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    return tuple(sorted(results, key=lambda s: s.region))
 
 
 def _collect_region_from_now(

@@ -1,0 +1,203 @@
+"""Scanning an organisation: ListAccounts in the management account, sts:AssumeRole into each
+member (never MOTO_ACCOUNT_ID), every account-region in one run, failures contained."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.moto_estates import _nat, _subnet, _table, _vpc
+from vpce_audit.cli import main
+from vpce_audit.collect import accounts as accounts_module
+from vpce_audit.collect.operations import CREDENTIAL_OPERATIONS, OPERATIONS
+
+REGION = "us-east-1"
+MANAGEMENT = "123456789012"
+OUTSIDER = "999988887777"
+
+
+def _member_session(account_id: str) -> Any:
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+        RoleSessionName="estate-builder",
+    )["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def _policy(*accounts: str) -> str:
+    return json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::shared-artifacts/*",
+                }
+            ]
+        }
+    )
+
+
+@pytest.fixture
+def organisation(aws_credentials: None, moto_gaps: object) -> Iterator[dict[str, str]]:
+    """A management account and two members. Each member has a VPC whose private subnet sends
+    S3 traffic through a NAT gateway (VPCE401 in that member's account) and an S3 gateway
+    endpoint whose policy names accounts: member A names its sibling B (trusted: a member), B
+    names an outsider (VPCE104 in B's account)."""
+    with mock_aws():
+        org = boto3.client("organizations", region_name=REGION)
+        org.create_organization(FeatureSet="ALL")
+        ids: dict[str, str] = {}
+        for name in ("a", "b"):
+            status = org.create_account(Email=f"{name}@example.com", AccountName=name)
+            ids[name] = status["CreateAccountStatus"]["AccountId"]
+        for name, named in (("a", ids["b"]), ("b", OUTSIDER)):
+            ec2 = _member_session(ids[name]).client("ec2")
+            vpc = _vpc(ec2, f"vpc-{name}", "10.0.0.0/16")
+            public = _subnet(ec2, vpc, "10.0.0.0/24", f"{REGION}a")
+            private = _subnet(ec2, vpc, "10.0.1.0/24", f"{REGION}a")
+            ids[f"table-{name}"] = _table(ec2, vpc, [private], _nat(ec2, public))
+            main_table = ec2.describe_route_tables(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc]},
+                    {"Name": "association.main", "Values": ["true"]},
+                ]
+            )["RouteTables"][0]["RouteTableId"]
+            ids[f"endpoint-{name}"] = ec2.create_vpc_endpoint(
+                VpcId=vpc,
+                ServiceName=f"com.amazonaws.{REGION}.s3",
+                VpcEndpointType="Gateway",
+                RouteTableIds=[main_table],
+                PolicyDocument=_policy(named),
+            )["VpcEndpoint"]["VpcEndpointId"]
+        yield ids
+
+
+def _scan(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any], str]:
+    out = io.StringIO()
+    code = main(
+        ["scan", "--org", "--region", REGION, "--format", "json", "--fail-on", "never", *extra],
+        stdout=out,
+    )
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, json.loads(out.getvalue()), err
+
+
+def _flagged(report: dict[str, Any], rule_id: str) -> set[tuple[str, str]]:
+    return {
+        (f["account_id"], f["resource_id"]) for f in report["findings"] if f["rule_id"] == rule_id
+    }
+
+
+def test_an_organisation_is_scanned_in_one_run_with_findings_in_their_accounts(
+    organisation: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = _scan(capsys)
+    assert code == 0 and report["summary"]["complete"] is True
+    a, b = organisation["a"], organisation["b"]
+    assert report["snapshot"]["accounts"] == sorted([MANAGEMENT, a, b])
+    assert {(s["account_id"], s["region"]) for s in report["snapshot"]["scopes"]} == {
+        (MANAGEMENT, REGION),
+        (a, REGION),
+        (b, REGION),
+    }
+    assert _flagged(report, "VPCE401") == {
+        (a, organisation["table-a"]),
+        (b, organisation["table-b"]),
+    }
+    # A names its sibling (a member, so trusted); B names an account outside the organisation.
+    assert _flagged(report, "VPCE104") == {(b, organisation["endpoint-b"])}
+
+
+def test_accounts_can_be_narrowed(
+    organisation: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = _scan(capsys, "--exclude-accounts", organisation["b"])
+    assert code == 0
+    assert report["snapshot"]["accounts"] == sorted([MANAGEMENT, organisation["a"]])
+    assert _flagged(report, "VPCE401") == {(organisation["a"], organisation["table-a"])}
+
+
+def test_a_role_that_cannot_be_assumed_is_recorded_and_the_rest_is_intact(
+    organisation: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = accounts_module.assumed_clients
+    refused = f"arn:aws:iam::{organisation['b']}:role/OrganizationAccountAccessRole"
+
+    def assume(base: Any, home: str, role_arn: str, selection: Any) -> Any:
+        if role_arn == refused:
+            raise accounts_module.AssumeRoleError("AccessDenied", "not authorized to assume")
+        return real(base, home, role_arn, selection)
+
+    monkeypatch.setattr(accounts_module, "assumed_clients", assume)
+    code, report, _ = _scan(capsys)
+    assert code == 3
+    (error,) = report["collection_errors"]
+    assert (error["account_id"], error["operation"], error["error_code"]) == (
+        organisation["b"],
+        "AssumeRole",
+        "AccessDenied",
+    )
+    assert _flagged(report, "VPCE401") == {(organisation["a"], organisation["table-a"])}
+
+
+def test_an_organisation_scan_calls_only_read_operations_and_assume_role(
+    organisation: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.client import BaseClient
+
+    called: list[tuple[str, str]] = []
+    real = BaseClient._make_api_call
+
+    def record(client: BaseClient, operation: str, params: Any) -> Any:
+        called.append((client.meta.service_model.service_name, operation))
+        return real(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    _scan(capsys)
+    allowed = {(op.service, op.name) for op in OPERATIONS + CREDENTIAL_OPERATIONS}
+    assert set(called) <= allowed, set(called) - allowed
+    assert called.count(("sts", "AssumeRole")) == 2  # one per member, none for the scanner
+
+
+def test_the_stackset_template_grants_exactly_the_read_only_allowlist() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from vpce_audit.collect.operations import iam_actions
+
+    class CloudFormationLoader(yaml.SafeLoader):
+        """Reads CloudFormation's short-form tags (!Ref, !Sub, ...) as plain values."""
+
+    def plain(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+    CloudFormationLoader.add_multi_constructor("!", lambda loader, _tag, node: plain(loader, node))
+    path = Path(__file__).resolve().parent.parent / "examples" / "read-only-role-stackset.yaml"
+    template = yaml.load(path.read_text(), Loader=CloudFormationLoader)
+    role = template["Resources"]["VpceAuditReadOnlyRole"]["Properties"]
+    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert tuple(sorted(statement["Action"])) == iam_actions()
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Action"] == "sts:AssumeRole"

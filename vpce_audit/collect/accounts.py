@@ -1,0 +1,224 @@
+"""Which accounts a scan covers, and the credentials for each.
+
+One account by default: the one the credentials belong to. ``--org`` lists the organisation's
+ACTIVE accounts (``organizations:ListAccounts``, answered only in the management account or a
+delegated administrator) and assumes ``--role-name`` in every member; ``--role-arn`` names roles
+in other accounts directly; ``--profile`` may repeat. The scanning account always uses its own
+credentials. Assumed credentials are refreshed by botocore before they expire, so a scan may
+outlive a one-hour role session.
+
+A role that cannot be assumed is not a reason to stop: the account is recorded with an
+``sts:AssumeRole`` collection error (the scan is then incomplete, exit 3) and the others are
+scanned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from vpce_audit.clock import utc_now
+from vpce_audit.collect.calls import describe_error
+from vpce_audit.collect.runner import (
+    AccountWork,
+    ClientFactory,
+    CollectionRequest,
+    CredentialsError,
+    account_calls,
+    caller_account,
+    global_service_region,
+)
+from vpce_audit.model import GLOBAL_REGION, AccountSnapshot, CollectionError
+from vpce_audit.snapshot.views import partition_for_region
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+DEFAULT_SESSION_NAME = "vpce-audit"
+ROLE_SESSION_SECONDS = 3600
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}")
+
+
+class AssumeRoleError(Exception):
+    """A role that could not be assumed (or gave another account's credentials)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AccountSelection:
+    """What the command line says about accounts."""
+
+    org: bool = False
+    role_name: str = DEFAULT_ROLE_NAME
+    role_arns: tuple[str, ...] = ()
+    external_id: str | None = None
+    session_name: str = DEFAULT_SESSION_NAME
+    accounts: frozenset[str] | None = None
+    """--accounts: only these (None: every one)."""
+    exclude_accounts: frozenset[str] = frozenset()
+
+    def wanted(self, account_id: str) -> bool:
+        if account_id in self.exclude_accounts:
+            return False
+        return self.accounts is None or account_id in self.accounts
+
+
+@dataclass(frozen=True)
+class Target:
+    account_id: str
+    role_arn: str | None
+    """None: the scanning credentials' own account."""
+
+
+def role_account(role_arn: str) -> str:
+    """The account of a role ARN; ValueError when it is not one."""
+    match = ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        raise ValueError(f"{role_arn[:80]!r} is not an IAM role ARN")
+    return match.group(1)
+
+
+def targets(
+    base: ClientFactory, home: str, caller: str, selection: AccountSelection
+) -> tuple[Target, ...]:
+    """The accounts to scan, the caller's first if it is one of them."""
+    found: dict[str, Target] = {}
+    if selection.org:
+        partition = partition_for_region(home)
+        for member in organization_accounts(base, home):
+            role = None if member == caller else _role_arn(partition, member, selection.role_name)
+            found[member] = Target(member, role)
+    for role_arn in selection.role_arns:
+        account = role_account(role_arn)
+        found[account] = Target(account, None if account == caller else role_arn)
+    if not found:
+        found[caller] = Target(caller, None)
+    chosen = [target for target in found.values() if selection.wanted(target.account_id)]
+    if not chosen:
+        raise CredentialsError("--accounts / --exclude-accounts leave no account to scan")
+    return tuple(sorted(chosen, key=lambda t: (t.account_id != caller, t.account_id)))
+
+
+def _role_arn(partition: str, account_id: str, role_name: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{role_name}"
+
+
+def organization_accounts(base: ClientFactory, home: str) -> tuple[str, ...]:
+    """The organisation's ACTIVE accounts. Without them --org cannot know its scope: a refusal
+    is a usage error (exit 2), not a partial scan."""
+    organizations = base.client("organizations", global_service_region(home))
+    try:
+        pages = organizations.get_paginator("list_accounts").paginate()
+        accounts = [account for page in pages for account in page.get("Accounts") or ()]
+    except Exception as error:
+        code, message = describe_error(error)
+        raise CredentialsError(
+            f"--org needs organizations:ListAccounts, which answers only in the management "
+            f"account or a delegated administrator ({code}: {message[:200]})"
+        ) from None
+    # Status is deprecated in favour of State; either says whether the account is usable.
+    active = [
+        str(account["Id"])
+        for account in accounts
+        if (account.get("State") or account.get("Status")) == "ACTIVE" and account.get("Id")
+    ]
+    return tuple(sorted(active))
+
+
+def assumed_clients(
+    base: ClientFactory, home: str, role_arn: str, selection: AccountSelection
+) -> ClientFactory:
+    """Clients for a role in another account, with credentials botocore refreshes before they
+    expire. Raises AssumeRoleError when the role cannot be assumed now."""
+    import botocore.session
+    from botocore.credentials import RefreshableCredentials
+
+    sts = base.client("sts", home)
+    params: dict[str, Any] = {
+        "RoleArn": role_arn,
+        "RoleSessionName": selection.session_name,
+        "DurationSeconds": ROLE_SESSION_SECONDS,
+    }
+    if selection.external_id:
+        params["ExternalId"] = selection.external_id
+
+    def fetch() -> dict[str, str]:
+        # sts:AssumeRole obtains credentials and changes nothing in the estate; it is the one
+        # call outside the read-only allowlist (operations.CREDENTIAL_OPERATIONS).
+        credentials = sts.assume_role(**params)["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    try:
+        first = fetch()
+    except Exception as error:
+        code, message = describe_error(error)
+        raise AssumeRoleError(code, message[:300]) from None
+    session = botocore.session.Session()
+    # botocore's documented extension point for refreshable credentials is the session's
+    # credential object; RefreshableCredentials refreshes before expiry_time.
+    session._credentials = RefreshableCredentials.create_from_metadata(
+        metadata=first, refresh_using=fetch, method="sts-assume-role"
+    )
+    session.set_config_variable("region", home)
+    return base.with_session(session)
+
+
+def prepare(
+    base: ClientFactory,
+    home: str,
+    chosen: Iterable[Target],
+    selection: AccountSelection,
+    request: CollectionRequest,
+) -> tuple[list[AccountWork], list[AccountSnapshot]]:
+    """Credentials for every target: work for the reachable accounts, and a snapshot holding the
+    AssumeRole error for each account whose role could not be assumed."""
+    works: list[AccountWork] = []
+    unreachable: list[AccountSnapshot] = []
+    for target in chosen:
+        if target.role_arn is None:
+            clients = base
+        else:
+            try:
+                clients = assumed_clients(base, home, target.role_arn, selection)
+                confirmed = caller_account(clients, home)
+            except AssumeRoleError as error:
+                unreachable.append(_unreachable(target, error.code, error.message))
+                continue
+            except CredentialsError as error:
+                unreachable.append(_unreachable(target, "InvalidIdentity", str(error)))
+                continue
+            if confirmed != target.account_id:
+                unreachable.append(
+                    _unreachable(target, "WrongAccount", f"the credentials are {confirmed}'s")
+                )
+                continue
+        calls = account_calls(target.account_id, clients, request)
+        works.append(AccountWork(target.account_id, clients, calls, home))
+    return works, unreachable
+
+
+def _unreachable(target: Target, code: str, message: str) -> AccountSnapshot:
+    return AccountSnapshot(
+        account_id=target.account_id,
+        collected_at=utc_now(),
+        errors=(
+            CollectionError(
+                account_id=target.account_id,
+                region=GLOBAL_REGION,
+                service="sts",
+                operation="AssumeRole",
+                error_code=code,
+                message=f"cannot assume {target.role_arn}: {message}",
+                resource_kind="regions",
+            ),
+        ),
+    )
