@@ -201,3 +201,37 @@ def test_the_stackset_template_grants_exactly_the_read_only_allowlist() -> None:
     (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
     assert tuple(sorted(statement["Action"])) == iam_actions()
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Action"] == "sts:AssumeRole"
+
+
+def test_regions_and_exclusions_come_from_the_configuration_too(
+    organisation: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    config = tmp_path / "regions.yml"
+    config.write_text("regions: [us-east-1, us-west-2]\nexclude_regions: [us-west-2]\n")
+    out = io.StringIO()
+    code = main(
+        [
+            "scan",
+            "--org",
+            "--config",
+            str(config),
+            "--format",
+            "json",
+            "--exclude-region",
+            "us-east-1",
+            "--fail-on",
+            "never",
+        ],
+        stdout=out,
+    )
+    assert code == 2  # every configured region excluded: nothing was scanned
+    assert "nothing was scanned" in capsys.readouterr().err
+    config.write_text("regions: [us-east-1, us-west-2]\nexclude_regions: [us-west-2]\n")
+    out = io.StringIO()
+    code = main(
+        ["scan", "--org", "--config", str(config), "--format", "json", "--fail-on", "never"],
+        stdout=out,
+    )
+    assert code == 0
+    scopes = {s["region"] for s in json.loads(out.getvalue())["snapshot"]["scopes"]}
+    assert scopes == {"us-east-1"}

@@ -44,7 +44,7 @@ from vpce_audit.collect.runner import (
     collect_accounts,
     home_region,
 )
-from vpce_audit.config import ConfigError, find_config, load_config, parse_rule_selection
+from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Severity
 from vpce_audit.model import ACCOUNT_ID, AccountSnapshot
 from vpce_audit.output import OutputError, output_path, write_output
@@ -329,6 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="where to write the snapshot JSON ('-' for stdout)",
     )
+    collect_parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="configuration file for regions and exclude_regions (default: .vpce-audit.yml "
+        "in the working directory, if any)",
+    )
 
     rules = commands.add_parser("rules", help="list rules or show one", parents=[verbosity])
     rule_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
@@ -351,14 +358,16 @@ def _progress(args: argparse.Namespace) -> Progress | None:
     return console.say
 
 
-def _collect(args: argparse.Namespace) -> SnapshotDocument:
+def _collect(args: argparse.Namespace, config: Config | None = None) -> SnapshotDocument:
+    """A live (or demo) collection; ``config`` supplies default regions and exclusions."""
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     progress = _progress(args)
     request = CollectionRequest(
         max_workers=args.workers,
         scope_timeout=args.scope_timeout,
-        exclude_regions=frozenset(args.exclude_region),
+        exclude_regions=frozenset(args.exclude_region)
+        | frozenset(config.exclude_regions if config else ()),
     )
     selection = AccountSelection(
         org=args.org,
@@ -389,6 +398,8 @@ def _collect(args: argparse.Namespace) -> SnapshotDocument:
         except RuntimeError as error:
             raise UsageError(str(error)) from None
     regions = tuple(dict.fromkeys(args.region)) if args.region else None
+    if regions is None and config is not None:
+        regions = config.regions
     request = dataclasses.replace(request, regions=regions)
     profiles = tuple(dict.fromkeys(args.profile or [None]))
     if len(profiles) > 1 and multi_account:
@@ -471,7 +482,7 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     if args.snapshot is not None:
         document = snapshot_document.read(args.snapshot)
     else:
-        document = _collect(args)
+        document = _collect(args, config)
     _require_something_seen(document)
     result = run_scan(document, rules, settings_from(config), config.suppressions)
     for notice in result.notices:
@@ -501,7 +512,12 @@ def _require_something_seen(document: SnapshotDocument) -> None:
 
 def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     output = _destination(args)
-    document = _collect(args)
+    config = None
+    if not args.demo:
+        registry = load_registry()
+        retired = [meta.rule_id for meta in retired_metadata()]
+        config = load_config(find_config(args.config, Path.cwd()), registry.ids, retired)
+    document = _collect(args, config)
     if not _emit(snapshot_document.to_json(document), output, stdout):
         raise OutputError("stdout was closed before the whole snapshot was written")
     errors = sum(len(r.errors) for r in document.regions) + sum(

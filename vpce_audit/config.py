@@ -7,6 +7,8 @@ Every key is optional::
     on_premises_cidrs: [192.168.0.0/16]
     profile: default                          # or fsbp: Security Hub's controls exactly
     required_services: [ec2, ssm, ecr.api]    # replaces the profile's list of VPCE601
+    regions: [eu-west-1, us-east-1]           # live scans: --region overrides it
+    exclude_regions: [ap-east-1]              # live scans: added to --exclude-region
     rules:
       VPCE504: {enabled: true}
       VPCE302: {severity: medium}
@@ -41,7 +43,7 @@ import yaml
 
 from vpce_audit.analysis.cidrs import parse_network
 from vpce_audit.findings import Finding, Severity
-from vpce_audit.model import ACCOUNT_ID
+from vpce_audit.model import ACCOUNT_ID, REGION_NAME
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 DEFAULT_CONFIG_NAME = ".vpce-audit.yml"
@@ -61,6 +63,8 @@ TOP_LEVEL_KEYS = (
     "required_services",
     "rules",
     "suppressions",
+    "regions",
+    "exclude_regions",
 )
 RULE_KEYS = ("enabled", "severity")
 SUPPRESSION_KEYS = ("rule", "resource", "reason", "expires")
@@ -154,6 +158,10 @@ class Config:
     rules: dict[str, RuleConfig] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
     profile: str = "default"
+    regions: tuple[str, ...] | None = None
+    """Regions a live scan collects when --region is not given (None: every enabled one)."""
+    exclude_regions: tuple[str, ...] = ()
+    """Regions a live scan leaves out, with those of --exclude-region."""
     warnings: tuple[str, ...] = ()
     """Things that do not stop the configuration from loading (e.g. a retired rule id)."""
 
@@ -254,6 +262,12 @@ def parse_config(
         rules=_rules(document.get("rules"), source, ids),
         suppressions=_suppressions(document.get("suppressions"), source, ids),
         profile=str(profile),
+        regions=None
+        if document.get("regions") is None
+        else tuple(_strings(document, "regions", source, REGION_NAME, "an AWS region name")),
+        exclude_regions=tuple(
+            _strings(document, "exclude_regions", source, REGION_NAME, "an AWS region name")
+        ),
         warnings=tuple(ids.warnings),
     )
 
