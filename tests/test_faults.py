@@ -362,3 +362,38 @@ def test_a_signal_stops_a_hung_scan_at_once_and_writes_nothing(
     assert f"vpce-audit: {word}; nothing was written" in err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+SCP_DENIAL = (
+    "You are not authorized to perform this operation. User: arn:aws:sts::123456789012:"
+    "assumed-role/audit/x is not authorized to perform: ec2:DescribeVpcs with an explicit deny "
+    "in a service control policy"
+)
+
+
+def test_a_region_denied_by_a_service_control_policy_is_out_of_scope_once(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Control Tower's region deny: reported once as out of scope, not as a failure of every
+    call, and not an incomplete scan (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    troubleshoot_access-denied.html words SCP denials this way)."""
+    proxy.faults["DescribeVpcs"] = always(ec2_error("UnauthorizedOperation", 403, SCP_DENIAL))
+    snapshot = tmp_path / "snapshot.json"
+    assert main(["collect", "--region", REGION, "-o", str(snapshot)], stdout=io.StringIO()) == 0
+    assert proxy.calls["DescribeSubnets"] == 0  # nothing more is asked of the region
+    code, report, err = _scan(capsys, "--snapshot", str(snapshot), regions=())
+    assert code == 0
+    assert report["collection_errors"] == [] and report["snapshot"]["scopes"] == []
+    (notice,) = report["notices"]
+    assert notice.startswith(f"{ACCOUNT}/{REGION} is out of scope: a service control policy")
+    assert err.count("out of scope") == 1
+
+
+def test_an_access_denial_that_is_not_a_policy_boundary_stays_a_failure(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proxy.faults["DescribeVpcs"] = always(ec2_error("UnauthorizedOperation"))
+    code, report, _ = _scan(capsys)
+    assert code == 3
+    assert ("DescribeVpcs", "UnauthorizedOperation", "vpcs") in _errors(report)
+    assert report["notices"] == []

@@ -32,7 +32,7 @@ from tests.helpers import (
 from vpce_audit.cli import main
 from vpce_audit.model import GLOBAL_REGION, AccountSnapshot, NetworkAcl, NetworkAclEntry, Route
 from vpce_audit.scan import ExitCode
-from vpce_audit.snapshot.document import SnapshotError, from_json, read, to_json
+from vpce_audit.snapshot.document import SCHEMA_VERSION, SnapshotError, from_json, read, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 ESTATE = ROOT / "fixtures" / "snapshots" / "golden-estate.json"
@@ -158,7 +158,7 @@ CASES: list[tuple[str, Callable[[], str], str]] = [
     (
         "a 5,000-digit number",
         lambda: _mutated(lambda b: None).replace(
-            '"schema_version": 2', '"schema_version": ' + "9" * 5000
+            f'"schema_version": {SCHEMA_VERSION}', '"schema_version": ' + "9" * 5000
         ),
         "a number of 5000 digits",
     ),

@@ -613,6 +613,10 @@ class RegionSnapshot:
     endpoint_interfaces: tuple[EndpointInterface, ...] = ()
     profile_associations: tuple[ProfileAssociation, ...] = ()
     errors: tuple[CollectionError, ...] = field(default=())
+    out_of_scope: str | None = None
+    """Set (to AWS's words) when a service control policy denies the region although it is
+    enabled, e.g. Control Tower's region deny: the region is outside what the organisation
+    allows, reported once, and neither collected nor an error."""
 
 
 @dataclass(frozen=True)

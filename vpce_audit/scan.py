@@ -174,6 +174,14 @@ def run_scan(
     findings, suppressed, notices = apply_suppressions(
         evaluation.findings, tuple(suppressions), today or datetime.date.today()
     )
+    notices = (
+        tuple(
+            f"{region.account_id}/{region.region} is out of scope: a service control policy denies "
+            f"it ({brief(region.out_of_scope, 200)[1:-1]}); it was not collected or judged"
+            for region in snapshot.out_of_scope
+        )
+        + notices
+    )
     return ScanResult(
         tool_version=__version__,
         snapshot=snapshot,

@@ -439,7 +439,15 @@ def collect_region(
         # each failing after its own retries.
         first, *rest = LISTINGS
         listed = {first.field: submit(first)}
-        listed[first.field].result()
+        if listed[first.field].result() is None:
+            denial = policy_denial(calls.calls.errors)
+            if denial is not None:
+                return RegionSnapshot(
+                    account_id=account_id,
+                    region=region,
+                    collected_at=collected_at,
+                    out_of_scope=denial,
+                )
         listed.update((listing.field, submit(listing)) for listing in rest)
         profiles = pool.submit(_profile_associations, calls, region)
         # Follow-ups are submitted per listing as it answers (in LISTINGS order, which puts the
@@ -466,8 +474,26 @@ def collect_region(
         region=region,
         collected_at=collected_at,
         errors=tuple(sorted(calls.calls.errors, key=_error_order)),
-        **{name: tuple(sorted(values, key=_identity)) for name, values in fields.items()},
+        **_sorted_fields(fields),
     )
+
+
+def _sorted_fields(fields: dict[str, list[Any]]) -> dict[str, Any]:
+    return {name: tuple(sorted(values, key=_identity)) for name, values in fields.items()}
+
+
+ACCESS_DENIED_CODES = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"})
+SCP_DENY = "explicit deny in a service control policy"
+"""How AWS words a denial by an SCP (IAM User Guide, "Troubleshoot access denied error
+messages"): the region is outside what the organisation allows, not a failed collection."""
+
+
+def policy_denial(errors: Iterable[Any]) -> str | None:
+    """AWS's message when the region's first call was refused by a service control policy."""
+    for error in errors:
+        if error.error_code in ACCESS_DENIED_CODES and SCP_DENY in error.message:
+            return str(error.message)[:300]
+    return None
 
 
 def _converted(calls: RegionCalls, listing: Listing, item: Item) -> Any:

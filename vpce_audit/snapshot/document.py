@@ -30,7 +30,10 @@ from vpce_audit.snapshot.codec import DecodeError, decode, encode
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+READABLE_SCHEMA_VERSIONS = (2, 3)
+"""Version 3 added RegionSnapshot.out_of_scope; a version 2 snapshot is a version 3 one
+without it."""
 # No value of the model needs more digits (ports, rule numbers, the schema version); a longer
 # number is refused before int() spends time on it.
 MAX_INTEGER_DIGITS = 20
@@ -98,10 +101,11 @@ def from_json(text: str, source: str = "snapshot") -> SnapshotDocument:
         raise SnapshotError(f'{source} is not a vpce-audit snapshot (no "format": "{FORMAT_NAME}")')
     version = body.get("schema_version")
     # type(), not isinstance() or ==: true == 1 and 2.0 == 2 in Python, not in the format.
-    if type(version) is int and version != SCHEMA_VERSION:
+    if type(version) is int and version not in READABLE_SCHEMA_VERSIONS:
         raise SnapshotError(
             f"{source} has snapshot schema version {brief(version)}; this vpce-audit reads "
-            f"version {SCHEMA_VERSION}. Re-collect it with this version."
+            f"versions {READABLE_SCHEMA_VERSIONS[0]} to {SCHEMA_VERSION}. Re-collect it with "
+            "this version."
         )
     try:
         file = decode(SnapshotFile, body, "$")

@@ -255,8 +255,18 @@ class Snapshot:
 
     @cached_property
     def scopes(self) -> tuple[ScopeView, ...]:
+        """The account-regions to judge; those a service control policy keeps out are not."""
         ordered = sorted(self.document.regions, key=lambda r: (r.account_id, r.region))
-        return tuple(ScopeView(region) for region in ordered)
+        return tuple(ScopeView(region) for region in ordered if region.out_of_scope is None)
+
+    @cached_property
+    def out_of_scope(self) -> tuple[RegionSnapshot, ...]:
+        return tuple(
+            sorted(
+                (region for region in self.document.regions if region.out_of_scope is not None),
+                key=lambda r: (r.account_id, r.region),
+            )
+        )
 
     @cached_property
     def accounts_by_id(self) -> dict[str, AccountSnapshot]:
@@ -283,7 +293,7 @@ class Snapshot:
         """What a hand-made or partial document lacks, as errors, so that the scan is incomplete
         and the account's SARIF alerts stay open: an account-region without its account's
         account-wide facts, and an account with neither a region nor a recorded error."""
-        scoped = {scope.account_id for scope in self.scopes}
+        scoped = {region.account_id for region in self.document.regions}
         gaps = [
             _gap(account_id, "organization", "the snapshot has no account-wide facts for it")
             for account_id in sorted(scoped - set(self.accounts_by_id))
