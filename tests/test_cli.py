@@ -240,3 +240,40 @@ def test_missing_profile_is_a_usage_error(
     code, _ = cli("scan", "--profile", "no-such-profile", "--region", "eu-west-1")
     assert code == ExitCode.USAGE
     assert "no-such-profile" in capsys.readouterr().err
+
+
+def test_shards_merged_give_the_bytes_of_one_collection(
+    moto_estate: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """collect --shard K/N on N machines, then merge (or several --snapshot): the same report,
+    byte for byte, as one collection (timestamps fixed with SOURCE_DATE_EPOCH)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795651200")
+    regions = ["--region", "us-west-2", "--region", "ap-southeast-2"]
+    whole = tmp_path / "whole.json"
+    assert cli("collect", *regions, "-o", str(whole))[0] == ExitCode.CLEAN
+    parts = [tmp_path / f"part-{k}.json" for k in (1, 2, 3)]
+    for k, part in enumerate(parts, start=1):
+        assert cli("collect", *regions, "--shard", f"{k}/3", "-o", str(part))[0] in (0, 3)
+    # Each account-region is in exactly one shard; a shard may hold none.
+    scopes = [len(json.loads(part.read_text())["regions"]) for part in parts]
+    assert sorted(scopes) == [0, 1, 1]
+    merged = tmp_path / "merged.json"
+    assert cli("merge", *map(str, parts), "-o", str(merged))[0] == ExitCode.CLEAN
+    assert merged.read_text() == whole.read_text()
+    one = cli("scan", "--snapshot", str(whole), "--format", "json")
+    several = cli("scan", *(f"--snapshot={part}" for part in parts), "--format", "json")
+    assert one == several
+    assert one[0] == ExitCode.FINDINGS
+
+
+def test_merge_refuses_an_account_region_in_two_snapshots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = cli("merge", str(ESTATE), str(ESTATE), "-o", str(tmp_path / "x.json"))
+    assert code == ExitCode.USAGE
+    assert "the same snapshot is given twice" in capsys.readouterr().err
+    copy = tmp_path / "copy.json"
+    copy.write_text(ESTATE.read_text())
+    code, _ = cli("merge", str(ESTATE), str(copy), "-o", str(tmp_path / "x.json"))
+    assert code == ExitCode.USAGE
+    assert "is in two snapshots" in capsys.readouterr().err

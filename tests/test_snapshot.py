@@ -113,14 +113,44 @@ def test_shards_merge_and_refuse_overlapping_scopes() -> None:
     merged = merge([east, west], tool_version="t", created_at="now")
     assert [r.region for r in merged.regions] == ["us-east-1", "eu-west-1"]
     assert [a.account_id for a in merged.accounts] == ["111111111111"]
-    with pytest.raises(SnapshotError, match="appears twice"):
+    with pytest.raises(SnapshotError, match="is in two snapshots"):
         merge([east, east], tool_version="t", created_at="now")
-    other_org = document(
+
+
+def test_an_account_in_several_shards_takes_the_newest_facts_and_keeps_every_error() -> None:
+    from tests.helpers import error
+    from vpce_audit.model import VpcZones
+
+    older = document(
         region(name="ap-south-1"),
-        accounts=(AccountSnapshot("111111111111", "2026-11-26T00:00:00Z", "o-other"),),
+        accounts=(
+            AccountSnapshot(
+                "111111111111",
+                "2026-11-26T00:00:00Z",
+                "o-older0000",
+                vpc_zones=(VpcZones("vpc-1", "ap-south-1", ()),),
+                errors=(error("hosted_zones", "ListHostedZones", where="global"),),
+            ),
+        ),
     )
-    with pytest.raises(SnapshotError, match="different account-wide facts"):
-        merge([east, other_org], tool_version="t", created_at="now")
+    newer = document(
+        region(name="eu-west-1"),
+        accounts=(
+            AccountSnapshot(
+                "111111111111",
+                "2026-11-26T00:05:00Z",
+                "o-newer0000",
+                vpc_zones=(VpcZones("vpc-2", "eu-west-1", ()),),
+            ),
+        ),
+    )
+    (account,) = merge([older, newer], tool_version="t", created_at="now").accounts
+    assert account.organization_id == "o-newer0000"
+    assert [(z.vpc_id, z.region) for z in account.vpc_zones] == [
+        ("vpc-1", "ap-south-1"),
+        ("vpc-2", "eu-west-1"),
+    ]
+    assert len(account.errors) == 1
 
 
 def _fields_reachable_from(cls: type) -> set[str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from vpce_audit import __version__, console
+from vpce_audit.clock import utc_now
 from vpce_audit.collect.accounts import (
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_NAME,
@@ -134,6 +135,17 @@ def _region(text: str) -> str:
     return text
 
 
+def _shard(text: str) -> tuple[int, int]:
+    number, _, total = text.partition("/")
+    try:
+        shard, shards = int(number), int(total)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not K/N, e.g. 2/8") from None
+    if not 1 <= shard <= shards:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: K must be between 1 and N")
+    return shard, shards
+
+
 def _account_ids(text: str) -> frozenset[str]:
     ids = [item.strip() for item in text.split(",") if item.strip()]
     invalid = [item for item in ids if not ACCOUNT_ID.fullmatch(item)]
@@ -213,8 +225,10 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
         source.add_argument(
             "--snapshot",
             type=Path,
+            action="append",
             metavar="FILE",
-            help="evaluate a snapshot written by 'vpce-audit collect' instead of calling AWS",
+            help="evaluate a snapshot written by 'vpce-audit collect' instead of calling AWS "
+            "(repeatable: shards are merged as 'vpce-audit merge' does)",
         )
     source.add_argument(
         "--workers",
@@ -330,11 +344,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the snapshot JSON ('-' for stdout)",
     )
     collect_parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="collect only shard K of N of the account-regions (a hash of their names, so N "
+        "machines split an organisation without talking); join the parts with 'merge'",
+    )
+    collect_parser.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
         help="configuration file for regions and exclude_regions (default: .vpce-audit.yml "
         "in the working directory, if any)",
+    )
+
+    merge = commands.add_parser(
+        "merge", help="join snapshots collected in shards into one", parents=[verbosity]
+    )
+    merge.add_argument("snapshots", nargs="+", type=Path, metavar="FILE")
+    merge.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="the merged snapshot ('-' for stdout)"
     )
 
     rules = commands.add_parser("rules", help="list rules or show one", parents=[verbosity])
@@ -364,6 +393,7 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
         raise UsageError("--workers must be at least 1")
     progress = _progress(args)
     request = CollectionRequest(
+        shard=getattr(args, "shard", None),
         max_workers=args.workers,
         scope_timeout=args.scope_timeout,
         exclude_regions=frozenset(args.exclude_region)
@@ -480,7 +510,7 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     rules = select_rules(registry, config, select, ignore)
     output = _destination(args)
     if args.snapshot is not None:
-        document = snapshot_document.read(args.snapshot)
+        document = _read_snapshots(args.snapshot)
     else:
         document = _collect(args, config)
     _require_something_seen(document)
@@ -574,7 +604,38 @@ def command_rules(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     raise UsageError(f"unknown rule id {args.rule_id!r}; 'vpce-audit rules list' shows them all")
 
 
-COMMANDS = {"scan": command_scan, "collect": command_collect, "rules": command_rules}
+def _read_snapshots(paths: Sequence[Path]) -> SnapshotDocument:
+    unique = list(dict.fromkeys(paths))
+    if len(unique) < len(paths):
+        raise UsageError("the same snapshot is given twice")
+    # A shard may hold no account-region; the merged whole must (checked by the caller).
+    documents = [snapshot_document.read(path, require_scope=len(unique) == 1) for path in unique]
+    if len(documents) == 1:
+        return documents[0]
+    return snapshot_document.merge(documents, __version__, utc_now())
+
+
+def command_merge(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
+    output = _destination(args)
+    if len(args.snapshots) < 2:
+        raise UsageError("merge needs at least two snapshots")
+    merged = _read_snapshots(args.snapshots)
+    if not _emit(snapshot_document.to_json(merged), output, stdout):
+        raise OutputError("stdout was closed before the whole snapshot was written")
+    if not args.quiet:
+        console.say(
+            f"{len(args.snapshots)} snapshots merged: {len(merged.accounts)} account(s), "
+            f"{len(merged.regions)} account-region(s) written to {output or 'stdout'}"
+        )
+    return ExitCode.CLEAN
+
+
+COMMANDS = {
+    "scan": command_scan,
+    "collect": command_collect,
+    "merge": command_merge,
+    "rules": command_rules,
+}
 
 
 def _configure_logging(verbosity: int) -> None:

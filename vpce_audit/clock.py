@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 
@@ -10,6 +11,11 @@ def _format(moment: datetime) -> str:
 
 
 def utc_now() -> str:
+    """Now; or, when SOURCE_DATE_EPOCH is set (the reproducible-builds convention), that
+    moment, so that two runs over the same estate write the same bytes."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if fixed.isdigit():
+        return _format(datetime.fromtimestamp(int(fixed), timezone.utc))
     return _format(datetime.now(timezone.utc))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import threading
 import time
@@ -134,6 +135,13 @@ class CollectionRequest:
     """Seconds per scope, counted from its first call; None: no deadline."""
     exclude_regions: frozenset[str] = frozenset()
     """Regions left out even when enabled (--exclude-region)."""
+    shard: tuple[int, int] | None = None
+    """(K, N): collect only the account-regions of shard K of N (1-based; --shard K/N)."""
+
+    def wants(self, account_id: str, region: str) -> bool:
+        if region in self.exclude_regions:
+            return False
+        return self.shard is None or in_shard(account_id, region, *self.shard)
 
     def deadline(self) -> float | None:
         """A deadline for a scope starting now."""
@@ -224,6 +232,14 @@ def collect_accounts(
     )
 
 
+def in_shard(account_id: str, region: str, shard: int, shards: int) -> bool:
+    """Whether an account-region belongs to shard ``shard`` of ``shards``: a hash of its name,
+    so every machine agrees without talking to the others, and the shards cover each
+    account-region exactly once."""
+    digest = hashlib.sha256(f"{account_id}/{region}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shards == shard - 1
+
+
 def _workers(request: CollectionRequest, jobs: int) -> int:
     return max(1, min(request.max_workers, jobs))
 
@@ -241,7 +257,7 @@ def _account_facts(work: AccountWork, request: CollectionRequest, say: Progress)
     regions: Sequence[str] | None = request.regions
     if regions is None:
         regions = enabled_regions(work.clients.client("ec2", work.home), work.calls) or ()
-    work.regions = tuple(r for r in regions if r not in request.exclude_regions)
+    work.regions = tuple(r for r in regions if request.wants(work.account_id, r))
     global_region = global_service_region(work.home)
     work.account = collect_account(
         work.account_id, lambda service: work.clients.client(service, global_region), work.calls

@@ -70,7 +70,8 @@ class SnapshotDocument:
 def to_json(document: SnapshotDocument) -> str:
     body: dict[str, Any] = {
         "format": FORMAT_NAME,
-        "schema_version": document.schema_version,
+        # Always the current version: an older document read in is written as its upgrade.
+        "schema_version": SCHEMA_VERSION,
         "tool_version": document.tool_version,
         "created_at": document.created_at,
         "accounts": encode(sorted(document.accounts, key=lambda a: a.account_id)),
@@ -95,7 +96,11 @@ class _Refused(Exception):
     """Raised from inside json.loads for what the JSON grammar (or Python's json) lets through."""
 
 
-def from_json(text: str, source: str = "snapshot") -> SnapshotDocument:
+def from_json(
+    text: str, source: str = "snapshot", *, require_scope: bool = True
+) -> SnapshotDocument:
+    """The document in ``text``. ``require_scope=False`` accepts one that holds no
+    account-region and no error: a shard may hold none, and is judged once merged."""
     body = _parse(text, source)
     if not isinstance(body, dict) or body.get("format") != FORMAT_NAME:
         raise SnapshotError(f'{source} is not a vpce-audit snapshot (no "format": "{FORMAT_NAME}")')
@@ -113,7 +118,7 @@ def from_json(text: str, source: str = "snapshot") -> SnapshotDocument:
         _check_unique_ids(file)
     except DecodeError as error:
         raise SnapshotError(f"{source} is malformed at {error}") from None
-    if not file.regions and not any(account.errors for account in file.accounts):
+    if require_scope and not file.regions and not any(a.errors for a in file.accounts):
         # Nothing to evaluate and no error saying why: a scan of it would be "clean".
         raise SnapshotError(f"{source}: the snapshot holds no account-region to scan")
     try:
@@ -122,6 +127,7 @@ def from_json(text: str, source: str = "snapshot") -> SnapshotDocument:
             created_at=file.created_at,
             accounts=file.accounts,
             regions=file.regions,
+            schema_version=file.schema_version,
         )
     except SnapshotError as error:
         raise SnapshotError(f"{source}: {error}") from None
@@ -239,7 +245,7 @@ MAX_SNAPSHOT_BYTES = 2 * 1024**3
 """A snapshot of thousands of accounts is hundreds of megabytes; 2 GiB is a runaway input."""
 
 
-def read(path: Path) -> SnapshotDocument:
+def read(path: Path, *, require_scope: bool = True) -> SnapshotDocument:
     try:
         text = read_bounded(path, MAX_SNAPSHOT_BYTES)
     except TooLarge as error:
@@ -250,34 +256,67 @@ def read(path: Path) -> SnapshotDocument:
         raise SnapshotError(
             f"snapshot {path} is not UTF-8 text (an invalid byte at offset {error.start})"
         ) from None
-    return from_json(text, source=str(path))
+    return from_json(text, source=str(path), require_scope=require_scope)
 
 
 def merge(
     documents: Iterable[SnapshotDocument], tool_version: str, created_at: str
 ) -> SnapshotDocument:
-    """Join snapshots collected in shards. The same scope in two shards is an error, not a guess."""
+    """Join snapshots collected in shards (``collect --shard K/N``) or separately.
+
+    The same account-region in two snapshots is an error, not a guess, and so are snapshots of
+    different schema versions. An account described by several snapshots is merged: its
+    organisation, members and hosted zones come from the most recent description, the zones of
+    its VPCs and its IAM principals are joined, and every recorded error is kept."""
+    documents = tuple(documents)
+    versions = sorted({document.schema_version for document in documents})
+    if len(versions) > 1:
+        raise SnapshotError(
+            f"the snapshots have schema versions {', '.join(map(str, versions))}; collect them "
+            "with one vpce-audit version"
+        )
     accounts: dict[str, AccountSnapshot] = {}
-    regions: list[RegionSnapshot] = []
+    regions: dict[tuple[str, str], RegionSnapshot] = {}
     for document in documents:
+        for region in document.regions:
+            key = (region.account_id, region.region)
+            if key in regions:
+                raise SnapshotError(
+                    f"{region.account_id}/{region.region} is in two snapshots; each "
+                    "account-region must be collected once"
+                )
+            regions[key] = region
         for account in document.accounts:
             known = accounts.get(account.account_id)
-            if known is None:
-                accounts[account.account_id] = account
-            elif _account_facts(known) != _account_facts(account):
-                # Shards split by region each describe the account; they must agree.
-                raise SnapshotError(
-                    f"account {account.account_id} has different account-wide facts in two "
-                    "shards; re-collect them together"
-                )
-        regions.extend(document.regions)
+            accounts[account.account_id] = (
+                account if known is None else _merge_account(known, account)
+            )
     return SnapshotDocument(
         tool_version=tool_version,
         created_at=created_at,
         accounts=tuple(accounts.values()),
-        regions=tuple(regions),
+        regions=tuple(regions.values()),
+        schema_version=versions[0] if versions else SCHEMA_VERSION,
     )
 
 
-def _account_facts(account: AccountSnapshot) -> tuple[object, ...]:
-    return (account.organization_id, account.hosted_zones, account.errors)
+def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnapshot:
+    newer, older = (other, one) if other.collected_at > one.collected_at else (one, other)
+    zones = {(z.vpc_id, z.region): z for z in (*older.vpc_zones, *newer.vpc_zones)}
+    principals = None
+    if older.iam_principals is not None or newer.iam_principals is not None:
+        joined = {
+            p.unique_id: p for p in (*(older.iam_principals or ()), *(newer.iam_principals or ()))
+        }
+        principals = tuple(joined[key] for key in sorted(joined))
+    errors = tuple(dict.fromkeys((*older.errors, *newer.errors)))
+    return dataclasses.replace(
+        newer,
+        vpc_zones=tuple(zones[key] for key in sorted(zones)),
+        iam_principals=principals,
+        errors=tuple(sorted(errors, key=_error_key)),
+    )
+
+
+def _error_key(error: CollectionError) -> tuple[str, str, str, str]:
+    return (error.region, error.resource_kind, error.operation, error.resource_id or "")
