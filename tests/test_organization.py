@@ -235,3 +235,62 @@ def test_regions_and_exclusions_come_from_the_configuration_too(
     assert code == 0
     scopes = {s["region"] for s in json.loads(out.getvalue())["snapshot"]["scopes"]}
     assert scopes == {"us-east-1"}
+
+
+def _shell_lines(document: Any) -> list[str]:
+    """Every shell command in a workflow (``run``) or a pod spec (``args``)."""
+    found: list[str] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key == "run" and isinstance(value, str):
+                found.append(value)
+            elif key == "args" and isinstance(value, list):
+                found += [item for item in value if isinstance(item, str)]
+            else:
+                found += _shell_lines(value)
+    elif isinstance(document, list):
+        for item in document:
+            found += _shell_lines(item)
+    return found
+
+
+def _commands(text: str, substitutions: dict[str, str]) -> list[list[str]]:
+    """Every vpce-audit invocation in an example, variables substituted, split into argv."""
+    import re
+    import shlex
+
+    import yaml
+
+    commands = []
+    for raw in _shell_lines(yaml.safe_load(text)):
+        line = raw
+        for variable, value in substitutions.items():
+            line = line.replace(variable, value)
+        for part in re.split(r"&&|\|\||;", line):
+            words = shlex.split(part)
+            if words[:1] == ["vpce-audit"]:
+                commands.append(words[1:])
+    return commands
+
+
+@pytest.mark.parametrize(
+    ("example", "substitutions", "expected"),
+    [
+        ("github-actions-sharded.yml", {"${{ matrix.shard }}": "2"}, 4),
+        ("kubernetes-indexed-job.yaml", {"$((JOB_COMPLETION_INDEX + 1))": "3"}, 1),
+    ],
+)
+def test_the_sharding_recipes_use_valid_commands(
+    example: str, substitutions: dict[str, str], expected: int
+) -> None:
+    from pathlib import Path
+
+    from vpce_audit.cli import build_parser
+
+    path = Path(__file__).resolve().parent.parent / "examples" / example
+    commands = _commands(path.read_text(), substitutions)
+    assert len(commands) == expected, commands
+    for argv in commands:
+        build_parser().parse_args(argv)  # exits 2 on any unknown option
+    collects = [argv for argv in commands if argv[0] == "collect"]
+    assert collects and all("--shard" in argv for argv in collects)

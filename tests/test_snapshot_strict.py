@@ -417,3 +417,12 @@ def test_a_resource_listed_twice_is_refused(tmp_path: Path, collection: str) -> 
     path.write_text(json.dumps(body))
     with pytest.raises(SnapshotError, match="appears twice; each resource is listed once"):
         read(path)
+
+
+def test_a_version_2_snapshot_is_read_and_written_back_as_version_3(tmp_path: Path) -> None:
+    old = tmp_path / "v2.json"
+    old.write_text(ESTATE.read_text().replace('"schema_version": 3,', '"schema_version": 2,'))
+    document_ = read(old)
+    assert document_.schema_version == 2
+    assert json.loads(to_json(document_))["schema_version"] == SCHEMA_VERSION == 3
+    assert document_.regions == read(ESTATE).regions
