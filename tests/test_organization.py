@@ -294,3 +294,18 @@ def test_the_sharding_recipes_use_valid_commands(
         build_parser().parse_args(argv)  # exits 2 on any unknown option
     collects = [argv for argv in commands if argv[0] == "collect"]
     assert collects and all("--shard" in argv for argv in collects)
+
+
+def test_an_organisation_scan_says_one_line_per_account_and_a_summary(
+    organisation: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, _, err = _scan(capsys)
+    lines = err.strip().splitlines()
+    for account in (MANAGEMENT, organisation["a"], organisation["b"]):
+        assert f"vpce-audit: account {account}: 1 region(s) collected" in lines
+    assert any(
+        line.startswith("vpce-audit: collected 3 account(s), 3 account-region(s) in ")
+        for line in lines
+    )
+    _, _, quiet = _scan(capsys, "-q")
+    assert "collected" not in quiet

@@ -451,7 +451,10 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
         reached, refused = prepare(base, home, chosen, selection, request)
         works += [w for w in reached if w.account_id not in {x.account_id for x in works}]
         unreachable += refused
-    return collect_accounts(works, unreachable, request, progress)
+    # Several accounts: one line per account and a summary even without a terminal (CI logs).
+    several = bool(multi_account) or len(profiles) > 1
+    per_account = console.say if several and not args.quiet else None
+    return collect_accounts(works, unreachable, request, progress, per_account)
 
 
 def _destination(args: argparse.Namespace) -> Path | None:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from vpce_audit import __version__
 from vpce_audit.clock import utc_now
@@ -54,6 +54,7 @@ GLOBAL_SERVICE_REGIONS = {
 }
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 class CredentialsError(Exception):
@@ -208,17 +209,29 @@ def collect_accounts(
     unreachable: Sequence[AccountSnapshot],
     request: CollectionRequest,
     progress: Progress | None = None,
+    account_progress: Progress | None = None,
 ) -> SnapshotDocument:
     """Several accounts at once: account-wide facts per account, then every account-region in
     one bounded pool, then what depends on the regions (each VPC's zones, IAM principals).
 
-    ``unreachable``: accounts whose credentials could not be had, with the error recorded."""
+    ``unreachable``: accounts whose credentials could not be had, with the error recorded.
+    ``progress`` hears of every step; ``account_progress`` of each account done, and a summary
+    (what a CI log wants)."""
     say = progress or (lambda _message: None)
-    with ThreadPoolExecutor(max_workers=_workers(request, len(works))) as pool:
-        list(pool.map(lambda work: _account_facts(work, request, say), works))
-    _collect_scopes(works, request, say)
-    with ThreadPoolExecutor(max_workers=_workers(request, len(works))) as pool:
-        accounts = list(pool.map(lambda work: _after_regions(work, say), works))
+    started = time.monotonic()
+    _run_all(lambda work: _account_facts(work, request, say), works, request)
+    _collect_scopes(works, request, say, account_progress)
+    accounts = _run_all(lambda work: _after_regions(work, say), works, request)
+    if account_progress is not None:
+        scopes = sum(len(work.region_snapshots) for work in works)
+        errors = sum(len(a.errors) for a in accounts) + sum(
+            len(r.errors) for work in works for r in work.region_snapshots
+        )
+        account_progress(
+            f"collected {len(works)} account(s), {scopes} account-region(s) in "
+            f"{time.monotonic() - started:.0f} s; {errors} collection error(s)"
+            + (f"; {len(unreachable)} account(s) could not be reached" if unreachable else "")
+        )
     return SnapshotDocument(
         tool_version=__version__,
         created_at=utc_now(),
@@ -238,6 +251,22 @@ def in_shard(account_id: str, region: str, shard: int, shards: int) -> bool:
     account-region exactly once."""
     digest = hashlib.sha256(f"{account_id}/{region}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % shards == shard - 1
+
+
+def _run_all(
+    job: Callable[[AccountWork], T], works: Sequence[AccountWork], request: CollectionRequest
+) -> list[T]:
+    """``job`` over every account at once; an interrupt stops waiting at once (the workers
+    stop at their next call)."""
+    pool = ThreadPoolExecutor(max_workers=_workers(request, len(works)))
+    try:
+        results = list(pool.map(job, works))
+    except BaseException:
+        CANCELLED.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
 
 
 def _workers(request: CollectionRequest, jobs: int) -> int:
@@ -289,7 +318,10 @@ def _after_regions(work: AccountWork, say: Progress) -> AccountSnapshot:
 
 
 def _collect_scopes(
-    works: Sequence[AccountWork], request: CollectionRequest, say: Progress
+    works: Sequence[AccountWork],
+    request: CollectionRequest,
+    say: Progress,
+    account_progress: Progress | None = None,
 ) -> None:
     """Every account-region in one bounded pool."""
     scopes = [(work, region) for work in works for region in work.regions]
@@ -320,6 +352,12 @@ def _collect_scopes(
             work.region_snapshots.append(snapshot)
             status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
             say(f"[{done}/{len(scopes)}] {work.account_id}/{region} collected{status}")
+            if account_progress is not None and len(work.region_snapshots) == len(work.regions):
+                errors = sum(len(r.errors) for r in work.region_snapshots)
+                account_progress(
+                    f"account {work.account_id}: {len(work.regions)} region(s) collected"
+                    + (f", {errors} collection error(s)" if errors else "")
+                )
     except BaseException:
         # Interrupted: stop at once. Workers stop at their next call; waiting for them here
         # would keep a Ctrl-C waiting on every call in flight.
