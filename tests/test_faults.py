@@ -97,6 +97,12 @@ def _errors(report: dict[str, Any]) -> set[tuple[str, str, str]]:
     }
 
 
+def _error_of(report: dict[str, Any], operation: str) -> dict[str, Any]:
+    """The one collection error of ``operation``."""
+    (error,) = [e for e in report["collection_errors"] if e["operation"] == operation]
+    return error
+
+
 def _flagged(report: dict[str, Any], rule_id: str) -> set[str]:
     return {f["resource_id"] for f in report["findings"] if f["rule_id"] == rule_id}
 
@@ -145,8 +151,7 @@ def test_an_empty_body_is_retried_then_recorded(
     code, report, _ = _scan(capsys)
     assert code == 3
     assert proxy.calls["DescribeSubnets"] == calls.PARSE_ATTEMPTS
-    (error,) = [e for e in report["collection_errors"] if e["operation"] == "DescribeSubnets"]
-    assert error["resource_kind"] == "subnets"
+    assert _error_of(report, "DescribeSubnets")["resource_kind"] == "subnets"
 
 
 def test_a_truncated_body_is_retried_like_a_transient_fault(
@@ -193,35 +198,36 @@ def test_a_denied_prefix_list_read_skips_the_route_tables_it_decides(
         assert all("UnauthorizedOperation" in s["reason"] for s in skips), skips
 
 
-def test_a_call_that_never_answers_is_bounded(
-    proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("reply", "attempts", "code"),
+    [
+        # Four attempts of one second each, with backoff; nowhere near botocore's 7 x 60 s.
+        (HANG, None, "ReadTimeoutError"),
+        # botocore's read timeout restarts with every byte: only the call's wall-clock budget
+        # (attempts x timeouts + backoff; one attempt here, to keep the test short) ends it.
+        (TRICKLE, 1, "CallTimeout"),
+    ],
+    ids=["never answers", "drips forever"],
+)
+def test_a_call_that_does_not_finish_is_bounded(
+    proxy: FaultProxy,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    reply: Reply,
+    attempts: int | None,
+    code: str,
 ) -> None:
-    proxy.faults["DescribeNatGateways"] = always(HANG)
-    started = time.monotonic()
-    code, report, _ = _scan(capsys, "--call-timeout", "1")
-    elapsed = time.monotonic() - started
-    assert code == 3
-    (error,) = [e for e in report["collection_errors"] if e["operation"] == "DescribeNatGateways"]
-    assert error["error_code"] == "ReadTimeoutError"
-    # Four attempts of one second each, with backoff; nowhere near botocore's 7 x 60 s.
-    assert elapsed < 60
-
-
-def test_an_answer_that_drips_forever_is_cut_at_the_call_budget(
-    proxy: FaultProxy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """botocore's read timeout restarts with every byte: only the call's wall-clock budget
-    (attempts x timeouts + backoff; one attempt here, to keep the test short) ends it."""
     from vpce_audit.collect import runner
 
-    monkeypatch.setattr(runner, "CALL_ATTEMPTS", 1)
-    proxy.faults["DescribeNatGateways"] = always(TRICKLE)
+    if attempts is not None:
+        monkeypatch.setattr(runner, "CALL_ATTEMPTS", attempts)
+    proxy.faults["DescribeNatGateways"] = always(reply)
     started = time.monotonic()
-    code, report, _ = _scan(capsys, "--call-timeout", "1")
+    exit_code, report, _ = _scan(capsys, "--call-timeout", "1")
     elapsed = time.monotonic() - started
-    assert code == 3
-    (error,) = [e for e in report["collection_errors"] if e["operation"] == "DescribeNatGateways"]
-    assert error["error_code"] == "CallTimeout"
+    assert exit_code == 3
+    assert _error_of(report, "DescribeNatGateways")["error_code"] == code
     assert elapsed < 60
 
 

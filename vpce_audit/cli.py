@@ -439,22 +439,23 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
             role_account(role_arn)
         except ValueError as error:
             raise UsageError(f"--role-arn: {error}") from None
-    works: list[AccountWork] = []
+    several = bool(multi_account) or len(profiles) > 1
+    works: dict[str, AccountWork] = {}  # an account two profiles reach is collected once
     unreachable: list[AccountSnapshot] = []
     for profile in profiles:
         base = ClientFactory.from_profile(profile, args.call_timeout)
         home = home_region(base, request)
         caller = caller_account(base, home)
         chosen = targets(base, home, caller, selection)
-        if progress is not None and (multi_account or len(profiles) > 1):
+        if progress is not None and several:
             progress(f"{len(chosen)} account(s) to scan from {caller}")
         reached, refused = prepare(base, home, chosen, selection, request)
-        works += [w for w in reached if w.account_id not in {x.account_id for x in works}]
+        for work in reached:
+            works.setdefault(work.account_id, work)
         unreachable += refused
     # Several accounts: one line per account and a summary even without a terminal (CI logs).
-    several = bool(multi_account) or len(profiles) > 1
     per_account = console.say if several and not args.quiet else None
-    return collect_accounts(works, unreachable, request, progress, per_account)
+    return collect_accounts(list(works.values()), unreachable, request, progress, per_account)
 
 
 def _destination(args: argparse.Namespace) -> Path | None:
@@ -476,6 +477,12 @@ def _emit(text: str, output: Path | None, stdout: TextIO) -> bool:
         _silence_stdout()
         return False
     return True
+
+
+def _emit_snapshot(document: SnapshotDocument, output: Path | None, stdout: TextIO) -> None:
+    # Unlike a report, a snapshot cut short is lost: an error, not the scan's exit code.
+    if not _emit(snapshot_document.to_json(document), output, stdout):
+        raise OutputError("stdout was closed before the whole snapshot was written")
 
 
 def _silence_stdout() -> None:
@@ -551,8 +558,7 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         retired = [meta.rule_id for meta in retired_metadata()]
         config = load_config(find_config(args.config, Path.cwd()), registry.ids, retired)
     document = _collect(args, config)
-    if not _emit(snapshot_document.to_json(document), output, stdout):
-        raise OutputError("stdout was closed before the whole snapshot was written")
+    _emit_snapshot(document, output, stdout)
     errors = sum(len(r.errors) for r in document.regions) + sum(
         len(a.errors) for a in document.accounts
     )
@@ -623,8 +629,7 @@ def command_merge(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     if len(args.snapshots) < 2:
         raise UsageError("merge needs at least two snapshots")
     merged = _read_snapshots(args.snapshots)
-    if not _emit(snapshot_document.to_json(merged), output, stdout):
-        raise OutputError("stdout was closed before the whole snapshot was written")
+    _emit_snapshot(merged, output, stdout)
     if not args.quiet:
         console.say(
             f"{len(args.snapshots)} snapshots merged: {len(merged.accounts)} account(s), "

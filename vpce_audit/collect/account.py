@@ -13,7 +13,7 @@ from vpce_audit.analysis.dns import zone_may_answer_for_aws_services
 from vpce_audit.analysis.trust import UNIQUE_ID_PATTERN
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
-from vpce_audit.collect.calls import ExpectedAnswer, ScopeCalls
+from vpce_audit.collect.calls import ACCESS_DENIED_CODES, ExpectedAnswer, ScopeCalls
 from vpce_audit.model import (
     REGION_NAME,
     AccountSnapshot,
@@ -28,7 +28,7 @@ ClientFor = Callable[[str], Any]
 
 # ListAccounts answers only in the management account or a delegated administrator; elsewhere
 # AWS refuses it, which is an answer ("membership unknown"), not a failed collection.
-NOT_PERMITTED = frozenset({"AccessDeniedException", "AccessDenied"})
+NOT_PERMITTED = ACCESS_DENIED_CODES
 
 
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")

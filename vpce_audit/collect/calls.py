@@ -53,6 +53,9 @@ SCOPE_FATAL_ERRORS = frozenset(
 # services of the scope are still made.
 SERVICE_FATAL_ERRORS = frozenset({"EndpointConnectionError", "ConnectTimeoutError"})
 
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+"""How AWS services say "not allowed" (EC2 says UnauthorizedOperation)."""
+
 MAX_PAGES = 1000
 """Pages of one listing. AWS's largest pages hold 1,000 items, so this is a million resources of
 one kind in one region: beyond any real estate, well short of forever."""

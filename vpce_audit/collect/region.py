@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
-from vpce_audit.collect.calls import ScopeCalls
+from vpce_audit.collect.calls import ACCESS_DENIED_CODES, ScopeCalls
 from vpce_audit.model import (
     EndpointInterface,
     EndpointServiceDetail,
@@ -482,7 +482,6 @@ def _sorted_fields(fields: dict[str, list[Any]]) -> dict[str, Any]:
     return {name: tuple(sorted(values, key=_identity)) for name, values in fields.items()}
 
 
-ACCESS_DENIED_CODES = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"})
 SCP_DENY = "explicit deny in a service control policy"
 """How AWS words a denial by an SCP (IAM User Guide, "Troubleshoot access denied error
 messages"): the region is outside what the organisation allows, not a failed collection."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -253,20 +254,27 @@ def in_shard(account_id: str, region: str, shard: int, shards: int) -> bool:
     return int.from_bytes(digest[:8], "big") % shards == shard - 1
 
 
-def _run_all(
-    job: Callable[[AccountWork], T], works: Sequence[AccountWork], request: CollectionRequest
-) -> list[T]:
-    """``job`` over every account at once; an interrupt stops waiting at once (the workers
-    stop at their next call)."""
-    pool = ThreadPoolExecutor(max_workers=_workers(request, len(works)))
+@contextlib.contextmanager
+def _interruptible_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
+    """A pool that, unlike ``with ThreadPoolExecutor``, does not wait for its workers when the
+    body is interrupted: they stop at their next call (CANCELLED), and waiting here would keep
+    a Ctrl-C waiting on every call in flight."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
     try:
-        results = list(pool.map(job, works))
+        yield pool
     except BaseException:
         CANCELLED.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    return results
+
+
+def _run_all(
+    job: Callable[[AccountWork], T], works: Sequence[AccountWork], request: CollectionRequest
+) -> list[T]:
+    """``job`` over every account at once."""
+    with _interruptible_pool(_workers(request, len(works)), "account") as pool:
+        return list(pool.map(job, works))
 
 
 def _workers(request: CollectionRequest, jobs: int) -> int:
@@ -331,10 +339,7 @@ def _collect_scopes(
     for work, region in scopes:
         for service in REGIONAL_SERVICES:
             work.clients.client(service, region)
-    pool = ThreadPoolExecutor(
-        max_workers=_workers(request, len(scopes)), thread_name_prefix="collect"
-    )
-    try:
+    with _interruptible_pool(_workers(request, len(scopes)), "collect") as pool:
         futures = {
             pool.submit(_collect_region_from_now, work.clients, work.account_id, region, request): (
                 work,
@@ -358,13 +363,6 @@ def _collect_scopes(
                     f"account {work.account_id}: {len(work.regions)} region(s) collected"
                     + (f", {errors} collection error(s)" if errors else "")
                 )
-    except BaseException:
-        # Interrupted: stop at once. Workers stop at their next call; waiting for them here
-        # would keep a Ctrl-C waiting on every call in flight.
-        CANCELLED.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
 
 
 def _collect_region_from_now(
