@@ -41,48 +41,50 @@ from vpce_audit.snapshot.document import SnapshotDocument
 
 
 def synthetic_region(
-    vpcs: int, name: str = "eu-west-1", shared_cidr: bool = False
+    vpcs: int, name: str = "eu-west-1", shared_cidr: bool = False, first_id: int = 0
 ) -> RegionSnapshot:
+    """``vpcs`` VPCs with ids from ``first_id`` (unique ids across the scopes of one estate)."""
     vpc_list, subnets, tables, endpoints, groups, peerings = [], [], [], [], [], []
     attachments = []
     for i in range(vpcs):
-        vpc_id = f"vpc-{i:06d}"
+        n = first_id + i
+        vpc_id = f"vpc-{n:06d}"
         cidr = "10.0.0.0/16" if shared_cidr else f"10.{(i // 256) % 256}.{i % 256}.0/24"
         vpc_list.append(vpc(vpc_id, cidr, dns=(True, i % 7 != 0)))
         subnet_ids = []
         for zone in "abc":
-            subnet_id = f"subnet-{i:06d}{zone}"
+            subnet_id = f"subnet-{n:06d}{zone}"
             subnets.append(subnet(subnet_id, vpc_id, zone))
             subnet_ids.append(subnet_id)
         tables.append(
             table(
-                f"rtb-{i:06d}",
+                f"rtb-{n:06d}",
                 vpc_id,
-                route("0.0.0.0/0", f"nat-{i:06d}"),
+                route("0.0.0.0/0", f"nat-{n:06d}"),
                 subnets=tuple(subnet_ids),
             )
         )
         groups.append(
-            security_group(f"sg-{i:06d}", vpc_id, ingress("0.0.0.0/0" if i % 5 == 0 else cidr))
+            security_group(f"sg-{n:06d}", vpc_id, ingress("0.0.0.0/0" if i % 5 == 0 else cidr))
         )
         endpoints.append(
             endpoint(
-                f"vpce-{i:06d}g", vpc_id, "s3", "Gateway", tables=(f"rtb-{i:06d}",) if i % 2 else ()
+                f"vpce-{n:06d}g", vpc_id, "s3", "Gateway", tables=(f"rtb-{n:06d}",) if i % 2 else ()
             )
         )
         endpoints.append(
             endpoint(
-                f"vpce-{i:06d}i",
+                f"vpce-{n:06d}i",
                 vpc_id,
                 "ssm",
                 private_dns=True,
                 subnets=tuple(subnet_ids[: 1 + i % 3]),
-                groups=(f"sg-{i:06d}",),
+                groups=(f"sg-{n:06d}",),
             )
         )
         attachments.append(
             TransitGatewayAttachment(
-                f"tgw-attach-{i:06d}",
+                f"tgw-attach-{n:06d}",
                 "tgw-1",
                 "111111111111",
                 "vpc",
@@ -95,9 +97,9 @@ def synthetic_region(
         if i:
             peerings.append(
                 PeeringConnection(
-                    f"pcx-{i:06d}",
+                    f"pcx-{n:06d}",
                     "active",
-                    PeeringSide("111111111111", f"vpc-{i - 1:06d}", name),
+                    PeeringSide("111111111111", f"vpc-{n - 1:06d}", name),
                     PeeringSide("111111111111", vpc_id, name),
                 )
             )

@@ -36,6 +36,8 @@ from vpce_audit.snapshot.document import SCHEMA_VERSION, SnapshotError, from_jso
 
 ROOT = Path(__file__).resolve().parent.parent
 ESTATE = ROOT / "fixtures" / "snapshots" / "golden-estate.json"
+ESTATE_V3 = ROOT / "fixtures" / "snapshots" / "golden-estate-v3.json"
+"""The golden estate as schema version 3 wrote it (every endpoint service in its scope)."""
 # The CLI prints the message on one line; a message quoting a whole hostile value would not fit.
 MAX_MESSAGE = 300
 HUGE = "x" * 200_000
@@ -350,6 +352,13 @@ def test_the_golden_estate_still_loads_and_round_trips() -> None:
     golden = read(ESTATE)
     assert len(golden.regions) >= 2
     assert from_json(to_json(golden)) == golden
+    assert to_json(golden) == ESTATE.read_text()
+
+
+def test_a_version_3_snapshot_reads_as_the_same_estate() -> None:
+    old, new = read(ESTATE_V3), read(ESTATE)
+    assert (old.schema_version, new.schema_version) == (3, 4)
+    assert (old.accounts, old.regions) == (new.accounts, new.regions)
 
 
 def test_a_demo_snapshot_still_loads(aws_credentials: None) -> None:
@@ -419,10 +428,11 @@ def test_a_resource_listed_twice_is_refused(tmp_path: Path, collection: str) -> 
         read(path)
 
 
-def test_a_version_2_snapshot_is_read_and_written_back_as_version_3(tmp_path: Path) -> None:
+def test_a_version_2_snapshot_is_read_and_written_back_as_version_4(tmp_path: Path) -> None:
     old = tmp_path / "v2.json"
-    old.write_text(ESTATE.read_text().replace('"schema_version": 3,', '"schema_version": 2,'))
+    old.write_text(ESTATE_V3.read_text().replace('"schema_version": 3,', '"schema_version": 2,'))
     document_ = read(old)
     assert document_.schema_version == 2
-    assert json.loads(to_json(document_))["schema_version"] == SCHEMA_VERSION == 3
-    assert document_.regions == read(ESTATE).regions
+    written = to_json(document_)
+    assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 4
+    assert document_.regions == read(ESTATE).regions == from_json(written).regions

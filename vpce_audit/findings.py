@@ -16,7 +16,9 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        # Not self.name.lower(): Enum.name is a descriptor call, and every finding's severity is
+        # written in every report.
+        return _SEVERITY_LABELS[self]
 
     @classmethod
     def parse(cls, text: str) -> Severity:
@@ -25,6 +27,9 @@ class Severity(enum.IntEnum):
         except KeyError:
             choices = ", ".join(s.label for s in cls)
             raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+_SEVERITY_LABELS = ("info", "low", "medium", "high", "critical")
 
 
 def fingerprint(rule_id: str, resource_arn: str) -> str:

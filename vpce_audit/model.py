@@ -34,10 +34,20 @@ GLOBAL_REGION = "global"
 """The region of account-wide collection errors (Route 53, Organizations, IAM)."""
 
 
+# An IPv4 CIDR as ipaddress accepts it (no leading zeros, octets to 255, a prefix to 32): most of
+# a snapshot's CIDRs, accepted without building a network object. Anything else is parsed.
+_PLAIN_IPV4_CIDR = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(?:3[0-2]|[12]?[0-9])"
+)
+
+
 def _network(version: int | None) -> Callable[[str], bool]:
     def accepts(text: str) -> bool:
         # The collectors keep CIDRs as AWS returns them; rules parse them as parse_network does
         # (strict=False), and its cache makes the thousands of repeated route destinations cheap.
+        if version != 6 and _PLAIN_IPV4_CIDR.fullmatch(text) is not None:
+            return True
         if "/" not in text or len(text) > _MAX_CIDR_LENGTH:
             return False
         network = parse_network(text)

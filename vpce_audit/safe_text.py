@@ -31,6 +31,8 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote
 
+from vpce_audit.json_text import dumps_indented
+
 # Cc control, Cf format (bidi, zero-width, tag characters), Zl / Zp separators, Cs surrogates,
 # Co private use: none of them prints as itself.
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
@@ -97,4 +99,9 @@ def uri_component(text: str) -> str:
 
 def json_dumps(value: Any, *, indent: int | None = 2) -> str:
     """JSON that decodes to exactly ``value`` and is inert in a terminal or a CI log."""
-    return json.dumps(value, indent=indent, ensure_ascii=True).replace("##[", "#\\u0023[")
+    text = (
+        dumps_indented(value)
+        if indent == 2
+        else json.dumps(value, indent=indent, ensure_ascii=True)
+    )
+    return text.replace("##[", "#\\u0023[")

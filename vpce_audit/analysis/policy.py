@@ -952,6 +952,7 @@ class Prefixes:
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def prefixes_for_service(service_name: str) -> Prefixes:
     return Prefixes(
         primary=iam_action_prefix(service_name),
@@ -1262,6 +1263,20 @@ _UNLIKELY_ACTIONS = ("\x00", "\x01\x02\x03")
 def covers_all_actions(pattern: str, action_prefix: str) -> bool:
     """Whether one Action pattern grants every action of the service (``*``, ``s3:*``, ...)."""
     return all(action_matches(pattern, f"{action_prefix}:{name}") for name in _UNLIKELY_ACTIONS)
+
+
+def policy_text_is_full_access(text: str | None, action_prefix: str) -> bool:
+    """``is_full_access`` of endpoint-policy text; False when it does not parse. Cached: estates
+    give thousands of endpoints the same few policies."""
+    return _text_is_full_access(text, action_prefix)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_is_full_access(text: str | None, action_prefix: str) -> bool:
+    try:
+        return is_full_access(parse_policy(text), action_prefix)
+    except PolicyParseError:
+        return False
 
 
 def is_full_access(policy: Policy, action_prefix: str) -> bool:

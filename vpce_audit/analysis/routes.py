@@ -12,11 +12,12 @@ so that callers do not judge a table on the routes they happened to see.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import contains, parse_network
+from vpce_audit.analysis.cidrs import parse_network
 from vpce_audit.model import PrefixList, Route, RouteTable
 
 ALL_IPV4 = ipaddress.IPv4Network("0.0.0.0/0")
@@ -137,32 +138,88 @@ def route_priority(route: Route) -> int:
     return 2
 
 
+class RouteIndex:
+    """One route table's routes as integer blocks, parsed once.
+
+    Route selection runs for every (table, destination) pair the rules ask about; parsing the
+    routes' CIDRs and prefix-list entries again for each pair made it the costliest part of a
+    scan. Build one per table and scope (``ScopeView.route_index``); it is immutable.
+    """
+
+    __slots__ = ("_blocks", "table", "unknown")
+
+    def __init__(self, table: RouteTable, prefix_lists_by_id: Mapping[str, PrefixList]) -> None:
+        self.table = table
+        blocks: list[tuple[int, int, int, int, Route, ipaddress.IPv4Network]] = []
+        unknown: list[Route] = []
+        for route in table.routes:
+            networks = _route_networks(route, prefix_lists_by_id)
+            if networks is None:
+                unknown.append(route)
+                continue
+            priority = route_priority(route)
+            for network in networks:
+                address, mask = int(network.network_address), int(network.netmask)
+                blocks.append((network.prefixlen, address, mask, priority, route, network))
+        self._blocks = tuple(blocks)
+        self.unknown: tuple[Route, ...] = tuple(unknown)
+        """The routes to prefix lists whose entries are unknown (``unknown_prefix_list_routes``)."""
+
+    def choice(self, destination: ipaddress.IPv4Network) -> RouteChoice:
+        """The route AWS uses for the whole of ``destination`` (the most specific covering
+        route)."""
+        start = int(destination.network_address)
+        length = destination.prefixlen
+        best: tuple[tuple[int, int], Route, ipaddress.IPv4Network] | None = None
+        for prefixlen, address, mask, priority, route, network in self._blocks:
+            if prefixlen <= length and start & mask == address:
+                rank = (prefixlen, priority)
+                if best is None or rank > best[0]:
+                    best = (rank, route, network)
+        # An entry holding the destination is at most as long as it: the best an unknown list
+        # can do.
+        contenders = tuple(
+            route
+            for route in self.unknown
+            if best is None or (length, route_priority(route)) > best[0]
+        )
+        if best is None:
+            return RouteChoice(destination, route=None, matched_prefix=None, contenders=contenders)
+        return RouteChoice(
+            destination, route=best[1], matched_prefix=_text(best[2]), contenders=contenders
+        )
+
+    def inside(
+        self, destination: ipaddress.IPv4Network
+    ) -> list[tuple[Route, ipaddress.IPv4Network]]:
+        """Routes strictly more specific than ``destination``: they take part of it elsewhere.
+        Routes to prefix lists with unknown entries are not among them (``unknown`` says which
+        may be)."""
+        start = int(destination.network_address)
+        mask = int(destination.netmask)
+        length = destination.prefixlen
+        return [
+            (route, network)
+            for prefixlen, address, _, _, route, network in self._blocks
+            if prefixlen > length and address & mask == start
+        ]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text(network: ipaddress.IPv4Network) -> str:
+    # str() of a network formats it anew each time; the same few blocks are matched thousands
+    # of times.
+    return str(network)
+
+
 def route_for(
     table: RouteTable,
     destination: ipaddress.IPv4Network,
     prefix_lists_by_id: Mapping[str, PrefixList],
 ) -> RouteChoice:
-    """The route AWS uses for the whole of ``destination`` (the most specific covering route)."""
-    best: tuple[tuple[int, int], Route, str] | None = None
-    unknown: list[Route] = []
-    for route in table.routes:
-        networks = _route_networks(route, prefix_lists_by_id)
-        if networks is None:
-            unknown.append(route)
-            continue
-        for network in networks:
-            rank = (network.prefixlen, route_priority(route))
-            if contains(network, destination) and (best is None or rank > best[0]):
-                best = (rank, route, str(network))
-    # An entry holding the destination is at most as long as it: the best an unknown list can do.
-    contenders = tuple(
-        route
-        for route in unknown
-        if best is None or (destination.prefixlen, route_priority(route)) > best[0]
-    )
-    if best is None:
-        return RouteChoice(destination, route=None, matched_prefix=None, contenders=contenders)
-    return RouteChoice(destination, route=best[1], matched_prefix=best[2], contenders=contenders)
+    """The route AWS uses for the whole of ``destination``. For one question about a table;
+    asking several, build a ``RouteIndex`` once."""
+    return RouteIndex(table, prefix_lists_by_id).choice(destination)
 
 
 def routes_inside(
@@ -170,15 +227,8 @@ def routes_inside(
     destination: ipaddress.IPv4Network,
     prefix_lists_by_id: Mapping[str, PrefixList],
 ) -> list[tuple[Route, ipaddress.IPv4Network]]:
-    """Routes strictly more specific than ``destination``: they take part of it elsewhere.
-    Routes to prefix lists with unknown entries are not among them (``unknown_prefix_list_routes``
-    says which may be)."""
-    found: list[tuple[Route, ipaddress.IPv4Network]] = []
-    for route in table.routes:
-        for network in _route_networks(route, prefix_lists_by_id) or ():
-            if network != destination and contains(destination, network):
-                found.append((route, network))
-    return found
+    """``RouteIndex.inside`` for one question about a table."""
+    return RouteIndex(table, prefix_lists_by_id).inside(destination)
 
 
 def prefix_list_routes(table: RouteTable, prefix_list_id: str) -> tuple[Route, ...]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from vpce_audit.analysis.cidrs import Network, contains, intersection, parse_network
-from vpce_audit.analysis.routes import route_for, target_kind
+from vpce_audit.analysis.routes import target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.model import (
     PeeringConnection,
@@ -128,7 +128,7 @@ class Topology:
             if not isinstance(network, ipaddress.IPv4Network):
                 continue
             for table in tables:
-                choice = route_for(table, network, scope.prefix_lists_by_id)
+                choice = scope.route_index(table).choice(network)
                 if choice.contenders:
                     # A route to a prefix list whose entries are unknown may win: where this
                     # table sends the traffic is unknown, not whatever the known routes say.

@@ -27,6 +27,7 @@ from vpce_audit.model import (
     ProfileResource,
     RegionSnapshot,
 )
+from vpce_audit.snapshot.catalogue import intern
 
 T = TypeVar("T")
 Item = dict[str, Any]
@@ -223,7 +224,7 @@ LISTINGS: tuple[Listing, ...] = (
         "ec2",
         "DescribeVpcEndpointServices",
         "ServiceDetails",
-        _plain(translate.endpoint_service_detail),
+        _plain(lambda item: intern(translate.endpoint_service_detail(item))),
     ),
     Listing(
         "endpoint_service_configurations",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -89,8 +89,19 @@ class PortTable:
     default: ServicePorts
     exceptions: tuple[ServicePorts, ...]
 
+    _found: dict[str, ServicePorts] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Answers given, by short name: every endpoint of a service asks the same question."""
+
     def for_service(self, short_name: str) -> ServicePorts:
         """Ports of the service named com.amazonaws.<region>.<short_name>."""
+        found = self._found.get(short_name)
+        if found is None:
+            found = self._found[short_name] = self._match(short_name)
+        return found
+
+    def _match(self, short_name: str) -> ServicePorts:
         for entry in self.exceptions:
             if any(fnmatch.fnmatchcase(short_name, pattern) for pattern in entry.services):
                 return entry

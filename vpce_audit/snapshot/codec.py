@@ -53,7 +53,45 @@ def encode(value: Any) -> Any:
 
 def decode(cls: type[T], data: Any, path: str = "$") -> T:
     """Plain JSON value -> instance of the dataclass ``cls``."""
-    return typing.cast(T, _decode_value(cls, data, path))
+    try:
+        return typing.cast(T, _decoder(typing.cast(Any, cls))(data))
+    except _Invalid as error:
+        raise DecodeError(path + "".join(reversed(error.segments)), error.problem) from None
+
+
+Decoder = Callable[[Any], Any]
+
+
+class _Invalid(Exception):
+    """A value the model refuses. The path is built on the way out, one segment per container
+    (``segments``, innermost first), so that decoding a valid file formats no path at all."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.segments: list[str] = []
+
+
+@functools.cache
+def _decoder(annotation: Any) -> Decoder:
+    """The decoder of one annotation, built once: the type is inspected when the decoder is made,
+    not for every value (a snapshot holds millions of values of a few dozen annotations)."""
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        return _dataclass_decoder(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _checked_decoder(annotation)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(annotation)
+        non_null = [option for option in options if option is not type(None)]
+        if len(non_null) != 1:  # pragma: no cover - the model has no such unions
+            raise TypeError(f"unsupported union {annotation}")
+        return _optional_decoder(_decoder(non_null[0]), nullable=type(None) in options)
+    if origin is tuple:
+        return _tuple_decoder(_decoder(typing.get_args(annotation)[0]))
+    if annotation in _SCALAR_DECODERS:
+        return _SCALAR_DECODERS[annotation]
+    raise TypeError(f"unsupported annotation {annotation!r}")  # pragma: no cover
 
 
 @functools.cache
@@ -61,26 +99,43 @@ def _field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, include_extras=True)
 
 
-def _decode_dataclass(cls: type, data: Any, path: str) -> Any:
-    if not isinstance(data, dict):
-        raise DecodeError(path, f"expected an object for {cls.__name__}, got {_kind(data)}")
+def _dataclass_decoder(cls: type) -> Decoder:
     hints = _field_types(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise DecodeError(path, f"unknown key(s) {_names(unknown)} for {cls.__name__}")
-    kwargs: dict[str, Any] = {}
-    for name, fld in fields.items():
-        if name not in data:
-            has_default = (
-                fld.default is not dataclasses.MISSING
-                or fld.default_factory is not dataclasses.MISSING
-            )
-            if not has_default:
-                raise DecodeError(path, f"missing required key {name!r} for {cls.__name__}")
-            continue
-        kwargs[name] = _decode_value(hints[name], data[name], f"{path}.{name}")
-    return cls(**kwargs)
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    names = frozenset(f.name for f in fields)
+    # Decoders are looked up when the first value is decoded, not now: a model may refer to a
+    # class defined after it.
+    plan: list[tuple[str, bool]] = [
+        (
+            f.name,
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
+        for f in fields
+    ]
+    field_decoders: tuple[tuple[str, bool, Decoder], ...] = ()
+
+    def decode_object(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise _Invalid(f"expected an object for {cls.__name__}, got {_kind(data)}")
+        if not names.issuperset(data):
+            unknown = sorted(set(data) - names)
+            raise _Invalid(f"unknown key(s) {_names(unknown)} for {cls.__name__}")
+        nonlocal field_decoders
+        if not field_decoders:
+            field_decoders = tuple((name, req, _decoder(hints[name])) for name, req in plan)
+        kwargs: dict[str, Any] = {}
+        for name, required, decode_field in field_decoders:
+            if name in data:
+                try:
+                    kwargs[name] = decode_field(data[name])
+                except _Invalid as error:
+                    error.segments.append(f".{name}")
+                    raise
+            elif required:
+                raise _Invalid(f"missing required key {name!r} for {cls.__name__}")
+        return cls(**kwargs)
+
+    return decode_object
 
 
 def _names(keys: list[str]) -> str:
@@ -94,49 +149,71 @@ def _name(key: str) -> str:
     return key if key.isascii() and key.isidentifier() and len(key) <= 40 else brief(key, 30)
 
 
-def _decode_value(annotation: Any, data: Any, path: str) -> Any:
-    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        return _decode_dataclass(annotation, data, path)
-    origin = typing.get_origin(annotation)
-    if origin is Annotated:
-        return _decode_checked(annotation, data, path)
-    if origin in (Union, types.UnionType):
-        options = typing.get_args(annotation)
+def _optional_decoder(decode_value: Decoder, *, nullable: bool) -> Decoder:
+    def decode_optional(data: Any) -> Any:
         if data is None:
-            if type(None) in options:
+            if nullable:
                 return None
-            raise DecodeError(path, "null is not allowed here")
-        non_null = [option for option in options if option is not type(None)]
-        if len(non_null) != 1:  # pragma: no cover - the model has no such unions
-            raise TypeError(f"unsupported union {annotation}")
-        return _decode_value(non_null[0], data, path)
-    if origin is tuple:
+            raise _Invalid("null is not allowed here")
+        return decode_value(data)
+
+    return decode_optional
+
+
+def _tuple_decoder(decode_item: Decoder) -> Decoder:
+    def decode_tuple(data: Any) -> Any:
         if not isinstance(data, list):
-            raise DecodeError(path, f"expected an array, got {_kind(data)}")
-        item_type = typing.get_args(annotation)[0]
-        return tuple(_decode_value(item_type, item, f"{path}[{i}]") for i, item in enumerate(data))
-    if annotation is bool:
-        if not isinstance(data, bool):
-            raise DecodeError(path, f"expected true or false, got {_kind(data)}")
-        return data
-    if annotation is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise DecodeError(path, f"expected an integer, got {_kind(data)}")
-        return data
-    if annotation is str:
-        if not isinstance(data, str):
-            raise DecodeError(path, f"expected a string, got {_kind(data)}")
-        return data
-    raise TypeError(f"unsupported annotation {annotation!r} at {path}")  # pragma: no cover
+            raise _Invalid(f"expected an array, got {_kind(data)}")
+        try:
+            return tuple([decode_item(item) for item in data])
+        except _Invalid:
+            pass
+        # Only on the way to an error: find the item, for the path.
+        for index, item in enumerate(data):
+            try:
+                decode_item(item)
+            except _Invalid as error:
+                error.segments.append(f"[{index}]")
+                raise error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return decode_tuple
 
 
-def _decode_checked(annotation: Any, data: Any, path: str) -> Any:
-    base, *checks = typing.get_args(annotation)
-    value = _decode_value(base, data, path)
-    for check in checks:
-        if isinstance(check, Check) and not check.accepts(value):
-            raise DecodeError(path, f"{brief(value)} is not {check.what}")
-    return value
+def _checked_decoder(annotation: Any) -> Decoder:
+    base, *extras = typing.get_args(annotation)
+    decode_base = _decoder(base)
+    checks = [extra for extra in extras if isinstance(extra, Check)]
+
+    def decode_checked(data: Any) -> Any:
+        value = decode_base(data)
+        for check in checks:
+            if not check.accepts(value):
+                raise _Invalid(f"{brief(value)} is not {check.what}")
+        return value
+
+    return decode_checked
+
+
+def _decode_bool(data: Any) -> bool:
+    if not isinstance(data, bool):
+        raise _Invalid(f"expected true or false, got {_kind(data)}")
+    return data
+
+
+def _decode_int(data: Any) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise _Invalid(f"expected an integer, got {_kind(data)}")
+    return data
+
+
+def _decode_str(data: Any) -> str:
+    if not isinstance(data, str):
+        raise _Invalid(f"expected a string, got {_kind(data)}")
+    return data
+
+
+_SCALAR_DECODERS: dict[Any, Decoder] = {bool: _decode_bool, int: _decode_int, str: _decode_str}
 
 
 def _kind(data: Any) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vpce_audit.json_text import dumps_indented
 from vpce_audit.model import (
     ACCOUNT_RESOURCE_KINDS,
     GLOBAL_REGION,
@@ -26,14 +27,19 @@ from vpce_audit.model import (
     CollectionError,
     RegionSnapshot,
 )
+from vpce_audit.snapshot.catalogue import CatalogueWriter, ServiceCatalogue, join
 from vpce_audit.snapshot.codec import DecodeError, decode, encode
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
-SCHEMA_VERSION = 3
-READABLE_SCHEMA_VERSIONS = (2, 3)
-"""Version 3 added RegionSnapshot.out_of_scope; a version 2 snapshot is a version 3 one
-without it."""
+SCHEMA_VERSION = 4
+READABLE_SCHEMA_VERSIONS = (2, 3, 4)
+"""Version 4 stores AWS's endpoint services once per region (``service_catalogues``, see
+``vpce_audit.snapshot.catalogue``); version 3 added RegionSnapshot.out_of_scope. Versions 2 and
+3 hold every entry in its account-region and are read as they are."""
+CATALOGUE_SCHEMA_VERSION = 4
+CATALOGUE_KEY = "service_catalogue"
+"""The key of an account-region (schema 4) naming the catalogue it saw, or null."""
 # No value of the model needs more digits (ports, rule numbers, the schema version); a longer
 # number is refused before int() spends time on it.
 MAX_INTEGER_DIGITS = 20
@@ -68,6 +74,13 @@ class SnapshotDocument:
 
 
 def to_json(document: SnapshotDocument) -> str:
+    writer = CatalogueWriter()
+    regions: list[dict[str, Any]] = []
+    for region in sorted(document.regions, key=lambda r: (r.account_id, r.region)):
+        catalogue_id, own = writer.split(region)
+        encoded: dict[str, Any] = encode(own)
+        encoded[CATALOGUE_KEY] = catalogue_id
+        regions.append(encoded)
     body: dict[str, Any] = {
         "format": FORMAT_NAME,
         # Always the current version: an older document read in is written as its upgrade.
@@ -75,9 +88,10 @@ def to_json(document: SnapshotDocument) -> str:
         "tool_version": document.tool_version,
         "created_at": document.created_at,
         "accounts": encode(sorted(document.accounts, key=lambda a: a.account_id)),
-        "regions": encode(sorted(document.regions, key=lambda r: (r.account_id, r.region))),
+        "regions": regions,
+        "service_catalogues": encode(writer.catalogues()),
     }
-    return json.dumps(body, indent=2, sort_keys=False) + "\n"
+    return dumps_indented(body) + "\n"
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,8 @@ class SnapshotFile:
     created_at: str
     accounts: tuple[AccountSnapshot, ...]
     regions: tuple[RegionSnapshot, ...]
+    service_catalogues: tuple[ServiceCatalogue, ...] = ()
+    """Required from schema version 4 (``_take_catalogue_references``), absent before."""
 
 
 class _Refused(Exception):
@@ -113,7 +129,8 @@ def from_json(
             "this version."
         )
     try:
-        file = decode(SnapshotFile, body, "$")
+        references = _take_catalogue_references(body)
+        file = _join_catalogues(decode(SnapshotFile, body, "$"), references)
         _check_error_placement(file)
         _check_unique_ids(file)
     except DecodeError as error:
@@ -131,6 +148,63 @@ def from_json(
         )
     except SnapshotError as error:
         raise SnapshotError(f"{source}: {error}") from None
+
+
+def _take_catalogue_references(body: dict[str, Any]) -> list[str | None] | None:
+    """Each account-region's catalogue id, removed from its object so that the rest decodes as a
+    RegionSnapshot; None for a document before schema 4, which has neither."""
+    if body.get("schema_version") != CATALOGUE_SCHEMA_VERSION:
+        return None
+    if "service_catalogues" not in body:
+        raise DecodeError("$", "missing required key 'service_catalogues' for SnapshotFile")
+    regions = body.get("regions")
+    if not isinstance(regions, list):
+        return None  # the codec says what is wrong with it
+    references: list[str | None] = []
+    for index, region in enumerate(regions):
+        if not isinstance(region, dict):
+            references.append(None)
+            continue
+        where = f"$.regions[{index}].{CATALOGUE_KEY}"
+        if CATALOGUE_KEY not in region:
+            raise DecodeError(f"$.regions[{index}]", f"missing required key {CATALOGUE_KEY!r}")
+        reference = region.pop(CATALOGUE_KEY)
+        if reference is not None and not isinstance(reference, str):
+            raise DecodeError(where, "expected a string or null")
+        references.append(reference)
+    return references
+
+
+def _join_catalogues(file: SnapshotFile, references: list[str | None] | None) -> SnapshotFile:
+    if references is None:
+        if file.service_catalogues:
+            raise DecodeError(
+                "$", f"unknown key(s) service_catalogues for schema version {file.schema_version}"
+            )
+        return file
+    catalogues: dict[str, ServiceCatalogue] = {}
+    for index, catalogue in enumerate(file.service_catalogues):
+        if catalogue.catalogue_id in catalogues:
+            raise DecodeError(
+                f"$.service_catalogues[{index}]",
+                f"{brief(catalogue.catalogue_id)} appears twice; each catalogue is listed once",
+            )
+        catalogues[catalogue.catalogue_id] = catalogue
+    regions = []
+    for index, (region, reference) in enumerate(zip(file.regions, references, strict=True)):
+        if reference is None:
+            regions.append(region)
+            continue
+        seen = catalogues.get(reference)
+        where = f"$.regions[{index}].{CATALOGUE_KEY}"
+        if seen is None:
+            raise DecodeError(where, f"{brief(reference)} is not in service_catalogues")
+        if seen.region != region.region:
+            raise DecodeError(
+                where, f"{brief(reference)} lists region {seen.region}, not {region.region}"
+            )
+        regions.append(join(region, seen))
+    return dataclasses.replace(file, regions=tuple(regions))
 
 
 # What identifies an item of each collection, where it is not the item's first field (its id).
@@ -192,11 +266,13 @@ def _parse(text: str, source: str) -> Any:
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # json.loads keeps the last of two equal keys; a second "regions" or "policy_document" must
     # not silently replace the first.
-    body: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in body:
-            raise _Refused(f"the key {brief(key)} appears twice in one object")
-        body[key] = value
+    body = dict(pairs)
+    if len(body) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"the key {brief(key)} appears twice in one object")
+            seen.add(key)
     return body
 
 

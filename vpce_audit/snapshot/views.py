@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from vpce_audit.analysis.dns import canonical_address
+from vpce_audit.analysis.routes import RouteIndex
 from vpce_audit.analysis.trust import TrustedSet
 from vpce_audit.model import (
     AccountSnapshot,
@@ -201,6 +202,18 @@ class ScopeView:
     @cached_property
     def prefix_lists_by_name(self) -> dict[str, PrefixList]:
         return {plist.prefix_list_name: plist for plist in self.data.prefix_lists}
+
+    @cached_property
+    def _route_indexes(self) -> dict[str, RouteIndex]:
+        return {}
+
+    def route_index(self, table: RouteTable) -> RouteIndex:
+        """The table's routes parsed once for every question the rules ask of it."""
+        index = self._route_indexes.get(table.route_table_id)
+        if index is None:
+            index = RouteIndex(table, self.prefix_lists_by_id)
+            self._route_indexes[table.route_table_id] = index
+        return index
 
     def service_name(self, short_name: str) -> str:
         """The regional AWS service name, e.g. 's3' -> 'com.amazonaws.eu-west-1.s3'."""

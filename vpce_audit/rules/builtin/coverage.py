@@ -11,7 +11,7 @@ that records rejected traffic; all medium.
 from __future__ import annotations
 
 from vpce_audit.analysis.endpoint_dns import CentralDns, undecided_resolution
-from vpce_audit.analysis.routes import ALL_IPV4, route_for, target_kind
+from vpce_audit.analysis.routes import ALL_IPV4, target_kind
 from vpce_audit.findings import Severity
 from vpce_audit.model import FlowLog, RouteTable, Vpc
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
@@ -39,7 +39,7 @@ def _egress(scope: ScopeView, tables: list[RouteTable]) -> str:
     exits: set[str] = set()
     unknown: set[str] = set()
     for table in tables:
-        choice = route_for(table, ALL_IPV4, scope.prefix_lists_by_id)
+        choice = scope.route_index(table).choice(ALL_IPV4)
         if choice.route is not None and choice.route.is_active:
             kind = target_kind(choice.route.target_id).replace("-", " ")
             exits.add(f"{kind} {choice.route.target_id}")

@@ -36,13 +36,13 @@ from vpce_audit.analysis.policy import (
     Verdict,
     always_true_through_endpoint,
     condition_truth,
-    is_full_access,
     is_known_global_key,
     is_multivalued_global_key,
     is_read_only_action,
     named_accounts,
     never_true_through_endpoint,
     parse_policy,
+    policy_text_is_full_access,
     prefixes_for_service,
     restricts_in_allow,
     spelled_key,
@@ -91,7 +91,9 @@ class PolicyTarget:
 
     @property
     def full_access(self) -> bool:
-        return self.policy is not None and is_full_access(self.policy, self.action_prefix)
+        return self.policy is not None and policy_text_is_full_access(
+            self.endpoint.policy_document, self.action_prefix
+        )
 
     def evaluator(self, trust: TrustView) -> PolicyEvaluator:
         assert self.policy is not None

@@ -17,11 +17,8 @@ from vpce_audit.analysis.routes import (
     ALL_IPV4,
     prefix_list_gap,
     prefix_list_routes,
-    route_for,
-    routes_inside,
     service_destinations,
     target_kind,
-    unknown_prefix_list_routes,
 )
 from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import PrefixList, Route, RouteTable
@@ -102,16 +99,14 @@ def _known_exits(
     prefix lists with unknown entries that could take some of them instead."""
     exits: dict[str, tuple[str, Route]] = {}
     unsure: list[Route] = []
-    unknown = unknown_prefix_list_routes(table, scope.prefix_lists_by_id)
+    index = scope.route_index(table)
+    unknown = index.unknown
     for destination in destinations:
-        choice = route_for(table, destination, scope.prefix_lists_by_id)
+        choice = index.choice(destination)
         candidates = [(choice.matched_prefix, choice.route)]
         unsure.extend(choice.contenders)
         if destination != ALL_IPV4:
-            candidates += [
-                (str(net), route)
-                for route, net in routes_inside(table, destination, scope.prefix_lists_by_id)
-            ]
+            candidates += [(str(net), route) for route, net in index.inside(destination)]
             unsure.extend(unknown)  # their entries may lie inside the block
         for matched, route in candidates:
             if route is not None and matched is not None and _is_exit(route, kind):
@@ -356,12 +351,10 @@ def _shadows(
     for block in service_destinations(plist) or ():
         if block == ALL_IPV4:
             continue
-        choice = route_for(table, block, scope.prefix_lists_by_id)
+        index = scope.route_index(table)
+        choice = index.choice(block)
         takers = [(choice.matched_prefix, choice.route)]
-        takers += [
-            (str(net), route)
-            for route, net in routes_inside(table, block, scope.prefix_lists_by_id)
-        ]
+        takers += [(str(net), route) for route, net in index.inside(block)]
         for matched, route in takers:
             if route is None or route.target_id in endpoint_ids:
                 continue
@@ -383,7 +376,7 @@ def endpoint_route_shadowed(ctx: RuleContext) -> CheckResult:
             if not routed:
                 continue
             # A list with unknown entries (the service's own included) may take any block.
-            unknown = unknown_prefix_list_routes(table, scope.prefix_lists_by_id)
+            unknown = scope.route_index(table).unknown
             if unknown:
                 unjudged = _unjudged(scope, (r.destination_prefix_list_id for r in unknown))
                 yield ctx.skip(
