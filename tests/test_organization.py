@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +18,8 @@ from tests.moto_estates import _nat, _subnet, _table, _vpc
 from vpce_audit.cli import main
 from vpce_audit.collect import accounts as accounts_module
 from vpce_audit.collect.operations import CREDENTIAL_OPERATIONS, OPERATIONS
+from vpce_audit.collect.tally import TallyView
+from vpce_audit.progress import describe
 
 REGION = "us-east-1"
 MANAGEMENT = "123456789012"
@@ -309,3 +313,39 @@ def test_an_organisation_scan_says_one_line_per_account_and_a_summary(
     )
     _, _, quiet = _scan(capsys, "-q")
     assert "collected" not in quiet
+
+
+class _Terminal(io.StringIO):
+    """stderr as a terminal: the live line is drawn (at tqdm's fallback size of 80 x 24)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_live_line_counts_regions_accounts_calls_and_errors(
+    organisation: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    out = io.StringIO()
+    argv = ["scan", "--org", "--region", REGION, "--format", "json", "--fail-on", "never"]
+    assert main(argv, stdout=out) == 0
+    drawn = terminal.getvalue()
+    frames = [frame.strip() for frame in drawn.split("\r") if "regions" in frame]
+    # The last frame: every account-region and account done, the calls counted.
+    last = frames[-1]
+    assert re.search(r"3/3 regions · 3/3 accounts · [1-9][0-9,]* calls · 0 errors · 00:\d\d$", last)
+    assert any("0/3 regions" in frame or "listing regions" in frame for frame in frames)
+    # Lines that stay are printed above the live line, which is cleared at the end.
+    for account in (MANAGEMENT, organisation["a"], organisation["b"]):
+        assert f"vpce-audit: account {account}: 1 region(s) collected\n" in drawn
+    assert drawn.endswith("\r") and drawn.split("\r")[-2].strip() == ""  # cleared
+    calls = int(re.search(r"([0-9,]+) calls", last).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert calls >= 3 * 25  # at least every account-region's listings
+
+
+def test_the_live_line_names_no_aws_text() -> None:
+    view = TallyView(
+        accounts=1, accounts_done=0, scopes=0, scopes_done=0, calls=1234, errors=1, elapsed=75
+    )
+    assert describe(view) == "listing regions · 1,234 calls · 1 error · 01:15"

@@ -17,7 +17,8 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -45,6 +46,7 @@ from vpce_audit.collect.runner import (
     collect_accounts,
     home_region,
 )
+from vpce_audit.collect.tally import Tally
 from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Severity
 from vpce_audit.model import ACCOUNT_ID, AccountSnapshot
@@ -379,19 +381,45 @@ def build_parser() -> argparse.ArgumentParser:
 # -- commands ----------------------------------------------------------------------------------
 
 
-def _progress(args: argparse.Namespace) -> Progress | None:
-    enabled = not args.quiet and (args.verbose > 0 or sys.stderr.isatty())
-    if not enabled:
-        return None
+@dataclass(frozen=True)
+class _Display:
+    """Where a collection's progress goes (see vpce_audit/progress.py)."""
 
-    return console.say
+    steps: Progress | None
+    """Every step, one line each (-v)."""
+    live: bool
+    """A live line on the terminal."""
+    quiet: bool
+
+
+def _display(args: argparse.Namespace) -> _Display:
+    if args.quiet:
+        return _Display(None, live=False, quiet=True)
+    if args.verbose > 0:
+        return _Display(console.say, live=False, quiet=False)
+    return _Display(None, live=sys.stderr.isatty(), quiet=False)
+
+
+@contextlib.contextmanager
+def _shown(display: _Display, tally: Tally) -> Iterator[Progress]:
+    """The channel for lines that stay (one per account of an organisation scan), with the live
+    line drawn meanwhile when the display has one."""
+    if not display.live:
+        yield console.say
+        return
+    from vpce_audit.progress import live_line
+
+    with live_line(tally) as live:
+        yield live.say
 
 
 def _collect(args: argparse.Namespace, config: Config | None = None) -> SnapshotDocument:
     """A live (or demo) collection; ``config`` supplies default regions and exclusions."""
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    progress = _progress(args)
+    display = _display(args)
+    progress = display.steps
+    tally = Tally()
     request = CollectionRequest(
         shard=getattr(args, "shard", None),
         max_workers=args.workers,
@@ -421,7 +449,9 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
             with demo_estate() as (session, _ids):
                 demo = dataclasses.replace(request, regions=DEMO_REGIONS)
                 try:
-                    return collect(ClientFactory(session, args.call_timeout), demo, progress)
+                    with _shown(display, tally):
+                        clients = ClientFactory(session, args.call_timeout)
+                        return collect(clients, demo, progress, tally)
                 except BaseException:
                     CANCELLED.set()  # before the mock goes: no worker may call real AWS
                     raise
@@ -447,15 +477,24 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
         home = home_region(base, request)
         caller = caller_account(base, home)
         chosen = targets(base, home, caller, selection)
-        if progress is not None and several:
-            progress(f"{len(chosen)} account(s) to scan from {caller}")
+        if several and not display.quiet:
+            console.say(f"{len(chosen)} account(s) to scan from {caller}")
         reached, refused = prepare(base, home, chosen, selection, request)
         for work in reached:
             works.setdefault(work.account_id, work)
         unreachable += refused
-    # Several accounts: one line per account and a summary even without a terminal (CI logs).
-    per_account = console.say if several and not args.quiet else None
-    return collect_accounts(list(works.values()), unreachable, request, progress, per_account)
+    with _shown(display, tally) as lasting:
+        # Several accounts: one line per account and a summary even without a terminal (CI
+        # logs); above the live line on a terminal.
+        per_account = lasting if several and not display.quiet else None
+        return collect_accounts(
+            list(works.values()),
+            unreachable,
+            request,
+            progress=progress,
+            account_progress=per_account,
+            tally=tally,
+        )
 
 
 def _destination(args: argparse.Namespace) -> Path | None:

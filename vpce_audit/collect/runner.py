@@ -24,6 +24,7 @@ from vpce_audit.collect.account import (
 )
 from vpce_audit.collect.calls import CANCELLED, ScopeCalls, describe_error
 from vpce_audit.collect.region import collect_region
+from vpce_audit.collect.tally import Tally, count_call
 from vpce_audit.model import (
     ACCOUNT_ID,
     GLOBAL_REGION,
@@ -122,9 +123,9 @@ class ClientFactory:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._session.client(
-                    service, region_name=region, config=self._config
-                )
+                client = self._session.client(service, region_name=region, config=self._config)
+                client.meta.events.register("before-call", count_call)
+                self._clients[key] = client
             return self._clients[key]
 
 
@@ -197,32 +198,40 @@ def collect(
     clients: ClientFactory,
     request: CollectionRequest,
     progress: Progress | None = None,
+    tally: Tally | None = None,
 ) -> SnapshotDocument:
     """One account: the credentials' own."""
     home = home_region(clients, request)
     account_id = caller_account(clients, home)
     work = AccountWork(account_id, clients, account_calls(account_id, clients, request), home)
-    return collect_accounts([work], [], request, progress)
+    return collect_accounts([work], [], request, progress=progress, tally=tally)
 
 
 def collect_accounts(
     works: Sequence[AccountWork],
     unreachable: Sequence[AccountSnapshot],
     request: CollectionRequest,
+    *,
     progress: Progress | None = None,
     account_progress: Progress | None = None,
+    tally: Tally | None = None,
 ) -> SnapshotDocument:
     """Several accounts at once: account-wide facts per account, then every account-region in
     one bounded pool, then what depends on the regions (each VPC's zones, IAM principals).
 
     ``unreachable``: accounts whose credentials could not be had, with the error recorded.
     ``progress`` hears of every step; ``account_progress`` of each account done, and a summary
-    (what a CI log wants)."""
+    (what a CI log wants); ``tally`` counts accounts and account-regions done (a live display)."""
     say = progress or (lambda _message: None)
+    tally = tally or Tally()
     started = time.monotonic()
+    tally.plan(accounts=len(works) + len(unreachable))
+    for account in unreachable:
+        tally.account_done(len(account.errors))
     _run_all(lambda work: _account_facts(work, request, say), works, request)
-    _collect_scopes(works, request, say, account_progress)
-    accounts = _run_all(lambda work: _after_regions(work, say), works, request)
+    tally.plan(scopes=sum(len(work.regions) for work in works))
+    _collect_scopes(works, request, say, account_progress, tally)
+    accounts = _run_all(lambda work: _after_regions(work, say, tally), works, request)
     if account_progress is not None:
         scopes = sum(len(work.region_snapshots) for work in works)
         errors = sum(len(a.errors) for a in accounts) + sum(
@@ -301,7 +310,7 @@ def _account_facts(work: AccountWork, request: CollectionRequest, say: Progress)
     )
 
 
-def _after_regions(work: AccountWork, say: Progress) -> AccountSnapshot:
+def _after_regions(work: AccountWork, say: Progress, tally: Tally) -> AccountSnapshot:
     assert work.account is not None
     account = work.account
     global_region = global_service_region(work.home)
@@ -322,14 +331,17 @@ def _after_regions(work: AccountWork, say: Progress) -> AccountSnapshot:
         # account's roles and users, listed only when some policy needs them.
         principals = iam_principals(work.clients.client("iam", global_region), work.calls)
         account = dataclasses.replace(account, iam_principals=principals)
-    return dataclasses.replace(account, errors=work.calls.errors)
+    account = dataclasses.replace(account, errors=work.calls.errors)
+    tally.account_done(len(account.errors))
+    return account
 
 
 def _collect_scopes(
     works: Sequence[AccountWork],
     request: CollectionRequest,
     say: Progress,
-    account_progress: Progress | None = None,
+    account_progress: Progress | None,
+    tally: Tally,
 ) -> None:
     """Every account-region in one bounded pool."""
     scopes = [(work, region) for work in works for region in work.regions]
@@ -355,6 +367,7 @@ def _collect_scopes(
                 log.debug("collector crashed in %s", region, exc_info=True)
                 snapshot = _failed_region(work.account_id, region, error)
             work.region_snapshots.append(snapshot)
+            tally.scope_done(len(snapshot.errors))
             status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
             say(f"[{done}/{len(scopes)}] {work.account_id}/{region} collected{status}")
             if account_progress is not None and len(work.region_snapshots) == len(work.regions):
