@@ -249,6 +249,10 @@ class RecordCheck:
         return self.endpoint is not None and self.problem is None and self.unknown is None
 
 
+HUB_KINDS = ("subnets", "route_tables")
+"""What judging a path to another VPC's endpoint reads in the endpoint's account-region."""
+
+
 class CentralDns:
     """Checks records of service-name zones that point at interface endpoints."""
 
@@ -353,6 +357,16 @@ class CentralDns:
             if network is not None
         ]
         if endpoint.vpc_id != vpc_id:
+            # The way there needs the endpoint's subnets, the way back their route tables: both
+            # read in the endpoint's own account-region, which may be another account's.
+            unread = [kind for kind in HUB_KINDS if kind in hub_scope.failed_kinds]
+            if unread:
+                return _with(
+                    base,
+                    unknown=f"the {' and '.join(unread).replace('_', ' ')} of "
+                    f"{hub_scope.account_id}/{hub_scope.region}, where {endpoint_id} is, were "
+                    "not collected",
+                )
             reach = self.topology.reach(scope, vpc_id, endpoint.vpc_id, networks)
             if reach.reachable is None:
                 return _with(
@@ -421,7 +435,11 @@ class CentralDns:
         members = self.snapshot.organization_members
         if not members or self.snapshot.orgs_with_unknown_members:
             return False
-        scanned = {s.account_id for s in self.snapshot.scopes if s.region == region}
+        scanned = {
+            s.account_id
+            for s in self.snapshot.scopes
+            if s.region == region and "vpc_endpoints" not in s.failed_kinds
+        }
         return members <= scanned
 
 

@@ -37,15 +37,16 @@ _TARGET_KINDS = (
 )
 
 
+_KIND_BY_PREFIX = dict(_TARGET_KINDS)
+
+
 def target_kind(target_id: str | None) -> str:
     if target_id is None:
         return "unknown"
     if target_id == "local":
         return "local"
-    for prefix, kind in _TARGET_KINDS:
-        if target_id.startswith(prefix):
-            return kind
-    return "other"
+    # AWS ids are "<prefix>-<hex>": one lookup of the prefix (with its dash), not a scan.
+    return _KIND_BY_PREFIX.get(target_id[: target_id.find("-") + 1], "other")
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class RouteIndex:
     scan. Build one per table and scope (``ScopeView.route_index``); it is immutable.
     """
 
-    __slots__ = ("_blocks", "table", "unknown")
+    __slots__ = ("_blocks", "_choices", "table", "unknown")
 
     def __init__(self, table: RouteTable, prefix_lists_by_id: Mapping[str, PrefixList]) -> None:
         self.table = table
@@ -162,6 +163,8 @@ class RouteIndex:
                 address, mask = int(network.network_address), int(network.netmask)
                 blocks.append((network.prefixlen, address, mask, priority, route, network))
         self._blocks = tuple(blocks)
+        # Several rules ask about the same service blocks (VPCE401 and VPCE403 both S3's).
+        self._choices: dict[tuple[int, int], RouteChoice] = {}
         self.unknown: tuple[Route, ...] = tuple(unknown)
         """The routes to prefix lists whose entries are unknown (``unknown_prefix_list_routes``)."""
 
@@ -170,6 +173,12 @@ class RouteIndex:
         route)."""
         start = int(destination.network_address)
         length = destination.prefixlen
+        known = self._choices.get((start, length))
+        if known is None:
+            known = self._choices[(start, length)] = self._choose(destination, start, length)
+        return known
+
+    def _choose(self, destination: ipaddress.IPv4Network, start: int, length: int) -> RouteChoice:
         best: tuple[tuple[int, int], Route, ipaddress.IPv4Network] | None = None
         for prefixlen, address, mask, priority, route, network in self._blocks:
             if prefixlen <= length and start & mask == address:

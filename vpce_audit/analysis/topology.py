@@ -30,6 +30,8 @@ from vpce_audit.snapshot.views import ScopeView, Snapshot
 HYBRID_ATTACHMENT_TYPES = frozenset({"vpn", "direct-connect-gateway", "connect"})
 DEAD_VPN_STATES = frozenset({"deleted", "deleting"})
 ON_PREMISES = "on-premises"
+GATEWAY_KINDS = ("transit_gateway_attachments", "transit_gateway_route_tables")
+"""What the owner of a transit gateway holds of it that no participant sees."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,32 @@ class Topology:
             tgw: tuple(sorted(found, key=lambda a: a.attachment_id))
             for tgw, found in grouped.items()
         }
+
+    @cached_property
+    def _scopes(self) -> dict[tuple[str, str], ScopeView]:
+        return {(s.account_id, s.region): s for s in self.snapshot.scopes}
+
+    def gateway_unseen(self, attachment: TransitGatewayAttachment, region: str) -> str | None:
+        """Why the gateway's side of an attachment is unknown, or None when it is known.
+
+        A participant account sees its own attachments to a gateway shared with it (through
+        RAM), not the gateway's route tables nor the other accounts' attachments: those come
+        from the gateway owner's account-region, which may not have been scanned."""
+        gateway, owner = attachment.transit_gateway_id, attachment.transit_gateway_owner_id
+        if owner is None:
+            if any(t.transit_gateway_id == gateway for t in self.tgw_route_tables.values()):
+                return None
+            return f"the owner of {gateway} is unknown and its route tables are not in the snapshot"
+        scope = self._scopes.get((owner, region))
+        if scope is None:
+            return f"{gateway} belongs to account {owner}, whose {region} was not scanned"
+        failed = [kind for kind in GATEWAY_KINDS if kind in scope.failed_kinds]
+        if failed:
+            return (
+                f"the {' and '.join(kind.replace('_', ' ') for kind in failed)} of "
+                f"{owner}/{region}, which owns {gateway}, were not collected"
+            )
+        return None
 
     def association_table(
         self, attachment: TransitGatewayAttachment
@@ -209,7 +237,7 @@ class Topology:
 
     def remote_networks(
         self, scope: ScopeView, vpc: Vpc, on_premises: Iterable[tuple[Network, str]] = ()
-    ) -> dict[str, list[RemoteNetwork]]:
+    ) -> Remotes:
         """For each route table of the VPC that subnets use: the networks it reaches beyond the
         VPC, each with where it leads and whether the table learns it (from a transit gateway,
         a virtual private gateway's propagation or a VPN) rather than routing it by a static
@@ -219,8 +247,12 @@ class Topology:
         gateway reaches what the attachment's transit-gateway route table routes (inside the
         route's destination); a route to a virtual private gateway reaches its destination, the
         static routes of its VPN connections, and the configured on-premises blocks.
+
+        ``Remotes.unknown`` says which routes lead to networks the snapshot cannot tell: a
+        transit gateway whose route table is not in it (another account's gateway, unscanned).
         """
         found: dict[str, list[RemoteNetwork]] = {}
+        unknown: list[str] = []
         peerings = {c.peering_connection_id: c for c in self.peerings_by_vpc.get(vpc.vpc_id, ())}
         attachments = {
             a.transit_gateway_id: a for a in scope.vpc_attachments_by_vpc.get(vpc.vpc_id, ())
@@ -244,6 +276,9 @@ class Topology:
                     ]
                 elif target in attachments:
                     tgw_table = self.association_table(attachments[target])
+                    gap = self._association_gap(attachments[target], tgw_table, scope.region)
+                    if gap is not None:
+                        unknown.append(f"{table.route_table_id} routes {destination} to {gap}")
                     if tgw_table is None:
                         continue
                     for entry in self._tgw_networks(tgw_table, attachments[target]):
@@ -276,7 +311,29 @@ class Topology:
                 ]
             if networks:
                 found[table.route_table_id] = networks
-        return found
+        return Remotes(found, tuple(unknown))
+
+    def _association_gap(
+        self,
+        attachment: TransitGatewayAttachment,
+        table: TransitGatewayRouteTable | None,
+        region: str,
+    ) -> str | None:
+        """Why what the attachment's gateway route table routes is unknown, or None."""
+        gateway = attachment.transit_gateway_id
+        if table is None:
+            unseen = self.gateway_unseen(attachment, region)
+            if unseen is not None:
+                return f"{gateway}, whose route tables are unknown ({unseen})"
+            if attachment.association_route_table_id is not None:
+                return (
+                    f"{gateway}, whose route table {attachment.association_route_table_id} is "
+                    "not in the snapshot"
+                )
+            return None  # not associated: the gateway routes nothing from it
+        if table.routes is None and table.propagating_attachment_ids is None:
+            return f"{gateway}, whose route table {table.route_table_id} could not be read"
+        return None
 
     def _peer_networks(
         self, connection: PeeringConnection, vpc: Vpc, destination: Network
@@ -413,6 +470,16 @@ class Topology:
             tgw = attachment.transit_gateway_id
             if tgw not in routed:
                 continue
+            unseen = self.gateway_unseen(attachment, scope.region)
+            if unseen is not None:
+                found.append(
+                    ExternalPath(
+                        f"{tgw}: what else it connects is unknown ({unseen})",
+                        certain=False,
+                        unknown=True,
+                    )
+                )
+                continue
             table = self.association_table(attachment)
             reachable = (
                 None
@@ -451,6 +518,17 @@ class ExternalPath:
     description: str
     certain: bool
     """False when it leads to an account whose organisation membership is unknown."""
+    unknown: bool = False
+    """Where it leads is unknown (a transit gateway whose owner was not scanned)."""
+
+
+@dataclass(frozen=True)
+class Remotes:
+    """What ``Topology.remote_networks`` found for one VPC."""
+
+    by_table: dict[str, list[RemoteNetwork]]
+    unknown: tuple[str, ...]
+    """Routes that lead where the snapshot cannot tell, one description each."""
 
 
 @dataclass(frozen=True)

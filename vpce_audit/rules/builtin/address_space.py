@@ -108,12 +108,21 @@ def connected_networks_conflict(ctx: RuleContext) -> CheckResult:
             own = parse_networks(vpc.cidr_blocks)
             conflicts: list[str] = []
             related: set[str] = set()
-            tables = topology.remote_networks(scope, vpc, configured)
+            remote = topology.remote_networks(scope, vpc, configured)
+            tables = remote.by_table
             for table_id, remotes in sorted(tables.items()):
                 for a, b in _conflicts(own, remotes):
                     conflicts.append(f"in {table_id}, {a} overlaps {b}")
                     related |= {r.destination for r in remotes if r.destination.startswith("vpc-")}
             if not conflicts:
+                if remote.unknown:
+                    others = len(remote.unknown) - 1
+                    yield ctx.skip(
+                        scope,
+                        vpc.vpc_id,
+                        f"what {vpc.vpc_id} connects to is not all known: {remote.unknown[0]}"
+                        + (f" (and {others} more)" if others else ""),
+                    )
                 continue
             described = "; ".join(conflicts[:10])
             more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
@@ -244,6 +253,18 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
         overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
         if not overlapping:
             continue
+        unseen = next(
+            (
+                reason
+                for ref in refs
+                if (
+                    reason := topology.gateway_unseen(
+                        topology.attachments[by_vpc[ref.vpc_id]], ref.scope.region
+                    )
+                )
+            ),
+            None,
+        )
         # Per route table: the VPCs it joins, and which of them overlap each other there.
         shared: dict[str, list[str]] = defaultdict(list)
         unknown_tables: list[str] = []
@@ -272,6 +293,9 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
                     f"the routes of {', '.join(unknown_tables)} could not be read, so whether a "
                     "route table joins them is unknown"
                 )
+            elif unseen:
+                severity = Severity.MEDIUM
+                how = f"whether a route table of the gateway joins them is unknown: {unseen}"
             else:
                 severity, how = Severity.MEDIUM, "no route table of the gateway joins them yet"
             yield ctx.finding(

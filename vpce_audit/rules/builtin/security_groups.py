@@ -97,10 +97,12 @@ def endpoint_sg_admits_any_source(ctx: RuleContext) -> CheckResult:
                 if source in ANY_SOURCE
             }
         )
-        unread = sorted(kind for kind in PATH_KINDS if kind in scope.failed_kinds)
         paths = topology.external_paths(scope, endpoint.vpc_id, ctx.trusted)
+        unread = [
+            f"{kind} not collected" for kind in sorted(PATH_KINDS) if kind in scope.failed_kinds
+        ] + [p.description for p in paths if p.unknown]
         external = [p.description for p in paths if p.certain]
-        uncertain = [p.description for p in paths if not p.certain]
+        uncertain = [p.description for p in paths if not p.certain and not p.unknown]
         if external:
             reach = (
                 f"{endpoint.vpc_id} routes to networks outside the organisation "
@@ -109,7 +111,7 @@ def endpoint_sg_admits_any_source(ctx: RuleContext) -> CheckResult:
         elif unread:
             reach = (
                 f"whether {endpoint.vpc_id} routes to networks outside the organisation is "
-                f"unknown ({', '.join(unread)} not collected)"
+                f"unknown ({'; '.join(unread)})"
             )
         elif uncertain:
             reach = (
