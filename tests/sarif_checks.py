@@ -127,8 +127,43 @@ def _result_violations(result: dict[str, Any], rules: list[dict[str, Any]]) -> l
     return problems
 
 
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+STATUS_MARK = "/scan-status/"
+
+
+def lifecycle_violations(document: dict[str, Any]) -> list[str]:
+    """What would make GitHub keep the wrong alerts over time (the README's "Continuous
+    integration"): a run marked unsuccessful (the upload action fails the whole file), a file
+    without exactly one status run, a status run holding results, a result whose descriptor
+    shows GitHub another severity than vpce-audit reports, a suppression without its reason."""
+    problems: list[str] = []
+    runs = document.get("runs", [])
+    statuses = [r for r in runs if STATUS_MARK in r.get("automationDetails", {}).get("id", "")]
+    if len(statuses) != 1:
+        problems.append(f"{len(statuses)} status runs (one per file expected)")
+    for r, run in enumerate(runs):
+        for invocation in run.get("invocations", []):
+            if invocation.get("executionSuccessful") is not True:
+                problems.append(f"run {r}: executionSuccessful is not true")
+        if run in statuses and run.get("results"):
+            problems.append(f"run {r}: the status run holds results")
+        rules = run.get("tool", {}).get("driver", {}).get("rules", [])
+        for i, result in enumerate(run.get("results", [])):
+            where = f"run {r} result {i}"
+            rule = rules[result["ruleIndex"]]
+            shown = rule.get("properties", {}).get("security-severity")
+            reported = result.get("properties", {}).get("severity")
+            if shown != SECURITY_SEVERITY.get(reported):
+                problems.append(f"{where}: GitHub shows {shown}, vpce-audit reports {reported}")
+            for suppression in result.get("suppressions", []):
+                if suppression.get("kind") != "external" or not suppression.get("justification"):
+                    problems.append(f"{where}: a suppression without kind external and reason")
+    return problems
+
+
 def assert_uploadable(text: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(text)
     assert schema_errors(document) == []
     assert github_violations(document) == []
+    assert lifecycle_violations(document) == []
     return document

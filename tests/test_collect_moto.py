@@ -14,7 +14,11 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.moto_estates import build_two_region_estate, expected_two_region_findings
+from tests.moto_estates import (
+    build_every_call_estate,
+    build_two_region_estate,
+    expected_two_region_findings,
+)
 from vpce_audit.collect.calls import ScopeCalls
 from vpce_audit.collect.operations import OPERATIONS, NotReadOnlyError, iam_actions
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
@@ -75,62 +79,7 @@ def _severity(label: str) -> Any:
 
 
 def test_collection_only_calls_read_only_apis(moto_session: Any) -> None:
-    ec2 = moto_session.client("ec2", region_name="us-west-2")
-    build_two_region_estate(
-        ec2,
-        moto_session.client("ec2", region_name="ap-southeast-2"),
-        moto_session.client("elbv2", region_name="ap-southeast-2"),
-    )
-    # Reach every per-resource call too: an endpoint service, TGW route tables, a private zone.
-    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-    balancer = moto_session.client("elbv2", region_name="us-west-2").create_load_balancer(
-        Name="nlb", Subnets=[subnet], Type="network"
-    )["LoadBalancers"][0]["LoadBalancerArn"]
-    ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[balancer])
-    gateway = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
-    ec2.create_transit_gateway_route_table(TransitGatewayId=gateway)
-    vpc_id = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    moto_session.client("route53").create_hosted_zone(
-        Name="corp.internal.",
-        CallerReference="t",
-        VPC={"VPCRegion": "us-west-2", "VPCId": vpc_id},
-        HostedZoneConfig={"PrivateZone": True},
-    )
-    # A zone for an AWS service name (its records are read), an inbound resolver endpoint (its
-    # addresses are read), an organisation (its members are listed) and a gateway endpoint
-    # policy naming a unique id (roles and users are listed).
-    moto_session.client("route53").create_hosted_zone(
-        Name="ssm.us-west-2.amazonaws.com.",
-        CallerReference="s",
-        VPC={"VPCRegion": "us-west-2", "VPCId": vpc_id},
-        HostedZoneConfig={"PrivateZone": True},
-    )
-    group = ec2.create_security_group(GroupName="dns", Description="dns", VpcId=vpc_id)
-    moto_session.client("route53resolver", region_name="us-west-2").create_resolver_endpoint(
-        CreatorRequestId="r",
-        SecurityGroupIds=[group["GroupId"]],
-        Direction="INBOUND",
-        IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
-    )
-    moto_session.client("organizations").create_organization(FeatureSet="ALL")
-    ec2.create_vpc_endpoint(
-        VpcId=vpc_id,
-        ServiceName="com.amazonaws.us-west-2.s3",
-        VpcEndpointType="Gateway",
-        PolicyDocument=json.dumps(
-            {
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "AROAEXAMPLEROLEID01"},
-                        "Action": "s3:GetObject",
-                        "Resource": "*",
-                    }
-                ]
-            }
-        ),
-    )
-
+    build_every_call_estate(moto_session)
     operations: list[str] = []
     calls: set[str] = set()
 

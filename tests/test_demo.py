@@ -113,10 +113,18 @@ def test_demo_sarif_uploads_and_every_format_renders(aws_credentials: None, tmp_
         ExitCode.FINDINGS
     )
     body = assert_uploadable(target.read_text())
-    (run,) = body["runs"]
+    run, status = body["runs"]
+    assert status["automationDetails"]["id"] == "vpce-audit/aws/scan-status/1/"
+    assert status["invocations"][0]["properties"]["complete"] is True
     assert len(run["results"]) == len(EXPECTED)
     levels = {r["ruleId"]: r["level"] for r in run["results"]}
-    assert levels["VPCE111"] == "error" and levels["VPCE504"] == "note"
+    # VPCE111 (high) escalates the demo's open endpoint to critical: GitHub is shown critical
+    # through a descriptor made for that severity.
+    assert levels["VPCE111/critical"] == "error" and levels["VPCE504"] == "note"
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert rules["VPCE111/critical"]["properties"]["security-severity"] == "9.5"
+    assert rules["VPCE111/critical"]["properties"]["baseRule"] == "VPCE111"
+    assert rules["VPCE111"]["properties"]["security-severity"] == "8.0"
     out = io.StringIO()
     assert main(["-q", "scan", "--demo", "--format", "markdown"], stdout=out) == ExitCode.FINDINGS
     assert out.getvalue().startswith("# vpce-audit report")

@@ -130,14 +130,19 @@ def test_scan_through_a_moto_server_produces_uploadable_sarif(
         "sarif",
         "-o",
         str(sarif_file),
+        # Two regions chosen: a narrowed scan, uploaded under categories of its own.
+        "--sarif-category",
+        "two-regions",
     )
     assert completed.returncode == 1, completed.stderr
     assert "Traceback" not in completed.stderr
     body = assert_uploadable(sarif_file.read_text())
-    (run,) = body["runs"]
-    assert run["automationDetails"]["id"] == "vpce-audit/aws/123456789012/"
+    run, status = body["runs"]
+    assert run["automationDetails"]["id"] == "vpce-audit/aws/two-regions/123456789012/"
+    assert status["automationDetails"]["id"] == "vpce-audit/aws/two-regions/scan-status/1/"
     flagged = {
-        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]) for r in run["results"]
+        (r["ruleId"].split("/")[0], r["locations"][0]["logicalLocations"][0]["name"])
+        for r in run["results"]
     }
     assert flagged == expected_two_region_findings(ids)
 

@@ -83,11 +83,17 @@ def test_sarif_is_valid_and_uploadable() -> None:
 def test_sarif_leaves_out_accounts_whose_collection_failed() -> None:
     body = json.loads(sarif.render(golden_result()))
     categories = [run["automationDetails"]["id"] for run in body["runs"]]
-    assert categories == ["vpce-audit/aws/111111111111/", "vpce-audit/aws/scan-status/"]
+    assert categories == ["vpce-audit/aws/111111111111/", "vpce-audit/aws/scan-status/1/"]
     status = body["runs"][1]
     assert status["results"] == []
     invocation = status["invocations"][0]
-    assert invocation["executionSuccessful"] is False
+    # Successful: a run marked failed makes the upload action reject the complete accounts too.
+    assert invocation["executionSuccessful"] is True
+    assert invocation["properties"] == {
+        "complete": False,
+        "accounts": ["111111111111"],
+        "left_out": ["222222222222"],
+    }
     assert "222222222222" in invocation["toolExecutionNotifications"][0]["message"]["text"]
 
 
@@ -102,7 +108,9 @@ def test_sarif_results_point_at_stable_synthetic_paths() -> None:
     assert arn.startswith("arn:aws:ec2:") and arn in first["message"]["text"]
 
 
-def test_sarif_levels_follow_severity_even_against_the_rule_default() -> None:
+def test_sarif_descriptors_carry_the_configured_severity() -> None:
+    """GitHub shows the descriptor's security-severity, not the result's: an override of the
+    rule's severity is written into the run's descriptor."""
     registry = load_registry(include_plugins=False)
     from vpce_audit.findings import Severity
 
@@ -115,10 +123,10 @@ def test_sarif_levels_follow_severity_even_against_the_rule_default() -> None:
     )
     run = json.loads(sarif.render(result))["runs"][0]
     (only,) = run["results"]
-    assert only["level"] == "note"
+    assert only["level"] == "note" and only["ruleId"] == "VPCE101"
     rule = run["tool"]["driver"]["rules"][only["ruleIndex"]]
-    assert rule["defaultConfiguration"]["level"] == "error"
-    assert rule["properties"]["security-severity"] == "8.0"
+    assert rule["defaultConfiguration"]["level"] == "note"
+    assert rule["properties"]["security-severity"] == "3.0"
 
 
 def test_a_rule_crash_uploads_no_account() -> None:
@@ -133,7 +141,7 @@ def test_a_rule_crash_uploads_no_account() -> None:
     result = run_scan(read(ESTATE), registry, Settings())
     body = assert_uploadable(sarif.render(result))
     assert [run["automationDetails"]["id"] for run in body["runs"]] == [
-        "vpce-audit/aws/scan-status/"
+        "vpce-audit/aws/scan-status/1/"
     ]
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import traceback
@@ -23,6 +24,15 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from vpce_audit import __version__, console
+from vpce_audit.baseline import (
+    BaselineError,
+    ScanView,
+    compare,
+    is_report,
+    load_report,
+    view_of,
+    view_of_report,
+)
 from vpce_audit.clock import utc_now
 from vpce_audit.collect.accounts import (
     DEFAULT_ROLE_NAME,
@@ -51,7 +61,19 @@ from vpce_audit.config import Config, ConfigError, find_config, load_config, par
 from vpce_audit.findings import Severity
 from vpce_audit.model import ACCOUNT_ID, AccountSnapshot
 from vpce_audit.output import OutputError, output_path, write_output
+from vpce_audit.permissions import DEFAULT_ROLE_NAME as PERMISSIONS_ROLE_NAME
+from vpce_audit.permissions import FORMATS as PERMISSION_FORMATS
+from vpce_audit.permissions import render as render_permissions
 from vpce_audit.report import json_report, markdown, sarif, table
+from vpce_audit.report.diff import RENDERERS as DIFF_RENDERERS
+from vpce_audit.report.targets import (
+    TargetError,
+    parse_targets,
+    sarif_directory,
+    sarif_file_names,
+    stale_sarif_files,
+)
+from vpce_audit.rules.base import Rule
 from vpce_audit.rules.metadata import (
     MetadataError,
     RuleMeta,
@@ -59,9 +81,10 @@ from vpce_audit.rules.metadata import (
     retired_metadata,
 )
 from vpce_audit.rules.registry import RULE_ERROR_ID, RegistryError, RuleRegistry, load_registry
-from vpce_audit.scan import ExitCode, run_scan, select_rules, settings_from
+from vpce_audit.scan import ExitCode, ScanResult, run_scan, select_rules, settings_from
 from vpce_audit.snapshot import document as snapshot_document
 from vpce_audit.snapshot.document import SnapshotDocument, SnapshotError
+from vpce_audit.text import TooLarge, read_bounded
 
 log = logging.getLogger("vpce_audit")
 
@@ -93,6 +116,45 @@ class _Parser(argparse.ArgumentParser):
         # The message quotes the user's arguments: shown safe and bounded like any other line.
         console.error(message)
         self.exit(int(ExitCode.USAGE))
+
+
+def _add_fail_on(parser: Any, what: str = "a finding") -> None:
+    parser.add_argument(
+        "--fail-on",
+        type=_fail_on,
+        default=_fail_on(DEFAULT_FAIL_ON),
+        metavar="SEVERITY",
+        help=f"exit 1 when {what} is at least this severe: info, low, medium, high, "
+        f"critical, or never (default: {DEFAULT_FAIL_ON}; info findings never fail a run)",
+    )
+
+
+class _Once(argparse.Action):
+    """An option that may be given once: a second value is an error, not a silent choice."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given: set[str] = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in given:
+            parser.error(f"{option_string} is given twice; give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+_CATEGORY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def _category_name(text: str) -> str:
+    if not _CATEGORY_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a category name (letters, digits, '.', '_', '-'; up to 63)"
+        )
+    return text
 
 
 def _seconds(text: str) -> float:
@@ -309,13 +371,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--ignore", metavar="IDS", help="skip these rules: comma-separated ids or prefixes"
     )
     report = scan.add_argument_group("report")
-    report.add_argument("--format", choices=sorted(REPORTERS), default="table")
+    report.add_argument(
+        "--format",
+        choices=sorted(REPORTERS),
+        action=_Once,
+        help="the report on stdout or in -o FILE (default: table)",
+    )
     report.add_argument(
         "-o",
         "--output",
-        metavar="FILE",
+        action="append",
+        default=[],
+        metavar="FILE|FORMAT=FILE",
         help="write the report to FILE instead of stdout (a regular file is replaced "
-        "atomically; /dev/..., FIFOs and devices are written in place; '-' is stdout)",
+        "atomically; /dev/..., FIFOs and devices are written in place; '-' is stdout); "
+        "FORMAT=FILE (repeatable) writes that format there, so one scan writes several reports",
+    )
+    report.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="write the SARIF as DIR/vpce-audit-<n>.sarif, one file per 19 accounts (GitHub "
+        "takes 20 runs per file); earlier files of that name in DIR are removed",
+    )
+    report.add_argument(
+        "--sarif-category",
+        type=_category_name,
+        metavar="NAME",
+        help="SARIF categories vpce-audit/aws/NAME/<account>/: required for SARIF of a scan "
+        "narrower than the default (rules selected, ignored or disabled, regions chosen or "
+        "excluded, another profile), whose upload would otherwise close the alerts of what it "
+        "did not evaluate",
     )
     report.add_argument(
         "--max-size",
@@ -325,14 +410,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest Markdown report; rows that do not fit are counted, not shown (default: "
         "1M, GitHub's job-summary limit; 64K fits a pull-request comment)",
     )
+    _add_fail_on(report)
     report.add_argument(
-        "--fail-on",
-        type=_fail_on,
-        default=_fail_on(DEFAULT_FAIL_ON),
-        metavar="SEVERITY",
-        help="exit 1 when a finding is at least this severe: info, low, medium, high, "
-        f"critical, or never (default: {DEFAULT_FAIL_ON}; info findings never fail a run)",
+        "--baseline",
+        type=Path,
+        metavar="REPORT",
+        help="an earlier JSON report: each finding is marked new, unchanged or changed, fixed "
+        "and not-seen ones are listed, and --fail-on applies to new findings only",
     )
+
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two scans (JSON reports, or snapshots to scan)",
+        parents=[verbosity],
+    )
+    diff.add_argument("old", type=Path, metavar="OLD")
+    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument(
+        "--format", choices=("table", "markdown", "json"), default="table", action=_Once
+    )
+    diff.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    diff.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="configuration for scanning snapshots (default: .vpce-audit.yml, if any)",
+    )
+    _add_fail_on(diff, what="a new finding")
 
     collect_parser = commands.add_parser(
         "collect", help="collect a snapshot for later scans", parents=[verbosity]
@@ -366,6 +470,35 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("snapshots", nargs="+", type=Path, metavar="FILE")
     merge.add_argument(
         "-o", "--output", metavar="FILE", required=True, help="the merged snapshot ('-' for stdout)"
+    )
+
+    permissions = commands.add_parser(
+        "permissions",
+        help="print the IAM policy a scan needs, or a role template granting it",
+        parents=[verbosity],
+    )
+    permissions.add_argument(
+        "--format",
+        choices=PERMISSION_FORMATS,
+        default="json",
+        action=_Once,
+        help="json: the policy document; cloudformation: a role template usable as a StackSet; "
+        "terraform: the role in HCL (default: json)",
+    )
+    permissions.add_argument(
+        "--principal",
+        metavar="ACCOUNT|ARN",
+        help="who may assume the role: the scanning account's id, or a role or user ARN",
+    )
+    permissions.add_argument(
+        "--role-name",
+        default=PERMISSIONS_ROLE_NAME,
+        metavar="NAME",
+        help=f"the role's name (default: {PERMISSIONS_ROLE_NAME})",
+    )
+    permissions.add_argument("--external-id", metavar="ID", help="ExternalId the role requires")
+    permissions.add_argument(
+        "-o", "--output", metavar="FILE", help="write it to FILE instead of stdout"
     )
 
     rules = commands.add_parser("rules", help="list rules or show one", parents=[verbosity])
@@ -557,26 +690,135 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     for warning in warnings:
         console.warn(warning)
     rules = select_rules(registry, config, select, ignore)
-    output = _destination(args)
+    try:
+        targets = parse_targets(args.format, args.output, REPORTERS)
+        sarif_dir = None if args.output_dir is None else sarif_directory(args.output_dir)
+    except TargetError as error:
+        raise UsageError(str(error)) from None
+    if (sarif_dir is not None or any(t.format == "sarif" for t in targets)) and (
+        args.sarif_category is None
+    ):
+        narrowed = _narrowed(args, config, registry, rules)
+        if narrowed:
+            raise UsageError(
+                f"this scan is narrower than the default ({'; '.join(narrowed)}): uploaded "
+                "under the default categories, its SARIF would close the alerts of everything "
+                "it did not evaluate. Give it categories of its own with --sarif-category NAME"
+            )
+    earlier = None if args.baseline is None else _baseline(args.baseline)
     if args.snapshot is not None:
         document = _read_snapshots(args.snapshot)
     else:
         document = _collect(args, config)
     _require_something_seen(document)
     result = run_scan(document, rules, settings_from(config), config.suppressions)
+    if earlier is not None:
+        result = dataclasses.replace(result, baseline=compare(earlier, view_of(result)))
     for notice in result.notices:
         console.warn(notice)
     try:
-        if args.format == "markdown":
-            text = markdown.render(result, max_bytes=args.max_size)
-        else:
-            text = REPORTERS[args.format](result)
+        rendered = [(target, _render(target.format, result, args)) for target in targets]
+        files = (
+            []
+            if sarif_dir is None
+            else sarif.render_files(result, category_name=args.sarif_category)
+        )
     except sarif.SarifLimitError as error:
         raise UsageError(str(error)) from None
-    _emit(text, output, stdout)
-    if output is not None and not args.quiet:
-        console.say(f"{table.summary_line(result)}; report written to {output}")
+    written: list[str] = []
+    for target, text in rendered:
+        _emit(text, target.path, stdout)
+        if target.path is not None:
+            written.append(str(target.path))
+    if sarif_dir is not None:
+        written += _write_sarif_files(sarif_dir, files)
+    if written and not args.quiet:
+        console.say(f"{table.summary_line(result)}; written to {', '.join(written)}")
     return result.exit_code(args.fail_on)
+
+
+def _baseline(path: Path) -> ScanView:
+    try:
+        return load_report(path)
+    except BaselineError as error:
+        raise UsageError(str(error)) from None
+
+
+def command_diff(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
+    """Two scans compared: each a JSON report, or a snapshot scanned here first."""
+    output = _destination(args)
+    views = [_scan_view(path, args) for path in (args.old, args.new)]
+    comparison = compare(*views)
+    _emit(DIFF_RENDERERS[args.format](comparison), output, stdout)
+    if not views[1].complete:
+        return ExitCode.INCOMPLETE
+    if args.fail_on is not None:
+        threshold = max(args.fail_on, Severity.LOW)
+        if any(f.severity >= threshold for f in comparison.new):
+            return ExitCode.FINDINGS
+    return ExitCode.CLEAN
+
+
+def _scan_view(path: Path, args: argparse.Namespace) -> ScanView:
+    try:
+        text = read_bounded(path, snapshot_document.MAX_SNAPSHOT_BYTES)
+    except (OSError, TooLarge, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise UsageError(f"cannot read {path}: {reason}") from None
+    try:
+        body = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise UsageError(f"{path} is neither a JSON report nor a snapshot (not JSON)") from None
+    try:
+        if is_report(body):
+            return view_of_report(body, str(path))
+    except BaselineError as error:
+        raise UsageError(str(error)) from None
+    document = snapshot_document.from_json(text, source=str(path))
+    registry = load_registry()
+    retired = [meta.rule_id for meta in retired_metadata()]
+    config = load_config(find_config(args.config, Path.cwd()), registry.ids, retired)
+    rules = select_rules(registry, config)
+    return view_of(run_scan(document, rules, settings_from(config), config.suppressions))
+
+
+def _render(fmt: str, result: ScanResult, args: argparse.Namespace) -> str:
+    if fmt == "markdown":
+        return markdown.render(result, max_bytes=args.max_size)
+    if fmt == "sarif":
+        return sarif.render(result, category_name=args.sarif_category)
+    return REPORTERS[fmt](result)
+
+
+def _write_sarif_files(directory: Path, files: list[str]) -> list[str]:
+    directory.mkdir(parents=False, exist_ok=True)
+    names = sarif_file_names(len(files))
+    for stale in stale_sarif_files(directory, names):
+        stale.unlink()
+    for name, text in zip(names, files, strict=True):
+        write_output(directory / name, text)
+    return [str(directory / name) for name in names]
+
+
+def _narrowed(
+    args: argparse.Namespace, config: Config, registry: RuleRegistry, rules: Sequence[Rule]
+) -> list[str]:
+    """How this scan evaluates less than the default one (what its categories must say)."""
+    reasons = []
+    default_ids = {rule.rule_id for rule in select_rules(registry, Config())}
+    left_out = sorted(default_ids - {rule.rule_id for rule in rules})
+    if left_out:
+        shown = ", ".join(left_out[:5]) + (
+            f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        )
+        reasons.append(f"rules {shown} not evaluated")
+    if args.region or config.regions:
+        reasons.append("regions chosen")
+    if args.exclude_region or config.exclude_regions:
+        reasons.append("regions excluded")
+    if config.profile != "default":
+        reasons.append(f"profile {config.profile}")
+    return reasons
 
 
 def _require_something_seen(document: SnapshotDocument) -> None:
@@ -608,6 +850,24 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
             + (f"; {errors} collection error(s)" if errors else "")
         )
     return ExitCode.INCOMPLETE if errors else ExitCode.CLEAN
+
+
+def command_permissions(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
+    """The IAM permissions of a scan, from the collectors' operation allowlist."""
+    if args.format == "json" and (args.principal or args.external_id):
+        raise UsageError("--principal and --external-id belong to a role template: add --format")
+    output = _destination(args)
+    try:
+        text = render_permissions(
+            args.format,
+            principal=args.principal,
+            role_name=args.role_name,
+            external_id=args.external_id,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    _emit(text, output, stdout)
+    return ExitCode.CLEAN
 
 
 def _all_metadata(registry: RuleRegistry) -> list[RuleMeta]:
@@ -682,6 +942,8 @@ COMMANDS = {
     "collect": command_collect,
     "merge": command_merge,
     "rules": command_rules,
+    "diff": command_diff,
+    "permissions": command_permissions,
 }
 
 

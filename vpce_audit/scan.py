@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vpce_audit import __version__
 from vpce_audit.config import Config, ConfigError, Suppression
@@ -13,10 +14,14 @@ from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError
 from vpce_audit.rules.base import Rule, Settings
 from vpce_audit.rules.engine import evaluate
+from vpce_audit.rules.metadata import builtin_metadata
 from vpce_audit.rules.registry import RULE_ERROR_ID
 from vpce_audit.snapshot.document import SnapshotDocument
 from vpce_audit.snapshot.views import Snapshot
 from vpce_audit.text import brief
+
+if TYPE_CHECKING:
+    from vpce_audit.baseline import Comparison
 
 
 class ExitCode(enum.IntEnum):
@@ -43,6 +48,34 @@ class ScanResult:
     suppressed: tuple[SuppressedFinding, ...] = ()
     notices: tuple[str, ...] = ()
     """Things the user should know that are not findings (e.g. expired suppressions)."""
+    severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
+    """Severities the configuration sets per rule (``rules: VPCE302: {severity: high}``)."""
+    baseline: Comparison | None = None
+    """The findings against an earlier scan's (``scan --baseline``)."""
+
+    def baseline_note(self, finding: Finding) -> str:
+        """ "[new] " or "[was low] " before a finding's message when there is a baseline."""
+        if self.baseline is None:
+            return ""
+        state = self.baseline.state_of(finding.fingerprint)
+        if state == "new":
+            return "[new] "
+        if state == "changed":
+            before = next(
+                old for old, now in self.baseline.changed if now.fingerprint == finding.fingerprint
+            )
+            return f"[was {before.severity.label}] "
+        return ""
+
+    def configured_severity(self, rule_id: str) -> Severity:
+        """The severity a rule's findings have unless the rule escalates one."""
+        override = self.severity_overrides.get(rule_id)
+        if override is not None:
+            return override
+        for rule in self.rules:
+            if rule.rule_id == rule_id:
+                return rule.meta.severity
+        return builtin_metadata(rule_id).severity  # the rule-error pseudo-rule
 
     @property
     def collection_errors(self) -> tuple[CollectionError, ...]:
@@ -84,9 +117,16 @@ class ScanResult:
             return ExitCode.INCOMPLETE
         if fail_on is not None:
             threshold = max(fail_on, Severity.LOW)
-            if any(f.severity >= threshold for f in self.findings):
+            # With a baseline, only what is new can fail the run.
+            judged = self.findings if self.baseline is None else self.baseline_new_findings()
+            if any(f.severity >= threshold for f in judged):
                 return ExitCode.FINDINGS
         return ExitCode.CLEAN
+
+    def baseline_new_findings(self) -> tuple[Finding, ...]:
+        assert self.baseline is not None
+        new = {f.fingerprint for f in self.baseline.new}
+        return tuple(f for f in self.findings if f.fingerprint in new)
 
 
 def settings_from(config: Config) -> Settings:
@@ -190,4 +230,5 @@ def run_scan(
         skipped=evaluation.skipped,
         suppressed=suppressed,
         notices=notices,
+        severity_overrides=dict(settings.severity_overrides),
     )

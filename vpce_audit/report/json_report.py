@@ -75,7 +75,7 @@ def render(result: ScanResult) -> str:
         "notices": list(result.notices),
         "collection_errors": [error_to_dict(e) for e in result.collection_errors],
         "skipped": [skipped_to_dict(s) for s in result.skipped],
-        "findings": [finding_to_dict(f) for f in result.findings],
+        "findings": [_with_baseline(result, f) for f in result.findings],
         "suppressed": [
             {
                 **finding_to_dict(s.finding),
@@ -85,4 +85,26 @@ def render(result: ScanResult) -> str:
             for s in result.suppressed
         ],
     }
+    if result.baseline is not None:
+        comparison = result.baseline
+        body["baseline"] = {
+            "counts": comparison.counts(),
+            "changed": [
+                {
+                    "fingerprint": now.fingerprint,
+                    "severity_before": before.severity.label,
+                    "severity_now": now.severity.label,
+                }
+                for before, now in comparison.changed
+            ],
+            "fixed": [dict(f.body) for f in comparison.fixed],
+            "not_seen": [dict(f.body) for f in comparison.unseen],
+        }
     return json_dumps(body) + "\n"
+
+
+def _with_baseline(result: ScanResult, finding: Finding) -> dict[str, Any]:
+    body = finding_to_dict(finding)
+    if result.baseline is not None:
+        body["baseline"] = result.baseline.state_of(finding.fingerprint)
+    return body

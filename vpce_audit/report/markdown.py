@@ -70,7 +70,14 @@ def _sections(result: ScanResult) -> list[_Section]:
                     "|---|---|---|---|---|",
                 ),
                 rows=tuple(
-                    _row(f.rule_id, f.resource_id, f.account_id, f.region, f.message) for f in group
+                    _row(
+                        f.rule_id,
+                        f.resource_id,
+                        f.account_id,
+                        f.region,
+                        result.baseline_note(f) + f.message,
+                    )
+                    for f in group
                 ),
             )
         )

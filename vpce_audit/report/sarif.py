@@ -3,17 +3,28 @@
 Plain dicts rather than sarif-om: its serializer drops fields equal to their defaults (a result's
 explicit ``level`` among them), and GitHub needs every field this module writes.
 
-Decisions (see shared/sarif-github.md for the reasons behind each):
+Decisions (see shared/sarif-github.md and the README's "Continuous integration" for the reasons):
 
-* one run per AWS account, category ``vpce-audit/aws/<account>/``, so accounts uploaded
-  separately never close each other's alerts;
+* one run per AWS account, category ``vpce-audit/aws/<account>/`` (``vpce-audit/aws/<name>/
+  <account>/`` for a scan given ``--sarif-category name``), so accounts uploaded separately never
+  close each other's alerts, and a narrowed scan never closes the alerts of a full one;
 * a live resource has no file, so each result points at a synthetic, stable path
   ``aws/<account>/<region>/<resource-type>/<resource-id>`` with ``startLine: 1``; the ARN goes
   in the message and in ``logicalLocations``;
 * GitHub closes every alert missing from the newest upload of a category. An account whose
   collection failed anywhere is therefore left out (its alerts stay as they were), and a rule
-  crash leaves every account out. The failures go to ``toolExecutionNotifications`` of a
-  separate ``vpce-audit/aws/scan-status/`` run that never holds results;
+  crash leaves every account out. Every file also holds one status run (category
+  ``<base>/scan-status/<file>/``), always ``executionSuccessful: true`` and without results,
+  whose ``toolExecutionNotifications`` name what failed: a run marked unsuccessful would make
+  the upload action treat the whole file as a failed analysis;
+* GitHub shows the ``security-severity`` of the rule a result points at, never the result's own.
+  Each run's rule descriptors carry the configured severity (``rules: VPCE302: {severity:
+  high}``), and a result whose severity differs from it (an escalation such as VPCE111
+  critical) points at a descriptor ``<rule>/<severity>`` made for that severity;
+* suppressed findings are results with ``suppressions`` (kind ``external``, status
+  ``accepted``, the reason as justification). GitHub ignores ``suppressions``: the Action's
+  ``dismiss`` step dismisses their alerts through the API (``vpce_audit/github_action.py``);
+* at most 20 runs per file: ``render_files`` splits an organisation into files of 19 accounts;
 * no timestamps and stable ordering: the same scan gives the same bytes.
 """
 
@@ -25,13 +36,15 @@ from vpce_audit.findings import Finding, Severity
 from vpce_audit.report.rule_docs import render_rule
 from vpce_audit.rules.metadata import RuleMeta
 from vpce_audit.safe_text import json_dumps, uri_component
-from vpce_audit.scan import ScanResult
+from vpce_audit.scan import ScanResult, SuppressedFinding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 INFORMATION_URI = "https://github.com/vpce-audit/vpce-audit"
-STATUS_CATEGORY = "vpce-audit/aws/scan-status/"
+CATEGORY_BASE = "vpce-audit/aws"
 MAX_RUNS = 20
+ACCOUNTS_PER_FILE = MAX_RUNS - 1
+"""Account runs in one file: the status run takes the twentieth place."""
 MAX_RESULTS_PER_RUN = 25_000
 MAX_DESCRIPTION = 1024
 MAX_TAGS = 10
@@ -55,8 +68,16 @@ class SarifLimitError(Exception):
     """The scan does not fit in one SARIF file GitHub accepts."""
 
 
-def category(account_id: str) -> str:
-    return f"vpce-audit/aws/{account_id}/"
+def category(account_id: str, name: str | None = None) -> str:
+    return f"{_base(name)}/{account_id}/"
+
+
+def status_category(name: str | None = None, part: int = 1) -> str:
+    return f"{_base(name)}/scan-status/{part}/"
+
+
+def _base(name: str | None) -> str:
+    return CATEGORY_BASE if name is None else f"{CATEGORY_BASE}/{name}"
 
 
 def artifact_uri(finding: Finding) -> str:
@@ -79,18 +100,27 @@ def _help_text(meta: RuleMeta) -> str:
     return "\n".join(parts)
 
 
-def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
+def descriptor_id(rule_id: str, severity: Severity, configured: Severity) -> str:
+    """The descriptor a result points at: the rule's own at its configured severity, else the
+    rule's descriptor for that severity (GitHub reads severity from descriptors only)."""
+    return rule_id if severity == configured else f"{rule_id}/{severity.label}"
+
+
+def rule_descriptor(meta: RuleMeta, severity: Severity | None = None) -> dict[str, Any]:
+    """``meta``'s descriptor at ``severity`` (default: the documented one)."""
+    severity = meta.severity if severity is None else severity
     tags = ["security", *(t for t in meta.tags if t != "security")][:MAX_TAGS]
     properties: dict[str, Any] = {"tags": tags, "precision": "high"}
-    if meta.severity in SECURITY_SEVERITY:
-        properties["security-severity"] = SECURITY_SEVERITY[meta.severity]
+    if severity in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[severity]
+    properties["severity"] = severity.label
     descriptor: dict[str, Any] = {
         "id": meta.rule_id,
         "name": meta.pascal_name,
         "shortDescription": {"text": _truncate(meta.title)},
         "fullDescription": {"text": _truncate(meta.description)},
         "help": {"text": _help_text(meta), "markdown": render_rule(meta)},
-        "defaultConfiguration": {"level": LEVEL[meta.severity]},
+        "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": properties,
     }
     if meta.references:
@@ -98,9 +128,9 @@ def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
     return descriptor
 
 
-def result_object(finding: Finding, rule_index: int) -> dict[str, Any]:
+def result_object(finding: Finding, rule_index: int, rule_id: str | None = None) -> dict[str, Any]:
     return {
-        "ruleId": finding.rule_id,
+        "ruleId": rule_id or finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVEL[finding.severity],
         "message": {
@@ -136,13 +166,13 @@ def result_object(finding: Finding, rule_index: int) -> dict[str, Any]:
     }
 
 
-def _driver(rules: list[RuleMeta], version: str) -> dict[str, Any]:
+def _driver(descriptors: list[dict[str, Any]], version: str) -> dict[str, Any]:
     return {
         "name": "vpce-audit",
         "version": version,
         "semanticVersion": version,
         "informationUri": INFORMATION_URI,
-        "rules": [rule_descriptor(meta) for meta in rules],
+        "rules": descriptors,
     }
 
 
@@ -175,49 +205,148 @@ def _notifications(result: ScanResult) -> list[dict[str, Any]]:
     return notes
 
 
-def render(result: ScanResult) -> str:
-    metas = sorted((rule.meta for rule in result.rules), key=lambda m: m.rule_id)
-    index = {meta.rule_id: i for i, meta in enumerate(metas)}
-    uploadable = (
-        []
-        if result.rule_errors
-        else [a for a in result.snapshot.account_ids if a not in result.incomplete_accounts]
-    )
-    runs: list[dict[str, Any]] = []
-    for account_id in uploadable:
-        findings = [f for f in result.findings if f.account_id == account_id]
-        if len(findings) > MAX_RESULTS_PER_RUN:
-            raise SarifLimitError(
-                f"account {account_id} has {len(findings)} findings; GitHub accepts at most "
-                f"{MAX_RESULTS_PER_RUN} per run. Narrow the scan with --region or rule selection."
+class _Rules:
+    """A run's rule descriptors: each rule at its configured severity, and a descriptor per
+    other severity its results take, in a stable order."""
+
+    def __init__(self, result: ScanResult) -> None:
+        self._result = result
+        self._metas = {rule.rule_id: rule.meta for rule in result.rules}
+
+    def descriptors_for(
+        self, findings: list[Finding]
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        ids: dict[str, tuple[str, Severity | None]] = {
+            rule_id: (rule_id, None) for rule_id in self._metas
+        }
+        for finding in findings:
+            configured = self._result.configured_severity(finding.rule_id)
+            chosen = descriptor_id(finding.rule_id, finding.severity, configured)
+            if chosen != finding.rule_id:
+                ids[chosen] = (finding.rule_id, finding.severity)
+        ordered = sorted(ids)
+        descriptors = []
+        for chosen in ordered:
+            rule_id, severity = ids[chosen]
+            meta = self._metas[rule_id]
+            descriptor = rule_descriptor(
+                meta, severity or self._result.configured_severity(rule_id)
             )
-        runs.append(
-            {
-                "tool": {"driver": _driver(metas, result.tool_version)},
-                "automationDetails": {"id": category(account_id)},
-                "invocations": [{"executionSuccessful": True}],
-                "results": [result_object(f, index[f.rule_id]) for f in findings],
-            }
-        )
-    if not result.is_complete:
-        runs.append(
-            {
-                "tool": {"driver": _driver([], result.tool_version)},
-                "automationDetails": {"id": STATUS_CATEGORY},
-                "invocations": [
-                    {
-                        "executionSuccessful": False,
-                        "toolExecutionNotifications": _notifications(result),
-                    }
-                ],
-                "results": [],
-            }
-        )
-    if len(runs) > MAX_RUNS:
+            if severity is not None:
+                descriptor["id"] = chosen
+                descriptor["properties"]["baseRule"] = rule_id
+            descriptors.append(descriptor)
+        return descriptors, {chosen: i for i, chosen in enumerate(ordered)}
+
+
+def _suppressed_result(
+    suppressed: SuppressedFinding, rules: dict[str, int], result: ScanResult
+) -> dict[str, Any]:
+    finding = suppressed.finding
+    chosen = descriptor_id(
+        finding.rule_id, finding.severity, result.configured_severity(finding.rule_id)
+    )
+    body = result_object(finding, rules[chosen], chosen)
+    suppression: dict[str, Any] = {
+        "kind": "external",
+        "status": "accepted",
+        "justification": suppressed.reason,
+    }
+    if suppressed.expires is not None:
+        suppression["properties"] = {"expires": suppressed.expires.isoformat()}
+    body["suppressions"] = [suppression]
+    return body
+
+
+def _account_run(result: ScanResult, account_id: str, name: str | None) -> dict[str, Any]:
+    findings = [f for f in result.findings if f.account_id == account_id]
+    suppressed = [s for s in result.suppressed if s.finding.account_id == account_id]
+    if len(findings) + len(suppressed) > MAX_RESULTS_PER_RUN:
         raise SarifLimitError(
-            f"the scan covers {len(runs)} runs (one per account); GitHub accepts at most "
-            f"{MAX_RUNS} per file. Scan fewer accounts per SARIF file."
+            f"account {account_id} has {len(findings) + len(suppressed)} findings; GitHub "
+            f"accepts at most {MAX_RESULTS_PER_RUN} per run. Narrow the scan with --region or "
+            "rule selection (and --sarif-category)."
         )
+    descriptors, index = _Rules(result).descriptors_for(findings + [s.finding for s in suppressed])
+    results = []
+    for finding in findings:
+        chosen = descriptor_id(
+            finding.rule_id, finding.severity, result.configured_severity(finding.rule_id)
+        )
+        results.append(result_object(finding, index[chosen], chosen))
+    results += [_suppressed_result(s, index, result) for s in suppressed]
+    return {
+        "tool": {"driver": _driver(descriptors, result.tool_version)},
+        "automationDetails": {"id": category(account_id, name)},
+        "invocations": [{"executionSuccessful": True}],
+        "results": results,
+    }
+
+
+def _status_run(
+    result: ScanResult, name: str | None, part: int, accounts: list[str]
+) -> dict[str, Any]:
+    """The file's status: which accounts it holds, and (as notifications) what failed. Always
+    successful and without results, so it never closes an alert nor fails the upload."""
+    invocation: dict[str, Any] = {
+        "executionSuccessful": True,
+        "properties": {
+            "complete": result.is_complete,
+            "accounts": accounts,
+            "left_out": sorted(_left_out(result)),
+        },
+    }
+    notifications = _notifications(result)
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return {
+        "tool": {"driver": _driver([], result.tool_version)},
+        "automationDetails": {"id": status_category(name, part)},
+        "invocations": [invocation],
+        "results": [],
+    }
+
+
+def _left_out(result: ScanResult) -> frozenset[str]:
+    if result.rule_errors:
+        return frozenset(result.snapshot.account_ids)
+    return result.incomplete_accounts
+
+
+def _uploadable(result: ScanResult) -> list[str]:
+    left_out = _left_out(result)
+    return [a for a in result.snapshot.account_ids if a not in left_out]
+
+
+def render_files(result: ScanResult, *, category_name: str | None = None) -> list[str]:
+    """The scan as SARIF files of at most 20 runs each: 19 accounts and a status run."""
+    accounts = _uploadable(result)
+    chunks = [
+        accounts[start : start + ACCOUNTS_PER_FILE]
+        for start in range(0, len(accounts), ACCOUNTS_PER_FILE)
+    ] or [[]]
+    return [
+        _document(
+            [_account_run(result, account, category_name) for account in chunk]
+            + [_status_run(result, category_name, part, chunk)]
+        )
+        for part, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def render(result: ScanResult, *, category_name: str | None = None) -> str:
+    """The scan as one SARIF file; more than 19 accounts need ``render_files``."""
+    accounts = _uploadable(result)
+    if len(accounts) > ACCOUNTS_PER_FILE:
+        raise SarifLimitError(
+            f"the scan covers {len(accounts)} accounts, one run each, and GitHub accepts at "
+            f"most {MAX_RUNS} runs per file (one of them the status run); write one file per "
+            f"{ACCOUNTS_PER_FILE} accounts with --output-dir DIR"
+        )
+    return render_files(result, category_name=category_name)[0]
+
+
+def _document(runs: list[dict[str, Any]]) -> str:
     document = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}
     # ASCII only: a bidi override or an escape sequence in a message stays an escape even when
     # the file is printed to a terminal.

@@ -43,6 +43,8 @@ def summary_line(result: ScanResult) -> str:
         parts.append(f"{len(result.skipped)} skipped")
     if result.suppressed:
         parts.append(f"{len(result.suppressed)} suppressed")
+    if result.baseline is not None:
+        parts.append(result.baseline.summary())
     verdict = "" if result.is_complete else "INCOMPLETE SCAN: "
     return verdict + "; ".join(parts)
 
@@ -57,7 +59,10 @@ def render(result: ScanResult) -> str:
         )
     for severity, group in result.findings_by_severity():
         rows = [
-            [*_cells(f.rule_id, f.resource_id, f.account_id, f.region), _wrap(f.message)]
+            [
+                *_cells(f.rule_id, f.resource_id, f.account_id, f.region),
+                _wrap(result.baseline_note(f) + f.message),
+            ]
             for f in group
         ]
         sections.append(
