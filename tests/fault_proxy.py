@@ -93,7 +93,18 @@ class FaultProxy:
 _LOCK = threading.Lock()
 
 
+ROUTE53_PATHS = (
+    (re.compile(r"^/2013-04-01/hostedzone$"), "GET", "ListHostedZones"),
+    (re.compile(r"^/2013-04-01/hostedzonesbyvpc$"), "GET", "ListHostedZonesByVPC"),
+    (re.compile(r"^/2013-04-01/hostedzone/[^/]+/rrset$"), "GET", "ListResourceRecordSets"),
+    (re.compile(r"^/2013-04-01/hostedzone/[^/]+$"), "GET", "GetHostedZone"),
+    (re.compile(r"^/profileassociations$"), "GET", "ListProfileAssociations"),
+)
+"""Operations of the REST services, by method and path."""
+
+
 def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -> str:
+    """The operation, read as AWS reads it."""
     target = headers.get("x-amz-target")
     if target:
         return target.rsplit(".", 1)[-1]
@@ -101,11 +112,11 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
         action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
         if action:
             return action[0]
-    route53 = {
-        ("GET", "/2013-04-01/hostedzone"): "ListHostedZones",
-        ("GET", "/2013-04-01/hostedzonesbyvpc"): "ListHostedZonesByVPC",
-    }
-    return route53.get((method, urllib.parse.urlsplit(path).path), f"{method} {path}")
+    bare = urllib.parse.urlsplit(path).path
+    for pattern, verb, operation in ROUTE53_PATHS:
+        if method == verb and pattern.match(bare):
+            return operation
+    return f"{method} {path}"
 
 
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
@@ -155,7 +166,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
         def _forward(self, body: bytes) -> Reply:
             target = urllib.parse.urlsplit(proxy.upstream)
-            connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            connection = http.client.HTTPConnection(target.hostname or "", target.port, timeout=60)
             try:
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 headers["Host"] = target.netloc

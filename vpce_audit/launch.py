@@ -7,6 +7,7 @@ interrupt ends the process at once with the documented exit code.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 
@@ -19,9 +20,18 @@ def _stop_while_starting(signum: int, _frame: object) -> None:
     os._exit(code)
 
 
+GC_THRESHOLDS = (100_000, 50, 100)
+"""A scan builds hundreds of thousands of long-lived objects that hold no reference cycles (the
+snapshot's model, findings); at Python's default thresholds the collector walks them again and
+again, a third of an offline scan's CPU (docs/performance.md). Collections still run, rarely."""
+
+
 def run() -> None:
     for signum in _EXIT_CODES:
         signal.signal(signum, _stop_while_starting)
     from vpce_audit.cli import entry
 
+    # The modules just imported live as long as the process: out of every collection.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     entry()

@@ -29,12 +29,15 @@ from vpce_audit.collect.runner import (
     account_calls,
     caller_account,
     global_service_region,
+    interruptible_pool,
 )
 from vpce_audit.model import GLOBAL_REGION, AccountSnapshot, CollectionError
 from vpce_audit.snapshot.views import partition_for_region
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_SESSION_NAME = "vpce-audit"
+ASSUME_ROLE_IN_FLIGHT = 16
+"""AssumeRole calls at once while an organisation's accounts are reached."""
 ROLE_SESSION_SECONDS = 3600
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}")
 
@@ -163,6 +166,7 @@ def assumed_clients(
         code, message = describe_error(error)
         raise AssumeRoleError(code, message[:300]) from None
     session = botocore.session.Session()
+    base.share_models(session)
     # botocore's documented extension point for refreshable credentials is the session's
     # credential object; RefreshableCredentials refreshes before expiry_time.
     session._credentials = RefreshableCredentials.create_from_metadata(
@@ -181,9 +185,9 @@ def prepare(
 ) -> tuple[list[AccountWork], list[AccountSnapshot]]:
     """Credentials for every target: work for the reachable accounts, and a snapshot holding the
     AssumeRole error for each account whose role could not be assumed."""
-    works: list[AccountWork] = []
-    unreachable: list[AccountSnapshot] = []
-    for target in chosen:
+    targets = list(chosen)
+
+    def reach(target: Target) -> AccountWork | AccountSnapshot:
         if target.role_arn is None:
             clients = base
         else:
@@ -191,18 +195,20 @@ def prepare(
                 clients = assumed_clients(base, home, target.role_arn, selection)
                 confirmed = caller_account(clients, home)
             except AssumeRoleError as error:
-                unreachable.append(_unreachable(target, error.code, error.message))
-                continue
+                return _unreachable(target, error.code, error.message)
             except CredentialsError as error:
-                unreachable.append(_unreachable(target, "InvalidIdentity", str(error)))
-                continue
+                return _unreachable(target, "InvalidIdentity", str(error))
             if confirmed != target.account_id:
-                unreachable.append(
-                    _unreachable(target, "WrongAccount", f"the credentials are {confirmed}'s")
-                )
-                continue
+                return _unreachable(target, "WrongAccount", f"the credentials are {confirmed}'s")
         calls = account_calls(target.account_id, clients, request)
-        works.append(AccountWork(target.account_id, clients, calls, home))
+        return AccountWork(target.account_id, clients, calls, home)
+
+    # Role assumptions are independent round trips: at once, not one after another.
+    workers = max(1, min(ASSUME_ROLE_IN_FLIGHT, len(targets)))
+    with interruptible_pool(workers, "assume") as pool:
+        reached = list(pool.map(reach, targets))
+    works = [item for item in reached if isinstance(item, AccountWork)]
+    unreachable = [item for item in reached if isinstance(item, AccountSnapshot)]
     return works, unreachable
 
 

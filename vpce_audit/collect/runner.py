@@ -106,6 +106,14 @@ class ClientFactory:
             raise CredentialsError(str(error)) from None
         return cls(session, call_timeout)
 
+    def share_models(self, botocore_session: Any) -> None:
+        """Give another botocore session this one's service-model loader: a fresh session
+        re-reads and re-parses every service's JSON model (half a second for EC2), once per
+        member account of an organisation."""
+        own = getattr(self._session, "_session", None)  # boto3's botocore session
+        if own is not None:
+            botocore_session.register_component("data_loader", own.get_component("data_loader"))
+
     def with_session(self, botocore_session: Any) -> ClientFactory:
         """Clients like these for other credentials (an assumed role)."""
         import boto3
@@ -264,7 +272,7 @@ def in_shard(account_id: str, region: str, shard: int, shards: int) -> bool:
 
 
 @contextlib.contextmanager
-def _interruptible_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
+def interruptible_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
     """A pool that, unlike ``with ThreadPoolExecutor``, does not wait for its workers when the
     body is interrupted: they stop at their next call (CANCELLED), and waiting here would keep
     a Ctrl-C waiting on every call in flight."""
@@ -282,7 +290,7 @@ def _run_all(
     job: Callable[[AccountWork], T], works: Sequence[AccountWork], request: CollectionRequest
 ) -> list[T]:
     """``job`` over every account at once."""
-    with _interruptible_pool(_workers(request, len(works)), "account") as pool:
+    with interruptible_pool(_workers(request, len(works)), "account") as pool:
         return list(pool.map(job, works))
 
 
@@ -351,7 +359,7 @@ def _collect_scopes(
     for work, region in scopes:
         for service in REGIONAL_SERVICES:
             work.clients.client(service, region)
-    with _interruptible_pool(_workers(request, len(scopes)), "collect") as pool:
+    with interruptible_pool(_workers(request, len(scopes)), "collect") as pool:
         futures = {
             pool.submit(_collect_region_from_now, work.clients, work.account_id, region, request): (
                 work,

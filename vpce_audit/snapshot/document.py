@@ -224,11 +224,17 @@ def _check_unique_ids(file: SnapshotFile) -> None:
         (f"$.accounts[{i}]", account) for i, account in enumerate(file.accounts)
     ]
     containers += [(f"$.regions[{i}]", region) for i, region in enumerate(file.regions)]
+    # A catalogue's entries are one tuple in every account-region that saw only them: checked
+    # once (the tuples live as long as this check, so their ids are not reused meanwhile).
+    checked: set[int] = set()
     for where, container in containers:
         for fld in dataclasses.fields(container):
             items = getattr(container, fld.name)
             if fld.name == "errors" or not isinstance(items, tuple) or not items:
                 continue
+            if id(items) in checked:
+                continue
+            checked.add(id(items))
             if not dataclasses.is_dataclass(items[0]):
                 continue
             names = _IDENTITY_FIELDS.get(fld.name) or (dataclasses.fields(items[0])[0].name,)

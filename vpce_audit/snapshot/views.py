@@ -174,10 +174,7 @@ class ScopeView:
     @cached_property
     def service_details_by_name(self) -> dict[str, tuple[EndpointServiceDetail, ...]]:
         """AWS lists some services twice under one name (S3: Gateway and Interface)."""
-        grouped: dict[str, list[EndpointServiceDetail]] = defaultdict(list)
-        for detail in self.data.endpoint_service_details:
-            grouped[detail.service_name].append(detail)
-        return {name: tuple(details) for name, details in grouped.items()}
+        return _details_by_name(self.data.endpoint_service_details)
 
     def service_detail(self, endpoint: VpcEndpoint) -> EndpointServiceDetail | None:
         """The service an endpoint connects to, matched on name and endpoint type."""
@@ -251,6 +248,28 @@ class ScopeView:
             if self.subnets_by_route_table.get(table.route_table_id):
                 grouped[table.vpc_id].append(table)
         return {vpc_id: tuple(tables) for vpc_id, tables in grouped.items()}
+
+
+DetailIndex = dict[str, tuple[EndpointServiceDetail, ...]]
+_DETAIL_INDEXES: dict[int, tuple[tuple[EndpointServiceDetail, ...], DetailIndex]] = {}
+_DETAIL_INDEXES_KEPT = 256
+
+
+def _details_by_name(details: tuple[EndpointServiceDetail, ...]) -> DetailIndex:
+    """The index of a region's services, one per catalogue: the account-regions that saw one
+    catalogue share its tuple (snapshot/catalogue.py), and an organisation has thousands. The
+    cache holds the tuple it indexed, so an id is never taken for another tuple's."""
+    known = _DETAIL_INDEXES.get(id(details))
+    if known is not None and known[0] is details:
+        return known[1]
+    grouped: dict[str, list[EndpointServiceDetail]] = defaultdict(list)
+    for detail in details:
+        grouped[detail.service_name].append(detail)
+    index = {name: tuple(found) for name, found in grouped.items()}
+    if len(_DETAIL_INDEXES) >= _DETAIL_INDEXES_KEPT:
+        del _DETAIL_INDEXES[next(iter(_DETAIL_INDEXES))]
+    _DETAIL_INDEXES[id(details)] = (details, index)
+    return index
 
 
 LIVE_ATTACHMENT_STATES = frozenset({"available", "modifying", "pendingAcceptance", "pending"})

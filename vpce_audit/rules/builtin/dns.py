@@ -297,7 +297,7 @@ def _services_used(scope: ScopeView, vpc_id: str) -> dict[str, str]:
 def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
     resolver = Resolver(ctx.snapshot)
     for scope in ctx.scopes():
-        catalogue = aws_service_names(scope)
+        catalogue: dict[str, str] | None = None  # built for the first VPC that needs it
         for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
             zones = [
                 z
@@ -306,6 +306,8 @@ def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
             ]
             if not zones:
                 continue
+            if catalogue is None:
+                catalogue = aws_service_names(scope)
             used = _services_used(scope, vpc.vpc_id)
             problems: list[str] = []
             unread: list[str] = []
