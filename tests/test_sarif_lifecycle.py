@@ -208,3 +208,36 @@ def test_an_organisation_is_written_as_files_of_nineteen_accounts(tmp_path: Path
     # One file cannot hold them: the error says what to do.
     code, _ = _scan("--snapshot", str(snapshot), "--format", "sarif")
     assert code == ExitCode.USAGE
+
+
+def test_severity_filters_what_is_reported_not_what_is_evaluated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snapshot = str(_estate(tmp_path))
+    # The two VPCE101 findings are medium (SSM is not a data service).
+    code, text = _scan("--snapshot", snapshot, "--format", "json", "--severity", "high,critical")
+    body = json.loads(text)
+    assert code == ExitCode.CLEAN and body["findings"] == []
+    assert body["notices"] == ["2 finding(s) of other severities are not reported (--severity)"]
+    assert "VPCE101" in body["summary"]["rules"]  # still evaluated
+    code, text = _scan("--snapshot", snapshot, "--format", "json", "--severity", "medium")
+    assert {f["resource_id"] for f in json.loads(text)["findings"]} == {
+        f"vpce-{ACCOUNTS[0]}",
+        f"vpce-{ACCOUNTS[1]}",
+    }
+    # A filtered SARIF would close the alerts of the other severities.
+    code, _ = _scan("--snapshot", snapshot, "--format", "sarif", "--severity", "medium")
+    assert code == ExitCode.USAGE and "severities filtered" in capsys.readouterr().err
+    code, _ = _scan("--snapshot", snapshot, "--severity", "urgent")
+    assert code == ExitCode.USAGE
+
+
+def test_rules_list_filters_by_severity_and_tag() -> None:
+    out = io.StringIO()
+    assert main(["rules", "list", "--format", "json", "--severity", "high"], stdout=out) == 0
+    high = json.loads(out.getvalue())
+    assert {rule["severity"] for rule in high} == {"high"} and "VPCE201" in {r["id"] for r in high}
+    out = io.StringIO()
+    assert main(["rules", "list", "--format", "json", "--tag", "dns"], stdout=out) == 0
+    tagged = {rule["id"] for rule in json.loads(out.getvalue())}
+    assert {"VPCE201", "VPCE206", "VPCE207"} <= tagged and "VPCE101" not in tagged

@@ -58,7 +58,7 @@ from vpce_audit.collect.runner import (
 )
 from vpce_audit.collect.tally import Tally
 from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
-from vpce_audit.findings import Severity
+from vpce_audit.findings import Finding, Severity
 from vpce_audit.model import ACCOUNT_ID, AccountSnapshot
 from vpce_audit.output import OutputError, output_path, write_output
 from vpce_audit.permissions import DEFAULT_ROLE_NAME as PERMISSIONS_ROLE_NAME
@@ -147,6 +147,16 @@ class _Once(argparse.Action):
 
 
 _CATEGORY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def _severities(text: str) -> frozenset[Severity]:
+    try:
+        chosen = frozenset(Severity.parse(part) for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not chosen:
+        raise argparse.ArgumentTypeError("name at least one severity")
+    return chosen
 
 
 def _category_name(text: str) -> str:
@@ -412,6 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_fail_on(report)
     report.add_argument(
+        "--severity",
+        type=_severities,
+        metavar="LEVELS",
+        help="report only findings of these severities (comma-separated: high,critical); every "
+        "rule is still evaluated, and --fail-on looks at what is reported",
+    )
+    report.add_argument(
         "--baseline",
         type=Path,
         metavar="REPORT",
@@ -419,24 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and not-seen ones are listed, and --fail-on applies to new findings only",
     )
 
-    diff = commands.add_parser(
-        "diff",
-        help="what changed between two scans (JSON reports, or snapshots to scan)",
-        parents=[verbosity],
-    )
-    diff.add_argument("old", type=Path, metavar="OLD")
-    diff.add_argument("new", type=Path, metavar="NEW")
-    diff.add_argument(
-        "--format", choices=("table", "markdown", "json"), default="table", action=_Once
-    )
-    diff.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    diff.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="configuration for scanning snapshots (default: .vpce-audit.yml, if any)",
-    )
-    _add_fail_on(diff, what="a new finding")
+    _add_diff_parser(commands, verbosity)
 
     collect_parser = commands.add_parser(
         "collect", help="collect a snapshot for later scans", parents=[verbosity]
@@ -472,6 +472,28 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", required=True, help="the merged snapshot ('-' for stdout)"
     )
 
+    _add_permissions_parser(commands, verbosity)
+
+    rules = commands.add_parser("rules", help="list rules or show one", parents=[verbosity])
+    rule_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
+    rule_commands.required = True
+    listing = rule_commands.add_parser("list", help="every rule with id, severity and title")
+    listing.add_argument("--format", choices=["table", "json"], default="table")
+    listing.add_argument(
+        "--severity",
+        type=_severities,
+        metavar="LEVELS",
+        help="only rules of these severities (comma-separated: high,critical)",
+    )
+    listing.add_argument(
+        "--tag", action="append", default=[], metavar="TAG", help="only rules with this tag"
+    )
+    show = rule_commands.add_parser("show", help="a rule's full documentation")
+    show.add_argument("rule_id", metavar="RULE_ID")
+    return parser
+
+
+def _add_permissions_parser(commands: Any, verbosity: argparse.ArgumentParser) -> None:
     permissions = commands.add_parser(
         "permissions",
         help="print the IAM policy a scan needs, or a role template granting it",
@@ -501,14 +523,26 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="write it to FILE instead of stdout"
     )
 
-    rules = commands.add_parser("rules", help="list rules or show one", parents=[verbosity])
-    rule_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
-    rule_commands.required = True
-    listing = rule_commands.add_parser("list", help="every rule with id, severity and title")
-    listing.add_argument("--format", choices=["table", "json"], default="table")
-    show = rule_commands.add_parser("show", help="a rule's full documentation")
-    show.add_argument("rule_id", metavar="RULE_ID")
-    return parser
+
+def _add_diff_parser(commands: Any, verbosity: argparse.ArgumentParser) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two scans (JSON reports, or snapshots to scan)",
+        parents=[verbosity],
+    )
+    diff.add_argument("old", type=Path, metavar="OLD")
+    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument(
+        "--format", choices=("table", "markdown", "json"), default="table", action=_Once
+    )
+    diff.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    diff.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="configuration for scanning snapshots (default: .vpce-audit.yml, if any)",
+    )
+    _add_fail_on(diff, what="a new finding")
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -712,6 +746,8 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         document = _collect(args, config)
     _require_something_seen(document)
     result = run_scan(document, rules, settings_from(config), config.suppressions)
+    if args.severity is not None:
+        result = _reported_severities(result, args.severity)
     if earlier is not None:
         result = dataclasses.replace(result, baseline=compare(earlier, view_of(result)))
     for notice in result.notices:
@@ -735,6 +771,24 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     if written and not args.quiet:
         console.say(f"{table.summary_line(result)}; written to {', '.join(written)}")
     return result.exit_code(args.fail_on)
+
+
+def _reported_severities(result: ScanResult, chosen: frozenset[Severity]) -> ScanResult:
+    """The findings of the chosen severities; a rule's crash (VPCE000) is always reported, as it
+    makes the scan incomplete."""
+
+    def shown(finding: Finding) -> bool:
+        return finding.severity in chosen or finding.rule_id == RULE_ERROR_ID
+
+    kept = tuple(f for f in result.findings if shown(f))
+    hidden = len(result.findings) - len(kept)
+    notice = f"{hidden} finding(s) of other severities are not reported (--severity)"
+    return dataclasses.replace(
+        result,
+        findings=kept,
+        suppressed=tuple(s for s in result.suppressed if shown(s.finding)),
+        notices=(*result.notices, notice) if hidden else result.notices,
+    )
 
 
 def _baseline(path: Path) -> ScanView:
@@ -818,6 +872,8 @@ def _narrowed(
         reasons.append("regions excluded")
     if config.profile != "default":
         reasons.append(f"profile {config.profile}")
+    if args.severity is not None:
+        reasons.append("severities filtered")
     return reasons
 
 
@@ -882,7 +938,12 @@ def command_rules(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
 
     registry = load_registry()
     if args.rules_command == "list":
-        metas = _all_metadata(registry)
+        metas = [
+            m
+            for m in _all_metadata(registry)
+            if (args.severity is None or m.severity in args.severity)
+            and all(tag in m.tags for tag in args.tag)
+        ]
         if args.format == "json":
             stdout.write(
                 json.dumps(
