@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.sarif_checks import assert_uploadable
 from vpce_audit.cli import main
@@ -140,3 +142,36 @@ def test_verbose_collection_reports_progress_per_region(
     assert "[1/2]" in err and "[2/2]" in err
     assert f"2 region(s) written to {target}" in err
     assert main(["-q", "scan", "--snapshot", str(target), "--fail-on", "never"]) == ExitCode.CLEAN
+
+
+def test_the_demo_is_the_same_bytes_on_every_run(aws_credentials: None) -> None:
+    reports = []
+    for _ in range(2):
+        out = io.StringIO()
+        main(["-q", "scan", "--demo", "--format", "json", "--fail-on", "never"], stdout=out)
+        reports.append(out.getvalue())
+    assert reports[0] == reports[1]
+    assert '"created_at": "2026-01-01T00:00:00Z"' in reports[0]
+
+
+def test_collect_then_scan_with_the_demo_config_is_scan_demo(
+    aws_credentials: None, tmp_path: Path
+) -> None:
+    from vpce_audit.config import parse_config
+    from vpce_audit.demo.estate import DEMO_CONFIG, DEMO_CONFIG_YAML
+    from vpce_audit.rules.registry import load_registry
+
+    config_file = tmp_path / "demo.yml"
+    out = io.StringIO()
+    assert main(["demo", "config"], stdout=out) == ExitCode.CLEAN
+    assert out.getvalue() == DEMO_CONFIG_YAML
+    config_file.write_text(out.getvalue())
+    parsed = parse_config(yaml.safe_load(DEMO_CONFIG_YAML), "demo", load_registry().ids)
+    assert dataclasses.replace(parsed, source=DEMO_CONFIG.source) == DEMO_CONFIG
+    snapshot = tmp_path / "demo.json"
+    assert main(["-q", "collect", "--demo", "-o", str(snapshot)]) == ExitCode.CLEAN
+    direct, offline = io.StringIO(), io.StringIO()
+    argv = ["-q", "scan", "--format", "json", "--fail-on", "never"]
+    main([*argv, "--demo"], stdout=direct)
+    main([*argv, "--snapshot", str(snapshot), "--config", str(config_file)], stdout=offline)
+    assert offline.getvalue() == direct.getvalue()

@@ -473,6 +473,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_permissions_parser(commands, verbosity)
+    demo = commands.add_parser("demo", help="about the built-in demo estate", parents=[verbosity])
+    demo_commands = demo.add_subparsers(dest="demo_command", metavar="ACTION")
+    demo_commands.required = True
+    demo_commands.add_parser(
+        "config",
+        help="print the demo's configuration: collect --demo, then scan --snapshot --config "
+        "with it, reports what scan --demo reports",
+    )
 
     rules = commands.add_parser("rules", help="list rules or show one", parents=[verbosity])
     rule_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
@@ -908,6 +916,13 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     return ExitCode.INCOMPLETE if errors else ExitCode.CLEAN
 
 
+def command_demo(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
+    from vpce_audit.demo.estate import DEMO_CONFIG_YAML
+
+    _emit(DEMO_CONFIG_YAML, None, stdout)
+    return ExitCode.CLEAN
+
+
 def command_permissions(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     """The IAM permissions of a scan, from the collectors' operation allowlist."""
     if args.format == "json" and (args.principal or args.external_id):
@@ -1005,6 +1020,7 @@ COMMANDS = {
     "rules": command_rules,
     "diff": command_diff,
     "permissions": command_permissions,
+    "demo": command_demo,
 }
 
 

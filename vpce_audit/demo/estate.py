@@ -89,6 +89,18 @@ DEMO_CONFIG = Config(
     on_premises_cidrs=("10.2.128.0/17",),
     rules={"VPCE504": RuleConfig(enabled=True)},
 )
+DEMO_CONFIG_YAML = """\
+# The configuration `scan --demo` uses (vpce-audit demo config prints it). With it,
+#   vpce-audit collect --demo -o demo.json
+#   vpce-audit scan --snapshot demo.json --config demo.yml
+# reports exactly what `vpce-audit scan --demo` reports.
+on_premises_cidrs:
+  - 10.2.128.0/17        # the demo's on-premises range, reached over the VPN
+rules:
+  VPCE504:
+    enabled: true        # off by default; the demo shows it
+"""
+"""DEMO_CONFIG as a file (a test checks that the two say the same)."""
 
 
 def _policy(*statements: dict[str, Any]) -> str:
@@ -668,6 +680,11 @@ _ENVIRONMENT_TO_CLEAR = (
 )
 
 
+DEMO_RANDOM_SEED = 20261126
+DEMO_EPOCH = 1767225600
+"""2026-01-01T00:00:00Z: when the demo estate is collected, unless SOURCE_DATE_EPOCH says."""
+
+
 @contextlib.contextmanager
 def demo_estate() -> Iterator[tuple[Any, dict[str, str]]]:
     """Inside: moto intercepts AWS, the estate exists; yields (boto3 session, ids by Name)."""
@@ -683,10 +700,18 @@ def demo_estate() -> Iterator[tuple[Any, dict[str, str]]]:
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": DEMO_REGIONS[0],
     }
+    if not os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        # The demo's own moment: its snapshot and reports are the same bytes on every run.
+        fake_credentials["SOURCE_DATE_EPOCH"] = str(DEMO_EPOCH)
     previous = {key: os.environ.get(key) for key in fake_credentials}
     os.environ.update(fake_credentials)
     try:
         with mock_aws(), transit_gateway_routes_in_aws_shape():
+            # moto's ids are random: seeded, the demo has the same ids, fingerprints and
+            # report bytes on every run (moto's documented way: its MotoRandom's seed).
+            from moto.moto_api._internal import mock_random
+
+            mock_random.seed(DEMO_RANDOM_SEED)
             session = boto3.session.Session(region_name=DEMO_REGIONS[0])
             ids = seed(session)
             answer_endpoint_connections(session, _endpoint_connections(ids))
