@@ -241,3 +241,25 @@ def test_rules_list_filters_by_severity_and_tag() -> None:
     assert main(["rules", "list", "--format", "json", "--tag", "dns"], stdout=out) == 0
     tagged = {rule["id"] for rule in json.loads(out.getvalue())}
     assert {"VPCE201", "VPCE206", "VPCE207"} <= tagged and "VPCE101" not in tagged
+
+
+def test_compliance_selects_the_mapped_rules_and_reports_per_control(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = io.StringIO()
+    assert main(["rules", "list", "--format", "json", "--compliance", "fsbp"], stdout=out) == 0
+    assert {rule["id"] for rule in json.loads(out.getvalue())} == {"VPCE505", "VPCE601", "VPCE602"}
+    snapshot = str(_estate(tmp_path))
+    code, text = _scan("--snapshot", snapshot, "--format", "json", "--compliance", "fsbp")
+    assert code == ExitCode.CLEAN
+    body = json.loads(text)
+    assert set(body["summary"]["rules"]) <= {"VPCE505", "VPCE601", "VPCE602"}
+    controls = {c["control"]: c for c in body["compliance"]}
+    assert {"EC2.6", "EC2.10", "EC2.23"} <= set(controls)
+    assert all(c["framework"] == "fsbp" for c in controls.values())
+    assert controls["EC2.23"]["status"] == "pass"  # no transit gateway auto-accepts
+    # Only some rules evaluated: SARIF needs categories of its own.
+    code, _ = _scan("--snapshot", snapshot, "--format", "sarif", "--compliance", "fsbp")
+    assert code == ExitCode.USAGE and "not evaluated" in capsys.readouterr().err
+    code, table = _scan("--snapshot", snapshot, "--compliance", "fsbp")
+    assert "COMPLIANCE FSBP" in table and "EC2.23" in table

@@ -57,6 +57,7 @@ from vpce_audit.collect.runner import (
     home_region,
 )
 from vpce_audit.collect.tally import Tally
+from vpce_audit.compliance import FRAMEWORKS, control_view, mappings_for
 from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Finding, Severity
 from vpce_audit.model import ACCOUNT_ID, AccountSnapshot
@@ -429,6 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
         "rule is still evaluated, and --fail-on looks at what is reported",
     )
     report.add_argument(
+        "--compliance",
+        choices=sorted(FRAMEWORKS),
+        metavar="FRAMEWORK",
+        help="evaluate only the rules mapped to FRAMEWORK's controls and report pass / fail / "
+        f"unknown / not applicable per control ({', '.join(sorted(FRAMEWORKS))})",
+    )
+    report.add_argument(
         "--baseline",
         type=Path,
         metavar="REPORT",
@@ -495,6 +503,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument(
         "--tag", action="append", default=[], metavar="TAG", help="only rules with this tag"
+    )
+    listing.add_argument(
+        "--compliance",
+        choices=sorted(FRAMEWORKS),
+        metavar="FRAMEWORK",
+        help=f"only rules mapped to a control of FRAMEWORK ({', '.join(sorted(FRAMEWORKS))})",
     )
     show = rule_commands.add_parser("show", help="a rule's full documentation")
     show.add_argument("rule_id", metavar="RULE_ID")
@@ -711,42 +725,14 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
             "--snapshot evaluates a file; it cannot be combined with --demo, --region or --profile"
         )
     registry = load_registry()
-    retired = [meta.rule_id for meta in retired_metadata()]
-    if args.demo and args.config is None:
-        from vpce_audit.demo.estate import DEMO_CONFIG
-
-        config = DEMO_CONFIG
-    else:
-        config = load_config(find_config(args.config, Path.cwd()), registry.ids, retired)
-    warnings = list(config.warnings)
-    select = (
-        None
-        if args.select is None
-        else parse_rule_selection(args.select, registry.ids, "--select", retired, warnings)
-    )
-    ignore = (
-        frozenset()
-        if args.ignore is None
-        else parse_rule_selection(args.ignore, registry.ids, "--ignore", retired, warnings)
-    )
-    for warning in warnings:
-        console.warn(warning)
-    rules = select_rules(registry, config, select, ignore)
+    config, rules = _scan_rules(args, registry)
     try:
         targets = parse_targets(args.format, args.output, REPORTERS)
         sarif_dir = None if args.output_dir is None else sarif_directory(args.output_dir)
     except TargetError as error:
         raise UsageError(str(error)) from None
-    if (sarif_dir is not None or any(t.format == "sarif" for t in targets)) and (
-        args.sarif_category is None
-    ):
-        narrowed = _narrowed(args, config, registry, rules)
-        if narrowed:
-            raise UsageError(
-                f"this scan is narrower than the default ({'; '.join(narrowed)}): uploaded "
-                "under the default categories, its SARIF would close the alerts of everything "
-                "it did not evaluate. Give it categories of its own with --sarif-category NAME"
-            )
+    if sarif_dir is not None or any(t.format == "sarif" for t in targets):
+        _require_own_category(args, config, registry, rules)
     earlier = None if args.baseline is None else _baseline(args.baseline)
     if args.snapshot is not None:
         document = _read_snapshots(args.snapshot)
@@ -754,6 +740,10 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         document = _collect(args, config)
     _require_something_seen(document)
     result = run_scan(document, rules, settings_from(config), config.suppressions)
+    if args.compliance is not None:
+        result = dataclasses.replace(
+            result, compliance=tuple(control_view(args.compliance, result, config.profile))
+        )
     if args.severity is not None:
         result = _reported_severities(result, args.severity)
     if earlier is not None:
@@ -862,6 +852,53 @@ def _write_sarif_files(directory: Path, files: list[str]) -> list[str]:
     return [str(directory / name) for name in names]
 
 
+def _scan_rules(
+    args: argparse.Namespace, registry: RuleRegistry
+) -> tuple[Config, tuple[Rule, ...]]:
+    """The configuration and the rules a scan evaluates (defaults, configuration, --select,
+    --ignore, --compliance)."""
+    retired = [meta.rule_id for meta in retired_metadata()]
+    if args.demo and args.config is None:
+        from vpce_audit.demo.estate import DEMO_CONFIG
+
+        config = DEMO_CONFIG
+    else:
+        config = load_config(find_config(args.config, Path.cwd()), registry.ids, retired)
+    warnings = list(config.warnings)
+    select = (
+        None
+        if args.select is None
+        else parse_rule_selection(args.select, registry.ids, "--select", retired, warnings)
+    )
+    ignore = (
+        frozenset()
+        if args.ignore is None
+        else parse_rule_selection(args.ignore, registry.ids, "--ignore", retired, warnings)
+    )
+    for warning in warnings:
+        console.warn(warning)
+    rules = select_rules(registry, config, select, ignore)
+    if args.compliance is not None:
+        rules = tuple(r for r in rules if mappings_for(args.compliance, r.meta))
+        if not rules:
+            raise UsageError(f"no selected rule is mapped to a control of {args.compliance}")
+    return config, rules
+
+
+def _require_own_category(
+    args: argparse.Namespace, config: Config, registry: RuleRegistry, rules: Sequence[Rule]
+) -> None:
+    if args.sarif_category is not None:
+        return
+    narrowed = _narrowed(args, config, registry, rules)
+    if narrowed:
+        raise UsageError(
+            f"this scan is narrower than the default ({'; '.join(narrowed)}): uploaded under "
+            "the default categories, its SARIF would close the alerts of everything it did not "
+            "evaluate. Give it categories of its own with --sarif-category NAME"
+        )
+
+
 def _narrowed(
     args: argparse.Namespace, config: Config, registry: RuleRegistry, rules: Sequence[Rule]
 ) -> list[str]:
@@ -958,6 +995,7 @@ def command_rules(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
             for m in _all_metadata(registry)
             if (args.severity is None or m.severity in args.severity)
             and all(tag in m.tags for tag in args.tag)
+            and (args.compliance is None or mappings_for(args.compliance, m))
         ]
         if args.format == "json":
             stdout.write(

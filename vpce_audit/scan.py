@@ -22,6 +22,7 @@ from vpce_audit.text import brief
 
 if TYPE_CHECKING:
     from vpce_audit.baseline import Comparison
+    from vpce_audit.compliance import ControlStatus
 
 
 class ExitCode(enum.IntEnum):
@@ -52,6 +53,8 @@ class ScanResult:
     """Severities the configuration sets per rule (``rules: VPCE302: {severity: high}``)."""
     baseline: Comparison | None = None
     """The findings against an earlier scan's (``scan --baseline``)."""
+    compliance: tuple[ControlStatus, ...] | None = None
+    """Per control of one framework (``scan --compliance``)."""
 
     def baseline_note(self, finding: Finding) -> str:
         """ "[new] " or "[was low] " before a finding's message when there is a baseline."""

@@ -85,6 +85,20 @@ def render(result: ScanResult) -> str:
             for s in result.suppressed
         ],
     }
+    if result.compliance is not None:
+        body["compliance"] = [
+            {
+                "framework": c.framework,
+                "control": c.control,
+                "status": c.status,
+                "rules": list(c.rules),
+                "findings": c.findings,
+                "suppressed": c.suppressed,
+                "reasons": list(c.reasons),
+                "sources": list(c.sources),
+            }
+            for c in result.compliance
+        ]
     if result.baseline is not None:
         comparison = result.baseline
         body["baseline"] = {

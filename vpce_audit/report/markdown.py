@@ -81,6 +81,28 @@ def _sections(result: ScanResult) -> list[_Section]:
                 ),
             )
         )
+    if result.compliance is not None:
+        framework = result.compliance[0].framework if result.compliance else ""
+        sections.append(
+            _Section(
+                head=(
+                    f"## Compliance: {md(framework)} ({len(result.compliance)} controls)",
+                    "",
+                    "| Control | Status | Rules | Findings | Why |",
+                    "|---|---|---|---|---|",
+                ),
+                rows=tuple(
+                    _row(
+                        c.control,
+                        c.status,
+                        ", ".join(c.rules),
+                        str(c.findings),
+                        "; ".join(c.reasons),
+                    )
+                    for c in result.compliance
+                ),
+            )
+        )
     if result.notices:
         sections.append(
             _Section(head=("## Notices", ""), rows=tuple(f"- {md(n)}" for n in result.notices))

@@ -120,6 +120,22 @@ def render(result: ScanResult) -> str:
                 tablefmt="simple",
             )
         )
+    if result.compliance is not None:
+        rows = [
+            [
+                *_cells(c.control, c.status, ", ".join(c.rules)),
+                str(c.findings),
+                _wrap("; ".join(c.reasons), 60),
+            ]
+            for c in result.compliance
+        ]
+        framework = result.compliance[0].framework if result.compliance else ""
+        sections.append(
+            f"COMPLIANCE {framework.upper()} ({len(rows)} controls)\n"
+            + tabulate(
+                rows, headers=["Control", "Status", "Rules", "Findings", "Why"], tablefmt="simple"
+            )
+        )
     if result.notices:
         sections.append("NOTICES\n" + "\n".join(f"- {_wrap(n, 100)}" for n in result.notices))
     sections.append(visible(summary_line(result)))
