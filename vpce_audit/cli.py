@@ -65,6 +65,7 @@ from vpce_audit.output import OutputError, output_path, write_output
 from vpce_audit.permissions import DEFAULT_ROLE_NAME as PERMISSIONS_ROLE_NAME
 from vpce_audit.permissions import FORMATS as PERMISSION_FORMATS
 from vpce_audit.permissions import render as render_permissions
+from vpce_audit.report import html as html_report
 from vpce_audit.report import json_report, markdown, sarif, table
 from vpce_audit.report.diff import RENDERERS as DIFF_RENDERERS
 from vpce_audit.report.targets import (
@@ -94,6 +95,7 @@ REPORTERS = {
     "json": json_report.render,
     "sarif": sarif.render,
     "markdown": markdown.render,
+    "html": html_report.render,
 }
 DEFAULT_FAIL_ON = "low"
 INTERNAL_ERROR = 4
