@@ -483,6 +483,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_permissions_parser(commands, verbosity)
+    completion = commands.add_parser(
+        "completion",
+        help="print the shell code that completes vpce-audit's commands and options",
+        parents=[verbosity],
+    )
+    completion.add_argument("shell", choices=COMPLETION_SHELLS)
     demo = commands.add_parser("demo", help="about the built-in demo estate", parents=[verbosity])
     demo_commands = demo.add_subparsers(dest="demo_command", metavar="ACTION")
     demo_commands.required = True
@@ -955,6 +961,17 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     return ExitCode.INCOMPLETE if errors else ExitCode.CLEAN
 
 
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+
+
+def command_completion(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
+    """argcomplete's shell code for vpce-audit: ``eval "$(vpce-audit completion bash)"``."""
+    from argcomplete.shell_integration import shellcode
+
+    _emit(shellcode(["vpce-audit"], shell=args.shell), None, stdout)
+    return ExitCode.CLEAN
+
+
 def command_demo(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     from vpce_audit.demo.estate import DEMO_CONFIG_YAML
 
@@ -1061,6 +1078,7 @@ COMMANDS = {
     "diff": command_diff,
     "permissions": command_permissions,
     "demo": command_demo,
+    "completion": command_completion,
 }
 
 
@@ -1076,6 +1094,10 @@ def _configure_logging(verbosity: int) -> None:
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     """Run one command and return its exit code; never raises (but SystemExit from argparse)."""
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions (vpce-audit completion)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     out = stdout if stdout is not None else sys.stdout
