@@ -263,3 +263,21 @@ def test_compliance_selects_the_mapped_rules_and_reports_per_control(
     assert code == ExitCode.USAGE and "not evaluated" in capsys.readouterr().err
     code, table = _scan("--snapshot", snapshot, "--compliance", "fsbp")
     assert "COMPLIANCE FSBP" in table and "EC2.23" in table
+
+
+def test_compliance_mappings_are_tags_in_json_and_sarif(tmp_path: Path) -> None:
+    golden = str(Path(__file__).resolve().parent.parent / "fixtures/snapshots/golden-estate.json")
+    _, text = _scan("--snapshot", golden, "--format", "json")
+    by_rule = {f["rule_id"]: f["compliance"] for f in json.loads(text)["findings"]}
+    assert "fsbp:EC2.6" in by_rule["VPCE602"] and "fsbp:EC2.10" in by_rule["VPCE601"]
+    assert all(tags == [] for rule, tags in by_rule.items() if rule not in {"VPCE601", "VPCE602"})
+    _, text = _scan("--snapshot", golden, "--format", "sarif")
+    (descriptor,) = [
+        rule
+        for rule in assert_uploadable(text)["runs"][0]["tool"]["driver"]["rules"]
+        if rule["id"] == "VPCE601"
+    ]
+    properties = descriptor["properties"]
+    assert len(properties["tags"]) <= 10 and "fsbp:EC2.10" in properties["tags"]
+    assert "nist-800-53:SC-7" in properties["compliance"]
+    assert len(properties["compliance"]) > len(properties["tags"]) - 3

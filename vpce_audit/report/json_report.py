@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vpce_audit.compliance import tags
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError
 from vpce_audit.safe_text import json_dumps
@@ -45,6 +46,8 @@ def error_to_dict(error: CollectionError) -> dict[str, Any]:
 
 def render(result: ScanResult) -> str:
     document = result.snapshot.document
+    # The controls each rule maps to (fsbp:EC2.10, nist-800-53:SC-7, ...): README "Compliance".
+    compliance = {rule.rule_id: tags(rule.meta) for rule in result.rules}
     counts = result.counts_by_severity()
     body = {
         "report_format_version": REPORT_FORMAT_VERSION,
@@ -75,10 +78,10 @@ def render(result: ScanResult) -> str:
         "notices": list(result.notices),
         "collection_errors": [error_to_dict(e) for e in result.collection_errors],
         "skipped": [skipped_to_dict(s) for s in result.skipped],
-        "findings": [_with_baseline(result, f) for f in result.findings],
+        "findings": [_finding_body(result, f, compliance) for f in result.findings],
         "suppressed": [
             {
-                **finding_to_dict(s.finding),
+                **_finding_body(result, s.finding, compliance),
                 "suppression_reason": s.reason,
                 "suppression_expires": s.expires.isoformat() if s.expires else None,
             }
@@ -117,8 +120,11 @@ def render(result: ScanResult) -> str:
     return json_dumps(body) + "\n"
 
 
-def _with_baseline(result: ScanResult, finding: Finding) -> dict[str, Any]:
+def _finding_body(
+    result: ScanResult, finding: Finding, compliance: dict[str, list[str]]
+) -> dict[str, Any]:
     body = finding_to_dict(finding)
+    body["compliance"] = compliance.get(finding.rule_id, [])
     if result.baseline is not None:
         body["baseline"] = result.baseline.state_of(finding.fingerprint)
     return body

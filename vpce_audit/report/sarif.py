@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vpce_audit.compliance import sarif_tags
+from vpce_audit.compliance import tags as compliance_tags
 from vpce_audit.findings import Finding, Severity
 from vpce_audit.report.rule_docs import render_rule
 from vpce_audit.rules.metadata import RuleMeta
@@ -109,8 +111,11 @@ def descriptor_id(rule_id: str, severity: Severity, configured: Severity) -> str
 def rule_descriptor(meta: RuleMeta, severity: Severity | None = None) -> dict[str, Any]:
     """``meta``'s descriptor at ``severity`` (default: the documented one)."""
     severity = meta.severity if severity is None else severity
-    tags = ["security", *(t for t in meta.tags if t != "security")][:MAX_TAGS]
-    properties: dict[str, Any] = {"tags": tags, "precision": "high"}
+    # GitHub takes 10 tags: the rule's own first, then Security Hub control ids; every mapping
+    # in "compliance", which it does not limit.
+    properties: dict[str, Any] = {"tags": sarif_tags(meta, limit=MAX_TAGS), "precision": "high"}
+    if meta.compliance_mappings:
+        properties["compliance"] = compliance_tags(meta)
     if severity in SECURITY_SEVERITY:
         properties["security-severity"] = SECURITY_SEVERITY[severity]
     properties["severity"] = severity.label
