@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
 import traceback
@@ -68,6 +69,9 @@ from vpce_audit.permissions import render as render_permissions
 from vpce_audit.report import html as html_report
 from vpce_audit.report import json_report, markdown, sarif, table
 from vpce_audit.report.diff import RENDERERS as DIFF_RENDERERS
+from vpce_audit.report.targets import (
+    Target as ReportTarget,
+)
 from vpce_audit.report.targets import (
     TargetError,
     parse_targets,
@@ -416,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
         "did not evaluate",
     )
     report.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour in the table, even on a terminal (NO_COLOR does the same)",
+    )
+    report.add_argument(
         "--max-size",
         type=_size,
         default=markdown.JOB_SUMMARY_LIMIT,
@@ -759,7 +768,10 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     for notice in result.notices:
         console.warn(notice)
     try:
-        rendered = [(target, _render(target.format, result, args)) for target in targets]
+        rendered = [
+            (target, _render(target.format, result, args, terminal=_terminal(target, stdout)))
+            for target in targets
+        ]
         files = (
             []
             if sarif_dir is None
@@ -842,7 +854,30 @@ def _scan_view(path: Path, args: argparse.Namespace) -> ScanView:
     return view_of(run_scan(document, rules, settings_from(config), config.suppressions))
 
 
-def _render(fmt: str, result: ScanResult, args: argparse.Namespace) -> str:
+def _terminal(target: ReportTarget, stdout: TextIO) -> bool:
+    if target.path is not None:
+        return False
+    isatty = getattr(stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _table_layout(args: argparse.Namespace, terminal: bool) -> tuple[int | None, bool]:
+    """The table's width (COLUMNS, else a terminal's own; none for a file or a pipe) and whether
+    it is coloured (a terminal, unless NO_COLOR is set or --no-color is given)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    width: int | None = int(columns) if columns.isdigit() and int(columns) >= 40 else None
+    if width is None and terminal:
+        width = shutil.get_terminal_size().columns
+    colour = terminal and not args.no_color and not os.environ.get("NO_COLOR")
+    return width, colour
+
+
+def _render(
+    fmt: str, result: ScanResult, args: argparse.Namespace, *, terminal: bool = False
+) -> str:
+    if fmt == "table":
+        width, colour = _table_layout(args, terminal)
+        return table.render(result, width=width, colour=colour)
     if fmt == "markdown":
         return markdown.render(result, max_bytes=args.max_size)
     if fmt == "sarif":

@@ -6,6 +6,7 @@ Every cell passes through ``safe_text.visible`` and the whole text through
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from tabulate import tabulate
@@ -18,11 +19,52 @@ MESSAGE_WIDTH = 90
 
 
 def _wrap(text: str, width: int = MESSAGE_WIDTH) -> str:
-    return "\n".join(textwrap.wrap(visible(text), width)) or visible(text)
+    # Not at hyphens: resource ids (sg-0abc, vpc-app) stay whole.
+    return "\n".join(textwrap.wrap(visible(text), width, break_on_hyphens=False)) or visible(text)
 
 
 def _cells(*values: str) -> list[str]:
     return [visible(value) for value in values]
+
+
+def _table(rows: list[list[str]], headers: list[str], width: int | None) -> str:
+    """A table; stacked when it would be wider than ``width``: each row's other cells on one
+    line, its last cell (the message) wrapped and indented below them."""
+    text = tabulate(rows, headers=headers, tablefmt="simple")
+    if width is None or max(map(len, text.splitlines()), default=0) <= width:
+        return text
+    lines: list[str] = []
+    for row in rows:
+        *head, last = (" ".join(cell.split()) for cell in row)
+        lines += textwrap.wrap(
+            "  ".join(cell for cell in head if cell),
+            width,
+            subsequent_indent="  ",
+            break_on_hyphens=False,
+        ) or [""]
+        lines += textwrap.wrap(
+            last, width, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False
+        )
+    return "\n".join(lines)
+
+
+SEVERITY_COLOURS = {
+    Severity.CRITICAL: "\x1b[1;35m",
+    Severity.HIGH: "\x1b[1;31m",
+    Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[34m",
+    Severity.INFO: "\x1b[2m",
+}
+_RESET = "\x1b[0m"
+_HEADING = re.compile(r"^(CRITICAL|HIGH|MEDIUM|LOW|INFO) \(\d+\)$", re.MULTILINE)
+
+
+def _coloured(text: str) -> str:
+    """Severity headings in colour. Applied to the sanitised text: every escape character in it
+    is one of these (AWS-supplied ones were made visible), and a heading is a line of its own."""
+    return _HEADING.sub(
+        lambda m: f"{SEVERITY_COLOURS[Severity.parse(m.group(1))]}{m.group(0)}{_RESET}", text
+    )
 
 
 def summary_line(result: ScanResult) -> str:
@@ -49,7 +91,9 @@ def summary_line(result: ScanResult) -> str:
     return verdict + "; ".join(parts)
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, *, width: int | None = None, colour: bool = False) -> str:
+    """The report; ``width``: the terminal's columns (tables that would be wider are stacked);
+    ``colour``: severity headings in colour (a terminal that wants it)."""
     sections: list[str] = []
     if not result.is_complete:
         # Before anything else: what follows is partial.
@@ -67,11 +111,7 @@ def render(result: ScanResult) -> str:
         ]
         sections.append(
             f"{severity.label.upper()} ({len(group)})\n"
-            + tabulate(
-                rows,
-                headers=["Rule", "Resource", "Account", "Region", "Message"],
-                tablefmt="simple",
-            )
+            + _table(rows, ["Rule", "Resource", "Account", "Region", "Message"], width)
         )
     if not result.findings:
         sections.append("No findings." if result.is_complete else "No findings in what was seen.")
@@ -92,11 +132,7 @@ def render(result: ScanResult) -> str:
         sections.append(
             f"COLLECTION ERRORS ({len(rows)}): these resources were not seen; "
             "their rules are skipped, not passed\n"
-            + tabulate(
-                rows,
-                headers=["Account", "Region", "Call", "Error", "Affects", "Message"],
-                tablefmt="simple",
-            )
+            + _table(rows, ["Account", "Region", "Call", "Error", "Affects", "Message"], width)
         )
     if result.skipped:
         # One row per thing not judged; a failed call usually makes several rules skip it.
@@ -114,11 +150,7 @@ def render(result: ScanResult) -> str:
         ]
         sections.append(
             f"SKIPPED ({len(result.skipped)} rule evaluations): not judged, so not passed\n"
-            + tabulate(
-                rows,
-                headers=["Account", "Region", "Resource", "Rules", "Reason"],
-                tablefmt="simple",
-            )
+            + _table(rows, ["Account", "Region", "Resource", "Rules", "Reason"], width)
         )
     if result.compliance is not None:
         rows = [
@@ -132,11 +164,21 @@ def render(result: ScanResult) -> str:
         framework = result.compliance[0].framework if result.compliance else ""
         sections.append(
             f"COMPLIANCE {framework.upper()} ({len(rows)} controls)\n"
-            + tabulate(
-                rows, headers=["Control", "Status", "Rules", "Findings", "Why"], tablefmt="simple"
-            )
+            + _table(rows, ["Control", "Status", "Rules", "Findings", "Why"], width)
         )
     if result.notices:
         sections.append("NOTICES\n" + "\n".join(f"- {_wrap(n, 100)}" for n in result.notices))
     sections.append(visible(summary_line(result)))
-    return terminal_text("\n\n".join(sections)) + "\n"
+    text = terminal_text("\n\n".join(sections))
+    if width is not None:  # tables fit already; long paragraphs (the summary) are wrapped
+        text = "\n".join(
+            wrapped
+            for line in text.splitlines()
+            for wrapped in (
+                textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
+                if len(line) > width
+                else [line]
+            )
+        )
+    text += "\n"
+    return _coloured(text) if colour else text
