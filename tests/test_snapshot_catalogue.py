@@ -18,7 +18,7 @@ from vpce_audit.analysis.routes import RouteIndex
 from vpce_audit.json_text import dumps_indented
 from vpce_audit.model import _PLAIN_IPV4_CIDR, EndpointServiceDetail, PrefixList, Route, RouteTable
 from vpce_audit.snapshot.catalogue import intern
-from vpce_audit.snapshot.document import SnapshotError, from_json, to_json
+from vpce_audit.snapshot.document import SCHEMA_VERSION, SnapshotError, from_json, to_json
 
 PRIVATE = EndpointServiceDetail(
     service_name="com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0",
@@ -91,7 +91,7 @@ def test_reading_joins_the_catalogues_back_in_the_collectors_order() -> None:
     estate = _estate()
     text = to_json(estate)
     read_back = from_json(text)
-    assert read_back.schema_version == 4
+    assert read_back.schema_version == SCHEMA_VERSION
     original = {(r.account_id, r.region): r for r in estate.regions}
     for scope in read_back.regions:
         assert scope == original[(scope.account_id, scope.region)]

@@ -69,3 +69,29 @@ def test_a_file_or_a_pipe_gets_no_colour(monkeypatch: pytest.MonkeyPatch) -> Non
     out = io.StringIO()
     main(["-q", "scan", "--snapshot", ESTATE, "--fail-on", "never"], stdout=out)
     assert ESCAPE not in out.getvalue()
+
+
+def test_a_resource_is_shown_with_its_name_tag(aws_credentials: None) -> None:
+    """Name tags are collected for VPCs, subnets, route tables, endpoints and security groups
+    and shown beside the id; a hostile one stays inert."""
+    import dataclasses
+
+    from tests.helpers import document, endpoint, region, service
+    from vpce_audit.rules.base import Settings
+    from vpce_audit.rules.registry import load_registry
+    from vpce_audit.scan import run_scan
+
+    named = dataclasses.replace(endpoint("vpce-1", "vpc-1", "ssm"), name="prod\x1b[2Jssm")
+    estate = region(endpoint_service_details=[service("ssm")], vpc_endpoints=[named])
+    result = run_scan(document(estate), load_registry(include_plugins=False), Settings())
+    text = table.render(result)
+    assert "vpce-1 (prod\\u001b[2Jssm)" in text and ESCAPE not in text
+
+
+def test_collection_keeps_the_name_tags(aws_credentials: None) -> None:
+    from vpce_audit.collect import translate
+
+    tags = {"Tags": [{"Key": "Name", "Value": "app"}]}
+    assert translate.subnet({"SubnetId": "subnet-1", "VpcId": "vpc-1", "AvailabilityZone": "a",
+                             **tags}).name == "app"  # fmt: skip
+    assert translate.security_group({"GroupId": "sg-1", **tags}).name == "app"

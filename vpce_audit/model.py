@@ -121,6 +121,8 @@ class Subnet:
     cidr_block: Ipv4Cidr | None
     availability_zone: str
     availability_zone_id: str | None = None
+    name: str | None = None
+    """The Name tag (schema 5), shown beside the id in reports."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class RouteTable:
     """Subnets explicitly associated with this table."""
     routes: tuple[Route, ...]
     owner_id: AccountId | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,7 @@ class VpcEndpoint:
     service_network_arn: str | None = None
     resource_configuration_arn: str | None = None
     created_at: str | None = None
+    name: str | None = None
     """CreationTimestamp, in the snapshot's timestamp format; None when AWS did not give it."""
 
     @property
@@ -312,6 +316,7 @@ class SecurityGroup:
     group_name: str
     ingress: tuple[SecurityGroupRule, ...] = ()
     egress: tuple[SecurityGroupRule, ...] = ()
+    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ def subnet(item: Item) -> Subnet:
         cidr_block=item.get("CidrBlock"),
         availability_zone=item.get("AvailabilityZone", ""),
         availability_zone_id=item.get("AvailabilityZoneId"),
+        name=_name_tag(item),
     )
 
 
@@ -145,6 +146,7 @@ def route_table(item: Item) -> RouteTable:
         subnet_ids=tuple(sorted(a["SubnetId"] for a in associations if a.get("SubnetId"))),
         routes=tuple(route(r) for r in item.get("Routes") or ()),
         owner_id=item.get("OwnerId"),
+        name=_name_tag(item),
     )
 
 
@@ -204,6 +206,7 @@ def vpc_endpoint(item: Item) -> VpcEndpoint:
         service_network_arn=item.get("ServiceNetworkArn"),
         resource_configuration_arn=item.get("ResourceConfigurationArn"),
         created_at=_timestamp(item.get("CreationTimestamp")),
+        name=_name_tag(item),
     )
 
 
@@ -288,6 +291,7 @@ def security_group(item: Item) -> SecurityGroup:
         egress=tuple(
             r for p in item.get("IpPermissionsEgress") or () for r in _permission_rules(p)
         ),
+        name=_name_tag(item),
     )
 
 

@@ -16,6 +16,8 @@ from vpce_audit.safe_text import terminal_text, visible
 from vpce_audit.scan import ScanResult
 
 MESSAGE_WIDTH = 90
+MAX_NAME = 30
+"""Characters of a Name tag shown beside its resource's id."""
 
 
 def _wrap(text: str, width: int = MESSAGE_WIDTH) -> str:
@@ -25,6 +27,31 @@ def _wrap(text: str, width: int = MESSAGE_WIDTH) -> str:
 
 def _cells(*values: str) -> list[str]:
     return [visible(value) for value in values]
+
+
+def _name_tags(result: ScanResult) -> dict[str, str]:
+    """Resource id -> Name tag, for the resources that carry one (VPCs, subnets, route tables,
+    endpoints, security groups)."""
+    names: dict[str, str] = {}
+    for scope in result.snapshot.scopes:
+        data = scope.data
+        for resource_id, name in (
+            *((v.vpc_id, v.name) for v in data.vpcs),
+            *((s.subnet_id, s.name) for s in data.subnets),
+            *((t.route_table_id, t.name) for t in data.route_tables),
+            *((e.endpoint_id, e.name) for e in data.vpc_endpoints),
+            *((g.group_id, g.name) for g in data.security_groups),
+        ):
+            if name:
+                names[resource_id] = name
+    return names
+
+
+def _labelled(resource_id: str, names: dict[str, str]) -> str:
+    name = names.get(resource_id)
+    if not name:
+        return resource_id
+    return f"{resource_id} ({name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + '…'})"
 
 
 def _table(rows: list[list[str]], headers: list[str], width: int | None) -> str:
@@ -101,10 +128,11 @@ def render(result: ScanResult, *, width: int | None = None, colour: bool = False
             "INCOMPLETE SCAN: some resources could not be collected or judged; see COLLECTION "
             "ERRORS and SKIPPED below. Nothing they cover was found clean."
         )
+    names = _name_tags(result)
     for severity, group in result.findings_by_severity():
         rows = [
             [
-                *_cells(f.rule_id, f.resource_id, f.account_id, f.region),
+                *_cells(f.rule_id, _labelled(f.resource_id, names), f.account_id, f.region),
                 _wrap(result.baseline_note(f) + f.message),
             ]
             for f in group

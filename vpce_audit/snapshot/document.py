@@ -32,11 +32,12 @@ from vpce_audit.snapshot.codec import DecodeError, decode, encode
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
-SCHEMA_VERSION = 4
-READABLE_SCHEMA_VERSIONS = (2, 3, 4)
-"""Version 4 stores AWS's endpoint services once per region (``service_catalogues``, see
-``vpce_audit.snapshot.catalogue``); version 3 added RegionSnapshot.out_of_scope. Versions 2 and
-3 hold every entry in its account-region and are read as they are."""
+SCHEMA_VERSION = 5
+READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5)
+"""Version 5 adds the Name tags of subnets, route tables, endpoints and security groups;
+version 4 stores AWS's endpoint services once per region (``service_catalogues``, see
+``vpce_audit.snapshot.catalogue``); version 3 added RegionSnapshot.out_of_scope. Older versions
+are read as they are (without what they lack)."""
 CATALOGUE_SCHEMA_VERSION = 4
 CATALOGUE_KEY = "service_catalogue"
 """The key of an account-region (schema 4) naming the catalogue it saw, or null."""
@@ -153,7 +154,8 @@ def from_json(
 def _take_catalogue_references(body: dict[str, Any]) -> list[str | None] | None:
     """Each account-region's catalogue id, removed from its object so that the rest decodes as a
     RegionSnapshot; None for a document before schema 4, which has neither."""
-    if body.get("schema_version") != CATALOGUE_SCHEMA_VERSION:
+    version = body.get("schema_version")
+    if type(version) is not int or version < CATALOGUE_SCHEMA_VERSION:
         return None
     if "service_catalogues" not in body:
         raise DecodeError("$", "missing required key 'service_catalogues' for SnapshotFile")
