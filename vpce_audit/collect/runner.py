@@ -355,10 +355,8 @@ def _collect_scopes(
     scopes = [(work, region) for work in works for region in work.regions]
     if not scopes:
         return
-    # Clients are created up front, on this thread: creation is the slow, lock-bound part.
-    for work, region in scopes:
-        for service in REGIONAL_SERVICES:
-            work.clients.client(service, region)
+    # Clients are created by the workers as they need them (under ClientFactory's lock): made up
+    # front on this thread, they left every worker idle for seconds (benchmarks/bench_org_latency).
     with interruptible_pool(_workers(request, len(scopes)), "collect") as pool:
         futures = {
             pool.submit(_collect_region_from_now, work.clients, work.account_id, region, request): (
@@ -397,9 +395,6 @@ def _collect_region_from_now(
         request.deadline(),
         call_budget=clients.call_budget,
     )
-
-
-REGIONAL_SERVICES = ("ec2", "route53resolver", "route53profiles")
 
 
 def _client_for(clients: ClientFactory, region: str) -> Callable[[str], Any]:
