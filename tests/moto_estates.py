@@ -447,3 +447,20 @@ def build_every_call_estate(moto_session: Any) -> None:
             }
         ),
     )
+
+
+def member_session(account_id: str, region_name: str = "us-east-1") -> Any:
+    """A boto3 session in a member account of a moto organisation, reached as a scan reaches
+    it: sts:AssumeRole of OrganizationAccountAccessRole (never MOTO_ACCOUNT_ID)."""
+    import boto3
+
+    credentials = boto3.client("sts", region_name=region_name).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+        RoleSessionName="estate-builder",
+    )["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region_name,
+    )

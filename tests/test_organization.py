@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.moto_estates import _nat, _subnet, _table, _vpc
+from tests.moto_estates import _nat, _subnet, _table, _vpc, member_session
 from vpce_audit.cli import main
 from vpce_audit.collect import accounts as accounts_module
 from vpce_audit.collect.operations import CREDENTIAL_OPERATIONS, OPERATIONS
@@ -24,19 +24,6 @@ from vpce_audit.progress import describe
 REGION = "us-east-1"
 MANAGEMENT = "123456789012"
 OUTSIDER = "999988887777"
-
-
-def _member_session(account_id: str) -> Any:
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
-        RoleSessionName="estate-builder",
-    )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
 
 
 def _policy(*accounts: str) -> str:
@@ -68,7 +55,7 @@ def organisation(aws_credentials: None, moto_gaps: object) -> Iterator[dict[str,
             status = org.create_account(Email=f"{name}@example.com", AccountName=name)
             ids[name] = status["CreateAccountStatus"]["AccountId"]
         for name, named in (("a", ids["b"]), ("b", OUTSIDER)):
-            ec2 = _member_session(ids[name]).client("ec2")
+            ec2 = member_session(ids[name]).client("ec2")
             vpc = _vpc(ec2, f"vpc-{name}", "10.0.0.0/16")
             public = _subnet(ec2, vpc, "10.0.0.0/24", f"{REGION}a")
             private = _subnet(ec2, vpc, "10.0.1.0/24", f"{REGION}a")

@@ -58,7 +58,7 @@ from tests.conftest import AWS_ENVIRONMENT
 from tests.helpers import ACCOUNT, endpoint, ingress, region, security_group, subnet
 from tests.helpers import REGION as FIXTURE_REGION
 from tests.helpers import vpc as make_vpc
-from tests.moto_estates import _nat, _subnet, _table, _vpc
+from tests.moto_estates import _nat, _subnet, _table, _vpc, member_session
 from tests.moto_gaps import answer_endpoint_connections, answer_profiles_in_process
 from vpce_audit.cli import main
 from vpce_audit.collect import accounts as accounts_module
@@ -86,19 +86,6 @@ S3_ZONE = f"s3.{REGION}.amazonaws.com"
 # -- the moto organisation ---------------------------------------------------------------------
 
 
-def _member_session(account_id: str, region_name: str = REGION) -> Any:
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
-        RoleSessionName="estate-builder",
-    )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region_name,
-    )
-
-
 def _peer(requester: Any, accepter: Any, vpc_id: str, peer_vpc_id: str, peer_owner: str) -> str:
     """An active cross-account peering: requested in one account, accepted in the other."""
     connection: str = requester.create_vpc_peering_connection(
@@ -120,7 +107,7 @@ def _private_vpc(ec2: Any, name: str, cidr: str, zone: str) -> tuple[str, str]:
 
 def _build(hub_account: str, spokes_account: str) -> dict[str, str]:
     ids: dict[str, str] = {}
-    hub_session, spokes_session = _member_session(hub_account), _member_session(spokes_account)
+    hub_session, spokes_session = member_session(hub_account), member_session(spokes_account)
     hub_ec2, spokes_ec2 = hub_session.client("ec2"), spokes_session.client("ec2")
 
     # Centralised S3 endpoint in the hub account.
@@ -247,7 +234,7 @@ def _build(hub_account: str, spokes_account: str) -> dict[str, str]:
         (hub_account, "west-hub", "10.80.0.0/16"),
         (spokes_account, "west-spoke", "10.90.0.0/16"),
     ):
-        west_ec2 = _member_session(account, WEST).client("ec2")
+        west_ec2 = member_session(account, WEST).client("ec2")
         ids[name], ids[f"rt-{name}"] = _private_vpc(west_ec2, name, cidr, f"{WEST}a")
     return ids
 
@@ -442,7 +429,7 @@ def test_peering_dns_options_are_not_judged(org: Organisation) -> None:
     peerings = {org.ids[key] for key in org.ids if key.startswith("pcx-")}
     assert len(peerings) == 5
     # The premise, as the hub account sees its peerings.
-    hub_ec2 = _member_session(org.hub).client("ec2")
+    hub_ec2 = member_session(org.hub).client("ec2")
     seen = hub_ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
     assert {c["VpcPeeringConnectionId"] for c in seen} == peerings
     for connection in seen:

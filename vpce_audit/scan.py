@@ -6,6 +6,7 @@ import datetime
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from vpce_audit import __version__
@@ -72,13 +73,20 @@ class ScanResult:
 
     def configured_severity(self, rule_id: str) -> Severity:
         """The severity a rule's findings have unless the rule escalates one."""
-        override = self.severity_overrides.get(rule_id)
-        if override is not None:
-            return override
-        for rule in self.rules:
-            if rule.rule_id == rule_id:
-                return rule.meta.severity
-        return builtin_metadata(rule_id).severity  # the rule-error pseudo-rule
+        found = self._configured_severities.get(rule_id)
+        if found is None:  # Severity.INFO is 0: compare with None, never truth-test
+            found = self.severity_overrides.get(rule_id)
+        if found is None:
+            return builtin_metadata(rule_id).severity  # the rule-error pseudo-rule
+        return found
+
+    @cached_property
+    def _configured_severities(self) -> dict[str, Severity]:
+        # Asked for every SARIF result: a dict, not a walk over the rules each time.
+        return {
+            rule.rule_id: self.severity_overrides.get(rule.rule_id, rule.meta.severity)
+            for rule in self.rules
+        }
 
     @property
     def collection_errors(self) -> tuple[CollectionError, ...]:
