@@ -5,6 +5,7 @@ names IAM unique ids, the roles and users they may stand for."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -177,22 +178,29 @@ ZONE_LISTINGS_IN_FLIGHT = 4
 
 
 def vpc_zones(
-    route53: Any, vpcs: Iterable[tuple[str, str]], calls: ScopeCalls
+    route53: Any,
+    vpcs: Iterable[tuple[str, str]],
+    calls: ScopeCalls,
+    in_flight: threading.Semaphore | None = None,
 ) -> tuple[VpcZones, ...]:
     """Every private hosted zone associated with each (VPC, region), whoever owns it
     (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByVPC.html):
-    a spoke is often associated with zones of a central networking account."""
+    a spoke is often associated with zones of a central networking account.
+
+    ``in_flight``: the account's Route 53 calls in flight, shared by its regions' listings."""
+    in_flight = in_flight or threading.Semaphore(ZONE_LISTINGS_IN_FLIGHT)
 
     def one(vpc_id: str, region: str) -> VpcZones:
-        items = calls.items(
-            route53,
-            "ListHostedZonesByVPC",
-            "HostedZoneSummaries",
-            "vpc_hosted_zones",
-            resource_id=vpc_id,
-            VPCId=vpc_id,
-            VPCRegion=region,
-        )
+        with in_flight:
+            items = calls.items(
+                route53,
+                "ListHostedZonesByVPC",
+                "HostedZoneSummaries",
+                "vpc_hosted_zones",
+                resource_id=vpc_id,
+                VPCId=vpc_id,
+                VPCRegion=region,
+            )
         zones = None if items is None else tuple(translate.zone_summary(i) for i in items)
         return VpcZones(vpc_id=vpc_id, region=region, zones=zones)
 

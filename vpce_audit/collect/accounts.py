@@ -29,8 +29,8 @@ from vpce_audit.collect.runner import (
     account_calls,
     caller_account,
     global_service_region,
-    interruptible_pool,
 )
+from vpce_audit.collect.schedule import interruptible_pool
 from vpce_audit.model import GLOBAL_REGION, AccountSnapshot, CollectionError
 from vpce_audit.snapshot.views import partition_for_region
 

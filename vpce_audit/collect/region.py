@@ -419,9 +419,14 @@ def collect_region(
     region: str,
     deadline: float | None = None,
     call_budget: float | None = None,
+    *,
+    on_vpcs: Callable[[list[Any]], None] | None = None,
 ) -> RegionSnapshot:
     """Describe everything vpce-audit needs in one region of one account; no call is made after
-    ``deadline`` (a ``time.monotonic()`` instant), none takes longer than ``call_budget``."""
+    ``deadline`` (a ``time.monotonic()`` instant), none takes longer than ``call_budget``.
+
+    ``on_vpcs`` hears of the region's VPCs (model objects, DNS attributes not yet asked) as soon
+    as DescribeVpcs has answered, so that work needing only their ids can start meanwhile."""
     calls = RegionCalls(ScopeCalls(account_id, region, deadline, call_budget), client_for)
     collected_at = utc_now()
     with ThreadPoolExecutor(
@@ -452,6 +457,8 @@ def collect_region(
                     out_of_scope=denial,
                 )
         listed.update((listing.field, submit(listing)) for listing in rest)
+        if on_vpcs is not None:
+            on_vpcs(_bare_vpcs(listed[first.field].result() or []))
         profiles = pool.submit(_profile_associations, calls, region)
         # Follow-ups are submitted per listing as it answers (in LISTINGS order, which puts the
         # long chains first), on the same pool.
@@ -479,6 +486,18 @@ def collect_region(
         errors=tuple(sorted(calls.calls.errors, key=_error_order)),
         **_sorted_fields(fields),
     )
+
+
+def _bare_vpcs(items: Iterable[Item]) -> list[Any]:
+    """The VPCs of DescribeVpcs' items, their DNS attributes unknown; an unreadable item is left
+    out here (its conversion records it)."""
+    found = []
+    for item in items:
+        try:
+            found.append(translate.vpc(item, None, None))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return found
 
 
 def _sorted_fields(fields: dict[str, list[Any]]) -> dict[str, Any]:

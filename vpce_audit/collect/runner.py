@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import functools
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from vpce_audit import __version__
 from vpce_audit.clock import utc_now
 from vpce_audit.collect.account import (
+    ZONE_LISTINGS_IN_FLIGHT,
     collect_account,
     enabled_regions,
     iam_principals,
     policies_name_unique_ids,
     vpc_zones,
 )
-from vpce_audit.collect.calls import CANCELLED, ScopeCalls, describe_error
+from vpce_audit.collect.calls import ScopeCalls, describe_error
+from vpce_audit.collect.rates import AccountRates
 from vpce_audit.collect.region import collect_region
+from vpce_audit.collect.schedule import AccountPipeline, FollowUp
 from vpce_audit.collect.tally import Tally, count_call
 from vpce_audit.model import (
     ACCOUNT_ID,
@@ -32,6 +34,7 @@ from vpce_audit.model import (
     AccountSnapshot,
     CollectionError,
     RegionSnapshot,
+    VpcZones,
 )
 from vpce_audit.snapshot.document import SnapshotDocument
 from vpce_audit.snapshot.views import partition_for_region
@@ -92,6 +95,7 @@ class ClientFactory:
         self.call_budget = CALL_ATTEMPTS * (connect + call_timeout) + backoff
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._rates = AccountRates()
 
     @classmethod
     def from_profile(
@@ -133,6 +137,7 @@ class ClientFactory:
             if key not in self._clients:
                 client = self._session.client(service, region_name=region, config=self._config)
                 client.meta.events.register("before-call", count_call)
+                self._rates.pace(client, service, region)
                 self._clients[key] = client
             return self._clients[key]
 
@@ -200,6 +205,12 @@ class AccountWork:
     regions: tuple[str, ...] = ()
     account: AccountSnapshot | None = None
     region_snapshots: list[RegionSnapshot] = field(default_factory=list)
+    vpc_zones: list[VpcZones] = field(default_factory=list)
+    zone_listings: threading.Semaphore = field(
+        default_factory=lambda: threading.Semaphore(ZONE_LISTINGS_IN_FLIGHT)
+    )
+    """Route 53 calls of this account in flight, whichever regions' VPCs they are for."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def collect(
@@ -224,22 +235,23 @@ def collect_accounts(
     account_progress: Progress | None = None,
     tally: Tally | None = None,
 ) -> SnapshotDocument:
-    """Several accounts at once: account-wide facts per account, then every account-region in
-    one bounded pool, then what depends on the regions (each VPC's zones, IAM principals).
+    """Several accounts at once, each moving through its steps on its own
+    (``vpce_audit.collect.schedule``): its regions in the pool shared by every account, its
+    account-wide facts meanwhile, each region's VPC zones as soon as the region is in, IAM
+    principals once every region is.
 
     ``unreachable``: accounts whose credentials could not be had, with the error recorded.
     ``progress`` hears of every step; ``account_progress`` of each account done, and a summary
     (what a CI log wants); ``tally`` counts accounts and account-regions done (a live display)."""
-    say = progress or (lambda _message: None)
     tally = tally or Tally()
     started = time.monotonic()
-    tally.plan(accounts=len(works) + len(unreachable))
+    tally.plan(accounts=len(works) + len(unreachable), scopes=0)
     for account in unreachable:
         tally.account_done(len(account.errors))
-    _run_all(lambda work: _account_facts(work, request, say), works, request)
-    tally.plan(scopes=sum(len(work.regions) for work in works))
-    _collect_scopes(works, request, say, account_progress, tally)
-    accounts = _run_all(lambda work: _after_regions(work, say, tally), works, request)
+    steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
+    accounts = AccountPipeline(
+        steps, workers=request.max_workers, account_workers=_workers(request, len(works))
+    ).run(works)
     if account_progress is not None:
         scopes = sum(len(work.region_snapshots) for work in works)
         errors = sum(len(a.errors) for a in accounts) + sum(
@@ -271,29 +283,6 @@ def in_shard(account_id: str, region: str, shard: int, shards: int) -> bool:
     return int.from_bytes(digest[:8], "big") % shards == shard - 1
 
 
-@contextlib.contextmanager
-def interruptible_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
-    """A pool that, unlike ``with ThreadPoolExecutor``, does not wait for its workers when the
-    body is interrupted: they stop at their next call (CANCELLED), and waiting here would keep
-    a Ctrl-C waiting on every call in flight."""
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
-    try:
-        yield pool
-    except BaseException:
-        CANCELLED.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _run_all(
-    job: Callable[[AccountWork], T], works: Sequence[AccountWork], request: CollectionRequest
-) -> list[T]:
-    """``job`` over every account at once."""
-    with interruptible_pool(_workers(request, len(works)), "account") as pool:
-        return list(pool.map(job, works))
-
-
 def _workers(request: CollectionRequest, jobs: int) -> int:
     return max(1, min(request.max_workers, jobs))
 
@@ -306,95 +295,102 @@ def account_calls(
     )
 
 
-def _account_facts(work: AccountWork, request: CollectionRequest, say: Progress) -> None:
-    say(f"account {work.account_id}: collecting account-wide facts")
-    regions: Sequence[str] | None = request.regions
-    if regions is None:
-        regions = enabled_regions(work.clients.client("ec2", work.home), work.calls) or ()
-    work.regions = tuple(r for r in regions if request.wants(work.account_id, r))
-    global_region = global_service_region(work.home)
-    work.account = collect_account(
-        work.account_id, lambda service: work.clients.client(service, global_region), work.calls
-    )
+class _CollectionSteps:
+    """What collecting one account does at each step of ``AccountPipeline``."""
 
+    def __init__(
+        self,
+        request: CollectionRequest,
+        say: Progress,
+        account_progress: Progress | None,
+        tally: Tally,
+    ) -> None:
+        self._request = request
+        self._say = say
+        self._account_progress = account_progress
+        self._tally = tally
+        self._collected = 0
 
-def _after_regions(work: AccountWork, say: Progress, tally: Tally) -> AccountSnapshot:
-    assert work.account is not None
-    account = work.account
-    global_region = global_service_region(work.home)
-    # Only the VPCs the account owns: a participant of a shared VPC sees it too, and its owner
-    # answers for its zones.
-    vpcs = [
-        (vpc.vpc_id, region.region)
-        for region in work.region_snapshots
-        for vpc in region.vpcs
-        if vpc.owner_id in {work.account_id, ""}
-    ]
-    if vpcs:
-        say(f"account {work.account_id}: listing the private hosted zones of {len(vpcs)} VPC(s)")
-        zones = vpc_zones(work.clients.client("route53", global_region), vpcs, work.calls)
-        account = dataclasses.replace(account, vpc_zones=zones)
-    if policies_name_unique_ids(work.region_snapshots):
-        # Gateway endpoint policies may name principals by unique id; resolving them needs the
-        # account's roles and users, listed only when some policy needs them.
-        principals = iam_principals(work.clients.client("iam", global_region), work.calls)
-        account = dataclasses.replace(account, iam_principals=principals)
-    account = dataclasses.replace(account, errors=work.calls.errors)
-    tally.account_done(len(account.errors))
-    return account
+    def regions(self, work: AccountWork) -> Sequence[str]:
+        regions: Sequence[str] | None = self._request.regions
+        if regions is None:
+            regions = enabled_regions(work.clients.client("ec2", work.home), work.calls) or ()
+        work.regions = tuple(r for r in regions if self._request.wants(work.account_id, r))
+        self._tally.plan(more_scopes=len(work.regions))
+        return work.regions
 
+    def facts(self, work: AccountWork) -> None:
+        self._say(f"account {work.account_id}: collecting account-wide facts")
+        global_region = global_service_region(work.home)
+        work.account = collect_account(
+            work.account_id,
+            lambda service: work.clients.client(service, global_region),
+            work.calls,
+        )
 
-def _collect_scopes(
-    works: Sequence[AccountWork],
-    request: CollectionRequest,
-    say: Progress,
-    account_progress: Progress | None,
-    tally: Tally,
-) -> None:
-    """Every account-region in one bounded pool."""
-    scopes = [(work, region) for work in works for region in work.regions]
-    if not scopes:
-        return
-    # Clients are created by the workers as they need them (under ClientFactory's lock): made up
-    # front on this thread, they left every worker idle for seconds (benchmarks/bench_org_latency).
-    with interruptible_pool(_workers(request, len(scopes)), "collect") as pool:
-        futures = {
-            pool.submit(_collect_region_from_now, work.clients, work.account_id, region, request): (
-                work,
+    def region(self, work: AccountWork, region: str, follow_up: FollowUp) -> RegionSnapshot:
+        def zones_of(vpcs: Sequence[Any]) -> None:
+            # Only the VPCs the account owns: a participant of a shared VPC sees it too, and
+            # its owner answers for its zones.
+            owned = [v.vpc_id for v in vpcs if v.owner_id in {work.account_id, ""}]
+            if owned:
+                follow_up(functools.partial(self._zones, work, region, owned))
+
+        try:
+            return collect_region(
+                _client_for(work.clients, region),
+                work.account_id,
                 region,
+                # The deadline counts from the region's first call, not from when it was queued.
+                self._request.deadline(),
+                call_budget=work.clients.call_budget,
+                on_vpcs=zones_of,
             )
-            for work, region in scopes
-        }
-        for done, future in enumerate(as_completed(futures), start=1):
-            work, region = futures[future]
-            try:
-                snapshot = future.result()
-            except Exception as error:  # a collector bug must not lose the other regions
-                log.debug("collector crashed in %s", region, exc_info=True)
-                snapshot = _failed_region(work.account_id, region, error)
-            work.region_snapshots.append(snapshot)
-            tally.scope_done(len(snapshot.errors))
-            status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
-            say(f"[{done}/{len(scopes)}] {work.account_id}/{region} collected{status}")
-            if account_progress is not None and len(work.region_snapshots) == len(work.regions):
-                errors = sum(len(r.errors) for r in work.region_snapshots)
-                account_progress(
-                    f"account {work.account_id}: {len(work.regions)} region(s) collected"
-                    + (f", {errors} collection error(s)" if errors else "")
-                )
+        except Exception as error:  # a collector bug must not lose the other regions
+            log.debug("collector crashed in %s", region, exc_info=True)
+            return _failed_region(work.account_id, region, error)
 
+    def collected(self, work: AccountWork, snapshot: RegionSnapshot) -> None:
+        work.region_snapshots.append(snapshot)
+        self._tally.scope_done(len(snapshot.errors))
+        self._collected += 1
+        status = f", {len(snapshot.errors)} error(s)" if snapshot.errors else ""
+        self._say(
+            f"[{self._collected}/{self._tally.view().scopes}] "
+            f"{work.account_id}/{snapshot.region} collected{status}"
+        )
+        if self._account_progress is not None and len(work.region_snapshots) == len(work.regions):
+            errors = sum(len(r.errors) for r in work.region_snapshots)
+            self._account_progress(
+                f"account {work.account_id}: {len(work.regions)} region(s) collected"
+                + (f", {errors} collection error(s)" if errors else "")
+            )
 
-def _collect_region_from_now(
-    clients: ClientFactory, account_id: str, region: str, request: CollectionRequest
-) -> RegionSnapshot:
-    # The deadline counts from the region's first call, not from when it was queued.
-    return collect_region(
-        _client_for(clients, region),
-        account_id,
-        region,
-        request.deadline(),
-        call_budget=clients.call_budget,
-    )
+    def _zones(self, work: AccountWork, region: str, vpc_ids: Sequence[str]) -> None:
+        """The private hosted zones of a region's VPCs, listed as soon as DescribeVpcs answered,
+        while the rest of the region is collected."""
+        self._say(
+            f"{work.account_id}/{region}: listing the private hosted zones of {len(vpc_ids)} VPC(s)"
+        )
+        route53 = work.clients.client("route53", global_service_region(work.home))
+        zones = vpc_zones(route53, [(v, region) for v in vpc_ids], work.calls, work.zone_listings)
+        with work.lock:
+            work.vpc_zones.extend(zones)
+
+    def finish(self, work: AccountWork) -> AccountSnapshot:
+        assert work.account is not None
+        account = work.account
+        if work.vpc_zones:
+            zones = tuple(sorted(work.vpc_zones, key=lambda z: (z.vpc_id, z.region)))
+            account = dataclasses.replace(account, vpc_zones=zones)
+        if policies_name_unique_ids(work.region_snapshots):
+            # Gateway endpoint policies may name principals by unique id; resolving them needs
+            # the account's roles and users, listed only when some policy needs them.
+            iam = work.clients.client("iam", global_service_region(work.home))
+            account = dataclasses.replace(account, iam_principals=iam_principals(iam, work.calls))
+        account = dataclasses.replace(account, errors=work.calls.errors)
+        self._tally.account_done(len(account.errors))
+        return account
 
 
 def _client_for(clients: ClientFactory, region: str) -> Callable[[str], Any]:

@@ -34,12 +34,16 @@ class Tally:
         self._accounts = self._accounts_done = self._scopes = self._scopes_done = 0
         self._errors = 0
 
-    def plan(self, *, accounts: int | None = None, scopes: int | None = None) -> None:
+    def plan(
+        self, *, accounts: int | None = None, scopes: int | None = None, more_scopes: int = 0
+    ) -> None:
+        """Totals to reach; ``more_scopes``: account-regions of one more account became known."""
         with self._lock:
             if accounts is not None:
                 self._accounts = accounts
             if scopes is not None:
                 self._scopes = scopes
+            self._scopes += more_scopes
 
     def scope_done(self, errors: int) -> None:
         with self._lock:

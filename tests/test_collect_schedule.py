@@ -1,0 +1,223 @@
+"""The collection's schedule (vpce_audit.collect.schedule) and its request pacing
+(vpce_audit.collect.rates): no account waits on another, follow-ups start before their region
+ends, and no scope spends more than its share of AWS's request quotas."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from vpce_audit.collect import rates
+from vpce_audit.collect.rates import Quota, TokenBucket
+from vpce_audit.collect.runner import ClientFactory
+from vpce_audit.collect.schedule import AccountPipeline, FollowUp
+
+PATIENCE = 10.0
+"""Seconds a test waits for something that should happen at once; reached only on a failure."""
+
+
+@dataclass
+class Account:
+    name: str
+    regions: tuple[str, ...]
+    facts_gate: threading.Event = field(default_factory=threading.Event)
+    log: list[str] = field(default_factory=list)
+
+
+class RecordingSteps:
+    """Steps that record what happened, in order, across every account."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self._lock = threading.Lock()
+
+    def note(self, event: str) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def regions(self, work: Account) -> Sequence[str]:
+        return work.regions
+
+    def facts(self, work: Account) -> None:
+        assert work.facts_gate.wait(PATIENCE), f"{work.name}'s facts were never released"
+        self.note(f"{work.name} facts")
+
+    def region(self, work: Account, region: str, follow_up: FollowUp) -> str:
+        zones_listed = threading.Event()
+
+        def zones() -> None:
+            self.note(f"{work.name}/{region} zones")
+            zones_listed.set()
+
+        follow_up(zones)
+        # The rest of the region waits for the follow-up: it runs while the region is still
+        # being collected, or never (and the wait times out).
+        ran_meanwhile = zones_listed.wait(PATIENCE)
+        self.note(f"{work.name}/{region} collected, zones listed meanwhile: {ran_meanwhile}")
+        return region
+
+    def collected(self, work: Account, collected: str) -> None:
+        work.log.append(collected)
+
+    def finish(self, work: Account) -> str:
+        self.note(f"{work.name} finished")
+        return f"{work.name}: {sorted(work.log)}"
+
+
+def test_an_account_whose_facts_are_slow_holds_up_no_other_account() -> None:
+    slow, quick = Account("slow", ("r1", "r2")), Account("quick", ("r1",))
+    quick.facts_gate.set()
+    steps = RecordingSteps()
+    result: list[list[str]] = []
+    runner = threading.Thread(
+        target=lambda: result.append(AccountPipeline(steps, 4, 2).run([slow, quick]))
+    )
+    runner.start()
+    # The quick account finishes while the slow one's facts are still out.
+    deadline = threading.Event()
+    for _ in range(int(PATIENCE / 0.01)):
+        if "quick finished" in steps.events:
+            break
+        deadline.wait(0.01)
+    assert "quick finished" in steps.events
+    assert "slow facts" not in steps.events
+    # The slow account's regions did not wait for its facts either.
+    assert {
+        "slow/r1 collected, zones listed meanwhile: True",
+        "slow/r2 collected, zones listed meanwhile: True",
+    } <= set(steps.events)
+    assert "slow finished" not in steps.events
+    slow.facts_gate.set()
+    runner.join(PATIENCE)
+    assert result == [["slow: ['r1', 'r2']", "quick: ['r1']"]]  # in the order given
+    assert steps.events.index("slow facts") < steps.events.index("slow finished")
+
+
+def test_follow_ups_run_while_their_region_is_collected_and_before_the_account_ends() -> None:
+    account = Account("a", ("r1", "r2", "r3"))
+    account.facts_gate.set()
+    steps = RecordingSteps()
+    assert AccountPipeline(steps, workers=1, account_workers=1).run([account]) == [
+        "a: ['r1', 'r2', 'r3']"
+    ]
+    # One region worker: a follow-up that waited for its region to end would deadlock it.
+    for region in ("r1", "r2", "r3"):
+        zones = steps.events.index(f"a/{region} zones")
+        collected = steps.events.index(f"a/{region} collected, zones listed meanwhile: True")
+        assert zones < collected < steps.events.index("a finished")
+
+
+def test_an_account_without_regions_finishes_after_its_facts() -> None:
+    account = Account("empty", ())
+    account.facts_gate.set()
+    steps = RecordingSteps()
+    assert AccountPipeline(steps, 2, 2).run([account]) == ["empty: []"]
+    assert steps.events == ["empty facts", "empty finished"]
+
+
+def test_a_failing_step_is_raised_not_lost() -> None:
+    class Broken(RecordingSteps):
+        def facts(self, work: Account) -> None:
+            raise RuntimeError("a collector bug")
+
+    account = Account("a", ())
+    with (
+        mock.patch("vpce_audit.collect.schedule.CANCELLED") as cancelled,
+        pytest.raises(RuntimeError, match="a collector bug"),
+    ):
+        AccountPipeline(Broken(), 2, 2).run([account])
+    cancelled.set.assert_called()  # the other workers stop at their next call
+
+
+# -- pacing -----------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_bucket_serves_its_burst_at_once_then_its_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(Quota(burst=2, per_second=4), clock)
+    assert [bucket.reserve() for _ in range(5)] == [0.0, 0.0, 0.25, 0.5, 0.75]
+    clock.now += 0.75  # the three reservations are used up as they fall due
+    assert bucket.reserve() == 0.25
+    clock.now += 60  # refills to its burst, no further
+    assert [bucket.reserve() for _ in range(3)] == [0.0, 0.0, 0.25]
+
+
+def test_a_scan_uses_part_of_aws_quotas() -> None:
+    # AWS's EC2 bucket for a Describe action: 100, refilled at 20 per second; Route 53's per
+    # account: 50 at 10 per second.
+    ec2, route53 = rates.EC2_PER_ACTION, rates.ROUTE53_PER_ACCOUNT
+    assert (ec2.burst, ec2.per_second) == (80, 16)
+    assert (route53.burst, route53.per_second) == (40, 8)
+
+
+@pytest.fixture
+def waits() -> Iterator[list[float]]:
+    """The waits requests were given (instead of waited), at a quota of 2 then one per 100 s:
+    slow enough that moto's own time does not refill it."""
+    asked: list[float] = []
+    small = Quota(burst=2, per_second=0.01)
+    with (
+        mock.patch.object(rates, "wait", asked.append),
+        mock.patch.object(rates, "EC2_PER_ACTION", small),
+        mock.patch.object(rates, "ROUTE53_PER_ACCOUNT", small),
+    ):
+        yield asked
+
+
+def _factory() -> ClientFactory:
+    return ClientFactory(boto3.session.Session(region_name="eu-west-1"))
+
+
+def _waited(values: Sequence[float]) -> list[bool]:
+    return [v > 50 for v in values]
+
+
+def test_ec2_requests_are_paced_per_action_and_region(aws_credentials: None, waits: Any) -> None:
+    with mock_aws():
+        clients = _factory()
+        ireland, frankfurt = (
+            clients.client("ec2", "eu-west-1"),
+            clients.client("ec2", "eu-central-1"),
+        )
+        for _ in range(3):
+            ireland.describe_vpcs()
+        ireland.describe_subnets()  # another action: its own bucket
+        frankfurt.describe_vpcs()  # another region: its own bucket
+    assert _waited(waits) == [False, False, True, False, False]
+
+
+def test_route53_requests_share_one_bucket_per_account(aws_credentials: None, waits: Any) -> None:
+    with mock_aws():
+        clients = _factory()
+        route53 = clients.client("route53", "us-east-1")
+        vpc = clients.client("ec2", "us-east-1").create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]
+        route53.list_hosted_zones()
+        route53.list_hosted_zones_by_vpc(VPCId=vpc["VpcId"], VPCRegion="us-east-1")
+        route53.list_hosted_zones()
+        other_account = _factory().client("route53", "us-east-1")  # other credentials
+        other_account.list_hosted_zones()
+    route53_waits = waits[1:]  # the first wait is CreateVpc's, EC2's bucket
+    assert _waited(route53_waits) == [False, False, True, False]
+
+
+def test_other_services_are_not_paced(aws_credentials: None, waits: Any) -> None:
+    with mock_aws():
+        sts: Callable[[], Any] = _factory().client("sts", "us-east-1").get_caller_identity
+        for _ in range(4):
+            sts()
+    assert waits == []
