@@ -57,8 +57,11 @@ Each phase starts when the previous one has ended for every account (a barrier).
   ceil(VPCs/4) of the largest account).
 * the *total-calls bound*: calls x latency / concurrency. Reported for concurrency = workers (as
   the issue words it) and = workers x 8 (what the region phase can actually have in flight).
-* the *ideal schedule*: max(critical path, calls x latency / (workers x 8)). Target: the
-  organisation's wall within 1.5x of it.
+* the *quota bound*: the longest a request bucket of vpce_audit.collect.rates makes its calls
+  take (Route 53: 40 at once, then 8 per second per account; EC2: 80, then 16 per second per
+  account, region and action): 0 unless an account or region is large.
+* the *ideal schedule*: max(critical path, calls x latency / (workers x 8), quota bound).
+  Target: the organisation's wall within 1.5x of it.
 
 Timings are measured around the subprocess (``wall``: Python start-up, collection, rules, report)
 and from the proxy's record (``span``: first request's arrival to the last answer). A call's time
@@ -90,6 +93,7 @@ import boto3
 import vpce_audit
 from benchmarks.latency_proxy import DEFAULT_ACCOUNT, Call, DelayProxy, delay_proxy, moto_server
 from vpce_audit.collect.account import ZONE_LISTINGS_IN_FLIGHT
+from vpce_audit.collect.rates import EC2_PER_ACTION, PACED, ROUTE53_PER_ACCOUNT
 from vpce_audit.collect.region import CALLS_IN_FLIGHT_PER_REGION, LISTINGS
 from vpce_audit.collect.runner import DEFAULT_REGION_WORKERS
 
@@ -235,6 +239,7 @@ def warm(proxy: DelayProxy, regions: Sequence[str]) -> None:
 @dataclass(frozen=True)
 class Run:
     workers: int
+    processes: int
     accounts: int
     wall: float
     cpu: float
@@ -252,6 +257,8 @@ def scan(
     workers: int,
     accounts: Sequence[str] | None,
     source: Path = SOURCE,
+    *,
+    processes: int = 1,
 ) -> Run:
     """One `vpce-audit scan --org` in a fresh process; ``accounts``: --accounts (None: all);
     ``source``: the folder holding the vpce_audit package that runs."""
@@ -272,6 +279,8 @@ def scan(
             argv += ["--region", region]
         if accounts is not None:
             argv += ["--accounts", ",".join(accounts)]
+        if processes > 1:
+            argv += ["--processes", str(processes)]
         argv += ["--format", "json", "-o", str(report_path), "--fail-on", "never", "-q"]
         proxy.take()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -288,6 +297,7 @@ def scan(
         report = json.loads(report_path.read_text())
     return Run(
         workers=workers,
+        processes=processes,
         accounts=len(report["snapshot"]["accounts"]),
         wall=wall,
         cpu=cpu,
@@ -388,10 +398,33 @@ class Bounds:
     code_path: float
     per_worker: float
     per_slot: float
+    quota: float
+    """What the request quotas vpce-audit keeps to allow at best (vpce_audit.collect.rates)."""
 
     @property
     def ideal(self) -> float:
-        return max(self.critical, self.per_slot)
+        return max(self.critical, self.per_slot, self.quota)
+
+
+def quota_bound(calls: Sequence[Call]) -> float:
+    """The longest time a bucket of vpce_audit.collect.rates makes its calls take: Route 53 per
+    account, EC2 per account, region and action. (A bucket's burst is free; the rest comes at
+    its rate.)"""
+    buckets = collections.Counter(
+        ("route53", c.account)
+        if c.service == "route53"
+        else ("ec2", c.account, c.region, c.operation)
+        for c in calls
+        if c.service in PACED
+    )
+    return max(
+        (
+            max(0.0, count - quota.burst) / quota.per_second
+            for key, count in buckets.items()
+            for quota in [ROUTE53_PER_ACCOUNT if key[0] == "route53" else EC2_PER_ACTION]
+        ),
+        default=0.0,
+    )
 
 
 def bounds(run: Run, latency: float) -> Bounds:
@@ -413,8 +446,9 @@ def bounds(run: Run, latency: float) -> Bounds:
         calls=total,
         critical=(org_data_chain(run.calls) + REGION_DATA_CHAIN) * latency,
         code_path=code_path * latency,
-        per_worker=total * latency / run.workers,
-        per_slot=total * latency / (run.workers * CALLS_IN_FLIGHT_PER_REGION),
+        per_worker=total * latency / (run.workers * run.processes),
+        per_slot=total * latency / (run.workers * run.processes * CALLS_IN_FLIGHT_PER_REGION),
+        quota=quota_bound(run.calls),
     )
 
 
@@ -559,6 +593,7 @@ class Setting:
     accounts: int
     regions: int
     repeats: int
+    processes: int = 1
 
 
 def plan(args: argparse.Namespace, growth: int) -> list[Setting]:
@@ -580,6 +615,17 @@ def plan(args: argparse.Namespace, growth: int) -> list[Setting]:
         # serial run (at that size, to keep the benchmark short) is compared with.
         settings.append(
             Setting("growth", DEFAULT_REGION_WORKERS, accounts, args.regions, args.repeats)
+        )
+    if args.processes > 1:
+        settings.append(
+            Setting(
+                "processes",
+                DEFAULT_REGION_WORKERS,
+                args.accounts,
+                args.regions,
+                args.repeats,
+                args.processes,
+            )
         )
     # One account-region alone: its wall time against its own chain, with no other scope
     # competing for the scanner's interpreter.
@@ -604,6 +650,12 @@ def main() -> None:
         help="--workers values to compare (1: serial)",
     )
     parser.add_argument("--serial-repeats", type=int, default=1, help="runs at --workers 1")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="also scan the organisation with --processes N at the default workers (1: not)",
+    )
     parser.add_argument(
         "--serial-accounts",
         type=int,
@@ -660,10 +712,18 @@ def main() -> None:
         for setting in plan(args, growth):
             chosen = None if setting.accounts == args.accounts else ids[: setting.accounts]
             for repeat in range(setting.repeats):
-                run = scan(proxy, regions[: setting.regions], setting.workers, chosen, source)
+                run = scan(
+                    proxy,
+                    regions[: setting.regions],
+                    setting.workers,
+                    chosen,
+                    source,
+                    processes=setting.processes,
+                )
                 runs.setdefault(setting, []).append(run)
                 print(
-                    f"  {setting.label:10} workers {setting.workers:3} accounts"
+                    f"  {setting.label:10} workers {setting.workers:3} x {setting.processes}"
+                    f" accounts"
                     f" {setting.accounts:3} regions {setting.regions}: wall {run.wall:6.2f} s"
                     f" (scanner CPU {run.cpu:5.2f} s), {len(run.calls)} calls"
                     f" ({sum(c.source == 'moto' for c in run.calls)} to moto), complete"
@@ -680,19 +740,22 @@ def _summary(
     runs: dict[Setting, list[Run]], latency: float, vpcs_per_region: int, growth: int
 ) -> None:
     print(
-        f"\n{'':10} {'workers':>7} {'accounts':>8} {'regions':>7} {'runs':>4} {'wall s':>7}"
+        f"\n{'':10} {'workers':>7} {'procs':>5} {'accounts':>8} {'regions':>7} {'runs':>4}"
+        f" {'wall s':>7}"
         f" {'CPU s':>6} {'span s':>7} {'calls':>6} {'critical':>8} {'code path':>9}"
-        f" {'calls/W':>8} {'calls/8W':>8} {'ideal':>6} {'wall/ideal':>10}"
+        f" {'calls/W':>8} {'calls/8W':>8} {'quota':>6} {'ideal':>6} {'wall/ideal':>10}"
     )
     for setting, measured in runs.items():
         wall = _median(r.wall for r in measured)
         bound = bounds(measured[0], latency)
         print(
-            f"{setting.label:10} {setting.workers:>7} {setting.accounts:>8} {setting.regions:>7}"
+            f"{setting.label:10} {setting.workers:>7} {setting.processes:>5}"
+            f" {setting.accounts:>8} {setting.regions:>7}"
             f" {len(measured):>4} {wall:7.2f} {_median(r.cpu for r in measured):6.2f}"
             f" {_median(span(r.calls) for r in measured):7.2f} {bound.calls:6}"
             f" {bound.critical:8.2f} {bound.code_path:9.2f} {bound.per_worker:8.2f}"
-            f" {bound.per_slot:8.2f} {bound.ideal:6.2f} {wall / bound.ideal:10.1f}"
+            f" {bound.per_slot:8.2f} {bound.quota:6.2f} {bound.ideal:6.2f}"
+            f" {wall / bound.ideal:10.1f}"
         )
     default_at = {
         setting.accounts: measured

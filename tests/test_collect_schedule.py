@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from vpce_audit.collect import rates
+from vpce_audit.collect.calls import CallThreads, CallTimeout
 from vpce_audit.collect.rates import Quota, TokenBucket
 from vpce_audit.collect.runner import ClientFactory
 from vpce_audit.collect.schedule import AccountPipeline, FollowUp
@@ -221,3 +222,52 @@ def test_other_services_are_not_paced(aws_credentials: None, waits: Any) -> None
         for _ in range(4):
             sts()
     assert waits == []
+
+
+# -- per-call costs ---------------------------------------------------------------------------
+
+
+def _call_threads() -> int:
+    return sum(thread.name == "aws-call" for thread in threading.enumerate())
+
+
+def test_call_threads_are_reused_and_answer_on_the_caller_thread() -> None:
+    threads = CallThreads()
+    before = _call_threads()
+    assert [threads.within(lambda n=n: n * 2, budget=PATIENCE) for n in range(50)] == list(
+        range(0, 100, 2)
+    )
+    assert _call_threads() - before <= 1  # one thread made fifty calls one after another
+
+    def broken() -> None:
+        raise ValueError("an answer that could not be read")
+
+    with pytest.raises(ValueError, match="could not be read"):
+        threads.within(broken, budget=PATIENCE)
+
+
+def test_a_call_past_its_budget_is_abandoned_and_the_next_gets_another_thread() -> None:
+    threads = CallThreads()
+    release = threading.Event()
+    with pytest.raises(CallTimeout, match="no answer within 0 s"):
+        threads.within(lambda: release.wait(PATIENCE), budget=0.05)
+    # The abandoned call still holds its thread; the next call is not queued behind it.
+    assert threads.within(lambda: "answered", budget=PATIENCE) == "answered"
+    release.set()
+
+
+def test_clients_share_botocores_event_name_translations(aws_credentials: None) -> None:
+    from botocore.hooks import EventAliaser
+    from botocore.utils import EVENT_ALIASES
+
+    clients = _factory()
+    ec2, route53 = clients.client("ec2", "eu-west-1"), clients.client("route53", "us-east-1")
+    shared = ec2.meta.events._alias_name_cache
+    assert shared is route53.meta.events._alias_name_cache
+    assert shared is _factory().client("sts", "us-east-1").meta.events._alias_name_cache
+    # Translations are botocore's own, whichever client made them first.
+    own = EventAliaser(mock.Mock())
+    for old in list(EVENT_ALIASES)[:20]:
+        name = f"before-call.{old}.SomeOperation"
+        assert ec2.meta.events._alias_event_name(name) == own._alias_event_name(name)
+        assert shared[name] == own._alias_event_name(name)

@@ -157,3 +157,52 @@ def test_clean_estate_through_the_server_is_complete_and_clean(
     report = json.loads(completed.stdout)
     assert report["summary"]["complete"] is True
     assert report["findings"] == []
+
+
+def test_processes_collect_what_one_process_collects(moto_server: str, tmp_path: Path) -> None:
+    """--processes 3: three processes each collect a shard, merged as `merge` does; the report
+    and the snapshot equal one process's (collection times fixed with SOURCE_DATE_EPOCH)."""
+    ids = build_two_region_estate(
+        boto3.client("ec2", region_name="us-west-2", endpoint_url=moto_server),
+        boto3.client("ec2", region_name="ap-southeast-2", endpoint_url=moto_server),
+        boto3.client("elbv2", region_name="ap-southeast-2", endpoint_url=moto_server),
+    )
+    regions = ("--region", "us-west-2", "--region", "ap-southeast-2")
+    os.environ["SOURCE_DATE_EPOCH"] = "1795651200"
+    try:
+        snapshots = {n: tmp_path / f"{n}.json" for n in (1, 3)}
+        for n, path in snapshots.items():
+            done = _cli(moto_server, "collect", *regions, "--processes", str(n), "-o", str(path))
+            assert done.returncode == 0, done.stderr
+        several = _cli(moto_server, "scan", *regions, "--processes", "3", "--format", "json")
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert snapshots[3].read_text() == snapshots[1].read_text()
+    assert several.returncode == 1, several.stderr
+    assert "Traceback" not in several.stderr
+    assert "process 3/3:" in several.stderr  # each process is heard of as it finishes
+    report = json.loads(several.stdout)
+    assert report["summary"]["complete"] is True
+    flagged = {(f["rule_id"], f["resource_id"]) for f in report["findings"]}
+    assert flagged == expected_two_region_findings(ids)
+
+
+def test_processes_refuse_a_shard_and_the_demo(moto_server: str) -> None:
+    shard = _cli(
+        moto_server,
+        "collect",
+        "--processes",
+        "2",
+        "--shard",
+        "1/2",
+        "--region",
+        "us-west-2",
+        "-o",
+        "-",
+    )
+    demo = _cli(moto_server, "scan", "--demo", "--processes", "2")
+    zero = _cli(moto_server, "scan", "--processes", "0", "--region", "us-west-2")
+    assert [shard.returncode, demo.returncode, zero.returncode] == [2, 2, 2]
+    assert "give either --shard or --processes" in shard.stderr
+    assert "the demo is collected in one process" in demo.stderr
+    assert "--processes must be at least 1" in zero.stderr

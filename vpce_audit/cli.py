@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -44,6 +45,7 @@ from vpce_audit.collect.accounts import (
     targets,
 )
 from vpce_audit.collect.calls import CANCELLED, Cancelled
+from vpce_audit.collect.processes import ProcessFailed, collect_in_processes
 from vpce_audit.collect.runner import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_SCOPE_TIMEOUT,
@@ -316,7 +318,16 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
         type=int,
         default=8,
         metavar="N",
-        help="regions collected at once (default: 8)",
+        help="regions collected at once, per process (default: 8)",
+    )
+    source.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="collect in N processes, each a shard of the account-regions (default: 1); "
+        "botocore's CPU per call makes a large organisation's scan CPU-bound: give it the "
+        "machine's cores",
     )
     source.add_argument(
         "--scope-timeout",
@@ -621,8 +632,11 @@ def _shown(display: _Display, tally: Tally) -> Iterator[Progress]:
 
 def _collect(args: argparse.Namespace, config: Config | None = None) -> SnapshotDocument:
     """A live (or demo) collection; ``config`` supplies default regions and exclusions."""
-    if args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+    for option in ("workers", "processes"):
+        if getattr(args, option) < 1:
+            raise UsageError(f"--{option} must be at least 1")
+    if args.processes > 1:
+        return _collect_in_processes(args, config)
     display = _display(args)
     progress = display.steps
     tally = Tally()
@@ -701,6 +715,33 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
             account_progress=per_account,
             tally=tally,
         )
+
+
+def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> SnapshotDocument:
+    """``--processes N``: shard K of N in each of N processes, merged as ``merge`` does."""
+    if args.demo:
+        raise UsageError("--processes is for live accounts; the demo is collected in one process")
+    if getattr(args, "shard", None) is not None:
+        raise UsageError("--processes makes its own shards; give either --shard or --processes")
+    part = functools.partial(_collect_part, args, config)
+    say = None if args.quiet else console.say
+    documents = collect_in_processes(part, args.processes, say)
+    merged = snapshot_document.merge(documents, __version__, utc_now())
+    # One process lists accounts as it reached them; N processes list them by id.
+    return dataclasses.replace(
+        merged,
+        accounts=tuple(sorted(merged.accounts, key=lambda a: a.account_id)),
+        regions=tuple(sorted(merged.regions, key=lambda r: (r.account_id, r.region))),
+    )
+
+
+def _collect_part(
+    args: argparse.Namespace, config: Config | None, shard: int, shards: int
+) -> SnapshotDocument:
+    """One process's part of ``_collect_in_processes`` (runs in that process)."""
+    part = argparse.Namespace(**vars(args))
+    part.shard, part.processes, part.quiet, part.verbose = (shard, shards), 1, True, 0
+    return _collect(part, config)
 
 
 def _destination(args: argparse.Namespace) -> Path | None:
@@ -1158,6 +1199,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         CANCELLED.set()
         console.say("terminated; nothing was written")
         return TERMINATED
+    except ProcessFailed as error:  # killed from outside (out of memory): not a bug of ours
+        console.error(f"{error}; nothing was written")
+        return INTERNAL_ERROR
     except BrokenPipeError:
         # stdout's reader left while something other than a report was written (rules list);
         # a scan's report is handled in _emit and keeps the scan's exit code.

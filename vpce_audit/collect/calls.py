@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from vpce_audit.collect.operations import allowed
 from vpce_audit.model import CollectionError
@@ -288,50 +288,24 @@ class ScopeCalls:
     def _bounded(self, produce: Callable[[], Iterable[T]]) -> Iterator[T]:
         """The items of ``produce()``, each within ``call_budget`` seconds of asking for it.
 
-        The calls run on a daemon thread that hands items over one at a time, so a page is
-        fetched only when the previous one was taken, and an abandoned producer stops at its
-        next page."""
+        Each item is fetched by one of ``CALL_THREADS``' daemon threads while this thread waits,
+        so a page is fetched only when the previous one was taken, and an abandoned listing
+        makes no further call."""
         if self.call_budget is None:
             yield from produce()
             return
-        channel: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
-        stop = threading.Event()
+        budget = self.call_budget
+        items = CALL_THREADS.within(lambda: iter(produce()), budget)
+        while True:
+            item: Any = CALL_THREADS.within(lambda: next(items, _END), budget)
+            if item is _END:
+                return
+            yield cast("T", item)
 
-        def hand_over(item: tuple[bool, Any]) -> bool:
-            while not stop.is_set():
-                try:
-                    channel.put(item, timeout=0.5)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def run() -> None:
-            try:
-                for item in produce():
-                    if not hand_over((True, item)):
-                        return
-                hand_over((True, _END))
-            except BaseException as error:  # handed to the caller's thread, raised there
-                hand_over((False, error))
-
-        threading.Thread(target=run, name="aws-call", daemon=True).start()
-        try:
-            while True:
-                try:
-                    ok, item = channel.get(timeout=self.call_budget)
-                except queue.Empty:
-                    raise CallTimeout(
-                        f"no answer within {self.call_budget:.0f} s (every attempt and "
-                        "backoff included); the call was abandoned"
-                    ) from None
-                if not ok:
-                    raise item
-                if item is _END:
-                    return
-                yield item
-        finally:
-            stop.set()
+    def _within_budget(self, call: Callable[..., T], params: dict[str, Any]) -> T:
+        if self.call_budget is None:
+            return call(**params)
+        return CALL_THREADS.within(lambda: call(**params), self.call_budget)
 
     @staticmethod
     def _page_iterator(client: Any, method: str, params: dict[str, Any]) -> Any:
@@ -390,9 +364,7 @@ class ScopeCalls:
             return None
         call = getattr(client, snake_case(operation))
         try:
-            response: dict[str, Any] = self._attempt(
-                lambda: next(iter(self._bounded(lambda: [call(**params)])))
-            )
+            response: dict[str, Any] = self._attempt(lambda: self._within_budget(call, params))
             missing = [key for key in required if key not in response]
             if missing:
                 raise MalformedResponse(f"the answer has no {missing[0]} element")
@@ -427,6 +399,65 @@ class ScopeCalls:
                 resource_id=None,
             )
             return None
+
+
+class _Outcome:
+    """What a call made on another thread came to."""
+
+    __slots__ = ("done", "error", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class CallThreads:
+    """Daemon threads that make calls for callers who wait at most a budget for each.
+
+    A caller that gives up leaves the call to its thread (a daemon: an answer that never ends
+    does not keep the process alive) and goes on. The threads are reused: starting a thread
+    and handing pages over through a queue, per call, was a tenth of a scan's CPU
+    (benchmarks/bench_org_latency.py). A thread is started only when none is free, so there are
+    as many as the most calls ever in flight at once, plus those abandoned."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], _Outcome]] = queue.SimpleQueue()
+        self._free = 0
+        self._lock = threading.Lock()
+
+    def within(self, call: Callable[[], T], budget: float) -> T:
+        """``call()``'s value (or its exception), or CallTimeout after ``budget`` seconds."""
+        outcome = _Outcome()
+        with self._lock:
+            if self._free:
+                self._free -= 1  # that thread is this job's
+            else:
+                threading.Thread(target=self._serve, name="aws-call", daemon=True).start()
+        self._jobs.put((call, outcome))
+        if not outcome.done.wait(budget):
+            raise CallTimeout(
+                f"no answer within {budget:.0f} s (every attempt and backoff included); the"
+                " call was abandoned"
+            )
+        if outcome.error is not None:
+            raise outcome.error
+        return cast("T", outcome.value)
+
+    def _serve(self) -> None:
+        while True:
+            call, outcome = self._jobs.get()
+            try:
+                outcome.value = call()
+            except BaseException as error:  # handed to the caller's thread, raised there
+                outcome.error = error
+            outcome.done.set()
+            del call, outcome  # a finished job's answer is not kept alive by an idle thread
+            with self._lock:
+                self._free += 1
+
+
+CALL_THREADS = CallThreads()
 
 
 def _token_pages(call: Callable[..., dict[str, Any]], params: dict[str, Any]) -> Any:
