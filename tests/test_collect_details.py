@@ -18,6 +18,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.helpers import endpoint, region, service, skipped
+from vpce_audit.collect import translate
 from vpce_audit.collect.account import organization_members, private_hosted_zones, vpc_zones
 from vpce_audit.collect.calls import ScopeCalls
 from vpce_audit.collect.region import (
@@ -348,6 +349,44 @@ def test_zones_of_every_vpc_are_listed_whoever_owns_them(stubbed: Any) -> None:
     )
     assert [(e.resource_kind, e.resource_id) for e in calls.errors] == [
         ("vpc_hosted_zones", "vpc-2")
+    ]
+
+
+def test_an_unreadable_zone_summary_makes_that_vpcs_zones_unknown_not_the_scan_fail(
+    stubbed: Any,
+) -> None:
+    client, stub = stubbed("route53", "us-east-1")
+    good = {
+        "HostedZoneId": "Z0NETWORK",
+        "Name": "ssm.eu-west-1.amazonaws.com.",
+        "Owner": {"OwningAccount": "222222222222"},
+    }
+    stub.add_response(
+        "list_hosted_zones_by_vpc",
+        {"HostedZoneSummaries": [good], "MaxItems": "100"},
+        {"VPCId": "vpc-1", "VPCRegion": "eu-west-1"},
+    )
+    stub.add_response(
+        "list_hosted_zones_by_vpc",
+        {"HostedZoneSummaries": [good, {**good, "Name": "unreadable."}], "MaxItems": "100"},
+        {"VPCId": "vpc-2", "VPCRegion": "eu-west-1"},
+    )
+    calls = ScopeCalls(ACCOUNT, "global")
+    real = translate.zone_summary
+
+    def unreadable_for_vpc_2(item: dict[str, Any]) -> ZoneSummary:
+        if item["Name"] == "unreadable.":  # as if an element the model needs were missing
+            raise KeyError("HostedZoneId")
+        return real(item)
+
+    with (
+        mock.patch("vpce_audit.collect.account.ZONE_LISTINGS_IN_FLIGHT", 1),
+        mock.patch.object(translate, "zone_summary", side_effect=unreadable_for_vpc_2),
+    ):
+        listed = vpc_zones(client, [("vpc-1", "eu-west-1"), ("vpc-2", "eu-west-1")], calls)
+    assert [(z.vpc_id, z.zones is None) for z in listed] == [("vpc-1", False), ("vpc-2", True)]
+    assert [(e.error_code, e.resource_kind, e.resource_id) for e in calls.errors] == [
+        ("MalformedResponse", "vpc_hosted_zones", "vpc-2")
     ]
 
 

@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from vpce_audit.collect import rates
 from vpce_audit.collect.calls import CallThreads, CallTimeout
-from vpce_audit.collect.rates import Quota, TokenBucket
+from vpce_audit.collect.rates import AccountRates, Quota, TokenBucket
 from vpce_audit.collect.runner import ClientFactory
 from vpce_audit.collect.schedule import AccountPipeline, FollowUp
 
@@ -271,3 +271,17 @@ def test_clients_share_botocores_event_name_translations(aws_credentials: None) 
         name = f"before-call.{old}.SomeOperation"
         assert ec2.meta.events._alias_event_name(name) == own._alias_event_name(name)
         assert shared[name] == own._alias_event_name(name)
+
+
+def test_processes_split_the_account_wide_quota_not_the_per_region_ones() -> None:
+    """--processes N: every process draws on each account's Route 53 bucket, so each takes 1/N
+    of the share; an account-region's EC2 buckets serve the one process that collects it."""
+    try:
+        rates.share_account_quotas(2)
+        account = AccountRates(FakeClock())
+        route53 = account.bucket("route53", "us-east-1", "ListHostedZonesByVPC")
+        ec2 = account.bucket("ec2", "eu-west-1", "DescribeVpcAttribute")
+        assert [route53.reserve() for _ in range(21)][-2:] == [0.0, 0.25]  # 20 at once, 4/s
+        assert [ec2.reserve() for _ in range(81)][-2:] == [0.0, 0.0625]  # 80 at once, 16/s
+    finally:
+        rates.share_account_quotas(1)

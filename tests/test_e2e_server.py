@@ -202,7 +202,9 @@ def test_processes_refuse_a_shard_and_the_demo(moto_server: str) -> None:
     )
     demo = _cli(moto_server, "scan", "--demo", "--processes", "2")
     zero = _cli(moto_server, "scan", "--processes", "0", "--region", "us-west-2")
-    assert [shard.returncode, demo.returncode, zero.returncode] == [2, 2, 2]
+    offline = _cli(moto_server, "scan", "--snapshot", "estate.json", "--processes", "2")
+    assert [shard.returncode, demo.returncode, zero.returncode, offline.returncode] == [2] * 4
+    assert "cannot be combined with --demo, --region, --profile or --processes" in offline.stderr
     assert "give either --shard or --processes" in shard.stderr
     assert "the demo is collected in one process" in demo.stderr
     assert "--processes must be at least 1" in zero.stderr

@@ -46,6 +46,7 @@ from vpce_audit.collect.accounts import (
 )
 from vpce_audit.collect.calls import CANCELLED, Cancelled
 from vpce_audit.collect.processes import ProcessFailed, collect_in_processes
+from vpce_audit.collect.rates import share_account_quotas
 from vpce_audit.collect.runner import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_SCOPE_TIMEOUT,
@@ -738,9 +739,13 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
 def _collect_part(
     args: argparse.Namespace, config: Config | None, shard: int, shards: int
 ) -> SnapshotDocument:
-    """One process's part of ``_collect_in_processes`` (runs in that process)."""
+    """One process's part of ``_collect_in_processes`` (runs in that process): its log lines
+    go through the same sanitising formatter, its progress display stays off, and it takes
+    1/``shards`` of each account-wide request quota, which every process draws on."""
+    _configure_logging(args.verbose)
+    share_account_quotas(shards)
     part = argparse.Namespace(**vars(args))
-    part.shard, part.processes, part.quiet, part.verbose = (shard, shards), 1, True, 0
+    part.shard, part.processes, part.quiet = (shard, shards), 1, True
     return _collect(part, config)
 
 
@@ -778,9 +783,12 @@ def _silence_stdout() -> None:
 
 
 def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
-    if args.snapshot is not None and (args.demo or args.region or args.profile):
+    if args.snapshot is not None and (
+        args.demo or args.region or args.profile or args.processes > 1
+    ):
         raise UsageError(
-            "--snapshot evaluates a file; it cannot be combined with --demo, --region or --profile"
+            "--snapshot evaluates a file; it cannot be combined with --demo, --region, --profile"
+            " or --processes"
         )
     registry = load_registry()
     config, rules = _scan_rules(args, registry)

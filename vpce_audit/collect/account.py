@@ -14,7 +14,12 @@ from vpce_audit.analysis.dns import zone_may_answer_for_aws_services
 from vpce_audit.analysis.trust import UNIQUE_ID_PATTERN
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
-from vpce_audit.collect.calls import ACCESS_DENIED_CODES, ExpectedAnswer, ScopeCalls
+from vpce_audit.collect.calls import (
+    ACCESS_DENIED_CODES,
+    ExpectedAnswer,
+    MalformedResponse,
+    ScopeCalls,
+)
 from vpce_audit.model import (
     REGION_NAME,
     AccountSnapshot,
@@ -22,6 +27,7 @@ from vpce_audit.model import (
     IamPrincipal,
     RegionSnapshot,
     VpcZones,
+    ZoneSummary,
 )
 
 ClientFor = Callable[[str], Any]
@@ -201,9 +207,27 @@ def vpc_zones(
                 VPCId=vpc_id,
                 VPCRegion=region,
             )
-        zones = None if items is None else tuple(translate.zone_summary(i) for i in items)
+        zones = None if items is None else _zone_summaries(calls, vpc_id, items)
         return VpcZones(vpc_id=vpc_id, region=region, zones=zones)
 
     with ThreadPoolExecutor(max_workers=ZONE_LISTINGS_IN_FLIGHT) as pool:
         found = list(pool.map(lambda pair: one(*pair), sorted(set(vpcs))))
     return tuple(found)
+
+
+def _zone_summaries(
+    calls: ScopeCalls, vpc_id: str, items: Iterable[dict[str, Any]]
+) -> tuple[ZoneSummary, ...] | None:
+    """The zones of one VPC's answer; an item lacking what the model needs makes that VPC's
+    zones unknown (recorded), not the scan fail."""
+    try:
+        return tuple(translate.zone_summary(item) for item in items)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        calls.record(
+            "route53",
+            "ListHostedZonesByVPC",
+            MalformedResponse(f"an item of the answer could not be read ({error!r:.200})"),
+            "vpc_hosted_zones",
+            resource_id=vpc_id,
+        )
+        return None

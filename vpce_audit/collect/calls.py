@@ -24,6 +24,7 @@ passes through every boundary.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -437,8 +438,8 @@ class CallThreads:
         self._jobs.put((call, outcome))
         if not outcome.done.wait(budget):
             raise CallTimeout(
-                f"no answer within {budget:.0f} s (every attempt and backoff included); the"
-                " call was abandoned"
+                f"no answer within {budget:.0f} s (every attempt, backoff and request pacing"
+                " included); the call was abandoned"
             )
         if outcome.error is not None:
             raise outcome.error
@@ -451,13 +452,20 @@ class CallThreads:
                 outcome.value = call()
             except BaseException as error:  # handed to the caller's thread, raised there
                 outcome.error = error
+            with self._lock:  # free before the caller wakes: its next call may take this thread
+                self._free += 1
             outcome.done.set()
             del call, outcome  # a finished job's answer is not kept alive by an idle thread
-            with self._lock:
-                self._free += 1
+
+    def forget_threads(self) -> None:
+        """In a forked child: the parent's threads are not there."""
+        self._jobs = queue.SimpleQueue()
+        self._free = 0
+        self._lock = threading.Lock()
 
 
 CALL_THREADS = CallThreads()
+os.register_at_fork(after_in_child=CALL_THREADS.forget_threads)
 
 
 def _token_pages(call: Callable[..., dict[str, Any]], params: dict[str, Any]) -> Any:

@@ -47,6 +47,21 @@ PACED = frozenset({"ec2", "route53"})
 """The services with many calls per account; the others make a few calls per scope."""
 
 
+@dataclass
+class _AccountWide:
+    processes: int = 1
+
+
+_ACCOUNT_WIDE = _AccountWide()
+
+
+def share_account_quotas(processes: int) -> None:
+    """This process is one of ``processes`` scanning the same accounts (``--processes``): each
+    account-wide bucket (Route 53's) gets 1/``processes`` of the share. EC2's buckets are per
+    account-region, and each account-region is collected by one process only."""
+    _ACCOUNT_WIDE.processes = max(1, processes)
+
+
 class TokenBucket:
     """A token bucket that hands out reservations: a caller takes a token now and waits until
     it is due, so callers are served in order and none spins."""
@@ -91,7 +106,8 @@ class AccountRates:
             key: tuple[str, ...] = (service, region, operation)
             quota = EC2_PER_ACTION
         else:
-            key, quota = (service,), ROUTE53_PER_ACCOUNT
+            key = (service,)
+            quota = ROUTE53_PER_ACCOUNT.share(1 / _ACCOUNT_WIDE.processes)
         with self._lock:
             if key not in self._buckets:
                 self._buckets[key] = TokenBucket(quota, self._clock)

@@ -45,7 +45,8 @@ A_co = TypeVar("A_co", covariant=True)
 
 FollowUp = Callable[[Callable[[], None]], None]
 """Hands the scheduler a job that needs part of a region's answers (its VPCs' zones): it runs
-in the follow-up pool, and the account is finished only after it."""
+in the follow-up pool, and the account is finished only after it. Call it on the region job's
+own thread, before the job returns: that is what puts the request ahead of the job's end."""
 
 
 class Steps(Protocol[W_contra, R, A_co]):
@@ -194,7 +195,10 @@ class _Run(Generic[W, R, A]):
         self._inbox.put((partial(self._start_follow_up, index), job))
 
     def _start_follow_up(self, index: int, job: Callable[[], None]) -> None:
-        self._states[index].follow_ups_left += 1
+        state = self._states[index]
+        if state.finishing:
+            raise RuntimeError("a follow-up was handed over after its region's job had ended")
+        state.follow_ups_left += 1
         self._submit(self._follow_ups, partial(self._follow_up_done, index), job)
 
     def _facts_done(self, index: int, future: Future[None]) -> None:
