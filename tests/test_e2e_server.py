@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -208,3 +209,64 @@ def test_processes_refuse_a_shard_and_the_demo(moto_server: str) -> None:
     assert "give either --shard or --processes" in shard.stderr
     assert "the demo is collected in one process" in demo.stderr
     assert "--processes must be at least 1" in zero.stderr
+
+
+def test_processes_scan_an_organisation_as_one_process_does(
+    moto_server: str, tmp_path: Path
+) -> None:
+    """An organisation reached through sts:AssumeRole, collected by one process and by two:
+    the same snapshot, byte for byte (each process assumes the roles it needs itself)."""
+
+    def client(service: str, region: str = "us-west-2", **credentials: str) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=moto_server, **credentials)
+
+    organizations = client("organizations", "us-east-1")
+    organizations.create_organization(FeatureSet="ALL")
+    members = [
+        organizations.create_account(Email=f"m{i}@example.com", AccountName=f"m{i}")[
+            "CreateAccountStatus"
+        ]["AccountId"]
+        for i in (1, 2)
+    ]
+    ids = build_two_region_estate(
+        client("ec2"), client("ec2", "ap-southeast-2"), client("elbv2", "ap-southeast-2")
+    )
+    member_vpcs = []
+    for number, account in enumerate(members, start=1):
+        issued = client("sts", "us-east-1").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+            RoleSessionName="estate-builder",
+        )["Credentials"]
+        member_ec2 = client(
+            "ec2",
+            aws_access_key_id=issued["AccessKeyId"],
+            aws_secret_access_key=issued["SecretAccessKey"],
+            aws_session_token=issued["SessionToken"],
+        )
+        member_vpcs.append(member_ec2.create_vpc(CidrBlock=f"10.{100 + number}.0.0/16")["Vpc"])
+    regions = ("--region", "us-west-2", "--region", "ap-southeast-2")
+    os.environ["SOURCE_DATE_EPOCH"] = "1795651200"
+    try:
+        snapshots = {n: tmp_path / f"{n}.json" for n in (1, 2)}
+        for n, path in snapshots.items():
+            done = _cli(
+                moto_server, "collect", "--org", *regions, "--processes", str(n), "-o", str(path)
+            )
+            assert done.returncode == 0, done.stderr
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert snapshots[2].read_text() == snapshots[1].read_text()
+    snapshot = json.loads(snapshots[2].read_text())
+    assert [a["account_id"] for a in snapshot["accounts"]] == sorted(["123456789012", *members])
+    assert len(snapshot["regions"]) == 6  # three accounts, two regions each
+    report = _cli(moto_server, "scan", "--snapshot", str(snapshots[2]), "--format", "json")
+    findings = json.loads(report.stdout)["findings"]
+    flagged = {(f["rule_id"], f["resource_id"]) for f in findings}
+    # The members' VPCs have no flow logs; each finding carries its own account.
+    assert flagged == expected_two_region_findings(ids) | {
+        ("VPCE602", vpc["VpcId"]) for vpc in member_vpcs
+    }
+    assert {f["account_id"] for f in findings if f["resource_id"] in ids.values()} == {
+        "123456789012"
+    }
+    assert {f["account_id"] for f in findings if f["rule_id"] == "VPCE602"} >= set(members)

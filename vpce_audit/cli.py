@@ -728,7 +728,7 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
     say = None if args.quiet else console.say
     documents = collect_in_processes(part, args.processes, say)
     merged = snapshot_document.merge(documents, __version__, utc_now())
-    # One process lists accounts as it reached them; N processes list them by id.
+    # In the order of one process's collection.
     return dataclasses.replace(
         merged,
         accounts=tuple(sorted(merged.accounts, key=lambda a: a.account_id)),

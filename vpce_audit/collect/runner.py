@@ -287,7 +287,8 @@ def collect_accounts(
     return SnapshotDocument(
         tool_version=__version__,
         created_at=utc_now(),
-        accounts=(*accounts, *unreachable),
+        # By id: the same order however the accounts were reached (and in --processes' merge).
+        accounts=tuple(sorted((*accounts, *unreachable), key=lambda a: a.account_id)),
         regions=tuple(
             sorted(
                 (snapshot for work in works for snapshot in work.region_snapshots),
