@@ -29,6 +29,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, wait
 from typing import Any, TypeVar, cast
 
 from vpce_audit.collect.operations import allowed
@@ -402,17 +403,6 @@ class ScopeCalls:
             return None
 
 
-class _Outcome:
-    """What a call made on another thread came to."""
-
-    __slots__ = ("done", "error", "value")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
-
-
 class CallThreads:
     """Daemon threads that make calls for callers who wait at most a budget for each.
 
@@ -423,39 +413,41 @@ class CallThreads:
     as many as the most calls ever in flight at once, plus those abandoned."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], _Outcome]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._free = 0
         self._lock = threading.Lock()
 
     def within(self, call: Callable[[], T], budget: float) -> T:
         """``call()``'s value (or its exception), or CallTimeout after ``budget`` seconds."""
-        outcome = _Outcome()
+        outcome: Future[T] = Future()
         with self._lock:
             if self._free:
                 self._free -= 1  # that thread is this job's
             else:
                 threading.Thread(target=self._serve, name="aws-call", daemon=True).start()
         self._jobs.put((call, outcome))
-        if not outcome.done.wait(budget):
+        # wait(), not result(timeout): the call's own TimeoutError is an answer, not the budget.
+        if not wait([outcome], timeout=budget).done:
             raise CallTimeout(
                 f"no answer within {budget:.0f} s (every attempt, backoff and request pacing"
                 " included); the call was abandoned"
             )
-        if outcome.error is not None:
-            raise outcome.error
-        return cast("T", outcome.value)
+        return outcome.result()
 
     def _serve(self) -> None:
         while True:
             call, outcome = self._jobs.get()
             try:
-                outcome.value = call()
-            except BaseException as error:  # handed to the caller's thread, raised there
-                outcome.error = error
+                value, error = call(), None
+            except BaseException as raised:  # handed to the caller's thread, raised there
+                value, error = None, raised
             with self._lock:  # free before the caller wakes: its next call may take this thread
                 self._free += 1
-            outcome.done.set()
-            del call, outcome  # a finished job's answer is not kept alive by an idle thread
+            if error is None:
+                outcome.set_result(value)
+            else:
+                outcome.set_exception(error)
+            del call, outcome, value, error  # an idle thread keeps no answer alive
 
     def forget_threads(self) -> None:
         """In a forked child: the parent's threads are not there."""
