@@ -22,24 +22,26 @@ against the floor, the critical-path and ideal-schedule bounds, and where the wa
 benchmark takes about six minutes on two CPUs, half of it building the estate and the warm-up.
 
 Dependent calls, as vpce_audit/collect orders them (cli._collect, accounts.prepare,
-runner.collect_accounts, account.collect_account, region.collect_region):
+runner.collect_accounts, schedule.AccountPipeline, account.collect_account,
+region.collect_region). The calls are labelled by phase, but only prepare ends before the
+others start; after it, each account moves on by itself:
 
-* prepare (one thread): GetCallerIdentity, ListAccounts, then per member AssumeRole and
-  GetCallerIdentity (the confirmation), one member after another;
-* account facts (``min(workers, accounts)`` threads, one call at a time per account):
-  DescribeOrganization, ListAccounts (when in an organisation), ListHostedZones (and per private
-  zone GetHostedZone, ListResourceRecordSets);
-* account-regions (``min(workers, account-regions)`` threads, each with
-  CALLS_IN_FLIGHT_PER_REGION = 8 calls in flight): DescribeVpcs alone; then the other listings
-  and ListProfileAssociations; the follow-ups of each listing's items (DescribeVpcAttribute
-  enableDnsSupport then enableDnsHostnames per VPC, GetManagedPrefixListEntries per prefix list,
-  ...); once every follow-up has answered, DescribeNetworkInterfaces (and cross-region
+* prepare: GetCallerIdentity, ListAccounts, then AssumeRole and GetCallerIdentity (the
+  confirmation) for ASSUME_ROLE_IN_FLIGHT = 16 members at a time;
+* account facts (``min(workers, accounts)`` threads, one call at a time per account, beside the
+  account's regions): DescribeOrganization, ListAccounts (when in an organisation),
+  ListHostedZones (and per private zone GetHostedZone, ListResourceRecordSets);
+* account-regions (``workers`` threads, each region with CALLS_IN_FLIGHT_PER_REGION = 8 calls
+  in flight): DescribeVpcs alone; then the other listings and ListProfileAssociations; the
+  follow-ups of each listing's items (DescribeVpcAttribute enableDnsSupport then
+  enableDnsHostnames per VPC, GetManagedPrefixListEntries per prefix list, ...); once every
+  follow-up has answered, DescribeNetworkInterfaces (and cross-region
   DescribeVpcEndpointServices);
-* after the regions (``min(workers, accounts)`` threads, 4 calls in flight per account):
-  ListHostedZonesByVPC per VPC the account owns (ListRoles, ListUsers when a policy names IAM
-  unique ids).
+* "after" (a pool of its own, 4 calls in flight per account): ListHostedZonesByVPC per VPC the
+  account owns, from the moment its region's DescribeVpcs answered (ListRoles, ListUsers once
+  every region is in, when a policy names IAM unique ids).
 
-Each phase starts when the previous one has ended for every account (a barrier). Definitions:
+Definitions:
 
 * a region's *code chain*: the longest sequence of calls that the code makes one after another
   in an account-region: DescribeVpcs, a listing (its pages), the longest follow-up sequence (2
@@ -52,9 +54,9 @@ Each phase starts when the previous one has ended for every account (a barrier).
 * the organisation's *critical path*: the data chain of the whole scan, GetCallerIdentity ->
   ListAccounts -> AssumeRole -> GetCallerIdentity -> a region's data chain = 7 calls (with
   unlimited concurrency nothing can finish sooner); its *code path*: what the code's order forces
-  with unlimited workers, the sum over the phases of their longest chains (prepare is all of
-  its calls, facts the longest account, regions the longest code chain, after-regions
-  ceil(VPCs/4) of the largest account).
+  with unlimited workers: prepare's chain (2 calls, then 2 per wave of 16 members), then the
+  longest of an account's facts, a region's code chain, and DescribeVpcs followed by
+  ceil(VPCs/4) zone listings of the largest account.
 * the *total-calls bound*: calls x latency / concurrency. Reported for concurrency = workers (as
   the issue words it) and = workers x 8 (what the region phase can actually have in flight).
 * the *quota bound*: the longest a request bucket of vpce_audit.collect.rates makes its calls
@@ -93,6 +95,7 @@ import boto3
 import vpce_audit
 from benchmarks.latency_proxy import DEFAULT_ACCOUNT, Call, DelayProxy, delay_proxy, moto_server
 from vpce_audit.collect.account import ZONE_LISTINGS_IN_FLIGHT
+from vpce_audit.collect.accounts import ASSUME_ROLE_IN_FLIGHT
 from vpce_audit.collect.rates import EC2_PER_ACTION, PACED, ROUTE53_PER_ACCOUNT
 from vpce_audit.collect.region import CALLS_IN_FLIGHT_PER_REGION, LISTINGS
 from vpce_audit.collect.runner import DEFAULT_REGION_WORKERS
@@ -435,11 +438,15 @@ def bounds(run: Run, latency: float) -> Bounds:
     after = collections.Counter(
         c.account for c in by_phase["after"] if c.operation == "ListHostedZonesByVPC"
     )
+    members = sum(c.operation == "AssumeRole" for c in by_phase["prepare"])
     code_path = (
-        len(by_phase["prepare"])
-        + max(facts.values(), default=0)
-        + max(chains, default=0)
-        + math.ceil(max(after.values(), default=0) / ZONE_LISTINGS_IN_FLIGHT)
+        2
+        + 2 * math.ceil(members / ASSUME_ROLE_IN_FLIGHT)
+        + max(
+            max(facts.values(), default=0),
+            max(chains, default=0),
+            1 + math.ceil(max(after.values(), default=0) / ZONE_LISTINGS_IN_FLIGHT),
+        )
     )
     total = len(run.calls)
     return Bounds(
@@ -552,7 +559,7 @@ def trace_table(run: Run, latency: float) -> None:
 def _phase_chain(name: str, calls: Sequence[Call]) -> str:
     per_account = collections.Counter(c.account for c in calls)
     if name == "prepare":
-        return f"{len(calls)} calls one after another"
+        return f"{len(calls)} calls, roles assumed {ASSUME_ROLE_IN_FLIGHT} at a time"
     if name == "facts":
         return f"{max(per_account.values())} calls one after another per account"
     if name == "after":
