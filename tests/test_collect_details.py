@@ -322,13 +322,17 @@ def test_iam_is_listed_only_when_a_policy_names_a_unique_id(
         assert account.iam_principals is None
 
 
+NETWORK_ZONE_SUMMARY = {
+    "HostedZoneId": "Z0NETWORK",
+    "Name": "ssm.eu-west-1.amazonaws.com.",
+    "Owner": {"OwningAccount": "222222222222"},
+}
+"""A zone of a central networking account, as ListHostedZonesByVPC lists it."""
+
+
 def test_zones_of_every_vpc_are_listed_whoever_owns_them(stubbed: Any) -> None:
     client, stub = stubbed("route53", "us-east-1")
-    summary = {
-        "HostedZoneId": "Z0NETWORK",
-        "Name": "ssm.eu-west-1.amazonaws.com.",
-        "Owner": {"OwningAccount": "222222222222"},
-    }
+    summary = NETWORK_ZONE_SUMMARY
     stub.add_response(
         "list_hosted_zones_by_vpc",
         {"HostedZoneSummaries": [summary], "MaxItems": "100"},
@@ -356,11 +360,7 @@ def test_an_unreadable_zone_summary_makes_that_vpcs_zones_unknown_not_the_scan_f
     stubbed: Any,
 ) -> None:
     client, stub = stubbed("route53", "us-east-1")
-    good = {
-        "HostedZoneId": "Z0NETWORK",
-        "Name": "ssm.eu-west-1.amazonaws.com.",
-        "Owner": {"OwningAccount": "222222222222"},
-    }
+    good = NETWORK_ZONE_SUMMARY
     stub.add_response(
         "list_hosted_zones_by_vpc",
         {"HostedZoneSummaries": [good], "MaxItems": "100"},
