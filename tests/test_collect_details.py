@@ -492,3 +492,42 @@ def test_unreadable_profile_resources_are_recorded_and_profiles_are_not_asked_wh
     assert not offered_in("route53profiles", "us-iso-east-1")
     assert _profile_associations(calls, "us-iso-east-1") == []
     assert offered_in("route53profiles", "eu-west-1") and offered_in("ec2", "xx-unknown-9")
+
+
+def test_every_account_region_asking_at_once_reads_endpoint_data_once() -> None:
+    """A scan's account-regions all ask whether Route 53 Profiles is offered as they start; one
+    botocore session reads the endpoint data and the others wait for its answer."""
+    import threading
+    import time
+
+    import botocore.session
+
+    from vpce_audit.collect import region as region_module
+
+    real = botocore.session.get_session
+    sessions: list[object] = []
+
+    def slow_session() -> object:
+        time.sleep(0.05)  # long enough for every thread to arrive while the first one reads
+        sessions.append(real())
+        return sessions[-1]
+
+    region_module._offered_in.cache_clear()
+    region_module._endpoint_data.cache_clear()
+    start = threading.Barrier(16)
+    answers: list[bool] = []
+
+    def ask(name: str) -> None:
+        start.wait()
+        answers.append(offered_in("route53profiles", name))
+
+    names = ["eu-west-1", "us-east-1", "us-iso-east-1", "ap-south-1"] * 4
+    with mock.patch.object(botocore.session, "get_session", slow_session):
+        threads = [threading.Thread(target=ask, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    region_module._endpoint_data.cache_clear()  # not the patched session's for later tests
+    assert len(sessions) == 1
+    assert sorted(answers) == [False] * 4 + [True] * 12

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -344,21 +345,39 @@ def _cross_region_service_details(
     return found
 
 
-@functools.cache
-@functools.cache
+_OFFERED_LOCK = threading.Lock()
+
+
 def offered_in(service: str, region: str) -> bool:
     """Whether AWS offers the service in the region, by botocore's endpoint data (a region
-    botocore does not know yet is assumed to have it: the call then says). Cached: a new
-    botocore session reads endpoints.json again, some 50 ms of CPU per account-region."""
-    import botocore.session
+    botocore does not know yet is assumed to have it: the call then says).
+
+    Every account-region asks at once when a scan starts. Without the lock each of them found
+    the cache empty and read endpoints.json in a botocore session of its own (some 50 ms of CPU
+    apiece: 6% of an organisation scan's CPU, benchmarks/bench_org_latency.py); with it, the
+    first reads and the others wait for its answer."""
+    with _OFFERED_LOCK:
+        return _offered_in(service, region)
+
+
+@functools.cache
+def _offered_in(service: str, region: str) -> bool:
     from botocore.exceptions import UnknownRegionError
 
-    session = botocore.session.get_session()
+    session = _endpoint_data()
     try:
         partition = session.get_partition_for_region(region)
     except UnknownRegionError:
         return True
     return region in session.get_available_regions(service, partition)
+
+
+@functools.cache
+def _endpoint_data() -> Any:
+    """One botocore session kept for its endpoint data: a new session reads it again."""
+    import botocore.session
+
+    return botocore.session.get_session()
 
 
 def _profile_associations(region: RegionCalls, region_name: str) -> list[ProfileAssociation]:
