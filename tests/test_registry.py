@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 import vpce_audit
+from vpce_audit.data import parse_shipped_yaml
 from vpce_audit.report.rule_docs import render_rules_document
 from vpce_audit.rules.metadata import (
     RULE_ID_PATTERN,
@@ -72,6 +73,16 @@ def test_metadata_files_parse_as_yaml_with_matching_ids() -> None:
         path = ROOT / "rules" / f"{rule_id}.yaml"
         assert yaml.safe_load(path.read_text())["id"] == rule_id
         assert builtin_metadata(rule_id).rule_id == rule_id
+
+
+def test_shipped_yaml_reads_the_same_through_libyaml_as_through_pure_python() -> None:
+    """The shipped files are parsed by libyaml for speed (vpce_audit.data.parse_shipped_yaml);
+    the meaning must be PyYAML's own safe loader's, value for value."""
+    shipped = sorted((ROOT / "rules").glob("*.yaml")) + sorted((PACKAGE / "data").glob("*.yaml"))
+    assert len(shipped) > 30
+    for path in shipped:
+        text = path.read_text(encoding="utf-8")
+        assert parse_shipped_yaml(text) == yaml.safe_load(text), path.name
 
 
 def _imports(path: Path) -> set[str]:

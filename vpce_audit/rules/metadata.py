@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from vpce_audit.data import parse_shipped_yaml
 from vpce_audit.findings import Severity
 
 METADATA_PACKAGE = "vpce_audit.rule_metadata"
@@ -218,7 +219,7 @@ def builtin_metadata(rule_id: str) -> RuleMeta:
         raise MetadataError(f"no metadata file rules/{rule_id}.yaml")
     source = f"rules/{rule_id}.yaml"
     try:
-        document = yaml.safe_load(resource.read_text(encoding="utf-8"))
+        document = parse_shipped_yaml(resource.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise MetadataError(f"{source}: invalid YAML: {error}") from None
     meta = parse_metadata(document, source)
