@@ -219,6 +219,21 @@ class Outcome:
     """True when the finding holds even if every account of unknown membership is a member."""
     unknown_accounts: tuple[str, ...] = ()
 
+    @cached_property
+    def allowing_statements(self) -> tuple[tuple[Statement, tuple[str, ...]], ...]:
+        """Each statement that allows a verdict's request, in policy order, with the actions
+        it allows among them. Worked out once per judgement: thousands of endpoints share
+        one (Judge), and a judgement holds hundreds of verdicts."""
+        found: dict[int, tuple[Statement, set[str]]] = {}
+        for verdict in self.verdicts:
+            for statement in verdict.allowing:
+                found.setdefault(statement.index, (statement, set()))[1].add(verdict.request.action)
+        return tuple((found[i][0], tuple(sorted(found[i][1]))) for i in sorted(found))
+
+    @cached_property
+    def caller_kinds(self) -> frozenset[CallerKind]:
+        return frozenset(verdict.request.caller.kind for verdict in self.verdicts)
+
 
 Finder = Callable[[PolicyEvaluator], list[Verdict]]
 
@@ -407,9 +422,10 @@ def endpoint_policy_no_principal_perimeter(ctx: RuleContext) -> CheckResult:
             if outcome.certain
             else ctx.trusted.assuming_unknown_untrusted()
         )
-        statements = _statements_of(outcome.verdicts)
-        problems = [f"{s.label} {_identity_reason(s, trust)}" for s in statements]
-        anonymous = any(v.request.caller.kind is CallerKind.ANONYMOUS for v in outcome.verdicts)
+        problems = [
+            f"{s.label} {_identity_reason(s, trust)}" for s, _ in outcome.allowing_statements
+        ]
+        anonymous = CallerKind.ANONYMOUS in outcome.caller_kinds
         message = (
             f"{target.describe()}: {'; '.join(problems)}"
             f"{_deny_note(target.policy, IDENTITY_KEYS, trust)}. Credentials of other accounts"
@@ -420,14 +436,6 @@ def endpoint_policy_no_principal_perimeter(ctx: RuleContext) -> CheckResult:
         if not outcome.certain:
             message += _membership_note(ctx, outcome)
         yield _report(ctx, target, message, _severity(target, outcome))
-
-
-def _statements_of(verdicts: Iterable[Verdict]) -> list[Statement]:
-    found: dict[int, Statement] = {}
-    for verdict in verdicts:
-        for statement in verdict.allowing:
-            found.setdefault(statement.index, statement)
-    return [found[index] for index in sorted(found)]
 
 
 # -- VPCE103 -----------------------------------------------------------------------------------
@@ -493,14 +501,7 @@ def endpoint_policy_no_resource_perimeter(ctx: RuleContext) -> CheckResult:
         )
         kind = "bucket" if target.action_prefix == "s3" else "table"
         problems = []
-        for statement in _statements_of(outcome.verdicts):
-            writes = sorted(
-                {
-                    v.request.action
-                    for v in outcome.verdicts
-                    if any(s.index == statement.index for s in v.allowing)
-                }
-            )
+        for statement, writes in outcome.allowing_statements:
             shown = ", ".join(writes[:3]) + (
                 f" and {len(writes) - 3} more" if len(writes) > 3 else ""
             )
@@ -508,7 +509,7 @@ def endpoint_policy_no_resource_perimeter(ctx: RuleContext) -> CheckResult:
                 f"{statement.label} allows {shown} on any {kind} "
                 f"{_resource_reason(statement, trust)}"
             )
-        insiders_only = all(v.request.caller.kind is CallerKind.INSIDER for v in outcome.verdicts)
+        insiders_only = outcome.caller_kinds <= {CallerKind.INSIDER}
         who = "Your own principals" if insiders_only else "Anyone with credentials"
         message = (
             f"{target.describe()}: {'; '.join(problems)}"
