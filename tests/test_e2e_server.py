@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def _reset(endpoint: str) -> None:
         assert response.status == 200
 
 
-def _cli(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
+def _environment(endpoint: str) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     environment.update(
         AWS_ENDPOINT_URL=endpoint,
@@ -98,14 +99,53 @@ def _cli(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
         AWS_CONFIG_FILE=os.devnull,
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
     )
+    return environment
+
+
+def _cli(endpoint: str, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vpce_audit", *argv],
         capture_output=True,
         text=True,
-        env=environment,
+        env=_environment(endpoint),
         timeout=300,
         check=False,
     )
+
+
+def _cli_on_a_terminal(endpoint: str, *argv: str) -> tuple[int, str]:
+    """The CLI's exit code and what it drew, with stderr on a pseudo-terminal."""
+    import pty
+
+    reader, writer = pty.openpty()
+    drawn: list[bytes] = []
+
+    def drain() -> None:  # a full terminal buffer would block the CLI
+        while True:
+            try:
+                chunk = os.read(reader, 65536)
+            except OSError:  # the writing end is closed (EIO)
+                return
+            if not chunk:
+                return
+            drawn.append(chunk)
+
+    draining = threading.Thread(target=drain, daemon=True)
+    draining.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "vpce_audit", *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=writer,
+            env=_environment(endpoint),
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+        draining.join(timeout=10)
+        os.close(reader)
+    return done.returncode, b"".join(drawn).decode("utf-8", "replace")
 
 
 def test_scan_through_a_moto_server_produces_uploadable_sarif(
@@ -181,7 +221,8 @@ def test_processes_collect_what_one_process_collects(moto_server: str, tmp_path:
     assert snapshots[3].read_text() == snapshots[1].read_text()
     assert several.returncode == 1, several.stderr
     assert "Traceback" not in several.stderr
-    assert "process 3/3:" in several.stderr  # each process is heard of as it finishes
+    # One account and no terminal: three processes print what one does, nothing.
+    assert several.stderr == ""
     report = json.loads(several.stdout)
     assert report["summary"]["complete"] is True
     flagged = {(f["rule_id"], f["resource_id"]) for f in report["findings"]}
@@ -246,6 +287,7 @@ def test_processes_scan_an_organisation_as_one_process_does(
         member_vpcs.append(member_ec2.create_vpc(CidrBlock=f"10.{100 + number}.0.0/16")["Vpc"])
     regions = ("--region", "us-west-2", "--region", "ap-southeast-2")
     os.environ["SOURCE_DATE_EPOCH"] = "1795651200"
+    printed: dict[int, list[str]] = {}
     try:
         snapshots = {n: tmp_path / f"{n}.json" for n in (1, 2)}
         for n, path in snapshots.items():
@@ -253,9 +295,32 @@ def test_processes_scan_an_organisation_as_one_process_does(
                 moto_server, "collect", "--org", *regions, "--processes", str(n), "-o", str(path)
             )
             assert done.returncode == 0, done.stderr
+            printed[n] = done.stderr.splitlines()
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
     assert snapshots[2].read_text() == snapshots[1].read_text()
+    # Without a terminal (a CI log): a line per account, once every process is done with it,
+    # and the summary, as one process prints them.
+    accounts = sorted(["123456789012", *members])
+    for n in (1, 2):
+        assert sorted(line for line in printed[n] if ": 2 region(s) collected" in line) == [
+            f"vpce-audit: account {account}: 2 region(s) collected" for account in accounts
+        ], printed[n]
+        assert re.fullmatch(
+            r"vpce-audit: collected 3 account\(s\), 6 account-region\(s\) in \d+ s; "
+            r"0 collection error\(s\)",
+            printed[n][-2],
+        ), printed[n]
+        assert printed[n][-1].startswith("vpce-audit: snapshot of 3 account(s), 6 region(s)")
+    # On a terminal: one live line for both processes, the per-account lines above it.
+    code, drawn = _cli_on_a_terminal(
+        moto_server, "collect", "--org", *regions, "--processes", "2", "-o", str(tmp_path / "t")
+    )
+    assert code == 0, drawn
+    frames = [frame.strip() for frame in drawn.split("\r") if "regions" in frame]
+    assert re.search(r"6/6 regions · 3/3 accounts · [1-9][0-9,]* calls · 0 errors", frames[-1])
+    for account in accounts:
+        assert f"vpce-audit: account {account}: 2 region(s) collected" in drawn
     snapshot = json.loads(snapshots[2].read_text())
     assert [a["account_id"] for a in snapshot["accounts"]] == sorted(["123456789012", *members])
     assert len(snapshot["regions"]) == 6  # three accounts, two regions each

@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,16 @@ from vpce_audit.collect.accounts import (
     targets,
 )
 from vpce_audit.collect.calls import CANCELLED, Cancelled
-from vpce_audit.collect.processes import ProcessFailed, collect_in_processes
+from vpce_audit.collect.processes import (
+    AccountsAcrossProcesses,
+    Heard,
+    Logged,
+    ProcessFailed,
+    Relay,
+    RelayedLogs,
+    collect_in_processes,
+    relogged,
+)
 from vpce_audit.collect.rates import share_account_quotas
 from vpce_audit.collect.runner import (
     DEFAULT_CALL_TIMEOUT,
@@ -58,9 +68,10 @@ from vpce_audit.collect.runner import (
     caller_account,
     collect,
     collect_accounts,
+    collection_summary,
     home_region,
 )
-from vpce_audit.collect.tally import Tally
+from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
 from vpce_audit.compliance import FRAMEWORKS, control_view, mappings_for
 from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Finding, Severity
@@ -631,16 +642,30 @@ def _shown(display: _Display, tally: Tally) -> Iterator[Progress]:
         yield live.say
 
 
-def _collect(args: argparse.Namespace, config: Config | None = None) -> SnapshotDocument:
-    """A live (or demo) collection; ``config`` supplies default regions and exclusions."""
+def _several_accounts(args: argparse.Namespace) -> bool:
+    """Whether the command names several accounts (an organisation, roles, profiles)."""
+    multi_account = args.org or args.role_arn or args.accounts or args.exclude_accounts
+    return bool(multi_account) or len(set(args.profile or [None])) > 1
+
+
+def _collect(
+    args: argparse.Namespace,
+    config: Config | None = None,
+    *,
+    display: _Display | None = None,
+    tally: Tally | None = None,
+) -> SnapshotDocument:
+    """A live (or demo) collection; ``config`` supplies default regions and exclusions;
+    ``display`` and ``tally``: chosen by the caller (a collection process of --processes)
+    instead of from the options."""
     for option in ("workers", "processes"):
         if getattr(args, option) < 1:
             raise UsageError(f"--{option} must be at least 1")
     if args.processes > 1:
         return _collect_in_processes(args, config)
-    display = _display(args)
+    display = display or _display(args)
     progress = display.steps
-    tally = Tally()
+    tally = tally or Tally()
     request = CollectionRequest(
         shard=getattr(args, "shard", None),
         max_workers=args.workers,
@@ -690,7 +715,7 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
             role_account(role_arn)
         except ValueError as error:
             raise UsageError(f"--role-arn: {error}") from None
-    several = bool(multi_account) or len(profiles) > 1
+    several = _several_accounts(args)
     works: dict[str, AccountWork] = {}  # an account two profiles reach is collected once
     unreachable: list[AccountSnapshot] = []
     for profile in profiles:
@@ -719,15 +744,44 @@ def _collect(args: argparse.Namespace, config: Config | None = None) -> Snapshot
 
 
 def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> SnapshotDocument:
-    """``--processes N``: shard K of N in each of N processes, merged as ``merge`` does."""
+    """``--processes N``: shard K of N in each of N processes, merged as ``merge`` does, and
+    shown as one collection: one live line, one line per account, one summary."""
     if args.demo:
         raise UsageError("--processes is for live accounts; the demo is collected in one process")
     if getattr(args, "shard", None) is not None:
         raise UsageError("--processes makes its own shards; give either --shard or --processes")
     part = functools.partial(_collect_part, args, config)
-    say = None if args.quiet else console.say
-    documents = collect_in_processes(part, args.processes, say)
-    merged = snapshot_document.merge(documents, __version__, utc_now())
+    display = _display(args)
+    tally = Tally()
+    started = time.monotonic()
+    with _shown(display, tally) as lasting:
+        announce = lasting if _several_accounts(args) and not display.quiet else None
+        accounts = AccountsAcrossProcesses(args.processes, tally, announce)
+
+        def heard(shard: int, message: Heard) -> None:
+            if isinstance(message, TallyView):
+                tally.absorb(shard, message)
+            elif isinstance(message, AccountFinished):
+                accounts.finished(message)
+            elif isinstance(message, Logged):
+                relogged(log, message)
+            elif display.steps is not None:
+                display.steps(message.message)
+
+        documents = collect_in_processes(part, args.processes, heard)
+        merged = snapshot_document.merge(documents, __version__, utc_now())
+        if announce is not None:
+            reached = accounts.reached
+            announce(
+                collection_summary(
+                    accounts=len(reached),
+                    scopes=len(merged.regions),
+                    errors=sum(len(a.errors) for a in merged.accounts if a.account_id in reached)
+                    + sum(len(r.errors) for r in merged.regions),
+                    unreachable=len(merged.accounts) - len(reached),
+                    seconds=time.monotonic() - started,
+                )
+            )
     # In the order of one process's collection.
     return dataclasses.replace(
         merged,
@@ -737,16 +791,20 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
 
 
 def _collect_part(
-    args: argparse.Namespace, config: Config | None, shard: int, shards: int
+    args: argparse.Namespace, config: Config | None, shard: int, shards: int, relay: Relay
 ) -> SnapshotDocument:
-    """One process's part of ``_collect_in_processes`` (runs in that process): its log lines
-    go through the same sanitising formatter, its progress display stays off, and it takes
-    1/``shards`` of each account-wide request quota, which every process draws on."""
-    _configure_logging(args.verbose)
+    """One process's part of ``_collect_in_processes`` (runs in that process). What it would
+    print goes to the parent through ``relay`` (its log records, its counts, each account it
+    finishes, its steps with -v), and it takes 1/``shards`` of each account-wide request quota,
+    which every process draws on."""
+    _configure_logging(args.verbose, RelayedLogs(relay))
     share_account_quotas(shards)
     part = argparse.Namespace(**vars(args))
-    part.shard, part.processes, part.quiet = (shard, shards), 1, True
-    return _collect(part, config)
+    part.shard, part.processes = (shard, shards), 1
+    tally = Tally(on_account=relay.send)
+    display = _Display(relay.say if args.verbose > 0 else None, live=False, quiet=True)
+    with relay.counting(tally):
+        return _collect(part, config, display=display, tally=tally)
 
 
 def _destination(args: argparse.Namespace) -> Path | None:
@@ -1166,10 +1224,13 @@ COMMANDS = {
 }
 
 
-def _configure_logging(verbosity: int) -> None:
+def _configure_logging(verbosity: int, handler: logging.Handler | None = None) -> None:
+    """vpce-audit's log records at the level ``verbosity`` asks for, through ``handler``
+    (default: sanitised lines on stderr)."""
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(console.SafeFormatter())
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(console.SafeFormatter())
     log.handlers[:] = [handler]
     log.setLevel(level)
     log.propagate = False

@@ -26,7 +26,7 @@ from vpce_audit.collect.calls import ScopeCalls, describe_error
 from vpce_audit.collect.rates import AccountRates
 from vpce_audit.collect.region import collect_region
 from vpce_audit.collect.schedule import AccountPipeline, FollowUp
-from vpce_audit.collect.tally import Tally, count_call
+from vpce_audit.collect.tally import AccountFinished, Tally, count_call
 from vpce_audit.model import (
     ACCOUNT_ID,
     GLOBAL_REGION,
@@ -269,7 +269,9 @@ def collect_accounts(
     started = time.monotonic()
     tally.plan(accounts=len(works) + len(unreachable), scopes=0)
     for account in unreachable:
-        tally.account_done(len(account.errors))
+        tally.account_done(
+            AccountFinished(account.account_id, 0, 0, len(account.errors), reached=False)
+        )
     steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
     accounts = AccountPipeline(
         steps, workers=request.max_workers, account_workers=_workers(request, len(works))
@@ -280,9 +282,13 @@ def collect_accounts(
             len(r.errors) for work in works for r in work.region_snapshots
         )
         account_progress(
-            f"collected {len(works)} account(s), {scopes} account-region(s) in "
-            f"{time.monotonic() - started:.0f} s; {errors} collection error(s)"
-            + (f"; {len(unreachable)} account(s) could not be reached" if unreachable else "")
+            collection_summary(
+                accounts=len(works),
+                scopes=scopes,
+                errors=errors,
+                unreachable=len(unreachable),
+                seconds=time.monotonic() - started,
+            )
         )
     return SnapshotDocument(
         tool_version=__version__,
@@ -295,6 +301,17 @@ def collect_accounts(
                 key=lambda r: (r.account_id, r.region),
             )
         ),
+    )
+
+
+def collection_summary(
+    *, accounts: int, scopes: int, errors: int, unreachable: int, seconds: float
+) -> str:
+    """The line that ends a collection of several accounts (a CI log's last word on it)."""
+    return (
+        f"collected {accounts} account(s), {scopes} account-region(s) in {seconds:.0f} s; "
+        f"{errors} collection error(s)"
+        + (f"; {unreachable} account(s) could not be reached" if unreachable else "")
     )
 
 
@@ -412,7 +429,14 @@ class _CollectionSteps:
             iam = work.clients.client("iam", global_service_region(work.home))
             account = dataclasses.replace(account, iam_principals=iam_principals(iam, work.calls))
         account = dataclasses.replace(account, errors=work.calls.errors)
-        self._tally.account_done(len(account.errors))
+        self._tally.account_done(
+            AccountFinished(
+                work.account_id,
+                regions=len(work.region_snapshots),
+                region_errors=sum(len(r.errors) for r in work.region_snapshots),
+                account_errors=len(account.errors),
+            )
+        )
         return account
 
 

@@ -11,7 +11,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AccountFinished:
+    """One account collected (or found unreachable): what a progress display says of it."""
+
+    account_id: str
+    regions: int
+    """Account-regions collected (in this process's shard, with --processes)."""
+    region_errors: int
+    account_errors: int
+    reached: bool = True
+    """False: its credentials could not be had (AssumeRole refused); nothing was collected."""
 
 
 @dataclass(frozen=True)
@@ -24,15 +38,20 @@ class TallyView:
     calls: int
     errors: int
     elapsed: float
+    scope_errors: int = 0
+    """The part of ``errors`` recorded in account-regions (the rest is account-wide)."""
 
 
 class Tally:
-    def __init__(self) -> None:
+    def __init__(self, on_account: Callable[[AccountFinished], None] | None = None) -> None:
+        """``on_account`` hears of each account finished, after it is counted."""
+        self._on_account = on_account
         self._lock = threading.Lock()
         self._started = time.monotonic()
         self._calls_at_start = api_calls()
         self._accounts = self._accounts_done = self._scopes = self._scopes_done = 0
-        self._errors = 0
+        self._errors = self._scope_errors = 0
+        self._absorbed: dict[int, TallyView] = {}
 
     def plan(
         self, *, accounts: int | None = None, scopes: int | None = None, more_scopes: int = 0
@@ -49,22 +68,36 @@ class Tally:
         with self._lock:
             self._scopes_done += 1
             self._errors += errors
+            self._scope_errors += errors
 
-    def account_done(self, errors: int = 0) -> None:
+    def account_done(self, finished: AccountFinished) -> None:
         with self._lock:
             self._accounts_done += 1
-            self._errors += errors
+            self._errors += finished.account_errors
+        if self._on_account is not None:
+            self._on_account(finished)
+
+    def absorb(self, source: int, view: TallyView) -> None:
+        """The latest counts of the collection in process ``source``: its account-regions,
+        calls and account-region errors are added to this view. Accounts are not: every
+        process collects every account, so the parent counts each once, with
+        ``account_done``, when the last process is done with it."""
+        with self._lock:
+            self._absorbed[source] = view
 
     def view(self) -> TallyView:
         with self._lock:
+            parts = self._absorbed.values()
+            scope_errors = self._scope_errors + sum(p.scope_errors for p in parts)
             return TallyView(
-                accounts=self._accounts,
+                accounts=max((self._accounts, *(p.accounts for p in parts))),
                 accounts_done=self._accounts_done,
-                scopes=self._scopes,
-                scopes_done=self._scopes_done,
-                calls=api_calls() - self._calls_at_start,
-                errors=self._errors,
+                scopes=self._scopes + sum(p.scopes for p in parts),
+                scopes_done=self._scopes_done + sum(p.scopes_done for p in parts),
+                calls=api_calls() - self._calls_at_start + sum(p.calls for p in parts),
+                errors=self._errors + sum(p.scope_errors for p in parts),
                 elapsed=time.monotonic() - self._started,
+                scope_errors=scope_errors,
             )
 
 
