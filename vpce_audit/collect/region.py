@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
@@ -73,8 +73,19 @@ class Listing:
         return self.kind or self.field
 
 
+@dataclass(frozen=True)
+class _Plain(Generic[T]):
+    """A conversion that makes no call of its own: it runs where its listing's answer is
+    read, not as a task of the region's pool (a catalogue of 256 services would be 256 tasks)."""
+
+    convert: Callable[[Item], T]
+
+    def __call__(self, _calls: RegionCalls, item: Item) -> T:
+        return self.convert(item)
+
+
 def _plain(convert: Callable[[Item], T]) -> Callable[[RegionCalls, Item], T]:
-    return lambda _calls, item: convert(item)
+    return _Plain(convert)
 
 
 # -- per-item follow-ups ------------------------------------------------------------------------
@@ -480,17 +491,19 @@ def collect_region(
             on_vpcs(_bare_vpcs(listed[first.field].result() or []))
         profiles = pool.submit(_profile_associations, calls, region)
         # Follow-ups are submitted per listing as it answers (in LISTINGS order, which puts the
-        # long chains first), on the same pool.
+        # long chains first), on the same pool; items that need no call are converted here.
         converted: dict[str, list[Future[Any]]] = {}
+        fields: dict[str, list[Any]] = {}
         for listing in LISTINGS:
             items = listed[listing.field].result() or []
-            converted[listing.field] = [
-                pool.submit(_converted, calls, listing, item) for item in items
-            ]
-        fields: dict[str, list[Any]] = {
-            name: [value for value in (future.result() for future in futures) if value is not None]
-            for name, futures in converted.items()
-        }
+            if isinstance(listing.convert, _Plain):
+                fields[listing.field] = _present(_converted(calls, listing, i) for i in items)
+            else:
+                converted[listing.field] = [
+                    pool.submit(_converted, calls, listing, item) for item in items
+                ]
+        for name, futures in converted.items():
+            fields[name] = _present(future.result() for future in futures)
         # What depends on the endpoints, once they are known: both at once.
         endpoints = fields["vpc_endpoints"]
         cross_region = pool.submit(_cross_region_service_details, calls, endpoints, region)
@@ -505,6 +518,11 @@ def collect_region(
         errors=tuple(sorted(calls.calls.errors, key=_error_order)),
         **_sorted_fields(fields),
     )
+
+
+def _present(values: Iterable[Any]) -> list[Any]:
+    """The converted items, without those that could not be converted (recorded)."""
+    return [value for value in values if value is not None]
 
 
 def _bare_vpcs(items: Iterable[Item]) -> list[Any]:
