@@ -514,7 +514,7 @@ def test_every_account_region_asking_at_once_reads_endpoint_data_once() -> None:
 
     region_module._offered_in.cache_clear()
     region_module._endpoint_data.cache_clear()
-    start = threading.Barrier(16)
+    start = threading.Barrier(16, timeout=30)
     answers: list[bool] = []
 
     def ask(name: str) -> None:

@@ -4,8 +4,10 @@ end to end in tests/test_e2e_server.py."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import signal
 import time
 from multiprocessing.connection import Connection
 
@@ -19,10 +21,13 @@ from vpce_audit.collect.processes import (
     Relay,
     RelayedLogs,
     Said,
+    ShownAsOne,
     collect_in_processes,
+    note_partly_listed,
     relogged,
 )
 from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
+from vpce_audit.model import AccountSnapshot, CollectionError
 from vpce_audit.snapshot.document import SnapshotDocument
 
 
@@ -50,27 +55,103 @@ def test_the_parent_adds_up_each_process_latest_counts() -> None:
     assert (view.accounts, view.accounts_done) == (3, 0)
 
 
+def _error(account: str, operation: str) -> CollectionError:
+    return CollectionError(
+        account_id=account,
+        region="global",
+        service="route53",
+        operation=operation,
+        error_code="AccessDenied",
+        message="denied",
+        resource_kind="vpc_zones",
+    )
+
+
+ONE, TWO = "111111111111", "222222222222"
+ZONES, FACTS = _error(ONE, "ListHostedZonesByVPC"), _error(ONE, "ListHostedZones")
+REFUSED = _error(TWO, "AssumeRole")
+
+
 def test_an_account_is_done_when_every_process_is_done_with_it() -> None:
     tally = Tally()
     said: list[str] = []
     accounts = AccountsAcrossProcesses(2, tally, said.append)
-    accounts.finished(AccountFinished("111111111111", 1, region_errors=1, account_errors=2))
-    accounts.finished(AccountFinished("222222222222", 0, 0, 1, reached=False))
-    assert said == [] and tally.view().accounts_done == 0
-    accounts.finished(AccountFinished("111111111111", 2, region_errors=0, account_errors=2))
-    assert said == ["account 111111111111: 3 region(s) collected, 1 collection error(s)"]
+    accounts.finished(1, AccountFinished(ONE, 1, region_errors=1, account_errors=(FACTS,)))
+    accounts.finished(1, AccountFinished(TWO, 0, 0, (REFUSED,), reached=False))
+    accounts.finished(1, AccountFinished(ONE, 1, region_errors=1, account_errors=(FACTS,)))
+    assert said == [] and tally.view().accounts_done == 0  # one process, twice, is not two
+    # Each process records the account-wide errors it met: the same one once, others added.
+    accounts.finished(2, AccountFinished(ONE, 2, region_errors=0, account_errors=(FACTS, ZONES)))
+    assert said == [f"account {ONE}: 3 region(s) collected, 1 collection error(s)"]
+    accounts.finished(2, AccountFinished(ONE, 2, region_errors=0, account_errors=()))
     # Unreachable in every process: counted, with its error once, and not announced.
-    accounts.finished(AccountFinished("222222222222", 0, 0, 1, reached=False))
-    assert said == ["account 111111111111: 3 region(s) collected, 1 collection error(s)"]
+    accounts.finished(2, AccountFinished(TWO, 0, 0, (REFUSED,), reached=False))
+    assert said == [f"account {ONE}: 3 region(s) collected, 1 collection error(s)"]
     view = tally.view()
-    assert (view.accounts_done, view.errors) == (2, 3)
-    assert accounts.reached == {"111111111111"}
+    assert (view.accounts_done, view.errors) == (2, 3)  # FACTS, ZONES, REFUSED
+    assert accounts.reached == {ONE}
+    assert accounts.incomplete() == {}
+
+
+def test_an_account_some_processes_never_listed_is_counted_at_the_end_and_marked() -> None:
+    tally = Tally()
+    said: list[str] = []
+    accounts = AccountsAcrossProcesses(3, tally, said.append)
+    accounts.finished(2, AccountFinished(ONE, 2, 0, ()))
+    assert accounts.incomplete() == {ONE: (1, 3)}
+    assert said == [f"account {ONE}: 2 region(s) collected"]
+    assert tally.view().accounts_done == 1
+    document = SnapshotDocument(
+        tool_version="t",
+        created_at="2026-11-27T00:00:00Z",
+        accounts=(AccountSnapshot(ONE, "2026-11-27T00:00:00Z"), AccountSnapshot(TWO, "x")),
+        regions=(),
+    )
+    marked = note_partly_listed(document, {ONE: (1, 3)}, 3)
+    (error,) = marked.accounts[0].errors
+    assert (error.account_id, error.operation, error.resource_kind) == (
+        ONE,
+        "ListAccounts",
+        "regions",
+    )
+    assert "collection process(es) 1, 3 of 3 did not list this account" in error.message
+    assert marked.accounts[1] == document.accounts[1]
+    assert note_partly_listed(document, {}, 3) is document
+
+
+def test_a_warning_every_process_gives_is_shown_once() -> None:
+    tally = Tally()
+    shown: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            shown.append(record.getMessage())
+
+    logger = logging.getLogger("vpce_audit.test_shown_once")
+    logger.handlers[:] = [Capture()]
+    logger.propagate = False
+    steps: list[str] = []
+    heard = ShownAsOne(AccountsAcrossProcesses(2, tally), logger, steps.append)
+    denied = Logged(logging.WARNING, f"account {ONE}: ListHostedZones denied")
+    for shard, message in [
+        (1, denied),
+        (2, denied),  # the same account-wide failure, met by the other process
+        (1, denied),  # met again by the same process: a second failure, shown
+        (2, Logged(logging.WARNING, "us-west-2: DescribeVpcs throttled")),
+        (2, Said("step")),
+        (1, _view(scopes=2, done=1, calls=10, scope_errors=0)),
+    ]:
+        heard(shard, message)
+    logger.handlers[:] = []
+    assert shown == [denied.message, denied.message, "us-west-2: DescribeVpcs throttled"]
+    assert steps == ["process 2/2: step"]
+    assert tally.view().scopes_done == 1
 
 
 def _part(shard: int, shards: int, relay: Relay) -> SnapshotDocument:
     """A collection process's part, as tests/ spawn it: reports, then an empty snapshot."""
     relay.say(f"step of {shard}/{shards}")
-    relay.send(AccountFinished("111111111111", shard, 0, 0))
+    relay.send(AccountFinished("111111111111", shard, 0, ()))
     logging.getLogger("test").addHandler(RelayedLogs(relay))
     logging.getLogger("test").warning("process %d warns", shard)
     return SnapshotDocument(
@@ -85,9 +166,26 @@ def test_every_process_report_reaches_the_parent_before_its_snapshot() -> None:
     for shard in (1, 2):
         assert [m for s, m in heard if s == shard] == [
             Said(f"step of {shard}/2"),
-            AccountFinished("111111111111", shard, 0, 0),
+            AccountFinished("111111111111", shard, 0, ()),
             Logged(logging.WARNING, f"process {shard} warns"),
         ]
+
+
+def _report_interrupt_handling(shard: int, shards: int, relay: Relay) -> SnapshotDocument:
+    relay.say(repr(signal.getsignal(signal.SIGINT)))
+    return SnapshotDocument(
+        tool_version="t", created_at="2026-11-27T00:00:00Z", accounts=(), regions=()
+    )
+
+
+def test_collection_processes_ignore_ctrl_c_and_the_parent_keeps_its_handler() -> None:
+    """A terminal's Ctrl-C reaches every process of the group; a collection process
+    interrupted while it imported printed a traceback. They ignore it; the parent stops them."""
+    before = signal.getsignal(signal.SIGINT)
+    heard: list[Heard] = []
+    collect_in_processes(_report_interrupt_handling, 2, lambda _shard, m: heard.append(m))
+    assert heard == [Said(repr(signal.SIG_IGN))] * 2
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_a_relayed_log_record_is_handled_by_the_parent_as_its_own(
@@ -95,6 +193,9 @@ def test_a_relayed_log_record_is_handled_by_the_parent_as_its_own(
 ) -> None:
     ours, theirs = multiprocessing.Pipe(duplex=False)
     relay = Relay(theirs)
+    close = contextlib.ExitStack()
+    close.callback(ours.close)
+    close.callback(relay.close)
     child_log = logging.getLogger("vpce_audit.test_child")
     child_log.handlers[:] = [RelayedLogs(relay)]
     child_log.propagate = False
@@ -105,6 +206,9 @@ def test_a_relayed_log_record_is_handled_by_the_parent_as_its_own(
     finally:
         child_log.handlers[:] = []
     logged = ours.recv()
+    relay.close()
+    relay.send(Said("after the end"))  # dropped: a thread left running must not raise
+    close.close()
     assert isinstance(logged, Logged)
     assert logged.message == "account 111111111111: denied"
     assert logged.exc_text is not None and "ValueError: boom" in logged.exc_text

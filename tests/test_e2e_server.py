@@ -144,7 +144,9 @@ def _cli_on_a_terminal(endpoint: str, *argv: str) -> tuple[int, str]:
     finally:
         os.close(writer)
         draining.join(timeout=10)
-        os.close(reader)
+    # Every process that held the terminal has ended: the reading end can go.
+    assert not draining.is_alive()
+    os.close(reader)
     return done.returncode, b"".join(drawn).decode("utf-8", "replace")
 
 
@@ -216,6 +218,7 @@ def test_processes_collect_what_one_process_collects(moto_server: str, tmp_path:
             done = _cli(moto_server, "collect", *regions, "--processes", str(n), "-o", str(path))
             assert done.returncode == 0, done.stderr
         several = _cli(moto_server, "scan", *regions, "--processes", "3", "--format", "json")
+        steps = _cli(moto_server, "collect", *regions, "--processes", "2", "-v", "-o", "-")
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
     assert snapshots[3].read_text() == snapshots[1].read_text()
@@ -223,6 +226,14 @@ def test_processes_collect_what_one_process_collects(moto_server: str, tmp_path:
     assert "Traceback" not in several.stderr
     # One account and no terminal: three processes print what one does, nothing.
     assert several.stderr == ""
+    # -v: each process's steps, named by process; every region collected once.
+    collected = [line for line in steps.stderr.splitlines() if line.endswith(" collected")]
+    assert len(collected) == 2, steps.stderr
+    assert all(re.match(r"vpce-audit: process [12]/2: \[[12]/[12]\] ", line) for line in collected)
+    assert {line.rsplit("/", 1)[-1] for line in collected} == {
+        "us-west-2 collected",
+        "ap-southeast-2 collected",
+    }
     report = json.loads(several.stdout)
     assert report["summary"]["complete"] is True
     flagged = {(f["rule_id"], f["resource_id"]) for f in report["findings"]}

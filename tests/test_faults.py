@@ -6,6 +6,7 @@ nothing was reported clean that was not seen; none may end in a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -316,7 +317,7 @@ def test_a_hosted_zone_without_an_id_is_a_collection_error(
     assert ("ListHostedZones", "MalformedResponse", "hosted_zones") in _errors(report)
 
 
-def _cli_process(proxy: FaultProxy, *argv: str) -> subprocess.Popen[str]:
+def _cli_process(proxy: FaultProxy, *argv: str, own_group: bool = False) -> subprocess.Popen[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     environment.update(
         AWS_ENDPOINT_URL=proxy.url,
@@ -332,6 +333,7 @@ def _cli_process(proxy: FaultProxy, *argv: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=environment,
+        start_new_session=own_group,
     )
 
 
@@ -368,6 +370,48 @@ def test_a_signal_stops_a_hung_scan_at_once_and_writes_nothing(
     assert f"vpce-audit: {word}; nothing was written" in err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_every_collection_process_of_processes_without_a_traceback(
+    proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """A terminal's Ctrl-C reaches every process of the foreground group: the parent stops
+    them all, and nothing prints a traceback (the collection processes ignore it:
+    tests/test_collect_processes.py)."""
+    for operation in ("DescribeVpcs", "DescribeSubnets", "DescribeRouteTables"):
+        proxy.faults[operation] = always(HANG)
+    snapshot = tmp_path / "snapshot.json"
+    process = _cli_process(
+        proxy,
+        *("collect", "--region", REGION, "--region", "eu-west-1", "--processes", "2"),
+        *("-o", str(snapshot)),
+        own_group=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while proxy.calls["DescribeVpcs"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proxy.calls["DescribeVpcs"] > 0, "the collection never reached its call"
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("a collection process outlived the interrupted parent")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:
+            process.communicate()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "vpce-audit: interrupted; nothing was written" in err
+    assert not snapshot.exists()
 
 
 SCP_DENIAL = (

@@ -48,13 +48,12 @@ from vpce_audit.collect.accounts import (
 from vpce_audit.collect.calls import CANCELLED, Cancelled
 from vpce_audit.collect.processes import (
     AccountsAcrossProcesses,
-    Heard,
-    Logged,
     ProcessFailed,
     Relay,
     RelayedLogs,
+    ShownAsOne,
     collect_in_processes,
-    relogged,
+    note_partly_listed,
 )
 from vpce_audit.collect.rates import share_account_quotas
 from vpce_audit.collect.runner import (
@@ -71,7 +70,7 @@ from vpce_audit.collect.runner import (
     collection_summary,
     home_region,
 )
-from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
+from vpce_audit.collect.tally import Tally
 from vpce_audit.compliance import FRAMEWORKS, control_view, mappings_for
 from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Finding, Severity
@@ -757,19 +756,13 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
     with _shown(display, tally) as lasting:
         announce = lasting if _several_accounts(args) and not display.quiet else None
         accounts = AccountsAcrossProcesses(args.processes, tally, announce)
-
-        def heard(shard: int, message: Heard) -> None:
-            if isinstance(message, TallyView):
-                tally.absorb(shard, message)
-            elif isinstance(message, AccountFinished):
-                accounts.finished(message)
-            elif isinstance(message, Logged):
-                relogged(log, message)
-            elif display.steps is not None:
-                display.steps(message.message)
-
+        heard = ShownAsOne(accounts, log, display.steps)
         documents = collect_in_processes(part, args.processes, heard)
-        merged = snapshot_document.merge(documents, __version__, utc_now())
+        merged = note_partly_listed(
+            snapshot_document.merge(documents, __version__, utc_now()),
+            accounts.incomplete(),
+            args.processes,
+        )
         if announce is not None:
             reached = accounts.reached
             announce(
@@ -802,7 +795,8 @@ def _collect_part(
     part = argparse.Namespace(**vars(args))
     part.shard, part.processes = (shard, shards), 1
     tally = Tally(on_account=relay.send)
-    display = _Display(relay.say if args.verbose > 0 else None, live=False, quiet=True)
+    steps = relay.say if args.verbose > 0 and not args.quiet else None
+    display = _Display(steps, live=False, quiet=True)
     with relay.counting(tally):
         return _collect(part, config, display=display, tally=tally)
 

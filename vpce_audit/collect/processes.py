@@ -21,9 +21,11 @@ at its next report and ends at once: nobody is left to merge its part.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
+from vpce_audit.model import GLOBAL_REGION, CollectionError
 from vpce_audit.snapshot.document import SnapshotDocument
 
 REPORT_SECONDS = 0.25
@@ -67,13 +70,22 @@ class Relay:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._lock = threading.Lock()
+        self._closed = False
 
     def send(self, message: object) -> None:
         with self._lock:
+            if self._closed:  # a thread left running after the part ended: nobody listens
+                return
             try:
                 self._connection.send(message)
             except OSError:  # BrokenPipeError: the parent was killed; nobody will merge this
                 os._exit(PARENT_GONE_EXIT)
+
+    def close(self) -> None:
+        """Closes the channel; later sends are dropped."""
+        with self._lock:
+            self._closed = True
+            self._connection.close()
 
     def say(self, message: str) -> None:
         self.send(Said(message))
@@ -126,38 +138,113 @@ def relogged(logger: logging.Logger, logged: Logged) -> None:
 
 @dataclass
 class AccountsAcrossProcesses:
-    """Every process collects every account (its shard of the account's regions, and the
-    account-wide facts): an account is done when all of them are. Then it is counted once in
-    ``tally`` and, when ``say`` is given, announced as one process announces it."""
+    """Every process collects every account it lists (its shard of the account's regions, and
+    the account-wide facts): an account is done when every process is. Then it is counted once
+    in ``tally`` and, when ``say`` is given, announced as one process announces it.
+
+    Each process lists the organisation itself, so an account can be missing from some lists
+    (added or closed while the scan ran): ``incomplete`` names those after the processes end,
+    with the shards that never reported them."""
 
     processes: int
     tally: Tally
     say: Callable[[str], None] | None = None
-    _heard: dict[str, list[AccountFinished]] = field(default_factory=dict)
+    _heard: dict[str, dict[int, AccountFinished]] = field(default_factory=dict)
     reached: set[str] = field(default_factory=set)
-    """Accounts every process has finished and reached."""
+    """Accounts some process reached (its AssumeRole worked there)."""
 
-    def finished(self, report: AccountFinished) -> None:
-        heard = self._heard.setdefault(report.account_id, [])
-        heard.append(report)
-        if len(heard) < self.processes:
-            return
+    def finished(self, shard: int, report: AccountFinished) -> None:
+        heard = self._heard.setdefault(report.account_id, {})
+        complete = len(heard) == self.processes
+        heard[shard] = report  # a repeated report replaces the shard's earlier one
+        if not complete and len(heard) == self.processes:
+            self._done(report.account_id)
+
+    def incomplete(self) -> dict[str, tuple[int, ...]]:
+        """Accounts some process never reported, with the shards that did not; each is counted
+        and announced now, as far as it was collected."""
+        missing: dict[str, tuple[int, ...]] = {}
+        for account_id, heard in self._heard.items():
+            if len(heard) < self.processes:
+                missing[account_id] = tuple(
+                    shard for shard in range(1, self.processes + 1) if shard not in heard
+                )
+                self._done(account_id)
+        return missing
+
+    def _done(self, account_id: str) -> None:
+        heard = self._heard[account_id].values()
+        errors = tuple(dict.fromkeys(error for r in heard for error in r.account_errors))
         merged = AccountFinished(
-            report.account_id,
+            account_id,
             regions=sum(r.regions for r in heard),
             region_errors=sum(r.region_errors for r in heard),
-            # The account-wide facts are collected by every process: the first one's count.
-            account_errors=heard[0].account_errors,
-            reached=all(r.reached for r in heard),
+            account_errors=errors,
+            reached=any(r.reached for r in heard),
         )
         if merged.reached:
-            self.reached.add(merged.account_id)
+            self.reached.add(account_id)
         self.tally.account_done(merged)
         if self.say is not None and merged.reached:
             self.say(
-                f"account {merged.account_id}: {merged.regions} region(s) collected"
+                f"account {account_id}: {merged.regions} region(s) collected"
                 + (f", {merged.region_errors} collection error(s)" if merged.region_errors else "")
             )
+
+
+@dataclass
+class ShownAsOne:
+    """What the collection processes report, shown as one collection's: counts summed into
+    the accounts' tally, each account announced once, log records handled by ``logger`` (a
+    warning that every process gives, such as an account-wide failure, once), steps (``-v``)
+    passed to ``steps`` with the number of the process that took them."""
+
+    accounts: AccountsAcrossProcesses
+    logger: logging.Logger
+    steps: Callable[[str], None] | None = None
+    _logged_by: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def __call__(self, shard: int, message: Heard) -> None:
+        if isinstance(message, TallyView):
+            self.accounts.tally.absorb(shard, message)
+        elif isinstance(message, AccountFinished):
+            self.accounts.finished(shard, message)
+        elif isinstance(message, Logged):
+            if self._logged_by.setdefault((message.level, message.message), shard) == shard:
+                relogged(self.logger, message)
+        elif self.steps is not None:  # each process counts its own steps: say whose they are
+            self.steps(f"process {shard}/{self.accounts.processes}: {message.message}")
+
+
+def note_partly_listed(
+    document: SnapshotDocument, missing: dict[str, tuple[int, ...]], processes: int
+) -> SnapshotDocument:
+    """``document`` with an error on each account that some processes did not list (it joined
+    or left the organisation while they listed it): the account-regions of their shards were not
+    collected, and the scan must say it is incomplete instead of reporting them clean."""
+    if not missing:
+        return document
+    accounts = []
+    for listed in document.accounts:
+        account = listed
+        shards = missing.get(account.account_id)
+        if shards is not None:
+            error = CollectionError(
+                account_id=account.account_id,
+                region=GLOBAL_REGION,
+                service="organizations",
+                operation="ListAccounts",
+                error_code="ListedBySomeProcesses",
+                message=(
+                    f"collection process(es) {', '.join(map(str, shards))} of {processes} did "
+                    "not list this account (it joined or left the organisation during the "
+                    "scan): its account-regions in their shards were not collected"
+                ),
+                resource_kind="regions",
+            )
+            account = dataclasses.replace(account, errors=(*account.errors, error))
+        accounts.append(account)
+    return dataclasses.replace(document, accounts=tuple(accounts))
 
 
 Part = Callable[[int, int, Relay], SnapshotDocument]
@@ -189,7 +276,7 @@ def _run_part(connection: Connection, part: Part, shard: int, shards: int) -> No
     except BaseException as error:  # sent to the parent, which raises it
         answer = PartFailed(_picklable(error))
     relay.send(answer)
-    connection.close()
+    relay.close()
 
 
 def _picklable(error: BaseException) -> BaseException:
@@ -234,6 +321,21 @@ def collect_in_processes(
 
 
 @contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Children started in the block ignore Ctrl-C (they inherit SIG_IGN): the terminal sends
+    it to every process, and a child interrupted while it imports prints a traceback. This
+    process stops them on an interrupt; a child whose parent is gone ends by itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _started(
     context: Any, part: Part, processes: int
 ) -> Iterator[dict[int, tuple[Any, Connection]]]:
@@ -244,7 +346,8 @@ def _started(
             process = context.Process(
                 target=_run_part, args=(theirs, part, shard, processes), daemon=True
             )
-            process.start()
+            with _interrupts_ignored():
+                process.start()
             theirs.close()
             children[shard] = (process, ours)
         yield children

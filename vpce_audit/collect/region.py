@@ -385,7 +385,8 @@ def _offered_in(service: str, region: str) -> bool:
 
 @functools.cache
 def _endpoint_data() -> Any:
-    """One botocore session kept for its endpoint data: a new session reads it again."""
+    """One botocore session kept for its endpoint data: a new session reads it again. A
+    botocore session is not thread-safe: use it only under ``_OFFERED_LOCK``."""
     import botocore.session
 
     return botocore.session.get_session()

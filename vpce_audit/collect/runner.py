@@ -269,9 +269,7 @@ def collect_accounts(
     started = time.monotonic()
     tally.plan(accounts=len(works) + len(unreachable), scopes=0)
     for account in unreachable:
-        tally.account_done(
-            AccountFinished(account.account_id, 0, 0, len(account.errors), reached=False)
-        )
+        tally.account_done(AccountFinished(account.account_id, 0, 0, account.errors, reached=False))
     steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
     accounts = AccountPipeline(
         steps, workers=request.max_workers, account_workers=_workers(request, len(works))
@@ -434,7 +432,7 @@ class _CollectionSteps:
                 work.account_id,
                 regions=len(work.region_snapshots),
                 region_errors=sum(len(r.errors) for r in work.region_snapshots),
-                account_errors=len(account.errors),
+                account_errors=account.errors,
             )
         )
         return account

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vpce_audit.model import CollectionError
+
 
 @dataclass(frozen=True)
 class AccountFinished:
@@ -23,7 +25,9 @@ class AccountFinished:
     regions: int
     """Account-regions collected (in this process's shard, with --processes)."""
     region_errors: int
-    account_errors: int
+    account_errors: tuple[CollectionError, ...]
+    """Its account-wide errors (with --processes, each process records its own: the parent
+    counts their union, as ``merge`` keeps it)."""
     reached: bool = True
     """False: its credentials could not be had (AssumeRole refused); nothing was collected."""
 
@@ -73,7 +77,7 @@ class Tally:
     def account_done(self, finished: AccountFinished) -> None:
         with self._lock:
             self._accounts_done += 1
-            self._errors += finished.account_errors
+            self._errors += len(finished.account_errors)
         if self._on_account is not None:
             self._on_account(finished)
 
