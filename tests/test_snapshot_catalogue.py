@@ -194,6 +194,9 @@ def test_indented_json_is_what_json_dumps_writes(value: Any) -> None:
 def test_indented_json_leaves_what_it_does_not_know_to_json_dumps() -> None:
     value = {"a": (1, 2), "b": {3: float("nan")}}
     assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=True)
+    # Keys are encoded once per report: a key seen before, then a number equal to nothing seen.
+    repeated = [{"1": "x", "é": [{"1": None}]}, {1: "y"}, {True: 0}]
+    assert dumps_indented(repeated) == json.dumps(repeated, indent=2, ensure_ascii=True)
 
 
 octet = st.one_of(

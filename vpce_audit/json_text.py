@@ -25,58 +25,62 @@ def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=True)``."""
     chunks: list[str] = []
     try:
-        _encode(value, "\n", chunks)
+        _encode(value, "\n", chunks.append, {})
     except (_Unusual, RecursionError):
         return json.dumps(value, indent=2, ensure_ascii=True)
     return "".join(chunks)
 
 
-def _encode(value: Any, newline: str, out: list[str]) -> None:
-    # ``newline`` is "\n" and the indentation of the line ``value`` starts on.
+def _encode(value: Any, newline: str, out: Any, keys: dict[str, str]) -> None:
+    # ``newline`` is "\n" and the indentation of the line ``value`` starts on; ``out`` appends
+    # a chunk; ``keys``: object keys already encoded (a report repeats a dozen keys per finding).
     kind = type(value)
     if kind is str:
-        out.append(encode_basestring_ascii(value))
+        out(encode_basestring_ascii(value))
     elif kind is dict:
         if not value:
-            out.append("{}")
+            out("{}")
             return
         inner = newline + _INDENT
         separator = "{" + inner
+        following = "," + inner
         for key, item in value.items():
-            if type(key) is not str:
-                raise _Unusual
-            out.append(separator)
-            out.append(encode_basestring_ascii(key))
-            out.append(": ")
-            if type(item) is str:  # most values: no call
-                out.append(encode_basestring_ascii(item))
+            encoded = keys.get(key)
+            if encoded is None:
+                if type(key) is not str:
+                    raise _Unusual
+                encoded = keys[key] = encode_basestring_ascii(key) + ": "
+            if type(item) is str:  # most values: one chunk, no call
+                out(separator + encoded + encode_basestring_ascii(item))
             else:
-                _encode(item, inner, out)
-            separator = "," + inner
-        out.append(newline + "}")
+                out(separator + encoded)
+                _encode(item, inner, out, keys)
+            separator = following
+        out(newline + "}")
     elif kind is list or kind is tuple:
         if not value:
-            out.append("[]")
+            out("[]")
             return
         inner = newline + _INDENT
         separator = "[" + inner
+        following = "," + inner
         for item in value:
-            out.append(separator)
             if type(item) is str:
-                out.append(encode_basestring_ascii(item))
+                out(separator + encode_basestring_ascii(item))
             else:
-                _encode(item, inner, out)
-            separator = "," + inner
-        out.append(newline + "]")
+                out(separator)
+                _encode(item, inner, out, keys)
+            separator = following
+        out(newline + "]")
     elif value is None:
-        out.append("null")
+        out("null")
     elif value is True:
-        out.append("true")
+        out("true")
     elif value is False:
-        out.append("false")
+        out("false")
     elif kind is int:
-        out.append(int.__repr__(value))
+        out(int.__repr__(value))
     elif kind is float and math.isfinite(value):
-        out.append(float.__repr__(value))
+        out(float.__repr__(value))
     else:
         raise _Unusual
