@@ -131,7 +131,8 @@ def test_a_warning_every_process_gives_is_shown_once() -> None:
     logger.handlers[:] = [Capture()]
     logger.propagate = False
     steps: list[str] = []
-    heard = ShownAsOne(AccountsAcrossProcesses(2, tally), logger, steps.append)
+    said: list[str] = []
+    heard = ShownAsOne(AccountsAcrossProcesses(2, tally, said.append), logger, steps.append)
     denied = Logged(logging.WARNING, f"account {ONE}: ListHostedZones denied")
     for shard, message in [
         (1, denied),
@@ -140,12 +141,14 @@ def test_a_warning_every_process_gives_is_shown_once() -> None:
         (2, Logged(logging.WARNING, "us-west-2: DescribeVpcs throttled")),
         (2, Said("step")),
         (1, _view(scopes=2, done=1, calls=10, scope_errors=0)),
+        (2, _view(scopes=2, done=2, calls=10, scope_errors=0)),
     ]:
         heard(shard, message)
     logger.handlers[:] = []
     assert shown == [denied.message, denied.message, "us-west-2: DescribeVpcs throttled"]
     assert steps == ["process 2/2: step"]
-    assert tally.view().scopes_done == 1
+    assert said == ["3 account(s) to scan, in 2 processes"]  # once, when first known
+    assert tally.view().scopes_done == 3  # 1 in process 1, 2 in process 2
 
 
 def _part(shard: int, shards: int, relay: Relay) -> SnapshotDocument:

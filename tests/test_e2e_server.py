@@ -313,6 +313,8 @@ def test_processes_scan_an_organisation_as_one_process_does(
     # Without a terminal (a CI log): a line per account, once every process is done with it,
     # and the summary, as one process prints them.
     accounts = sorted(["123456789012", *members])
+    assert printed[1][0] == "vpce-audit: 3 account(s) to scan from 123456789012"
+    assert printed[2][0] == "vpce-audit: 3 account(s) to scan, in 2 processes"
     for n in (1, 2):
         assert sorted(line for line in printed[n] if ": 2 region(s) collected" in line) == [
             f"vpce-audit: account {account}: 2 region(s) collected" for account in accounts

@@ -203,10 +203,17 @@ class ShownAsOne:
     logger: logging.Logger
     steps: Callable[[str], None] | None = None
     _logged_by: dict[tuple[int, str], int] = field(default_factory=dict)
+    _planned: bool = False
 
     def __call__(self, shard: int, message: Heard) -> None:
         if isinstance(message, TallyView):
             self.accounts.tally.absorb(shard, message)
+            if message.accounts and not self._planned and self.accounts.say is not None:
+                # What one process says before it starts, once the first process knows.
+                self._planned = True
+                self.accounts.say(
+                    f"{message.accounts} account(s) to scan, in {self.accounts.processes} processes"
+                )
         elif isinstance(message, AccountFinished):
             self.accounts.finished(shard, message)
         elif isinstance(message, Logged):
