@@ -223,6 +223,31 @@ def test_a_relayed_log_record_is_handled_by_the_parent_as_its_own(
     assert "ValueError: boom" in caplog.text
 
 
+def test_a_relayed_record_of_hostile_aws_text_is_printed_as_safely_as_a_local_one() -> None:
+    """AWS error text in a collection process's warning reaches the terminal only through the
+    parent's sanitising formatter: no terminal escapes, forged lines or workflow commands."""
+    import io
+
+    from vpce_audit.console import SafeFormatter
+
+    hostile = "denied\x1b[2J\r\n::error file=x::forged\u202e"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(SafeFormatter())
+    parent_log = logging.getLogger("vpce_audit.test_hostile")
+    parent_log.handlers[:] = [handler]
+    parent_log.propagate = False
+    try:
+        relogged(parent_log, Logged(logging.WARNING, f"account {ONE}: {hostile}"))
+    finally:
+        parent_log.handlers[:] = []
+    (printed,) = stream.getvalue().splitlines()
+    assert printed.startswith(f"vpce-audit: WARNING: account {ONE}: denied")
+    assert "\x1b" not in printed and "\u202e" not in printed and "\r" not in printed
+    # The line break is shown, not obeyed: the workflow command is not at a line's start.
+    assert "\\u000d\\u000a::error file=x::forged" in printed
+
+
 def _send_until_gone(connection: Connection) -> None:
     relay = Relay(connection)
     deadline = time.monotonic() + 30
