@@ -101,6 +101,8 @@ def test_an_account_some_processes_never_listed_is_counted_at_the_end_and_marked
     assert accounts.incomplete() == {ONE: (1, 3)}
     assert said == [f"account {ONE}: 2 region(s) collected"]
     assert tally.view().accounts_done == 1
+    assert accounts.incomplete() == {}  # counted once
+    assert tally.view().accounts_done == 1
     document = SnapshotDocument(
         tool_version="t",
         created_at="2026-11-27T00:00:00Z",
@@ -134,18 +136,27 @@ def test_a_warning_every_process_gives_is_shown_once() -> None:
     said: list[str] = []
     heard = ShownAsOne(AccountsAcrossProcesses(2, tally, said.append), logger, steps.append)
     denied = Logged(logging.WARNING, f"account {ONE}: ListHostedZones denied")
+    crashed = Logged(logging.DEBUG, "collector crashed", exc_text="Traceback: A")
     for shard, message in [
         (1, denied),
         (2, denied),  # the same account-wide failure, met by the other process
         (1, denied),  # met again by the same process: a second failure, shown
+        (2, denied),  # the other process's second time: the second time was shown
+        (2, denied),  # its third time: nobody's third time was shown yet
         (2, Logged(logging.WARNING, "us-west-2: DescribeVpcs throttled")),
+        (1, crashed),
+        (2, Logged(logging.DEBUG, "collector crashed", exc_text="Traceback: B")),  # another
         (2, Said("step")),
         (1, _view(scopes=2, done=1, calls=10, scope_errors=0)),
         (2, _view(scopes=2, done=2, calls=10, scope_errors=0)),
     ]:
         heard(shard, message)
     logger.handlers[:] = []
-    assert shown == [denied.message, denied.message, "us-west-2: DescribeVpcs throttled"]
+    assert shown == [denied.message] * 3 + [
+        "us-west-2: DescribeVpcs throttled",
+        "collector crashed",
+        "collector crashed",
+    ]
     assert steps == ["process 2/2: step"]
     assert said == ["3 account(s) to scan, in 2 processes"]  # once, when first known
     assert tally.view().scopes_done == 3  # 1 in process 1, 2 in process 2

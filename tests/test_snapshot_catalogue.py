@@ -198,6 +198,17 @@ def test_indented_json_leaves_what_it_does_not_know_to_json_dumps() -> None:
     repeated = [{"1": "x", "é": [{"1": None}]}, {1: "y"}, {True: 0}]
     assert dumps_indented(repeated) == json.dumps(repeated, indent=2, ensure_ascii=True)
 
+    class LooksLikeA(str):  # equal to "a" and hashed like it, but written as "b"
+        def __eq__(self, other: object) -> bool:
+            return other == "a" or str.__eq__(self, other)
+
+        def __hash__(self) -> int:
+            return hash("a")
+
+    impostor = [{"a": 1}, {LooksLikeA("b"): 2}]
+    assert dumps_indented(impostor) == json.dumps(impostor, indent=2, ensure_ascii=True)
+    assert '"b": 2' in dumps_indented(impostor)
+
 
 octet = st.one_of(
     st.integers(0, 300).map(str), st.sampled_from(["00", "01", "010", "-1", " 1", "\u0663"])

@@ -45,10 +45,10 @@ def _encode(value: Any, newline: str, out: Any, keys: dict[str, str]) -> None:
         separator = "{" + inner
         following = "," + inner
         for key, item in value.items():
+            if type(key) is not str:  # before the cache: a key equal to a str is not one
+                raise _Unusual
             encoded = keys.get(key)
             if encoded is None:
-                if type(key) is not str:
-                    raise _Unusual
                 encoded = keys[key] = encode_basestring_ascii(key) + ": "
             if type(item) is str:  # most values: one chunk, no call
                 out(separator + encoded + encode_basestring_ascii(item))

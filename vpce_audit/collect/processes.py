@@ -152,6 +152,7 @@ class AccountsAcrossProcesses:
     _heard: dict[str, dict[int, AccountFinished]] = field(default_factory=dict)
     reached: set[str] = field(default_factory=set)
     """Accounts some process reached (its AssumeRole worked there)."""
+    _counted: set[str] = field(default_factory=set)
 
     def finished(self, shard: int, report: AccountFinished) -> None:
         heard = self._heard.setdefault(report.account_id, {})
@@ -165,7 +166,7 @@ class AccountsAcrossProcesses:
         and announced now, as far as it was collected."""
         missing: dict[str, tuple[int, ...]] = {}
         for account_id, heard in self._heard.items():
-            if len(heard) < self.processes:
+            if len(heard) < self.processes and account_id not in self._counted:
                 missing[account_id] = tuple(
                     shard for shard in range(1, self.processes + 1) if shard not in heard
                 )
@@ -173,6 +174,7 @@ class AccountsAcrossProcesses:
         return missing
 
     def _done(self, account_id: str) -> None:
+        self._counted.add(account_id)
         heard = self._heard[account_id].values()
         errors = tuple(dict.fromkeys(error for r in heard for error in r.account_errors))
         merged = AccountFinished(
@@ -202,7 +204,8 @@ class ShownAsOne:
     accounts: AccountsAcrossProcesses
     logger: logging.Logger
     steps: Callable[[str], None] | None = None
-    _logged_by: dict[tuple[int, str], int] = field(default_factory=dict)
+    _given: dict[tuple[int, str, str | None], dict[int, int]] = field(default_factory=dict)
+    _shown: dict[tuple[int, str, str | None], int] = field(default_factory=dict)
     _planned: bool = False
 
     def __call__(self, shard: int, message: Heard) -> None:
@@ -217,7 +220,14 @@ class ShownAsOne:
         elif isinstance(message, AccountFinished):
             self.accounts.finished(shard, message)
         elif isinstance(message, Logged):
-            if self._logged_by.setdefault((message.level, message.message), shard) == shard:
+            # The k-th time a process gives a record is shown unless another process's k-th
+            # time of it was: an account-wide failure that every process meets is shown once
+            # each time it happens, whichever process meets it first.
+            key = (message.level, message.message, message.exc_text)
+            given = self._given.setdefault(key, {})
+            given[shard] = given.get(shard, 0) + 1
+            if given[shard] > self._shown.get(key, 0):
+                self._shown[key] = given[shard]
                 relogged(self.logger, message)
         elif self.steps is not None:  # each process counts its own steps: say whose they are
             self.steps(f"process {shard}/{self.accounts.processes}: {message.message}")
@@ -339,7 +349,9 @@ def _interrupts_ignored() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # None: the handler was not set from Python (an embedding program's): leave it.
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -355,8 +367,8 @@ def _started(
             )
             with _interrupts_ignored():
                 process.start()
+                children[shard] = (process, ours)  # stopped in the end, whatever comes next
             theirs.close()
-            children[shard] = (process, ours)
         yield children
     finally:
         for process, connection in children.values():

@@ -385,7 +385,7 @@ class _CollectionSteps:
                 on_vpcs=zones_of,
             )
         except Exception as error:  # a collector bug must not lose the other regions
-            log.debug("collector crashed in %s", region, exc_info=True)
+            log.debug("collector crashed in %s/%s", work.account_id, region, exc_info=True)
             return _failed_region(work.account_id, region, error)
 
     def collected(self, work: AccountWork, snapshot: RegionSnapshot) -> None:
