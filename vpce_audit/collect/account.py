@@ -17,7 +17,6 @@ from vpce_audit.collect import translate
 from vpce_audit.collect.calls import (
     ACCESS_DENIED_CODES,
     ExpectedAnswer,
-    MalformedResponse,
     ScopeCalls,
 )
 from vpce_audit.model import (
@@ -27,7 +26,6 @@ from vpce_audit.model import (
     IamPrincipal,
     RegionSnapshot,
     VpcZones,
-    ZoneSummary,
 )
 
 ClientFor = Callable[[str], Any]
@@ -207,27 +205,20 @@ def vpc_zones(
                 VPCId=vpc_id,
                 VPCRegion=region,
             )
-        zones = None if items is None else _zone_summaries(calls, vpc_id, items)
+        # An unreadable item makes that VPC's zones unknown (recorded), not the scan fail.
+        zones = (
+            None
+            if items is None
+            else calls.convert(
+                "route53",
+                "ListHostedZonesByVPC",
+                "vpc_hosted_zones",
+                lambda: tuple(translate.zone_summary(item) for item in items),
+                resource_id=vpc_id,
+            )
+        )
         return VpcZones(vpc_id=vpc_id, region=region, zones=zones)
 
     with ThreadPoolExecutor(max_workers=ZONE_LISTINGS_IN_FLIGHT) as pool:
         found = list(pool.map(lambda pair: one(*pair), sorted(set(vpcs))))
     return tuple(found)
-
-
-def _zone_summaries(
-    calls: ScopeCalls, vpc_id: str, items: Iterable[dict[str, Any]]
-) -> tuple[ZoneSummary, ...] | None:
-    """The zones of one VPC's answer; an item lacking what the model needs makes that VPC's
-    zones unknown (recorded), not the scan fail."""
-    try:
-        return tuple(translate.zone_summary(item) for item in items)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        calls.record(
-            "route53",
-            "ListHostedZonesByVPC",
-            MalformedResponse(f"an item of the answer could not be read ({error!r:.200})"),
-            "vpc_hosted_zones",
-            resource_id=vpc_id,
-        )
-        return None

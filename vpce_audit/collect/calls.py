@@ -67,6 +67,11 @@ JSON_PROTOCOLS = frozenset({"json", "rest-json"})
 T = TypeVar("T")
 
 
+UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
+"""What translating an answer's item raises when it lacks, or mistypes, an element the model
+needs."""
+
+
 class Cancelled(BaseException):
     """The scan was interrupted. A BaseException, so no ``except Exception`` boundary keeps a
     worker thread calling AWS after the user asked it to stop."""
@@ -385,12 +390,14 @@ class ScopeCalls:
         kind: str,
         convert: Callable[..., T],
         *args: Any,
+        resource_id: str | None = None,
     ) -> T | None:
         """``convert(*args)`` on answered items; an answer missing an element the model needs
-        (a zone without Id) is recorded against the whole kind, and None returned."""
+        (a zone without Id) is recorded against the whole kind, or against ``resource_id``
+        when the answer was about that resource only, and None returned."""
         try:
             return convert(*args)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+        except UNREADABLE as error:
             detail = f"the {error.args[0]} element" if isinstance(error, KeyError) else str(error)
             self._store(
                 service=service,
@@ -398,7 +405,7 @@ class ScopeCalls:
                 code=MalformedResponse.__name__,
                 message=f"an item of the answer could not be read ({detail[:200]})",
                 kind=kind,
-                resource_id=None,
+                resource_id=resource_id,
             )
             return None
 

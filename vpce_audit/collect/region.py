@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
-from vpce_audit.collect.calls import ACCESS_DENIED_CODES, ScopeCalls
+from vpce_audit.collect.calls import ACCESS_DENIED_CODES, UNREADABLE, ScopeCalls
 from vpce_audit.model import (
     EndpointInterface,
     EndpointServiceDetail,
@@ -533,7 +533,7 @@ def _bare_vpcs(items: Iterable[Item]) -> list[Any]:
     for item in items:
         try:
             found.append(translate.vpc(item, None, None))
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except UNREADABLE:
             continue
     return found
 
