@@ -641,10 +641,14 @@ def _shown(display: _Display, tally: Tally) -> Iterator[Progress]:
         yield live.say
 
 
+def _account_options(args: argparse.Namespace) -> bool:
+    """Whether accounts are chosen by --org, --role-arn, --accounts or --exclude-accounts."""
+    return bool(args.org or args.role_arn or args.accounts or args.exclude_accounts)
+
+
 def _several_accounts(args: argparse.Namespace) -> bool:
     """Whether the command names several accounts (an organisation, roles, profiles)."""
-    multi_account = args.org or args.role_arn or args.accounts or args.exclude_accounts
-    return bool(multi_account) or len(set(args.profile or [None])) > 1
+    return _account_options(args) or len(set(args.profile or [None])) > 1
 
 
 def _collect(
@@ -681,7 +685,7 @@ def _collect(
         accounts=args.accounts,
         exclude_accounts=args.exclude_accounts,
     )
-    multi_account = args.org or args.role_arn or args.accounts or args.exclude_accounts
+    multi_account = _account_options(args)
     if args.demo:
         if args.region or args.profile or multi_account:
             raise UsageError(
@@ -764,15 +768,13 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
             args.processes,
         )
         if announce is not None:
-            reached = accounts.reached
+            reached = [a for a in merged.accounts if a.account_id in accounts.reached]
             announce(
                 collection_summary(
-                    accounts=len(reached),
-                    scopes=len(merged.regions),
-                    errors=sum(len(a.errors) for a in merged.accounts if a.account_id in reached)
-                    + sum(len(r.errors) for r in merged.regions),
-                    unreachable=len(merged.accounts) - len(reached),
-                    seconds=time.monotonic() - started,
+                    reached,
+                    merged.regions,
+                    len(merged.accounts) - len(reached),
+                    time.monotonic() - started,
                 )
             )
     # In the order of one process's collection.

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from vpce_audit.collect.runner import account_collected
 from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
 from vpce_audit.model import GLOBAL_REGION, CollectionError
 from vpce_audit.snapshot.document import SnapshotDocument
@@ -188,10 +189,7 @@ class AccountsAcrossProcesses:
             self.reached.add(account_id)
         self.tally.account_done(merged)
         if self.say is not None and merged.reached:
-            self.say(
-                f"account {account_id}: {merged.regions} region(s) collected"
-                + (f", {merged.region_errors} collection error(s)" if merged.region_errors else "")
-            )
+            self.say(account_collected(account_id, merged.regions, merged.region_errors))
 
 
 @dataclass

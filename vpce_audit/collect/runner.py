@@ -267,28 +267,14 @@ def collect_accounts(
     (what a CI log wants); ``tally`` counts accounts and account-regions done (a live display)."""
     tally = tally or Tally()
     started = time.monotonic()
-    tally.plan(accounts=len(works) + len(unreachable), scopes=0)
+    tally.plan(accounts=len(works) + len(unreachable))
     for account in unreachable:
         tally.account_done(AccountFinished(account.account_id, 0, 0, account.errors, reached=False))
     steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
     accounts = AccountPipeline(
         steps, workers=request.max_workers, account_workers=_workers(request, len(works))
     ).run(works)
-    if account_progress is not None:
-        scopes = sum(len(work.region_snapshots) for work in works)
-        errors = sum(len(a.errors) for a in accounts) + sum(
-            len(r.errors) for work in works for r in work.region_snapshots
-        )
-        account_progress(
-            collection_summary(
-                accounts=len(works),
-                scopes=scopes,
-                errors=errors,
-                unreachable=len(unreachable),
-                seconds=time.monotonic() - started,
-            )
-        )
-    return SnapshotDocument(
+    document = SnapshotDocument(
         tool_version=__version__,
         created_at=utc_now(),
         # By id: the same order however the accounts were reached (and in --processes' merge).
@@ -300,16 +286,35 @@ def collect_accounts(
             )
         ),
     )
+    if account_progress is not None:
+        account_progress(
+            collection_summary(
+                accounts, document.regions, len(unreachable), time.monotonic() - started
+            )
+        )
+    return document
 
 
 def collection_summary(
-    *, accounts: int, scopes: int, errors: int, unreachable: int, seconds: float
+    reached: Sequence[AccountSnapshot],
+    regions: Sequence[RegionSnapshot],
+    unreachable: int,
+    seconds: float,
 ) -> str:
-    """The line that ends a collection of several accounts (a CI log's last word on it)."""
+    """The line that ends a collection of several accounts (a CI log's last word on it): the
+    accounts reached, their account-regions and the errors of both."""
+    errors = sum(len(a.errors) for a in reached) + sum(len(r.errors) for r in regions)
     return (
-        f"collected {accounts} account(s), {scopes} account-region(s) in {seconds:.0f} s; "
-        f"{errors} collection error(s)"
+        f"collected {len(reached)} account(s), {len(regions)} account-region(s) in "
+        f"{seconds:.0f} s; {errors} collection error(s)"
         + (f"; {unreachable} account(s) could not be reached" if unreachable else "")
+    )
+
+
+def account_collected(account_id: str, regions: int, errors: int) -> str:
+    """The line that says one account of several has its regions collected."""
+    return f"account {account_id}: {regions} region(s) collected" + (
+        f", {errors} collection error(s)" if errors else ""
     )
 
 
@@ -399,10 +404,7 @@ class _CollectionSteps:
         )
         if self._account_progress is not None and len(work.region_snapshots) == len(work.regions):
             errors = sum(len(r.errors) for r in work.region_snapshots)
-            self._account_progress(
-                f"account {work.account_id}: {len(work.regions)} region(s) collected"
-                + (f", {errors} collection error(s)" if errors else "")
-            )
+            self._account_progress(account_collected(work.account_id, len(work.regions), errors))
 
     def _zones(self, work: AccountWork, region: str, vpc_ids: Sequence[str]) -> None:
         """The private hosted zones of a region's VPCs, listed as soon as DescribeVpcs answered,

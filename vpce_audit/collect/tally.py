@@ -57,15 +57,11 @@ class Tally:
         self._errors = self._scope_errors = 0
         self._absorbed: dict[int, TallyView] = {}
 
-    def plan(
-        self, *, accounts: int | None = None, scopes: int | None = None, more_scopes: int = 0
-    ) -> None:
+    def plan(self, *, accounts: int | None = None, more_scopes: int = 0) -> None:
         """Totals to reach; ``more_scopes``: account-regions of one more account became known."""
         with self._lock:
             if accounts is not None:
                 self._accounts = accounts
-            if scopes is not None:
-                self._scopes = scopes
             self._scopes += more_scopes
 
     def scope_done(self, errors: int) -> None:
@@ -92,16 +88,16 @@ class Tally:
     def view(self) -> TallyView:
         with self._lock:
             parts = self._absorbed.values()
-            scope_errors = self._scope_errors + sum(p.scope_errors for p in parts)
+            absorbed_errors = sum(p.scope_errors for p in parts)
             return TallyView(
                 accounts=max((self._accounts, *(p.accounts for p in parts))),
                 accounts_done=self._accounts_done,
                 scopes=self._scopes + sum(p.scopes for p in parts),
                 scopes_done=self._scopes_done + sum(p.scopes_done for p in parts),
                 calls=api_calls() - self._calls_at_start + sum(p.calls for p in parts),
-                errors=self._errors + sum(p.scope_errors for p in parts),
+                errors=self._errors + absorbed_errors,
                 elapsed=time.monotonic() - self._started,
-                scope_errors=scope_errors,
+                scope_errors=self._scope_errors + absorbed_errors,
             )
 
 
