@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vpce_audit.clock import utc_now
+from vpce_audit.collect.botocore_reuse import fresh_session
 from vpce_audit.collect.calls import describe_error
 from vpce_audit.collect.runner import (
     AccountWork,
@@ -137,7 +138,6 @@ def assumed_clients(
 ) -> ClientFactory:
     """Clients for a role in another account, with credentials botocore refreshes before they
     expire. Raises AssumeRoleError when the role cannot be assumed now."""
-    import botocore.session
     from botocore.credentials import RefreshableCredentials
 
     sts = base.client("sts", home)
@@ -165,7 +165,7 @@ def assumed_clients(
     except Exception as error:
         code, message = describe_error(error)
         raise AssumeRoleError(code, message[:300]) from None
-    session = botocore.session.Session()
+    session = fresh_session()
     base.share_models(session)
     # botocore's documented extension point for refreshable credentials is the session's
     # credential object; RefreshableCredentials refreshes before expiry_time.

@@ -22,6 +22,7 @@ from vpce_audit.collect.account import (
     policies_name_unique_ids,
     vpc_zones,
 )
+from vpce_audit.collect.botocore_reuse import share_client_parts, share_event_names
 from vpce_audit.collect.calls import ScopeCalls, describe_error
 from vpce_audit.collect.rates import AccountRates
 from vpce_audit.collect.region import collect_region
@@ -96,6 +97,7 @@ class ClientFactory:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._rates = AccountRates()
+        share_client_parts()
 
     @classmethod
     def from_profile(
@@ -141,27 +143,6 @@ class ClientFactory:
                 self._rates.pace(client, service, region)
                 self._clients[key] = client
             return self._clients[key]
-
-
-_EVENT_NAMES: dict[str, str] = {}
-
-
-def share_event_names(client: Any) -> None:
-    """Let ``client`` use the event-name translations every other client has made.
-
-    botocore passes every event (a dozen per call) through its alias table and caches the
-    translated name per client; a new client translates again every event of every operation,
-    which was 8% of an organisation scan's CPU (benchmarks/bench_org_latency.py). The
-    translation depends only on the name and the table, botocore's default for every client
-    vpce-audit makes, so one cache serves them all. A botocore that no longer has this cache is
-    left as it is."""
-    from botocore.utils import EVENT_ALIASES
-
-    events = client.meta.events
-    cache = getattr(events, "_alias_name_cache", None)
-    if isinstance(cache, dict) and getattr(events, "_event_aliases", None) == EVENT_ALIASES:
-        _EVENT_NAMES.update(cache)
-        events._alias_name_cache = _EVENT_NAMES
 
 
 @dataclass(frozen=True)
