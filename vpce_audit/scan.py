@@ -231,6 +231,12 @@ def run_scan(
             f"it ({brief(region.out_of_scope, 200)[1:-1]}); it was not collected or judged"
             for region in snapshot.out_of_scope
         )
+        + tuple(
+            f"{vpc.vpc_id} ({scope.region}) is shared with account {scope.account_id} by account "
+            f"{brief(vpc.owner_id, 40)[1:-1]}, which was not scanned there: a VPC's route "
+            "tables, gateways, endpoints and flow logs are its owner's, so it was not judged"
+            for scope, vpc in snapshot.unjudged_shared_vpcs
+        )
         + notices
     )
     return ScanResult(

@@ -98,6 +98,22 @@ class ScopeView:
     def vpcs_by_id(self) -> dict[str, Vpc]:
         return {vpc.vpc_id: vpc for vpc in self.data.vpcs}
 
+    def owns(self, vpc: Vpc) -> bool:
+        """Whether this account owns ``vpc`` (an empty owner: a snapshot that did not say)."""
+        return vpc.owner_id in ("", self.account_id)
+
+    @cached_property
+    def own_vpcs(self) -> tuple[Vpc, ...]:
+        """The VPCs this account owns, by id: the ones its VPC-wide checks judge.
+
+        A VPC another account shares with this one (VPC sharing through AWS RAM) appears in this
+        account's DescribeVpcs too, but its route tables, gateways, endpoints, peerings and flow
+        logs are the owner's, and a participant sees none of them: judged here, the VPC would
+        look unrouted, unlogged and without endpoints. It is judged in its owner's scope, or
+        named in a notice when the owner was not scanned (Snapshot.unjudged_shared_vpcs).
+        https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html"""
+        return tuple(sorted((v for v in self.data.vpcs if self.owns(v)), key=lambda v: v.vpc_id))
+
     @cached_property
     def subnets_by_id(self) -> dict[str, Subnet]:
         return {subnet.subnet_id: subnet for subnet in self.data.subnets}
@@ -360,12 +376,28 @@ class Snapshot:
 
     @cached_property
     def vpcs_by_id(self) -> dict[str, tuple[ScopeView, Vpc]]:
-        """Every VPC of every scope. VPC ids are unique across accounts and regions."""
+        """Every VPC of every scope, as its owner's scope has it when the owner was scanned (a
+        participant of a shared VPC sees it too, without its attributes' context). VPC ids are
+        unique across accounts and regions."""
         found: dict[str, tuple[ScopeView, Vpc]] = {}
         for scope in self.scopes:
             for vpc in scope.data.vpcs:
-                found[vpc.vpc_id] = (scope, vpc)
+                if vpc.vpc_id not in found or scope.owns(vpc):
+                    found[vpc.vpc_id] = (scope, vpc)
         return found
+
+    @cached_property
+    def unjudged_shared_vpcs(self) -> tuple[tuple[ScopeView, Vpc], ...]:
+        """VPCs shared with a scanned account by an owner whose account-region was not scanned:
+        no scope judges them (ScopeView.own_vpcs), so the scan says so. Each once, in the
+        first participant's scope."""
+        judged = {vpc.vpc_id for scope in self.scopes for vpc in scope.own_vpcs}
+        unjudged: dict[str, tuple[ScopeView, Vpc]] = {}
+        for scope in self.scopes:
+            for vpc in scope.data.vpcs:
+                if vpc.vpc_id not in judged and vpc.vpc_id not in unjudged:
+                    unjudged[vpc.vpc_id] = (scope, vpc)
+        return tuple(unjudged[vpc_id] for vpc_id in sorted(unjudged))
 
     @cached_property
     def endpoints_by_id(self) -> dict[str, tuple[ScopeView, VpcEndpoint]]:

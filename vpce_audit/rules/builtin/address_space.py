@@ -104,7 +104,7 @@ def connected_networks_conflict(ctx: RuleContext) -> CheckResult:
         [(c, "on_premises_cidrs in configuration") for c in ctx.settings.on_premises_cidrs]
     )
     for scope in ctx.scopes():
-        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+        for vpc in scope.own_vpcs:
             own = parse_networks(vpc.cidr_blocks)
             conflicts: list[str] = []
             related: set[str] = set()
@@ -392,7 +392,7 @@ def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
     )
     for scope in ctx.scopes():
         prefixes = _on_premises_prefixes(scope, topology)
-        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+        for vpc in scope.own_vpcs:
             candidates = _parsed(prefixes.get(vpc.vpc_id, [])) + configured
             sources: dict[Network, set[str]] = defaultdict(set)
             for network, source in candidates:
@@ -443,7 +443,7 @@ def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
     refs = [
         VpcRef(scope, vpc)
         for scope in ctx.scopes()
-        for vpc in scope.data.vpcs
+        for vpc in scope.own_vpcs
         if not vpc.is_default
     ]
     index = overlap_index(refs)

@@ -71,7 +71,7 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
     required = ctx.settings.endpoint_services_required
     central = CentralDns(ctx.snapshot)
     for scope in ctx.scopes():
-        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+        for vpc in scope.own_vpcs:
             if vpc.is_default and not fsbp:
                 continue
             private = _private_subnets(scope, vpc)
@@ -144,7 +144,7 @@ def vpc_flow_logs_disabled(ctx: RuleContext) -> CheckResult:
         logs_by_vpc: dict[str, list[FlowLog]] = {}
         for log in scope.data.flow_logs:
             logs_by_vpc.setdefault(log.resource_id, []).append(log)
-        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+        for vpc in scope.own_vpcs:
             if vpc.is_default and not fsbp:
                 continue
             problem = _logging_problem(logs_by_vpc.get(vpc.vpc_id, []), fsbp)

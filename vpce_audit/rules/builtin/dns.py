@@ -298,7 +298,7 @@ def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
     resolver = Resolver(ctx.snapshot)
     for scope in ctx.scopes():
         catalogue: dict[str, str] | None = None  # built for the first VPC that needs it
-        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+        for vpc in scope.own_vpcs:
             zones = [
                 z
                 for z in ctx.snapshot.zones_for(scope, vpc.vpc_id)
@@ -386,7 +386,7 @@ def parent_domains(region: str) -> frozenset[str]:
 def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
     central = CentralDns(ctx.snapshot)
     for scope in ctx.scopes():
-        for vpc in sorted(scope.data.vpcs, key=lambda v: v.vpc_id):
+        for vpc in scope.own_vpcs:
             problems: list[str] = []
             unknown: list[str] = []
             related: set[str] = set()
