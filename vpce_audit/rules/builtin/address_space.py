@@ -441,10 +441,7 @@ def _parsed(prefixes: Iterable[tuple[str, str]]) -> list[tuple[Network, str]]:
 @builtin_rule("VPCE504", requires=("vpcs",))
 def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
     refs = [
-        VpcRef(scope, vpc)
-        for scope in ctx.scopes()
-        for vpc in scope.own_vpcs
-        if not vpc.is_default
+        VpcRef(scope, vpc) for scope in ctx.scopes() for vpc in scope.own_vpcs if not vpc.is_default
     ]
     index = overlap_index(refs)
     for ref in sorted(refs, key=lambda r: r.vpc_id):
