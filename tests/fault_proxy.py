@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/aws4_request")
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/aws4_request")
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 CAPTIVE_PORTAL = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -79,7 +79,8 @@ TRICKLE = Reply(0, b"<")
 class FaultProxy:
     upstream: str
     faults: dict[str, Fault] = field(default_factory=dict)
-    """Operation name (DescribeVpcs, GetCallerIdentity, ...) -> fault."""
+    """Operation name (DescribeVpcs, GetCallerIdentity, ...) -> fault; "DescribeVpcs@us-east-1":
+    in that region only (the region of the request's SigV4 credential scope)."""
     calls: Counter[str] = field(default_factory=Counter)
     stopping: threading.Event = field(default_factory=threading.Event)
     url: str = ""
@@ -128,10 +129,10 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = {key.lower(): value for key, value in self.headers.items()}
             scope = CREDENTIAL_SCOPE.search(headers.get("authorization", ""))
-            service = scope.group(1) if scope else ""
+            region, service = scope.groups() if scope else ("", "")
             operation = operation_of(self.command, self.path, headers, body)
             count = proxy.record(operation)
-            fault = proxy.faults.get(operation)
+            fault = proxy.faults.get(f"{operation}@{region}") or proxy.faults.get(operation)
             reply = fault(count) if fault else None
             if reply is HANG:
                 proxy.stopping.wait()

@@ -426,17 +426,46 @@ def test_a_region_denied_by_a_service_control_policy_is_out_of_scope_once(
 ) -> None:
     """Control Tower's region deny: reported once as out of scope, not as a failure of every
     call, and not an incomplete scan (https://docs.aws.amazon.com/IAM/latest/UserGuide/
-    troubleshoot_access-denied.html words SCP denials this way)."""
-    proxy.faults["DescribeVpcs"] = always(ec2_error("UnauthorizedOperation", 403, SCP_DENIAL))
+    troubleshoot_access-denied.html words SCP denials this way). The account answered in
+    another region, which is what makes the denial a region's."""
+    denied = "eu-central-1"
+    proxy.faults[f"DescribeVpcs@{denied}"] = always(
+        ec2_error("UnauthorizedOperation", 403, SCP_DENIAL)
+    )
     snapshot = tmp_path / "snapshot.json"
-    assert main(["collect", "--region", REGION, "-o", str(snapshot)], stdout=io.StringIO()) == 0
-    assert proxy.calls["DescribeSubnets"] == 0  # nothing more is asked of the region
+    argv = ["collect", "--region", REGION, "--region", denied, "-o", str(snapshot)]
+    assert main(argv, stdout=io.StringIO()) == 0
+    assert proxy.calls["DescribeSubnets"] == 1  # only the other region is asked for more
     code, report, err = _scan(capsys, "--snapshot", str(snapshot), regions=())
     assert code == 0
-    assert report["collection_errors"] == [] and report["snapshot"]["scopes"] == []
+    assert report["collection_errors"] == []
+    assert [(s["account_id"], s["region"]) for s in report["snapshot"]["scopes"]] == [
+        (ACCOUNT, REGION)
+    ]
     (notice,) = report["notices"]
-    assert notice.startswith(f"{ACCOUNT}/{REGION} is out of scope: a service control policy")
+    assert notice.startswith(f"{ACCOUNT}/{denied} is out of scope: a service control policy")
     assert err.count("out of scope") == 1
+
+
+def test_a_service_control_policy_that_denies_the_scanner_everywhere_is_a_failure(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """AWS's words name the kind of policy, not a region: an SCP that denies the scanner's
+    role ec2:Describe* in every region reads like a region deny in each. With no region of the
+    account let in, nothing was seen, and the scan must not come back clean."""
+    proxy.faults["DescribeVpcs"] = always(ec2_error("UnauthorizedOperation", 403, SCP_DENIAL))
+    snapshot = tmp_path / "snapshot.json"
+    argv = ["collect", "--region", REGION, "--region", "eu-central-1", "-o", str(snapshot)]
+    assert main(argv, stdout=io.StringIO()) == 3
+    assert proxy.calls["DescribeSubnets"] == 0
+    code, report, _ = _scan(capsys, "--snapshot", str(snapshot), regions=())
+    assert code == 3
+    assert report["notices"] == [] and report["snapshot"]["scopes"] == []
+    assert sorted((e["region"], e["error_code"]) for e in report["collection_errors"]) == [
+        ("eu-central-1", "DeniedEverywhere"),
+        (REGION, "DeniedEverywhere"),
+    ]
+    assert SCP_DENIAL in report["collection_errors"][0]["message"]
 
 
 def test_an_access_denial_that_is_not_a_policy_boundary_stays_a_failure(

@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    REGION,
     document,
     endpoint,
     error,
@@ -16,7 +19,7 @@ from tests.helpers import (
     table,
     vpc,
 )
-from vpce_audit.model import AccountSnapshot, HostedZone, HostedZoneVpc
+from vpce_audit.model import AccountSnapshot, HostedZone, HostedZoneVpc, RegionSnapshot
 from vpce_audit.snapshot.document import (
     SnapshotDocument,
     SnapshotError,
@@ -193,3 +196,36 @@ def test_the_format_document_names_every_field_and_kind() -> None:
     )
     missing = sorted(name for name in expected if not re.search(rf"\b{name}\b", doc))
     assert missing == []
+
+
+SCP_WORDS = (
+    "not authorized to perform: ec2:DescribeVpcs with an explicit deny in a service control policy"
+)
+
+
+@pytest.mark.parametrize(
+    ("other", "out_of_scope"),
+    [
+        (region(ACCOUNT, "us-east-1"), True),  # answered elsewhere: a region deny
+        (
+            region(ACCOUNT, "us-east-1", errors=[error("vpcs", "DescribeVpcs", where="us-east-1")]),
+            False,
+        ),
+        (region(OTHER_ACCOUNT, "us-east-1"), False),  # another account's answer says nothing
+        (None, False),  # the only region scanned
+    ],
+)
+def test_an_scp_denial_is_a_region_deny_only_where_the_account_answered_elsewhere(
+    other: RegionSnapshot | None, out_of_scope: bool
+) -> None:
+    denied = RegionSnapshot(ACCOUNT, REGION, "2026-11-27T00:00:00Z", out_of_scope=SCP_WORDS)
+    snapshot = Snapshot(document(denied, *([other] if other else [])))
+    assert snapshot.out_of_scope == ((denied,) if out_of_scope else ())
+    assert snapshot.denied_everywhere == (() if out_of_scope else (denied,))
+    assert [(s.account_id, s.region) for s in snapshot.scopes] == (
+        [(other.account_id, other.region)] if other else []
+    )
+    gaps = [
+        (e.region, e.error_code) for e in snapshot.coverage_gaps if e.error_code != "NotCollected"
+    ]
+    assert gaps == ([] if out_of_scope else [(REGION, "DeniedEverywhere")])

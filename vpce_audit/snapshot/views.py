@@ -309,11 +309,36 @@ class Snapshot:
 
     @cached_property
     def out_of_scope(self) -> tuple[RegionSnapshot, ...]:
-        return tuple(
-            sorted(
-                (region for region in self.document.regions if region.out_of_scope is not None),
-                key=lambda r: (r.account_id, r.region),
-            )
+        """Regions a service control policy keeps out of the organisation: denied where the
+        same account was let in elsewhere (see ``denied_everywhere``)."""
+        return tuple(r for r in self._denied if r.account_id in self._reached_accounts)
+
+    @cached_property
+    def denied_everywhere(self) -> tuple[RegionSnapshot, ...]:
+        """Regions refused by an SCP in an account that no scanned region let in.
+
+        AWS's message says that an SCP denied the call, not why: a region deny (Control Tower's)
+        and a policy that denies the scanner's role everywhere read the same. Only the first
+        keeps a region out of scope; told apart by whether the account answered DescribeVpcs
+        in some other region. Where it answered nowhere, nothing of the account was seen, and
+        these regions are collection gaps (``coverage_gaps``), so the scan is incomplete rather
+        than clean. A scan of one region that an SCP denies is such a gap too: leave the
+        region out with --exclude-region when that is intended."""
+        return tuple(r for r in self._denied if r.account_id not in self._reached_accounts)
+
+    @cached_property
+    def _denied(self) -> tuple[RegionSnapshot, ...]:
+        denied = (region for region in self.document.regions if region.out_of_scope is not None)
+        return tuple(sorted(denied, key=lambda r: (r.account_id, r.region)))
+
+    @cached_property
+    def _reached_accounts(self) -> frozenset[str]:
+        """Accounts with a region whose DescribeVpcs answered."""
+        return frozenset(
+            region.account_id
+            for region in self.document.regions
+            if region.out_of_scope is None
+            and not any(e.resource_kind == "vpcs" and e.resource_id is None for e in region.errors)
         )
 
     @cached_property
@@ -340,7 +365,8 @@ class Snapshot:
     def coverage_gaps(self) -> tuple[CollectionError, ...]:
         """What a hand-made or partial document lacks, as errors, so that the scan is incomplete
         and the account's SARIF alerts stay open: an account-region without its account's
-        account-wide facts, and an account with neither a region nor a recorded error."""
+        account-wide facts, an account with neither a region nor a recorded error, and a region
+        an SCP denied in an account that no region let in (``denied_everywhere``)."""
         scoped = {region.account_id for region in self.document.regions}
         gaps = [
             _gap(account_id, "organization", "the snapshot has no account-wide facts for it")
@@ -350,6 +376,22 @@ class Snapshot:
             _gap(account.account_id, "regions", "the snapshot has no region of it")
             for account in sorted(self.document.accounts, key=lambda a: a.account_id)
             if account.account_id not in scoped and not account.errors
+        ]
+        gaps += [
+            CollectionError(
+                account_id=region.account_id,
+                region=region.region,
+                service="ec2",
+                operation="DescribeVpcs",
+                error_code="DeniedEverywhere",
+                message=(
+                    "a service control policy denied the scanner here and in every other region "
+                    f"of account {region.account_id} that was scanned, so this is not a region "
+                    f"the organisation leaves out: nothing here was judged ({region.out_of_scope})"
+                ),
+                resource_kind="vpcs",
+            )
+            for region in self.denied_everywhere
         ]
         return tuple(gaps)
 
