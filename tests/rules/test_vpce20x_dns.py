@@ -486,3 +486,24 @@ def test_207_an_endpoint_missing_from_the_snapshot_is_gone_only_if_every_account
     )
     assert [f.resource_id for f in everyone.findings] == ["vpc-ok"]
     assert "vpce-0ff, which no longer exists" in everyone.findings[0].message
+
+
+def test_207_an_endpoint_of_a_region_that_was_not_scanned_is_unknown_not_gone() -> None:
+    """A zone is associated per VPC and region (https://docs.aws.amazon.com/Route53/latest/
+    APIReference/API_VPC.html): its record may name an endpoint of another region, which a scan
+    of this region alone cannot find, however many accounts it covered."""
+    other_region = "vpce-0ff-1a2b3c4d.ssm.us-east-1.vpce.amazonaws.com"
+    zones = (
+        zone(
+            "Z1",
+            "ssm.eu-west-1.amazonaws.com.",
+            "vpc-ok",
+            records={"ssm.eu-west-1.amazonaws.com": other_region},
+        ),
+    )
+    result = run_with(
+        centralised_endpoint_dns_broken, _hub_and_spokes(), *zones, members=(ACCOUNT,)
+    )
+    assert result.findings == ()
+    assert [s.resource_id for s in result.skipped] == ["vpc-ok"]
+    assert "in a region (us-east-1) that was not scanned" in result.skipped[0].reason

@@ -25,6 +25,8 @@ AMAZON_RESOLVER_LINK_LOCAL = ("169.254.169.253", "fd00:ec2::253")
 
 # vpce-0123456789abcdef0-a1b2c3d4[.-zone].<service>.<region>.vpce.amazonaws.com
 _ENDPOINT_DNS_NAME = re.compile(r"^(?:\*\.)?(vpce-[0-9a-f]+)-[0-9a-z]+[.-]")
+# vpce-0abc-1x2y[-us-east-1a].ssm.us-east-1.vpce.amazonaws.com[.cn]: the region before the suffix.
+_ENDPOINT_DNS_REGION = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d+)\.vpce\.amazonaws\.com(?:\.cn)?$")
 
 
 def normalise(name: str) -> str:
@@ -94,6 +96,13 @@ def endpoint_id_in_dns_name(dns_name: str) -> str | None:
     return match.group(1) if match else None
 
 
+def endpoint_region_in_dns_name(dns_name: str) -> str | None:
+    """The region in an endpoint's own DNS name: a zone's record may name an endpoint of
+    another region (a zone is associated per VPC and region)."""
+    match = _ENDPOINT_DNS_REGION.search(normalise(dns_name))
+    return match.group(1) if match else None
+
+
 @dataclass(frozen=True)
 class RecordTarget:
     """What one record of a zone points at."""
@@ -103,6 +112,8 @@ class RecordTarget:
     """The interface endpoint named by an alias or CNAME target, when it names one."""
     addresses: tuple[str, ...] = ()
     """The addresses of an A / AAAA record."""
+    endpoint_region: str | None = None
+    """The region the alias or CNAME target names, when it names one."""
 
 
 def record_targets(
@@ -117,7 +128,13 @@ def record_targets(
         if target is None and record.record_type == "CNAME" and record.values:
             target = record.values[0]
         if target is not None:
-            found.append(RecordTarget(record, endpoint_id_in_dns_name(target)))
+            found.append(
+                RecordTarget(
+                    record,
+                    endpoint_id_in_dns_name(target),
+                    endpoint_region=endpoint_region_in_dns_name(target),
+                )
+            )
             continue
         if record.record_type not in IP_RECORD_TYPES:
             found.append(RecordTarget(record, None))  # SOA, NS, TXT...: no target

@@ -282,7 +282,14 @@ class CentralDns:
     ) -> RecordCheck:
         """``check`` for a record, or why an A / AAAA record's target cannot be told."""
         if target.endpoint_id is not None:
-            return self.check(scope, vpc_id, zone, target.record.name, target.endpoint_id)
+            return self.check(
+                scope,
+                vpc_id,
+                zone,
+                target.record.name,
+                target.endpoint_id,
+                endpoint_region=target.endpoint_region,
+            )
         return RecordCheck(
             zone,
             target.record.name,
@@ -326,16 +333,21 @@ class CentralDns:
         zone: HostedZone,
         record_name: str,
         endpoint_id: str,
+        *,
+        endpoint_region: str | None = None,
     ) -> RecordCheck:
+        """``endpoint_region``: the region the record's target names, where the endpoint must
+        be; a name that says none (an A record's address) is looked for in the VPC's region."""
         base = RecordCheck(zone, record_name, endpoint_id)
         found = self.snapshot.endpoints_by_id.get(endpoint_id)
         if found is None:
-            if self._every_account_scanned(scope.region):
+            where = endpoint_region or scope.region
+            if self._every_account_scanned(where):
                 return _with(base, problem=f"points at {endpoint_id}, which no longer exists")
             return _with(
                 base,
                 unknown=f"{endpoint_id} is not in the snapshot (deleted, or owned by an account "
-                "that was not scanned)",
+                f"or in a region ({where}) that was not scanned)",
             )
         hub_scope, endpoint = found
         if endpoint.is_deleted:
