@@ -47,6 +47,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ from tests.helpers import REGION as FIXTURE_REGION
 from tests.helpers import vpc as make_vpc
 from tests.moto_estates import _nat, _subnet, _table, _vpc, member_session
 from tests.moto_gaps import answer_endpoint_connections, answer_profiles_in_process
+from vpce_audit.analysis.topology import Topology
 from vpce_audit.cli import main
 from vpce_audit.collect import accounts as accounts_module
 from vpce_audit.collect.runner import CALL_ATTEMPTS
@@ -77,6 +79,7 @@ from vpce_audit.model import (
 )
 from vpce_audit.scan import run_scan as real_run_scan
 from vpce_audit.snapshot.document import SnapshotDocument, to_json
+from vpce_audit.snapshot.views import Snapshot
 
 REGION = "us-east-1"
 WEST = "us-west-2"
@@ -862,6 +865,48 @@ def test_without_the_gateway_owner_an_open_endpoint_is_not_called_internal_only(
     message = report.finding("VPCE301", OPEN_ENDPOINT)["message"]
     assert "none of them outside the organisation" not in message
     assert "unknown" in message
+
+
+def test_without_the_gateway_owner_the_on_premises_overlap_is_skipped_not_passed(
+    scan_snapshot: Callable[[SnapshotDocument], Report],
+) -> None:
+    """What the owner's route table sends toward VPN or Direct Connect is unknown: VPCE503
+    cannot say the VPCs' blocks are clear of on-premises prefixes, so it skips them, as
+    VPCE501 does (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-transit-gateways.html: only
+    the gateway's owner sees its route tables)."""
+    report = scan_snapshot(_shared_gateway(APP_A, APP_B))
+    assert set(report.skipped("VPCE503")) == {
+        (APP_A, FIXTURE_REGION, "vpc-0a"),
+        (APP_B, FIXTURE_REGION, "vpc-0b"),
+    }
+    assert set(scan_snapshot(_shared_gateway(NETWORK, APP_A, APP_B)).skipped("VPCE503")) == set()
+
+
+def _routes_unread(propagating: tuple[str, ...]) -> tuple[Topology, Any]:
+    """The organisation of ``_shared_gateway``, where SearchTransitGatewayRoutes failed for the
+    owner's table and only its propagations are known: the topology and APP_B's scope."""
+    document = _shared_gateway(NETWORK, APP_A, APP_B)
+    network = document.regions[0]
+    (table,) = network.transit_gateway_route_tables
+    unread = dataclasses.replace(table, routes=None, propagating_attachment_ids=propagating)
+    regions = (dataclasses.replace(network, transit_gateway_route_tables=(unread,)),)
+    snapshot = Snapshot(dataclasses.replace(document, regions=regions + document.regions[1:]))
+    return Topology(snapshot), next(s for s in snapshot.scopes if s.account_id == APP_B)
+
+
+def test_a_gateway_route_table_whose_routes_were_not_read_leaves_unlearned_blocks_unknown() -> None:
+    """A block the table learns by propagation is reached; one it does not learn may still have
+    a static route (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html), so
+    whether it is reached is unknown, not "no route"."""
+    partner = [ip_network("10.9.1.0/24")]
+    topology, scope_b = _routes_unread((ATTACHMENT_C,))
+    assert topology.reach(scope_b, "vpc-0b", "vpc-0c", partner).reachable is True
+    topology, scope_b = _routes_unread((ATTACHMENT_A, ATTACHMENT_B))
+    not_learned = topology.reach(scope_b, "vpc-0b", "vpc-0c", partner)
+    assert not_learned.reachable is None
+    assert "its static routes are unknown" in not_learned.how
+    remote = topology.remote_networks(scope_b, scope_b.vpcs_by_id["vpc-0b"])
+    assert remote.unknown and f"{TGW_TABLE} could not be read" in remote.unknown[0]
 
 
 # -- a hub account that could not be read (the collected organisation, edited) -----------------

@@ -231,7 +231,13 @@ class Topology:
             return Reach(None, f"{tgw_id}: the routes of {table.route_table_id} are unknown")
         if target_ids & set(table.propagating_attachment_ids):
             return Reach(True, f"{tgw_id} ({table.route_table_id}, propagated)")
-        return Reach(False, f"{tgw_id} ({table.route_table_id} does not learn the route)")
+        # Its routes could not be read: a static route there may exist (TGW route tables hold
+        # static and propagated routes, https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html).
+        return Reach(
+            None,
+            f"{tgw_id}: {table.route_table_id} does not learn the route, and its static routes "
+            "are unknown",
+        )
 
     # -- networks a VPC connects to ----------------------------------------------------------
 
@@ -276,7 +282,7 @@ class Topology:
                     ]
                 elif target in attachments:
                     tgw_table = self.association_table(attachments[target])
-                    gap = self._association_gap(attachments[target], tgw_table, scope.region)
+                    gap = self.association_gap(attachments[target], tgw_table, scope.region)
                     if gap is not None:
                         unknown.append(f"{table.route_table_id} routes {destination} to {gap}")
                     if tgw_table is None:
@@ -313,13 +319,15 @@ class Topology:
                 found[table.route_table_id] = networks
         return Remotes(found, tuple(unknown))
 
-    def _association_gap(
+    def association_gap(
         self,
         attachment: TransitGatewayAttachment,
         table: TransitGatewayRouteTable | None,
         region: str,
     ) -> str | None:
-        """Why what the attachment's gateway route table routes is unknown, or None."""
+        """Why what the attachment's gateway route table routes is unknown, or None. Routes
+        that could not be read leave it unknown even when the propagations are known: a static
+        route may send a block elsewhere."""
         gateway = attachment.transit_gateway_id
         if table is None:
             unseen = self.gateway_unseen(attachment, region)
@@ -331,7 +339,7 @@ class Topology:
                     "not in the snapshot"
                 )
             return None  # not associated: the gateway routes nothing from it
-        if table.routes is None and table.propagating_attachment_ids is None:
+        if table.routes is None:
             return f"{gateway}, whose route table {table.route_table_id} could not be read"
         return None
 

@@ -314,9 +314,14 @@ def _kind_of(topology: Topology, attachment_id: str) -> str | None:
     return attachment.resource_type if attachment is not None else None
 
 
-def _on_premises_prefixes(scope: ScopeView, topology: Topology) -> dict[str, list[tuple[str, str]]]:
-    """On-premises prefixes reachable from each VPC of the scope: (cidr, where it came from)."""
+def _on_premises_prefixes(
+    scope: ScopeView, topology: Topology
+) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]]]:
+    """On-premises prefixes reachable from each VPC of the scope: (cidr, where it came from);
+    and, per VPC, why some of them are unknown (a transit gateway whose route table could not
+    be read, or belongs to an account that was not scanned)."""
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    unknown: dict[str, list[str]] = defaultdict(list)
     vgw_vpcs = {
         gateway.vpn_gateway_id: gateway.attached_vpc_ids for gateway in scope.data.vpn_gateways
     }
@@ -350,6 +355,9 @@ def _on_premises_prefixes(scope: ScopeView, topology: Topology) -> dict[str, lis
     for vpc_id, attachments in scope.vpc_attachments_by_vpc.items():
         for attachment in attachments:
             tgw_table = topology.association_table(attachment)
+            gap = topology.association_gap(attachment, tgw_table, scope.region)
+            if gap is not None:
+                unknown[vpc_id].append(gap)
             if tgw_table is None:
                 continue
             for tgw_route in tgw_table.routes or ():
@@ -368,7 +376,7 @@ def _on_premises_prefixes(scope: ScopeView, topology: Topology) -> dict[str, lis
                             f"{tgw_table.route_table_id} route to {', '.join(toward)}",
                         )
                     )
-    return found
+    return found, unknown
 
 
 @builtin_rule(
@@ -391,7 +399,7 @@ def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
         [(c, "on_premises_cidrs in configuration") for c in ctx.settings.on_premises_cidrs]
     )
     for scope in ctx.scopes():
-        prefixes = _on_premises_prefixes(scope, topology)
+        prefixes, unknown = _on_premises_prefixes(scope, topology)
         for vpc in scope.own_vpcs:
             candidates = _parsed(prefixes.get(vpc.vpc_id, [])) + configured
             sources: dict[Network, set[str]] = defaultdict(set)
@@ -411,6 +419,15 @@ def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
                 key=lambda found: (found[0], str(found[1])),
             )
             if not overlaps_found:
+                if unknown.get(vpc.vpc_id):
+                    gaps = unknown[vpc.vpc_id]
+                    yield ctx.skip(
+                        scope,
+                        vpc.vpc_id,
+                        f"the on-premises prefixes {vpc.vpc_id} reaches are not all known: it is "
+                        f"attached to {gaps[0]}"
+                        + (f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""),
+                    )
                 continue
             described = "; ".join(
                 f"{mine} overlaps {theirs} ({', '.join(sorted(sources[theirs]))})"
