@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from tests.moto_estates import _nat, _subnet, _table, _vpc, member_session
 from vpce_audit.cli import main
+from vpce_audit.collect import account as account_module
 from vpce_audit.collect import accounts as accounts_module
 from vpce_audit.collect.operations import CREDENTIAL_OPERATIONS, OPERATIONS
 from vpce_audit.collect.tally import TallyView
@@ -336,3 +337,32 @@ def test_the_live_line_names_no_aws_text() -> None:
         accounts=1, accounts_done=0, scopes=0, scopes_done=0, calls=1234, errors=1, elapsed=75
     )
     assert describe(view) == "listing regions · 1,234 calls · 1 error · 01:15"
+
+
+def test_members_stay_trusted_when_the_listing_account_is_not_scanned(
+    organisation: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ListAccounts answers only in the management account or a delegated administrator
+    (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html); moto
+    answers every member, so a member's listing is refused here as AWS refuses it. With the
+    management account excluded, the member list --org read is what tells B's outsider from
+    A's sibling."""
+
+    def refused(organizations: Any, calls: Any) -> None:
+        return None  # what organization_members answers when ListAccounts is not permitted
+
+    def judged(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+        found = [f for f in report["findings"] if f["rule_id"] == "VPCE104"]
+        return [(f["account_id"], f["resource_id"], f["severity"]) for f in found]
+
+    _, everyone, _ = _scan(capsys)
+    monkeypatch.setattr(account_module, "organization_members", refused)
+    code, report, _ = _scan(capsys, "--exclude-accounts", MANAGEMENT)
+    assert code == 0 and report["summary"]["complete"] is True
+    a, b = organisation["a"], organisation["b"]
+    assert report["snapshot"]["accounts"] == sorted([a, b])
+    # As when the management account is scanned: A's sibling is trusted, B's outsider is not.
+    assert judged(report) == judged(everyone)
+    assert [account for account, _, _ in judged(report)] == [b]

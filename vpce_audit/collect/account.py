@@ -137,11 +137,20 @@ def private_hosted_zones(route53: Any, calls: ScopeCalls) -> tuple[HostedZone, .
     return tuple(sorted(found, key=lambda z: z.hosted_zone_id))
 
 
-def collect_account(account_id: str, client_for: ClientFor, calls: ScopeCalls) -> AccountSnapshot:
+def collect_account(
+    account_id: str,
+    client_for: ClientFor,
+    calls: ScopeCalls,
+    listed_members: tuple[str, ...] | None = None,
+) -> AccountSnapshot:
+    """``listed_members``: the organisation's accounts as ``--org`` listed them, kept for an
+    account of that organisation that may not list them itself (a member account)."""
     collected_at = utc_now()
     organizations = client_for("organizations")
     org_id = organization_id(organizations, calls)
     members = organization_members(organizations, calls) if org_id else None
+    if members is None and org_id and listed_members and account_id in listed_members:
+        members = listed_members
     zones = private_hosted_zones(client_for("route53"), calls)
     return AccountSnapshot(
         account_id=account_id,

@@ -76,6 +76,11 @@ class Target:
     account_id: str
     role_arn: str | None
     """None: the scanning credentials' own account."""
+    organization_members: tuple[str, ...] | None = None
+    """With --org: every account of the organisation, as the listing account read them. A
+    member may not list them itself (ListAccounts answers only in the management account or
+    a delegated administrator), and without them the policy rules cannot tell a sibling
+    account from an outsider when the listing account is not itself scanned."""
 
 
 def role_account(role_arn: str) -> str:
@@ -93,9 +98,10 @@ def targets(
     found: dict[str, Target] = {}
     if selection.org:
         partition = partition_for_region(home)
-        for member in organization_accounts(base, home):
+        active, members = organization_accounts(base, home)
+        for member in active:
             role = None if member == caller else _role_arn(partition, member, selection.role_name)
-            found[member] = Target(member, role)
+            found[member] = Target(member, role, members)
     for role_arn in selection.role_arns:
         account = role_account(role_arn)
         found[account] = Target(account, None if account == caller else role_arn)
@@ -111,9 +117,12 @@ def _role_arn(partition: str, account_id: str, role_name: str) -> str:
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"
 
 
-def organization_accounts(base: ClientFactory, home: str) -> tuple[str, ...]:
-    """The organisation's ACTIVE accounts. Without them --org cannot know its scope: a refusal
-    is a usage error (exit 2), not a partial scan."""
+def organization_accounts(
+    base: ClientFactory, home: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The organisation's ACTIVE accounts (those to scan), and every account of it, whatever
+    its state (the members the policy rules trust). Without them --org cannot know its scope: a
+    refusal is a usage error (exit 2), not a partial scan."""
     organizations = base.client("organizations", global_service_region(home))
     try:
         pages = organizations.get_paginator("list_accounts").paginate()
@@ -130,7 +139,8 @@ def organization_accounts(base: ClientFactory, home: str) -> tuple[str, ...]:
         for account in accounts
         if (account.get("State") or account.get("Status")) == "ACTIVE" and account.get("Id")
     ]
-    return tuple(sorted(active))
+    members = {str(account["Id"]) for account in accounts if account.get("Id")}
+    return tuple(sorted(active)), tuple(sorted(members))
 
 
 def assumed_clients(
@@ -201,7 +211,9 @@ def prepare(
             if confirmed != target.account_id:
                 return _unreachable(target, "WrongAccount", f"the credentials are {confirmed}'s")
         calls = account_calls(target.account_id, clients, request)
-        return AccountWork(target.account_id, clients, calls, home)
+        return AccountWork(
+            target.account_id, clients, calls, home, listed_members=target.organization_members
+        )
 
     # Role assumptions are independent round trips: at once, not one after another.
     workers = max(1, min(ASSUME_ROLE_IN_FLIGHT, len(targets)))

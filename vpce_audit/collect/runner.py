@@ -205,6 +205,9 @@ class AccountWork:
     clients: ClientFactory
     calls: ScopeCalls
     home: str
+    listed_members: tuple[str, ...] | None = None
+    """The organisation's accounts as --org listed them (accounts.Target.organization_members),
+    for an account that may not list them itself."""
     regions: tuple[str, ...] = ()
     account: AccountSnapshot | None = None
     region_snapshots: list[RegionSnapshot] = field(default_factory=list)
@@ -350,6 +353,7 @@ class _CollectionSteps:
             work.account_id,
             lambda service: work.clients.client(service, global_region),
             work.calls,
+            work.listed_members,
         )
 
     def region(self, work: AccountWork, region: str, follow_up: FollowUp) -> RegionSnapshot:
