@@ -909,6 +909,61 @@ def test_a_gateway_route_table_whose_routes_were_not_read_leaves_unlearned_block
     assert remote.unknown and f"{TGW_TABLE} could not be read" in remote.unknown[0]
 
 
+def _with_attachment(kind: str, owner: str) -> SnapshotDocument:
+    """``_shared_gateway`` of every account, with one more attachment of ``kind`` (owned by
+    ``owner``) on the gateway, and the owner's table (which vpc-0a uses) routing to it instead
+    of to PARTNER's VPC."""
+    document = _shared_gateway(NETWORK, APP_A, APP_B)
+    network = document.regions[0]
+    (table,) = network.transit_gateway_route_tables
+    extra = "tgw-attach-0eeeeeeeeeeeeeeee"
+    route = TransitGatewayRoute(
+        "172.16.0.0/12", (TransitGatewayRouteTarget(extra, kind, "tgw-0peer"),), "static", "active"
+    )
+    network = dataclasses.replace(
+        network,
+        transit_gateway_attachments=(
+            *network.transit_gateway_attachments,
+            TransitGatewayAttachment(extra, TGW, NETWORK, kind, "tgw-0peer", owner, "available"),
+        ),
+        transit_gateway_route_tables=(
+            dataclasses.replace(
+                table,
+                routes=(
+                    *(r for r in table.routes or () if r.destination_cidr != "10.9.0.0/16"),
+                    route,
+                ),
+            ),
+        ),
+    )
+    return dataclasses.replace(document, regions=(network, *document.regions[1:]))
+
+
+@pytest.mark.parametrize(
+    ("kind", "owner", "reach"),
+    [
+        # The organisation's own gateway (here the owner's, as in another region): what it
+        # reaches beyond is not followed, so unknown, not "outside".
+        ("peering", NETWORK, "is unknown"),
+        ("tgw-peering", NETWORK, "is unknown"),
+        ("peering", "999988887777", "routes to networks outside the organisation"),
+        ("vpn-concentrator", NETWORK, "routes to networks outside the organisation"),
+    ],
+)
+def test_an_open_endpoint_behind_a_gateway_is_judged_by_what_its_attachments_lead_to(
+    scan_snapshot: Callable[[SnapshotDocument], Report], kind: str, owner: str, reach: str
+) -> None:
+    """A peering attachment may join the same account's gateway in another region
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTransitGatewayPeeringAttachment.html);
+    a VPN concentrator aggregates VPN connections (on premises). ResourceOwnerId names the
+    account of the attached resource
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TransitGatewayAttachment.html)."""
+    message = scan_snapshot(_with_attachment(kind, owner)).finding("VPCE301", OPEN_ENDPOINT)
+    assert reach in message["message"]
+    assert "tgw-attach-0eeeeeeeeeeeeeeee" in message["message"]
+    assert message["severity"] == "medium"
+
+
 # -- a hub account that could not be read (the collected organisation, edited) -----------------
 
 

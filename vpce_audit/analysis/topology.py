@@ -27,7 +27,13 @@ from vpce_audit.model import (
 )
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
-HYBRID_ATTACHMENT_TYPES = frozenset({"vpn", "direct-connect-gateway", "connect"})
+HYBRID_ATTACHMENT_TYPES = frozenset(
+    {"vpn", "vpn-concentrator", "direct-connect-gateway", "connect"}
+)
+"""Attachment types that lead on premises (a VPN concentrator aggregates VPN connections)."""
+PEERING_ATTACHMENT_TYPES = frozenset({"peering", "tgw-peering"})
+"""Attachments to another transit gateway, which may be the same account's in another region
+(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTransitGatewayPeeringAttachment.html)."""
 DEAD_VPN_STATES = frozenset({"deleted", "deleting"})
 ON_PREMISES = "on-premises"
 GATEWAY_KINDS = ("transit_gateway_attachments", "transit_gateway_route_tables")
@@ -501,15 +507,31 @@ class Topology:
                     continue
                 if reachable is not None and other.attachment_id not in reachable:
                     continue
-                if (
-                    other.resource_type in HYBRID_ATTACHMENT_TYPES
-                    or other.resource_type == "peering"
-                ):
+                if other.resource_type in HYBRID_ATTACHMENT_TYPES:
                     found.append(
                         ExternalPath(
                             f"{tgw} attachment {other.attachment_id} ({other.resource_type})", True
                         )
                     )
+                elif other.resource_type in PEERING_ATTACHMENT_TYPES:
+                    peer_account = other.resource_owner_id
+                    description = f"{tgw} attachment {other.attachment_id} (peering with " + (
+                        f"a transit gateway of account {peer_account})"
+                        if peer_account
+                        else "a transit gateway)"
+                    )
+                    if peer_account and trusted.account_trust(peer_account) is not Trust.TRUSTED:
+                        account_path(peer_account, description)
+                    else:
+                        # A gateway of the organisation: what it reaches beyond (its own VPNs,
+                        # peerings) is not followed, so whether that is outside is unknown.
+                        found.append(
+                            ExternalPath(
+                                f"{description}, whose onward routes are not followed",
+                                certain=False,
+                                unknown=True,
+                            )
+                        )
                 elif other.resource_type == "vpc" and other.resource_owner_id:
                     account_path(
                         other.resource_owner_id,
