@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
 
 from vpce_audit import cli
 from vpce_audit.cli import INTERNAL_ERROR, main
+from vpce_audit.report.html import _e
 from vpce_audit.scan import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,3 +175,159 @@ def test_a_reader_that_leaves_early_does_not_turn_the_exit_code_clean() -> None:
     _, err = scan.communicate(timeout=60)
     assert scan.returncode == ExitCode.INCOMPLETE
     assert b"Traceback" not in err
+
+
+# -- options of the organisation surface (a red-team sweep, 2026-11-27) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["collect", "--demo", "--shard", "1/2", "--shard", "2/2", "-o", "x"],
+            "--shard is given twice",
+        ),
+        (["collect", "--demo", "-o", "a.json", "-o", "b.json"], "-o is given twice"),
+        (["merge", ESTATE, ESTATE, "-o", "a.json", "-o", "b.json"], "-o is given twice"),
+        (["scan", "--region", "useast1"], "'useast1' is not an AWS region name"),
+        (["scan", "--region", "global"], "'global' is not an AWS region name"),
+        (["scan", "--org", "--role-session-name", "x"], "'x' is not a role session name"),
+        (["scan", "--org", "--role-session-name", "has space"], "is not a role session name"),
+        (["scan", "--org", "--external-id", "x"], "'x' is not an ExternalId"),
+        (["scan", "--org", "--role-name", ""], "'' is not an IAM role name"),
+        (["scan", "--org", "--role-name", "a" * 65], "is not an IAM role name"),
+    ],
+)
+def test_bad_organisation_options_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv, stdout=io.StringIO())
+    assert stopped.value.code == ExitCode.USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_a_role_under_a_path_and_aws_limits_are_accepted() -> None:
+    parsed = cli.build_parser().parse_args(
+        [
+            "scan",
+            "--role-name",
+            "audit/vpce-audit-read-only",
+            "--role-session-name",
+            "ci.run@2026-11-27",
+            "--external-id",
+            "o-abc:1234/x",
+        ]
+    )
+    assert parsed.role_name == "audit/vpce-audit-read-only"
+
+
+def test_repeated_account_options_add_up() -> None:
+    parsed = cli.build_parser().parse_args(
+        [
+            "scan",
+            "--accounts",
+            "111111111111",
+            "--accounts",
+            "222222222222,333333333333",
+            "--exclude-accounts",
+            "444444444444",
+            "--exclude-accounts",
+            "555555555555",
+        ]
+    )
+    assert parsed.accounts == {"111111111111", "222222222222", "333333333333"}
+    assert parsed.exclude_accounts == {"444444444444", "555555555555"}
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--org"],
+        ["--accounts", "123456789012"],
+        ["--exclude-accounts", "123456789012"],
+        ["--exclude-region", "us-east-1"],
+        ["--role-arn", "arn:aws:iam::123456789012:role/x"],
+        ["--external-id", "abc"],
+        ["--workers", "4"],
+        ["--processes", "2"],
+        ["--call-timeout", "5"],
+    ],
+)
+def test_a_snapshot_scan_refuses_what_only_a_collection_reads(
+    capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    """Ignored, they would report what the user asked to leave out, as if left out."""
+    code, out, err = _run(capsys, "scan", "--snapshot", ESTATE, *option)
+    assert code == ExitCode.USAGE and out == ""
+    assert f"cannot be combined with {option[0]}," in err[-1]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--processes", "65"), ("--workers", "0")])
+def test_processes_and_workers_are_bounded(
+    capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    code, _, err = _run(capsys, "scan", "--demo", option, value)
+    assert code == ExitCode.USAGE
+    assert f"{option} must be between 1 and" in err[-1]
+
+
+def test_merge_refuses_one_file_under_two_names_and_a_merge_of_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    link = tmp_path / "link.json"
+    link.symlink_to(ESTATE)
+    code, _, err = _run(capsys, "merge", ESTATE, str(link), "-o", str(tmp_path / "m.json"))
+    assert code == ExitCode.USAGE and "the same snapshot is given twice" in err[-1]
+    empty = json.loads(Path(ESTATE).read_text())
+    empty["regions"] = []
+    empty["accounts"] = []
+    empty["service_catalogues"] = []
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps(empty))
+    merged = tmp_path / "merged.json"
+    code, _, err = _run(
+        capsys, "merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", str(merged)
+    )
+    assert code == ExitCode.USAGE and "nothing was scanned" in err[-1]
+    assert not merged.exists()
+
+
+def test_a_snapshot_time_that_is_not_a_time_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """merge keeps the newer of two accounts' facts: a string compared as text would let
+    "zzzz" win over every real time."""
+    document = json.loads(Path(ESTATE).read_text())
+    document["accounts"][0]["collected_at"] = "zzzz not a time"
+    path = tmp_path / "bad-time.json"
+    path.write_text(json.dumps(document))
+    code, _, err = _run(capsys, "scan", "--snapshot", str(path))
+    assert code == ExitCode.USAGE
+    assert "accounts[0].collected_at: 'zzzz not a time' is not a time with its zone" in err[-1]
+
+
+def test_with_several_profiles_an_identity_failure_names_its_profile(
+    capsys: pytest.CaptureFixture[str],
+    aws_credentials: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile closed]\nendpoint_url = http://127.0.0.1:1\nregion = us-east-1\n"
+        "[profile other]\nregion = us-east-1\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    code, _, err = _run(
+        capsys, "scan", "--region", "us-east-1", "--profile", "closed", "--profile", "other"
+    )
+    assert code == ExitCode.USAGE
+    assert err[-1].startswith("vpce-audit: error: profile closed: cannot establish AWS identity")
+
+
+def test_the_html_report_breaks_up_github_log_commands() -> None:
+    # Shown unchanged by a browser, inert in a CI log that prints the file.
+    assert _e("x ##[group]g") == "x #&#35;[group]g"
+    assert _e("::error file=a.py::pwned") == "&#58;:error file=a.py::pwned"

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
 from tests.moto_estates import _nat, _subnet, _table, _vpc, member_session
@@ -19,6 +20,7 @@ from vpce_audit.cli import main
 from vpce_audit.collect import account as account_module
 from vpce_audit.collect import accounts as accounts_module
 from vpce_audit.collect.operations import CREDENTIAL_OPERATIONS, OPERATIONS
+from vpce_audit.collect.runner import CredentialsError
 from vpce_audit.collect.tally import TallyView
 from vpce_audit.progress import describe
 
@@ -366,3 +368,38 @@ def test_members_stay_trusted_when_the_listing_account_is_not_scanned(
     # As when the management account is scanned: A's sibling is trusted, B's outsider is not.
     assert judged(report) == judged(everyone)
     assert [account for account, _, _ in judged(report)] == [b]
+
+
+class _Organizations:
+    """An Organizations client whose ListAccounts fails with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def client(self, service: str, region: str) -> _Organizations:
+        return self
+
+    def get_paginator(self, name: str) -> Any:
+        raise self.error
+
+
+def test_listing_the_organisation_says_whether_it_was_refused_or_unreachable() -> None:
+    refused = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "List")
+    with pytest.raises(CredentialsError, match="--org needs organizations:ListAccounts"):
+        accounts_module.organization_accounts(_Organizations(refused), REGION)  # type: ignore[arg-type]
+    down = EndpointConnectionError(endpoint_url="https://organizations.us-east-1.amazonaws.com")
+    with pytest.raises(CredentialsError) as raised:
+        accounts_module.organization_accounts(_Organizations(down), REGION)  # type: ignore[arg-type]
+    assert str(raised.value).startswith("--org could not list the organisation's accounts")
+    assert "EndpointConnectionError" in str(raised.value)
+
+
+def test_an_account_asked_for_that_is_not_in_the_organisation_is_an_error(
+    organisation: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = io.StringIO()
+    argv = ["scan", "--org", "--region", REGION, "--accounts", f"{MANAGEMENT},{OUTSIDER}"]
+    assert main(argv, stdout=out) == 2
+    err = capsys.readouterr().err
+    assert f"--accounts names {OUTSIDER}, which is not an ACTIVE account of the organisation" in err
+    assert out.getvalue() == ""

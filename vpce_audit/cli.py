@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -41,6 +41,7 @@ from vpce_audit.collect.accounts import (
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_NAME,
     AccountSelection,
+    Target,
     prepare,
     role_account,
     targets,
@@ -58,6 +59,7 @@ from vpce_audit.collect.processes import (
 from vpce_audit.collect.rates import share_account_quotas
 from vpce_audit.collect.runner import (
     DEFAULT_CALL_TIMEOUT,
+    DEFAULT_REGION_WORKERS,
     DEFAULT_SCOPE_TIMEOUT,
     AccountWork,
     ClientFactory,
@@ -74,7 +76,7 @@ from vpce_audit.collect.tally import Tally
 from vpce_audit.compliance import FRAMEWORKS, control_view, mappings_for
 from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Finding, Severity
-from vpce_audit.model import ACCOUNT_ID, AccountSnapshot
+from vpce_audit.model import ACCOUNT_ID, GLOBAL_REGION, REGION_NAME, AccountSnapshot
 from vpce_audit.output import OutputError, output_path, write_output
 from vpce_audit.permissions import DEFAULT_ROLE_NAME as PERMISSIONS_ROLE_NAME
 from vpce_audit.permissions import FORMATS as PERMISSION_FORMATS
@@ -120,6 +122,10 @@ INTERNAL_ERROR = 4
 INTERRUPTED = 130
 TERMINATED = 143
 MIN_MARKDOWN_SIZE = 4096
+# Far beyond what helps (each process is an interpreter, each worker a thread), low enough that
+# a typo does not exhaust the machine's processes or file descriptors.
+MAX_WORKERS = 512
+MAX_PROCESSES = 64
 
 
 class UsageError(Exception):
@@ -148,6 +154,19 @@ def _add_fail_on(parser: Any, what: str = "a finding") -> None:
         help=f"exit 1 when {what} is at least this severe: info, low, medium, high, "
         f"critical, or never (default: {DEFAULT_FAIL_ON}; info findings never fail a run)",
     )
+
+
+class _Union(argparse.Action):
+    """A repeatable list option: ``--accounts A --accounts B`` means both, as ``A,B`` does."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, (getattr(namespace, self.dest) or frozenset()) | values)
 
 
 class _Once(argparse.Action):
@@ -222,11 +241,10 @@ def _fail_on(text: str) -> Severity | None:
 
 
 def _region(text: str) -> str:
-    # Region names are lower-case words and digits joined by dashes (us-east-1, us-gov-west-1).
-    if not text or not all(
-        (part.isalnum() and part.islower()) or part.isdigit() for part in text.split("-")
-    ):
-        raise argparse.ArgumentTypeError(f"{text!r} is not an AWS region name")
+    # As a snapshot accepts them: lower-case words and digits joined by dashes (us-east-1,
+    # us-gov-west-1); "global" is the snapshot's name for account-wide facts, not a region.
+    if not REGION_NAME.fullmatch(text) or text == GLOBAL_REGION:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an AWS region name")
     return text
 
 
@@ -239,6 +257,23 @@ def _shard(text: str) -> tuple[int, int]:
     if not 1 <= shard <= shards:
         raise argparse.ArgumentTypeError(f"{text[:40]!r}: K must be between 1 and N")
     return shard, shards
+
+
+# What sts:AssumeRole and IAM accept (https://docs.aws.amazon.com/STS/latest/APIReference/
+# API_AssumeRole.html, https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html):
+# checked here so that a typo is one usage error, not an AssumeRole failure in every member.
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+_ROLE_NAME = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if not pattern.fullmatch(text):
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not {what}")
+        return text
+
+    return check
 
 
 def _account_ids(text: str) -> frozenset[str]:
@@ -282,6 +317,7 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
     )
     accounts.add_argument(
         "--role-name",
+        type=_matching(_ROLE_NAME, "an IAM role name (letters, digits, +=,.@_-; up to 64)"),
         default=DEFAULT_ROLE_NAME,
         metavar="NAME",
         help=f"role assumed in each member with --org (default: {DEFAULT_ROLE_NAME})",
@@ -293,23 +329,34 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
         metavar="ARN",
         help="scan the account of this role, assuming it (repeatable)",
     )
-    accounts.add_argument("--external-id", metavar="ID", help="ExternalId for the assumed roles")
+    accounts.add_argument(
+        "--external-id",
+        type=_matching(_EXTERNAL_ID, "an ExternalId (2 to 1224 of letters, digits, +=,.@:/_-)"),
+        metavar="ID",
+        help="ExternalId for the assumed roles",
+    )
     accounts.add_argument(
         "--role-session-name",
+        type=_matching(_SESSION_NAME, "a role session name (2 to 64 of letters, digits, +=,.@_-)"),
         default=DEFAULT_SESSION_NAME,
         metavar="NAME",
         help="session name of the assumed roles, seen in CloudTrail "
         f"(default: {DEFAULT_SESSION_NAME})",
     )
     accounts.add_argument(
-        "--accounts", type=_account_ids, metavar="IDS", help="only these accounts (comma-separated)"
+        "--accounts",
+        type=_account_ids,
+        action=_Union,
+        metavar="IDS",
+        help="only these accounts (comma-separated; repeatable)",
     )
     accounts.add_argument(
         "--exclude-accounts",
         type=_account_ids,
+        action=_Union,
         default=frozenset(),
         metavar="IDS",
-        help="leave these accounts out (comma-separated)",
+        help="leave these accounts out (comma-separated; repeatable)",
     )
     source.add_argument(
         "--demo",
@@ -328,9 +375,9 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
     source.add_argument(
         "--workers",
         type=int,
-        default=8,
+        default=DEFAULT_REGION_WORKERS,
         metavar="N",
-        help="regions collected at once, per process (default: 8)",
+        help=f"regions collected at once, per process (default: {DEFAULT_REGION_WORKERS})",
     )
     source.add_argument(
         "--processes",
@@ -487,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect_parser.add_argument(
         "-o",
         "--output",
+        action=_Once,
         metavar="FILE",
         required=True,
         help="where to write the snapshot JSON ('-' for stdout)",
@@ -494,6 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect_parser.add_argument(
         "--shard",
         type=_shard,
+        action=_Once,
         metavar="K/N",
         help="collect only shard K of N of the account-regions (a hash of their names, so N "
         "machines split an organisation without talking); join the parts with 'merge'",
@@ -511,7 +560,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("snapshots", nargs="+", type=Path, metavar="FILE")
     merge.add_argument(
-        "-o", "--output", metavar="FILE", required=True, help="the merged snapshot ('-' for stdout)"
+        "-o",
+        "--output",
+        action=_Once,
+        metavar="FILE",
+        required=True,
+        help="the merged snapshot ('-' for stdout)",
     )
 
     _add_permissions_parser(commands, verbosity)
@@ -582,7 +636,7 @@ def _add_permissions_parser(commands: Any, verbosity: argparse.ArgumentParser) -
     )
     permissions.add_argument("--external-id", metavar="ID", help="ExternalId the role requires")
     permissions.add_argument(
-        "-o", "--output", metavar="FILE", help="write it to FILE instead of stdout"
+        "-o", "--output", action=_Once, metavar="FILE", help="write it to FILE instead of stdout"
     )
 
 
@@ -597,7 +651,9 @@ def _add_diff_parser(commands: Any, verbosity: argparse.ArgumentParser) -> None:
     diff.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", action=_Once
     )
-    diff.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    diff.add_argument(
+        "-o", "--output", action=_Once, metavar="FILE", help="write to FILE instead of stdout"
+    )
     diff.add_argument(
         "--config",
         type=Path,
@@ -662,9 +718,9 @@ def _collect(
     """A live (or demo) collection; ``config`` supplies default regions and exclusions;
     ``display`` and ``tally``: chosen by the caller (a collection process of --processes)
     instead of from the options."""
-    for option in ("workers", "processes"):
-        if getattr(args, option) < 1:
-            raise UsageError(f"--{option} must be at least 1")
+    for option, most in (("workers", MAX_WORKERS), ("processes", MAX_PROCESSES)):
+        if not 1 <= getattr(args, option) <= most:
+            raise UsageError(f"--{option} must be between 1 and {most}")
     if args.processes > 1:
         return _collect_in_processes(args, config)
     display = display or _display(args)
@@ -723,10 +779,9 @@ def _collect(
     works: dict[str, AccountWork] = {}  # an account two profiles reach is collected once
     unreachable: list[AccountSnapshot] = []
     for profile in profiles:
-        base = ClientFactory.from_profile(profile, args.call_timeout)
-        home = home_region(base, request)
-        caller = caller_account(base, home)
-        chosen = targets(base, home, caller, selection)
+        base, home, caller, chosen = _targets_of(
+            profile, args, request, selection, named=len(profiles) > 1
+        )
         if several and not display.quiet:
             console.say(f"{len(chosen)} account(s) to scan from {caller}")
         reached, refused = prepare(base, home, chosen, selection, request)
@@ -745,6 +800,27 @@ def _collect(
             account_progress=per_account,
             tally=tally,
         )
+
+
+def _targets_of(
+    profile: str | None,
+    args: argparse.Namespace,
+    request: CollectionRequest,
+    selection: AccountSelection,
+    *,
+    named: bool,
+) -> tuple[ClientFactory, str, str, tuple[Target, ...]]:
+    """The credentials of ``profile``, their home region and account, and the accounts they
+    scan; with several profiles (``named``), an error says whose it is."""
+    try:
+        base = ClientFactory.from_profile(profile, args.call_timeout)
+        home = home_region(base, request)
+        caller = caller_account(base, home)
+        return base, home, caller, targets(base, home, caller, selection)
+    except CredentialsError as error:
+        if named:
+            raise CredentialsError(f"profile {profile}: {error}") from None
+        raise
 
 
 def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> SnapshotDocument:
@@ -838,13 +914,13 @@ def _silence_stdout() -> None:
 
 
 def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
-    if args.snapshot is not None and (
-        args.demo or args.region or args.profile or args.processes > 1
-    ):
-        raise UsageError(
-            "--snapshot evaluates a file; it cannot be combined with --demo, --region, --profile"
-            " or --processes"
-        )
+    if args.snapshot is not None:
+        given = _collection_options(args)
+        if given:
+            raise UsageError(
+                f"--snapshot evaluates a file; it cannot be combined with {', '.join(given)}, "
+                "which choose what a collection reads"
+            )
     registry = load_registry()
     config, rules = _scan_rules(args, registry)
     try:
@@ -1069,6 +1145,29 @@ def _narrowed(
     return reasons
 
 
+def _collection_options(args: argparse.Namespace) -> list[str]:
+    """The options given that choose what a live collection reads: a snapshot has been read
+    already, and silently ignoring them would report what the user asked to leave out."""
+    given = {
+        "--demo": args.demo,
+        "--region": args.region,
+        "--exclude-region": args.exclude_region,
+        "--profile": args.profile,
+        "--org": args.org,
+        "--accounts": args.accounts is not None,
+        "--exclude-accounts": args.exclude_accounts,
+        "--role-arn": args.role_arn,
+        "--role-name": args.role_name != DEFAULT_ROLE_NAME,
+        "--external-id": args.external_id is not None,
+        "--role-session-name": args.role_session_name != DEFAULT_SESSION_NAME,
+        "--workers": args.workers != DEFAULT_REGION_WORKERS,
+        "--processes": args.processes != 1,
+        "--scope-timeout": args.scope_timeout != DEFAULT_SCOPE_TIMEOUT,
+        "--call-timeout": args.call_timeout != DEFAULT_CALL_TIMEOUT,
+    }
+    return [option for option, value in given.items() if value]
+
+
 def _require_something_seen(document: SnapshotDocument) -> None:
     """A scan of nothing is not clean: with no account-region and no recorded error (e.g.
     DescribeRegions answered with an empty list), there is nothing to report on."""
@@ -1186,7 +1285,7 @@ def command_rules(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
 
 def _read_snapshots(paths: Sequence[Path]) -> SnapshotDocument:
     unique = list(dict.fromkeys(paths))
-    if len(unique) < len(paths):
+    if len(unique) < len(paths) or _same_files(unique):
         raise UsageError("the same snapshot is given twice")
     # A shard may hold no account-region; the merged whole must (checked by the caller).
     documents = [snapshot_document.read(path, require_scope=len(unique) == 1) for path in unique]
@@ -1195,11 +1294,27 @@ def _read_snapshots(paths: Sequence[Path]) -> SnapshotDocument:
     return snapshot_document.merge(documents, __version__, utc_now())
 
 
+def _same_files(paths: Sequence[Path]) -> bool:
+    """Whether two of the paths name one file (a link, a relative and an absolute name)."""
+    seen: set[tuple[int, int]] = set()
+    for path in paths:
+        try:
+            status = path.stat()
+        except OSError:
+            continue  # reading it says what is wrong
+        if (status.st_dev, status.st_ino) in seen:
+            return True
+        seen.add((status.st_dev, status.st_ino))
+    return False
+
+
 def command_merge(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     output = _destination(args)
     if len(args.snapshots) < 2:
         raise UsageError("merge needs at least two snapshots")
     merged = _read_snapshots(args.snapshots)
+    # As scan would refuse it: shards that together hold nothing make no snapshot.
+    _require_something_seen(merged)
     _emit_snapshot(merged, output, stdout)
     if not args.quiet:
         console.say(

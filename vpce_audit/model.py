@@ -15,6 +15,7 @@ cannot parse would otherwise be skipped, and the rule would report "clean" on it
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import re
 from collections.abc import Callable
@@ -74,6 +75,26 @@ Cidr: TypeAlias = Annotated[str, Check(_network(None), "a CIDR")]
 Ipv4Cidr: TypeAlias = Annotated[str, Check(_network(4), "an IPv4 CIDR")]
 Ipv6Cidr: TypeAlias = Annotated[str, Check(_network(6), "an IPv6 CIDR")]
 IpAddress: TypeAlias = Annotated[str, Check(_is_address, "an IP address")]
+
+
+def moment(text: str) -> datetime.datetime | None:
+    """The instant a snapshot timestamp names; None unless it is ISO 8601 with a time zone."""
+    if len(text) > 40:
+        return None
+    try:
+        # Python 3.10's fromisoformat does not read "Z".
+        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+Timestamp: TypeAlias = Annotated[
+    str,
+    Check(lambda text: moment(text) is not None, "a time with its zone (2026-11-27T02:40:00Z)"),
+]
+"""When something was collected: merge keeps the newer of two, so it must be a real instant."""
+
 AccountId: TypeAlias = Annotated[
     str, Check(lambda text: ACCOUNT_ID.fullmatch(text) is not None, "a 12-digit account id")
 ]
@@ -602,7 +623,7 @@ class RegionSnapshot:
 
     account_id: AccountId
     region: Region
-    collected_at: str
+    collected_at: Timestamp
     vpcs: tuple[Vpc, ...] = ()
     subnets: tuple[Subnet, ...] = ()
     route_tables: tuple[RouteTable, ...] = ()
@@ -639,7 +660,7 @@ class AccountSnapshot:
     """Account-wide facts (global services)."""
 
     account_id: AccountId
-    collected_at: str
+    collected_at: Timestamp
     organization_id: str | None = None
     organization_member_ids: tuple[AccountId, ...] | None = None
     """Every account of the organisation (organizations:ListAccounts). None when the account may

@@ -68,11 +68,12 @@ def visible(text: str) -> str:
     return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in text)
 
 
-def neutralise_commands(text: str) -> str:
+def neutralise_commands(text: str, *, colon: str = "\\u003a", hash_: str = "\\u0023") -> str:
     """Workflow and log commands of GitHub Actions made inert (their first colon or hash shown
-    escaped); line breaks are kept."""
-    text = _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + "\\u003a:", text)
-    return _LOG_COMMAND.sub(lambda _: "#\\u0023", text)
+    escaped: as ``\\u003a`` / ``\\u0023``, or in HTML as a character reference that a browser
+    shows as the character itself); line breaks are kept."""
+    text = _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + colon + ":", text)
+    return _LOG_COMMAND.sub(lambda _: "#" + hash_, text)
 
 
 def terminal_text(text: str) -> str:

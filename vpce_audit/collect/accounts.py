@@ -21,7 +21,7 @@ from typing import Any
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect.botocore_reuse import fresh_session
-from vpce_audit.collect.calls import describe_error
+from vpce_audit.collect.calls import ACCESS_DENIED_CODES, describe_error
 from vpce_audit.collect.runner import (
     AccountWork,
     ClientFactory,
@@ -108,6 +108,16 @@ def targets(
     if not found:
         found[caller] = Target(caller, None)
     chosen = [target for target in found.values() if selection.wanted(target.account_id)]
+    # An account asked for by id and not found would otherwise be left out without a word.
+    absent = sorted((selection.accounts or frozenset()) - set(found))
+    if absent:
+        where = "an ACTIVE account of the organisation" if selection.org else "an account to scan"
+        raise CredentialsError(
+            f"--accounts names {', '.join(absent[:5])}"
+            + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+            + f", which {'is' if len(absent) == 1 else 'are'} not {where}"
+            + ("" if selection.org else " (give --org, or a --role-arn for it)")
+        )
     if not chosen:
         raise CredentialsError("--accounts / --exclude-accounts leave no account to scan")
     return tuple(sorted(chosen, key=lambda t: (t.account_id != caller, t.account_id)))
@@ -115,6 +125,14 @@ def targets(
 
 def _role_arn(partition: str, account_id: str, role_name: str) -> str:
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"
+
+
+REFUSALS = ACCESS_DENIED_CODES | {
+    "AWSOrganizationsNotInUseException",
+    "AccessDeniedForDependencyException",
+}
+"""ListAccounts' ways of saying the caller may not list the organisation (as opposed to a
+network or service failure)."""
 
 
 def organization_accounts(
@@ -129,9 +147,13 @@ def organization_accounts(
         accounts = [account for page in pages for account in page.get("Accounts") or ()]
     except Exception as error:
         code, message = describe_error(error)
+        if code in REFUSALS:
+            raise CredentialsError(
+                f"--org needs organizations:ListAccounts, which answers only in the management "
+                f"account or a delegated administrator ({code}: {message[:200]})"
+            ) from None
         raise CredentialsError(
-            f"--org needs organizations:ListAccounts, which answers only in the management "
-            f"account or a delegated administrator ({code}: {message[:200]})"
+            f"--org could not list the organisation's accounts ({code}: {message[:200]})"
         ) from None
     # Status is deprecated in favour of State; either says whether the account is usable.
     active = [

@@ -23,7 +23,7 @@ from vpce_audit.findings import Finding, Severity
 from vpce_audit.report.pictures import picture_for
 from vpce_audit.report.table import summary_line
 from vpce_audit.rules.metadata import MetadataError, RuleMeta, builtin_metadata
-from vpce_audit.safe_text import visible
+from vpce_audit.safe_text import neutralise_commands, visible
 from vpce_audit.scan import ScanResult
 
 _SEVERITY_COLOURS = {
@@ -121,8 +121,12 @@ apply();
 
 
 def _e(value: object) -> str:
-    """Any value, every character visible and every markup character escaped."""
-    return html.escape(visible(str(value)), quote=True)
+    """Any value, every character visible, every markup character escaped, and GitHub's log
+    commands broken up by a character reference (a browser shows the text unchanged; a CI log
+    that prints the file runs none of them)."""
+    return neutralise_commands(
+        html.escape(visible(str(value)), quote=True), colon="&#58;", hash_="&#35;"
+    )
 
 
 def _meta_by_rule(result: ScanResult) -> dict[str, RuleMeta]:

@@ -12,6 +12,7 @@ value wins, an error of an unknown kind) is a way to make a scan report clean on
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from vpce_audit.model import (
     AccountSnapshot,
     CollectionError,
     RegionSnapshot,
+    Timestamp,
+    moment,
 )
 from vpce_audit.snapshot.catalogue import CatalogueWriter, ServiceCatalogue, join
 from vpce_audit.snapshot.codec import DecodeError, decode, encode
@@ -102,7 +105,7 @@ class SnapshotFile:
     format: str
     schema_version: int
     tool_version: str
-    created_at: str
+    created_at: Timestamp
     accounts: tuple[AccountSnapshot, ...]
     regions: tuple[RegionSnapshot, ...]
     service_catalogues: tuple[ServiceCatalogue, ...] = ()
@@ -385,7 +388,8 @@ def merge(
 
 
 def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnapshot:
-    newer, older = (other, one) if other.collected_at > one.collected_at else (one, other)
+    later = _instant(other.collected_at) > _instant(one.collected_at)
+    newer, older = (other, one) if later else (one, other)
     zones = {(z.vpc_id, z.region): z for z in (*older.vpc_zones, *newer.vpc_zones)}
     principals = None
     if older.iam_principals is not None or newer.iam_principals is not None:
@@ -404,3 +408,8 @@ def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnaps
 
 def _error_key(error: CollectionError) -> tuple[str, str, str, str]:
     return (error.region, error.resource_kind, error.operation, error.resource_id or "")
+
+
+def _instant(text: str) -> datetime.datetime:
+    # Decoding checked every timestamp; one built in code and never decoded sorts first.
+    return moment(text) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
