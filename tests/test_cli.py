@@ -264,6 +264,45 @@ def test_shards_merged_give_the_bytes_of_one_collection(
     several = cli("scan", *(f"--snapshot={part}" for part in parts), "--format", "json")
     assert one == several
     assert one[0] == ExitCode.FINDINGS
+    # A shard left out is a gap, however complete the others are: its account-regions were
+    # never collected, and nothing in the others says which they are.
+    partial = tmp_path / "partial.json"
+    assert cli("merge", *map(str, parts[:2]), "-o", str(partial))[0] == ExitCode.CLEAN
+    assert json.loads(partial.read_text())["shards"] == {"of": 3, "collected": [1, 2]}
+    for argv in (["--snapshot", str(partial)], [f"--snapshot={part}" for part in parts[1:]]):
+        code, out = cli("scan", *argv, "--format", "json")
+        assert code == ExitCode.INCOMPLETE
+        gaps = json.loads(out)["collection_errors"]
+        assert gaps and all("were not merged in" in gap["message"] for gap in gaps)
+    # The rest completes it.
+    completed = tmp_path / "completed.json"
+    assert cli("merge", str(partial), str(parts[2]), "-o", str(completed))[0] == ExitCode.CLEAN
+    assert completed.read_text() == whole.read_text()
+
+
+def test_merge_refuses_shards_that_make_no_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(ESTATE.read_text())
+    empty = {**document, "accounts": [], "regions": [], "service_catalogues": []}
+    files = {}
+    for name, shards in (
+        ("one-of-2", {"of": 2, "collected": [1]}),
+        ("two-of-3", {"of": 3, "collected": [2]}),
+        ("also-one-of-2", {"of": 2, "collected": [1]}),
+        ("whole", None),
+    ):
+        body = empty if shards else document
+        files[name] = tmp_path / f"{name}.json"
+        files[name].write_text(json.dumps({**body, **({"shards": shards} if shards else {})}))
+    for pair, problem in (
+        (("one-of-2", "two-of-3"), "different splits (of 2 and of 3)"),
+        (("one-of-2", "also-one-of-2"), "shard 1 of 2 is in two snapshots"),
+        (("one-of-2", "whole"), "cannot be merged with a snapshot that was not split"),
+    ):
+        code, _ = cli("merge", *(str(files[name]) for name in pair), "-o", str(tmp_path / "m"))
+        assert code == ExitCode.USAGE
+        assert problem in capsys.readouterr().err
 
 
 def test_merge_refuses_an_account_region_in_two_snapshots(
@@ -277,3 +316,21 @@ def test_merge_refuses_an_account_region_in_two_snapshots(
     code, _ = cli("merge", str(ESTATE), str(copy), "-o", str(tmp_path / "x.json"))
     assert code == ExitCode.USAGE
     assert "is in two snapshots" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("shards", "problem"),
+    [
+        ({"of": 2, "collected": [1, 2]}, "it names every shard"),
+        ({"of": 2, "collected": [3]}, "are not distinct shards of 2"),
+        ({"of": 1, "collected": [1]}, "is not a number of shards"),
+    ],
+)
+def test_a_snapshot_whose_shards_mean_nothing_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shards: dict[str, Any], problem: str
+) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({**json.loads(ESTATE.read_text()), "shards": shards}))
+    assert cli("scan", "--snapshot", str(path))[0] == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "is malformed at $.shards" in err and problem in err

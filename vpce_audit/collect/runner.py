@@ -37,7 +37,7 @@ from vpce_audit.model import (
     RegionSnapshot,
     VpcZones,
 )
-from vpce_audit.snapshot.document import SnapshotDocument
+from vpce_audit.snapshot.document import ShardSet, SnapshotDocument
 from vpce_audit.snapshot.views import partition_for_region
 
 log = logging.getLogger(__name__)
@@ -261,6 +261,7 @@ def collect_accounts(
     document = SnapshotDocument(
         tool_version=__version__,
         created_at=utc_now(),
+        shards=_shard_set(request.shard),
         # By id: the same order however the accounts were reached (and in --processes' merge).
         accounts=tuple(sorted((*accounts, *unreachable), key=lambda a: a.account_id)),
         regions=tuple(
@@ -300,6 +301,13 @@ def account_collected(account_id: str, regions: int, errors: int) -> str:
     return f"account {account_id}: {regions} region(s) collected" + (
         f", {errors} collection error(s)" if errors else ""
     )
+
+
+def _shard_set(shard: tuple[int, int] | None) -> ShardSet | None:
+    """What a collection of shard K of N holds; 1/1 is the whole."""
+    if shard is None or shard[1] == 1:
+        return None
+    return ShardSet(shard[1], (shard[0],))
 
 
 def in_shard(account_id: str, region: str, shard: int, shards: int) -> bool:

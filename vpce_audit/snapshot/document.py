@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
 from vpce_audit.json_text import dumps_indented
 from vpce_audit.model import (
@@ -31,7 +32,7 @@ from vpce_audit.model import (
     moment,
 )
 from vpce_audit.snapshot.catalogue import CatalogueWriter, ServiceCatalogue, join
-from vpce_audit.snapshot.codec import DecodeError, decode, encode
+from vpce_audit.snapshot.codec import Check, DecodeError, decode, encode
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
@@ -55,6 +56,41 @@ class SnapshotError(Exception):
     """A snapshot file that cannot be used; the message is fit for the user."""
 
 
+MAX_SHARDS = 100_000
+ShardCount: TypeAlias = Annotated[
+    int, Check(lambda n: 2 <= n <= MAX_SHARDS, "a number of shards (2 or more)")
+]
+
+
+@dataclass(frozen=True)
+class ShardSet:
+    """Which shards of a ``collect --shard K/N`` split a snapshot holds: one shard as collected,
+    several once merged. A snapshot that holds every shard (or was never split) has none."""
+
+    of: ShardCount
+    collected: tuple[int, ...]
+
+    def problem(self) -> str | None:
+        """Why the set is not one a collection or a merge writes, or None."""
+        if list(self.collected) != sorted(set(self.collected)) or not all(
+            1 <= k <= self.of for k in self.collected
+        ):
+            return f"{brief(list(self.collected))} are not distinct shards of {self.of}, in order"
+        if not self.missing:
+            return "it names every shard: a whole collection names none"
+        return None
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        held = set(self.collected)
+        return tuple(k for k in range(1, self.of + 1) if k not in held)
+
+    def describe_missing(self) -> str:
+        missing = self.missing
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        return f"shard{'s' if len(missing) > 1 else ''} {shown} of {self.of}"
+
+
 @dataclass(frozen=True)
 class SnapshotDocument:
     tool_version: str
@@ -62,6 +98,9 @@ class SnapshotDocument:
     accounts: tuple[AccountSnapshot, ...]
     regions: tuple[RegionSnapshot, ...]
     schema_version: int = SCHEMA_VERSION
+    shards: ShardSet | None = None
+    """Set when the document holds only some shards of a split collection: what it lacks was
+    not collected (``Snapshot.coverage_gaps``), whatever its account-regions say."""
 
     def __post_init__(self) -> None:
         seen_accounts: set[str] = set()
@@ -91,6 +130,8 @@ def to_json(document: SnapshotDocument) -> str:
         "schema_version": SCHEMA_VERSION,
         "tool_version": document.tool_version,
         "created_at": document.created_at,
+        # Only in a shard (or an incomplete merge of shards): a whole collection reads as before.
+        **({} if document.shards is None else {"shards": encode(document.shards)}),
         "accounts": encode(sorted(document.accounts, key=lambda a: a.account_id)),
         "regions": regions,
         "service_catalogues": encode(writer.catalogues()),
@@ -109,6 +150,7 @@ class SnapshotFile:
     accounts: tuple[AccountSnapshot, ...]
     regions: tuple[RegionSnapshot, ...]
     service_catalogues: tuple[ServiceCatalogue, ...] = ()
+    shards: ShardSet | None = None
     """Required from schema version 4 (``_take_catalogue_references``), absent before."""
 
 
@@ -135,6 +177,8 @@ def from_json(
     try:
         references = _take_catalogue_references(body)
         file = _join_catalogues(decode(SnapshotFile, body, "$"), references)
+        if file.shards is not None and file.shards.problem() is not None:
+            raise DecodeError("$.shards", str(file.shards.problem()))
         _check_error_placement(file)
         _check_unique_ids(file)
     except DecodeError as error:
@@ -149,6 +193,7 @@ def from_json(
             accounts=file.accounts,
             regions=file.regions,
             schema_version=file.schema_version,
+            shards=file.shards,
         )
     except SnapshotError as error:
         raise SnapshotError(f"{source}: {error}") from None
@@ -362,6 +407,7 @@ def merge(
             f"the snapshots have schema versions {', '.join(map(str, versions))}; collect them "
             "with one vpce-audit version"
         )
+    shards = _merged_shards([document.shards for document in documents])
     accounts: dict[str, AccountSnapshot] = {}
     regions: dict[tuple[str, str], RegionSnapshot] = {}
     for document in documents:
@@ -384,7 +430,33 @@ def merge(
         accounts=tuple(accounts.values()),
         regions=tuple(regions.values()),
         schema_version=versions[0] if versions else SCHEMA_VERSION,
+        shards=shards,
     )
+
+
+def _merged_shards(parts: list[ShardSet | None]) -> ShardSet | None:
+    """The shards the merged snapshots hold together; None when they are every shard of one
+    split, or none of them was split. Shards of different splits, a shard given twice, and a
+    shard merged with a whole collection are refused: their union means nothing."""
+    split = [part for part in parts if part is not None]
+    if not split:
+        return None
+    if len(split) < len(parts):
+        raise SnapshotError(
+            "a shard (collect --shard) cannot be merged with a snapshot that was not split"
+        )
+    counts = sorted({part.of for part in split})
+    if len(counts) > 1:
+        raise SnapshotError(
+            f"the shards come from different splits (of {' and of '.join(map(str, counts))}); "
+            "merge the shards of one split"
+        )
+    held = Counter(k for part in split for k in part.collected)
+    twice = sorted(k for k, times in held.items() if times > 1)
+    if twice:
+        raise SnapshotError(f"shard {twice[0]} of {counts[0]} is in two snapshots")
+    merged = ShardSet(counts[0], tuple(sorted(held)))
+    return None if not merged.missing else merged
 
 
 def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnapshot:

@@ -377,6 +377,19 @@ class Snapshot:
             for account in sorted(self.document.accounts, key=lambda a: a.account_id)
             if account.account_id not in scoped and not account.errors
         ]
+        shards = self.document.shards
+        if shards is not None:
+            # Any account may have account-regions in the shards that are not here.
+            missing = shards.describe_missing()
+            gaps += [
+                _gap(
+                    account_id,
+                    "regions",
+                    f"{missing} were not merged in, and its "
+                    "account-regions there were not collected",
+                )
+                for account_id in self.account_ids
+            ]
         gaps += [
             CollectionError(
                 account_id=region.account_id,
