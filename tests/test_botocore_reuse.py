@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+import botocore.handlers
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -111,3 +112,22 @@ def test_a_model_from_another_loader_is_not_served_from_the_shared_one(
     assert one.meta.service_model is not other.meta.service_model
     assert type(one).get_caller_identity is not type(other).get_caller_identity
     assert botocore_reuse._MODELS["sts"] is other.meta.service_model
+
+
+def test_a_handler_botocore_gains_later_reaches_new_sessions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto adds its stubber to botocore's builtin handlers when it is imported: a session made
+    after that must have it, even if the template was made before."""
+    botocore_reuse.fresh_session()  # the template, from the list as it is now
+
+    def added(**_: Any) -> None:
+        return None
+
+    monkeypatch.setattr(
+        botocore.handlers,
+        "BUILTIN_HANDLERS",
+        [*botocore.handlers.BUILTIN_HANDLERS, ("before-send", added)],
+    )
+    handlers = botocore_reuse.fresh_session().get_component("event_emitter")._emitter._handlers
+    assert added in list(handlers.prefix_search("before-send.ec2.DescribeVpcs"))

@@ -196,6 +196,7 @@ def test_a_reader_that_leaves_early_does_not_turn_the_exit_code_clean() -> None:
         (["scan", "--org", "--external-id", "x"], "'x' is not an ExternalId"),
         (["scan", "--org", "--role-name", ""], "'' is not an IAM role name"),
         (["scan", "--org", "--role-name", "a" * 65], "is not an IAM role name"),
+        (["collect", "--demo", "--shard", "1/100001", "-o", "x"], "N must be at most 100,000"),
     ],
 )
 def test_bad_organisation_options_are_usage_errors(
@@ -294,18 +295,28 @@ def test_merge_refuses_one_file_under_two_names_and_a_merge_of_nothing(
     assert not merged.exists()
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "zzzz not a time",
+        "2026-11-27T02:40:00",  # no zone
+        "2026-11-27T02:40:00.5Z",  # Python 3.11 reads it, 3.10 does not
+        "20261127T024000Z",
+        "2026-W48-5T02:40:00Z",
+    ],
+)
 def test_a_snapshot_time_that_is_not_a_time_is_refused(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
 ) -> None:
     """merge keeps the newer of two accounts' facts: a string compared as text would let
-    "zzzz" win over every real time."""
+    "zzzz" win over every real time. One form only, the same on every Python."""
     document = json.loads(Path(ESTATE).read_text())
-    document["accounts"][0]["collected_at"] = "zzzz not a time"
+    document["accounts"][0]["collected_at"] = value
     path = tmp_path / "bad-time.json"
     path.write_text(json.dumps(document))
     code, _, err = _run(capsys, "scan", "--snapshot", str(path))
     assert code == ExitCode.USAGE
-    assert "accounts[0].collected_at: 'zzzz not a time' is not a time with its zone" in err[-1]
+    assert f"accounts[0].collected_at: {value!r} is not a time with its zone" in err[-1]
 
 
 def test_with_several_profiles_an_identity_failure_names_its_profile(

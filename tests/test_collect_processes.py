@@ -23,11 +23,10 @@ from vpce_audit.collect.processes import (
     Said,
     ShownAsOne,
     collect_in_processes,
-    note_partly_listed,
     relogged,
 )
 from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
-from vpce_audit.model import AccountSnapshot, CollectionError
+from vpce_audit.model import CollectionError
 from vpce_audit.snapshot.document import SnapshotDocument
 
 
@@ -90,7 +89,7 @@ def test_an_account_is_done_when_every_process_is_done_with_it() -> None:
     view = tally.view()
     assert (view.accounts_done, view.errors) == (2, 3)  # FACTS, ZONES, REFUSED
     assert accounts.reached == {ONE}
-    assert accounts.incomplete() == {}
+    assert accounts.finish_unheard() == {}
 
 
 def test_an_account_some_processes_never_listed_is_counted_at_the_end_and_marked() -> None:
@@ -98,27 +97,11 @@ def test_an_account_some_processes_never_listed_is_counted_at_the_end_and_marked
     said: list[str] = []
     accounts = AccountsAcrossProcesses(3, tally, said.append)
     accounts.finished(2, AccountFinished(ONE, 2, 0, ()))
-    assert accounts.incomplete() == {ONE: (1, 3)}
+    assert accounts.finish_unheard() == {ONE: (1, 3)}
     assert said == [f"account {ONE}: 2 region(s) collected"]
     assert tally.view().accounts_done == 1
-    assert accounts.incomplete() == {}  # counted once
+    assert accounts.finish_unheard() == {}  # counted once
     assert tally.view().accounts_done == 1
-    document = SnapshotDocument(
-        tool_version="t",
-        created_at="2026-11-27T00:00:00Z",
-        accounts=(AccountSnapshot(ONE, "2026-11-27T00:00:00Z"), AccountSnapshot(TWO, "x")),
-        regions=(),
-    )
-    marked = note_partly_listed(document, {ONE: (1, 3)}, 3)
-    (error,) = marked.accounts[0].errors
-    assert (error.account_id, error.operation, error.resource_kind) == (
-        ONE,
-        "ListAccounts",
-        "regions",
-    )
-    assert "collection process(es) 1, 3 of 3 did not list this account" in error.message
-    assert marked.accounts[1] == document.accounts[1]
-    assert note_partly_listed(document, {}, 3) is document
 
 
 def test_a_warning_every_process_gives_is_shown_once() -> None:

@@ -403,3 +403,20 @@ def test_an_account_asked_for_that_is_not_in_the_organisation_is_an_error(
     err = capsys.readouterr().err
     assert f"--accounts names {OUTSIDER}, which is not an ACTIVE account of the organisation" in err
     assert out.getvalue() == ""
+
+
+def test_a_member_also_named_by_role_arn_keeps_the_organisations_member_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    members = (MANAGEMENT, "222222222222", "333333333333")
+    monkeypatch.setattr(
+        accounts_module, "organization_accounts", lambda base, home: (members[:2], members)
+    )
+    selection = accounts_module.AccountSelection(
+        org=True, role_arns=("arn:aws:iam::222222222222:role/audit",)
+    )
+    chosen = accounts_module.targets(None, REGION, MANAGEMENT, selection)  # type: ignore[arg-type]
+    assert [(t.account_id, t.role_arn, t.organization_members) for t in chosen] == [
+        (MANAGEMENT, None, members),
+        ("222222222222", "arn:aws:iam::222222222222:role/audit", members),
+    ]

@@ -880,6 +880,16 @@ def test_without_the_gateway_owner_the_on_premises_overlap_is_skipped_not_passed
         (APP_B, FIXTURE_REGION, "vpc-0b"),
     }
     assert set(scan_snapshot(_shared_gateway(NETWORK, APP_A, APP_B)).skipped("VPCE503")) == set()
+    # A VPC whose route tables send nothing to the gateway reaches nothing through it.
+    document = _shared_gateway(APP_A, APP_B)
+    app_b = document.regions[1]
+    (table,) = app_b.route_tables
+    unrouted = dataclasses.replace(table, routes=table.routes[:1])  # the local route only
+    document = dataclasses.replace(
+        document,
+        regions=(document.regions[0], dataclasses.replace(app_b, route_tables=(unrouted,))),
+    )
+    assert set(scan_snapshot(document).skipped("VPCE503")) == {(APP_A, FIXTURE_REGION, "vpc-0a")}
 
 
 def _routes_unread(propagating: tuple[str, ...]) -> tuple[Topology, Any]:
@@ -894,13 +904,16 @@ def _routes_unread(propagating: tuple[str, ...]) -> tuple[Topology, Any]:
     return Topology(snapshot), next(s for s in snapshot.scopes if s.account_id == APP_B)
 
 
-def test_a_gateway_route_table_whose_routes_were_not_read_leaves_unlearned_blocks_unknown() -> None:
-    """A block the table learns by propagation is reached; one it does not learn may still have
-    a static route (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html), so
-    whether it is reached is unknown, not "no route"."""
+def test_a_gateway_route_table_whose_routes_were_not_read_leaves_what_it_reaches_unknown() -> None:
+    """A static route wins over a propagated one, and may exist where nothing propagates
+    (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html): with the
+    routes unread, whether a block is reached is unknown either way, never "no route"."""
     partner = [ip_network("10.9.1.0/24")]
     topology, scope_b = _routes_unread((ATTACHMENT_C,))
-    assert topology.reach(scope_b, "vpc-0b", "vpc-0c", partner).reachable is True
+    learned = topology.reach(scope_b, "vpc-0b", "vpc-0c", partner)
+    # Learned, but a static route for the block would win over the propagated one.
+    assert learned.reachable is None
+    assert "learns the route by propagation, but its static routes are unknown" in learned.how
     topology, scope_b = _routes_unread((ATTACHMENT_A, ATTACHMENT_B))
     not_learned = topology.reach(scope_b, "vpc-0b", "vpc-0c", partner)
     assert not_learned.reachable is None
@@ -948,6 +961,9 @@ def _with_attachment(kind: str, owner: str) -> SnapshotDocument:
         ("tgw-peering", NETWORK, "is unknown"),
         ("peering", "999988887777", "routes to networks outside the organisation"),
         ("vpn-concentrator", NETWORK, "routes to networks outside the organisation"),
+        ("client-vpn", NETWORK, "routes to networks outside the organisation"),
+        # A kind not judged (a network function): unknown, not "inside the organisation".
+        ("network-function", NETWORK, "is unknown"),
     ],
 )
 def test_an_open_endpoint_behind_a_gateway_is_judged_by_what_its_attachments_lead_to(

@@ -21,6 +21,7 @@ from tests.helpers import (
 )
 from vpce_audit.model import AccountSnapshot, HostedZone, HostedZoneVpc, RegionSnapshot
 from vpce_audit.snapshot.document import (
+    ShardSet,
     SnapshotDocument,
     SnapshotError,
     from_json,
@@ -229,3 +230,34 @@ def test_an_scp_denial_is_a_region_deny_only_where_the_account_answered_elsewher
         (e.region, e.error_code) for e in snapshot.coverage_gaps if e.error_code != "NotCollected"
     ]
     assert gaps == ([] if out_of_scope else [(REGION, "DeniedEverywhere")])
+
+
+def test_an_account_some_shards_did_not_list_is_marked_when_they_are_merged() -> None:
+    """ONE joined the organisation after shard 1 listed it: shard 2 describes it, shard 1 does
+    not, so its account-regions of shard 1 were never collected. The merge must say so."""
+
+    def shard(k: int, *accounts: str) -> SnapshotDocument:
+        return SnapshotDocument(
+            tool_version="t",
+            created_at="2026-11-27T00:00:00Z",
+            accounts=tuple(AccountSnapshot(a, "2026-11-27T00:00:00Z") for a in accounts),
+            regions=(),
+            shards=ShardSet(3, (k,)),
+        )
+
+    merged = merge(
+        [shard(1, OTHER_ACCOUNT), shard(2, ACCOUNT, OTHER_ACCOUNT), shard(3, OTHER_ACCOUNT)],
+        tool_version="t",
+        created_at="2026-11-27T00:00:00Z",
+    )
+    assert merged.shards is None
+    by_id = {account.account_id: account for account in merged.accounts}
+    assert by_id[OTHER_ACCOUNT].errors == ()
+    (error,) = by_id[ACCOUNT].errors
+    assert (error.operation, error.error_code, error.resource_kind) == (
+        "ListAccounts",
+        "ListedBySomeShards",
+        "regions",
+    )
+    assert error.message.startswith("shard(s) 1, 3 of 3 did not list this account")
+    assert error in Snapshot(merged).all_errors  # the scan is incomplete

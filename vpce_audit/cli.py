@@ -54,7 +54,6 @@ from vpce_audit.collect.processes import (
     RelayedLogs,
     ShownAsOne,
     collect_in_processes,
-    note_partly_listed,
 )
 from vpce_audit.collect.rates import share_account_quotas
 from vpce_audit.collect.runner import (
@@ -104,7 +103,7 @@ from vpce_audit.rules.metadata import (
 from vpce_audit.rules.registry import RULE_ERROR_ID, RegistryError, RuleRegistry, load_registry
 from vpce_audit.scan import ExitCode, ScanResult, run_scan, select_rules, settings_from
 from vpce_audit.snapshot import document as snapshot_document
-from vpce_audit.snapshot.document import SnapshotDocument, SnapshotError
+from vpce_audit.snapshot.document import MAX_SHARDS, SnapshotDocument, SnapshotError
 from vpce_audit.snapshot.views import Snapshot
 from vpce_audit.text import TooLarge, read_bounded
 
@@ -256,6 +255,8 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not K/N, e.g. 2/8") from None
     if not 1 <= shard <= shards:
         raise argparse.ArgumentTypeError(f"{text[:40]!r}: K must be between 1 and N")
+    if shards > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: N must be at most {MAX_SHARDS:,}")
     return shard, shards
 
 
@@ -839,11 +840,10 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
         accounts = AccountsAcrossProcesses(args.processes, tally, announce)
         heard = ShownAsOne(accounts, log, display.steps)
         documents = collect_in_processes(part, args.processes, heard)
-        merged = note_partly_listed(
-            snapshot_document.merge(documents, __version__, utc_now()),
-            accounts.incomplete(),
-            args.processes,
-        )
+        # merge records an error on an account some processes did not list; it is counted and
+        # announced here, as far as it was collected.
+        merged = snapshot_document.merge(documents, __version__, utc_now())
+        accounts.finish_unheard()
         if announce is not None:
             reached = [a for a in merged.accounts if a.account_id in accounts.reached]
             announce(
@@ -1187,10 +1187,15 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         config = load_config(find_config(args.config, Path.cwd()), registry.ids, retired)
     document = _collect(args, config)
     _emit_snapshot(document, output, stdout)
-    # As a scan of the snapshot would count them: its own gaps (a region an SCP denied in an
-    # account no region let in) included, but not the shards a shard lacks by design: their
-    # merge is judged.
-    errors = len(Snapshot(dataclasses.replace(document, shards=None)).all_errors)
+    # As a scan of the snapshot would count them, its own gaps (a region an SCP denied in an
+    # account no region let in) included; but a shard lacks regions by design, and only the
+    # merge of every shard can be judged, so a shard counts what it recorded.
+    errors = (
+        len(Snapshot(document).all_errors)
+        if document.shards is None
+        else sum(len(r.errors) for r in document.regions)
+        + sum(len(a.errors) for a in document.accounts)
+    )
     if not args.quiet:
         console.say(
             f"snapshot of {len(document.accounts)} account(s), "

@@ -77,9 +77,17 @@ Ipv6Cidr: TypeAlias = Annotated[str, Check(_network(6), "an IPv6 CIDR")]
 IpAddress: TypeAlias = Annotated[str, Check(_is_address, "an IP address")]
 
 
+# Checked before parsing: what fromisoformat accepts differs between Python 3.10 and 3.11.
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\.[0-9]{3}(?:[0-9]{3})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
 def moment(text: str) -> datetime.datetime | None:
-    """The instant a snapshot timestamp names; None unless it is ISO 8601 with a time zone."""
-    if len(text) > 40:
+    """The instant a snapshot timestamp names; None unless it is ISO 8601 with a time zone,
+    as 2026-11-27T02:40:00Z (milli- or microseconds, or an offset for Z, allowed)."""
+    if not _TIMESTAMP.fullmatch(text):
         return None
     try:
         # Python 3.10's fromisoformat does not read "Z".

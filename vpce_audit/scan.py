@@ -234,7 +234,8 @@ def run_scan(
         + tuple(
             f"{vpc.vpc_id} ({scope.region}) is shared with account {scope.account_id} by account "
             f"{brief(vpc.owner_id, 40)[1:-1]}, which was not scanned there: a VPC's route "
-            "tables, gateways, endpoints and flow logs are its owner's, so it was not judged"
+            "tables, gateways, endpoints and flow logs are its owner's, so the checks of them "
+            "were not made for it"
             for scope, vpc in snapshot.unjudged_shared_vpcs
         )
         + notices

@@ -80,14 +80,16 @@ def test_a_shared_vpc_is_judged_in_its_owner_account_only() -> None:
 
 def test_a_vpc_shared_by_an_account_not_scanned_is_named_not_judged() -> None:
     result = _scan(_participant())
-    assert _about(result, "vpc-shared") == set()
+    assert _about(result, "vpc-shared") == {("VPCE504", PARTICIPANT)}
     assert not [s for s in result.skipped if s.resource_id == "vpc-shared"]
     assert [n for n in result.notices if "vpc-shared" in n] == [
         f"vpc-shared (eu-west-1) is shared with account {PARTICIPANT} by account {OWNER}, "
         "which was not scanned there: a VPC's route tables, gateways, endpoints and flow logs "
-        "are its owner's, so it was not judged"
+        "are its owner's, so the checks of them were not made for it"
     ]
     assert _flagged(result, "VPCE602") == set()  # vpc-own has its flow log
+    # Its blocks are the participant's to see: the overlap with vpc-own is still reported.
+    assert _flagged(result, "VPCE504") == {(PARTICIPANT, "vpc-shared"), (PARTICIPANT, "vpc-own")}
 
 
 def test_the_snapshot_finds_a_shared_vpc_in_its_owner_scope() -> None:

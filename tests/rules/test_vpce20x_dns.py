@@ -9,6 +9,8 @@ endpoint (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secur
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import (
     ACCOUNT,
     REGION,
@@ -25,6 +27,7 @@ from tests.helpers import (
     table,
     vpc,
 )
+from vpce_audit.analysis.dns import endpoint_region_in_dns_name
 from vpce_audit.findings import Severity
 from vpce_audit.model import (
     AccountSnapshot,
@@ -507,3 +510,18 @@ def test_207_an_endpoint_of_a_region_that_was_not_scanned_is_unknown_not_gone() 
     assert result.findings == ()
     assert [s.resource_id for s in result.skipped] == ["vpc-ok"]
     assert "in a region (us-east-1) that was not scanned" in result.skipped[0].reason
+
+
+@pytest.mark.parametrize(
+    ("name", "region"),
+    [
+        ("vpce-0ff-1a2b3c4d.ssm.us-east-1.vpce.amazonaws.com", "us-east-1"),
+        ("vpce-0ff-1a2b3c4d-us-east-1a.execute-api.us-east-1.vpce.amazonaws.com", "us-east-1"),
+        ("*.vpce-0ff-1a2b3c4d.s3.cn-north-1.vpce.amazonaws.com.cn", "cn-north-1"),
+        ("vpce-0ff-1a2b3c4d.ssm.eusc-de-east-1.vpce.amazonaws.eu", "eusc-de-east-1"),
+        ("vpce-0ff-1a2b3c4d.ssm.us-isob-east-1.vpce.sc2s.sgov.gov.", "us-isob-east-1"),
+        ("ssm.example.internal", None),
+    ],
+)
+def test_an_endpoint_name_says_its_region_in_every_partition(name: str, region: str | None) -> None:
+    assert endpoint_region_in_dns_name(name) == region

@@ -25,8 +25,9 @@ AMAZON_RESOLVER_LINK_LOCAL = ("169.254.169.253", "fd00:ec2::253")
 
 # vpce-0123456789abcdef0-a1b2c3d4[.-zone].<service>.<region>.vpce.amazonaws.com
 _ENDPOINT_DNS_NAME = re.compile(r"^(?:\*\.)?(vpce-[0-9a-f]+)-[0-9a-z]+[.-]")
-# vpce-0abc-1x2y[-us-east-1a].ssm.us-east-1.vpce.amazonaws.com[.cn]: the region before the suffix.
-_ENDPOINT_DNS_REGION = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d+)\.vpce\.amazonaws\.com(?:\.cn)?$")
+# vpce-0abc-1x2y[-us-east-1a].ssm.us-east-1.vpce.amazonaws.com: the label before "vpce", in every
+# partition's domain (amazonaws.com.cn, amazonaws.eu, sc2s.sgov.gov...).
+_ENDPOINT_DNS_REGION = re.compile(r"\.([a-z0-9]+(?:-[a-z0-9]+)+)\.vpce\.[a-z0-9.-]+$")
 
 
 def normalise(name: str) -> str:

@@ -337,17 +337,18 @@ class CentralDns:
         endpoint_region: str | None = None,
     ) -> RecordCheck:
         """``endpoint_region``: the region the record's target names, where the endpoint must
-        be; a name that says none (an A record's address) is looked for in the VPC's region."""
+        be. An endpoint missing from the snapshot is gone only when every member was scanned
+        there; a name whose region cannot be read leaves it unknown."""
         base = RecordCheck(zone, record_name, endpoint_id)
         found = self.snapshot.endpoints_by_id.get(endpoint_id)
         if found is None:
-            where = endpoint_region or scope.region
-            if self._every_account_scanned(where):
+            if endpoint_region is not None and self._every_account_scanned(endpoint_region):
                 return _with(base, problem=f"points at {endpoint_id}, which no longer exists")
+            where = f" ({endpoint_region})" if endpoint_region else ""
             return _with(
                 base,
                 unknown=f"{endpoint_id} is not in the snapshot (deleted, or owned by an account "
-                f"or in a region ({where}) that was not scanned)",
+                f"or in a region{where} that was not scanned)",
             )
         hub_scope, endpoint = found
         if endpoint.is_deleted:

@@ -28,9 +28,10 @@ from vpce_audit.model import (
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
 HYBRID_ATTACHMENT_TYPES = frozenset(
-    {"vpn", "vpn-concentrator", "direct-connect-gateway", "connect"}
+    {"vpn", "vpn-concentrator", "direct-connect-gateway", "connect", "client-vpn"}
 )
-"""Attachment types that lead on premises (a VPN concentrator aggregates VPN connections)."""
+"""Attachment types that lead outside AWS: on premises (a VPN concentrator aggregates VPN
+connections), or to remote users (Client VPN)."""
 PEERING_ATTACHMENT_TYPES = frozenset({"peering", "tgw-peering"})
 """Attachments to another transit gateway, which may be the same account's in another region
 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTransitGatewayPeeringAttachment.html)."""
@@ -235,14 +236,17 @@ class Topology:
             return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
         if table.propagating_attachment_ids is None:
             return Reach(None, f"{tgw_id}: the routes of {table.route_table_id} are unknown")
-        if target_ids & set(table.propagating_attachment_ids):
-            return Reach(True, f"{tgw_id} ({table.route_table_id}, propagated)")
-        # Its routes could not be read: a static route there may exist (TGW route tables hold
-        # static and propagated routes, https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html).
+        # Its routes could not be read, only its propagations. A static route wins over a
+        # propagated one for the same block, and a longer one wins by length, so either may
+        # send the block elsewhere or drop it, or route it where propagation does not
+        # (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html).
+        learned = (
+            "learns the route by propagation"
+            if target_ids & set(table.propagating_attachment_ids)
+            else "does not learn the route"
+        )
         return Reach(
-            None,
-            f"{tgw_id}: {table.route_table_id} does not learn the route, and its static routes "
-            "are unknown",
+            None, f"{tgw_id}: {table.route_table_id} {learned}, but its static routes are unknown"
         )
 
     # -- networks a VPC connects to ----------------------------------------------------------
@@ -520,11 +524,12 @@ class Topology:
                         if peer_account
                         else "a transit gateway)"
                     )
-                    if peer_account and trusted.account_trust(peer_account) is not Trust.TRUSTED:
-                        account_path(peer_account, description)
+                    if peer_account and trusted.account_trust(peer_account) is Trust.UNTRUSTED:
+                        found.append(ExternalPath(description, certain=True))
                     else:
-                        # A gateway of the organisation: what it reaches beyond (its own VPNs,
-                        # peerings) is not followed, so whether that is outside is unknown.
+                        # A gateway of the organisation, or of an account whose membership is
+                        # unknown: what it reaches beyond (its own VPNs, peerings) is not
+                        # followed, so whether that is outside is unknown.
                         found.append(
                             ExternalPath(
                                 f"{description}, whose onward routes are not followed",
@@ -532,11 +537,23 @@ class Topology:
                                 unknown=True,
                             )
                         )
-                elif other.resource_type == "vpc" and other.resource_owner_id:
-                    account_path(
-                        other.resource_owner_id,
-                        f"{tgw} attachment {other.attachment_id} (VPC of account "
-                        f"{other.resource_owner_id})",
+                elif other.resource_type == "vpc":
+                    if other.resource_owner_id:
+                        account_path(
+                            other.resource_owner_id,
+                            f"{tgw} attachment {other.attachment_id} (VPC of account "
+                            f"{other.resource_owner_id})",
+                        )
+                else:
+                    # A kind not judged here (a network function, a type AWS adds later):
+                    # where it leads is unknown, not inside the organisation.
+                    found.append(
+                        ExternalPath(
+                            f"{tgw} attachment {other.attachment_id} ({other.resource_type}), "
+                            "whose destination is not judged",
+                            certain=False,
+                            unknown=True,
+                        )
                     )
         return found
 

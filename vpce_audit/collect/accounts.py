@@ -104,7 +104,8 @@ def targets(
             found[member] = Target(member, role, members)
     for role_arn in selection.role_arns:
         account = role_account(role_arn)
-        found[account] = Target(account, None if account == caller else role_arn)
+        listed = found[account].organization_members if account in found else None
+        found[account] = Target(account, None if account == caller else role_arn, listed)
     if not found:
         found[caller] = Target(caller, None)
     chosen = [target for target in found.values() if selection.wanted(target.account_id)]

@@ -91,7 +91,7 @@ def share_client_parts() -> None:
     ClientCreator._create_methods = create_methods
 
 
-_BUILTIN_HANDLERS: list[Any] = []
+_BUILTIN_HANDLERS: dict[str, Any] = {}
 
 
 def fresh_session() -> Any:
@@ -106,13 +106,18 @@ def fresh_session() -> Any:
     ``include_builtin_handlers`` arguments."""
     import copy
 
+    import botocore.handlers
     import botocore.session
     from botocore.hooks import HierarchicalEmitter
 
+    # The list can grow after the template is made (moto adds its stubber to it when imported):
+    # a template of an older list would leave a new session without a handler botocore's own
+    # sessions have.
+    builtin = tuple(botocore.handlers.BUILTIN_HANDLERS)
     with _LOCK:
-        if not _BUILTIN_HANDLERS:
+        if _BUILTIN_HANDLERS.get("of") != builtin:
             template = HierarchicalEmitter()
             botocore.session.Session(event_hooks=template)  # registers the builtin handlers
-            _BUILTIN_HANDLERS.append(template)
-    handlers = copy.copy(_BUILTIN_HANDLERS[0])
+            _BUILTIN_HANDLERS.update(of=builtin, template=template)
+        handlers = copy.copy(_BUILTIN_HANDLERS["template"])
     return botocore.session.Session(event_hooks=handlers, include_builtin_handlers=False)

@@ -21,7 +21,6 @@ at its next report and ends at once: nobody is left to merge its part.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import multiprocessing
 import os
@@ -34,7 +33,6 @@ from typing import Any
 
 from vpce_audit.collect.runner import account_collected
 from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
-from vpce_audit.model import GLOBAL_REGION, CollectionError
 from vpce_audit.snapshot.document import SnapshotDocument
 
 REPORT_SECONDS = 0.25
@@ -162,9 +160,9 @@ class AccountsAcrossProcesses:
         if not complete and len(heard) == self.processes:
             self._done(report.account_id)
 
-    def incomplete(self) -> dict[str, tuple[int, ...]]:
+    def finish_unheard(self) -> dict[str, tuple[int, ...]]:
         """Accounts some process never reported, with the shards that did not; each is counted
-        and announced now, as far as it was collected."""
+        and announced now, as far as it was collected (merge records the error on it)."""
         missing: dict[str, tuple[int, ...]] = {}
         for account_id, heard in self._heard.items():
             if len(heard) < self.processes and account_id not in self._counted:
@@ -229,37 +227,6 @@ class ShownAsOne:
                 relogged(self.logger, message)
         elif self.steps is not None:  # each process counts its own steps: say whose they are
             self.steps(f"process {shard}/{self.accounts.processes}: {message.message}")
-
-
-def note_partly_listed(
-    document: SnapshotDocument, missing: dict[str, tuple[int, ...]], processes: int
-) -> SnapshotDocument:
-    """``document`` with an error on each account that some processes did not list (it joined
-    or left the organisation while they listed it): the account-regions of their shards were not
-    collected, and the scan must say it is incomplete instead of reporting them clean."""
-    if not missing:
-        return document
-    accounts = []
-    for listed in document.accounts:
-        account = listed
-        shards = missing.get(account.account_id)
-        if shards is not None:
-            error = CollectionError(
-                account_id=account.account_id,
-                region=GLOBAL_REGION,
-                service="organizations",
-                operation="ListAccounts",
-                error_code="ListedBySomeProcesses",
-                message=(
-                    f"collection process(es) {', '.join(map(str, shards))} of {processes} did "
-                    "not list this account (it joined or left the organisation during the "
-                    "scan): its account-regions in their shards were not collected"
-                ),
-                resource_kind="regions",
-            )
-            account = dataclasses.replace(account, errors=(*account.errors, error))
-        accounts.append(account)
-    return dataclasses.replace(document, accounts=tuple(accounts))
 
 
 Part = Callable[[int, int, Relay], SnapshotDocument]

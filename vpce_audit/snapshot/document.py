@@ -424,14 +424,59 @@ def merge(
             accounts[account.account_id] = (
                 account if known is None else _merge_account(known, account)
             )
+    unlisted = _unlisted_by_some_shards(documents)
     return SnapshotDocument(
         tool_version=tool_version,
         created_at=created_at,
-        accounts=tuple(accounts.values()),
+        accounts=tuple(
+            _note_unlisted(account, unlisted.get(account_id), documents)
+            for account_id, account in accounts.items()
+        ),
         regions=tuple(regions.values()),
         schema_version=versions[0] if versions else SCHEMA_VERSION,
         shards=shards,
     )
+
+
+def _unlisted_by_some_shards(documents: tuple[SnapshotDocument, ...]) -> dict[str, tuple[int, ...]]:
+    """Accounts that some shards of a split do not describe, with those shards. Every shard
+    collects the account-wide facts of every account it lists; one it lacks was not listed
+    there (it joined or left the organisation between the listings), so its account-regions
+    in that shard were never collected."""
+    split = [(d.shards, d) for d in documents if d.shards is not None]
+    if len(split) < 2:
+        return {}
+    every = {account.account_id for _, d in split for account in d.accounts}
+    unlisted: dict[str, list[int]] = {}
+    for shards, document in split:
+        described = {account.account_id for account in document.accounts}
+        for account_id in every - described:
+            unlisted.setdefault(account_id, []).extend(shards.collected)
+    return {account_id: tuple(sorted(shards)) for account_id, shards in unlisted.items()}
+
+
+def _note_unlisted(
+    account: AccountSnapshot,
+    shards: tuple[int, ...] | None,
+    documents: tuple[SnapshotDocument, ...],
+) -> AccountSnapshot:
+    if not shards:
+        return account
+    total = next(d.shards.of for d in documents if d.shards is not None)
+    error = CollectionError(
+        account_id=account.account_id,
+        region=GLOBAL_REGION,
+        service="organizations",
+        operation="ListAccounts",
+        error_code="ListedBySomeShards",
+        message=(
+            f"shard(s) {', '.join(map(str, shards))} of {total} did not list this account (it "
+            "joined or left the organisation while the shards listed it): its account-regions "
+            "in those shards were not collected"
+        ),
+        resource_kind="regions",
+    )
+    return dataclasses.replace(account, errors=(*account.errors, error))
 
 
 def _merged_shards(parts: list[ShardSet | None]) -> ShardSet | None:

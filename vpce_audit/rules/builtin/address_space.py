@@ -314,6 +314,16 @@ def _kind_of(topology: Topology, attachment_id: str) -> str | None:
     return attachment.resource_type if attachment is not None else None
 
 
+def _routed_targets(scope: ScopeView, vpc_id: str) -> set[str]:
+    """What the route tables of the VPC's subnets send traffic to: a gateway nothing routes to
+    reaches nothing from the VPC, however unknown its own routes."""
+    return {
+        route.target_id or ""
+        for table in scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
+        for route in table.routes
+    }
+
+
 def _on_premises_prefixes(
     scope: ScopeView, topology: Topology
 ) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]]]:
@@ -356,7 +366,7 @@ def _on_premises_prefixes(
         for attachment in attachments:
             tgw_table = topology.association_table(attachment)
             gap = topology.association_gap(attachment, tgw_table, scope.region)
-            if gap is not None:
+            if gap is not None and attachment.transit_gateway_id in _routed_targets(scope, vpc_id):
                 unknown[vpc_id].append(gap)
             if tgw_table is None:
                 continue
@@ -457,8 +467,13 @@ def _parsed(prefixes: Iterable[tuple[str, str]]) -> list[tuple[Network, str]]:
 
 @builtin_rule("VPCE504", requires=("vpcs",))
 def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
+    # Each VPC once, from its owner's scope when the owner was scanned; a VPC shared by an owner
+    # that was not scanned still has the blocks its participant sees, and still overlaps.
+    eligible = {(scope.account_id, scope.region) for scope in ctx.scopes()}
     refs = [
-        VpcRef(scope, vpc) for scope in ctx.scopes() for vpc in scope.own_vpcs if not vpc.is_default
+        VpcRef(scope, vpc)
+        for scope, vpc in ctx.snapshot.vpcs_by_id.values()
+        if (scope.account_id, scope.region) in eligible and not vpc.is_default
     ]
     index = overlap_index(refs)
     for ref in sorted(refs, key=lambda r: r.vpc_id):
