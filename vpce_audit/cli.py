@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -729,6 +730,7 @@ def _collect(
     tally = tally or Tally()
     request = CollectionRequest(
         shard=getattr(args, "shard", None),
+        plan=_plan(args, config),
         max_workers=args.workers,
         scope_timeout=args.scope_timeout,
         exclude_regions=frozenset(args.exclude_region)
@@ -822,6 +824,27 @@ def _targets_of(
         if named:
             raise CredentialsError(f"profile {profile}: {error}") from None
         raise
+
+
+def _plan(args: argparse.Namespace, config: Config | None) -> str:
+    """What chooses the account-regions a collection reads, as a short digest: shards merge
+    only with shards collected the same way (machines given different --region options would
+    otherwise make a "complete" whole of parts of two different scans)."""
+    configured = config.regions if config is not None and config.regions else ()
+    chosen = {
+        "demo": bool(args.demo),
+        "regions": sorted(set(args.region or configured)),
+        "exclude_regions": sorted(
+            {*args.exclude_region, *(config.exclude_regions if config else ())}
+        ),
+        "org": bool(args.org),
+        "role_name": args.role_name,
+        "role_arns": sorted(set(args.role_arn)),
+        "accounts": sorted(args.accounts or ()),
+        "exclude_accounts": sorted(args.exclude_accounts),
+        "profiles": sorted({profile or "" for profile in args.profile or ()}),
+    }
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> SnapshotDocument:

@@ -156,6 +156,8 @@ class CollectionRequest:
     """Regions left out even when enabled (--exclude-region)."""
     shard: tuple[int, int] | None = None
     """(K, N): collect only the account-regions of shard K of N (1-based; --shard K/N)."""
+    plan: str = ""
+    """What chose the account-regions, as a digest recorded with a shard (ShardSet.plan)."""
 
     def wants(self, account_id: str, region: str) -> bool:
         if region in self.exclude_regions:
@@ -261,7 +263,7 @@ def collect_accounts(
     document = SnapshotDocument(
         tool_version=__version__,
         created_at=utc_now(),
-        shards=_shard_set(request.shard),
+        shards=_shard_set(request.shard, request.plan),
         # By id: the same order however the accounts were reached (and in --processes' merge).
         accounts=tuple(sorted((*accounts, *unreachable), key=lambda a: a.account_id)),
         regions=tuple(
@@ -303,11 +305,11 @@ def account_collected(account_id: str, regions: int, errors: int) -> str:
     )
 
 
-def _shard_set(shard: tuple[int, int] | None) -> ShardSet | None:
+def _shard_set(shard: tuple[int, int] | None, plan: str) -> ShardSet | None:
     """What a collection of shard K of N holds; 1/1 is the whole."""
     if shard is None or shard[1] == 1:
         return None
-    return ShardSet(shard[1], (shard[0],))
+    return ShardSet(shard[1], (shard[0],), plan)
 
 
 def in_shard(account_id: str, region: str, shard: int, shards: int) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class SnapshotError(Exception):
 
 
 MAX_SHARDS = 100_000
+_PLAN = re.compile(r"[0-9a-f]{0,64}")
 ShardCount: TypeAlias = Annotated[
     int, Check(lambda n: 2 <= n <= MAX_SHARDS, "a number of shards (2 or more)")
 ]
@@ -69,6 +71,9 @@ class ShardSet:
 
     of: ShardCount
     collected: tuple[int, ...]
+    plan: str = ""
+    """A digest of what chose the account-regions (regions, exclusions, accounts, roles,
+    profiles): shards of different choices are no parts of one whole."""
 
     def problem(self) -> str | None:
         """Why the set is not one a collection or a merge writes, or None."""
@@ -78,6 +83,8 @@ class ShardSet:
             return f"{brief(list(self.collected))} are not distinct shards of {self.of}, in order"
         if not self.missing:
             return "it names every shard: a whole collection names none"
+        if not _PLAN.fullmatch(self.plan):
+            return "its plan is not a digest vpce-audit writes (up to 64 hexadecimal digits)"
         return None
 
     @property
@@ -496,11 +503,16 @@ def _merged_shards(parts: list[ShardSet | None]) -> ShardSet | None:
             f"the shards come from different splits (of {' and of '.join(map(str, counts))}); "
             "merge the shards of one split"
         )
+    if len({part.plan for part in split}) > 1:
+        raise SnapshotError(
+            "the shards were collected with different regions, accounts, roles or profiles; "
+            "collect every shard of a split with the same options"
+        )
     held = Counter(k for part in split for k in part.collected)
     twice = sorted(k for k, times in held.items() if times > 1)
     if twice:
         raise SnapshotError(f"shard {twice[0]} of {counts[0]} is in two snapshots")
-    merged = ShardSet(counts[0], tuple(sorted(held)))
+    merged = ShardSet(counts[0], tuple(sorted(held)), split[0].plan)
     return None if not merged.missing else merged
 
 
