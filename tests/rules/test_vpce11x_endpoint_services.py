@@ -205,3 +205,24 @@ def test_110_auto_accept_for_accounts_of_unknown_membership_is_low_and_said_so()
     assert finding.severity is Severity.LOW
     assert "whose organisation membership is unknown" in finding.message
     assert "outside the trusted set" not in finding.message
+
+
+def test_112_knows_a_provider_that_was_scanned_when_the_catalogue_does_not_list_it() -> None:
+    """The consumer's DescribeVpcEndpointServices no longer lists the service (its allow list
+    changed, say), but the provider's account was scanned and describes it as its own."""
+    consumer = "222222222222"
+    provided = configuration("vpce-svc-internal", f"arn:aws:iam::{consumer}:root")
+    estate = (
+        region(endpoint_service_configurations=[provided]),
+        region(
+            consumer,
+            vpc_endpoints=[
+                endpoint("vpce-to-ours", "vpc-2", provided.service_name),
+                endpoint("vpce-to-nobody", "vpc-2", "com.amazonaws.vpce.eu-west-1.vpce-svc-x"),
+            ],
+        ),
+    )
+    assert flagged(endpoint_to_untrusted_service, *estate) == set()  # a scanned account: trusted
+    assert [s.resource_id for s in skipped(endpoint_to_untrusted_service, *estate)] == [
+        "vpce-to-nobody"
+    ]

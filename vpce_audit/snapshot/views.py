@@ -455,6 +455,17 @@ class Snapshot:
         return tuple(unjudged[vpc_id] for vpc_id in sorted(unjudged))
 
     @cached_property
+    def service_providers(self) -> dict[str, str]:
+        """Endpoint service name -> the scanned account that provides it
+        (DescribeVpcEndpointServiceConfigurations in the provider's own scope): a consumer's
+        catalogue may no longer list a service its endpoint still connects to."""
+        return {
+            service.service_name: scope.account_id
+            for scope in self.scopes
+            for service in scope.data.endpoint_service_configurations
+        }
+
+    @cached_property
     def endpoints_by_id(self) -> dict[str, tuple[ScopeView, VpcEndpoint]]:
         """Every endpoint of every scope, deleted ones included (they say a record dangles)."""
         return {

@@ -128,15 +128,19 @@ def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
             if not endpoint.is_interface:
                 continue
             detail = scope.service_detail(endpoint)
-            if detail is None:
+            owner = (
+                detail.owner
+                if detail is not None
+                else ctx.snapshot.service_providers.get(endpoint.service_name)
+            )
+            if owner is None:
                 yield ctx.skip(
                     scope,
                     endpoint.endpoint_id,
                     f"the owner of {endpoint.target} is unknown (not listed by "
-                    "DescribeVpcEndpointServices)",
+                    "DescribeVpcEndpointServices, and provided by no scanned account)",
                 )
                 continue
-            owner = detail.owner
             if owner.lower() == "amazon":
                 continue
             trust = ctx.trusted.account_trust(owner)
