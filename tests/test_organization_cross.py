@@ -841,6 +841,17 @@ def test_without_the_gateway_owner_a_vpc_routed_to_it_is_skipped_not_passed(
     }
 
 
+def test_without_the_gateway_owner_a_lone_attachment_is_skipped_by_the_overlap_rule(
+    scan_snapshot: Callable[[SnapshotDocument], Report],
+) -> None:
+    """Only APP_A scanned: the other accounts' VPCs on the gateway are its owner's to see, so
+    whether vpc-0a overlaps one of them is unknown (VPCE502 skips it, not passes it)."""
+    alone = scan_snapshot(_shared_gateway(APP_A))
+    assert alone.flagged("VPCE502") == set()
+    assert set(alone.skipped("VPCE502")) == {(APP_A, FIXTURE_REGION, "vpc-0a")}
+    assert set(scan_snapshot(_shared_gateway(NETWORK, APP_A)).skipped("VPCE502")) == set()
+
+
 def test_a_shared_gateway_that_reaches_an_outside_account_raises_an_open_endpoint(
     scan_snapshot: Callable[[SnapshotDocument], Report],
 ) -> None:

@@ -247,11 +247,7 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
             if attachment.resource_id not in by_vpc:
                 by_vpc[attachment.resource_id] = attachment.attachment_id
                 refs.append(VpcRef(found[0], found[1]))
-        if len(refs) < 2:
-            continue
-        index = overlap_index(refs)
-        overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
-        if not overlapping:
+        if not refs:
             continue
         unseen = next(
             (
@@ -265,6 +261,18 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
             ),
             None,
         )
+        index = overlap_index(refs)
+        overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
+        if not overlapping:
+            if unseen:
+                # The gateway's other attachments (other accounts' VPCs) are its owner's to see.
+                for ref in sorted(refs, key=lambda r: r.vpc_id):
+                    yield ctx.skip(
+                        ref.scope,
+                        ref.vpc_id,
+                        f"what else is attached to {tgw_id} is unknown: {unseen}",
+                    )
+            continue
         # Per route table: the VPCs it joins, and which of them overlap each other there.
         shared: dict[str, list[str]] = defaultdict(list)
         unknown_tables: list[str] = []
