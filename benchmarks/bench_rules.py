@@ -15,6 +15,7 @@ import statistics
 import time
 
 from tests.helpers import (
+    ACCOUNT,
     document,
     endpoint,
     ingress,
@@ -41,16 +42,21 @@ from vpce_audit.snapshot.document import SnapshotDocument
 
 
 def synthetic_region(
-    vpcs: int, name: str = "eu-west-1", shared_cidr: bool = False, first_id: int = 0
+    vpcs: int,
+    name: str = "eu-west-1",
+    shared_cidr: bool = False,
+    first_id: int = 0,
+    account: str = ACCOUNT,
 ) -> RegionSnapshot:
-    """``vpcs`` VPCs with ids from ``first_id`` (unique ids across the scopes of one estate)."""
+    """``vpcs`` VPCs of ``account`` with ids from ``first_id`` (unique ids across the scopes of
+    one estate)."""
     vpc_list, subnets, tables, endpoints, groups, peerings = [], [], [], [], [], []
     attachments = []
     for i in range(vpcs):
         n = first_id + i
         vpc_id = f"vpc-{n:06d}"
         cidr = "10.0.0.0/16" if shared_cidr else f"10.{(i // 256) % 256}.{i % 256}.0/24"
-        vpc_list.append(vpc(vpc_id, cidr, dns=(True, i % 7 != 0)))
+        vpc_list.append(vpc(vpc_id, cidr, dns=(True, i % 7 != 0), owner=account))
         subnet_ids = []
         for zone in "abc":
             subnet_id = f"subnet-{n:06d}{zone}"
@@ -86,10 +92,10 @@ def synthetic_region(
             TransitGatewayAttachment(
                 f"tgw-attach-{n:06d}",
                 "tgw-1",
-                "111111111111",
+                account,
                 "vpc",
                 vpc_id,
-                "111111111111",
+                account,
                 "available",
                 association_route_table_id="tgw-rtb-1",
             )
@@ -99,12 +105,13 @@ def synthetic_region(
                 PeeringConnection(
                     f"pcx-{n:06d}",
                     "active",
-                    PeeringSide("111111111111", f"vpc-{n - 1:06d}", name),
-                    PeeringSide("111111111111", vpc_id, name),
+                    PeeringSide(account, f"vpc-{n - 1:06d}", name),
+                    PeeringSide(account, vpc_id, name),
                 )
             )
     attachment_ids = tuple(a.attachment_id for a in attachments)
     return region(
+        account,
         name=name,
         transit_gateway_attachments=attachments,
         # Every attachment associated with and propagating into one table: the overlap rules'

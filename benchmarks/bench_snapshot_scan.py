@@ -78,11 +78,13 @@ def estate(accounts: int, regions: int, vpcs: int, services: int) -> SnapshotDoc
     for region_name in REGIONS[:regions]:
         listed = catalogue(region_name, services)  # one list per region: shared, as collected
         for number in range(accounts):
-            scope = synthetic_region(vpcs, region_name, first_id=len(scopes) * vpcs)
+            account = f"{100000000000 + number:012d}"
+            scope = synthetic_region(
+                vpcs, region_name, first_id=len(scopes) * vpcs, account=account
+            )
             scopes.append(
                 dataclasses.replace(
                     scope,
-                    account_id=f"{100000000000 + number:012d}",
                     endpoint_service_details=tuple(
                         sorted(
                             (*scope.endpoint_service_details, *listed),

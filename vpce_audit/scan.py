@@ -213,6 +213,34 @@ def apply_suppressions(
     return tuple(kept), tuple(suppressed), tuple(notices)
 
 
+SHOWN_SHARED_VPCS = 3
+
+
+def _shared_vpc_notices(snapshot: Snapshot) -> tuple[str, ...]:
+    """One notice per participant, region and owner for the VPCs shared by an owner that was
+    not scanned (a participant may see hundreds of them)."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for scope, vpc in snapshot.unjudged_shared_vpcs:
+        key = (scope.account_id, scope.region, vpc.owner_id)
+        grouped.setdefault(key, []).append(vpc.vpc_id)
+    notices = []
+    for (participant, region, owner), vpc_ids in sorted(grouped.items()):
+        named = ", ".join(vpc_ids[:SHOWN_SHARED_VPCS])
+        more = len(vpc_ids) - SHOWN_SHARED_VPCS
+        which = (
+            f"{named} and {more} more VPCs are"
+            if more > 0
+            else (f"{named} {'is' if len(vpc_ids) == 1 else 'are'}")
+        )
+        notices.append(
+            f"{which} shared with account {participant} in {region} by account "
+            f"{brief(owner, 40)[1:-1]}, which was not scanned there: a VPC's route tables, "
+            "gateways, endpoints and flow logs are its owner's, so the checks of them were not "
+            f"made for {'it' if len(vpc_ids) == 1 else 'them'}"
+        )
+    return tuple(notices)
+
+
 def run_scan(
     document: SnapshotDocument,
     rules: Iterable[Rule],
@@ -231,13 +259,7 @@ def run_scan(
             f"it ({brief(region.out_of_scope, 200)[1:-1]}); it was not collected or judged"
             for region in snapshot.out_of_scope
         )
-        + tuple(
-            f"{vpc.vpc_id} ({scope.region}) is shared with account {scope.account_id} by account "
-            f"{brief(vpc.owner_id, 40)[1:-1]}, which was not scanned there: a VPC's route "
-            "tables, gateways, endpoints and flow logs are its owner's, so the checks of them "
-            "were not made for it"
-            for scope, vpc in snapshot.unjudged_shared_vpcs
-        )
+        + _shared_vpc_notices(snapshot)
         + notices
     )
     return ScanResult(

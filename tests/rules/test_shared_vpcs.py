@@ -83,7 +83,7 @@ def test_a_vpc_shared_by_an_account_not_scanned_is_named_not_judged() -> None:
     assert _about(result, "vpc-shared") == {("VPCE504", PARTICIPANT)}
     assert not [s for s in result.skipped if s.resource_id == "vpc-shared"]
     assert [n for n in result.notices if "vpc-shared" in n] == [
-        f"vpc-shared (eu-west-1) is shared with account {PARTICIPANT} by account {OWNER}, "
+        f"vpc-shared is shared with account {PARTICIPANT} in eu-west-1 by account {OWNER}, "
         "which was not scanned there: a VPC's route tables, gateways, endpoints and flow logs "
         "are its owner's, so the checks of them were not made for it"
     ]
@@ -99,3 +99,14 @@ def test_the_snapshot_finds_a_shared_vpc_in_its_owner_scope() -> None:
     assert scope.account_id == OWNER
     assert [v.vpc_id for v in snapshot.scopes[1].own_vpcs] == ["vpc-own"]
     assert snapshot.unjudged_shared_vpcs == ()
+
+
+def test_many_vpcs_shared_by_one_owner_make_one_notice() -> None:
+    shared = [vpc(f"vpc-s{n}", f"10.{n}.0.0/16", owner=OWNER) for n in range(5)]
+    result = _scan(region(PARTICIPANT, vpcs=shared))
+    assert list(result.notices) == [
+        f"vpc-s0, vpc-s1, vpc-s2 and 2 more VPCs are shared with account {PARTICIPANT} in "
+        f"eu-west-1 by account {OWNER}, which was not scanned there: a VPC's route tables, "
+        "gateways, endpoints and flow logs are its owner's, so the checks of them were not "
+        "made for them"
+    ]

@@ -22,6 +22,9 @@ from vpce_audit.text import brief
 T = TypeVar("T")
 # An object with thousands of unknown keys must not make a message of thousands of names.
 SHOWN_UNKNOWN_KEYS = 3
+# Values remembered as passing their checks, per annotation: bounded, so that a file of millions
+# of distinct values costs no more memory than it would without.
+REMEMBERED_CHECKS = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +55,17 @@ def encode(value: Any) -> Any:
 
 
 def decode(cls: type[T], data: Any, path: str = "$") -> T:
-    """Plain JSON value -> instance of the dataclass ``cls``."""
+    """Plain JSON value -> instance of the dataclass ``cls``.
+
+    First by the decoders ``vpce_audit.snapshot.compiled`` generates, which are faster and say
+    nothing about a refusal; what they refuse is decoded again here, which says where and why
+    (or, were they ever stricter than these, accepts it)."""
+    from vpce_audit.snapshot import compiled
+
+    try:
+        return typing.cast(T, compiled.decoder(cls)(data))
+    except compiled.Refused:
+        pass
     try:
         return typing.cast(T, _decoder(typing.cast(Any, cls))(data))
     except _Invalid as error:
@@ -95,12 +108,13 @@ def _decoder(annotation: Any) -> Decoder:
 
 
 @functools.cache
-def _field_types(cls: type) -> dict[str, Any]:
+def field_types(cls: type) -> dict[str, Any]:
+    """The resolved annotations of a dataclass's fields, ``Annotated`` extras kept."""
     return typing.get_type_hints(cls, include_extras=True)
 
 
 def _dataclass_decoder(cls: type) -> Decoder:
-    hints = _field_types(cls)
+    hints = field_types(cls)
     fields = [f for f in dataclasses.fields(cls) if f.init]
     names = frozenset(f.name for f in fields)
     # Decoders are looked up when the first value is decoded, not now: a model may refer to a
@@ -184,12 +198,20 @@ def _checked_decoder(annotation: Any) -> Decoder:
     base, *extras = typing.get_args(annotation)
     decode_base = _decoder(base)
     checks = [extra for extra in extras if isinstance(extra, Check)]
+    # Values passed before: a snapshot repeats a few account ids, regions and route
+    # destinations thousands of times. A check depends on the value alone, and a value here has
+    # already passed decode_base, so it is a str or an int (bools are refused as ints).
+    passed: set[Any] = set()
 
     def decode_checked(data: Any) -> Any:
         value = decode_base(data)
+        if value in passed:
+            return value
         for check in checks:
             if not check.accepts(value):
                 raise _Invalid(f"{brief(value)} is not {check.what}")
+        if len(passed) < REMEMBERED_CHECKS:
+            passed.add(value)
         return value
 
     return decode_checked

@@ -1,0 +1,111 @@
+"""The generated decoders (vpce_audit.snapshot.compiled) accept exactly what the generic ones
+(vpce_audit.snapshot.codec) accept, and build the same objects: checked on a real snapshot and
+on thousands of single mutations of it, each at a random place of the document."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vpce_audit.snapshot import codec, compiled
+from vpce_audit.snapshot import document as snapshot_document
+from vpce_audit.snapshot.document import SnapshotFile
+
+ESTATE = Path(__file__).resolve().parent.parent / "fixtures" / "snapshots" / "golden-estate.json"
+REPLACEMENTS: tuple[Any, ...] = (None, 0, -1, 7, True, False, "", "x", "10.0.0.0/8", [], {}, 1.5)
+
+
+def _body() -> dict[str, Any]:
+    body = snapshot_document._parse(ESTATE.read_text(), "golden")
+    snapshot_document._take_catalogue_references(body)
+    return body
+
+
+def _places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += _places(inner, (*path, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _places(inner, (*path, index))
+    return found
+
+
+def _mutated(body: dict[str, Any], place: tuple[Any, ...], rng: random.Random) -> Any:
+    changed = copy.deepcopy(body)
+    if not place:
+        return rng.choice(REPLACEMENTS)
+    *parents, last = place
+    holder = changed
+    for step in parents:
+        holder = holder[step]
+    action = rng.randrange(3)
+    if action == 0 and isinstance(holder, dict):
+        del holder[last]
+    elif action == 1 and isinstance(holder, dict):
+        holder[f"unknown_{rng.randrange(3)}"] = holder[last]
+    else:
+        holder[last] = rng.choice(REPLACEMENTS)
+    return changed
+
+
+def _generic(body: Any) -> tuple[bool, Any]:
+    try:
+        return True, codec._decoder(SnapshotFile)(body)
+    except codec._Invalid:
+        return False, None
+
+
+def _fast(body: Any) -> tuple[bool, Any]:
+    try:
+        return True, compiled.decoder(SnapshotFile)(body)
+    except compiled.Refused:
+        return False, None
+
+
+def test_a_real_snapshot_decodes_to_equal_objects_on_both_paths() -> None:
+    body = _body()
+    assert _fast(body) == _generic(body) == (True, _generic(body)[1])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_single_mutations_are_accepted_or_refused_alike(seed: int) -> None:
+    body = _body()
+    rng = random.Random(seed)
+    places = _places(body)
+    refused = 0
+    for _ in range(250):
+        changed = _mutated(body, rng.choice(places), rng)
+        fast, generic = _fast(changed), _generic(changed)
+        assert fast == generic, json.dumps(changed)[:200]
+        refused += not fast[0]
+    assert refused > 50  # the mutations do reach what the model refuses
+
+
+def test_a_refusal_is_reported_by_the_generic_decoder_with_its_path() -> None:
+    body = _body()
+    body["regions"][0]["vpcs"][0]["cidr_blocks"] = ["not a cidr"]
+    with pytest.raises(codec.DecodeError, match=r"\$\.regions\[0\]\.vpcs\[0\]\.cidr_blocks\[0\]"):
+        codec.decode(SnapshotFile, body)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.name == "refused":
+            raise ValueError("refused by __post_init__")
+
+
+def test_a_dataclass_with_post_init_is_built_by_its_init() -> None:
+    assert compiled.decoder(_Checked)({"name": "kept"}) == _Checked("kept")
+    with pytest.raises(ValueError, match="refused by __post_init__"):
+        compiled.decoder(_Checked)({"name": "refused"})
