@@ -8,11 +8,13 @@ import copy
 import dataclasses
 import json
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from vpce_audit.model import Vpc
 from vpce_audit.snapshot import codec, compiled
 from vpce_audit.snapshot import document as snapshot_document
 from vpce_audit.snapshot.document import SnapshotFile
@@ -109,3 +111,42 @@ def test_a_dataclass_with_post_init_is_built_by_its_init() -> None:
     assert compiled.decoder(_Checked)({"name": "kept"}) == _Checked("kept")
     with pytest.raises(ValueError, match="refused by __post_init__"):
         compiled.decoder(_Checked)({"name": "refused"})
+
+
+@dataclasses.dataclass(frozen=True)
+class _OwnInit:
+    name: str
+
+    def __init__(self, name: str) -> None:  # written here, not by dataclasses
+        object.__setattr__(self, "name", name.lower())
+
+
+@dataclasses.dataclass(frozen=True)
+class _OwnNew:
+    name: str
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _OwnNew:
+        raise ValueError("refused by __new__")
+
+
+def test_a_dataclass_with_its_own_init_or_new_is_built_by_them() -> None:
+    assert compiled.decoder(_OwnInit)({"name": "ABC"}) == _OwnInit("abc")
+    assert compiled.decoder(_OwnInit)({"name": "ABC"}).name == "abc"
+    with pytest.raises(ValueError, match="refused by __new__"):
+        compiled.decoder(_OwnNew)({"name": "x"})
+
+
+def test_objects_built_on_the_fast_path_are_as_small_as_built_by_init() -> None:
+    """Filling an instance's __dict__ wholesale would cost each of them its shared keys (and,
+    in CPython, every later instance of the class too): 161 -> 337 bytes a VPC."""
+    data = {"vpc_id": "vpc-1", "owner_id": "111111111111", "cidr_blocks": ["10.0.0.0/16"]}
+    fast = compiled.decoder(Vpc)(data)
+    made = Vpc("vpc-1", "111111111111", ("10.0.0.0/16",))
+    assert fast == made
+    assert sys.getsizeof(fast.__dict__) == sys.getsizeof(made.__dict__)
+    assert list(fast.__dict__) == list(made.__dict__)
+
+
+def test_only_short_values_are_remembered_as_passing_their_checks() -> None:
+    assert compiled._small("eu-west-1") and compiled._small(443)
+    assert not compiled._small("a-" * 100 + "x1")

@@ -227,11 +227,10 @@ def _shared_vpc_notices(snapshot: Snapshot) -> tuple[str, ...]:
     for (participant, region, owner), vpc_ids in sorted(grouped.items()):
         named = ", ".join(vpc_ids[:SHOWN_SHARED_VPCS])
         more = len(vpc_ids) - SHOWN_SHARED_VPCS
-        which = (
-            f"{named} and {more} more VPCs are"
-            if more > 0
-            else (f"{named} {'is' if len(vpc_ids) == 1 else 'are'}")
-        )
+        if more > 0:
+            which = f"{named} and {more} more VPC{'s' if more > 1 else ''} are"
+        else:
+            which = f"{named} {'is' if len(vpc_ids) == 1 else 'are'}"
         notices.append(
             f"{which} shared with account {participant} in {region} by account "
             f"{brief(owner, 40)[1:-1]}, which was not scanned there: a VPC's route tables, "

@@ -110,3 +110,9 @@ def test_many_vpcs_shared_by_one_owner_make_one_notice() -> None:
         "gateways, endpoints and flow logs are its owner's, so the checks of them were not "
         "made for them"
     ]
+
+
+def test_one_more_shared_vpc_is_named_in_the_singular() -> None:
+    shared = [vpc(f"vpc-s{n}", f"10.{n}.0.0/16", owner=OWNER) for n in range(4)]
+    (notice,) = _scan(region(PARTICIPANT, vpcs=shared)).notices
+    assert notice.startswith("vpc-s0, vpc-s1, vpc-s2 and 1 more VPC are shared with")

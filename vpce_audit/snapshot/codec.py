@@ -22,9 +22,10 @@ from vpce_audit.text import brief
 T = TypeVar("T")
 # An object with thousands of unknown keys must not make a message of thousands of names.
 SHOWN_UNKNOWN_KEYS = 3
-# Values remembered as passing their checks, per annotation: bounded, so that a file of millions
-# of distinct values costs no more memory than it would without.
+# Values remembered as passing their checks, per annotation and process: at most this many, of
+# at most REMEMBERED_LENGTH characters, so well under a megabyte each, whatever a file holds.
 REMEMBERED_CHECKS = 10_000
+REMEMBERED_LENGTH = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,7 +211,9 @@ def _checked_decoder(annotation: Any) -> Decoder:
         for check in checks:
             if not check.accepts(value):
                 raise _Invalid(f"{brief(value)} is not {check.what}")
-        if len(passed) < REMEMBERED_CHECKS:
+        if len(passed) < REMEMBERED_CHECKS and (
+            not isinstance(value, str) or len(value) <= REMEMBERED_LENGTH
+        ):
             passed.add(value)
         return value
 

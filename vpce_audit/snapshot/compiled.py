@@ -27,6 +27,8 @@ from vpce_audit.snapshot.codec import Check, field_types
 Decoder = Callable[[Any], Any]
 REMEMBERED_CHECKS = 10_000
 """Values remembered as passing their checks, per annotation (see codec.REMEMBERED_CHECKS)."""
+REMEMBERED_LENGTH = 64
+"""The longest string remembered: 10,000 of them stay well under a megabyte."""
 
 
 class Refused(Exception):
@@ -108,11 +110,17 @@ def _checked(annotation: Any) -> Decoder:
         for accepts in checks:
             if not accepts(value):
                 raise Refused
-        if len(passed) < REMEMBERED_CHECKS:
+        if len(passed) < REMEMBERED_CHECKS and _small(value):
             passed.add(value)
         return value
 
     return checked
+
+
+def _small(value: Any) -> bool:
+    """Worth remembering: repeated values are short (ids, regions, CIDRs), and a long one kept
+    for the life of the process would cost memory a decode without the memo would not."""
+    return not isinstance(value, str) or len(value) <= REMEMBERED_LENGTH
 
 
 def _dataclass_decoder(cls: type) -> Decoder:
@@ -158,10 +166,12 @@ def _dataclass_decoder(cls: type) -> Decoder:
             namespace[f"DECODE{index}"] = _decoder(annotation)
             lines.append(f"        {value} = DECODE{index}(v)")
     if _plain_init(cls):
-        # What the generated __init__ of a frozen dataclass does, without a call per field.
+        # What the generated __init__ of a frozen dataclass does (object.__setattr__ per field,
+        # in order, which keeps the instance dictionaries' shared keys), without calling it.
         namespace["NEW"] = object.__new__
+        namespace["SET"] = object.__setattr__
         lines.append("    made = NEW(CLS)")
-        lines.append(f"    made.__dict__.update({', '.join(arguments)})")
+        lines.extend(f"    SET(made, {f.name!r}, a{index})" for index, f in enumerate(fields))
         lines.append("    return made")
     else:
         lines.append(f"    return CLS({', '.join(arguments)})")
@@ -176,11 +186,20 @@ def _plain_init(cls: type) -> bool:
     no slots."""
     params = getattr(cls, "__dataclass_params__", None)
     init = cls.__dict__.get("__init__")
-    own_init = getattr(init, "__qualname__", "") == f"{cls.__qualname__}.__init__"
+    code = getattr(init, "__code__", None)
+    # dataclasses writes __init__ from source it execs (a file name like "<string>"); one
+    # written in the class body has the same qualified name but a real file.
+    own_init = (
+        getattr(init, "__qualname__", "") == f"{cls.__qualname__}.__init__"
+        and code is not None
+        and code.co_filename.startswith("<")
+    )
     return (
         params is not None
         and bool(params.init)
         and own_init
+        and "__new__" not in vars(cls)
+        and all("__new__" not in vars(base) for base in cls.__mro__[1:-1])
         and not hasattr(cls, "__post_init__")
         and not hasattr(cls, "__slots__")
         and all(f.init for f in dataclasses.fields(cls))
