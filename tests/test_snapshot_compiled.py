@@ -148,5 +148,5 @@ def test_objects_built_on_the_fast_path_are_as_small_as_built_by_init() -> None:
 
 
 def test_only_short_values_are_remembered_as_passing_their_checks() -> None:
-    assert compiled._small("eu-west-1") and compiled._small(443)
-    assert not compiled._small("a-" * 100 + "x1")
+    assert codec.worth_remembering(set(), "eu-west-1") and codec.worth_remembering(set(), 443)
+    assert not codec.worth_remembering(set(), "a-" * 100 + "x1")

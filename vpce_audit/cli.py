@@ -729,13 +729,14 @@ def _collect(
     progress = display.steps
     tally = tally or Tally()
     request = CollectionRequest(
+        regions=_chosen_regions(args, config),
         shard=getattr(args, "shard", None),
-        plan=_plan(args, config),
         max_workers=args.workers,
         scope_timeout=args.scope_timeout,
         exclude_regions=frozenset(args.exclude_region)
         | frozenset(config.exclude_regions if config else ()),
     )
+    request = dataclasses.replace(request, plan=_plan(args, request))
     selection = AccountSelection(
         org=args.org,
         role_name=args.role_name,
@@ -766,10 +767,6 @@ def _collect(
                     raise
         except RuntimeError as error:
             raise UsageError(str(error)) from None
-    regions = tuple(dict.fromkeys(args.region)) if args.region else None
-    if regions is None and config is not None:
-        regions = config.regions
-    request = dataclasses.replace(request, regions=regions)
     profiles = tuple(dict.fromkeys(args.profile or [None]))
     if len(profiles) > 1 and multi_account:
         raise UsageError("several --profile options name the accounts; use no account options")
@@ -826,17 +823,21 @@ def _targets_of(
         raise
 
 
-def _plan(args: argparse.Namespace, config: Config | None) -> str:
+def _chosen_regions(args: argparse.Namespace, config: Config | None) -> tuple[str, ...] | None:
+    """--region, else the configuration's regions; None: every region enabled for an account."""
+    if args.region:
+        return tuple(dict.fromkeys(args.region))
+    return config.regions if config is not None else None
+
+
+def _plan(args: argparse.Namespace, request: CollectionRequest) -> str:
     """What chooses the account-regions a collection reads, as a short digest: shards merge
     only with shards collected the same way (machines given different --region options would
     otherwise make a "complete" whole of parts of two different scans)."""
-    configured = config.regions if config is not None and config.regions else ()
     chosen = {
         "demo": bool(args.demo),
-        "regions": sorted(set(args.region or configured)),
-        "exclude_regions": sorted(
-            {*args.exclude_region, *(config.exclude_regions if config else ())}
-        ),
+        "regions": sorted(set(request.regions or ())),
+        "exclude_regions": sorted(request.exclude_regions),
         "org": bool(args.org),
         "role_name": args.role_name,
         "role_arns": sorted(set(args.role_arn)),

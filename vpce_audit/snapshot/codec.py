@@ -28,6 +28,27 @@ REMEMBERED_CHECKS = 10_000
 REMEMBERED_LENGTH = 64
 
 
+def worth_remembering(passed: set[Any], value: Any) -> bool:
+    """Whether a value that passed its checks joins ``passed``: repeated values are short (ids,
+    regions, CIDRs), and a long one kept for the life of the process would cost memory a decode
+    without the memo would not."""
+    return len(passed) < REMEMBERED_CHECKS and (
+        not isinstance(value, str) or len(value) <= REMEMBERED_LENGTH
+    )
+
+
+def optional_parts(annotation: Any) -> tuple[Any, bool] | None:
+    """(the type, whether None is allowed) of ``X | None`` (or a one-type union); None for an
+    annotation that is not a union."""
+    if typing.get_origin(annotation) not in (Union, types.UnionType):
+        return None
+    options = typing.get_args(annotation)
+    non_null = [option for option in options if option is not type(None)]
+    if len(non_null) != 1:  # pragma: no cover - the model has no such unions
+        raise TypeError(f"unsupported union {annotation}")
+    return non_null[0], type(None) in options
+
+
 @dataclasses.dataclass(frozen=True)
 class Check:
     """A constraint beyond the type, declared on a field as ``Annotated[str, Check(...)]``."""
@@ -95,12 +116,10 @@ def _decoder(annotation: Any) -> Decoder:
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         return _checked_decoder(annotation)
-    if origin in (Union, types.UnionType):
-        options = typing.get_args(annotation)
-        non_null = [option for option in options if option is not type(None)]
-        if len(non_null) != 1:  # pragma: no cover - the model has no such unions
-            raise TypeError(f"unsupported union {annotation}")
-        return _optional_decoder(_decoder(non_null[0]), nullable=type(None) in options)
+    optional = optional_parts(annotation)
+    if optional is not None:
+        value, nullable = optional
+        return _optional_decoder(_decoder(value), nullable=nullable)
     if origin is tuple:
         return _tuple_decoder(_decoder(typing.get_args(annotation)[0]))
     if annotation in _SCALAR_DECODERS:
@@ -211,9 +230,7 @@ def _checked_decoder(annotation: Any) -> Decoder:
         for check in checks:
             if not check.accepts(value):
                 raise _Invalid(f"{brief(value)} is not {check.what}")
-        if len(passed) < REMEMBERED_CHECKS and (
-            not isinstance(value, str) or len(value) <= REMEMBERED_LENGTH
-        ):
+        if worth_remembering(passed, value):
             passed.add(value)
         return value
 

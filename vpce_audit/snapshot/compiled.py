@@ -17,18 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import types
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
-from vpce_audit.snapshot.codec import Check, field_types
+from vpce_audit.snapshot.codec import Check, field_types, optional_parts, worth_remembering
 
 Decoder = Callable[[Any], Any]
-REMEMBERED_CHECKS = 10_000
-"""Values remembered as passing their checks, per annotation (see codec.REMEMBERED_CHECKS)."""
-REMEMBERED_LENGTH = 64
-"""The longest string remembered: 10,000 of them stay well under a megabyte."""
 
 
 class Refused(Exception):
@@ -53,11 +48,11 @@ def _decoder(annotation: Any) -> Decoder:
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         return _checked(annotation)
-    if origin in (Union, types.UnionType):
-        options = typing.get_args(annotation)
-        (value,) = [option for option in options if option is not type(None)]
+    optional = optional_parts(annotation)
+    if optional is not None:
+        value, nullable = optional
         inner = _decoder(value)
-        if type(None) not in options:
+        if not nullable:
             return inner
         return lambda data: None if data is None else inner(data)
     if origin is tuple:
@@ -110,17 +105,11 @@ def _checked(annotation: Any) -> Decoder:
         for accepts in checks:
             if not accepts(value):
                 raise Refused
-        if len(passed) < REMEMBERED_CHECKS and _small(value):
+        if worth_remembering(passed, value):
             passed.add(value)
         return value
 
     return checked
-
-
-def _small(value: Any) -> bool:
-    """Worth remembering: repeated values are short (ids, regions, CIDRs), and a long one kept
-    for the life of the process would cost memory a decode without the memo would not."""
-    return not isinstance(value, str) or len(value) <= REMEMBERED_LENGTH
 
 
 def _dataclass_decoder(cls: type) -> Decoder:
@@ -215,9 +204,7 @@ def _inline(annotation: Any) -> tuple[type | None, bool]:
     the field needs its annotation's decoder."""
     if annotation in _SCALARS:
         return _SCALARS[annotation], False
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        options = typing.get_args(annotation)
-        others = [option for option in options if option is not type(None)]
-        if len(others) == 1 and others[0] in _SCALARS:
-            return _SCALARS[others[0]], type(None) in options
+    optional = optional_parts(annotation)
+    if optional is not None and optional[0] in _SCALARS:
+        return _SCALARS[optional[0]], optional[1]
     return None, False

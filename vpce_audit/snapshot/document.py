@@ -431,22 +431,21 @@ def merge(
             accounts[account.account_id] = (
                 account if known is None else _merge_account(known, account)
             )
-    unlisted = _unlisted_by_some_shards(documents)
+    for account_id, error in _unlisted_by_some_shards(documents).items():
+        account = accounts[account_id]
+        accounts[account_id] = dataclasses.replace(account, errors=(*account.errors, error))
     return SnapshotDocument(
         tool_version=tool_version,
         created_at=created_at,
-        accounts=tuple(
-            _note_unlisted(account, unlisted.get(account_id), documents)
-            for account_id, account in accounts.items()
-        ),
+        accounts=tuple(accounts.values()),
         regions=tuple(regions.values()),
         schema_version=versions[0] if versions else SCHEMA_VERSION,
         shards=shards,
     )
 
 
-def _unlisted_by_some_shards(documents: tuple[SnapshotDocument, ...]) -> dict[str, tuple[int, ...]]:
-    """Accounts that some shards of a split do not describe, with those shards. Every shard
+def _unlisted_by_some_shards(documents: tuple[SnapshotDocument, ...]) -> dict[str, CollectionError]:
+    """The error of each account that some shards of a split do not describe. Every shard
     collects the account-wide facts of every account it lists; one it lacks was not listed
     there (it joined or left the organisation between the listings), so its account-regions
     in that shard were never collected."""
@@ -459,31 +458,23 @@ def _unlisted_by_some_shards(documents: tuple[SnapshotDocument, ...]) -> dict[st
         described = {account.account_id for account in document.accounts}
         for account_id in every - described:
             unlisted.setdefault(account_id, []).extend(shards.collected)
-    return {account_id: tuple(sorted(shards)) for account_id, shards in unlisted.items()}
-
-
-def _note_unlisted(
-    account: AccountSnapshot,
-    shards: tuple[int, ...] | None,
-    documents: tuple[SnapshotDocument, ...],
-) -> AccountSnapshot:
-    if not shards:
-        return account
-    total = next(d.shards.of for d in documents if d.shards is not None)
-    error = CollectionError(
-        account_id=account.account_id,
-        region=GLOBAL_REGION,
-        service="organizations",
-        operation="ListAccounts",
-        error_code="ListedBySomeShards",
-        message=(
-            f"shard(s) {', '.join(map(str, shards))} of {total} did not list this account (it "
-            "joined or left the organisation while the shards listed it): its account-regions "
-            "in those shards were not collected"
-        ),
-        resource_kind="regions",
-    )
-    return dataclasses.replace(account, errors=(*account.errors, error))
+    total = split[0][0].of  # one split: _merged_shards refused any other
+    return {
+        account_id: CollectionError(
+            account_id=account_id,
+            region=GLOBAL_REGION,
+            service="organizations",
+            operation="ListAccounts",
+            error_code="ListedBySomeShards",
+            message=(
+                f"shard(s) {', '.join(map(str, sorted(shards)))} of {total} did not list this "
+                "account (it joined or left the organisation while the shards listed it): its "
+                "account-regions in those shards were not collected"
+            ),
+            resource_kind="regions",
+        )
+        for account_id, shards in unlisted.items()
+    }
 
 
 def _merged_shards(parts: list[ShardSet | None]) -> ShardSet | None:
