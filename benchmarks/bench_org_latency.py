@@ -28,41 +28,43 @@ others start; after it, each account moves on by itself:
 
 * prepare: GetCallerIdentity, ListAccounts, then AssumeRole and GetCallerIdentity (the
   confirmation) for ASSUME_ROLE_IN_FLIGHT = 16 members at a time;
-* account facts (``min(workers, accounts)`` threads, one call at a time per account, beside the
-  account's regions): DescribeOrganization, ListAccounts (when in an organisation),
-  ListHostedZones (and per private zone GetHostedZone, ListResourceRecordSets);
-* account-regions (``workers`` threads, each region with CALLS_IN_FLIGHT_PER_REGION = 8 calls
+* account facts (``min(workers, accounts)`` threads, beside the account's regions):
+  DescribeOrganization then ListAccounts (when in an organisation), and meanwhile
+  ListHostedZones, then per private zone GetHostedZone and ListResourceRecordSets, every zone's
+  at once (the account's Route 53 calls: ROUTE53_CALLS_IN_FLIGHT = 16 at a time);
+* account-regions (``workers`` threads, each region with CALLS_IN_FLIGHT_PER_REGION = 32 calls
   in flight): DescribeVpcs alone; then the other listings and ListProfileAssociations; the
-  follow-ups of each listing's items (DescribeVpcAttribute enableDnsSupport then
-  enableDnsHostnames per VPC, GetManagedPrefixListEntries per prefix list, ...); once every
-  follow-up has answered, DescribeNetworkInterfaces (and cross-region
-  DescribeVpcEndpointServices);
-* "after" (a pool of its own, 4 calls in flight per account): ListHostedZonesByVPC per VPC the
-  account owns, from the moment its region's DescribeVpcs answered (ListRoles, ListUsers once
-  every region is in, when a policy names IAM unique ids).
+  follow-ups of each listing's items as soon as it answers, an item's all at once (both
+  DescribeVpcAttribute calls of a VPC, GetManagedPrefixListEntries per prefix list, ...);
+  DescribeNetworkInterfaces (and cross-region DescribeVpcEndpointServices) as soon as
+  DescribeVpcEndpoints has answered;
+* "after" (a pool of its own, within the account's 16 Route 53 calls in flight):
+  ListHostedZonesByVPC per VPC the account owns, from the moment its region's DescribeVpcs
+  answered (ListRoles, ListUsers once every region is in, when a policy names IAM unique ids).
 
 Definitions:
 
 * a region's *code chain*: the longest sequence of calls that the code makes one after another
-  in an account-region: DescribeVpcs, a listing (its pages), the longest follow-up sequence (2
-  for a VPC's attributes, 3 for a transit-gateway route table's, 1 otherwise), then the
-  DescribeNetworkInterfaces chunks or cross-region lookups after the barrier. Its *data chain*
-  counts only what waits on an answer it needs: DescribeVpcs (the deliberate probe), a listing, one
-  follow-up: 3 calls. Its *capacity waves*: 1 + ceil((calls - 1) / 8), what 8 calls in flight
-  need. Target: a region's wall time (first call's arrival to last answer) within 1.3x of its
-  code chain x latency.
+  in an account-region: DescribeVpcs, then a listing (its pages) and one follow-up, or
+  DescribeVpcEndpoints (its pages) and the DescribeNetworkInterfaces chunks. Its *data chain*
+  counts only what waits on an answer it needs: DescribeVpcs (the deliberate probe), a listing,
+  one follow-up: 3 calls. Its *capacity waves*: 1 + ceil((calls - 1) / 32), what 32 calls in
+  flight need. Target: a region's wall time (first call's arrival to last answer) within 1.3x
+  of its code chain x latency. (Until 2026-11-27 the code chain was 5 calls: a VPC's two
+  attributes were asked one after the other, and the interfaces only once every follow-up had
+  answered.)
 * the organisation's *critical path*: the data chain of the whole scan, GetCallerIdentity ->
   ListAccounts -> AssumeRole -> GetCallerIdentity -> a region's data chain = 7 calls (with
   unlimited concurrency nothing can finish sooner); its *code path*: what the code's order forces
   with unlimited workers: prepare's chain (2 calls, then 2 per wave of 16 members), then the
-  longest of an account's facts, a region's code chain, and DescribeVpcs followed by
-  ceil(VPCs/4) zone listings of the largest account.
+  longest of an account's facts chain, a region's code chain, and DescribeVpcs followed by
+  ceil(VPCs/16) zone listings of the largest account.
 * the *total-calls bound*: calls x latency / concurrency. Reported for concurrency = workers (as
-  the issue words it) and = workers x 8 (what the region phase can actually have in flight).
+  the issue words it) and = workers x 32 (what the region phase can actually have in flight).
 * the *quota bound*: the longest a request bucket of vpce_audit.collect.rates makes its calls
   take (Route 53: 40 at once, then 8 per second per account; EC2: 80, then 16 per second per
   account, region and action): 0 unless an account or region is large.
-* the *ideal schedule*: max(critical path, calls x latency / (workers x 8), quota bound).
+* the *ideal schedule*: max(critical path, calls x latency / (workers x 32), quota bound).
   Target: the organisation's wall within 1.5x of it.
 
 Timings are measured around the subprocess (``wall``: Python start-up, collection, rules, report)
@@ -94,7 +96,7 @@ import boto3
 
 import vpce_audit
 from benchmarks.latency_proxy import DEFAULT_ACCOUNT, Call, DelayProxy, delay_proxy, moto_server
-from vpce_audit.collect.account import ZONE_LISTINGS_IN_FLIGHT
+from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
 from vpce_audit.collect.accounts import ASSUME_ROLE_IN_FLIGHT
 from vpce_audit.collect.rates import EC2_PER_ACTION, PACED, ROUTE53_PER_ACCOUNT
 from vpce_audit.collect.region import CALLS_IN_FLIGHT_PER_REGION, LISTINGS
@@ -125,17 +127,20 @@ FACT_OPS = frozenset(
 )
 AFTER_OPS = frozenset({"ListHostedZonesByVPC", "ListRoles", "ListUsers"})
 PHASES = ("prepare", "facts", "regions", "after")
-FOLLOW_UPS = {
-    "DescribeVpcAttribute": 2,
-    "GetManagedPrefixListEntries": 1,
-    "DescribeVpcEndpointServicePermissions": 1,
-    "ListResolverEndpointIpAddresses": 1,
-    "ListProfileResourceAssociations": 1,
-    "GetTransitGatewayRouteTableAssociations": 3,
-    "GetTransitGatewayRouteTablePropagations": 3,
-    "SearchTransitGatewayRoutes": 3,
-}
-"""Follow-up operation -> the calls one item's follow-ups make one after another."""
+FOLLOW_UPS = frozenset(
+    {
+        "DescribeVpcAttribute",
+        "GetManagedPrefixListEntries",
+        "DescribeVpcEndpointServicePermissions",
+        "ListResolverEndpointIpAddresses",
+        "ListProfileResourceAssociations",
+        "GetTransitGatewayRouteTableAssociations",
+        "GetTransitGatewayRouteTablePropagations",
+        "SearchTransitGatewayRoutes",
+    }
+)
+"""The calls about one listed item: an item's are made at once, one round trip after its
+listing."""
 LISTING_OPS = frozenset(listing.operation for listing in LISTINGS) | {"ListProfileAssociations"}
 ORG_DATA_CHAIN = 4
 """GetCallerIdentity -> ListAccounts -> AssumeRole -> GetCallerIdentity, before any region (2
@@ -353,9 +358,26 @@ def region_chain(operations: collections.Counter[str]) -> int:
     pages = max(
         (n for op, n in operations.items() if op in LISTING_OPS - {"DescribeVpcs"}), default=0
     )
-    follow = max((FOLLOW_UPS[op] for op in operations if op in FOLLOW_UPS), default=0)
-    after = operations["DescribeNetworkInterfaces"]
-    return operations["DescribeVpcs"] + pages + follow + after
+    follow = 1 if any(op in FOLLOW_UPS for op in operations) else 0
+    interfaces = operations["DescribeVpcEndpoints"] + operations["DescribeNetworkInterfaces"]
+    return operations["DescribeVpcs"] + max(pages + follow, interfaces)
+
+
+def facts_chain(operations: collections.Counter[str]) -> int:
+    """An account's facts: the organisation's calls one after another, beside ListHostedZones
+    and then every zone's calls at once."""
+    organisation = operations["DescribeOrganization"] + operations["ListAccounts"]
+    zones = operations["ListHostedZones"] + (
+        1 if operations["GetHostedZone"] or operations["ListResourceRecordSets"] else 0
+    )
+    return max(organisation, zones)
+
+
+def _by_account(calls: Iterable[Call]) -> dict[str, list[Call]]:
+    found: dict[str, list[Call]] = collections.defaultdict(list)
+    for call in calls:
+        found[call.account].append(call)
+    return found
 
 
 def capacity_waves(calls: int) -> int:
@@ -434,7 +456,10 @@ def bounds(run: Run, latency: float) -> Bounds:
     by_phase = phases(run.calls)
     regional = scopes(by_phase["regions"])
     chains = [region_chain(collections.Counter(c.operation for c in v)) for v in regional.values()]
-    facts = collections.Counter(c.account for c in by_phase["facts"])
+    facts = [
+        facts_chain(collections.Counter(c.operation for c in calls))
+        for calls in _by_account(by_phase["facts"]).values()
+    ]
     after = collections.Counter(
         c.account for c in by_phase["after"] if c.operation == "ListHostedZonesByVPC"
     )
@@ -443,9 +468,9 @@ def bounds(run: Run, latency: float) -> Bounds:
         2
         + 2 * math.ceil(members / ASSUME_ROLE_IN_FLIGHT)
         + max(
-            max(facts.values(), default=0),
+            max(facts, default=0),
             max(chains, default=0),
-            1 + math.ceil(max(after.values(), default=0) / ZONE_LISTINGS_IN_FLIGHT),
+            1 + math.ceil(max(after.values(), default=0) / ROUTE53_CALLS_IN_FLIGHT),
         )
     )
     total = len(run.calls)
@@ -561,10 +586,14 @@ def _phase_chain(name: str, calls: Sequence[Call]) -> str:
     if name == "prepare":
         return f"{len(calls)} calls, roles assumed {ASSUME_ROLE_IN_FLIGHT} at a time"
     if name == "facts":
-        return f"{max(per_account.values())} calls one after another per account"
+        longest = max(
+            facts_chain(collections.Counter(c.operation for c in mine))
+            for mine in _by_account(calls).values()
+        )
+        return f"up to {max(per_account.values())} calls per account, {longest} one after another"
     if name == "after":
         most = max(per_account.values())
-        return f"up to {most} calls per account, {ZONE_LISTINGS_IN_FLIGHT} in flight"
+        return f"up to {most} calls per account, {ROUTE53_CALLS_IN_FLIGHT} in flight"
     return f"{len(scopes(calls))} account-regions"
 
 
@@ -750,7 +779,8 @@ def _summary(
         f"\n{'':10} {'workers':>7} {'procs':>5} {'accounts':>8} {'regions':>7} {'runs':>4}"
         f" {'wall s':>7}"
         f" {'CPU s':>6} {'span s':>7} {'calls':>6} {'critical':>8} {'code path':>9}"
-        f" {'calls/W':>8} {'calls/8W':>8} {'quota':>6} {'ideal':>6} {'wall/ideal':>10}"
+        f" {'calls/W':>8} {f'calls/{CALLS_IN_FLIGHT_PER_REGION}W':>9} {'quota':>6}"
+        f" {'ideal':>6} {'wall/ideal':>10}"
     )
     for setting, measured in runs.items():
         wall = _median(r.wall for r in measured)
@@ -761,7 +791,7 @@ def _summary(
             f" {len(measured):>4} {wall:7.2f} {_median(r.cpu for r in measured):6.2f}"
             f" {_median(span(r.calls) for r in measured):7.2f} {bound.calls:6}"
             f" {bound.critical:8.2f} {bound.code_path:9.2f} {bound.per_worker:8.2f}"
-            f" {bound.per_slot:8.2f} {bound.quota:6.2f} {bound.ideal:6.2f}"
+            f" {bound.per_slot:9.2f} {bound.quota:6.2f} {bound.ideal:6.2f}"
             f" {wall / bound.ideal:10.1f}"
         )
     default_at = {

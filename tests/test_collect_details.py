@@ -131,7 +131,9 @@ def test_records_are_read_only_for_zones_that_may_answer_for_aws_services(stubbe
                 {"HostedZoneId": "ZSSM"},
             )
     calls = ScopeCalls(ACCOUNT, "global")
-    corp, ssm = private_hosted_zones(client, calls)
+    # One call in flight at a time keeps the stubbed order deterministic.
+    with mock.patch("vpce_audit.collect.account.ROUTE53_CALLS_IN_FLIGHT", 1):
+        corp, ssm = private_hosted_zones(client, calls)
     assert calls.errors == ()
     assert (corp.hosted_zone_id, corp.records) == ("ZCORP", None)
     assert ssm.hosted_zone_id == "ZSSM"
@@ -159,7 +161,8 @@ def test_unreadable_records_are_recorded_against_their_zone(stubbed: Any) -> Non
     )
     stub.add_client_error("list_resource_record_sets", "AccessDenied", "no")
     calls = ScopeCalls(ACCOUNT, "global")
-    (found,) = private_hosted_zones(client, calls)
+    with mock.patch("vpce_audit.collect.account.ROUTE53_CALLS_IN_FLIGHT", 1):
+        (found,) = private_hosted_zones(client, calls)
     assert found.records is None
     assert [(e.resource_kind, e.resource_id) for e in calls.errors] == [
         ("hosted_zone_records", "ZSTS")
@@ -341,7 +344,7 @@ def test_zones_of_every_vpc_are_listed_whoever_owns_them(stubbed: Any) -> None:
     stub.add_client_error("list_hosted_zones_by_vpc", "AccessDenied", "no")
     calls = ScopeCalls(ACCOUNT, "global")
     # One call in flight at a time keeps the stubbed order deterministic.
-    with mock.patch("vpce_audit.collect.account.ZONE_LISTINGS_IN_FLIGHT", 1):
+    with mock.patch("vpce_audit.collect.account.ROUTE53_CALLS_IN_FLIGHT", 1):
         listed = vpc_zones(client, [("vpc-2", "eu-west-1"), ("vpc-1", "eu-west-1")], calls)
     assert listed == (
         VpcZones(
@@ -380,7 +383,7 @@ def test_an_unreadable_zone_summary_makes_that_vpcs_zones_unknown_not_the_scan_f
         return real(item)
 
     with (
-        mock.patch("vpce_audit.collect.account.ZONE_LISTINGS_IN_FLIGHT", 1),
+        mock.patch("vpce_audit.collect.account.ROUTE53_CALLS_IN_FLIGHT", 1),
         mock.patch.object(translate, "zone_summary", side_effect=unreadable_for_vpc_2),
     ):
         listed = vpc_zones(client, [("vpc-1", "eu-west-1"), ("vpc-2", "eu-west-1")], calls)

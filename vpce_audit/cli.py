@@ -38,6 +38,7 @@ from vpce_audit.baseline import (
     view_of_report,
 )
 from vpce_audit.clock import utc_now
+from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
 from vpce_audit.collect.accounts import (
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_NAME,
@@ -48,6 +49,7 @@ from vpce_audit.collect.accounts import (
     targets,
 )
 from vpce_audit.collect.calls import CANCELLED, Cancelled
+from vpce_audit.collect.limits import ensure_open_files, open_files_needed
 from vpce_audit.collect.processes import (
     AccountsAcrossProcesses,
     ProcessFailed,
@@ -57,6 +59,7 @@ from vpce_audit.collect.processes import (
     collect_in_processes,
 )
 from vpce_audit.collect.rates import share_account_quotas
+from vpce_audit.collect.region import CALLS_IN_FLIGHT_PER_REGION
 from vpce_audit.collect.runner import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_REGION_WORKERS,
@@ -767,6 +770,7 @@ def _collect(
                     raise
         except RuntimeError as error:
             raise UsageError(str(error)) from None
+    _open_files_for(args.workers)
     profiles = tuple(dict.fromkeys(args.profile or [None]))
     if len(profiles) > 1 and multi_account:
         raise UsageError("several --profile options name the accounts; use no account options")
@@ -846,6 +850,18 @@ def _plan(args: argparse.Namespace, request: CollectionRequest) -> str:
         "profiles": sorted({profile or "" for profile in args.profile or ()}),
     }
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _open_files_for(workers: int) -> None:
+    """Raise the open-files limit to what ``workers`` may hold at once, or say why not."""
+    needed = open_files_needed(workers * (CALLS_IN_FLIGHT_PER_REGION + ROUTE53_CALLS_IN_FLIGHT))
+    limit = ensure_open_files(needed)
+    if limit is not None:
+        console.warn(
+            f"the open-files limit is {limit}, below the {needed} that --workers {workers} may "
+            "need: calls past it fail and are recorded as collection errors; lower --workers "
+            "or raise the limit (ulimit -n)"
+        )
 
 
 def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> SnapshotDocument:

@@ -624,6 +624,11 @@ class CollectionError:
     resource_id: str | None = None
     """Set when the failure concerns one resource only (e.g. one VPC's DNS attribute)."""
 
+    @property
+    def sort_key(self) -> tuple[str, str, str, str]:
+        """Errors' order in a snapshot: the same however the calls that failed interleaved."""
+        return (self.region, self.resource_kind, self.operation, self.resource_id or "")
+
 
 @dataclass(frozen=True)
 class RegionSnapshot:

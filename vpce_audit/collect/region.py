@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -36,7 +37,7 @@ ClientFor = Callable[[str], Any]
 """Returns this region's boto3 client for a service name (ec2, route53resolver,
 route53profiles)."""
 
-CALLS_IN_FLIGHT_PER_REGION = 8
+CALLS_IN_FLIGHT_PER_REGION = 32
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,22 @@ def _plain(convert: Callable[[Item], T]) -> Callable[[RegionCalls, Item], T]:
     return _Plain(convert)
 
 
+@dataclass(frozen=True)
+class _FollowUps(Generic[T]):
+    """A conversion that needs calls about the item, none of which waits for another: each is a
+    task of the region's pool, so an item's calls are in flight at once (a VPC's two DNS
+    attributes; a transit-gateway route table's associations, propagations and routes), and
+    ``combine(item, *answers)`` builds the model object from their answers (None where a call
+    failed: recorded by the call)."""
+
+    asks: Callable[[RegionCalls, Item], tuple[Callable[[], Any], ...]]
+    combine: Callable[..., T]
+
+    def __call__(self, calls: RegionCalls, item: Item) -> T:
+        """The model object, its calls made one after another (for a caller without a pool)."""
+        return self.combine(item, *(ask() for ask in self.asks(calls, item)))
+
+
 # -- per-item follow-ups ------------------------------------------------------------------------
 
 
@@ -107,11 +124,16 @@ def _vpc_attribute(region: RegionCalls, vpc_id: str, attribute: str) -> bool | N
     return bool(value) if value is not None else None
 
 
-def _vpc(region: RegionCalls, item: Item) -> Any:
+def _vpc_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
     # No batch form exists: two calls per VPC is the floor.
-    support = _vpc_attribute(region, item["VpcId"], "enableDnsSupport")
-    hostnames = _vpc_attribute(region, item["VpcId"], "enableDnsHostnames")
-    return translate.vpc(item, support, hostnames)
+    vpc_id = item["VpcId"]
+    return tuple(
+        functools.partial(_vpc_attribute, region, vpc_id, attribute)
+        for attribute in ("enableDnsSupport", "enableDnsHostnames")
+    )
+
+
+_vpc = _FollowUps(_vpc_asks, translate.vpc)
 
 
 def _per_resource(
@@ -123,28 +145,46 @@ def _per_resource(
     return region.items(service, operation, result_key, kind, resource_id=resource_id, **params)
 
 
-def _prefix_list(region: RegionCalls, item: Item) -> Any:
-    entries = _per_resource(
-        region,
-        "ec2",
-        "GetManagedPrefixListEntries",
-        "Entries",
-        "prefix_list_entries",
-        PrefixListId=item["PrefixListId"],
+def _about(
+    region: RegionCalls, operation: str, result_key: str, kind: str, **params: Any
+) -> Callable[[], list[Item] | None]:
+    """An EC2 call about one resource (``_per_resource``), to be made later."""
+    return functools.partial(_per_resource, region, "ec2", operation, result_key, kind, **params)
+
+
+def _prefix_list_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
+    return (
+        _about(
+            region,
+            "GetManagedPrefixListEntries",
+            "Entries",
+            "prefix_list_entries",
+            PrefixListId=item["PrefixListId"],
+        ),
     )
+
+
+def _prefix_list_of(item: Item, entries: list[Item] | None) -> Any:
     cidrs = None if entries is None else tuple(sorted(e["Cidr"] for e in entries if e.get("Cidr")))
     return translate.prefix_list(item, cidrs)
 
 
-def _service_configuration(region: RegionCalls, item: Item) -> Any:
-    permissions = _per_resource(
-        region,
-        "ec2",
-        "DescribeVpcEndpointServicePermissions",
-        "AllowedPrincipals",
-        "endpoint_service_permissions",
-        ServiceId=item["ServiceId"],
+_prefix_list = _FollowUps(_prefix_list_asks, _prefix_list_of)
+
+
+def _service_configuration_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
+    return (
+        _about(
+            region,
+            "DescribeVpcEndpointServicePermissions",
+            "AllowedPrincipals",
+            "endpoint_service_permissions",
+            ServiceId=item["ServiceId"],
+        ),
     )
+
+
+def _service_configuration_of(item: Item, permissions: list[Item] | None) -> Any:
     principals = (
         None
         if permissions is None
@@ -153,59 +193,66 @@ def _service_configuration(region: RegionCalls, item: Item) -> Any:
     return translate.endpoint_service_configuration(item, principals)
 
 
+_service_configuration = _FollowUps(_service_configuration_asks, _service_configuration_of)
+
+
 ROUTE_STATES = ("active", "blackhole")
 
 
-def _tgw_route_table(region: RegionCalls, item: Item) -> Any:
-    table_id = item["TransitGatewayRouteTableId"]
-
-    def listed(operation: str, result_key: str, kind: str, **extra: Any) -> list[Item] | None:
-        return _per_resource(
+def _tgw_route_table_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
+    table = {"TransitGatewayRouteTableId": item["TransitGatewayRouteTableId"]}
+    return (
+        _about(
             region,
-            "ec2",
-            operation,
-            result_key,
-            kind,
-            TransitGatewayRouteTableId=table_id,
-            **extra,
-        )
-
-    return translate.transit_gateway_route_table(
-        item,
-        listed(
             "GetTransitGatewayRouteTableAssociations",
             "Associations",
             "transit_gateway_route_tables",
+            **table,
         ),
-        listed(
+        _about(
+            region,
             "GetTransitGatewayRouteTablePropagations",
             "TransitGatewayRouteTablePropagations",
             "transit_gateway_route_tables",
+            **table,
         ),
         # SearchTransitGatewayRoutes requires a filter; these two states are every route that
         # forwards or drops traffic (the others are transitional).
-        listed(
+        _about(
+            region,
             "SearchTransitGatewayRoutes",
             "Routes",
             "transit_gateway_routes",
+            **table,
             Filters=[{"Name": "state", "Values": list(ROUTE_STATES)}],
         ),
     )
 
 
-def _resolver_endpoint(region: RegionCalls, item: Item) -> Any:
-    addresses = None
+_tgw_route_table = _FollowUps(_tgw_route_table_asks, translate.transit_gateway_route_table)
+
+
+def _resolver_endpoint_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
     # Only inbound endpoints answer DNS queries from the VPC (VPCE203 needs their addresses).
-    if str(item.get("Direction", "")).upper() == "INBOUND":
-        addresses = _per_resource(
-            region,
-            "route53resolver",
-            "ListResolverEndpointIpAddresses",
-            "IpAddresses",
-            "resolver_endpoint_ips",
-            ResolverEndpointId=item["Id"],
-        )
+    if str(item.get("Direction", "")).upper() != "INBOUND":
+        return ()
+    addresses = functools.partial(
+        _per_resource,
+        region,
+        "route53resolver",
+        "ListResolverEndpointIpAddresses",
+        "IpAddresses",
+        "resolver_endpoint_ips",
+        ResolverEndpointId=item["Id"],
+    )
+    return (addresses,)
+
+
+def _resolver_endpoint_of(item: Item, addresses: list[Item] | None = None) -> Any:
     return translate.resolver_endpoint(item, addresses)
+
+
+_resolver_endpoint = _FollowUps(_resolver_endpoint_asks, _resolver_endpoint_of)
 
 
 LISTINGS: tuple[Listing, ...] = (
@@ -320,6 +367,11 @@ LISTINGS: tuple[Listing, ...] = (
         _resolver_endpoint,
     ),
 )
+
+
+REGION_SERVICES = frozenset({listing.service for listing in LISTINGS} | {"route53profiles"})
+"""The services whose clients a region's collection uses (and no one else: the account-wide
+calls go to their global region's clients)."""
 
 
 def _cross_region_service_details(
@@ -491,24 +543,30 @@ def collect_region(
         if on_vpcs is not None:
             on_vpcs(_bare_vpcs(listed[first.field].result() or []))
         profiles = pool.submit(_profile_associations, calls, region)
-        # Follow-ups are submitted per listing as it answers (in LISTINGS order, which puts the
-        # long chains first), on the same pool; items that need no call are converted here.
-        converted: dict[str, list[Future[Any]]] = {}
+        # Each listing's items are converted as soon as it answers, whatever the others do
+        # (AWS's catalogue of services is a slow answer), and the calls about an item are
+        # submitted then, on the same pool. What depends on the endpoints starts as soon as
+        # they are known.
+        started: dict[str, list[tuple[Item, list[Future[Any]]]]] = {}
         fields: dict[str, list[Any]] = {}
-        for listing in LISTINGS:
-            items = listed[listing.field].result() or []
-            if isinstance(listing.convert, _Plain):
-                fields[listing.field] = _present(_converted(calls, listing, i) for i in items)
+        listing_of = {listed[listing.field]: listing for listing in LISTINGS}
+        for answered in as_completed(listing_of):
+            listing = listing_of[answered]
+            items = answered.result() or []
+            if isinstance(listing.convert, _FollowUps):
+                started[listing.field] = _started(calls, listing, listing.convert, items, pool)
             else:
-                converted[listing.field] = [
-                    pool.submit(_converted, calls, listing, item) for item in items
-                ]
-        for name, futures in converted.items():
-            fields[name] = _present(future.result() for future in futures)
-        # What depends on the endpoints, once they are known: both at once.
-        endpoints = fields["vpc_endpoints"]
-        cross_region = pool.submit(_cross_region_service_details, calls, endpoints, region)
-        interfaces = pool.submit(_endpoint_interfaces, calls, endpoints)
+                fields[listing.field] = _present(_converted(calls, listing, i) for i in items)
+            if listing.field == "vpc_endpoints":
+                endpoints = fields["vpc_endpoints"]
+                cross_region = pool.submit(_cross_region_service_details, calls, endpoints, region)
+                interfaces = pool.submit(_endpoint_interfaces, calls, endpoints)
+        for listing in LISTINGS:
+            if isinstance(listing.convert, _FollowUps):
+                fields[listing.field] = _present(
+                    _combined(calls, listing, listing.convert, item, answers)
+                    for item, answers in started[listing.field]
+                )
         fields["endpoint_service_details"] += cross_region.result()
         fields["endpoint_interfaces"] = interfaces.result()
         fields["profile_associations"] = profiles.result()
@@ -516,7 +574,7 @@ def collect_region(
         account_id=account_id,
         region=region,
         collected_at=collected_at,
-        errors=tuple(sorted(calls.calls.errors, key=_error_order)),
+        errors=tuple(sorted(calls.calls.errors, key=lambda error: error.sort_key)),
         **_sorted_fields(fields),
     )
 
@@ -539,7 +597,7 @@ def _bare_vpcs(items: Iterable[Item]) -> list[Any]:
 
 
 def _sorted_fields(fields: dict[str, list[Any]]) -> dict[str, Any]:
-    return {name: tuple(sorted(values, key=_identity)) for name, values in fields.items()}
+    return {name: _in_identity_order(values) for name, values in fields.items()}
 
 
 SCP_DENY = "explicit deny in a service control policy"
@@ -563,11 +621,61 @@ def _converted(calls: RegionCalls, listing: Listing, item: Item) -> Any:
     )
 
 
-def _error_order(error: Any) -> tuple[str, str, str]:
-    return (error.resource_kind, error.operation, error.resource_id or "")
+def _started(
+    calls: RegionCalls,
+    listing: Listing,
+    follow_ups: _FollowUps[Any],
+    items: Iterable[Item],
+    pool: ThreadPoolExecutor,
+) -> list[tuple[Item, list[Future[Any]]]]:
+    """The items, each with its calls submitted; an item that lacks what its calls need is
+    recorded as ``_converted`` records it, and left out."""
+    started = []
+    for item in items:
+        asks = calls.calls.convert(
+            listing.service, listing.operation, listing.resource_kind, follow_ups.asks, calls, item
+        )
+        if asks is not None:
+            started.append((item, [pool.submit(ask) for ask in asks]))
+    return started
 
 
-def _identity(obj: Any) -> tuple[str, str]:
-    # The first field of every model class is its id; repr breaks the rare tie (a service
-    # offered both as Gateway and as Interface under one name) so snapshots are deterministic.
-    return str(getattr(obj, dataclasses.fields(obj)[0].name)), repr(obj)
+def _combined(
+    calls: RegionCalls,
+    listing: Listing,
+    follow_ups: _FollowUps[Any],
+    item: Item,
+    answers: Iterable[Future[Any]],
+) -> Any:
+    return calls.calls.convert(
+        listing.service,
+        listing.operation,
+        listing.resource_kind,
+        follow_ups.combine,
+        item,
+        *(answer.result() for answer in answers),
+    )
+
+
+def _in_identity_order(values: Iterable[Any]) -> tuple[Any, ...]:
+    """Model objects by id (the first field of every model class), so that snapshots are
+    deterministic; objects with the same id (a service offered both as Gateway and as Interface
+    under one name) by their repr. Only those are repr'd: repr of every object was 2% of an
+    organisation scan's CPU."""
+    ordered = sorted(values, key=_id_of)
+    result: list[Any] = []
+    for _, group in itertools.groupby(ordered, key=_id_of):
+        members = list(group)
+        result += sorted(members, key=repr) if len(members) > 1 else members
+    return tuple(result)
+
+
+def _id_of(obj: Any) -> str:
+    kind = type(obj)
+    name = _FIRST_FIELDS.get(kind)
+    if name is None:
+        name = _FIRST_FIELDS.setdefault(kind, dataclasses.fields(obj)[0].name)
+    return str(getattr(obj, name))
+
+
+_FIRST_FIELDS: dict[type, str] = {}

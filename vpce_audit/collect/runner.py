@@ -8,14 +8,15 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from vpce_audit import __version__
 from vpce_audit.clock import utc_now
 from vpce_audit.collect.account import (
-    ZONE_LISTINGS_IN_FLIGHT,
+    ACCOUNT_SERVICES,
+    ROUTE53_CALLS_IN_FLIGHT,
     collect_account,
     enabled_regions,
     iam_principals,
@@ -25,7 +26,7 @@ from vpce_audit.collect.account import (
 from vpce_audit.collect.botocore_reuse import share_client_parts, share_event_names
 from vpce_audit.collect.calls import ScopeCalls, describe_error
 from vpce_audit.collect.rates import AccountRates
-from vpce_audit.collect.region import collect_region
+from vpce_audit.collect.region import REGION_SERVICES, collect_region
 from vpce_audit.collect.schedule import AccountPipeline, FollowUp
 from vpce_audit.collect.tally import AccountFinished, Tally, count_call
 from vpce_audit.model import (
@@ -133,6 +134,22 @@ class ClientFactory:
         region = getattr(self._session, "region_name", None)
         return str(region) if region else None
 
+    def close(self, region: str | None = None, services: Iterable[str] | None = None) -> None:
+        """Close the idle connections of this factory's clients: those of ``services`` in
+        ``region``, or every one. A scan keeps a client per account, region and service, and
+        each kept its pooled connections, a file descriptor apiece, until the process ended: an
+        organisation of 8 accounts x 4 regions held 370 at once. A closed client still works;
+        called again, it opens new connections."""
+        with self._lock:
+            chosen = [
+                client
+                for (service, client_region), client in self._clients.items()
+                if (region is None or client_region == region)
+                and (services is None or service in services)
+            ]
+        for client in chosen:
+            client.close()
+
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
         with self._lock:
@@ -214,8 +231,8 @@ class AccountWork:
     account: AccountSnapshot | None = None
     region_snapshots: list[RegionSnapshot] = field(default_factory=list)
     vpc_zones: list[VpcZones] = field(default_factory=list)
-    zone_listings: threading.Semaphore = field(
-        default_factory=lambda: threading.Semaphore(ZONE_LISTINGS_IN_FLIGHT)
+    route53_in_flight: threading.Semaphore = field(
+        default_factory=lambda: threading.Semaphore(ROUTE53_CALLS_IN_FLIGHT)
     )
     """Route 53 calls of this account in flight, whichever regions' VPCs they are for."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -364,7 +381,10 @@ class _CollectionSteps:
             lambda service: work.clients.client(service, global_region),
             work.calls,
             work.listed_members,
+            work.route53_in_flight,
         )
+        # Facts run ahead of the account's regions: its connections would wait idle meanwhile.
+        work.clients.close(global_region, ACCOUNT_SERVICES)
 
     def region(self, work: AccountWork, region: str, follow_up: FollowUp) -> RegionSnapshot:
         def zones_of(vpcs: Sequence[Any]) -> None:
@@ -387,6 +407,8 @@ class _CollectionSteps:
         except Exception as error:  # a collector bug must not lose the other regions
             log.debug("collector crashed in %s/%s", work.account_id, region, exc_info=True)
             return _failed_region(work.account_id, region, error)
+        finally:
+            work.clients.close(region, REGION_SERVICES)
 
     def collected(self, work: AccountWork, snapshot: RegionSnapshot) -> None:
         work.region_snapshots.append(snapshot)
@@ -408,7 +430,9 @@ class _CollectionSteps:
             f"{work.account_id}/{region}: listing the private hosted zones of {len(vpc_ids)} VPC(s)"
         )
         route53 = work.clients.client("route53", global_service_region(work.home))
-        zones = vpc_zones(route53, [(v, region) for v in vpc_ids], work.calls, work.zone_listings)
+        zones = vpc_zones(
+            route53, [(v, region) for v in vpc_ids], work.calls, work.route53_in_flight
+        )
         with work.lock:
             work.vpc_zones.extend(zones)
 
@@ -423,7 +447,10 @@ class _CollectionSteps:
             # the account's roles and users, listed only when some policy needs them.
             iam = work.clients.client("iam", global_service_region(work.home))
             account = dataclasses.replace(account, iam_principals=iam_principals(iam, work.calls))
-        account = dataclasses.replace(account, errors=work.calls.errors)
+        # Sorted: the account's calls (its facts, its regions' zone listings) run at once.
+        errors = tuple(sorted(work.calls.errors, key=lambda error: error.sort_key))
+        account = dataclasses.replace(account, errors=errors)
+        work.clients.close()
         self._tally.account_done(
             AccountFinished(
                 work.account_id,

@@ -522,12 +522,8 @@ def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnaps
         newer,
         vpc_zones=tuple(zones[key] for key in sorted(zones)),
         iam_principals=principals,
-        errors=tuple(sorted(errors, key=_error_key)),
+        errors=tuple(sorted(errors, key=lambda error: error.sort_key)),
     )
-
-
-def _error_key(error: CollectionError) -> tuple[str, str, str, str]:
-    return (error.region, error.resource_kind, error.operation, error.resource_id or "")
 
 
 def _instant(text: str) -> datetime.datetime:
