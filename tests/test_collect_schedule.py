@@ -16,13 +16,14 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
-from vpce_audit.collect import rates
+from vpce_audit.collect import rates, runner
 from vpce_audit.collect.account import collect_account
 from vpce_audit.collect.calls import CallThreads, CallTimeout, ScopeCalls
 from vpce_audit.collect.rates import AccountRates, Quota, TokenBucket
 from vpce_audit.collect.region import collect_region
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
 from vpce_audit.collect.schedule import AccountPipeline, FollowUp
+from vpce_audit.model import CollectionError
 
 ACCOUNT = "123456789012"
 """moto's default account."""
@@ -463,16 +464,26 @@ def test_every_client_lets_go_of_its_connections_once_its_scope_is_done(
 ) -> None:
     """A scan made a client per account, region and service and kept each one's pooled
     connections, a file descriptor apiece, until it ended: an organisation of 8 accounts x 4
-    regions held 370 at once, past macOS's default limit of 256."""
-    closed: list[tuple[str, str]] = []
+    regions held 370 at once, past macOS's default limit of 256. A region's clients now let go
+    when the region is done, before its account is; every client when the account is."""
+    events: list[tuple[str, str]] = []
     real_close = botocore.client.BaseClient.close
+    real_finish = runner._CollectionSteps.finish
 
-    def spy(client: Any) -> None:
-        closed.append((client.meta.service_model.service_name, client.meta.region_name))
+    def close(client: Any) -> None:
+        events.append((client.meta.service_model.service_name, client.meta.region_name))
         real_close(client)
 
+    def finish(steps: Any, work: Any) -> Any:
+        events.append(("account finished", work.account_id))
+        return real_finish(steps, work)
+
     regions = ("eu-west-1", "eu-central-1")
-    with mock_aws(), mock.patch.object(botocore.client.BaseClient, "close", spy):
+    with (
+        mock_aws(),
+        mock.patch.object(botocore.client.BaseClient, "close", close),
+        mock.patch.object(runner._CollectionSteps, "finish", finish),
+    ):
         clients = _factory()
         collect(clients, CollectionRequest(regions=regions))
         made = {
@@ -481,4 +492,56 @@ def test_every_client_lets_go_of_its_connections_once_its_scope_is_done(
         }
     assert {("ec2", region) for region in regions} <= made
     assert {"route53", "organizations", "route53resolver"} <= {service for service, _ in made}
-    assert made <= set(closed)
+    finished = events.index(("account finished", ACCOUNT))
+    assert {("ec2", region) for region in regions} <= set(events[:finished])
+    assert made <= set(events[finished:])
+
+
+def test_an_unreadable_follow_up_answer_costs_its_item_not_the_region(
+    aws_credentials: None,
+) -> None:
+    """A VPC attribute answer of the wrong shape is recorded against the VPCs (as before the
+    attributes were asked at once), and the rest of the region is kept."""
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        ec2.create_subnet(
+            VpcId=ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"], CidrBlock="10.0.1.0/24"
+        )
+
+        def mangle(parsed: dict[str, Any], **_details: Any) -> None:
+            if "EnableDnsHostnames" in parsed:
+                parsed["EnableDnsHostnames"] = "true"  # a string where a structure belongs
+
+        ec2.meta.events.register("after-call.ec2.DescribeVpcAttribute", mangle)
+        clients = {"ec2": ec2}
+
+        def client_for(service: str) -> Any:
+            if service not in clients:
+                clients[service] = boto3.client(service, region_name="eu-west-1")
+            return clients[service]
+
+        snapshot = collect_region(client_for, ACCOUNT, "eu-west-1")
+    assert snapshot.vpcs == ()
+    assert len(snapshot.subnets) == 1 + 3  # ours and the default VPC's three
+    unreadable = [e for e in snapshot.errors if e.error_code == "MalformedResponse"]
+    assert [(e.operation, e.resource_kind) for e in unreadable] == [("DescribeVpcs", "vpcs")] * 2
+
+
+def test_errors_that_differ_only_in_code_have_one_order() -> None:
+    """A VPC's two attributes are asked at once: which error is recorded first is chance."""
+    errors = [
+        CollectionError(
+            ACCOUNT,
+            "eu-west-1",
+            "ec2",
+            "DescribeVpcAttribute",
+            code,
+            "no",
+            "vpc_attributes",
+            "vpc-1",
+        )
+        for code in ("Throttling", "InternalError")
+    ]
+    assert sorted(errors, key=lambda e: e.sort_key) == sorted(
+        reversed(errors), key=lambda e: e.sort_key
+    )

@@ -719,10 +719,12 @@ def _collect(
     *,
     display: _Display | None = None,
     tally: Tally | None = None,
+    raise_open_files: bool = True,
 ) -> SnapshotDocument:
     """A live (or demo) collection; ``config`` supplies default regions and exclusions;
     ``display`` and ``tally``: chosen by the caller (a collection process of --processes)
-    instead of from the options."""
+    instead of from the options; ``raise_open_files``: False in such a process, whose parent
+    raised the open-files limit it inherits (and said so once, if it could not)."""
     for option, most in (("workers", MAX_WORKERS), ("processes", MAX_PROCESSES)):
         if not 1 <= getattr(args, option) <= most:
             raise UsageError(f"--{option} must be between 1 and {most}")
@@ -770,7 +772,6 @@ def _collect(
                     raise
         except RuntimeError as error:
             raise UsageError(str(error)) from None
-    _open_files_for(args.workers)
     profiles = tuple(dict.fromkeys(args.profile or [None]))
     if len(profiles) > 1 and multi_account:
         raise UsageError("several --profile options name the accounts; use no account options")
@@ -779,6 +780,8 @@ def _collect(
             role_account(role_arn)
         except ValueError as error:
             raise UsageError(f"--role-arn: {error}") from None
+    if raise_open_files:
+        _open_files_for(args.workers)
     several = _several_accounts(args)
     works: dict[str, AccountWork] = {}  # an account two profiles reach is collected once
     unreachable: list[AccountSnapshot] = []
@@ -871,6 +874,7 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
         raise UsageError("--processes is for live accounts; the demo is collected in one process")
     if getattr(args, "shard", None) is not None:
         raise UsageError("--processes makes its own shards; give either --shard or --processes")
+    _open_files_for(args.workers)  # the processes inherit the limit
     part = functools.partial(_collect_part, args, config)
     display = _display(args)
     tally = Tally()
@@ -917,7 +921,7 @@ def _collect_part(
     steps = relay.say if args.verbose > 0 and not args.quiet else None
     display = _Display(steps, live=False, quiet=True)
     with relay.counting(tally):
-        return _collect(part, config, display=display, tally=tally)
+        return _collect(part, config, display=display, tally=tally, raise_open_files=False)
 
 
 def _destination(args: argparse.Namespace) -> Path | None:

@@ -625,9 +625,18 @@ class CollectionError:
     """Set when the failure concerns one resource only (e.g. one VPC's DNS attribute)."""
 
     @property
-    def sort_key(self) -> tuple[str, str, str, str]:
-        """Errors' order in a snapshot: the same however the calls that failed interleaved."""
-        return (self.region, self.resource_kind, self.operation, self.resource_id or "")
+    def sort_key(self) -> tuple[str, ...]:
+        """Errors' order in a snapshot: the same however the calls that failed interleaved (a
+        VPC's two attributes are asked at once: their errors differ only in code or message)."""
+        return (
+            self.region,
+            self.resource_kind,
+            self.operation,
+            self.resource_id or "",
+            self.service,
+            self.error_code,
+            self.message,
+        )
 
 
 @dataclass(frozen=True)

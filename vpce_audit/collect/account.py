@@ -183,10 +183,6 @@ def private_hosted_zones(
     return tuple(sorted(found, key=lambda z: z.hosted_zone_id))
 
 
-ACCOUNT_SERVICES = frozenset({"organizations", "route53"})
-"""The services ``collect_account`` calls."""
-
-
 def collect_account(
     account_id: str,
     client_for: ClientFor,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 SPARE = 64
 """Descriptors beyond the connections: the interpreter, its libraries, the report files."""
+OPEN_MAX = 10240
+"""macOS's most open files per process (sys/syslimits.h), whatever the hard limit says."""
 
 
 def open_files_needed(calls_in_flight: int) -> int:
@@ -30,8 +32,12 @@ def ensure_open_files(needed: int) -> int | None:
     if soft == resource.RLIM_INFINITY or soft >= needed:
         return None
     target = needed if hard == resource.RLIM_INFINITY else min(hard, needed)
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError):
-        return soft
-    return None if target >= needed else target
+    # macOS reports an infinite hard limit but refuses a soft one above its per-process
+    # maximum (OPEN_MAX, 10240): that is tried next.
+    for limit in dict.fromkeys((target, min(target, OPEN_MAX))):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        except (ValueError, OSError):
+            continue
+        return None if limit >= needed else limit
+    return soft

@@ -647,13 +647,13 @@ def _combined(
     item: Item,
     answers: Iterable[Future[Any]],
 ) -> Any:
+    # The answers are read inside the boundary: an ask's own reading of its answer (a VPC
+    # attribute's value) may fail on a mis-shaped one, which is recorded against the item.
     return calls.calls.convert(
         listing.service,
         listing.operation,
         listing.resource_kind,
-        follow_ups.combine,
-        item,
-        *(answer.result() for answer in answers),
+        lambda: follow_ups.combine(item, *(answer.result() for answer in answers)),
     )
 
 

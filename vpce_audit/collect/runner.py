@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from vpce_audit import __version__
 from vpce_audit.clock import utc_now
 from vpce_audit.collect.account import (
-    ACCOUNT_SERVICES,
     ROUTE53_CALLS_IN_FLIGHT,
     collect_account,
     enabled_regions,
@@ -148,7 +147,10 @@ class ClientFactory:
                 and (services is None or service in services)
             ]
         for client in chosen:
-            client.close()
+            try:
+                client.close()
+            except Exception:  # only idle connections are lost: never a scope's findings
+                log.debug("closing a client failed", exc_info=True)
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -383,8 +385,6 @@ class _CollectionSteps:
             work.listed_members,
             work.route53_in_flight,
         )
-        # Facts run ahead of the account's regions: its connections would wait idle meanwhile.
-        work.clients.close(global_region, ACCOUNT_SERVICES)
 
     def region(self, work: AccountWork, region: str, follow_up: FollowUp) -> RegionSnapshot:
         def zones_of(vpcs: Sequence[Any]) -> None:
