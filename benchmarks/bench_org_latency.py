@@ -32,10 +32,11 @@ others start; after it, each account moves on by itself:
   DescribeOrganization then ListAccounts (when in an organisation), and meanwhile
   ListHostedZones, then per private zone GetHostedZone and ListResourceRecordSets, every zone's
   at once (the account's Route 53 calls: ROUTE53_CALLS_IN_FLIGHT = 16 at a time);
-* account-regions (``workers`` threads, each region with CALLS_IN_FLIGHT_PER_REGION = 32 calls
-  in flight): DescribeVpcs alone; then the other listings and ListProfileAssociations; the
-  follow-ups of each listing's items as soon as it answers, an item's all at once (both
-  DescribeVpcAttribute calls of a VPC, GetManagedPrefixListEntries per prefix list, ...);
+* account-regions (``workers`` threads, each region with calls_in_flight_per_region(workers)
+  calls in flight: 32 at 8 workers, 8 at 32): DescribeVpcs alone; then the other listings and
+  ListProfileAssociations; the follow-ups of each listing's items as soon as it answers, an
+  item's all at once (both DescribeVpcAttribute calls of a VPC, GetManagedPrefixListEntries
+  per prefix list, ...);
   DescribeNetworkInterfaces (and cross-region DescribeVpcEndpointServices) as soon as
   DescribeVpcEndpoints has answered;
 * "after" (a pool of its own, within the account's 16 Route 53 calls in flight):
@@ -49,10 +50,10 @@ Definitions:
   DescribeVpcEndpoints (its pages) and the DescribeNetworkInterfaces chunks. Its *data chain*
   counts only what waits on an answer it needs: DescribeVpcs (the deliberate probe), a listing,
   one follow-up: 3 calls. Its *capacity waves*: 1 + ceil((calls - 1) / 32), what 32 calls in
-  flight need. Target: a region's wall time (first call's arrival to last answer) within 1.3x
-  of its code chain x latency. (Until 2026-11-27 the code chain was 5 calls: a VPC's two
-  attributes were asked one after the other, and the interfaces only once every follow-up had
-  answered.)
+  flight need (at the default workers). Target: a region's wall time (first call's arrival to
+  last answer) within 1.3x of its code chain x latency. (Until 2026-11-27 the code chain was
+  5 calls: a VPC's two attributes were asked one after the other, and the interfaces only once
+  every follow-up had answered.)
 * the organisation's *critical path*: the data chain of the whole scan, GetCallerIdentity ->
   ListAccounts -> AssumeRole -> GetCallerIdentity -> a region's data chain = 7 calls (with
   unlimited concurrency nothing can finish sooner); its *code path*: what the code's order forces
@@ -60,11 +61,12 @@ Definitions:
   longest of an account's facts chain, a region's code chain, and DescribeVpcs followed by
   ceil(VPCs/16) zone listings of the largest account.
 * the *total-calls bound*: calls x latency / concurrency. Reported for concurrency = workers (as
-  the issue words it) and = workers x 32 (what the region phase can actually have in flight).
+  the issue words it) and = workers x the calls in flight per region (what the region phase
+  can actually have in flight: 256 in all up to 32 workers).
 * the *quota bound*: the longest a request bucket of vpce_audit.collect.rates makes its calls
   take (Route 53: 40 at once, then 8 per second per account; EC2: 80, then 16 per second per
   account, region and action): 0 unless an account or region is large.
-* the *ideal schedule*: max(critical path, calls x latency / (workers x 32), quota bound).
+* the *ideal schedule*: max(critical path, calls x latency / (calls in flight), quota bound).
   Target: the organisation's wall within 1.5x of it.
 
 Timings are measured around the subprocess (``wall``: Python start-up, collection, rules, report)
@@ -99,7 +101,7 @@ from benchmarks.latency_proxy import DEFAULT_ACCOUNT, Call, DelayProxy, delay_pr
 from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
 from vpce_audit.collect.accounts import ASSUME_ROLE_IN_FLIGHT
 from vpce_audit.collect.rates import EC2_PER_ACTION, PACED, ROUTE53_PER_ACCOUNT
-from vpce_audit.collect.region import CALLS_IN_FLIGHT_PER_REGION, LISTINGS
+from vpce_audit.collect.region import LISTINGS, calls_in_flight_per_region
 from vpce_audit.collect.runner import DEFAULT_REGION_WORKERS
 
 REGIONS = (
@@ -381,7 +383,7 @@ def _by_account(calls: Iterable[Call]) -> dict[str, list[Call]]:
 
 
 def capacity_waves(calls: int) -> int:
-    return 1 + math.ceil((calls - 1) / CALLS_IN_FLIGHT_PER_REGION)
+    return 1 + math.ceil((calls - 1) / calls_in_flight_per_region(DEFAULT_REGION_WORKERS))
 
 
 def span(calls: Sequence[Call]) -> float:
@@ -479,7 +481,9 @@ def bounds(run: Run, latency: float) -> Bounds:
         critical=(org_data_chain(run.calls) + REGION_DATA_CHAIN) * latency,
         code_path=code_path * latency,
         per_worker=total * latency / (run.workers * run.processes),
-        per_slot=total * latency / (run.workers * run.processes * CALLS_IN_FLIGHT_PER_REGION),
+        per_slot=total
+        * latency
+        / (run.workers * run.processes * calls_in_flight_per_region(run.workers)),
         quota=quota_bound(run.calls),
     )
 
@@ -779,7 +783,7 @@ def _summary(
         f"\n{'':10} {'workers':>7} {'procs':>5} {'accounts':>8} {'regions':>7} {'runs':>4}"
         f" {'wall s':>7}"
         f" {'CPU s':>6} {'span s':>7} {'calls':>6} {'critical':>8} {'code path':>9}"
-        f" {'calls/W':>8} {f'calls/{CALLS_IN_FLIGHT_PER_REGION}W':>9} {'quota':>6}"
+        f" {'calls/W':>8} {'calls/slot':>10} {'quota':>6}"
         f" {'ideal':>6} {'wall/ideal':>10}"
     )
     for setting, measured in runs.items():
@@ -791,7 +795,7 @@ def _summary(
             f" {len(measured):>4} {wall:7.2f} {_median(r.cpu for r in measured):6.2f}"
             f" {_median(span(r.calls) for r in measured):7.2f} {bound.calls:6}"
             f" {bound.critical:8.2f} {bound.code_path:9.2f} {bound.per_worker:8.2f}"
-            f" {bound.per_slot:9.2f} {bound.quota:6.2f} {bound.ideal:6.2f}"
+            f" {bound.per_slot:10.2f} {bound.quota:6.2f} {bound.ideal:6.2f}"
             f" {wall / bound.ideal:10.1f}"
         )
     default_at = {

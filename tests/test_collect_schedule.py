@@ -20,7 +20,7 @@ from vpce_audit.collect import rates, runner
 from vpce_audit.collect.account import collect_account
 from vpce_audit.collect.calls import CallThreads, CallTimeout, ScopeCalls
 from vpce_audit.collect.rates import AccountRates, Quota, TokenBucket
-from vpce_audit.collect.region import collect_region
+from vpce_audit.collect.region import LISTINGS, calls_in_flight_per_region, collect_region
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
 from vpce_audit.collect.schedule import AccountPipeline, FollowUp
 from vpce_audit.model import CollectionError
@@ -324,10 +324,11 @@ class HeldCalls:
         client.meta.events.register("before-send", self)
         return client
 
-    def until(self, condition: Callable[[HeldCalls], bool]) -> bool:
-        """Whether ``condition`` came true while the held calls are held (within PATIENCE)."""
+    def until(self, condition: Callable[[HeldCalls], bool], patience: float = PATIENCE) -> bool:
+        """Whether ``condition`` came true while the held calls are held (within
+        ``patience`` seconds)."""
         with self._changed:
-            came = self._changed.wait_for(lambda: condition(self), PATIENCE)
+            came = self._changed.wait_for(lambda: condition(self), patience)
             self.seen = f"held at once {dict(self.holding)}; sent {sorted(set(self.sent))}"
             return came
 
@@ -545,3 +546,36 @@ def test_errors_that_differ_only_in_code_have_one_order() -> None:
     assert sorted(errors, key=lambda e: e.sort_key) == sorted(
         reversed(errors), key=lambda e: e.sort_key
     )
+
+
+@pytest.mark.parametrize(("workers", "per_region"), [(1, 32), (8, 32), (16, 16), (32, 8), (512, 8)])
+def test_regions_share_what_a_process_may_have_in_flight(workers: int, per_region: int) -> None:
+    """256 calls in flight in a process (each holds a thread or two and a connection): at the
+    default 8 workers a region has 32; at more, its share; never fewer than 8."""
+    assert calls_in_flight_per_region(workers) == per_region
+
+
+def test_a_region_has_no_more_calls_in_flight_than_it_is_given(aws_credentials: None) -> None:
+    every_call_but_the_first = frozenset(
+        listing.operation for listing in LISTINGS if listing.operation != "DescribeVpcs"
+    )
+    held = HeldCalls(every_call_but_the_first)
+    with mock_aws():
+        clients: dict[str, Any] = {}
+
+        def client_for(service: str) -> Any:
+            if service not in clients:
+                clients[service] = held.attach(boto3.client(service, region_name="eu-west-1"))
+            return clients[service]
+
+        collected = _in_thread(
+            lambda: collect_region(client_for, ACCOUNT, "eu-west-1", calls_in_flight=5)
+        )
+        try:
+            five = held.until(lambda h: sum(h.holding.values()) >= 5)
+            sixth = held.until(lambda h: sum(h.holding.values()) > 5, patience=0.5)
+        finally:
+            held.released.set()
+        collected()
+    assert five, held.seen
+    assert not sixth, held.seen

@@ -59,7 +59,7 @@ from vpce_audit.collect.processes import (
     collect_in_processes,
 )
 from vpce_audit.collect.rates import share_account_quotas
-from vpce_audit.collect.region import CALLS_IN_FLIGHT_PER_REGION
+from vpce_audit.collect.region import calls_in_flight_per_region
 from vpce_audit.collect.runner import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_REGION_WORKERS,
@@ -857,7 +857,8 @@ def _plan(args: argparse.Namespace, request: CollectionRequest) -> str:
 
 def _open_files_for(workers: int) -> None:
     """Raise the open-files limit to what ``workers`` may hold at once, or say why not."""
-    needed = open_files_needed(workers * (CALLS_IN_FLIGHT_PER_REGION + ROUTE53_CALLS_IN_FLIGHT))
+    per_region = calls_in_flight_per_region(workers)
+    needed = open_files_needed(workers * (per_region + ROUTE53_CALLS_IN_FLIGHT))
     limit = ensure_open_files(needed)
     if limit is not None:
         console.warn(

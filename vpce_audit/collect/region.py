@@ -38,6 +38,17 @@ ClientFor = Callable[[str], Any]
 route53profiles)."""
 
 CALLS_IN_FLIGHT_PER_REGION = 32
+"""What one region may have in flight: its listings and its VPCs' attributes at once."""
+CALLS_IN_FLIGHT_PER_PROCESS = 256
+"""What the regions of one process may have in flight together (each call holds a thread, or
+two with its budget, and a connection): at many ``--workers``, each region gets its share."""
+FEWEST_CALLS_IN_FLIGHT_PER_REGION = 8
+
+
+def calls_in_flight_per_region(workers: int) -> int:
+    """32 at the default 8 workers, fewer at more (8 at 32 workers), never fewer than 8."""
+    share = CALLS_IN_FLIGHT_PER_PROCESS // max(1, workers)
+    return max(FEWEST_CALLS_IN_FLIGHT_PER_REGION, min(CALLS_IN_FLIGHT_PER_REGION, share))
 
 
 @dataclass(frozen=True)
@@ -504,16 +515,18 @@ def collect_region(
     call_budget: float | None = None,
     *,
     on_vpcs: Callable[[list[Any]], None] | None = None,
+    calls_in_flight: int = CALLS_IN_FLIGHT_PER_REGION,
 ) -> RegionSnapshot:
     """Describe everything vpce-audit needs in one region of one account; no call is made after
     ``deadline`` (a ``time.monotonic()`` instant), none takes longer than ``call_budget``.
 
     ``on_vpcs`` hears of the region's VPCs (model objects, DNS attributes not yet asked) as soon
-    as DescribeVpcs has answered, so that work needing only their ids can start meanwhile."""
+    as DescribeVpcs has answered, so that work needing only their ids can start meanwhile;
+    ``calls_in_flight``: at most this many of the region's calls at once."""
     calls = RegionCalls(ScopeCalls(account_id, region, deadline, call_budget), client_for)
     collected_at = utc_now()
     with ThreadPoolExecutor(
-        max_workers=CALLS_IN_FLIGHT_PER_REGION, thread_name_prefix=f"collect-{region}"
+        max_workers=calls_in_flight, thread_name_prefix=f"collect-{region}"
     ) as pool:
 
         def submit(listing: Listing) -> Future[list[Item] | None]:

@@ -25,7 +25,11 @@ from vpce_audit.collect.account import (
 from vpce_audit.collect.botocore_reuse import share_client_parts, share_event_names
 from vpce_audit.collect.calls import ScopeCalls, describe_error
 from vpce_audit.collect.rates import AccountRates
-from vpce_audit.collect.region import REGION_SERVICES, collect_region
+from vpce_audit.collect.region import (
+    REGION_SERVICES,
+    calls_in_flight_per_region,
+    collect_region,
+)
 from vpce_audit.collect.schedule import AccountPipeline, FollowUp
 from vpce_audit.collect.tally import AccountFinished, Tally, count_call
 from vpce_audit.model import (
@@ -403,6 +407,7 @@ class _CollectionSteps:
                 self._request.deadline(),
                 call_budget=work.clients.call_budget,
                 on_vpcs=zones_of,
+                calls_in_flight=calls_in_flight_per_region(self._request.max_workers),
             )
         except Exception as error:  # a collector bug must not lose the other regions
             log.debug("collector crashed in %s/%s", work.account_id, region, exc_info=True)
