@@ -74,6 +74,7 @@ from vpce_audit.collect.runner import (
     collect_accounts,
     collection_summary,
     home_region,
+    recorded_errors,
 )
 from vpce_audit.collect.tally import Tally
 from vpce_audit.compliance import FRAMEWORKS, control_view, mappings_for
@@ -1238,8 +1239,7 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     errors = (
         len(Snapshot(document).all_errors)
         if document.shards is None
-        else sum(len(r.errors) for r in document.regions)
-        + sum(len(a.errors) for a in document.accounts)
+        else recorded_errors(document.accounts, document.regions)
     )
     if not args.quiet:
         console.say(

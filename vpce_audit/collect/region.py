@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -163,16 +164,16 @@ def _about(
     return functools.partial(_per_resource, region, "ec2", operation, result_key, kind, **params)
 
 
-def _prefix_list_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
-    return (
-        _about(
-            region,
-            "GetManagedPrefixListEntries",
-            "Entries",
-            "prefix_list_entries",
-            PrefixListId=item["PrefixListId"],
-        ),
-    )
+def _one_call_about(
+    operation: str, result_key: str, kind: str, identifier: str
+) -> Callable[[RegionCalls, Item], tuple[Callable[[], Any], ...]]:
+    """The asks of an item that needs one EC2 call about it, named by its ``identifier``
+    element (a parameter of the same name)."""
+
+    def asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
+        return (_about(region, operation, result_key, kind, **{identifier: item[identifier]}),)
+
+    return asks
 
 
 def _prefix_list_of(item: Item, entries: list[Item] | None) -> Any:
@@ -180,19 +181,12 @@ def _prefix_list_of(item: Item, entries: list[Item] | None) -> Any:
     return translate.prefix_list(item, cidrs)
 
 
-_prefix_list = _FollowUps(_prefix_list_asks, _prefix_list_of)
-
-
-def _service_configuration_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
-    return (
-        _about(
-            region,
-            "DescribeVpcEndpointServicePermissions",
-            "AllowedPrincipals",
-            "endpoint_service_permissions",
-            ServiceId=item["ServiceId"],
-        ),
-    )
+_prefix_list = _FollowUps(
+    _one_call_about(
+        "GetManagedPrefixListEntries", "Entries", "prefix_list_entries", "PrefixListId"
+    ),
+    _prefix_list_of,
+)
 
 
 def _service_configuration_of(item: Item, permissions: list[Item] | None) -> Any:
@@ -204,7 +198,15 @@ def _service_configuration_of(item: Item, permissions: list[Item] | None) -> Any
     return translate.endpoint_service_configuration(item, principals)
 
 
-_service_configuration = _FollowUps(_service_configuration_asks, _service_configuration_of)
+_service_configuration = _FollowUps(
+    _one_call_about(
+        "DescribeVpcEndpointServicePermissions",
+        "AllowedPrincipals",
+        "endpoint_service_permissions",
+        "ServiceId",
+    ),
+    _service_configuration_of,
+)
 
 
 ROUTE_STATES = ("active", "blackhole")
@@ -675,10 +677,10 @@ def _in_identity_order(values: Iterable[Any]) -> tuple[Any, ...]:
     deterministic; objects with the same id (a service offered both as Gateway and as Interface
     under one name) by their repr. Only those are repr'd: repr of every object was 2% of an
     organisation scan's CPU."""
-    ordered = sorted(values, key=_id_of)
+    keyed = sorted(((_id_of(value), value) for value in values), key=operator.itemgetter(0))
     result: list[Any] = []
-    for _, group in itertools.groupby(ordered, key=_id_of):
-        members = list(group)
+    for _, group in itertools.groupby(keyed, key=operator.itemgetter(0)):
+        members = [value for _, value in group]
         result += sorted(members, key=repr) if len(members) > 1 else members
     return tuple(result)
 

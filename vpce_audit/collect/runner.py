@@ -313,12 +313,17 @@ def collection_summary(
 ) -> str:
     """The line that ends a collection of several accounts (a CI log's last word on it): the
     accounts reached, their account-regions and the errors of both."""
-    errors = sum(len(a.errors) for a in reached) + sum(len(r.errors) for r in regions)
+    errors = recorded_errors(reached, regions)
     return (
         f"collected {len(reached)} account(s), {len(regions)} account-region(s) in "
         f"{seconds:.0f} s; {errors} collection error(s)"
         + (f"; {unreachable} account(s) could not be reached" if unreachable else "")
     )
+
+
+def recorded_errors(accounts: Iterable[AccountSnapshot], regions: Iterable[RegionSnapshot]) -> int:
+    """The collection errors these accounts and account-regions recorded."""
+    return sum(len(a.errors) for a in accounts) + sum(len(r.errors) for r in regions)
 
 
 def account_collected(account_id: str, regions: int, errors: int) -> str:
