@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,6 +262,36 @@ def test_a_call_past_its_budget_is_abandoned_and_the_next_gets_another_thread() 
     # The abandoned call still holds its thread; the next call is not queued behind it.
     assert threads.within(lambda: "answered", budget=PATIENCE) == "answered"
     release.set()
+
+
+def test_a_calls_own_timeout_is_its_answer_and_an_abandoned_thread_is_reused() -> None:
+    threads = CallThreads()
+
+    def socket_timeout() -> None:
+        raise TimeoutError("read timed out")
+
+    # The call's own TimeoutError is what it answered, not the budget running out.
+    with pytest.raises(TimeoutError, match="read timed out") as raised:
+        threads.within(socket_timeout, budget=PATIENCE)
+    assert not isinstance(raised.value, CallTimeout)
+    release, finished = threading.Event(), threading.Event()
+
+    def late() -> str:
+        release.wait(PATIENCE)
+        finished.set()
+        return "too late"
+
+    with pytest.raises(CallTimeout):
+        threads.within(late, budget=0.05)
+    before = _call_threads()
+    release.set()
+    assert finished.wait(PATIENCE)
+    deadline = time.monotonic() + PATIENCE
+    while not threads._free and time.monotonic() < deadline:  # it frees itself after returning
+        time.sleep(0.01)
+    # The abandoned call's thread, free again, takes the next call: no new thread.
+    assert threads.within(lambda: "answered", budget=PATIENCE) == "answered"
+    assert _call_threads() == before
 
 
 def test_clients_share_botocores_event_name_translations(aws_credentials: None) -> None:

@@ -57,6 +57,8 @@ PROFILES_ENDPOINT: dict[str, str] = {}
 class _NoProfiles(BaseHTTPRequestHandler):
     """Route 53 Profiles, which moto lacks: no profile is associated with any VPC."""
 
+    disable_nagle_algorithm = True  # no delayed-ACK wait between the headers and the body
+
     def do_GET(self) -> None:
         body = json.dumps({"ProfileAssociations": []}).encode()
         self.send_response(200)

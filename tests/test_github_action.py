@@ -502,6 +502,8 @@ class FakeGitHub:
 
 def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # no delayed-ACK wait between the headers and the body
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 

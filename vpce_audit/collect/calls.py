@@ -29,7 +29,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, wait
 from typing import Any, TypeVar, cast
 
 from vpce_audit.collect.operations import allowed
@@ -410,6 +409,22 @@ class ScopeCalls:
             return None
 
 
+class _Outcome:
+    """One call's answer, handed from the thread that made it to the caller waiting for it.
+
+    The caller waits on a lock the answering thread releases: one C-level lock per call, where
+    a ``Future`` and ``concurrent.futures.wait`` build a condition, an event and a waiter list
+    (77 against 21 microseconds of CPU per hand-over, and more under contention)."""
+
+    __slots__ = ("error", "ready", "value")
+
+    def __init__(self) -> None:
+        self.ready = threading.Lock()
+        self.ready.acquire()  # released once the answer is in
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
 class CallThreads:
     """Daemon threads that make calls for callers who wait at most a budget for each.
 
@@ -420,41 +435,43 @@ class CallThreads:
     as many as the most calls ever in flight at once, plus those abandoned."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], _Outcome]] = queue.SimpleQueue()
         self._free = 0
         self._lock = threading.Lock()
 
     def within(self, call: Callable[[], T], budget: float) -> T:
         """``call()``'s value (or its exception), or CallTimeout after ``budget`` seconds."""
-        outcome: Future[T] = Future()
+        outcome = _Outcome()
         with self._lock:
             if self._free:
                 self._free -= 1  # that thread is this job's
             else:
                 threading.Thread(target=self._serve, name="aws-call", daemon=True).start()
         self._jobs.put((call, outcome))
-        # wait(), not result(timeout): the call's own TimeoutError is an answer, not the budget.
-        if not wait([outcome], timeout=budget).done:
+        if not outcome.ready.acquire(timeout=max(budget, 0.0)):
             raise CallTimeout(
                 f"no answer within {budget:.0f} s (every attempt, backoff and request pacing"
                 " included); the call was abandoned"
             )
-        return outcome.result()
+        error, value = outcome.error, outcome.value
+        if error is None:
+            return cast(T, value)
+        try:
+            raise error
+        finally:
+            del error  # no cycle through this frame: the traceback holds it
 
     def _serve(self) -> None:
         while True:
             call, outcome = self._jobs.get()
             try:
-                value, error = call(), None
+                outcome.value = call()
             except BaseException as raised:  # handed to the caller's thread, raised there
-                value, error = None, raised
+                outcome.error = raised
             with self._lock:  # free before the caller wakes: its next call may take this thread
                 self._free += 1
-            if error is None:
-                outcome.set_result(value)
-            else:
-                outcome.set_exception(error)
-            del call, outcome, value, error  # an idle thread keeps no answer alive
+            outcome.ready.release()
+            del call, outcome  # an idle thread keeps no answer alive
 
     def forget_threads(self) -> None:
         """In a forked child: the parent's threads are not there."""
