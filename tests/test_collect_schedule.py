@@ -5,8 +5,11 @@ ends, and no scope spends more than its share of AWS's request quotas."""
 from __future__ import annotations
 
 import collections
+import gc
+import math
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -292,6 +295,32 @@ def test_a_calls_own_timeout_is_its_answer_and_an_abandoned_thread_is_reused() -
     # The abandoned call's thread, free again, takes the next call: no new thread.
     assert threads.within(lambda: "answered", budget=PATIENCE) == "answered"
     assert _call_threads() == before
+
+
+def test_a_failed_call_leaves_no_cycle_and_a_nan_budget_is_no_budget() -> None:
+    threads = CallThreads()
+
+    class Refused(Exception):
+        pass
+
+    def refused() -> None:
+        raise Refused("AccessDenied")
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        caught: list[weakref.ref[Refused]] = []
+        try:
+            threads.within(refused, budget=PATIENCE)
+        except Refused as error:
+            caught.append(weakref.ref(error))
+        # Without the cycle collector: freed as soon as nothing refers to it.
+        assert caught[0]() is None
+    finally:
+        if collecting:
+            gc.enable()
+    with pytest.raises(CallTimeout):
+        threads.within(lambda: "answered", budget=math.nan)
 
 
 def test_clients_share_botocores_event_name_translations(aws_credentials: None) -> None:

@@ -448,18 +448,22 @@ class CallThreads:
             else:
                 threading.Thread(target=self._serve, name="aws-call", daemon=True).start()
         self._jobs.put((call, outcome))
-        if not outcome.ready.acquire(timeout=max(budget, 0.0)):
+        # Not max(budget, 0): a NaN budget would reach acquire() and raise ValueError.
+        if not outcome.ready.acquire(timeout=budget if budget > 0 else 0.0):
             raise CallTimeout(
                 f"no answer within {budget:.0f} s (every attempt, backoff and request pacing"
                 " included); the call was abandoned"
             )
         error, value = outcome.error, outcome.value
+        # The raised error's traceback keeps this frame alive: the frame must not keep the
+        # error in turn (through ``outcome`` or ``error``), or both wait for the cycle collector.
+        del outcome
         if error is None:
             return cast(T, value)
         try:
             raise error
         finally:
-            del error  # no cycle through this frame: the traceback holds it
+            del error
 
     def _serve(self) -> None:
         while True:
