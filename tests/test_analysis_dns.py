@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+from tests.helpers import ACCOUNT, REGION, endpoint, region, snapshot, vpc
 from vpce_audit.analysis.dns import (
     amazon_resolver_addresses,
     answering_records,
@@ -10,7 +14,17 @@ from vpce_audit.analysis.dns import (
     endpoint_id_in_dns_name,
     zone_may_answer_for_aws_services,
 )
-from vpce_audit.model import HostedZone, ResourceRecordSet, Vpc
+from vpce_audit.analysis.endpoint_dns import CentralDns, ServiceResolution
+from vpce_audit.model import (
+    AccountSnapshot,
+    DhcpOptions,
+    HostedZone,
+    HostedZoneVpc,
+    ResourceRecordSet,
+    Vpc,
+    VpcZones,
+)
+from vpce_audit.snapshot.views import Snapshot
 
 
 def test_zones_whose_records_decide_aws_service_names() -> None:
@@ -79,3 +93,77 @@ def test_the_amazon_resolver_is_the_primary_block_base_plus_two_and_the_link_loc
     vpc = Vpc("vpc-1", "111111111111", ("10.9.0.0/16", "10.10.0.0/16"))
     assert amazon_resolver_addresses(vpc) == {"10.9.0.2", "169.254.169.253", "fd00:ec2::253"}
     assert canonical_address("fd00:ec2:0::253") == "fd00:ec2::253"
+
+
+def _resolution_estate() -> tuple[Snapshot, list[str]]:
+    """VPCs in every situation that decides how a service name resolves: alike pairs, and
+    pairs that differ in one thing only."""
+    dns_off, custom = (False, True), "dopt-custom"
+    vpcs = [
+        vpc("vpc-plain1"),
+        vpc("vpc-plain2"),  # alike: no zone, no endpoint, Amazon DNS
+        vpc("vpc-ssm1"),
+        vpc("vpc-ssm2"),  # alike: their own SSM endpoints answer ssm's name
+        vpc("vpc-ssmoff", dns=dns_off),  # the same endpoint, but DNS off: public
+        vpc("vpc-unlisted"),  # its zone list could not be read
+        dataclasses.replace(vpc("vpc-custom"), dhcp_options_id=custom),
+        dataclasses.replace(vpc("vpc-customssm"), dhcp_options_id=custom),
+        vpc("vpc-zoned"),  # a zone answers: judged from the VPC, not shared
+    ]
+    endpoints = [
+        endpoint(f"vpce-{name}", f"vpc-{name}", "ssm", private_dns=True)
+        for name in ("ssm1", "ssm2", "ssmoff", "customssm")
+    ]
+    estate = region(
+        vpcs=vpcs,
+        vpc_endpoints=endpoints,
+        dhcp_options=[DhcpOptions(custom, ("192.0.2.53",))],  # not the Amazon resolver
+    )
+    account = AccountSnapshot(
+        ACCOUNT,
+        "2026-11-26T00:00:00Z",
+        hosted_zones=(
+            HostedZone(
+                "Z1",
+                "sts.eu-west-1.amazonaws.com.",
+                True,
+                (HostedZoneVpc("vpc-zoned", REGION),),
+                records=(),
+            ),
+        ),
+        vpc_zones=(VpcZones("vpc-unlisted", REGION, None),),
+    )
+    return snapshot(estate, accounts=(account,)), [v.vpc_id for v in vpcs]
+
+
+def test_vpcs_alike_in_dns_share_one_resolution_and_no_other_does() -> None:
+    estate, vpc_ids = _resolution_estate()
+    scope = estate.scopes[0]
+    shared = CentralDns(estate)
+    worked_out: list[str] = []
+    resolve = shared._resolution
+
+    def counted(*args: Any) -> ServiceResolution:
+        worked_out.append(args[1])
+        return resolve(*args)
+
+    shared._resolution = counted  # type: ignore[method-assign]
+    fates: dict[tuple[str, str], set[str]] = {}
+    for vpc_id in vpc_ids:
+        for service in ("ssm", "sts", "s3"):
+            alone = CentralDns(estate).resolution(scope, vpc_id, service)
+            assert shared.resolution(scope, vpc_id, service) == alone, (vpc_id, service)
+            fates[vpc_id, service] = {fate.value for _, fate in alone.fates}
+    # What AWS does, per situation (the shared answers equal these, above).
+    assert fates["vpc-plain1", "ssm"] == fates["vpc-plain2", "sts"] == {"public"}
+    assert fates["vpc-ssm1", "ssm"] == fates["vpc-ssm2", "ssm"] == {"central"}
+    assert fates["vpc-ssm1", "sts"] == {"public"}
+    assert fates["vpc-ssmoff", "ssm"] == {"public"}  # private DNS needs the VPC's DNS
+    assert fates["vpc-unlisted", "ssm"] == {"unknown"}
+    assert fates["vpc-custom", "ssm"] == {"public"}  # nothing private to forward to
+    assert fates["vpc-customssm", "ssm"] == {"unknown"}  # its servers may not forward
+    assert fates["vpc-zoned", "sts"] == {"broken"}  # the zone has no record: NXDOMAIN
+    # The second of each alike pair was not worked out again; the zoned VPC always is.
+    assert worked_out.count("vpc-plain2") == 0
+    assert worked_out.count("vpc-ssm2") == 0
+    assert worked_out.count("vpc-zoned") == 3

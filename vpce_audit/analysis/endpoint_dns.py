@@ -260,6 +260,7 @@ class CentralDns:
         self.snapshot = snapshot
         self.resolver = resolver or Resolver(snapshot)
         self.topology = self.resolver.topology
+        self._zoneless: dict[tuple[object, ...], ServiceResolution] = {}
 
     def resolves_to(
         self, scope: ScopeView, vpc_id: str, name: str
@@ -300,8 +301,42 @@ class CentralDns:
         )
 
     def resolution(self, scope: ScopeView, vpc_id: str, short_service: str) -> ServiceResolution:
-        """What the service's client names resolve to in the VPC (the centralised pattern)."""
+        """What the service's client names resolve to in the VPC (the centralised pattern).
+
+        Rules ask this for every VPC and several services (VPCE401/402 for S3 and DynamoDB,
+        VPCE601 for each required service). Where no private hosted zone may answer, the answer
+        depends only on the VPC's DNS mode and the names its own endpoints answer (``_fate``),
+        so VPCs alike in those are answered once."""
         mode = vpc_dns(scope, vpc_id)
+        context = self._zoneless_context(scope, vpc_id, mode)
+        if context is None:
+            return self._resolution(scope, vpc_id, short_service, mode)
+        key = (*context, short_service)
+        found = self._zoneless.get(key)
+        if found is None:
+            found = self._zoneless[key] = self._resolution(scope, vpc_id, short_service, mode)
+        return found
+
+    def _zoneless_context(
+        self, scope: ScopeView, vpc_id: str, mode: VpcDns
+    ) -> tuple[object, ...] | None:
+        """Everything that decides the VPC's resolutions when no private hosted zone may answer
+        in it: its account-region (whose catalogue gives the client names), its DNS mode,
+        whether its zone list is known, and the names its own endpoints answer. None when a
+        zone may answer: a zone's records are judged from the VPC (its path to their target)."""
+        if self.snapshot.zones_for(scope, vpc_id):
+            return None
+        return (
+            scope.account_id,
+            scope.region,
+            mode,
+            self.snapshot.zone_list_known(scope, vpc_id),
+            frozenset(self.resolver.private_dns_names(scope, vpc_id)),
+        )
+
+    def _resolution(
+        self, scope: ScopeView, vpc_id: str, short_service: str, mode: VpcDns
+    ) -> ServiceResolution:
         fates: list[tuple[str, NameFate]] = []
         for name in client_names(scope, short_service):
             fates.append((name, self._fate(scope, vpc_id, name, mode)))
