@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tests.helpers import ACCOUNT, REGION, endpoint, region, snapshot, vpc
+from tests.helpers import ACCOUNT, OTHER_ACCOUNT, REGION, endpoint, region, snapshot, vpc
 from vpce_audit.analysis.dns import (
     amazon_resolver_addresses,
     answering_records,
@@ -167,3 +167,26 @@ def test_vpcs_alike_in_dns_share_one_resolution_and_no_other_does() -> None:
     assert worked_out.count("vpc-plain2") == 0
     assert worked_out.count("vpc-ssm2") == 0
     assert worked_out.count("vpc-zoned") == 3
+
+
+def test_a_shared_vpc_resolves_as_each_scope_sees_it_whichever_asks_first() -> None:
+    # The owner's scope lists its interface endpoint in the shared VPC; the participant's lists
+    # none. Each answer is its scope's, not that of the scope asked about the VPC first.
+    owner = region(
+        ACCOUNT,
+        vpcs=[vpc("vpc-shared")],
+        vpc_endpoints=[endpoint("vpce-1", "vpc-shared", "ssm", private_dns=True)],
+    )
+    participant = region(OTHER_ACCOUNT, vpcs=[vpc("vpc-shared", owner=ACCOUNT)])
+    estate = snapshot(owner, participant)
+    owner_scope, participant_scope = estate.scopes
+    assert owner_scope.account_id == ACCOUNT
+    for first, second in ((owner_scope, participant_scope), (participant_scope, owner_scope)):
+        central = CentralDns(estate)
+        answers = {
+            scope.account_id: {
+                f.value for _, f in central.resolution(scope, "vpc-shared", "ssm").fates
+            }
+            for scope in (first, second)
+        }
+        assert answers == {ACCOUNT: {"central"}, OTHER_ACCOUNT: {"public"}}

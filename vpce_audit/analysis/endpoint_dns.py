@@ -195,11 +195,12 @@ class Resolver:
         self.snapshot = snapshot
         self.topology = topology or Topology(snapshot)
         # Rules ask about many names per VPC (VPCE206 about every AWS service name).
-        self._private_dns_names: dict[tuple[str, str], dict[str, VpcEndpoint]] = {}
+        self._private_dns_names: dict[tuple[str, str, str], dict[str, VpcEndpoint]] = {}
 
     def private_dns_names(self, scope: ScopeView, vpc_id: str) -> dict[str, VpcEndpoint]:
-        """Names the VPC's own interface endpoints answer through private DNS."""
-        key = (scope.region, vpc_id)
+        """Names the VPC's own interface endpoints answer through private DNS, as the scope
+        sees them (a shared VPC's endpoints are its owner's: a participant's scope lists none)."""
+        key = (scope.account_id, scope.region, vpc_id)
         if key not in self._private_dns_names:
             found: dict[str, VpcEndpoint] = {}
             for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ()):
