@@ -4,11 +4,12 @@ names IAM unique ids, the roles and users they may stand for."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from vpce_audit.analysis.dns import zone_may_answer_for_aws_services
@@ -106,6 +107,23 @@ def organization_members(organizations: Any, calls: ScopeCalls) -> tuple[str, ..
     return tuple(sorted(str(account["Id"]) for account in accounts if account.get("Id")))
 
 
+@contextlib.contextmanager
+def _route53_calls(
+    in_flight: threading.Semaphore | None,
+) -> Iterator[Callable[[Callable[[], T]], Future[T]]]:
+    """Submits Route 53 calls to run at once, each holding one of the account's slots
+    (``in_flight``, shared by its zones and its VPCs' zone listings; ``ROUTE53_CALLS_IN_FLIGHT``
+    of this function's own when None)."""
+    slots = in_flight or threading.Semaphore(ROUTE53_CALLS_IN_FLIGHT)
+
+    def holding_a_slot(call: Callable[[], T]) -> T:
+        with slots:
+            return call()
+
+    with ThreadPoolExecutor(max_workers=ROUTE53_CALLS_IN_FLIGHT) as pool:
+        yield lambda call: pool.submit(holding_a_slot, call)
+
+
 def private_hosted_zones(
     route53: Any, calls: ScopeCalls, in_flight: threading.Semaphore | None = None
 ) -> tuple[HostedZone, ...]:
@@ -118,14 +136,8 @@ def private_hosted_zones(
     centralises endpoints has a zone per service and region: one after another, a hundred zones
     took two hundred round trips."""
     zones = calls.items(route53, "ListHostedZones", "HostedZones", "hosted_zones") or []
-    in_flight = in_flight or threading.Semaphore(ROUTE53_CALLS_IN_FLIGHT)
-
-    def limited(call: Callable[[], T]) -> T:
-        with in_flight:
-            return call()
-
     asked = []
-    with ThreadPoolExecutor(max_workers=ROUTE53_CALLS_IN_FLIGHT) as pool:
+    with _route53_calls(in_flight) as submit:
         for zone in zones:
             if not (zone.get("Config") or {}).get("PrivateZone"):
                 continue
@@ -138,8 +150,7 @@ def private_hosted_zones(
             )
             if zone_id is None:
                 continue
-            details = pool.submit(
-                limited,
+            details = submit(
                 functools.partial(
                     calls.single,
                     route53,
@@ -152,8 +163,7 @@ def private_hosted_zones(
             records = None
             # Records are read only where they decide whether AWS service names resolve.
             if zone_may_answer_for_aws_services(str(zone.get("Name", ""))):
-                records = pool.submit(
-                    limited,
+                records = submit(
                     functools.partial(
                         calls.items,
                         route53,
@@ -256,19 +266,8 @@ def vpc_zones(
     a spoke is often associated with zones of a central networking account.
 
     ``in_flight``: the account's Route 53 calls in flight, shared by its regions' listings."""
-    in_flight = in_flight or threading.Semaphore(ROUTE53_CALLS_IN_FLIGHT)
 
-    def one(vpc_id: str, region: str) -> VpcZones:
-        with in_flight:
-            items = calls.items(
-                route53,
-                "ListHostedZonesByVPC",
-                "HostedZoneSummaries",
-                "vpc_hosted_zones",
-                resource_id=vpc_id,
-                VPCId=vpc_id,
-                VPCRegion=region,
-            )
+    def one(vpc_id: str, region: str, items: list[Any] | None) -> VpcZones:
         # An unreadable item makes that VPC's zones unknown (recorded), not the scan fail.
         zones = (
             None
@@ -283,6 +282,24 @@ def vpc_zones(
         )
         return VpcZones(vpc_id=vpc_id, region=region, zones=zones)
 
-    with ThreadPoolExecutor(max_workers=ROUTE53_CALLS_IN_FLIGHT) as pool:
-        found = list(pool.map(lambda pair: one(*pair), sorted(set(vpcs))))
-    return tuple(found)
+    with _route53_calls(in_flight) as submit:
+        listed = [
+            (
+                vpc_id,
+                region,
+                submit(
+                    functools.partial(
+                        calls.items,
+                        route53,
+                        "ListHostedZonesByVPC",
+                        "HostedZoneSummaries",
+                        "vpc_hosted_zones",
+                        resource_id=vpc_id,
+                        VPCId=vpc_id,
+                        VPCRegion=region,
+                    )
+                ),
+            )
+            for vpc_id, region in sorted(set(vpcs))
+        ]
+        return tuple(one(vpc_id, region, items.result()) for vpc_id, region, items in listed)
