@@ -257,6 +257,16 @@ def test_shards_merged_give_the_bytes_of_one_collection(
     # Each account-region is in exactly one shard; a shard may hold none.
     scopes = [len(json.loads(part.read_text())["regions"]) for part in parts]
     assert sorted(scopes) == [0, 1, 1]
+    # A shard that holds no account-region is still part of a split: alone, or merged with some
+    # of the others, it is an incomplete whole that names what is missing, not "nothing".
+    empty = parts[scopes.index(0)]
+    code, out = cli("scan", "--snapshot", str(empty), "--format", "json")
+    assert code == ExitCode.INCOMPLETE
+    gaps = json.loads(out)["collection_errors"]
+    assert {gap["error_code"] for gap in gaps} == {"NotCollected"}
+    assert any("shards 1, 3 of 3 were not merged in" in gap["message"] for gap in gaps)
+    with_one = [str(empty), str(parts[scopes.index(1)])]
+    assert cli("merge", *with_one, "-o", str(tmp_path / "two.json"))[0] == ExitCode.INCOMPLETE
     merged = tmp_path / "merged.json"
     assert cli("merge", *map(str, parts), "-o", str(merged))[0] == ExitCode.CLEAN
     assert merged.read_text() == whole.read_text()
@@ -267,14 +277,15 @@ def test_shards_merged_give_the_bytes_of_one_collection(
     # A shard left out is a gap, however complete the others are: its account-regions were
     # never collected, and nothing in the others says which they are.
     partial = tmp_path / "partial.json"
-    assert cli("merge", *map(str, parts[:2]), "-o", str(partial))[0] == ExitCode.CLEAN
+    # merge says so as collect does: exit 3.
+    assert cli("merge", *map(str, parts[:2]), "-o", str(partial))[0] == ExitCode.INCOMPLETE
     shards = json.loads(partial.read_text())["shards"]
     assert (shards["of"], shards["collected"], len(shards["plan"])) == (3, [1, 2], 16)
     for argv in (["--snapshot", str(partial)], [f"--snapshot={part}" for part in parts[1:]]):
         code, out = cli("scan", *argv, "--format", "json")
         assert code == ExitCode.INCOMPLETE
         gaps = json.loads(out)["collection_errors"]
-        assert gaps and all("were not merged in" in gap["message"] for gap in gaps)
+        assert gaps and all("of 3 was not merged in" in gap["message"] for gap in gaps)
     # The rest completes it.
     completed = tmp_path / "completed.json"
     assert cli("merge", str(partial), str(parts[2]), "-o", str(completed))[0] == ExitCode.CLEAN

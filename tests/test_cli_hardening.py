@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -12,6 +13,7 @@ from vpce_audit import cli
 from vpce_audit.cli import INTERNAL_ERROR, main
 from vpce_audit.report.html import _e
 from vpce_audit.scan import ExitCode
+from vpce_audit.snapshot.views import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 ESTATE = str(ROOT / "fixtures" / "snapshots" / "golden-estate.json")
@@ -197,6 +199,10 @@ def test_a_reader_that_leaves_early_does_not_turn_the_exit_code_clean() -> None:
         (["scan", "--org", "--role-name", ""], "'' is not an IAM role name"),
         (["scan", "--org", "--role-name", "a" * 65], "is not an IAM role name"),
         (["collect", "--demo", "--shard", "1/100001", "-o", "x"], "N must be at most 100,000"),
+        *(
+            (["collect", "--demo", f"--shard={value}", "-o", "x"], "is not K/N, e.g. 2/8")
+            for value in (" 1 / 2 ", "1_0/2_0", "+1/+2", "\u0661/\u0662", "1/2/3", "1/1000000")
+        ),
     ],
 )
 def test_bad_organisation_options_are_usage_errors(
@@ -207,6 +213,29 @@ def test_bad_organisation_options_are_usage_errors(
     assert stopped.value.code == ExitCode.USAGE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+@pytest.mark.parametrize(
+    ("role", "accepted"),
+    [
+        ("vpce-audit-read-only", True),
+        ("audit/ci/" + "a" * 64, True),
+        ("a" * 65, False),
+        ("audit/" + "a" * 65, False),
+        ("r\u00e9le", False),
+        ("", False),
+    ],
+)
+def test_a_role_arn_names_a_role_as_iam_allows_it(role: str, accepted: bool) -> None:
+    """The role name, after its path, has at most 64 characters of IAM's set, as --role-name."""
+    from vpce_audit.collect.accounts import role_account
+
+    arn = f"arn:aws:iam::123456789012:role/{role}"
+    if accepted:
+        assert role_account(arn) == "123456789012"
+    else:
+        with pytest.raises(ValueError, match="is not an IAM role ARN"):
+            role_account(arn)
 
 
 def test_a_role_under_a_path_and_aws_limits_are_accepted() -> None:
@@ -263,6 +292,79 @@ def test_a_snapshot_scan_refuses_what_only_a_collection_reads(
     code, out, err = _run(capsys, "scan", "--snapshot", ESTATE, *option)
     assert code == ExitCode.USAGE and out == ""
     assert f"cannot be combined with {option[0]}," in err[-1]
+
+
+@pytest.mark.parametrize(
+    ("option", "needs"),
+    [
+        (["--role-name", "audit"], "--org"),
+        (["--exclude-accounts", "123456789012"], "--org or --role-arn"),
+        (["--external-id", "abc"], "--org or --role-arn"),
+        (["--role-session-name", "ci"], "--org or --role-arn"),
+    ],
+)
+@pytest.mark.parametrize("command", ["scan", "collect"])
+def test_options_that_shape_how_accounts_are_reached_need_org_or_a_role(
+    capsys: pytest.CaptureFixture[str], option: list[str], needs: str, command: str
+) -> None:
+    """Without --org (or --role-arn) they would be ignored, and a user who forgot --org would
+    get a clean scan of one account. Refused before any call to AWS."""
+    code, out, err = _run(capsys, command, "--region", "us-east-1", *option, "-o", "-")
+    assert code == ExitCode.USAGE and out == ""
+    assert f"{option[0]} shapes how {needs} reach accounts, and neither is given" in err[-1]
+    code, _, err = _run(capsys, command, "--demo", *option, "-o", "-")
+    assert code == ExitCode.USAGE and f"it takes no {option[0]}" in err[-1]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999", "253402300800", "abc", "-1", "1e9", " 1", "\u0661\u0662", "9" * 5000],
+)
+def test_a_malformed_source_date_epoch_is_a_usage_error_before_any_work(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """The reproducible-builds convention asks a malformed value to stop the run; a value past
+    the year 9999 raised inside the merge (exit 4), others were ignored for the clock."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    code, out, err = _run(capsys, "scan", "--snapshot", ESTATE, "--format", "json")
+    assert code == ExitCode.USAGE and out == ""
+    assert len(err) == 1 and "not a whole number of seconds since 1970-01-01" in err[0]
+    assert len(err[0]) < 200
+
+
+@pytest.mark.parametrize(("value", "written"), [("0", "1970-01-01T00:00:00Z"), ("", None)])
+def test_a_well_formed_or_empty_source_date_epoch_is_used(
+    monkeypatch: pytest.MonkeyPatch, value: str, written: str | None
+) -> None:
+    from vpce_audit.clock import utc_now
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    assert utc_now() == written if written else utc_now().endswith("Z")
+
+
+def test_a_collection_process_killed_from_outside_costs_its_shard_not_the_scan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--processes 2, process 2 killed (out of memory): the other's shard is written, every
+    account names the lost shard as not collected, stderr says how the process ended, and the
+    exit code is 3, not 4 (a bug of ours)."""
+    from vpce_audit.collect.processes import ShardsCollected
+    from vpce_audit.snapshot import document as snapshot_document
+
+    shard_1 = dataclasses.replace(
+        snapshot_document.read(Path(ESTATE)),
+        shards=snapshot_document.ShardSet(of=2, collected=(1,), plan="0123456789abcdef"),
+    )
+    lost = ShardsCollected([shard_1], {2: "killed by SIGKILL"})
+    monkeypatch.setattr(cli, "collect_in_processes", lambda part, processes, heard: lost)
+    path = tmp_path / "s.json"
+    code, _, err = _run(
+        capsys, "collect", "--region", "us-east-1", "--processes", "2", "-o", str(path)
+    )
+    assert code == ExitCode.INCOMPLETE
+    assert "collection process 2/2 killed by SIGKILL (out of memory?) before it finished" in err[0]
+    gaps = Snapshot(snapshot_document.read(path)).coverage_gaps
+    assert gaps and all("shard 2 of 2 was not merged in" in gap.message for gap in gaps)
 
 
 @pytest.mark.parametrize(("option", "value"), [("--processes", "65"), ("--workers", "0")])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import time
 from multiprocessing.connection import Connection
@@ -18,6 +19,7 @@ from vpce_audit.collect.processes import (
     AccountsAcrossProcesses,
     Heard,
     Logged,
+    ProcessFailed,
     Relay,
     RelayedLogs,
     Said,
@@ -158,14 +160,40 @@ def _part(shard: int, shards: int, relay: Relay) -> SnapshotDocument:
 
 def test_every_process_report_reaches_the_parent_before_its_snapshot() -> None:
     heard: list[tuple[int, Heard]] = []
-    documents = collect_in_processes(_part, 2, lambda shard, m: heard.append((shard, m)))
-    assert len(documents) == 2
+    collected = collect_in_processes(_part, 2, lambda shard, m: heard.append((shard, m)))
+    assert len(collected.documents) == 2 and collected.lost == {}
     for shard in (1, 2):
         assert [m for s, m in heard if s == shard] == [
             Said(f"step of {shard}/2"),
             AccountFinished("111111111111", shard, 0, ()),
             Logged(logging.WARNING, f"process {shard} warns"),
         ]
+
+
+def _killed_in_shard_2(shard: int, shards: int, relay: Relay) -> SnapshotDocument:
+    """Shard 2's process is killed from outside (as the out-of-memory killer does)."""
+    if shard == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _part(shard, shards, relay)
+
+
+def _killed(shard: int, shards: int, relay: Relay) -> SnapshotDocument:
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("not reached")
+
+
+def test_a_killed_process_costs_its_shard_and_says_how_it_ended() -> None:
+    """The other shards are kept (the merge names the lost one's account-regions as not
+    collected); only when no process answers is there nothing to merge."""
+    collected = collect_in_processes(_killed_in_shard_2, 3)
+    assert collected.lost == {2: "killed by SIGKILL"}
+    assert len(collected.documents) == 2
+    with pytest.raises(ProcessFailed) as raised:
+        collect_in_processes(_killed, 2)
+    assert str(raised.value) == (
+        "every collection process ended without a snapshot"
+        " (1/2 killed by SIGKILL; 2/2 killed by SIGKILL)"
+    )
 
 
 def _report_interrupt_handling(shard: int, shards: int, relay: Relay) -> SnapshotDocument:

@@ -116,6 +116,11 @@ CASES: list[tuple[str, str, str]] = [
         "is not a date",
     ),
     (
+        "no region at all",
+        "regions: []\n",
+        "regions is empty; leave it out to scan every enabled region",
+    ),
+    (
         "a long list as an account id",
         "trusted_account_ids: [[" + ", ".join(["a"] * 50_000) + "]]\n",
         "trusted_account_ids[0] = ['a', 'a', 'a', 'a', ...] is not a 12-digit account id",
@@ -138,6 +143,18 @@ def test_bad_configurations_are_refused_with_a_short_message(
     assert phrase in message
     assert len(message) < MAX_MESSAGE + len(str(path)), message
     assert "\n" not in message
+
+
+def test_a_region_named_twice_is_one_region(tmp_path: Path) -> None:
+    """A scope collected twice would make the snapshot refuse itself after the whole
+    collection: the configuration's regions are deduplicated as a repeated --region is."""
+    path = tmp_path / "cfg.yml"
+    path.write_text(
+        "regions: [us-east-1, eu-west-1, us-east-1]\nexclude_regions: [ap-east-1, ap-east-1]\n"
+    )
+    config = load_config(path, KNOWN, RETIRED)
+    assert config.regions == ("us-east-1", "eu-west-1")
+    assert config.exclude_regions == ("ap-east-1",)
 
 
 def test_non_utf8_configuration_is_refused(tmp_path: Path) -> None:

@@ -259,7 +259,7 @@ def test_processes_refuse_a_shard_and_the_demo(moto_server: str) -> None:
     zero = _cli(moto_server, "scan", "--processes", "0", "--region", "us-west-2")
     offline = _cli(moto_server, "scan", "--snapshot", "estate.json", "--processes", "2")
     assert [shard.returncode, demo.returncode, zero.returncode, offline.returncode] == [2] * 4
-    assert "cannot be combined with --processes, which choose" in offline.stderr
+    assert "cannot be combined with --processes, which chooses" in offline.stderr
     assert "give either --shard or --processes" in shard.stderr
     assert "the demo is collected in one process" in demo.stderr
     assert "--processes must be between 1 and 64" in zero.stderr

@@ -288,6 +288,16 @@ def test_the_sharding_recipes_use_valid_commands(
         build_parser().parse_args(argv)  # exits 2 on any unknown option
     collects = [argv for argv in commands if argv[0] == "collect"]
     assert collects and all("--shard" in argv for argv in collects)
+    # collect, merge and scan each exit 3 when a scope is incomplete, having written their
+    # output: a recipe that stops there would lose the report of everything that was seen.
+    import yaml
+
+    for line in _shell_lines(yaml.safe_load(path.read_text())):
+        for command in re.split(r"&&|;", line):
+            if command.split()[:2] in (
+                ["vpce-audit", verb] for verb in ("collect", "merge", "scan")
+            ):
+                assert command.rstrip().endswith("|| test $? -eq 3"), command
 
 
 def test_an_organisation_scan_says_one_line_per_account_and_a_summary(
@@ -392,6 +402,41 @@ def test_listing_the_organisation_says_whether_it_was_refused_or_unreachable() -
         accounts_module.organization_accounts(_Organizations(down), REGION)  # type: ignore[arg-type]
     assert str(raised.value).startswith("--org could not list the organisation's accounts")
     assert "EndpointConnectionError" in str(raised.value)
+
+
+class _Listing:
+    """An Organizations client whose ListAccounts answers ``accounts`` in one page."""
+
+    def __init__(self, accounts: list[dict[str, Any]]) -> None:
+        self.accounts = accounts
+
+    def client(self, service: str, region: str) -> _Listing:
+        return self
+
+    def get_paginator(self, name: str) -> Any:
+        return self
+
+    def paginate(self) -> list[dict[str, Any]]:
+        return [{"Accounts": self.accounts}]
+
+
+@pytest.mark.parametrize("bad_id", ["12345678901\x1b", "1234567890123", 123456789012, None, ""])
+def test_a_listing_with_a_malformed_account_id_is_refused_before_any_role_is_assumed(
+    bad_id: object,
+) -> None:
+    """A snapshot holding such an id would be refused when read back (by scan and merge), after
+    the whole collection: the listing is refused instead, with the id escaped and cut."""
+    good = {"Id": "111111111111", "State": "ACTIVE"}
+    listing = _Listing([good, {"Id": bad_id, "State": "ACTIVE"}])
+    with pytest.raises(CredentialsError) as raised:
+        accounts_module.organization_accounts(listing, REGION)  # type: ignore[arg-type]
+    message = str(raised.value)
+    assert "1 account id(s) that are not 12 digits" in message
+    assert "\x1b" not in message
+    assert accounts_module.organization_accounts(_Listing([good]), REGION) == (
+        ("111111111111",),
+        ("111111111111",),
+    )
 
 
 def test_an_account_asked_for_that_is_not_in_the_organisation_is_an_error(

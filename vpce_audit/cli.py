@@ -37,7 +37,7 @@ from vpce_audit.baseline import (
     view_of,
     view_of_report,
 )
-from vpce_audit.clock import utc_now
+from vpce_audit.clock import source_date_epoch, utc_now
 from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
 from vpce_audit.collect.accounts import (
     DEFAULT_ROLE_NAME,
@@ -252,12 +252,15 @@ def _region(text: str) -> str:
     return text
 
 
+_SHARD = re.compile(r"([0-9]{1,6})/([0-9]{1,6})", re.ASCII)
+
+
 def _shard(text: str) -> tuple[int, int]:
-    number, _, total = text.partition("/")
-    try:
-        shard, shards = int(number), int(total)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not K/N, e.g. 2/8") from None
+    # Digits only: int() would also take " 1 ", "1_0", "+1" and other scripts' digits.
+    match = _SHARD.fullmatch(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not K/N, e.g. 2/8")
+    shard, shards = int(match.group(1)), int(match.group(2))
     if not 1 <= shard <= shards:
         raise argparse.ArgumentTypeError(f"{text[:40]!r}: K must be between 1 and N")
     if shards > MAX_SHARDS:
@@ -709,6 +712,31 @@ def _account_options(args: argparse.Namespace) -> bool:
     return bool(args.org or args.role_arn or args.accounts or args.exclude_accounts)
 
 
+def _check_reach_options(args: argparse.Namespace) -> None:
+    """Options that shape how --org or --role-arn reach accounts do nothing without them: a
+    user who forgot --org would otherwise get a clean scan of one account, the credentials'
+    own."""
+    by_org_or_roles = bool(args.org or args.role_arn)
+    shaping = {
+        "--role-name": (args.role_name != DEFAULT_ROLE_NAME, bool(args.org), "--org"),
+        "--exclude-accounts": (bool(args.exclude_accounts), by_org_or_roles, "--org or --role-arn"),
+        "--external-id": (args.external_id is not None, by_org_or_roles, "--org or --role-arn"),
+        "--role-session-name": (
+            args.role_session_name != DEFAULT_SESSION_NAME,
+            by_org_or_roles,
+            "--org or --role-arn",
+        ),
+    }
+    for option, (given, shaped, needs) in shaping.items():
+        if given and args.demo:
+            raise UsageError(f"--demo scans the built-in estate; it takes no {option}")
+        if given and not shaped:
+            raise UsageError(
+                f"{option} shapes how {needs} reach accounts, and neither is given: without "
+                "them only the credentials' own account is scanned"
+            )
+
+
 def _several_accounts(args: argparse.Namespace) -> bool:
     """Whether the command names several accounts (an organisation, roles, profiles)."""
     return _account_options(args) or len(set(args.profile or [None])) > 1
@@ -729,6 +757,7 @@ def _collect(
     for option, most in (("workers", MAX_WORKERS), ("processes", MAX_PROCESSES)):
         if not 1 <= getattr(args, option) <= most:
             raise UsageError(f"--{option} must be between 1 and {most}")
+    _check_reach_options(args)
     if args.processes > 1:
         return _collect_in_processes(args, config)
     display = display or _display(args)
@@ -885,10 +914,17 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
         announce = lasting if _several_accounts(args) and not display.quiet else None
         accounts = AccountsAcrossProcesses(args.processes, tally, announce)
         heard = ShownAsOne(accounts, log, display.steps)
-        documents = collect_in_processes(part, args.processes, heard)
+        collected = collect_in_processes(part, args.processes, heard)
+        for shard, how in sorted(collected.lost.items()):
+            console.warn(
+                f"collection process {shard}/{args.processes} {how} (out of memory?) before it"
+                " finished: the account-regions of its shard were not collected, and the scan"
+                " is incomplete"
+            )
         # merge records an error on an account some processes did not list; it is counted and
-        # announced here, as far as it was collected.
-        merged = snapshot_document.merge(documents, __version__, utc_now())
+        # announced here, as far as it was collected. A lost process's shard is missing from
+        # the merge, which makes every account's account-regions there a coverage gap.
+        merged = snapshot_document.merge(collected.documents, __version__, utc_now())
         accounts.finish_unheard()
         if announce is not None:
             reached = [a for a in merged.accounts if a.account_id in accounts.reached]
@@ -965,7 +1001,7 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
         if given:
             raise UsageError(
                 f"--snapshot evaluates a file; it cannot be combined with {', '.join(given)}, "
-                "which choose what a collection reads"
+                f"which {'choose' if len(given) > 1 else 'chooses'} what a collection reads"
             )
     registry = load_registry()
     config, rules = _scan_rules(args, registry)
@@ -1217,8 +1253,7 @@ def _collection_options(args: argparse.Namespace) -> list[str]:
 def _require_something_seen(document: SnapshotDocument) -> None:
     """A scan of nothing is not clean: with no account-region and no recorded error (e.g.
     DescribeRegions answered with an empty list), there is nothing to report on."""
-    errors = any(r.errors for r in document.regions) or any(a.errors for a in document.accounts)
-    if not document.regions and not errors:
+    if not document.has_something_to_report:
         raise UsageError(
             "nothing was scanned: no account-region was collected and no error was recorded"
         )
@@ -1237,9 +1272,10 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     # account no region let in) included; but a shard lacks regions by design, and only the
     # merge of every shard can be judged, so a shard counts what it recorded.
     errors = (
-        len(Snapshot(document).all_errors)
-        if document.shards is None
-        else recorded_errors(document.accounts, document.regions)
+        recorded_errors(document.accounts, document.regions)
+        if getattr(args, "shard", None) is not None
+        # Whole, or --processes with a process lost: its missing shard is a gap.
+        else len(Snapshot(document).all_errors)
     )
     if not args.quiet:
         console.say(
@@ -1367,12 +1403,21 @@ def command_merge(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     # As scan would refuse it: shards that together hold nothing make no snapshot.
     _require_something_seen(merged)
     _emit_snapshot(merged, output, stdout)
+    # As collect does: the merged snapshot is incomplete when a part recorded an error or a
+    # shard of the split is not in it (a scan of it would exit 3 and say which).
+    errors = len(Snapshot(merged).all_errors)
     if not args.quiet:
+        gaps = []
+        if merged.shards is not None:
+            gaps.append(f"{merged.shards.describe_missing()} not merged in")
+        if errors:
+            gaps.append(f"{errors} collection error(s)")
         console.say(
             f"{len(args.snapshots)} snapshots merged: {len(merged.accounts)} account(s), "
             f"{len(merged.regions)} account-region(s) written to {output or 'stdout'}"
+            + (f"; INCOMPLETE: {', '.join(gaps)}" if gaps else "")
         )
-    return ExitCode.CLEAN
+    return ExitCode.INCOMPLETE if errors else ExitCode.CLEAN
 
 
 COMMANDS = {
@@ -1399,6 +1444,15 @@ def _configure_logging(verbosity: int, handler: logging.Handler | None = None) -
     log.propagate = False
 
 
+def _check_environment() -> None:
+    """Environment variables vpce-audit reads, refused before any work rather than failing
+    (or being ignored) at its end."""
+    try:
+        source_date_epoch()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     """Run one command and return its exit code; never raises (but SystemExit from argparse)."""
     parser = build_parser()
@@ -1411,6 +1465,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     out = stdout if stdout is not None else sys.stdout
     CANCELLED.clear()  # a new run (tests call main more than once in a process)
     try:
+        _check_environment()
         return int(COMMANDS[args.command](args, out))
     except (
         UsageError,
@@ -1433,7 +1488,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return TERMINATED
     except ProcessFailed as error:  # killed from outside (out of memory): not a bug of ours
         console.error(f"{error}; nothing was written")
-        return INTERNAL_ERROR
+        return int(ExitCode.INCOMPLETE)
     except BrokenPipeError:
         # stdout's reader left while something other than a report was written (rules list);
         # a scan's report is handled in _emit and keeps the scan's exit code.

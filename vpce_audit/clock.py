@@ -5,17 +5,45 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+from vpce_audit.text import brief
+
 
 def _format(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+LAST_EPOCH = 253_402_300_799
+"""9999-12-31T23:59:59Z: the last second a four-digit year can write."""
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH (the reproducible-builds convention): None when unset or empty.
+    Anything but a whole number of seconds from 1970 to the year 9999 is a ValueError: the
+    convention asks a malformed value to stop the run, and a timestamp silently taken from the
+    clock instead would break the byte-for-byte promise the variable was set for."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not text:
+        return None
+    # Length first: int() of thousands of digits is refused (or slow), and str.isdigit accepts
+    # digits of other scripts.
+    if len(text) > len(str(LAST_EPOCH)) or not (text.isascii() and text.isdigit()):
+        seconds = None
+    else:
+        seconds = int(text)
+    if seconds is None or seconds > LAST_EPOCH:
+        raise ValueError(
+            f"SOURCE_DATE_EPOCH is {brief(text, 40)}, not a whole number of seconds since "
+            f"1970-01-01 up to {LAST_EPOCH} (the year 9999)"
+        )
+    return seconds
+
+
 def utc_now() -> str:
-    """Now; or, when SOURCE_DATE_EPOCH is set (the reproducible-builds convention), that
-    moment, so that two runs over the same estate write the same bytes."""
-    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if fixed.isdigit():
-        return _format(datetime.fromtimestamp(int(fixed), timezone.utc))
+    """Now; or, when SOURCE_DATE_EPOCH is set, that moment, so that two runs over the same
+    estate write the same bytes."""
+    fixed = source_date_epoch()
+    if fixed is not None:
+        return _format(datetime.fromtimestamp(fixed, timezone.utc))
     return _format(datetime.now(timezone.utc))
 
 

@@ -262,14 +262,27 @@ def parse_config(
         rules=_rules(document.get("rules"), source, ids),
         suppressions=_suppressions(document.get("suppressions"), source, ids),
         profile=str(profile),
-        regions=None
-        if document.get("regions") is None
-        else tuple(_strings(document, "regions", source, REGION_NAME, "an AWS region name")),
+        regions=_regions(document, source),
+        # A region named twice is one region, as with a repeated --region.
         exclude_regions=tuple(
-            _strings(document, "exclude_regions", source, REGION_NAME, "an AWS region name")
+            dict.fromkeys(
+                _strings(document, "exclude_regions", source, REGION_NAME, "an AWS region name")
+            )
         ),
         warnings=tuple(ids.warnings),
     )
+
+
+def _regions(document: dict[str, Any], source: str) -> tuple[str, ...] | None:
+    """The ``regions`` key: None when absent (every enabled region); a region named twice is
+    one region, as with a repeated --region (a scope collected twice would make the snapshot
+    refuse itself); an empty list is refused, since it would scan nothing."""
+    if document.get("regions") is None:
+        return None
+    regions = _strings(document, "regions", source, REGION_NAME, "an AWS region name")
+    if not regions:
+        raise ConfigError(f"{source}: regions is empty; leave it out to scan every enabled region")
+    return tuple(dict.fromkeys(regions))
 
 
 def _list(document: dict[str, Any], key: str, source: str) -> list[Any]:

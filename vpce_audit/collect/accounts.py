@@ -32,15 +32,21 @@ from vpce_audit.collect.runner import (
     global_service_region,
 )
 from vpce_audit.collect.schedule import interruptible_pool
-from vpce_audit.model import GLOBAL_REGION, AccountSnapshot, CollectionError
+from vpce_audit.model import ACCOUNT_ID, GLOBAL_REGION, AccountSnapshot, CollectionError
 from vpce_audit.snapshot.views import partition_for_region
+from vpce_audit.text import brief
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_SESSION_NAME = "vpce-audit"
 ASSUME_ROLE_IN_FLIGHT = 16
 """AssumeRole calls at once while an organisation's accounts are reached."""
 ROLE_SESSION_SECONDS = 3600
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}")
+# A path of up to 512 characters, then a name of up to 64, as --role-name accepts
+# (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html).
+ROLE_ARN = re.compile(
+    r"arn:aws[a-z-]*:iam::([0-9]{12}):role/(?=[\w+=,.@/-]{1,576}\Z)(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}",
+    re.ASCII,
+)
 
 
 class AssumeRoleError(Exception):
@@ -156,6 +162,19 @@ def organization_accounts(
         raise CredentialsError(
             f"--org could not list the organisation's accounts ({code}: {message[:200]})"
         ) from None
+    malformed = [
+        account.get("Id")
+        for account in accounts
+        if not isinstance(account.get("Id"), str) or not ACCOUNT_ID.fullmatch(account["Id"])
+    ]
+    if malformed:
+        # Never a role ARN, a scope or a snapshot built on it: the snapshot would refuse itself
+        # when read back, and no account of the organisation could be trusted to be the one
+        # listed. The organisation's scope is then unknown, as when the listing is refused.
+        raise CredentialsError(
+            f"--org could not list the organisation's accounts: ListAccounts answered with "
+            f"{len(malformed)} account id(s) that are not 12 digits, such as {brief(malformed[0])}"
+        )
     # Status is deprecated in favour of State; either says whether the account is usable.
     active = [
         str(account["Id"])

@@ -243,7 +243,30 @@ class PartFailed:
 
 
 class ProcessFailed(Exception):
-    """A collection process ended without an answer (killed, or out of memory)."""
+    """Every collection process ended without an answer (killed, or out of memory)."""
+
+
+@dataclass(frozen=True)
+class ShardsCollected:
+    """What the collection processes gave: the snapshot of each shard that answered, in shard
+    order, and how each process that did not ended (by shard)."""
+
+    documents: list[SnapshotDocument]
+    lost: dict[int, str]
+
+
+def _how_it_ended(process: Any) -> str:
+    """'killed by SIGKILL', 'exit code 1': how a process that sent no snapshot ended."""
+    process.join(timeout=5)  # its exit code is known only once it is reaped
+    code = process.exitcode
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 def _run_part(connection: Connection, part: Part, shard: int, shards: int) -> None:
@@ -273,12 +296,16 @@ def _picklable(error: BaseException) -> BaseException:
 
 def collect_in_processes(
     part: Part, processes: int, heard: Callable[[int, Heard], None] | None = None
-) -> list[SnapshotDocument]:
+) -> ShardsCollected:
     """Every shard's snapshot, in shard order; ``heard`` gets what each process reports while
-    it runs, with its shard number."""
+    it runs, with its shard number. A process killed from outside (the kernel's out-of-memory
+    killer, a stray ``kill``) costs its shard, not the others': its shard is reported lost and
+    the merge of the rest says which account-regions were not collected. Raises ProcessFailed
+    when no process answered."""
     context = multiprocessing.get_context("spawn")
     with _started(context, part, processes) as children:
         answers: dict[int, SnapshotDocument] = {}
+        lost: dict[int, str] = {}
         waiting = {connection: shard for shard, (_process, connection) in children.items()}
         while waiting:
             for ready in wait(list(waiting)):
@@ -287,11 +314,9 @@ def collect_in_processes(
                 try:
                     message = ready.recv()
                 except EOFError:
-                    code = children[shard][0].exitcode
-                    raise ProcessFailed(
-                        f"collection process {shard}/{processes} ended without a snapshot"
-                        f" (exit code {code})"
-                    ) from None
+                    lost[shard] = _how_it_ended(children[shard][0])
+                    del waiting[ready]
+                    continue
                 if isinstance(message, PartFailed):
                     raise message.error
                 if isinstance(message, SnapshotDocument):
@@ -299,7 +324,10 @@ def collect_in_processes(
                     del waiting[ready]
                 elif heard is not None:
                     heard(shard, message)
-    return [answers[shard] for shard in sorted(answers)]
+    if not answers:
+        ended = "; ".join(f"{shard}/{processes} {how}" for shard, how in sorted(lost.items()))
+        raise ProcessFailed(f"every collection process ended without a snapshot ({ended})")
+    return ShardsCollected([answers[shard] for shard in sorted(answers)], lost)
 
 
 @contextlib.contextmanager

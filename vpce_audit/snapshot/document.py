@@ -109,6 +109,19 @@ class SnapshotDocument:
     """Set when the document holds only some shards of a split collection: what it lacks was
     not collected (``Snapshot.coverage_gaps``), whatever its account-regions say."""
 
+    @property
+    def has_something_to_report(self) -> bool:
+        """Whether a scan of it can say anything: it holds an account-region or a recorded
+        error, or it is part of a split whose missing shards leave its accounts' account-regions
+        there uncollected (``Snapshot.coverage_gaps``). A shard may hold no account-region (the
+        hash put none of its accounts' regions there); merged with some of the others it is
+        still an incomplete whole, not nothing."""
+        return (
+            bool(self.regions)
+            or any(a.errors for a in self.accounts)
+            or (self.shards is not None and bool(self.accounts))
+        )
+
     def __post_init__(self) -> None:
         seen_accounts: set[str] = set()
         for account in self.accounts:
@@ -190,11 +203,8 @@ def from_json(
         _check_unique_ids(file)
     except DecodeError as error:
         raise SnapshotError(f"{source} is malformed at {error}") from None
-    if require_scope and not file.regions and not any(a.errors for a in file.accounts):
-        # Nothing to evaluate and no error saying why: a scan of it would be "clean".
-        raise SnapshotError(f"{source}: the snapshot holds no account-region to scan")
     try:
-        return SnapshotDocument(
+        document = SnapshotDocument(
             tool_version=file.tool_version,
             created_at=file.created_at,
             accounts=file.accounts,
@@ -204,6 +214,10 @@ def from_json(
         )
     except SnapshotError as error:
         raise SnapshotError(f"{source}: {error}") from None
+    if require_scope and not document.has_something_to_report:
+        # Nothing to evaluate and no error saying why: a scan of it would be "clean".
+        raise SnapshotError(f"{source}: the snapshot holds no account-region to scan")
+    return document
 
 
 def _take_catalogue_references(body: dict[str, Any]) -> list[str | None] | None:

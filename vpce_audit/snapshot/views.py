@@ -385,8 +385,8 @@ class Snapshot:
                 _gap(
                     account_id,
                     "regions",
-                    f"{missing} were not merged in, and its "
-                    "account-regions there were not collected",
+                    f"{missing} {'were' if len(shards.missing) > 1 else 'was'} not merged in, "
+                    "and its account-regions there were not collected",
                 )
                 for account_id in self.account_ids
             ]
