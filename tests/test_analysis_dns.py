@@ -5,7 +5,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tests.helpers import ACCOUNT, OTHER_ACCOUNT, REGION, endpoint, region, snapshot, vpc
+from tests.helpers import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    REGION,
+    endpoint,
+    region,
+    snapshot,
+    vpc,
+)
+from tests.helpers import service as aws_service
 from vpce_audit.analysis.dns import (
     amazon_resolver_addresses,
     answering_records,
@@ -167,6 +176,37 @@ def test_vpcs_alike_in_dns_share_one_resolution_and_no_other_does() -> None:
     assert worked_out.count("vpc-plain2") == 0
     assert worked_out.count("vpc-ssm2") == 0
     assert worked_out.count("vpc-zoned") == 3
+
+
+def test_accounts_that_saw_one_catalogue_share_answers_and_another_catalogue_does_not() -> None:
+    """The client names come from the catalogue an account-region saw: accounts that saw the
+    same one (one shared tuple, as the snapshot reader makes it) resolve alike; an account whose
+    catalogue gives the service other names is answered on its own."""
+    catalogue = (aws_service("ssm", private_dns_names=("ssm.eu-west-1.amazonaws.com",)),)
+    renamed = (aws_service("ssm", private_dns_names=("ssm.other.example",)),)
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    scopes = [
+        region(account, vpcs=[vpc("vpc-1")], endpoint_service_details=details)
+        for account, details in zip(accounts, (catalogue, catalogue, renamed), strict=True)
+    ]
+    estate = snapshot(*scopes)
+    shared = CentralDns(estate)
+    worked_out: list[str] = []
+    resolve = shared._resolution
+
+    def counted(*args: Any) -> ServiceResolution:
+        worked_out.append(args[0].account_id)
+        return resolve(*args)
+
+    shared._resolution = counted  # type: ignore[method-assign]
+    answers = {}
+    for scope in estate.scopes:
+        alone = CentralDns(estate).resolution(scope, "vpc-1", "ssm")
+        answers[scope.account_id] = shared.resolution(scope, "vpc-1", "ssm")
+        assert answers[scope.account_id] == alone
+    assert [name for name, _ in answers["111111111111"].fates] == ["ssm.eu-west-1.amazonaws.com"]
+    assert [name for name, _ in answers["333333333333"].fates] == ["ssm.other.example"]
+    assert worked_out == ["111111111111", "333333333333"]
 
 
 def test_a_shared_vpc_resolves_as_each_scope_sees_it_whichever_asks_first() -> None:

@@ -322,14 +322,21 @@ class CentralDns:
         self, scope: ScopeView, vpc_id: str, mode: VpcDns
     ) -> tuple[object, ...] | None:
         """Everything that decides the VPC's resolutions when no private hosted zone may answer
-        in it: its account-region (whose catalogue gives the client names), its DNS mode,
-        whether its zone list is known, and the names its own endpoints answer. None when a
-        zone may answer: a zone's records are judged from the VPC (its path to their target)."""
+        in it: its region and AWS's service catalogue as its account saw it there (they give
+        the client names: ``client_names``), its DNS mode, whether its zone list is known, and
+        the names its own endpoints answer. None when a zone may answer: a zone's records are
+        judged from the VPC (its path to their target).
+
+        The catalogue is keyed by identity: account-regions that saw one catalogue share one
+        tuple (snapshot/catalogue.py), so an organisation's accounts in a region share their
+        answers, where keying by account answered each account-region again (8,500 of them in
+        an organisation of 500 accounts x 17 regions). The snapshot holds every catalogue for
+        as long as this object answers about it, so an id is never another tuple's."""
         if self.snapshot.zones_for(scope, vpc_id):
             return None
         return (
-            scope.account_id,
             scope.region,
+            id(scope.data.endpoint_service_details),
             mode,
             self.snapshot.zone_list_known(scope, vpc_id),
             frozenset(self.resolver.private_dns_names(scope, vpc_id)),

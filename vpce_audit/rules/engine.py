@@ -78,21 +78,29 @@ def evaluate(snapshot: Snapshot, rules: Iterable[Rule], settings: Settings) -> E
 def _split_scopes(snapshot: Snapshot, rule: Rule) -> tuple[tuple[ScopeView, ...], list[Skipped]]:
     eligible: list[ScopeView] = []
     skips: list[Skipped] = []
+    region_kinds, account_kinds = rule.region_requirements, rule.account_requirements
+    accounts = snapshot.accounts_by_id
     for scope in snapshot.scopes:
+        failed = scope.failed_kinds
+        account = accounts.get(scope.account_id)
+        # Nearly every scope lost nothing: it is eligible without a reason to look for (an
+        # organisation has thousands of scopes, and every rule asks about each).
+        if not failed and (not account_kinds or (account is not None and not account.errors)):
+            eligible.append(scope)
+            continue
         reasons = [
             _describe(kind, errors)
-            for kind, errors in sorted(scope.failed_kinds.items())
-            if kind in rule.region_requirements
+            for kind, errors in sorted(failed.items())
+            if kind in region_kinds
         ]
-        account = snapshot.accounts_by_id.get(scope.account_id)
-        if rule.account_requirements and account is None:
+        if account_kinds and account is None:
             reasons.append(
-                f"{', '.join(sorted(rule.account_requirements))} not collected (the snapshot has "
+                f"{', '.join(sorted(account_kinds))} not collected (the snapshot has "
                 f"no account-wide facts for {scope.account_id})"
             )
-        elif account is not None and rule.account_requirements:
+        elif account is not None and account_kinds:
             for error in account.errors:
-                if error.resource_kind in rule.account_requirements and error.resource_id is None:
+                if error.resource_kind in account_kinds and error.resource_id is None:
                     reasons.append(_describe(error.resource_kind, (error,)))
         if reasons:
             skips.append(

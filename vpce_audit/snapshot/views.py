@@ -69,8 +69,12 @@ class ScopeView:
 
     def arn(self, resource_type: str, resource_id: str) -> str:
         """ARN of an EC2 resource in this scope, e.g. arn(\"vpc-endpoint\", \"vpce-1\")."""
-        prefix = f"arn:{self.partition}:ec2:{self.region}:{self.account_id}"
-        return f"{prefix}:{resource_type}/{resource_id}"
+        return f"{self._arn_prefix}:{resource_type}/{resource_id}"
+
+    @cached_property
+    def _arn_prefix(self) -> str:
+        # Every finding's ARN starts so: worked out once per scope, not once per finding.
+        return f"arn:{self.partition}:ec2:{self.region}:{self.account_id}"
 
     # -- collection gaps ------------------------------------------------------------------
 
