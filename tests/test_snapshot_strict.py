@@ -424,8 +424,41 @@ def test_a_resource_listed_twice_is_refused(tmp_path: Path, collection: str) -> 
     scope[collection].append(dict(scope[collection][0]))
     path = tmp_path / "twice.json"
     path.write_text(json.dumps(body))
-    with pytest.raises(SnapshotError, match="appears twice; each resource is listed once"):
+    with pytest.raises(SnapshotError) as raised:
         read(path)
+    index, listed = body["regions"].index(scope), len(scope[collection]) - 1
+    first = next(iter(scope[collection][0].values()))
+    assert str(raised.value).endswith(
+        f"at $.regions[{index}].{collection}[{listed}]: {first!r} appears twice; each resource "
+        "is listed once"
+    )
+
+
+def test_an_item_is_identified_by_all_its_identity_fields(tmp_path: Path) -> None:
+    """One service has one connection per endpoint: two connections of one service to two
+    endpoints are two items, the same pair twice is one listed twice."""
+    body = json.loads(ESTATE.read_text())
+
+    def connection(endpoint_id: str) -> dict[str, object]:
+        return {
+            "service_id": "vpce-svc-1",
+            "endpoint_id": endpoint_id,
+            "endpoint_owner": None,
+            "state": "available",
+        }
+
+    body["regions"][0]["endpoint_connections"] = [connection("vpce-1"), connection("vpce-2")]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(body))
+    assert len(read(path).regions[0].endpoint_connections) == 2
+    body["regions"][0]["endpoint_connections"].append(connection("vpce-1"))
+    path.write_text(json.dumps(body))
+    with pytest.raises(SnapshotError) as raised:
+        read(path)
+    assert str(raised.value).endswith(
+        "at $.regions[0].endpoint_connections[2]: 'vpce-svc-1' appears twice; each resource "
+        "is listed once"
+    )
 
 
 def test_a_version_2_snapshot_is_read_and_written_back_as_the_current_one(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -299,25 +300,40 @@ def _check_unique_ids(file: SnapshotFile) -> None:
     # once (the tuples live as long as this check, so their ids are not reused meanwhile).
     checked: set[int] = set()
     for where, container in containers:
-        for fld in dataclasses.fields(container):
-            items = getattr(container, fld.name)
-            if fld.name == "errors" or not isinstance(items, tuple) or not items:
+        for name in _field_names(type(container)):
+            items = getattr(container, name)
+            if name == "errors" or not isinstance(items, tuple) or not items:
                 continue
             if id(items) in checked:
                 continue
             checked.add(id(items))
             if not dataclasses.is_dataclass(items[0]):
                 continue
-            names = _IDENTITY_FIELDS.get(fld.name) or (dataclasses.fields(items[0])[0].name,)
-            seen: set[tuple[Any, ...]] = set()
-            for index, item in enumerate(items):
-                key = tuple(getattr(item, name) for name in names)
+            names = _IDENTITY_FIELDS.get(name) or _field_names(type(items[0]))[:1]
+            keys = list(map(operator.attrgetter(*names), items))
+            if len(set(keys)) == len(keys):
+                continue
+            seen: set[Any] = set()
+            for index, key in enumerate(keys):
                 if key in seen:
+                    first = key[0] if len(names) > 1 else key
                     raise DecodeError(
-                        f"{where}.{fld.name}[{index}]",
-                        f"{brief(key[0])} appears twice; each resource is listed once",
+                        f"{where}.{name}[{index}]",
+                        f"{brief(first)} appears twice; each resource is listed once",
                     )
                 seen.add(key)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: Any) -> tuple[str, ...]:
+    # dataclasses.fields() builds its tuple anew on every call: once per class is enough (an
+    # organisation's snapshot has thousands of account-regions).
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(fld.name for fld in dataclasses.fields(cls))
+    return names
 
 
 def _parse(text: str, source: str) -> Any:
