@@ -199,9 +199,10 @@ def test_a_reader_that_leaves_early_does_not_turn_the_exit_code_clean() -> None:
         (["scan", "--org", "--role-name", ""], "'' is not an IAM role name"),
         (["scan", "--org", "--role-name", "a" * 65], "is not an IAM role name"),
         (["collect", "--demo", "--shard", "1/100001", "-o", "x"], "N must be at most 100,000"),
+        (["collect", "--demo", "--shard", "1/1000000", "-o", "x"], "N must be at most 100,000"),
         *(
             (["collect", "--demo", f"--shard={value}", "-o", "x"], "is not K/N, e.g. 2/8")
-            for value in (" 1 / 2 ", "1_0/2_0", "+1/+2", "\u0661/\u0662", "1/2/3", "1/1000000")
+            for value in (" 1 / 2 ", "1_0/2_0", "+1/+2", "\u0661/\u0662", "1/2/3", "1/10000000")
         ),
     ],
 )
@@ -311,7 +312,10 @@ def test_options_that_shape_how_accounts_are_reached_need_org_or_a_role(
     get a clean scan of one account. Refused before any call to AWS."""
     code, out, err = _run(capsys, command, "--region", "us-east-1", *option, "-o", "-")
     assert code == ExitCode.USAGE and out == ""
-    assert f"{option[0]} shapes how {needs} reach accounts, and neither is given" in err[-1]
+    assert err[-1].endswith(
+        f"{option[0]} applies only with {needs}; without, only the credentials' own account is "
+        "scanned"
+    )
     code, _, err = _run(capsys, command, "--demo", *option, "-o", "-")
     assert code == ExitCode.USAGE and f"it takes no {option[0]}" in err[-1]
 
@@ -332,7 +336,18 @@ def test_a_malformed_source_date_epoch_is_a_usage_error_before_any_work(
     assert len(err[0]) < 200
 
 
-@pytest.mark.parametrize(("value", "written"), [("0", "1970-01-01T00:00:00Z"), ("", None)])
+def test_a_command_that_writes_no_timestamp_ignores_source_date_epoch(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "abc")
+    code, out, _ = _run(capsys, "rules", "list")
+    assert code == ExitCode.CLEAN and "VPCE101" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("0", "1970-01-01T00:00:00Z"), ("0001700000000", "2023-11-14T22:13:20Z"), ("", None)],
+)
 def test_a_well_formed_or_empty_source_date_epoch_is_used(
     monkeypatch: pytest.MonkeyPatch, value: str, written: str | None
 ) -> None:
@@ -340,6 +355,57 @@ def test_a_well_formed_or_empty_source_date_epoch_is_used(
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     assert utc_now() == written if written else utc_now().endswith("Z")
+
+
+def test_a_role_name_with_a_role_arn_says_the_arn_names_its_role(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    role = "arn:aws:iam::123456789012:role/audit"
+    code, _, err = _run(capsys, "scan", "--role-arn", role, "--role-name", "other", "-o", "-")
+    assert code == ExitCode.USAGE
+    assert err[-1].endswith(
+        "--role-name names the role --org assumes in each member; a --role-arn names its role "
+        "itself"
+    )
+
+
+def test_collect_of_one_shard_of_one_counts_the_gaps_of_a_whole_snapshot(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--shard 1/1 collects a whole snapshot (no shard set): an account with neither a region
+    nor an error is a gap there, and the collection is incomplete, as without --shard."""
+    from vpce_audit.model import AccountSnapshot
+    from vpce_audit.snapshot import document as snapshot_document
+
+    whole = snapshot_document.read(Path(ESTATE))
+    extra = AccountSnapshot("999999999999", whole.accounts[0].collected_at)
+    with_gap = dataclasses.replace(whole, accounts=(*whole.accounts, extra))
+    gaps = len(Snapshot(with_gap).all_errors)
+    assert gaps == len(Snapshot(whole).all_errors) + 1
+    monkeypatch.setattr(cli, "_collect", lambda args, config: with_gap)
+    for shard in (["--shard", "1/1"], []):
+        code, _, err = _run(capsys, "collect", "--region", "us-east-1", *shard, "-o", "-")
+        assert code == ExitCode.INCOMPLETE, shard
+        assert err[-1].endswith(f"; {gaps} collection error(s)")
+
+
+def test_every_collection_process_killed_is_exit_4_and_nothing_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not 3, which promises that the output was written (recipes go on after it)."""
+    from vpce_audit.collect.processes import ProcessFailed
+
+    def all_killed(part: object, processes: int, heard: object) -> None:
+        raise ProcessFailed("every collection process ended without a snapshot (...)")
+
+    monkeypatch.setattr(cli, "collect_in_processes", all_killed)
+    path = tmp_path / "s.json"
+    code, _, err = _run(
+        capsys, "collect", "--region", "us-east-1", "--processes", "2", "-o", str(path)
+    )
+    assert code == INTERNAL_ERROR == 4
+    assert err[-1].endswith("(...); nothing was written")
+    assert not path.exists()
 
 
 def test_a_collection_process_killed_from_outside_costs_its_shard_not_the_scan(

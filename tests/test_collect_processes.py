@@ -106,6 +106,20 @@ def test_an_account_some_processes_never_listed_is_counted_at_the_end_and_marked
     assert tally.view().accounts_done == 1
 
 
+def test_an_account_a_lost_process_never_reported_names_the_lost_shard() -> None:
+    tally = Tally()
+    said: list[str] = []
+    accounts = AccountsAcrossProcesses(3, tally, said.append)
+    accounts.finished(1, AccountFinished(ONE, 2, 0, ()))
+    accounts.finished(2, AccountFinished(ONE, 1, 0, ()))
+    accounts.finished(1, AccountFinished(TWO, 1, 0, ()))
+    assert accounts.finish_unheard(lost={3}) == {ONE: (3,), TWO: (2, 3)}
+    assert said == [
+        f"account {ONE}: 3 region(s) collected; shard 3 of 3 lost with its process",
+        f"account {TWO}: 1 region(s) collected; shard 3 of 3 lost with its process",
+    ]
+
+
 def test_a_warning_every_process_gives_is_shown_once() -> None:
     tally = Tally()
     shown: list[str] = []

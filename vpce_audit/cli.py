@@ -252,7 +252,7 @@ def _region(text: str) -> str:
     return text
 
 
-_SHARD = re.compile(r"([0-9]{1,6})/([0-9]{1,6})", re.ASCII)
+_SHARD = re.compile(r"([0-9]{1,7})/([0-9]{1,7})", re.ASCII)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -730,10 +730,15 @@ def _check_reach_options(args: argparse.Namespace) -> None:
     for option, (given, shaped, needs) in shaping.items():
         if given and args.demo:
             raise UsageError(f"--demo scans the built-in estate; it takes no {option}")
+        if given and not shaped and option == "--role-name" and args.role_arn:
+            raise UsageError(
+                "--role-name names the role --org assumes in each member; a --role-arn names "
+                "its role itself"
+            )
         if given and not shaped:
             raise UsageError(
-                f"{option} shapes how {needs} reach accounts, and neither is given: without "
-                "them only the credentials' own account is scanned"
+                f"{option} applies only with {needs}; without, only the credentials' own "
+                "account is scanned"
             )
 
 
@@ -925,17 +930,22 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
         # announced here, as far as it was collected. A lost process's shard is missing from
         # the merge, which makes every account's account-regions there a coverage gap.
         merged = snapshot_document.merge(collected.documents, __version__, utc_now())
-        accounts.finish_unheard()
+        accounts.finish_unheard(lost=collected.lost)
         if announce is not None:
             reached = [a for a in merged.accounts if a.account_id in accounts.reached]
-            announce(
-                collection_summary(
-                    reached,
-                    merged.regions,
-                    len(merged.accounts) - len(reached),
-                    time.monotonic() - started,
-                )
+            summary = collection_summary(
+                reached,
+                merged.regions,
+                len(merged.accounts) - len(reached),
+                time.monotonic() - started,
             )
+            if merged.shards is not None:
+                summary += (
+                    f"; {merged.shards.describe_missing()} lost with"
+                    f" {'their processes' if len(collected.lost) > 1 else 'its process'}:"
+                    " not collected"
+                )
+            announce(summary)
     # In the order of one process's collection.
     return dataclasses.replace(
         merged,
@@ -1273,8 +1283,8 @@ def command_collect(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     # merge of every shard can be judged, so a shard counts what it recorded.
     errors = (
         recorded_errors(document.accounts, document.regions)
-        if getattr(args, "shard", None) is not None
-        # Whole, or --processes with a process lost: its missing shard is a gap.
+        if document.shards is not None and getattr(args, "shard", None) is not None
+        # Whole (--shard 1/1 included), or --processes with a process lost: its shard is a gap.
         else len(Snapshot(document).all_errors)
     )
     if not args.quiet:
@@ -1405,19 +1415,20 @@ def command_merge(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     _emit_snapshot(merged, output, stdout)
     # As collect does: the merged snapshot is incomplete when a part recorded an error or a
     # shard of the split is not in it (a scan of it would exit 3 and say which).
-    errors = len(Snapshot(merged).all_errors)
+    incomplete = bool(Snapshot(merged).all_errors)
     if not args.quiet:
         gaps = []
         if merged.shards is not None:
             gaps.append(f"{merged.shards.describe_missing()} not merged in")
-        if errors:
-            gaps.append(f"{errors} collection error(s)")
+        recorded = recorded_errors(merged.accounts, merged.regions)
+        if recorded:
+            gaps.append(f"{recorded} collection error(s)")
         console.say(
             f"{len(args.snapshots)} snapshots merged: {len(merged.accounts)} account(s), "
             f"{len(merged.regions)} account-region(s) written to {output or 'stdout'}"
             + (f"; INCOMPLETE: {', '.join(gaps)}" if gaps else "")
         )
-    return ExitCode.INCOMPLETE if errors else ExitCode.CLEAN
+    return ExitCode.INCOMPLETE if incomplete else ExitCode.CLEAN
 
 
 COMMANDS = {
@@ -1444,6 +1455,10 @@ def _configure_logging(verbosity: int, handler: logging.Handler | None = None) -
     log.propagate = False
 
 
+TIMESTAMPED_COMMANDS = frozenset({"scan", "collect", "merge", "demo"})
+"""Commands that write a timestamp, and so read SOURCE_DATE_EPOCH."""
+
+
 def _check_environment() -> None:
     """Environment variables vpce-audit reads, refused before any work rather than failing
     (or being ignored) at its end."""
@@ -1465,7 +1480,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     out = stdout if stdout is not None else sys.stdout
     CANCELLED.clear()  # a new run (tests call main more than once in a process)
     try:
-        _check_environment()
+        if args.command in TIMESTAMPED_COMMANDS:
+            _check_environment()
         return int(COMMANDS[args.command](args, out))
     except (
         UsageError,
@@ -1486,9 +1502,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         CANCELLED.set()
         console.say("terminated; nothing was written")
         return TERMINATED
-    except ProcessFailed as error:  # killed from outside (out of memory): not a bug of ours
+    except ProcessFailed as error:
+        # Every process killed from outside (out of memory): not a bug of ours, but not 3
+        # either, which promises that the output was written.
         console.error(f"{error}; nothing was written")
-        return int(ExitCode.INCOMPLETE)
+        return INTERNAL_ERROR
     except BrokenPipeError:
         # stdout's reader left while something other than a report was written (rules list);
         # a scan's report is handled in _emit and keeps the scan's exit code.

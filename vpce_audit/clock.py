@@ -26,7 +26,7 @@ def source_date_epoch() -> int | None:
         return None
     # Length first: int() of thousands of digits is refused (or slow), and str.isdigit accepts
     # digits of other scripts.
-    if len(text) > len(str(LAST_EPOCH)) or not (text.isascii() and text.isdigit()):
+    if len(text.lstrip("0")) > len(str(LAST_EPOCH)) or not (text.isascii() and text.isdigit()):
         seconds = None
     else:
         seconds = int(text)
@@ -40,7 +40,9 @@ def source_date_epoch() -> int | None:
 
 def utc_now() -> str:
     """Now; or, when SOURCE_DATE_EPOCH is set, that moment, so that two runs over the same
-    estate write the same bytes."""
+    estate write the same bytes. A malformed SOURCE_DATE_EPOCH is a ValueError
+    (``source_date_epoch``): the CLI refuses it before any work, and a collection checks it
+    when it starts, not when it stamps its snapshot."""
     fixed = source_date_epoch()
     if fixed is not None:
         return _format(datetime.fromtimestamp(fixed, timezone.utc))

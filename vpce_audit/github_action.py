@@ -79,7 +79,7 @@ EXIT_MEANINGS = {
     1: "findings at or above --fail-on",
     2: "usage or configuration error; no report was written",
     3: "the scan is incomplete; reports were written, failed accounts are left out of SARIF",
-    4: "internal error in vpce-audit",
+    4: "internal error in vpce-audit, or every collection process killed; no report was written",
     130: "interrupted",
     143: "terminated",
 }

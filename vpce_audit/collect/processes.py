@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -160,19 +160,23 @@ class AccountsAcrossProcesses:
         if not complete and len(heard) == self.processes:
             self._done(report.account_id)
 
-    def finish_unheard(self) -> dict[str, tuple[int, ...]]:
+    def finish_unheard(self, lost: Collection[int] = ()) -> dict[str, tuple[int, ...]]:
         """Accounts some process never reported, with the shards that did not; each is counted
-        and announced now, as far as it was collected (merge records the error on it)."""
+        and announced now, as far as it was collected (merge records the error on it). Its
+        line names the shards of ``lost`` (processes killed before they finished) among them.
+        An account a lost process had reported before it died was announced with the regions
+        that process collected, which its snapshot took with it: the warning about the lost
+        process and the summary say so."""
         missing: dict[str, tuple[int, ...]] = {}
         for account_id, heard in self._heard.items():
             if len(heard) < self.processes and account_id not in self._counted:
                 missing[account_id] = tuple(
                     shard for shard in range(1, self.processes + 1) if shard not in heard
                 )
-                self._done(account_id)
+                self._done(account_id, tuple(s for s in missing[account_id] if s in lost))
         return missing
 
-    def _done(self, account_id: str) -> None:
+    def _done(self, account_id: str, lost: tuple[int, ...] = ()) -> None:
         self._counted.add(account_id)
         heard = self._heard[account_id].values()
         errors = tuple(dict.fromkeys(error for r in heard for error in r.account_errors))
@@ -187,7 +191,11 @@ class AccountsAcrossProcesses:
             self.reached.add(account_id)
         self.tally.account_done(merged)
         if self.say is not None and merged.reached:
-            self.say(account_collected(account_id, merged.regions, merged.region_errors))
+            line = account_collected(account_id, merged.regions, merged.region_errors)
+            if lost:
+                shards = ", ".join(map(str, lost))
+                line += f"; shard {shards} of {self.processes} lost with its process"
+            self.say(line)
 
 
 @dataclass

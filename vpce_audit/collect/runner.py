@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from vpce_audit import __version__
-from vpce_audit.clock import utc_now
+from vpce_audit.clock import source_date_epoch, utc_now
 from vpce_audit.collect.account import (
     ROUTE53_CALLS_IN_FLIGHT,
     collect_account,
@@ -274,6 +274,7 @@ def collect_accounts(
     ``unreachable``: accounts whose credentials could not be had, with the error recorded.
     ``progress`` hears of every step; ``account_progress`` of each account done, and a summary
     (what a CI log wants); ``tally`` counts accounts and account-regions done (a live display)."""
+    source_date_epoch()  # a malformed value fails now, not after the whole collection
     tally = tally or Tally()
     started = time.monotonic()
     tally.plan(accounts=len(works) + len(unreachable))
