@@ -289,8 +289,8 @@ def scan(
             argv += ["--region", region]
         if accounts is not None:
             argv += ["--accounts", ",".join(accounts)]
-        if processes > 1:
-            argv += ["--processes", str(processes)]
+        # Always said: the default (auto) would follow this machine's cores.
+        argv += ["--processes", str(processes)]
         argv += ["--format", "json", "-o", str(report_path), "--fail-on", "never", "-q"]
         proxy.take()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

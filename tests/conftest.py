@@ -8,6 +8,12 @@ import pytest
 from tests.moto_gaps import Connections, answer_endpoint_connections, answer_profiles_in_process
 from vpce_audit.demo.moto_gaps import transit_gateway_routes_in_aws_shape
 
+# One collection process unless a test asks for more (--processes N): the processes are
+# spawned, and a spawned process does not inherit an in-process moto mock, so under --org's
+# default (auto: the machine's cores) it would call real AWS endpoints. Set before any test, so
+# the CLI's subprocesses inherit it too.
+os.environ["VPCE_AUDIT_PROCESSES"] = "1"
+
 AWS_ENVIRONMENT = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_EC2",

@@ -283,6 +283,7 @@ def test_repeated_account_options_add_up() -> None:
         ["--external-id", "abc"],
         ["--workers", "4"],
         ["--processes", "2"],
+        ["--processes", "auto"],
         ["--call-timeout", "5"],
     ],
 )
@@ -431,6 +432,54 @@ def test_a_collection_process_killed_from_outside_costs_its_shard_not_the_scan(
     assert "collection process 2/2 killed by SIGKILL (out of memory?) before it finished" in err[0]
     gaps = Snapshot(snapshot_document.read(path)).coverage_gaps
     assert gaps and all("shard 2 of 2 was not merged in" in gap.message for gap in gaps)
+
+
+@pytest.mark.parametrize(
+    ("argv", "environment", "cpus", "expected"),
+    [
+        (["--org"], None, 4, 4),  # several accounts: the usable cores
+        (["--org"], None, 32, 8),  # ... at most 8
+        (["--org"], None, 1, 1),
+        (["--role-arn", "arn:aws:iam::123456789012:role/r"], None, 4, 4),
+        (["--profile", "a", "--profile", "b"], None, 4, 4),
+        (["--region", "us-east-1"], None, 4, 1),  # one account
+        (["--org", "--shard", "1/2"], None, 4, 1),  # a shard is one process
+        (["--demo"], None, 4, 1),
+        (["--org"], "3", 4, 3),  # the environment's default
+        (["--region", "us-east-1"], "2", 4, 2),
+        (["--org"], "auto", 6, 6),
+        (["--org", "--processes", "2"], "5", 4, 2),  # the option wins
+        (["--org", "--processes", "auto"], "1", 4, 4),
+    ],
+)
+def test_processes_default_to_the_cores_for_several_accounts(
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    environment: str | None,
+    cpus: int,
+    expected: int,
+) -> None:
+    if environment is None:
+        monkeypatch.delenv("VPCE_AUDIT_PROCESSES", raising=False)
+    else:
+        monkeypatch.setenv("VPCE_AUDIT_PROCESSES", environment)
+    monkeypatch.setattr(cli, "_usable_cpus", lambda: cpus)
+    args = cli.build_parser().parse_args(["collect", *argv, "-o", "x"])
+    assert cli._processes_for(args) == expected
+
+
+@pytest.mark.parametrize("environment", ["0", "65", "many", "-1"])
+def test_a_bad_processes_variable_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    monkeypatch.setenv("VPCE_AUDIT_PROCESSES", environment)
+    code, _, err = _run(capsys, "collect", "--org", "-o", "-")
+    assert code == ExitCode.USAGE
+    assert err[-1].endswith(
+        "VPCE_AUDIT_PROCESSES must be between 1 and 64"
+        if environment.isdigit()
+        else f"VPCE_AUDIT_PROCESSES: '{environment}' is not a number of processes or auto"
+    )
 
 
 @pytest.mark.parametrize(("option", "value"), [("--processes", "65"), ("--workers", "0")])

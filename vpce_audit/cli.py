@@ -130,6 +130,11 @@ MIN_MARKDOWN_SIZE = 4096
 # a typo does not exhaust the machine's processes or file descriptors.
 MAX_WORKERS = 512
 MAX_PROCESSES = 64
+AUTO_PROCESSES_MOST = 8
+"""What ``--processes auto`` uses at most: each process assumes every account's role and makes
+its account-wide calls itself, so more processes cost more STS and account-wide calls."""
+PROCESSES_VARIABLE = "VPCE_AUDIT_PROCESSES"
+"""The environment's default for --processes (N or auto), e.g. set once for a CI runner."""
 
 
 class UsageError(Exception):
@@ -253,6 +258,46 @@ def _region(text: str) -> str:
 
 
 _SHARD = re.compile(r"([0-9]{1,7})/([0-9]{1,7})", re.ASCII)
+
+
+def _processes(text: str) -> int | str:
+    """--processes: a number, or 'auto' (chosen by ``_processes_for``)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    if not re.fullmatch(r"[0-9]{1,4}", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of processes or auto")
+    return int(text)
+
+
+def _processes_for(args: argparse.Namespace) -> int:
+    """How many collection processes: --processes N, else VPCE_AUDIT_PROCESSES, else auto.
+
+    Auto is one process unless a live scan names several accounts (--org, --role-arn,
+    several --profile): then the usable cores, at most AUTO_PROCESSES_MOST. One account's
+    collection gains little from more (its account-wide calls are repeated in each), and the
+    demo and a --shard are one process by design."""
+    chosen, source = args.processes, "--processes"
+    if chosen is None:
+        configured, source = os.environ.get(PROCESSES_VARIABLE, "").strip(), PROCESSES_VARIABLE
+        try:
+            chosen = _processes(configured) if configured else "auto"
+        except argparse.ArgumentTypeError as error:
+            raise UsageError(f"{PROCESSES_VARIABLE}: {error}") from None
+    if chosen != "auto":
+        assert isinstance(chosen, int)
+        if not 1 <= chosen <= MAX_PROCESSES:
+            raise UsageError(f"{source} must be between 1 and {MAX_PROCESSES}")
+        return chosen
+    if args.demo or getattr(args, "shard", None) is not None or not _several_accounts(args):
+        return 1
+    return max(1, min(_usable_cpus(), AUTO_PROCESSES_MOST))
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+        return os.cpu_count() or 1
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -390,12 +435,13 @@ def _add_source_arguments(parser: argparse.ArgumentParser, *, with_snapshot: boo
     )
     source.add_argument(
         "--processes",
-        type=int,
-        default=1,
-        metavar="N",
-        help="collect in N processes, each a shard of the account-regions (default: 1); "
-        "botocore's CPU per call makes a large organisation's scan CPU-bound: give it the "
-        "machine's cores",
+        type=_processes,
+        default=None,
+        metavar="N|auto",
+        help="collect in N processes, each a shard of the account-regions (default: auto, "
+        f"or {PROCESSES_VARIABLE}: the usable cores, at most {AUTO_PROCESSES_MOST}, for a "
+        "live scan of several accounts; else 1); botocore's CPU per call makes a large "
+        "organisation's scan CPU-bound",
     )
     source.add_argument(
         "--scope-timeout",
@@ -759,9 +805,9 @@ def _collect(
     ``display`` and ``tally``: chosen by the caller (a collection process of --processes)
     instead of from the options; ``raise_open_files``: False in such a process, whose parent
     raised the open-files limit it inherits (and said so once, if it could not)."""
-    for option, most in (("workers", MAX_WORKERS), ("processes", MAX_PROCESSES)):
-        if not 1 <= getattr(args, option) <= most:
-            raise UsageError(f"--{option} must be between 1 and {most}")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}")
+    args = argparse.Namespace(**{**vars(args), "processes": _processes_for(args)})
     _check_reach_options(args)
     if args.processes > 1:
         return _collect_in_processes(args, config)
@@ -1253,7 +1299,7 @@ def _collection_options(args: argparse.Namespace) -> list[str]:
         "--external-id": args.external_id is not None,
         "--role-session-name": args.role_session_name != DEFAULT_SESSION_NAME,
         "--workers": args.workers != DEFAULT_REGION_WORKERS,
-        "--processes": args.processes != 1,
+        "--processes": args.processes is not None,
         "--scope-timeout": args.scope_timeout != DEFAULT_SCOPE_TIMEOUT,
         "--call-timeout": args.call_timeout != DEFAULT_CALL_TIMEOUT,
     }
