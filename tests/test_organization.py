@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -448,6 +449,27 @@ def test_an_account_asked_for_that_is_not_in_the_organisation_is_an_error(
     err = capsys.readouterr().err
     assert f"--accounts names {OUTSIDER}, which is not an ACTIVE account of the organisation" in err
     assert out.getvalue() == ""
+
+
+def test_an_exclusion_that_names_no_account_to_scan_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    members = (MANAGEMENT, "222222222222")
+    monkeypatch.setattr(
+        accounts_module, "organization_accounts", lambda base, home: (members, members)
+    )
+    selection = accounts_module.AccountSelection(
+        org=True, exclude_accounts=frozenset({"222222222222", "999999999999"})
+    )
+    # The CLI stops vpce-audit's records at its own logger (an earlier test may have run it).
+    monkeypatch.setattr(logging.getLogger("vpce_audit"), "propagate", True)
+    with caplog.at_level("WARNING"):
+        chosen = accounts_module.targets(None, REGION, MANAGEMENT, selection)  # type: ignore[arg-type]
+    assert [t.account_id for t in chosen] == [MANAGEMENT]
+    assert {r.getMessage() for r in caplog.records if r.name == accounts_module.log.name} == {
+        "--exclude-accounts names 999999999999, which is not among the accounts to scan; "
+        "nothing is excluded for it"
+    }
 
 
 def test_a_member_also_named_by_role_arn_keeps_the_organisations_member_list(

@@ -14,6 +14,7 @@ scanned.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from vpce_audit.text import brief
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_SESSION_NAME = "vpce-audit"
+log = logging.getLogger(__name__)
+
 ASSUME_ROLE_IN_FLIGHT = 16
 """AssumeRole calls at once while an organisation's accounts are reached."""
 ROLE_SESSION_SECONDS = 3600
@@ -127,6 +130,17 @@ def targets(
         )
     if not chosen:
         raise CredentialsError("--accounts / --exclude-accounts leave no account to scan")
+    # Not an error (an account that left the organisation may stay in a scheduled scan's
+    # exclusions), but a typo would exclude nothing without a word.
+    stray = sorted(selection.exclude_accounts - set(found))
+    if stray:
+        log.warning(
+            "--exclude-accounts names %s, which %s not among the accounts to scan; nothing is "
+            "excluded for %s",
+            ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else ""),
+            "is" if len(stray) == 1 else "are",
+            "it" if len(stray) == 1 else "them",
+        )
     return tuple(sorted(chosen, key=lambda t: (t.account_id != caller, t.account_id)))
 
 
