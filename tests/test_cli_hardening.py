@@ -358,6 +358,27 @@ def test_a_well_formed_or_empty_source_date_epoch_is_used(
     assert utc_now() == written if written else utc_now().endswith("Z")
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--org", "--profile", "a", "--profile", "b"], "several --profile options name the"),
+        (["--role-arn", "arn:aws:iam::123456789012:user/x"], "--role-arn: 'arn:aws:iam::"),
+    ],
+)
+def test_account_usage_errors_come_before_any_collection_process_starts(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    message: str,
+) -> None:
+    def started(*_args: object) -> None:
+        raise AssertionError("a collection process was started")
+
+    monkeypatch.setattr(cli, "collect_in_processes", started)
+    code, _, err = _run(capsys, "collect", *argv, "--processes", "2", "-o", "-")
+    assert code == ExitCode.USAGE and len(err) == 1 and message in err[0]
+
+
 def test_a_role_name_with_a_role_arn_says_the_arn_names_its_role(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -758,10 +758,11 @@ def _account_options(args: argparse.Namespace) -> bool:
     return bool(args.org or args.role_arn or args.accounts or args.exclude_accounts)
 
 
-def _check_reach_options(args: argparse.Namespace) -> None:
-    """Options that shape how --org or --role-arn reach accounts do nothing without them: a
-    user who forgot --org would otherwise get a clean scan of one account, the credentials'
-    own."""
+def _check_account_options(args: argparse.Namespace) -> None:
+    """The account options' usage errors, before any work (and before --processes starts
+    processes that would each find them). Options that shape how --org or --role-arn reach
+    accounts do nothing without them: a user who forgot --org would otherwise get a clean scan
+    of one account, the credentials' own."""
     by_org_or_roles = bool(args.org or args.role_arn)
     shaping = {
         "--role-name": (args.role_name != DEFAULT_ROLE_NAME, bool(args.org), "--org"),
@@ -773,6 +774,14 @@ def _check_reach_options(args: argparse.Namespace) -> None:
             "--org or --role-arn",
         ),
     }
+    if not args.demo:  # the demo says it takes none of them
+        if len(set(args.profile or [None])) > 1 and _account_options(args):
+            raise UsageError("several --profile options name the accounts; use no account options")
+        for role_arn in args.role_arn:
+            try:
+                role_account(role_arn)
+            except ValueError as error:
+                raise UsageError(f"--role-arn: {error}") from None
     for option, (given, shaped, needs) in shaping.items():
         if given and args.demo:
             raise UsageError(f"--demo scans the built-in estate; it takes no {option}")
@@ -808,7 +817,7 @@ def _collect(
     if not 1 <= args.workers <= MAX_WORKERS:
         raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}")
     args = argparse.Namespace(**{**vars(args), "processes": _processes_for(args)})
-    _check_reach_options(args)
+    _check_account_options(args)
     if args.processes > 1:
         return _collect_in_processes(args, config)
     display = display or _display(args)
@@ -854,13 +863,6 @@ def _collect(
         except RuntimeError as error:
             raise UsageError(str(error)) from None
     profiles = tuple(dict.fromkeys(args.profile or [None]))
-    if len(profiles) > 1 and multi_account:
-        raise UsageError("several --profile options name the accounts; use no account options")
-    for role_arn in selection.role_arns:
-        try:
-            role_account(role_arn)
-        except ValueError as error:
-            raise UsageError(f"--role-arn: {error}") from None
     if raise_open_files:
         _open_files_for(args.workers)
     several = _several_accounts(args)
