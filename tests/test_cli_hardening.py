@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -379,6 +380,67 @@ def test_account_usage_errors_come_before_any_collection_process_starts(
     assert code == ExitCode.USAGE and len(err) == 1 and message in err[0]
 
 
+def test_the_parent_of_the_processes_lists_the_accounts_once_for_all_of_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each process listing the organisation itself made N chances for a throttled ListAccounts
+    to stop the whole scan (exit 2 after collecting), and let an account that joined meanwhile
+    be collected by some shards only. The processes get the parent's listing and list
+    nothing."""
+    from vpce_audit.collect.accounts import Target
+    from vpce_audit.collect.processes import ShardsCollected
+    from vpce_audit.snapshot import document as snapshot_document
+
+    chosen = (Target("111111111111", None), Target("222222222222", "arn:aws:iam::2:role/r"))
+    listings: list[str | None] = []
+
+    def listing(profile: str | None, *args: object, listed: object = None, **kw: object) -> object:
+        assert listed is None
+        listings.append(profile)
+        return object(), "us-east-1", "111111111111", chosen
+
+    handed: list[object] = []
+
+    def processes(part: Any, count: int, heard: object) -> ShardsCollected:
+        handed.append(part.args[0].listed)
+        whole = snapshot_document.read(Path(ESTATE))
+        shard = dataclasses.replace(
+            whole, shards=snapshot_document.ShardSet(of=2, collected=(1,), plan="0" * 16)
+        )
+        return ShardsCollected([shard], {})
+
+    monkeypatch.setattr(cli, "_targets_of", listing)
+    monkeypatch.setattr(cli, "collect_in_processes", processes)
+    _run(capsys, "collect", "--org", "--processes", "2", "-o", str(tmp_path / "s.json"))
+    assert listings == [None]
+    assert handed == [{None: ("us-east-1", "111111111111", chosen)}]
+
+
+def test_a_process_given_the_listing_makes_only_its_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vpce_audit.collect.accounts import AccountSelection, Target
+    from vpce_audit.collect.runner import ClientFactory, CollectionRequest
+
+    def no_call(*_args: object) -> str:
+        raise AssertionError("a process listed again")
+
+    monkeypatch.setattr(cli, "caller_account", no_call)
+    monkeypatch.setattr(cli, "targets", no_call)
+    monkeypatch.setattr(ClientFactory, "from_profile", classmethod(lambda cls, p, t: "clients"))
+    chosen = (Target("111111111111", None),)
+    args = cli.build_parser().parse_args(["collect", "--org", "-o", "x"])
+    found = cli._targets_of(
+        None,
+        args,
+        CollectionRequest(),
+        AccountSelection(org=True),
+        named=False,
+        listed=("eu-west-1", "111111111111", chosen),
+    )
+    assert found == ("clients", "eu-west-1", "111111111111", chosen)
+
+
 def test_a_role_name_with_a_role_arn_says_the_arn_names_its_role(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -411,6 +473,16 @@ def test_collect_of_one_shard_of_one_counts_the_gaps_of_a_whole_snapshot(
         assert err[-1].endswith(f"; {gaps} collection error(s)")
 
 
+def _listed_by_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent of --processes lists the accounts before any process starts: one account."""
+    from vpce_audit.collect.accounts import Target
+
+    def listing(profile: str | None, *args: object, **kw: object) -> object:
+        return object(), "us-east-1", "111111111111", (Target("111111111111", None),)
+
+    monkeypatch.setattr(cli, "_targets_of", listing)
+
+
 def test_every_collection_process_killed_is_exit_4_and_nothing_written(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -421,6 +493,7 @@ def test_every_collection_process_killed_is_exit_4_and_nothing_written(
         raise ProcessFailed("every collection process ended without a snapshot (...)")
 
     monkeypatch.setattr(cli, "collect_in_processes", all_killed)
+    _listed_by_the_parent(monkeypatch)
     path = tmp_path / "s.json"
     code, _, err = _run(
         capsys, "collect", "--region", "us-east-1", "--processes", "2", "-o", str(path)
@@ -445,6 +518,7 @@ def test_a_collection_process_killed_from_outside_costs_its_shard_not_the_scan(
     )
     lost = ShardsCollected([shard_1], {2: "killed by SIGKILL"})
     monkeypatch.setattr(cli, "collect_in_processes", lambda part, processes, heard: lost)
+    _listed_by_the_parent(monkeypatch)
     path = tmp_path / "s.json"
     code, _, err = _run(
         capsys, "collect", "--region", "us-east-1", "--processes", "2", "-o", str(path)
@@ -465,6 +539,8 @@ def test_a_collection_process_killed_from_outside_costs_its_shard_not_the_scan(
         (["--profile", "a", "--profile", "b"], None, 4, 4),
         (["--region", "us-east-1"], None, 4, 1),  # one account
         (["--org", "--shard", "1/2"], None, 4, 1),  # a shard is one process
+        (["--org", "--accounts", "123456789012"], None, 4, 1),  # one account of several
+        (["--org", "--accounts", "123456789012,210987654321"], None, 4, 4),
         (["--demo"], None, 4, 1),
         (["--org"], "3", 4, 3),  # the environment's default
         (["--region", "us-east-1"], "2", 4, 2),

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeAlias
 
 from vpce_audit import __version__, console
 from vpce_audit.baseline import (
@@ -288,7 +288,13 @@ def _processes_for(args: argparse.Namespace) -> int:
         if not 1 <= chosen <= MAX_PROCESSES:
             raise UsageError(f"{source} must be between 1 and {MAX_PROCESSES}")
         return chosen
-    if args.demo or getattr(args, "shard", None) is not None or not _several_accounts(args):
+    one_account = args.accounts is not None and len(args.accounts) == 1
+    if (
+        args.demo
+        or getattr(args, "shard", None) is not None
+        or not _several_accounts(args)
+        or one_account
+    ):
         return 1
     return max(1, min(_usable_cpus(), AUTO_PROCESSES_MOST))
 
@@ -818,11 +824,6 @@ def _collect(
         raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}")
     args = argparse.Namespace(**{**vars(args), "processes": _processes_for(args)})
     _check_account_options(args)
-    if args.processes > 1:
-        return _collect_in_processes(args, config)
-    display = display or _display(args)
-    progress = display.steps
-    tally = tally or Tally()
     request = CollectionRequest(
         regions=_chosen_regions(args, config),
         shard=getattr(args, "shard", None),
@@ -841,6 +842,11 @@ def _collect(
         accounts=args.accounts,
         exclude_accounts=args.exclude_accounts,
     )
+    if args.processes > 1:
+        return _collect_in_processes(args, config, request, selection)
+    display = display or _display(args)
+    progress = display.steps
+    tally = tally or Tally()
     multi_account = _account_options(args)
     if args.demo:
         if args.region or args.profile or multi_account:
@@ -868,9 +874,10 @@ def _collect(
     several = _several_accounts(args)
     works: dict[str, AccountWork] = {}  # an account two profiles reach is collected once
     unreachable: list[AccountSnapshot] = []
+    listed: dict[str | None, Listed] = getattr(args, "listed", None) or {}
     for profile in profiles:
         base, home, caller, chosen = _targets_of(
-            profile, args, request, selection, named=len(profiles) > 1
+            profile, args, request, selection, named=len(profiles) > 1, listed=listed.get(profile)
         )
         if several and not display.quiet:
             console.say(f"{len(chosen)} account(s) to scan from {caller}")
@@ -892,6 +899,11 @@ def _collect(
         )
 
 
+Listed: TypeAlias = tuple[str, str, tuple[Target, ...]]
+"""What one profile's credentials reach: their home region, their account and the accounts to
+scan (``_targets_of``), as the parent of --processes lists them for its processes."""
+
+
 def _targets_of(
     profile: str | None,
     args: argparse.Namespace,
@@ -899,11 +911,15 @@ def _targets_of(
     selection: AccountSelection,
     *,
     named: bool,
+    listed: Listed | None = None,
 ) -> tuple[ClientFactory, str, str, tuple[Target, ...]]:
     """The credentials of ``profile``, their home region and account, and the accounts they
-    scan; with several profiles (``named``), an error says whose it is."""
+    scan; with several profiles (``named``), an error says whose it is. ``listed``: those
+    already found (by the parent of --processes), so only the credentials are made here."""
     try:
         base = ClientFactory.from_profile(profile, args.call_timeout)
+        if listed is not None:
+            return (base, *listed)
         home = home_region(base, request)
         caller = caller_account(base, home)
         return base, home, caller, targets(base, home, caller, selection)
@@ -951,13 +967,31 @@ def _open_files_for(workers: int) -> None:
         )
 
 
-def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> SnapshotDocument:
+def _collect_in_processes(
+    args: argparse.Namespace,
+    config: Config | None,
+    request: CollectionRequest,
+    selection: AccountSelection,
+) -> SnapshotDocument:
     """``--processes N``: shard K of N in each of N processes, merged as ``merge`` does, and
-    shown as one collection: one live line, one line per account, one summary."""
+    shown as one collection: one live line, one line per account, one summary.
+
+    The accounts are listed here, once, and handed to the processes: each listing its own
+    (ListAccounts, GetCallerIdentity) made N chances for a throttled listing to stop the whole
+    scan, and an account that joined or left between listings was collected by some shards
+    only. A refused listing stops the scan here (exit 2), before any process starts."""
     if args.demo:
         raise UsageError("--processes is for live accounts; the demo is collected in one process")
     if getattr(args, "shard", None) is not None:
         raise UsageError("--processes makes its own shards; give either --shard or --processes")
+    profiles = tuple(dict.fromkeys(args.profile or [None]))
+    listed: dict[str | None, Listed] = {}
+    for profile in profiles:
+        _base, home, caller, chosen = _targets_of(
+            profile, args, request, selection, named=len(profiles) > 1
+        )
+        listed[profile] = (home, caller, chosen)
+    args = argparse.Namespace(**{**vars(args), "listed": listed})
     _open_files_for(args.workers)  # the processes inherit the limit
     part = functools.partial(_collect_part, args, config)
     display = _display(args)
@@ -969,10 +1003,11 @@ def _collect_in_processes(args: argparse.Namespace, config: Config | None) -> Sn
         heard = ShownAsOne(accounts, log, display.steps)
         collected = collect_in_processes(part, args.processes, heard)
         for shard, how in sorted(collected.lost.items()):
+            oom = " (out of memory?)" if how == "killed by SIGKILL" else ""
             console.warn(
-                f"collection process {shard}/{args.processes} {how} (out of memory?) before it"
-                " finished: the account-regions of its shard were not collected, and the scan"
-                " is incomplete"
+                f"collection process {shard}/{args.processes} {how}{oom} before it finished:"
+                " the account-regions of its shard were not collected, and the scan is"
+                " incomplete"
             )
         # merge records an error on an account some processes did not list; it is counted and
         # announced here, as far as it was collected. A lost process's shard is missing from

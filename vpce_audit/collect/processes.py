@@ -8,7 +8,8 @@ exactly as ``collect --shard K/N`` does, and this process merges their snapshots
 AssumeRole), so the account-wide calls are made once per process: a few calls per account.
 
 The processes are started with ``spawn``: this process runs threads, which ``fork`` does not
-copy safely. An interrupt or a failure of one process stops all of them; nothing is merged.
+copy safely. An interrupt, or an error one process raises, stops all of them and nothing is
+merged; a process killed from outside costs its own shard (``ShardsCollected.lost``).
 
 While they run, each process reports to this one through a ``Relay``: its counts (a
 ``TallyView``, a few times a second), each account it has finished (``AccountFinished``), its
@@ -141,9 +142,9 @@ class AccountsAcrossProcesses:
     the account-wide facts): an account is done when every process is. Then it is counted once
     in ``tally`` and, when ``say`` is given, announced as one process announces it.
 
-    Each process lists the organisation itself, so an account can be missing from some lists
-    (added or closed while the scan ran): ``incomplete`` names those after the processes end,
-    with the shards that never reported them."""
+    The processes collect the accounts their parent listed; one may still never report an
+    account (its process lost, or its AssumeRole refused there): ``finish_unheard`` names
+    those after the processes end, with the shards that never reported them."""
 
     processes: int
     tally: Tally
