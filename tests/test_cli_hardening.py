@@ -483,6 +483,27 @@ def _listed_by_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_targets_of", listing)
 
 
+def test_the_collection_summary_counts_errors_as_the_report_does() -> None:
+    """Its gaps too (here an account with neither a region nor an error): the CI log said
+    '0 collection error(s)' of a scan whose report held errors and exited 3."""
+    from vpce_audit.collect.runner import collection_summary
+    from vpce_audit.model import AccountSnapshot
+    from vpce_audit.snapshot import document as snapshot_document
+
+    whole = snapshot_document.read(Path(ESTATE))
+    extra = AccountSnapshot("999999999999", whole.accounts[0].collected_at)
+    with_gap = dataclasses.replace(whole, accounts=(*whole.accounts, extra))
+    counted = len(Snapshot(with_gap).all_errors)
+    assert counted > sum(len(r.errors) for r in with_gap.regions) + sum(
+        len(a.errors) for a in with_gap.accounts
+    )
+    line = collection_summary(with_gap.accounts, with_gap, 0, 3.0)
+    assert line == (
+        f"collected {len(with_gap.accounts)} account(s), {len(with_gap.regions)} "
+        f"account-region(s) in 3 s; {counted} collection error(s)"
+    )
+
+
 def test_every_collection_process_killed_is_exit_4_and_nothing_written(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1018,7 +1018,7 @@ def _collect_in_processes(
             reached = [a for a in merged.accounts if a.account_id in accounts.reached]
             summary = collection_summary(
                 reached,
-                merged.regions,
+                merged,
                 len(merged.accounts) - len(reached),
                 time.monotonic() - started,
             )

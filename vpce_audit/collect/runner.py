@@ -42,7 +42,7 @@ from vpce_audit.model import (
     VpcZones,
 )
 from vpce_audit.snapshot.document import ShardSet, SnapshotDocument
-from vpce_audit.snapshot.views import partition_for_region
+from vpce_audit.snapshot.views import Snapshot, partition_for_region
 
 log = logging.getLogger(__name__)
 
@@ -299,22 +299,23 @@ def collect_accounts(
     )
     if account_progress is not None:
         account_progress(
-            collection_summary(
-                accounts, document.regions, len(unreachable), time.monotonic() - started
-            )
+            collection_summary(accounts, document, len(unreachable), time.monotonic() - started)
         )
     return document
 
 
 def collection_summary(
     reached: Sequence[AccountSnapshot],
-    regions: Sequence[RegionSnapshot],
+    document: SnapshotDocument,
     unreachable: int,
     seconds: float,
 ) -> str:
     """The line that ends a collection of several accounts (a CI log's last word on it): the
-    accounts reached, their account-regions and the errors of both."""
-    errors = recorded_errors(reached, regions)
+    accounts reached, their account-regions, and the collection errors as the report counts
+    them (its gaps too: a region an SCP denied everywhere, a shard not collected), so that the
+    log and the report agree."""
+    regions = document.regions
+    errors = len(Snapshot(document).all_errors)
     return (
         f"collected {len(reached)} account(s), {len(regions)} account-region(s) in "
         f"{seconds:.0f} s; {errors} collection error(s)"
