@@ -85,9 +85,12 @@ def test_an_account_is_done_when_every_process_is_done_with_it() -> None:
     accounts.finished(2, AccountFinished(ONE, 2, region_errors=0, account_errors=(FACTS, ZONES)))
     assert said == [f"account {ONE}: 3 region(s) collected, 1 collection error(s)"]
     accounts.finished(2, AccountFinished(ONE, 2, region_errors=0, account_errors=()))
-    # Unreachable in every process: counted, with its error once, and not announced.
+    # Unreachable in every process: counted, with its error once, and said with why.
     accounts.finished(2, AccountFinished(TWO, 0, 0, (REFUSED,), reached=False))
-    assert said == [f"account {ONE}: 3 region(s) collected, 1 collection error(s)"]
+    assert said == [
+        f"account {ONE}: 3 region(s) collected, 1 collection error(s)",
+        f"account {TWO}: not reached (AssumeRole: AccessDenied)",
+    ]
     view = tally.view()
     assert (view.accounts_done, view.errors) == (2, 3)  # FACTS, ZONES, REFUSED
     assert accounts.reached == {ONE}

@@ -140,8 +140,12 @@ def test_a_role_that_cannot_be_assumed_is_recorded_and_the_rest_is_intact(
         return real(base, home, role_arn, selection)
 
     monkeypatch.setattr(accounts_module, "assumed_clients", assume)
-    code, report, _ = _scan(capsys)
+    code, report, err = _scan(capsys)
     assert code == 3
+    # stderr names it, as it names each account collected (a CI log's only view of it).
+    assert f"vpce-audit: account {organisation['b']}: not reached (AssumeRole: AccessDenied)" in (
+        err.splitlines()
+    )
     (error,) = report["collection_errors"]
     assert (error["account_id"], error["operation"], error["error_code"]) == (
         organisation["b"],

@@ -280,6 +280,8 @@ def collect_accounts(
     tally.plan(accounts=len(works) + len(unreachable))
     for account in unreachable:
         tally.account_done(AccountFinished(account.account_id, 0, 0, account.errors, reached=False))
+        if account_progress is not None:
+            account_progress(account_unreached(account.account_id, account.errors))
     steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
     accounts = AccountPipeline(
         steps, workers=request.max_workers, account_workers=_workers(request, len(works))
@@ -326,6 +328,12 @@ def collection_summary(
 def recorded_errors(accounts: Iterable[AccountSnapshot], regions: Iterable[RegionSnapshot]) -> int:
     """The collection errors these accounts and account-regions recorded."""
     return sum(len(a.errors) for a in accounts) + sum(len(r.errors) for r in regions)
+
+
+def account_unreached(account_id: str, errors: Iterable[CollectionError]) -> str:
+    """The line that says one account of several could not be reached, and why."""
+    why = ", ".join(sorted({f"{e.operation}: {e.error_code}" for e in errors}))
+    return f"account {account_id}: not reached" + (f" ({why})" if why else "")
 
 
 def account_collected(account_id: str, regions: int, errors: int) -> str:
