@@ -56,6 +56,11 @@ SERVICE_FATAL_ERRORS = frozenset({"EndpointConnectionError", "ConnectTimeoutErro
 
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 """How AWS services say "not allowed" (EC2 says UnauthorizedOperation)."""
+SCP_DENY = "explicit deny in a service control policy"
+"""How AWS words a denial by an SCP (IAM User Guide, "Troubleshoot access denied error
+messages"): the region is outside what the organisation allows, not a failed collection."""
+REGION_PROBE = "DescribeVpcs"
+"""A region's first call: refused by an SCP, the region is out of scope (collect/region.py)."""
 
 MAX_PAGES = 1000
 """Pages of one listing. AWS's largest pages hold 1,000 items, so this is a million resources of
@@ -197,7 +202,14 @@ class ScopeCalls:
         kind: str,
         resource_id: str | None,
     ) -> None:
-        log.warning(
+        # A region an SCP denies (Control Tower's region deny) is said once, as out of scope,
+        # when the snapshot is evaluated: a warning here would repeat it for every account of
+        # the organisation (one per denied region each).
+        denied_region = (
+            operation == REGION_PROBE and code in ACCESS_DENIED_CODES and SCP_DENY in message
+        )
+        log.log(
+            logging.INFO if denied_region else logging.WARNING,
             "%s %s/%s %s failed: %s: %s",
             service,
             self.account_id,

@@ -22,7 +22,13 @@ from typing import Any, Generic, TypeVar
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
-from vpce_audit.collect.calls import ACCESS_DENIED_CODES, UNREADABLE, ScopeCalls
+from vpce_audit.collect.calls import (
+    ACCESS_DENIED_CODES,
+    REGION_PROBE,
+    SCP_DENY,
+    UNREADABLE,
+    ScopeCalls,
+)
 from vpce_audit.model import (
     EndpointInterface,
     EndpointServiceDetail,
@@ -269,7 +275,7 @@ _resolver_endpoint = _FollowUps(_resolver_endpoint_asks, _resolver_endpoint_of)
 
 
 LISTINGS: tuple[Listing, ...] = (
-    Listing("vpcs", "ec2", "DescribeVpcs", "Vpcs", _vpc),
+    Listing("vpcs", "ec2", REGION_PROBE, "Vpcs", _vpc),  # first: see collect_region
     Listing("subnets", "ec2", "DescribeSubnets", "Subnets", _plain(translate.subnet)),
     Listing(
         "route_tables", "ec2", "DescribeRouteTables", "RouteTables", _plain(translate.route_table)
@@ -613,11 +619,6 @@ def _bare_vpcs(items: Iterable[Item]) -> list[Any]:
 
 def _sorted_fields(fields: dict[str, list[Any]]) -> dict[str, Any]:
     return {name: _in_identity_order(values) for name, values in fields.items()}
-
-
-SCP_DENY = "explicit deny in a service control policy"
-"""How AWS words a denial by an SCP (IAM User Guide, "Troubleshoot access denied error
-messages"): the region is outside what the organisation allows, not a failed collection."""
 
 
 def policy_denial(errors: Iterable[Any]) -> str | None:
