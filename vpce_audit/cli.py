@@ -984,6 +984,7 @@ def _collect_in_processes(
         raise UsageError("--processes is for live accounts; the demo is collected in one process")
     if getattr(args, "shard", None) is not None:
         raise UsageError("--processes makes its own shards; give either --shard or --processes")
+    _open_files_for(args.workers)  # the processes inherit the limit; as one process, first
     profiles = tuple(dict.fromkeys(args.profile or [None]))
     listed: dict[str | None, Listed] = {}
     for profile in profiles:
@@ -992,7 +993,6 @@ def _collect_in_processes(
         )
         listed[profile] = (home, caller, chosen)
     args = argparse.Namespace(**{**vars(args), "listed": listed})
-    _open_files_for(args.workers)  # the processes inherit the limit
     part = functools.partial(_collect_part, args, config)
     display = _display(args)
     tally = Tally()
