@@ -781,7 +781,7 @@ def _check_account_options(args: argparse.Namespace) -> None:
         ),
     }
     if not args.demo:  # the demo says it takes none of them
-        if len(set(args.profile or [None])) > 1 and _account_options(args):
+        if len(_profiles(args)) > 1 and _account_options(args):
             raise UsageError("several --profile options name the accounts; use no account options")
         for role_arn in args.role_arn:
             try:
@@ -803,9 +803,14 @@ def _check_account_options(args: argparse.Namespace) -> None:
             )
 
 
+def _profiles(args: argparse.Namespace) -> tuple[str | None, ...]:
+    """The --profile options, each once, in order; (None,): the default credentials."""
+    return tuple(dict.fromkeys(args.profile or [None]))
+
+
 def _several_accounts(args: argparse.Namespace) -> bool:
     """Whether the command names several accounts (an organisation, roles, profiles)."""
-    return _account_options(args) or len(set(args.profile or [None])) > 1
+    return _account_options(args) or len(_profiles(args)) > 1
 
 
 def _collect(
@@ -868,7 +873,7 @@ def _collect(
                     raise
         except RuntimeError as error:
             raise UsageError(str(error)) from None
-    profiles = tuple(dict.fromkeys(args.profile or [None]))
+    profiles = _profiles(args)
     if raise_open_files:
         _open_files_for(args.workers)
     several = _several_accounts(args)
@@ -985,7 +990,7 @@ def _collect_in_processes(
     if getattr(args, "shard", None) is not None:
         raise UsageError("--processes makes its own shards; give either --shard or --processes")
     _open_files_for(args.workers)  # the processes inherit the limit; as one process, first
-    profiles = tuple(dict.fromkeys(args.profile or [None]))
+    profiles = _profiles(args)
     listed: dict[str | None, Listed] = {}
     for profile in profiles:
         _base, home, caller, chosen = _targets_of(

@@ -24,18 +24,18 @@ def source_date_epoch() -> int | None:
     text = os.environ.get("SOURCE_DATE_EPOCH", "")
     if not text:
         return None
-    # Length first: int() of thousands of digits is refused (or slow), and str.isdigit accepts
-    # digits of other scripts.
-    if len(text.lstrip("0")) > len(str(LAST_EPOCH)) or not (text.isascii() and text.isdigit()):
-        seconds = None
-    else:
-        seconds = int(text)
-    if seconds is None or seconds > LAST_EPOCH:
+    # ASCII digits (str.isdigit accepts other scripts'), and the length before int(): int() of
+    # thousands of digits is refused (or slow).
+    if (
+        not (text.isascii() and text.isdigit())
+        or len(text.lstrip("0")) > len(str(LAST_EPOCH))
+        or int(text) > LAST_EPOCH
+    ):
         raise ValueError(
             f"SOURCE_DATE_EPOCH is {brief(text, 40)}, not a whole number of seconds since "
             f"1970-01-01 up to {LAST_EPOCH} (the year 9999)"
         )
-    return seconds
+    return int(text)
 
 
 def utc_now() -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, TypeAlias
 
@@ -637,6 +637,11 @@ class CollectionError:
             self.error_code,
             self.message,
         )
+
+
+def summarise_errors(errors: Iterable[CollectionError]) -> str:
+    """'DescribeVpcAttribute: AccessDenied, ...': what failed, once per operation and code."""
+    return ", ".join(sorted({f"{e.operation}: {e.error_code}" for e in errors}))
 
 
 @dataclass(frozen=True)

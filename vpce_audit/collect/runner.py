@@ -40,6 +40,7 @@ from vpce_audit.model import (
     CollectionError,
     RegionSnapshot,
     VpcZones,
+    summarise_errors,
 )
 from vpce_audit.snapshot.document import ShardSet, SnapshotDocument
 from vpce_audit.snapshot.views import Snapshot, partition_for_region
@@ -332,7 +333,7 @@ def recorded_errors(accounts: Iterable[AccountSnapshot], regions: Iterable[Regio
 
 def account_unreached(account_id: str, errors: Iterable[CollectionError]) -> str:
     """The line that says one account of several could not be reached, and why."""
-    why = ", ".join(sorted({f"{e.operation}: {e.error_code}" for e in errors}))
+    why = summarise_errors(errors)
     return f"account {account_id}: not reached" + (f" ({why})" if why else "")
 
 

@@ -12,7 +12,11 @@ from functools import cached_property
 
 from vpce_audit.analysis.trust import TrustedSet
 from vpce_audit.findings import Finding, Severity, Skipped
-from vpce_audit.model import ACCOUNT_RESOURCE_KINDS, RESOURCE_KINDS, CollectionError
+from vpce_audit.model import (
+    ACCOUNT_RESOURCE_KINDS,
+    RESOURCE_KINDS,
+    summarise_errors,
+)
 from vpce_audit.rules.metadata import RuleMeta, builtin_metadata
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
@@ -125,11 +129,6 @@ class RuleContext:
             resource_id=resource_id,
             reason=f"{reason} ({summarise_errors(errors)})" if errors else reason,
         )
-
-
-def summarise_errors(errors: Iterable[CollectionError]) -> str:
-    """'DescribeVpcAttribute: AccessDenied, ...': what failed, once per operation and code."""
-    return ", ".join(sorted({f"{e.operation}: {e.error_code}" for e in errors}))
 
 
 CheckFunction = Callable[[RuleContext], CheckResult]

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vpce_audit.findings import Finding, Skipped
-from vpce_audit.model import CollectionError
-from vpce_audit.rules.base import Rule, RuleContext, Settings, summarise_errors
+from vpce_audit.model import CollectionError, summarise_errors
+from vpce_audit.rules.base import Rule, RuleContext, Settings
 from vpce_audit.rules.metadata import builtin_metadata
 from vpce_audit.rules.registry import RULE_ERROR_ID
 from vpce_audit.snapshot.views import ScopeView, Snapshot
