@@ -125,6 +125,9 @@ def test_a_severity_change_is_its_own_state(tmp_path: Path) -> None:
     assert _vpce101(body) == {"vpce-a": "changed"}
     (changed,) = [c for c in body["baseline"]["changed"] if c["severity_now"] == "critical"]
     assert changed["severity_before"] == "medium"
+    _, table = _run("scan", "--snapshot", str(snapshot), "--baseline", str(baseline),
+                    "--config", str(config), "--fail-on", "never")  # fmt: skip
+    assert "[was medium] " in table and "[new] " not in table
 
 
 def test_diff_of_two_reports_and_of_two_snapshots(tmp_path: Path) -> None:

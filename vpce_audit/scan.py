@@ -61,15 +61,10 @@ class ScanResult:
         """ "[new] " or "[was low] " before a finding's message when there is a baseline."""
         if self.baseline is None:
             return ""
-        state = self.baseline.state_of(finding.fingerprint)
-        if state == "new":
+        if self.baseline.state_of(finding.fingerprint) == "new":
             return "[new] "
-        if state == "changed":
-            before = next(
-                old for old, now in self.baseline.changed if now.fingerprint == finding.fingerprint
-            )
-            return f"[was {before.severity.label}] "
-        return ""
+        before = self.baseline.earlier(finding.fingerprint)  # only a changed finding has one
+        return "" if before is None else f"[was {before.severity.label}] "
 
     def configured_severity(self, rule_id: str) -> Severity:
         """The severity a rule's findings have unless the rule escalates one."""
