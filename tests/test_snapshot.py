@@ -261,3 +261,19 @@ def test_an_account_some_shards_did_not_list_is_marked_when_they_are_merged() ->
     )
     assert error.message.startswith("shard(s) 1, 3 of 3 did not list this account")
     assert error in Snapshot(merged).all_errors  # the scan is incomplete
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\uDFFF", "\\ude00\\ud83d"])
+def test_a_lone_surrogate_is_refused_and_a_pair_is_read(escape: str) -> None:
+    # "\ud800" is valid JSON but no character: it reached the fingerprint's UTF-8 encoding and
+    # ended the scan with an internal error (exit 4). A pair is one character (an emoji).
+    text = to_json(sample())
+    vpc_id = sample().regions[0].vpcs[0].vpc_id
+    assert text.count(f'"{vpc_id}"') > 0
+    with pytest.raises(SnapshotError, match=r"lone surrogate \('\\ud"):
+        from_json(text.replace(f'"{vpc_id}"', f'"{vpc_id}{escape}"'))
+    paired = from_json(text.replace(f'"{vpc_id}"', f'"{vpc_id}\\ud83d\\ude00"'))
+    assert paired.regions[0].vpcs[0].vpc_id == vpc_id + "\U0001f600"
+    # An escaped backslash before "ud800" is text, not an escape.
+    literal = from_json(text.replace(f'"{vpc_id}"', f'"{vpc_id}\\\\ud800"'))
+    assert literal.regions[0].vpcs[0].vpc_id == vpc_id + "\\ud800"

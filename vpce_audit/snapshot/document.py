@@ -336,14 +336,22 @@ def _field_names(cls: Any) -> tuple[str, ...]:
     return names
 
 
+# JSON may escape half of a UTF-16 pair ("\\ud800") alone: json.loads makes it a lone
+# surrogate, which is no Unicode character, cannot be written as UTF-8, and no AWS API returns.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _parse(text: str, source: str) -> Any:
     try:
-        return json.loads(
+        body = json.loads(
             text,
             object_pairs_hook=_object,
             parse_constant=_non_finite,
             parse_int=_integer,
         )
+        if _SURROGATE_ESCAPE.search(text):  # rare: only then is every string looked at
+            _refuse_lone_surrogates(body)
+        return body
     except json.JSONDecodeError as error:
         raise SnapshotError(
             f"{source} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
@@ -354,6 +362,17 @@ def _parse(text: str, source: str) -> Any:
         raise SnapshotError(f"{source} is nested too deeply to be a snapshot") from None
     except ValueError as error:  # pragma: no cover - json raises no other, but never a traceback
         raise SnapshotError(f"{source} is not valid JSON ({clip(error)})") from None
+
+
+def _refuse_lone_surrogates(body: Any) -> None:
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        character = error.object[error.start]
+        raise _Refused(
+            f"it holds a lone surrogate ({character!a}), half of a UTF-16 pair: not a Unicode "
+            "character"
+        ) from None
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
