@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import document, endpoint, region, service
 from tests.sarif_checks import assert_uploadable, github_violations, schema_errors
+from vpce_audit.baseline import Comparison, Reported
+from vpce_audit.compliance import tags
 from vpce_audit.config import Config
+from vpce_audit.findings import Finding, Severity
 from vpce_audit.report import json_report, markdown, sarif, table
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
+from vpce_audit.safe_text import json_dumps
 from vpce_audit.scan import ScanResult, run_scan, select_rules
 from vpce_audit.snapshot.document import read
 
@@ -43,6 +51,52 @@ def test_golden_output(name: str, render: Any) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
     assert text == path.read_text(), f"{name} changed; rerun with UPDATE_GOLDEN=1 if intended"
+
+
+cached_golden_result = functools.cache(golden_result)
+# Any character (but lone surrogates, which the snapshot reader refuses), "##[" (which the
+# report escapes for CI logs) and JSON's own escapes.
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=8) | st.sampled_from(
+    ["", "##[error]", '"\\', "\u2028"]
+)
+findings = st.builds(
+    Finding,
+    rule_id=st.sampled_from(["VPCE101", "VPCE301", "VPCE000", "X" * 3]) | texts,
+    severity=st.sampled_from(Severity),
+    account_id=texts,
+    region=texts,
+    resource_type=texts,
+    resource_id=texts,
+    resource_arn=texts,
+    message=texts,
+    related_resources=st.lists(texts, max_size=3).map(tuple),
+)
+
+
+def _reported(finding: Finding, severity: Severity) -> Reported:
+    return Reported(
+        finding.fingerprint, finding.rule_id, severity, finding.account_id, finding.region,
+        finding.resource_id, finding.message, {},
+    )  # fmt: skip
+
+
+@given(st.lists(findings, max_size=6), st.booleans())
+def test_the_json_reports_findings_template_writes_what_the_encoder_would(
+    found: list[Finding], with_baseline: bool
+) -> None:
+    # The findings are written from a template (json_report._findings_text), not walked by the
+    # encoder: the same dicts, byte for byte as json.dumps(indent=2, ensure_ascii=True) writes.
+    baseline = None
+    if with_baseline and found:
+        first, *rest = found
+        changed = tuple((_reported(f, Severity.INFO), _reported(f, f.severity)) for f in rest[:1])
+        baseline = Comparison((_reported(first, first.severity),), (), changed, (), ())
+    result = dataclasses.replace(cached_golden_result(), findings=tuple(found), baseline=baseline)
+    text = json_report.render(result)
+    body = json.loads(text)
+    compliance = {rule.rule_id: tags(rule.meta) for rule in result.rules}
+    assert body["findings"] == [json_report._finding_body(result, f, compliance) for f in found]
+    assert text == json_dumps(body) + "\n"
 
 
 def test_json_report_carries_the_contract_fields() -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.helpers import ACCOUNT, OTHER_ACCOUNT, REGION, document, region, service
 from vpce_audit.analysis.cidrs import parse_network
 from vpce_audit.analysis.routes import RouteIndex
-from vpce_audit.json_text import dumps_indented
+from vpce_audit.json_text import Preformatted, dumps_indented
 from vpce_audit.model import _PLAIN_IPV4_CIDR, EndpointServiceDetail, PrefixList, Route, RouteTable
 from vpce_audit.snapshot.catalogue import intern
 from vpce_audit.snapshot.document import SCHEMA_VERSION, SnapshotError, from_json, to_json
@@ -189,6 +189,21 @@ json_values = st.recursive(
 @given(json_values)
 def test_indented_json_is_what_json_dumps_writes(value: Any) -> None:
     assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=True)
+
+
+def test_a_preformatted_value_writes_itself_and_json_dumps_writes_its_plain_value() -> None:
+    value = {"a": [1, "b"]}
+    written: list[str] = []
+
+    def write(newline: str) -> str:
+        written.append(newline)
+        return json.dumps(value, indent=2).replace("\n", newline)
+
+    document = {"x": [Preformatted(lambda: value, write)]}
+    assert dumps_indented(document) == json.dumps({"x": [value]}, indent=2)
+    assert written == ["\n    "]  # the line the value starts on: two levels deep
+    unusual = {**document, "y": float("nan")}  # json.dumps writes it all, from plain()
+    assert dumps_indented(unusual) == json.dumps({"x": [value], "y": float("nan")}, indent=2)
 
 
 def test_indented_json_leaves_what_it_does_not_know_to_json_dumps() -> None:

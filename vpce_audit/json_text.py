@@ -5,12 +5,16 @@ visits every value, and a report of 40,000 findings spent longer being written t
 took to run. This encoder builds the same text from C-encoded strings with one recursive pass.
 Values it does not know (anything but dict with str keys, list, tuple, str, int, bool, None and
 finite floats) go to ``json.dumps``, so the output never differs.
+
+A ``Preformatted`` value writes its own text: a report's findings, tens of thousands of objects
+of one shape, are faster written from a template than walked key by key.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -21,14 +25,33 @@ class _Unusual(Exception):
     """A value this encoder leaves to ``json.dumps``."""
 
 
+class Preformatted:
+    """A value that writes itself: ``write(newline)`` is exactly what this encoder would write
+    for ``plain()`` on a line that starts with ``newline`` ("\\n" and the line's indentation).
+    Its owner keeps that promise; tests compare the two. ``plain()`` is made only if
+    ``json.dumps`` has to write the document."""
+
+    __slots__ = ("plain", "write")
+
+    def __init__(self, plain: Callable[[], Any], write: Callable[[str], str]) -> None:
+        self.plain = plain
+        self.write = write
+
+
 def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=True)``."""
     chunks: list[str] = []
     try:
         _encode(value, "\n", chunks.append, {})
     except (_Unusual, RecursionError):
-        return json.dumps(value, indent=2, ensure_ascii=True)
+        return json.dumps(value, indent=2, ensure_ascii=True, default=_plain)
     return "".join(chunks)
+
+
+def _plain(value: Any) -> Any:
+    if type(value) is Preformatted:
+        return value.plain()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _encode(value: Any, newline: str, out: Any, keys: dict[str, str]) -> None:
@@ -82,5 +105,7 @@ def _encode(value: Any, newline: str, out: Any, keys: dict[str, str]) -> None:
         out(int.__repr__(value))
     elif kind is float and math.isfinite(value):
         out(float.__repr__(value))
+    elif kind is Preformatted:
+        out(value.write(newline))
     else:
         raise _Unusual

