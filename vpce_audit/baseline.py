@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from vpce_audit.cached import cached_property
 from vpce_audit.findings import Severity
 from vpce_audit.report.json_report import REPORT_FORMAT_VERSION, finding_to_dict
 from vpce_audit.scan import ScanResult

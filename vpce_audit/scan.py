@@ -6,10 +6,10 @@ import datetime
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from vpce_audit import __version__
+from vpce_audit.cached import cached_property
 from vpce_audit.config import Config, ConfigError, Suppression
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError

@@ -13,11 +13,11 @@ import dataclasses
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 from vpce_audit.analysis.cidrs import Network, contains, intersection, parse_network
 from vpce_audit.analysis.routes import target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
+from vpce_audit.cached import cached_property
 from vpce_audit.model import (
     PeeringConnection,
     TransitGatewayAttachment,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from vpce_audit.analysis.trust import TrustedSet
+from vpce_audit.cached import cached_property
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import (
     ACCOUNT_RESOURCE_KINDS,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 from vpce_audit.analysis.dns import canonical_address
 from vpce_audit.analysis.routes import RouteIndex
 from vpce_audit.analysis.trust import TrustedSet
+from vpce_audit.cached import cached_property
 from vpce_audit.model import (
     AccountSnapshot,
     CollectionError,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from vpce_audit.analysis.policy import (
     ABSENT,
@@ -54,6 +53,7 @@ from vpce_audit.analysis.trust import (
     is_valid_aws_principal,
     principal_account,
 )
+from vpce_audit.cached import cached_property
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
