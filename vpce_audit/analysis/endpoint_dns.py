@@ -262,6 +262,7 @@ class CentralDns:
         self.resolver = resolver or Resolver(snapshot)
         self.topology = self.resolver.topology
         self._zoneless: dict[tuple[object, ...], ServiceResolution] = {}
+        self._contexts: dict[tuple[str, str, str], tuple[VpcDns, tuple[object, ...] | None]] = {}
 
     def resolves_to(
         self, scope: ScopeView, vpc_id: str, name: str
@@ -308,8 +309,12 @@ class CentralDns:
         VPCE601 for each required service). Where no private hosted zone may answer, the answer
         depends only on the VPC's DNS mode and the names its own endpoints answer (``_fate``),
         so VPCs alike in those are answered once."""
-        mode = vpc_dns(scope, vpc_id)
-        context = self._zoneless_context(scope, vpc_id, mode)
+        where = (scope.account_id, scope.region, vpc_id)
+        known = self._contexts.get(where)
+        if known is None:  # asked once per service: the VPC's part is worked out once
+            mode = vpc_dns(scope, vpc_id)
+            known = self._contexts[where] = (mode, self._zoneless_context(scope, vpc_id, mode))
+        mode, context = known
         if context is None:
             return self._resolution(scope, vpc_id, short_service, mode)
         key = (*context, short_service)
