@@ -213,3 +213,13 @@ def test_the_constraint_checker_catches_what_the_schema_lets_through() -> None:
 def test_same_snapshot_same_bytes() -> None:
     assert sarif.render(golden_result()) == sarif.render(golden_result())
     assert json_report.render(golden_result()) == json_report.render(golden_result())
+
+
+def test_the_table_prints_number_like_text_as_it_is() -> None:
+    # tabulate reads cells as numbers unless told not to: "1e5" became "100000".
+    finding = Finding(
+        "VPCE101", Severity.HIGH, "012345678901", "eu-west-1", "vpc", "1e5", "", "0x1f"
+    )
+    text = table.render(dataclasses.replace(cached_golden_result(), findings=(finding,)))
+    (row,) = [line for line in text.splitlines() if line.startswith("VPCE101")]
+    assert row.split() == ["VPCE101", "1e5", "012345678901", "eu-west-1", "0x1f"]

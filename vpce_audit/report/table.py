@@ -57,7 +57,7 @@ def _labelled(resource_id: str, names: dict[str, str]) -> str:
 def _table(rows: list[list[str]], headers: list[str], width: int | None) -> str:
     """A table; stacked when it would be wider than ``width``: each row's other cells on one
     line, its last cell (the message) wrapped and indented below them."""
-    text = tabulate(rows, headers=headers, tablefmt="simple")
+    text = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
     if width is None or max(map(len, text.splitlines()), default=0) <= width:
         return text
     lines: list[str] = []
