@@ -171,3 +171,14 @@ def test_a_bad_baseline_is_one_line_and_exit_2(
         assert code == ExitCode.USAGE
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert message in line
+
+
+def test_the_diff_table_prints_number_like_text_as_it_is(tmp_path: Path) -> None:
+    old = _report(tmp_path, _write(tmp_path, "old.json", _scope(EU, "vpce-a")), "o.json")
+    body = json.loads(old.read_text())
+    (finding,) = [f for f in body["findings"] if f["rule_id"] == "VPCE101"]
+    finding.update(resource_id="1e5", fingerprint="f" * 32)  # gone from the new scan
+    old.write_text(json.dumps(body))
+    new = _report(tmp_path, _write(tmp_path, "new.json", _scope(EU, "vpce-b")), "n.json")
+    _, table = _run("diff", str(old), str(new))
+    assert any(line.split()[:2] == ["VPCE101", "1e5"] for line in table.splitlines()), table

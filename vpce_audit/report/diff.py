@@ -53,6 +53,7 @@ def render_table(comparison: Comparison) -> str:
             ],
             headers=["Rule", "Resource", "Account", "Region", "Severity", "Message"],
             tablefmt="simple",
+            disable_numparse=True,  # text from a report: "1e5" is not 100000
         )
         sections.append(f"{state.upper()} ({len(rows)}): {_EXPLAINED[state]}\n{table}")
     if not sections:

@@ -26,7 +26,7 @@ def _status(meta: RuleMeta) -> str:
 def render_rule_list(metas: Iterable[RuleMeta]) -> str:
     rows = [[m.rule_id, m.severity.label, _status(m), m.name, m.title] for m in metas]
     headers = ["Id", "Severity", "Default", "Name", "Title"]
-    return tabulate(rows, headers=headers, tablefmt="simple") + "\n"
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True) + "\n"
 
 
 def render_rule(meta: RuleMeta) -> str:
