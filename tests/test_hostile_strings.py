@@ -19,6 +19,8 @@ from typing import Any
 import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import ACCOUNT, OTHER_ACCOUNT, REGION, document, region
 from tests.sarif_checks import assert_uploadable
@@ -289,3 +291,15 @@ def test_a_line_break_in_a_message_cannot_forge_a_stderr_line(
     assert err.count("\n") == 2
     assert all(len(line) <= console.MAX_LINE for line in err.splitlines())
     _assert_no_workflow_command(err)
+
+
+@given(st.text(st.characters(max_codepoint=0x7F)) | st.text())
+def test_visible_escapes_exactly_the_characters_that_do_not_print(text: str) -> None:
+    hidden = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co"}
+    expected = "".join(
+        (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+        if unicodedata.category(c) in hidden
+        else c
+        for c in text
+    )
+    assert visible(text) == expected

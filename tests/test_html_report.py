@@ -8,6 +8,7 @@ unbalanced tags, unknown entities and raw control characters.
 from __future__ import annotations
 
 import datetime
+import html
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -439,3 +440,16 @@ def test_hostile_ids_reach_the_pictures_whole_and_inert(hostile_result: ScanResu
         drawn = resources_of(svg)
         assert visible(finding.resource_id) in drawn
         assert {visible(r) for r in finding.related_resources} <= drawn
+
+
+def test_remediation_snippets_keep_their_line_breaks(golden: ScanResult) -> None:
+    # Each line escaped on its own: the whole snippet through visible() read as one line with
+    # "\u000a" between its lines.
+    page = html_report.render(golden)
+    shown = {html.unescape(text) for text in re.findall(r"<pre>(.*?)</pre>", page, re.DOTALL)}
+    found = {f.rule_id for f in golden.findings}
+    remedies = [rule.meta.remediation for rule in golden.rules if rule.rule_id in found]
+    snippets = {text for r in remedies for text in (r.console, r.cli, r.terraform) if text}
+    assert any("\n" in text for text in snippets)
+    assert snippets <= shown
+    assert "\\u000a" not in page

@@ -61,10 +61,16 @@ def _escape(character: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+# The ASCII characters of _HIDDEN_CATEGORIES: the C0 controls and DEL (all Cc).
+_ASCII_HIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def visible(text: str) -> str:
     """``text`` with every character that does not print as itself shown as an escape."""
     if text.isprintable():
         return text
+    if text.isascii():  # a line break: no need to ask each character its category
+        return _ASCII_HIDDEN.sub(lambda match: _escape(match.group()), text)
     return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in text)
 
 

@@ -120,6 +120,12 @@ apply();
 """
 
 
+def _lines(text: str) -> str:
+    """A text of several lines for a ``<pre>``: ``_e`` of each line, the line breaks kept (as
+    ``_e`` alone, a snippet of Terraform read as one line with "\\u000a" between its lines)."""
+    return "\n".join(_e(line) for line in text.split("\n"))
+
+
 def _e(value: object) -> str:
     """Any value, every character visible, every markup character escaped, and GitHub's log
     commands broken up by a character reference (a browser shows the text unchanged; a CI log
@@ -328,7 +334,7 @@ def _remediation(meta: RuleMeta) -> str:
         ("Terraform", remedy.terraform),
     ):
         if text:
-            parts.append(f"<h4>{label}</h4><pre>{_e(text)}</pre>")
+            parts.append(f"<h4>{label}</h4><pre>{_lines(text)}</pre>")
     parts.append("</details>")
     if meta.references:
         # Printed, not linked: the report loads nothing and links nowhere.
@@ -340,7 +346,9 @@ def _remediation(meta: RuleMeta) -> str:
     return "".join(parts)
 
 
-def _finding(result: ScanResult, finding: Finding, meta: RuleMeta | None, index: int) -> str:
+def _finding(
+    result: ScanResult, finding: Finding, meta: RuleMeta | None, remedy: str, index: int
+) -> str:
     severity = finding.severity.label
     title = meta.title if meta else finding.rule_id
     related = (
@@ -364,7 +372,7 @@ def _finding(result: ScanResult, finding: Finding, meta: RuleMeta | None, index:
         + "</p>"
         + related
         + picture
-        + (_remediation(meta) if meta else "")
+        + remedy
         + "</article>"
     )
 
@@ -375,7 +383,12 @@ def _findings_section(result: ScanResult) -> str:
         verdict = "No findings." if result.is_complete else "No findings in what was seen."
         return f'<section id="findings"><h2>Findings</h2><p>{verdict}</p></section>'
     ordered = [f for _, group in result.findings_by_severity() for f in group]
-    articles = "".join(_finding(result, f, metas.get(f.rule_id), i) for i, f in enumerate(ordered))
+    # Once per rule, not once per finding: a rule's remediation is the same in each.
+    remedies = {rule_id: _remediation(meta) for rule_id, meta in metas.items()}
+    articles = "".join(
+        _finding(result, f, metas.get(f.rule_id), remedies.get(f.rule_id, ""), i)
+        for i, f in enumerate(ordered)
+    )
     return (
         f'<section id="findings"><h2>Findings ({len(ordered)})</h2>'
         + _filters(result)
