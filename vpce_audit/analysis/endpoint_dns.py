@@ -29,6 +29,7 @@ from vpce_audit.analysis.security_groups import (
 )
 from vpce_audit.analysis.service_names import default_dns_name
 from vpce_audit.analysis.topology import Topology
+from vpce_audit.cached import cached_property
 from vpce_audit.model import HostedZone, Vpc, VpcEndpoint
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
@@ -147,12 +148,13 @@ class ServiceResolution:
             return None
         return False
 
-    @property
+    # Cached: one resolution answers every alike VPC (CentralDns.resolution), and each asks.
+    @cached_property
     def central(self) -> bool | None:
         """Every name resolves to a healthy central endpoint; None when that cannot be told."""
         return self._all(NameFate.CENTRAL) if self.fates else False
 
-    @property
+    @cached_property
     def leaves_publicly(self) -> bool | None:
         """Some name resolves to public addresses (its traffic follows the route tables)."""
         values = {f for _, f in self.fates}

@@ -109,7 +109,7 @@ class RuleContext:
             resource_id=resource_id,
             resource_arn=scope.arn(kind, resource_id),
             message=message,
-            related_resources=tuple(sorted(set(related))),
+            related_resources=tuple(sorted(set(related))) if related else (),
         )
 
     def skip(
