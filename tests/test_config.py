@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import document, endpoint, region, service
 from vpce_audit.cli import main
@@ -16,11 +18,12 @@ from vpce_audit.config import (
     ConfigError,
     RuleConfig,
     Suppression,
+    SuppressionIndex,
     load_config,
     parse_config,
     parse_rule_selection,
 )
-from vpce_audit.findings import Severity
+from vpce_audit.findings import Finding, Severity
 from vpce_audit.rules.registry import load_registry
 from vpce_audit.scan import ExitCode, run_scan, select_rules, settings_from
 
@@ -208,7 +211,6 @@ def test_suppressions_hide_matching_findings_until_they_expire() -> None:
 
 def test_arn_patterns_suppress_too() -> None:
     suppression = Suppression("VPCE101", "arn:aws:ec2:eu-west-1:111111111111:*", "sandbox")
-    from vpce_audit.findings import Finding
 
     finding = Finding(
         "VPCE101",
@@ -275,3 +277,25 @@ def test_every_configuration_example_in_the_readme_is_valid() -> None:
     for example in examples:
         config = parse_config(yaml.safe_load(example), "README", KNOWN, RETIRED)
         assert config.warnings == ()
+
+
+_ids = st.sampled_from(["vpce-1", "vpce-12", "vpc-1", "a*", "[v]pce-1"])
+_patterns = _ids | st.sampled_from(["*", "vpce-*", "vpce-?", "[v]pce-1", "vpce-[", "*:vpce-1"])
+_rules = st.sampled_from(["VPCE101", "VPCE102"])
+
+
+@given(
+    st.lists(st.builds(Suppression, _rules, _patterns, st.integers(0, 99).map(str)), max_size=8),
+    st.lists(st.tuples(_rules, _ids), max_size=6),
+)
+def test_the_suppression_index_finds_the_first_suppression_that_matches(
+    suppressions: list[Suppression], keys: list[tuple[str, str]]
+) -> None:
+    # The index answers as trying each suppression in order would.
+    index = SuppressionIndex(suppressions)
+    for rule, resource in keys:
+        arn = f"arn:aws:ec2:eu-west-1:111111111111:vpc-endpoint/{resource}"
+        finding = Finding(rule, Severity.LOW, "111111111111", "eu-west-1", "vpc-endpoint",
+                          resource, arn, "m")  # fmt: skip
+        expected = next((s for s in suppressions if s.matches(finding)), None)
+        assert index.first_match(finding) is expected

@@ -148,6 +148,45 @@ class Suppression:
         return self.expires is not None and today > self.expires
 
 
+_WILDCARDS = frozenset("*?[")
+
+
+class SuppressionIndex:
+    """The first of some suppressions (in their order) that matches a finding, found without
+    trying each: a configuration may list thousands, one per resource, and a scan of an
+    organisation has hundreds of thousands of findings (44,000 x 2,500 took 89 s one by one).
+
+    A pattern without ``*``, ``?`` or ``[`` matches exactly itself (``fnmatchcase``): those
+    are looked up by (rule, text); the others are tried in order, only for their rule."""
+
+    def __init__(self, suppressions: Iterable[Suppression]) -> None:
+        self._suppressions = tuple(suppressions)
+        self._exact: dict[tuple[str, str], int] = {}
+        self._patterns: dict[str, list[int]] = {}
+        for index, suppression in enumerate(self._suppressions):
+            pattern = suppression.resource_pattern
+            if _WILDCARDS.isdisjoint(pattern):
+                self._exact.setdefault((suppression.rule_id, pattern), index)
+            else:
+                self._patterns.setdefault(suppression.rule_id, []).append(index)
+
+    def first_match(self, finding: Finding) -> Suppression | None:
+        rule = finding.rule_id
+        found = min(
+            (
+                self._exact.get((rule, finding.resource_id), len(self._suppressions)),
+                self._exact.get((rule, finding.resource_arn), len(self._suppressions)),
+            )
+        )
+        for index in self._patterns.get(rule, ()):
+            if index > found:
+                break  # in order: an exact match came first
+            if self._suppressions[index].matches(finding):
+                found = index
+                break
+        return self._suppressions[found] if found < len(self._suppressions) else None
+
+
 @dataclass(frozen=True)
 class Config:
     source: str | None = None

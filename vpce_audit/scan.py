@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from vpce_audit import __version__
 from vpce_audit.cached import cached_property
-from vpce_audit.config import Config, ConfigError, Suppression
+from vpce_audit.config import Config, ConfigError, Suppression, SuppressionIndex
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import CollectionError
 from vpce_audit.rules.base import Rule, Settings
@@ -199,8 +199,9 @@ def apply_suppressions(
     ]
     kept: list[Finding] = []
     suppressed: list[SuppressedFinding] = []
+    index = SuppressionIndex(active)
     for finding in findings:
-        match = next((s for s in active if s.matches(finding)), None)
+        match = index.first_match(finding)
         if match is None or finding.rule_id == RULE_ERROR_ID:
             kept.append(finding)
         else:
