@@ -87,7 +87,7 @@ class ScanResult:
     def collection_errors(self) -> tuple[CollectionError, ...]:
         return self.snapshot.all_errors
 
-    @property
+    @cached_property  # asked by every SARIF file's status run, and by is_complete
     def rule_errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.rule_id == RULE_ERROR_ID)
 

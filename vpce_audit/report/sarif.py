@@ -217,6 +217,9 @@ class _Rules:
     def __init__(self, result: ScanResult) -> None:
         self._result = result
         self._metas = {rule.rule_id: rule.meta for rule in result.rules}
+        # Each descriptor is made once per render and shared by the runs that list it (an
+        # organisation's upload has a run per account, each listing every rule).
+        self._made: dict[str, dict[str, Any]] = {}
 
     def descriptors_for(
         self, findings: list[Finding]
@@ -230,9 +233,13 @@ class _Rules:
             if chosen != finding.rule_id:
                 ids[chosen] = (finding.rule_id, finding.severity)
         ordered = sorted(ids)
-        descriptors = []
-        for chosen in ordered:
-            rule_id, severity = ids[chosen]
+        descriptors = [self._descriptor(chosen, *ids[chosen]) for chosen in ordered]
+        return descriptors, {chosen: i for i, chosen in enumerate(ordered)}
+
+    def _descriptor(self, chosen: str, rule_id: str, severity: Severity | None) -> dict[str, Any]:
+        # ``chosen`` names the rule and the severity (descriptor_id): one descriptor per id.
+        descriptor = self._made.get(chosen)
+        if descriptor is None:
             meta = self._metas[rule_id]
             descriptor = rule_descriptor(
                 meta, severity or self._result.configured_severity(rule_id)
@@ -240,8 +247,8 @@ class _Rules:
             if severity is not None:
                 descriptor["id"] = chosen
                 descriptor["properties"]["baseRule"] = rule_id
-            descriptors.append(descriptor)
-        return descriptors, {chosen: i for i, chosen in enumerate(ordered)}
+            self._made[chosen] = descriptor
+        return descriptor
 
 
 def _suppressed_result(
@@ -263,16 +270,21 @@ def _suppressed_result(
     return body
 
 
-def _account_run(result: ScanResult, account_id: str, name: str | None) -> dict[str, Any]:
-    findings = [f for f in result.findings if f.account_id == account_id]
-    suppressed = [s for s in result.suppressed if s.finding.account_id == account_id]
+def _account_run(
+    result: ScanResult,
+    account_id: str,
+    name: str | None,
+    found: _Found,
+    rules: _Rules,
+) -> dict[str, Any]:
+    findings, suppressed = found
     if len(findings) + len(suppressed) > MAX_RESULTS_PER_RUN:
         raise SarifLimitError(
             f"account {account_id} has {len(findings) + len(suppressed)} findings; GitHub "
             f"accepts at most {MAX_RESULTS_PER_RUN} per run. Narrow the scan with --region or "
             "rule selection (and --sarif-category)."
         )
-    descriptors, index = _Rules(result).descriptors_for(findings + [s.finding for s in suppressed])
+    descriptors, index = rules.descriptors_for(findings + [s.finding for s in suppressed])
     results = []
     for finding in findings:
         chosen = descriptor_id(
@@ -323,6 +335,20 @@ def _uploadable(result: ScanResult) -> list[str]:
     return [a for a in result.snapshot.account_ids if a not in left_out]
 
 
+_Found = tuple[list[Finding], list[SuppressedFinding]]
+"""An account's findings and suppressed findings, in the scan's order."""
+
+
+def _by_account(result: ScanResult) -> dict[str, _Found]:
+    # One pass: a run per account, each filtering every finding, grew with findings x accounts.
+    found: dict[str, _Found] = {}
+    for finding in result.findings:
+        found.setdefault(finding.account_id, ([], []))[0].append(finding)
+    for suppressed in result.suppressed:
+        found.setdefault(suppressed.finding.account_id, ([], []))[1].append(suppressed)
+    return found
+
+
 def render_files(result: ScanResult, *, category_name: str | None = None) -> list[str]:
     """The scan as SARIF files of at most 20 runs each: 19 accounts and a status run."""
     accounts = _uploadable(result)
@@ -330,9 +356,14 @@ def render_files(result: ScanResult, *, category_name: str | None = None) -> lis
         accounts[start : start + ACCOUNTS_PER_FILE]
         for start in range(0, len(accounts), ACCOUNTS_PER_FILE)
     ] or [[]]
+    found = _by_account(result)
+    rules = _Rules(result)
     return [
         _document(
-            [_account_run(result, account, category_name) for account in chunk]
+            [
+                _account_run(result, account, category_name, found.get(account, ([], [])), rules)
+                for account in chunk
+            ]
             + [_status_run(result, category_name, part, chunk)]
         )
         for part, chunk in enumerate(chunks, start=1)
