@@ -118,10 +118,7 @@ def _legend(x: int, y: int, items: Sequence[tuple[str, str]]) -> str:
 
 
 def _scope_of(snapshot: Snapshot, finding: Finding) -> ScopeView | None:
-    for scope in snapshot.scopes:
-        if scope.account_id == finding.account_id and scope.region == finding.region:
-            return scope
-    return None
+    return snapshot.scope_by_place.get((finding.account_id, finding.region))
 
 
 def _more(items: Sequence[_T]) -> tuple[list[_T], int]:

@@ -312,6 +312,11 @@ class Snapshot:
         return tuple(ScopeView(region) for region in ordered if region.out_of_scope is None)
 
     @cached_property
+    def scope_by_place(self) -> dict[tuple[str, str], ScopeView]:
+        """Each scope of ``scopes`` by (account id, region)."""
+        return {(scope.account_id, scope.region): scope for scope in self.scopes}
+
+    @cached_property
     def out_of_scope(self) -> tuple[RegionSnapshot, ...]:
         """Regions a service control policy keeps out of the organisation: denied where the
         same account was let in elsewhere (see ``denied_everywhere``)."""
