@@ -72,7 +72,9 @@ def first(times: int, reply: Reply) -> Fault:
 HANG = Reply(0, b"")
 """Never answer (until the proxy stops)."""
 TRICKLE = Reply(0, b"<")
-"""Answer one byte every 0.2 s, never finishing (until the proxy stops)."""
+"""Answer one byte every 0.05 s, never finishing (until the proxy stops). Far below any read
+timeout a test sets (1 s): a drip late by a second on a loaded machine would end the call by
+its read timeout, not by the call's budget the test means to reach."""
 
 
 @dataclass
@@ -162,7 +164,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", "1000000")
                 self.end_headers()
-                while not proxy.stopping.wait(0.2):
+                while not proxy.stopping.wait(0.05):
                     self.wfile.write(b" ")
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
