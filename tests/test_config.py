@@ -265,6 +265,22 @@ def test_cli_config_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == ExitCode.USAGE
 
 
+def test_a_suppression_names_a_resource_by_id_or_by_arn(tmp_path: Path) -> None:
+    _, report = _cli("scan", "--snapshot", str(ESTATE), "--format", "json", "--fail-on", "never")
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    first = findings[0]
+    for resource in (first["resource_id"], first["resource_arn"]):
+        path = tmp_path / "cfg.yml"
+        path.write_text(
+            f"suppressions:\n  - {{rule: {first['rule_id']}, resource: '{resource}', reason: r}}\n"
+        )
+        _, suppressed = _cli("scan", "--snapshot", str(ESTATE), "--config", str(path),
+                             "--format", "json", "--fail-on", "never")  # fmt: skip
+        (only,) = suppressed["suppressed"]  # type: ignore[misc]
+        assert only["fingerprint"] == first["fingerprint"], resource
+
+
 def test_every_configuration_example_in_the_readme_is_valid() -> None:
     import re
 
@@ -280,7 +296,11 @@ def test_every_configuration_example_in_the_readme_is_valid() -> None:
 
 
 _ids = st.sampled_from(["vpce-1", "vpce-12", "vpc-1", "a*", "[v]pce-1"])
-_patterns = _ids | st.sampled_from(["*", "vpce-*", "vpce-?", "[v]pce-1", "vpce-[", "*:vpce-1"])
+_ARN = "arn:aws:ec2:eu-west-1:111111111111:vpc-endpoint/"
+_patterns = _ids | st.sampled_from(
+    ["*", "vpce-*", "vpce-?", "[v]pce-1", "vpce-[", "*:vpce-1", "*/vpce-1", f"{_ARN}vpce-1",
+     f"{_ARN}vpce-12", f"{_ARN}a*", f"{_ARN}[v]pce-1"]
+)  # fmt: skip
 _rules = st.sampled_from(["VPCE101", "VPCE102"])
 
 
@@ -294,7 +314,7 @@ def test_the_suppression_index_finds_the_first_suppression_that_matches(
     # The index answers as trying each suppression in order would.
     index = SuppressionIndex(suppressions)
     for rule, resource in keys:
-        arn = f"arn:aws:ec2:eu-west-1:111111111111:vpc-endpoint/{resource}"
+        arn = f"{_ARN}{resource}"
         finding = Finding(rule, Severity.LOW, "111111111111", "eu-west-1", "vpc-endpoint",
                           resource, arn, "m")  # fmt: skip
         expected = next((s for s in suppressions if s.matches(finding)), None)

@@ -223,3 +223,30 @@ def test_the_table_prints_number_like_text_as_it_is() -> None:
     text = table.render(dataclasses.replace(cached_golden_result(), findings=(finding,)))
     (row,) = [line for line in text.splitlines() if line.startswith("VPCE101")]
     assert row.split() == ["VPCE101", "1e5", "012345678901", "eu-west-1", "0x1f"]
+
+
+def test_a_finding_field_the_template_does_not_take_is_written_by_the_encoder() -> None:
+    # A plugin may build a Finding without an ARN (None): the template takes text only, and the
+    # report is then written from the findings' dicts, as before the template.
+    finding = Finding("VPCE101", Severity.LOW, "111111111111", "eu-west-1", "vpc", "vpc-1",
+                      None, "m")  # type: ignore[arg-type]  # fmt: skip
+    result = dataclasses.replace(cached_golden_result(), findings=(finding,))
+    text = json_report.render(result)
+    (written,) = json.loads(text)["findings"]
+    assert written["resource_arn"] is None and written["resource_id"] == "vpc-1"
+    assert text == json_dumps(json.loads(text)) + "\n"
+
+
+def test_an_info_finding_of_a_rule_configured_higher_has_an_info_descriptor() -> None:
+    # Severity.INFO is 0: the descriptor of "VPCE101/info" was made at the configured severity.
+    arn = "arn:aws:ec2:eu-west-1:111111111111:vpc-endpoint/vpce-1"
+    finding = Finding("VPCE101", Severity.INFO, "111111111111", "eu-west-1", "vpc-endpoint",
+                      "vpce-1", arn, "m")  # fmt: skip
+    result = dataclasses.replace(cached_golden_result(), findings=(finding,))
+    run = json.loads(sarif.render(result))["runs"][0]
+    (only,) = run["results"]
+    assert only["ruleId"] == "VPCE101/info" and only["level"] == "note"
+    descriptor = run["tool"]["driver"]["rules"][only["ruleIndex"]]
+    assert descriptor["id"] == "VPCE101/info"
+    assert descriptor["properties"]["severity"] == "info"
+    assert "security-severity" not in descriptor["properties"]

@@ -263,7 +263,17 @@ def test_an_account_some_shards_did_not_list_is_marked_when_they_are_merged() ->
     assert error in Snapshot(merged).all_errors  # the scan is incomplete
 
 
-@pytest.mark.parametrize("escape", ["\\ud800", "\\uDFFF", "\\ude00\\ud83d"])
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "\\ud800",
+        "\\uDFFF",
+        "\\ude00\\ud83d",  # a pair in the wrong order
+        "\\ud800\\ud83d\\ude00",  # a high one, then a pair
+        "\\ud83d\\\\\\ude00",  # a high one, an escaped backslash, then a low one
+        "\\\\\\ud800",  # an escaped backslash, then a high one
+    ],
+)
 def test_a_lone_surrogate_is_refused_and_a_pair_is_read(escape: str) -> None:
     # "\ud800" is valid JSON but no character: it reached the fingerprint's UTF-8 encoding and
     # ended the scan with an internal error (exit 4). A pair is one character (an emoji).

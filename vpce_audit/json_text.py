@@ -28,8 +28,9 @@ class _Unusual(Exception):
 class Preformatted:
     """A value that writes itself: ``write(newline)`` is exactly what this encoder would write
     for ``plain()`` on a line that starts with ``newline`` ("\\n" and the line's indentation).
-    Its owner keeps that promise; tests compare the two. ``plain()`` is made only if
-    ``json.dumps`` has to write the document."""
+    Its owner keeps that promise; tests compare the two. ``write`` raises TypeError for a
+    value its template does not take, and ``plain()`` is made only then, or when
+    ``json.dumps`` has to write the document for another reason."""
 
     __slots__ = ("plain", "write")
 
@@ -46,6 +47,13 @@ def dumps_indented(value: Any) -> str:
     except (_Unusual, RecursionError):
         return json.dumps(value, indent=2, ensure_ascii=True, default=_plain)
     return "".join(chunks)
+
+
+def _preformatted(value: Preformatted, newline: str) -> str:
+    try:
+        return value.write(newline)
+    except TypeError:  # a value its template does not take (None for a str): json.dumps
+        raise _Unusual from None
 
 
 def _plain(value: Any) -> Any:
@@ -106,6 +114,6 @@ def _encode(value: Any, newline: str, out: Any, keys: dict[str, str]) -> None:
     elif kind is float and math.isfinite(value):
         out(float.__repr__(value))
     elif kind is Preformatted:
-        out(value.write(newline))
+        out(_preformatted(value, newline))
     else:
         raise _Unusual

@@ -34,6 +34,7 @@ from vpce_audit.analysis.trust import (
     is_valid_aws_principal,
     principal_account,
 )
+from vpce_audit.cached import cached_property
 from vpce_audit.data import global_condition_keys
 from vpce_audit.model import ACCOUNT_ID
 
@@ -1151,11 +1152,11 @@ class PolicyEvaluator:
     def service(self) -> str:
         return self.prefixes.primary
 
-    @functools.cached_property
+    @cached_property
     def actions(self) -> tuple[str, ...]:
         return candidate_actions(self.policy, self.prefixes)
 
-    @functools.cached_property
+    @cached_property
     def targets(self) -> tuple[Target, ...]:
         return candidate_targets(self.policy, self.service, self.partition, self.region)
 

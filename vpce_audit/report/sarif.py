@@ -211,8 +211,9 @@ def _notifications(result: ScanResult) -> list[dict[str, Any]]:
 
 
 class _Rules:
-    """A run's rule descriptors: each rule at its configured severity, and a descriptor per
-    other severity its results take, in a stable order."""
+    """The rule descriptors of each run of a render: each rule at its configured severity, and
+    a descriptor per other severity its results take, in a stable order. A descriptor is one
+    dict shared by every run (and file) that lists it: made once, never changed after."""
 
     def __init__(self, result: ScanResult) -> None:
         self._result = result
@@ -241,8 +242,9 @@ class _Rules:
         descriptor = self._made.get(chosen)
         if descriptor is None:
             meta = self._metas[rule_id]
+            # Severity.INFO is 0: compare with None, never truth-test.
             descriptor = rule_descriptor(
-                meta, severity or self._result.configured_severity(rule_id)
+                meta, self._result.configured_severity(rule_id) if severity is None else severity
             )
             if severity is not None:
                 descriptor["id"] = chosen

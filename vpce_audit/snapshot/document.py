@@ -338,7 +338,33 @@ def _field_names(cls: Any) -> tuple[str, ...]:
 
 # JSON may escape half of a UTF-16 pair ("\\ud800") alone: json.loads makes it a lone
 # surrogate, which is no Unicode character, cannot be written as UTF-8, and no AWS API returns.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# Found among the escapes themselves, so that their number, not the document's size, is the
+# cost (a snapshot escapes every emoji of a Name tag as a pair); the pattern starts with a
+# literal, which the regular expression engine looks for at C speed.
+_SURROGATE_ESCAPE = re.compile(r"\\u([dD][89a-fA-F][0-9a-fA-F]{2})")
+_ESCAPE_LENGTH = len("\\ud800")
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """The first surrogate ``text`` escapes outside a high-low pair, or None."""
+    escaped: dict[int, int] = {}  # where an escape starts: its code unit, in the text's order
+    for match in _SURROGATE_ESCAPE.finditer(text):
+        start = before = match.start()
+        while before and text[before - 1] == "\\":
+            before -= 1
+        if (start - before) % 2 == 0:  # an odd run would make this backslash an escaped one
+            escaped[start] = int(match.group(1), 16)
+    paired: set[int] = set()
+    for start, unit in escaped.items():
+        if start in paired:
+            continue
+        if unit <= 0xDBFF:  # high: a low must follow at once
+            low = escaped.get(start + _ESCAPE_LENGTH)
+            if low is not None and low >= 0xDC00:
+                paired.add(start + _ESCAPE_LENGTH)
+                continue
+        return chr(unit)
+    return None
 
 
 def _parse(text: str, source: str) -> Any:
@@ -349,8 +375,12 @@ def _parse(text: str, source: str) -> Any:
             parse_constant=_non_finite,
             parse_int=_integer,
         )
-        if _SURROGATE_ESCAPE.search(text):  # rare: only then is every string looked at
-            _refuse_lone_surrogates(body)
+        lone = _lone_surrogate(text)
+        if lone is not None:
+            raise _Refused(
+                f"it holds a lone surrogate ({lone!a}), half of a UTF-16 pair: not a Unicode "
+                "character"
+            )
         return body
     except json.JSONDecodeError as error:
         raise SnapshotError(
@@ -362,17 +392,6 @@ def _parse(text: str, source: str) -> Any:
         raise SnapshotError(f"{source} is nested too deeply to be a snapshot") from None
     except ValueError as error:  # pragma: no cover - json raises no other, but never a traceback
         raise SnapshotError(f"{source} is not valid JSON ({clip(error)})") from None
-
-
-def _refuse_lone_surrogates(body: Any) -> None:
-    try:
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as error:
-        character = error.object[error.start]
-        raise _Refused(
-            f"it holds a lone surrogate ({character!a}), half of a UTF-16 pair: not a Unicode "
-            "character"
-        ) from None
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
