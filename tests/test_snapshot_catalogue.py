@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.helpers import ACCOUNT, OTHER_ACCOUNT, REGION, document, region, service
 from vpce_audit.analysis.cidrs import parse_network
 from vpce_audit.analysis.routes import RouteIndex
-from vpce_audit.json_text import Preformatted, dumps_indented
+from vpce_audit.json_text import Preformatted, dumps_indented, shared
 from vpce_audit.model import _PLAIN_IPV4_CIDR, EndpointServiceDetail, PrefixList, Route, RouteTable
 from vpce_audit.snapshot.catalogue import intern
 from vpce_audit.snapshot.document import SCHEMA_VERSION, SnapshotError, from_json, to_json
@@ -204,6 +204,18 @@ def test_a_preformatted_value_writes_itself_and_json_dumps_writes_its_plain_valu
     assert written == ["\n    "]  # the line the value starts on: two levels deep
     unusual = {**document, "y": float("nan")}  # json.dumps writes it all, from plain()
     assert dumps_indented(unusual) == json.dumps({"x": [value], "y": float("nan")}, indent=2)
+
+
+def test_a_shared_value_is_written_as_itself_at_each_depth() -> None:
+    value = {"id": "VPCE101", "help": {"text": "a\nb", "tags": ["x", 1, None]}}
+    fragment = shared(value)
+    document = {"runs": [{"rules": [fragment, fragment]}, {"rules": [fragment]}], "top": fragment}
+    plain = {"runs": [{"rules": [value, value]}, {"rules": [value]}], "top": value}
+    assert dumps_indented(document) == json.dumps(plain, indent=2)
+    assert dumps_indented({**document, "nan": float("nan")}) == json.dumps(
+        {**plain, "nan": float("nan")}, indent=2
+    )
+    assert dumps_indented(shared({"n": float("inf")})) == json.dumps({"n": float("inf")}, indent=2)
 
 
 def test_indented_json_leaves_what_it_does_not_know_to_json_dumps() -> None:

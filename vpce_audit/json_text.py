@@ -39,6 +39,23 @@ class Preformatted:
         self.write = write
 
 
+def shared(value: Any) -> Preformatted:
+    """``value``, written once per indentation however often a document (or several) holds
+    it: an organisation's SARIF lists every rule's descriptor in each account's run. The value
+    must not change while it is shared."""
+    texts: dict[str, str] = {}
+
+    def write(newline: str) -> str:
+        text = texts.get(newline)
+        if text is None:
+            chunks: list[str] = []
+            _encode(value, newline, chunks.append, {})  # _Unusual: json.dumps writes it all
+            text = texts[newline] = "".join(chunks)
+        return text
+
+    return Preformatted(lambda: value, write)
+
+
 def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=True)``."""
     chunks: list[str] = []

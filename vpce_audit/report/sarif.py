@@ -35,6 +35,7 @@ from typing import Any
 from vpce_audit.compliance import sarif_tags
 from vpce_audit.compliance import tags as compliance_tags
 from vpce_audit.findings import Finding, Severity
+from vpce_audit.json_text import Preformatted, shared
 from vpce_audit.report.rule_docs import render_rule
 from vpce_audit.rules.metadata import RuleMeta
 from vpce_audit.safe_text import json_dumps, uri_component
@@ -171,7 +172,7 @@ def result_object(finding: Finding, rule_index: int, rule_id: str | None = None)
     }
 
 
-def _driver(descriptors: list[dict[str, Any]], version: str) -> dict[str, Any]:
+def _driver(descriptors: list[Any], version: str) -> dict[str, Any]:
     return {
         "name": "vpce-audit",
         "version": version,
@@ -212,19 +213,18 @@ def _notifications(result: ScanResult) -> list[dict[str, Any]]:
 
 class _Rules:
     """The rule descriptors of each run of a render: each rule at its configured severity, and
-    a descriptor per other severity its results take, in a stable order. A descriptor is one
-    dict shared by every run (and file) that lists it: made once, never changed after."""
+    a descriptor per other severity its results take, in a stable order. A descriptor is made
+    once per render and shared by every run (and file) that lists it, its text written once
+    (``json_text.shared``)."""
 
     def __init__(self, result: ScanResult) -> None:
         self._result = result
         self._metas = {rule.rule_id: rule.meta for rule in result.rules}
         # Each descriptor is made once per render and shared by the runs that list it (an
         # organisation's upload has a run per account, each listing every rule).
-        self._made: dict[str, dict[str, Any]] = {}
+        self._made: dict[str, Preformatted] = {}
 
-    def descriptors_for(
-        self, findings: list[Finding]
-    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    def descriptors_for(self, findings: list[Finding]) -> tuple[list[Preformatted], dict[str, int]]:
         ids: dict[str, tuple[str, Severity | None]] = {
             rule_id: (rule_id, None) for rule_id in self._metas
         }
@@ -237,10 +237,10 @@ class _Rules:
         descriptors = [self._descriptor(chosen, *ids[chosen]) for chosen in ordered]
         return descriptors, {chosen: i for i, chosen in enumerate(ordered)}
 
-    def _descriptor(self, chosen: str, rule_id: str, severity: Severity | None) -> dict[str, Any]:
+    def _descriptor(self, chosen: str, rule_id: str, severity: Severity | None) -> Preformatted:
         # ``chosen`` names the rule and the severity (descriptor_id): one descriptor per id.
-        descriptor = self._made.get(chosen)
-        if descriptor is None:
+        made = self._made.get(chosen)
+        if made is None:
             meta = self._metas[rule_id]
             # Severity.INFO is 0: compare with None, never truth-test.
             descriptor = rule_descriptor(
@@ -249,8 +249,8 @@ class _Rules:
             if severity is not None:
                 descriptor["id"] = chosen
                 descriptor["properties"]["baseRule"] = rule_id
-            self._made[chosen] = descriptor
-        return descriptor
+            made = self._made[chosen] = shared(descriptor)
+        return made
 
 
 def _suppressed_result(
