@@ -131,8 +131,7 @@ class ScanResult:
 
     def baseline_new_findings(self) -> tuple[Finding, ...]:
         assert self.baseline is not None
-        new = {f.fingerprint for f in self.baseline.new}
-        return tuple(f for f in self.findings if f.fingerprint in new)
+        return tuple(f for f in self.findings if self.baseline.state_of(f.fingerprint) == "new")
 
 
 def settings_from(config: Config) -> Settings:

@@ -99,10 +99,6 @@ class Topology:
             for tgw, found in grouped.items()
         }
 
-    @cached_property
-    def _scopes(self) -> dict[tuple[str, str], ScopeView]:
-        return {(s.account_id, s.region): s for s in self.snapshot.scopes}
-
     def gateway_unseen(self, attachment: TransitGatewayAttachment, region: str) -> str | None:
         """Why the gateway's side of an attachment is unknown, or None when it is known.
 
@@ -114,7 +110,7 @@ class Topology:
             if any(t.transit_gateway_id == gateway for t in self.tgw_route_tables.values()):
                 return None
             return f"the owner of {gateway} is unknown and its route tables are not in the snapshot"
-        scope = self._scopes.get((owner, region))
+        scope = self.snapshot.scope_by_place.get((owner, region))
         if scope is None:
             return f"{gateway} belongs to account {owner}, whose {region} was not scanned"
         failed = [kind for kind in GATEWAY_KINDS if kind in scope.failed_kinds]
