@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -23,7 +24,7 @@ from vpce_audit.demo.estate import DEMO_CONFIG, DEMO_REGIONS, demo_estate
 from vpce_audit.findings import Finding, Severity, Skipped
 from vpce_audit.model import Vpc
 from vpce_audit.report import html as html_report
-from vpce_audit.report.pictures import picture_for
+from vpce_audit.report.pictures import has_pictures, picture_for
 from vpce_audit.rules.registry import load_registry
 from vpce_audit.safe_text import visible
 from vpce_audit.scan import ScanResult, SuppressedFinding, run_scan, select_rules, settings_from
@@ -124,10 +125,15 @@ EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|//|\\\\)", re.IGNORECASE)
 
 
 def assert_self_contained(page: str, parsed: StrictHtml) -> None:
+    ids = {a["id"] for _, a in parsed.elements if a.get("id")}
     for tag, attributes in parsed.elements:
         assert tag not in {"link", "img", "iframe", "object", "embed", "base", "image", "use"}, tag
         for name, value in attributes.items():
             assert not name.startswith("on"), (tag, name)  # no inline event handler
+            if tag == "a" and name == "href" and value and value.startswith("#"):
+                # Within the page only: a fragment that names one of its elements.
+                assert value[1:] in ids, value
+                continue
             if name in {
                 "src",
                 "href",
@@ -154,8 +160,12 @@ def assert_self_contained(page: str, parsed: StrictHtml) -> None:
     # Attribute values are double-quoted with every quote inside escaped: dropped, what is left
     # is the attribute names, where a src or href would show.
     for tag_text in re.findall(r"<[^>]*>", page.rsplit("<script>", 1)[0]):
+        # An <a> of the page's own links to its own fragments, '<a href="#...">', is allowed.
+        own_link = re.fullmatch(r'<a href="#[^"]*">', tag_text)
         names = re.sub(r'"[^"]*"', '""', tag_text)
-        assert not re.search(r"\s(?:src|href|srcset|action)\s*=", names, re.IGNORECASE), tag_text
+        assert own_link or not re.search(
+            r"\s(?:src|href|srcset|action)\s*=", names, re.IGNORECASE
+        ), tag_text
 
 
 def resources_of(svg: str) -> set[str]:
@@ -372,8 +382,12 @@ def test_every_hostile_string_is_shown_as_text(hostile_result: ScanResult) -> No
     assert lowered.count("<script") == 1  # the report's own, at the end
     assert lowered.rsplit("<script", 1)[1].startswith(">\n(function(){")
     assert "javascript:" not in lowered.replace("javascript+mailto:", "")
-    for banned in ("<img", "<a ", "<details><summary>more", "<!--", "\x1b", "\u202e"):
+    for banned in ("<img", "<details><summary>more", "<!--", "\x1b", "\u202e"):
         assert banned not in page, banned
+    # The one kind of link the report writes: each finding's to its rule's remediation.
+    links = [a for tag, a in parsed.elements if tag == "a"]
+    assert lowered.count("<a ") == len(links) == len(hostile_result.findings)
+    assert {a["href"] for a in links} == {f"#rule-{f.rule_id}" for f in hostile_result.findings}
     # Every element is one the report writes; no hostile string added one.
     allowed = {
         "html",
@@ -409,6 +423,7 @@ def test_every_hostile_string_is_shown_as_text(hostile_result: ScanResult) -> No
         "option",
         "input",
         "article",
+        "a",
         "header",
         "script",
         "svg",
@@ -453,3 +468,70 @@ def test_remediation_snippets_keep_their_line_breaks(golden: ScanResult) -> None
     assert any("\n" in text for text in snippets)
     assert snippets <= shown
     assert "\\u000a" not in page
+
+
+def _articles(page: str) -> list[tuple[str, str]]:
+    """(rule id, markup) of each finding's article, in page order."""
+    article = r'(<article class="finding"[^>]*data-rule="([^"]*)".*?</article>)'
+    found = re.findall(article, page, re.S)
+    return [(rule, article) for article, rule in found]
+
+
+def test_each_rules_remediation_is_written_once_and_every_finding_links_to_it(
+    demo: ScanResult,
+) -> None:
+    page = html_report.render(demo)
+    parse(page)
+    found = {f.rule_id for f in demo.findings}
+    assert len(demo.findings) > len(found)  # some rule has several findings
+    sections = re.findall(r'<section class="rule" id="rule-([^"]*)">', page)
+    assert sorted(sections) == sorted(found)
+    assert page.count("<h4>Remediation</h4>") == len(found)
+    for rule_id, article in _articles(page):
+        assert f'<a href="#rule-{rule_id}">{rule_id}</a>' in article
+        assert "<pre>" not in article  # the snippets are the rule's, not the finding's
+
+
+def test_pictures_stop_at_the_cap_per_rule_and_the_page_counts_the_rest(
+    demo: ScanResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(html_report, "PICTURES_PER_RULE", 1)
+    page = html_report.render(demo)
+    parse(page)
+    per_rule = Counter(f.rule_id for f in demo.findings)
+    pictured = Counter(rule for rule, article in _articles(page) if 'class="picture' in article)
+    # The first finding of each rule that has a picture keeps it; no rule has two.
+    first = {rule: _first(demo, rule) for rule in per_rule}
+    assert pictured == {
+        rule: 1 for rule, finding in first.items() if picture_for(demo.snapshot, finding)
+    }
+    assert sum(pictured.values()) >= 5
+    over = {
+        rule: count - 1
+        for rule, count in sorted(per_rule.items())
+        if count > 1 and rule.startswith((*PICTURED_FAMILIES, "VPCE2"))
+    }
+    assert any(count > 1 and not has_pictures(rule) for rule, count in per_rule.items())
+    assert over
+    listed = ", ".join(f"{count} of {rule}" for rule, count in over.items())
+    assert f"the first 1 findings of each rule; {listed} have none" in page
+    assert len(_articles(page)) == len(demo.findings)  # every finding is still there
+
+
+def _first(result: ScanResult, rule_id: str) -> Finding:
+    ordered = [f for _, group in result.findings_by_severity() for f in group]
+    return next(f for f in ordered if f.rule_id == rule_id)
+
+
+def test_a_chart_of_many_account_regions_keeps_the_largest_and_sums_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(html_report, "CHART_ROWS", 3)
+    counts = Counter({"a / r": 5, "b / r": 1, "c / r": 7, "d / r": 2, "e / r": 2})
+    assert html_report._largest(counts, "account-regions") == [
+        ("c / r", 7),
+        ("a / r", 5),
+        ("3 other account-regions", 5),
+    ]
+    few = Counter({"b": 1, "a": 2})
+    assert html_report._largest(few, "rules") == [("a", 2), ("b", 1)]

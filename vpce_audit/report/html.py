@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from vpce_audit.findings import Finding, Severity
-from vpce_audit.report.pictures import picture_for
+from vpce_audit.report.pictures import has_pictures, picture_for
 from vpce_audit.report.table import summary_line
 from vpce_audit.rules.metadata import MetadataError, RuleMeta, builtin_metadata
 from vpce_audit.safe_text import neutralise_commands, visible
@@ -58,9 +58,9 @@ font-weight:600;text-transform:uppercase}
 .sev-low{background:#1565c0}.sev-info{background:#607d8b}
 .filters{position:sticky;top:0;background:#fff;padding:.5rem 0;border-bottom:1px solid #ddd;
 display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;z-index:1}
-.finding{border:1px solid #ddd;border-radius:6px;margin:.8rem 0;padding:.6rem 1rem}
+.finding,.rule{border:1px solid #ddd;border-radius:6px;margin:.8rem 0;padding:.6rem 1rem}
 .finding>header{display:flex;gap:.6rem;align-items:baseline;flex-wrap:wrap}
-.finding h3{font-size:1rem;margin:0}.message{margin:.4rem 0}
+.finding h3,.rule h3{font-size:1rem;margin:0}.message{margin:.4rem 0}
 .meta{color:#555;font-size:.85rem}
 details{margin:.3rem 0}summary{cursor:pointer;font-weight:600}
 .picture{display:block;max-width:100%;height:auto;margin:.5rem 0;font-family:ui-monospace,Menlo,
@@ -175,13 +175,30 @@ def _bar_chart(title: str, rows: Sequence[tuple[str, int, str]]) -> str:
     return "".join(parts)
 
 
+CHART_ROWS = 30
+"""Bars of one chart at most: an organisation has thousands of account-regions, and a bar each
+made a picture taller than any screen. The rest are summed into one bar, named as such."""
+
+
+def _largest(counts: Counter[str], what: str) -> list[tuple[str, int]]:
+    """Rows of a chart by label; past CHART_ROWS, the largest counts and one row for the rest."""
+    if len(counts) <= CHART_ROWS:
+        return sorted(counts.items())
+    kept = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: CHART_ROWS - 1]
+    rest = len(counts) - len(kept)
+    others = sum(counts.values()) - sum(count for _, count in kept)
+    return [*kept, (f"{rest} other {what}", others)]
+
+
 def _charts(result: ScanResult) -> str:
     counts = result.counts_by_severity()
     by_severity = [
         (s.label, counts[s], _SEVERITY_COLOURS[s]) for s in sorted(Severity, reverse=True)
     ]
-    by_rule = sorted(Counter(f.rule_id for f in result.findings).items())
-    by_scope = sorted(Counter(f"{f.account_id} / {f.region}" for f in result.findings).items())
+    by_rule = _largest(Counter(f.rule_id for f in result.findings), "rules")
+    by_scope = _largest(
+        Counter(f"{f.account_id} / {f.region}" for f in result.findings), "account-regions"
+    )
     return (
         '<div class="charts">'
         + _bar_chart("Findings by severity", by_severity)
@@ -325,9 +342,25 @@ def _filters(result: ScanResult) -> str:
     )
 
 
-def _remediation(meta: RuleMeta) -> str:
+PICTURES_PER_RULE = 100
+"""Findings of one rule drawn as a picture at most (the first, in the report's order). A
+picture is 2 KB of SVG: at a picture per finding, an organisation's 177,000 findings made a page
+of 216 MB of pictures alone, which no browser opens. The findings past it are all listed, with
+their messages and resources; the section says how many have no picture."""
+
+
+def _rule_anchor(rule_id: str) -> str:
+    return f"rule-{_e(rule_id)}"
+
+
+def _rule_article(rule_id: str, meta: RuleMeta) -> str:
+    """A rule's remediation and references, once per report: every finding of the rule links
+    here (they were repeated in each finding, 3 KB apiece)."""
     remedy = meta.remediation
-    parts = [f"<details><summary>Remediation</summary><p>{_e(remedy.summary)}</p>"]
+    parts = [
+        f'<section class="rule" id="{_rule_anchor(rule_id)}"><h3>{_e(rule_id)}: '
+        f"{_e(meta.title)}</h3><h4>Remediation</h4><p>{_e(remedy.summary)}</p>"
+    ]
     for label, text in (
         ("Console", remedy.console),
         ("CLI", remedy.cli),
@@ -335,19 +368,30 @@ def _remediation(meta: RuleMeta) -> str:
     ):
         if text:
             parts.append(f"<h4>{label}</h4><pre>{_lines(text)}</pre>")
-    parts.append("</details>")
     if meta.references:
-        # Printed, not linked: the report loads nothing and links nowhere.
+        # Printed, not linked: the report loads nothing and links nowhere outside itself.
         parts.append(
-            "<details><summary>References</summary><ul>"
+            "<h4>References</h4><ul>"
             + "".join(f"<li><code>{_e(ref)}</code></li>" for ref in meta.references)
-            + "</ul></details>"
+            + "</ul>"
         )
+    parts.append("</section>")
     return "".join(parts)
 
 
+def _rules_section(result: ScanResult, metas: dict[str, RuleMeta]) -> str:
+    found = sorted({f.rule_id for f in result.findings} & metas.keys())
+    if not found:
+        return ""
+    return (
+        '<section id="rules"><h2>Remediation and references</h2>'
+        + "".join(_rule_article(rule_id, metas[rule_id]) for rule_id in found)
+        + "</section>"
+    )
+
+
 def _finding(
-    result: ScanResult, finding: Finding, meta: RuleMeta | None, remedy: str, index: int
+    result: ScanResult, finding: Finding, meta: RuleMeta | None, pictured: bool, index: int
 ) -> str:
     severity = finding.severity.label
     title = meta.title if meta else finding.rule_id
@@ -358,7 +402,13 @@ def _finding(
         if finding.related_resources
         else ""
     )
-    picture = picture_for(result.snapshot, finding) or ""
+    picture = (picture_for(result.snapshot, finding) or "") if pictured else ""
+    remedy = (
+        f'<p class="meta">Remediation and references: <a href="#{_rule_anchor(finding.rule_id)}">'
+        f"{_e(finding.rule_id)}</a></p>"
+        if meta
+        else ""
+    )
     return (
         f'<article class="finding" id="finding-{index}" data-severity="{_e(severity)}"'
         f' data-rule="{_e(finding.rule_id)}" data-account="{_e(finding.account_id)}"'
@@ -377,27 +427,42 @@ def _finding(
     )
 
 
-def _findings_section(result: ScanResult) -> str:
-    metas = _meta_by_rule(result)
+def _findings_section(result: ScanResult, metas: dict[str, RuleMeta]) -> str:
     if not result.findings:
         verdict = "No findings." if result.is_complete else "No findings in what was seen."
         return f'<section id="findings"><h2>Findings</h2><p>{verdict}</p></section>'
     ordered = [f for _, group in result.findings_by_severity() for f in group]
-    # Once per rule, not once per finding: a rule's remediation is the same in each.
-    remedies = {rule_id: _remediation(meta) for rule_id, meta in metas.items()}
-    articles = "".join(
-        _finding(result, f, metas.get(f.rule_id), remedies.get(f.rule_id, ""), i)
-        for i, f in enumerate(ordered)
+    drawn: Counter[str] = Counter()
+    articles = []
+    for index, finding in enumerate(ordered):
+        pictured = has_pictures(finding.rule_id)
+        if pictured:
+            drawn[finding.rule_id] += 1
+            pictured = drawn[finding.rule_id] <= PICTURES_PER_RULE
+        articles.append(_finding(result, finding, metas.get(finding.rule_id), pictured, index))
+    beyond = {
+        rule: count - PICTURES_PER_RULE
+        for rule, count in sorted(drawn.items())
+        if count > PICTURES_PER_RULE
+    }
+    note = (
+        f"<p>Pictures are drawn for the first {PICTURES_PER_RULE:,} findings of each rule; "
+        + ", ".join(f"{count:,} of {_e(rule)}" for rule, count in beyond.items())
+        + " have none (each is listed in full below, and in every other format).</p>"
+        if beyond
+        else ""
     )
     return (
         f'<section id="findings"><h2>Findings ({len(ordered)})</h2>'
+        + note
         + _filters(result)
-        + articles
+        + "".join(articles)
         + "</section>"
     )
 
 
 def render(result: ScanResult) -> str:
+    metas = _meta_by_rule(result)
     complete = result.is_complete
     verdict_class = "complete" if complete else "incomplete"
     verdict = (
@@ -422,7 +487,8 @@ def render(result: ScanResult) -> str:
         + _completeness_section(result)
         + _suppressions_section(result)
         + _notices_section(result)
-        + _findings_section(result)
+        + _findings_section(result, metas)
+        + _rules_section(result, metas)
         + f"<script>{_SCRIPT}</script>"
         "</body></html>\n"
     )

@@ -630,6 +630,11 @@ PICTURES: tuple[tuple[str, Picture], ...] = (
 )
 
 
+def has_pictures(rule_id: str) -> bool:
+    """Whether the rule's findings are drawn (where the snapshot holds what they need)."""
+    return rule_id.startswith(tuple(prefix for prefix, _ in PICTURES))
+
+
 def picture_for(snapshot: Snapshot, finding: Finding) -> str | None:
     """The finding's picture, or None when its family has none or the snapshot lacks the data.
     A picture that fails to draw is left out: the report never fails for a picture."""
