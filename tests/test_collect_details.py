@@ -220,6 +220,80 @@ def test_transit_gateway_routes_are_searched_for_active_and_blackhole_routes(
     }
 
 
+def _stub_table_reads(stub: Any, table_id: str, *pages: dict[str, Any]) -> None:
+    stub.add_response(
+        "get_transit_gateway_route_table_associations",
+        {"Associations": []},
+        {"TransitGatewayRouteTableId": table_id},
+    )
+    stub.add_response(
+        "get_transit_gateway_route_table_propagations",
+        {"TransitGatewayRouteTablePropagations": []},
+        {"TransitGatewayRouteTableId": table_id},
+    )
+    search = {
+        "TransitGatewayRouteTableId": table_id,
+        "Filters": [{"Name": "state", "Values": ["active", "blackhole"]}],
+    }
+    for number, page in enumerate(pages):
+        stub.add_response(
+            "search_transit_gateway_routes",
+            page,
+            {**search, "NextToken": pages[number - 1]["NextToken"]} if number else search,
+        )
+
+
+def _tgw_routes(count: int, first: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "DestinationCidrBlock": f"10.{i // 256}.{i % 256}.0/24",
+            "Type": "propagated",
+            "State": "active",
+            "TransitGatewayAttachments": [
+                {
+                    "TransitGatewayAttachmentId": "tgw-attach-dx",
+                    "ResourceType": "direct-connect-gateway",
+                }
+            ],
+        }
+        for i in range(first, first + count)
+    ]
+
+
+def test_a_route_search_that_says_more_routes_exist_without_a_token_is_incomplete(
+    stubbed: Any,
+) -> None:
+    # AWS answers 1,000 routes of a larger table with AdditionalRoutesAvailable and (as it long
+    # has) no NextToken; botocore's paginator stops there as if the list were whole.
+    client, stub = stubbed("ec2")
+    _stub_table_reads(
+        stub, "tgw-rtb-big", {"Routes": _tgw_routes(1000), "AdditionalRoutesAvailable": True}
+    )
+    scope = ScopeCalls(ACCOUNT, "eu-west-1")
+    calls = RegionCalls(scope, lambda _service: client)
+    table = _tgw_route_table(calls, {"TransitGatewayRouteTableId": "tgw-rtb-big"})
+    assert table.routes is None  # unknown, never "these 1,000 are all"
+    assert [(e.operation, e.error_code, e.resource_kind, e.resource_id) for e in scope.errors] == [
+        ("SearchTransitGatewayRoutes", "TruncatedListing", "transit_gateway_routes", "tgw-rtb-big")
+    ]
+    assert "holds the first 1000 Routes, says there are more" in scope.errors[0].message
+
+
+def test_a_route_search_with_a_token_reads_every_page(stubbed: Any) -> None:
+    client, stub = stubbed("ec2")
+    _stub_table_reads(
+        stub,
+        "tgw-rtb-big",
+        {"Routes": _tgw_routes(1000), "AdditionalRoutesAvailable": True, "NextToken": "t1"},
+        {"Routes": _tgw_routes(5, first=1000), "AdditionalRoutesAvailable": False},
+    )
+    scope = ScopeCalls(ACCOUNT, "eu-west-1")
+    calls = RegionCalls(scope, lambda _service: client)
+    table = _tgw_route_table(calls, {"TransitGatewayRouteTableId": "tgw-rtb-big"})
+    assert len(table.routes or ()) == 1005
+    assert scope.errors == ()
+
+
 def _cross_region_endpoint() -> Any:
     return endpoint("vpce-x", "vpc-1", "com.amazonaws.us-west-2.ssm", service_region="us-west-2")
 

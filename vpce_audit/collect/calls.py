@@ -89,6 +89,19 @@ class PaginationLimitExceeded(Exception):
     """A listing went on for more than MAX_PAGES pages."""
 
 
+class TruncatedListing(Exception):
+    """An answer that says it holds only part of the list and gives no way to read the rest."""
+
+
+MORE_WITHOUT_TOKEN = "AdditionalRoutesAvailable"
+"""SearchTransitGatewayRoutes returns at most MaxResults (1,000) routes and says whether there
+are more with this flag; a table holds up to 10,000. AWS's API reference now gives it a
+NextToken, which botocore's paginator follows while the flag is true, but AWS has long answered
+the flag without a token (re:Post, "SearchTransitGatewayRoutes ... AdditionalRoutesAvailable"),
+and botocore then stops as if the list were whole. A table read in part would let the rules
+conclude "no route there"."""
+
+
 class ScopeTimeout(Exception):
     """The scope's deadline passed."""
 
@@ -297,6 +310,11 @@ class ScopeCalls:
                 )
             self._check_page(client, page, result_key)
             found.extend(page.get(result_key) or [])
+            if page.get(MORE_WITHOUT_TOKEN) is True and not page.get("NextToken"):
+                raise TruncatedListing(
+                    f"the answer holds the first {len(found)} {result_key}, says there are more "
+                    "and gives no token to read them; the list is incomplete"
+                )
             if CANCELLED.is_set():
                 raise Cancelled()
             if self.past_deadline():
