@@ -168,7 +168,9 @@ def undecided_resolution(vpc_id: str, names: str) -> str:
     return (
         f"whether {vpc_id} resolves {names} to a central interface endpoint is unknown: a "
         "private hosted zone that answers for them, its records or the endpoint they point at "
-        "could not be read, or the VPC's DNS servers are not the Amazon resolver"
+        "could not be read, the VPC's DNS servers are not the Amazon resolver, or its path to "
+        "the endpoint passes a hop this scan does not follow (an inspection or appliance hop, a "
+        "transit gateway not scanned)"
     )
 
 

@@ -50,6 +50,13 @@ class Reach:
     how: str
 
 
+_MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance"})
+"""Route targets that hand traffic to something that forwards it by routes of its own: in a VPC
+route table a ``vpce-`` target is a Gateway Load Balancer endpoint (AWS Network Firewall's
+endpoints are such), and an ENI or instance target an appliance
+(https://docs.aws.amazon.com/vpc/latest/userguide/route-table-options.html#route-tables-appliance-routing)."""
+
+
 class Topology:
     """Connectivity questions over one snapshot, with the joins they need built once."""
 
@@ -185,6 +192,13 @@ class Topology:
                         == {vpc_id, destination_vpc_id}
                     ):
                         return Reach(True, f"{table.route_table_id} -> {route.target_id}")
+                elif kind in _MIDDLEBOX_KINDS:
+                    # A Gateway Load Balancer or firewall endpoint, an appliance's interface or
+                    # instance: it forwards the traffic on by routes of its own, not followed here.
+                    unknown.append(
+                        f"{table.route_table_id} sends it to {route.target_id} ({kind}), whose "
+                        "onward path this scan does not follow"
+                    )
                 elif kind == "transit-gateway":
                     onward = self._through_tgw(
                         scope, vpc_id, route.target_id or "", destination_vpc_id, network
@@ -223,13 +237,24 @@ class Topology:
         target_ids = {a.attachment_id for a in targets}
         if table.routes is not None:
             best = _tgw_route_for(table.routes, network)
-            if (
-                best is not None
-                and best.state == "active"
-                and target_ids & set(best.attachment_ids)
-            ):
+            if best is None or best.state != "active":
+                return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
+            if target_ids & set(best.attachment_ids):
                 return Reach(True, f"{tgw_id} ({table.route_table_id})")
-            return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
+            # Sent to another attachment: an inspection VPC, a Network Firewall or Connect
+            # attachment, a peer gateway. Such a hop hands the traffic back to the gateway (AWS's
+            # centralised-inspection designs route 0.0.0.0/0 to the firewall VPC's attachment),
+            # and where it goes then is a path this analysis does not follow: unknown, not "no
+            # route" (https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-appliance-scenario.html).
+            via = ", ".join(
+                f"{target.attachment_id} ({target.resource_type or 'unknown type'})"
+                for target in best.targets
+            )
+            return Reach(
+                None,
+                f"{tgw_id}: {table.route_table_id} forwards it to {via or 'another attachment'}, "
+                "whose onward path this scan does not follow",
+            )
         if table.propagating_attachment_ids is None:
             return Reach(None, f"{tgw_id}: the routes of {table.route_table_id} are unknown")
         # Its routes could not be read, only its propagations. A static route wins over a

@@ -1,0 +1,265 @@
+"""Paths through a hop the analysis does not follow are unknown, not "no route".
+
+AWS's centralised-inspection design routes a spoke's traffic, on the transit gateway, to an
+inspection VPC's attachment, which hands it back to the gateway; a VPC route table may send it to
+a Gateway Load Balancer endpoint or an appliance's interface first
+(https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-appliance-scenario.html,
+https://docs.aws.amazon.com/vpc/latest/userguide/route-table-options.html). VPCE207 read such a
+spoke as having no route to the hub's endpoint and reported centralised DNS broken at high
+severity. Here: a hub (account 1) serves S3 by an interface endpoint and a private zone associated
+with a spoke (account 2); the network account (3) owns the transit gateway and an inspection VPC.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+
+import pytest
+
+from tests.helpers import endpoint, ingress, region, security_group, service, subnet
+from tests.helpers import vpc as make_vpc
+from vpce_audit.analysis.topology import Topology
+from vpce_audit.model import (
+    AccountSnapshot,
+    EndpointInterface,
+    HostedZone,
+    HostedZoneVpc,
+    ResourceRecordSet,
+    Route,
+    RouteTable,
+    TransitGateway,
+    TransitGatewayAttachment,
+    TransitGatewayRoute,
+    TransitGatewayRouteTable,
+    TransitGatewayRouteTarget,
+    VpcZones,
+    ZoneSummary,
+)
+from vpce_audit.rules.base import Settings
+from vpce_audit.rules.registry import load_registry
+from vpce_audit.scan import ScanResult, run_scan
+from vpce_audit.snapshot.document import SnapshotDocument
+from vpce_audit.snapshot.views import Snapshot
+
+REGION = "eu-west-1"
+HUB, SPOKE, NET = "111111111111", "222222222222", "333333333333"
+TGW = "tgw-0net"
+A_SPOKE, A_HUB, A_INSPECT = "tgw-attach-0spoke", "tgw-attach-0hub", "tgw-attach-0insp"
+ENDPOINT = "vpce-0a1b2c3d4e5f60718"
+ZONE = f"s3.{REGION}.amazonaws.com"
+HUB_BLOCK = "10.10.0.0/16"
+
+
+def _table(table_id: str, vpc_id: str, subnet_id: str, *routes: Route) -> RouteTable:
+    return RouteTable(
+        route_table_id=table_id, vpc_id=vpc_id, is_main=True, subnet_ids=(subnet_id,), routes=routes
+    )
+
+
+def _attachment(attachment_id: str, vpc_id: str, owner: str, table: str | None):
+    return TransitGatewayAttachment(
+        attachment_id, TGW, NET, "vpc", vpc_id, owner, "available", table
+    )
+
+
+def _to(cidr: str, attachment_id: str, vpc_id: str, state: str = "active") -> TransitGatewayRoute:
+    target = TransitGatewayRouteTarget(attachment_id, "vpc", vpc_id)
+    return TransitGatewayRoute(cidr, (target,), "static", state)
+
+
+def estate(
+    spokes_routes: tuple[TransitGatewayRoute, ...], spoke_exit: str = TGW
+) -> SnapshotDocument:
+    """``spokes_routes``: the gateway routes of the spokes' (and hub's) table; ``spoke_exit``:
+    where the spoke's subnets send 0.0.0.0/0."""
+    network = region(
+        NET,
+        REGION,
+        vpcs=[make_vpc("vpc-0insp", "100.64.0.0/16", owner=NET)],
+        subnets=[subnet("subnet-insp", "vpc-0insp", cidr="100.64.1.0/24")],
+        route_tables=[
+            _table(
+                "rtb-insp",
+                "vpc-0insp",
+                "subnet-insp",
+                Route(destination_cidr="100.64.0.0/16", target_id="local"),
+                Route(destination_cidr="10.0.0.0/8", target_id=TGW),
+            )
+        ],
+        transit_gateways=[TransitGateway(TGW, NET, "available", False)],
+        transit_gateway_attachments=[
+            _attachment(A_SPOKE, "vpc-0spoke", SPOKE, "tgw-rtb-spokes"),
+            _attachment(A_HUB, "vpc-0hub", HUB, "tgw-rtb-spokes"),
+            _attachment(A_INSPECT, "vpc-0insp", NET, "tgw-rtb-insp"),
+        ],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable("tgw-rtb-spokes", TGW, (A_SPOKE, A_HUB), (), spokes_routes),
+            TransitGatewayRouteTable(
+                "tgw-rtb-insp",
+                TGW,
+                (A_INSPECT,),
+                (A_SPOKE, A_HUB),
+                (_to("10.20.0.0/16", A_SPOKE, "vpc-0spoke"), _to(HUB_BLOCK, A_HUB, "vpc-0hub")),
+            ),
+        ],
+    )
+    hub = region(
+        HUB,
+        REGION,
+        vpcs=[make_vpc("vpc-0hub", HUB_BLOCK, owner=HUB)],
+        subnets=[subnet("subnet-hub", "vpc-0hub", cidr="10.10.1.0/24")],
+        route_tables=[
+            _table(
+                "rtb-hub",
+                "vpc-0hub",
+                "subnet-hub",
+                Route(destination_cidr=HUB_BLOCK, target_id="local"),
+                Route(destination_cidr="0.0.0.0/0", target_id=TGW),
+            )
+        ],
+        vpc_endpoints=[
+            endpoint(
+                ENDPOINT,
+                "vpc-0hub",
+                "s3",
+                subnets=("subnet-hub",),
+                groups=("sg-ep",),
+                network_interface_ids=("eni-ep",),
+            )
+        ],
+        endpoint_interfaces=[
+            EndpointInterface("eni-ep", "vpc-0hub", "subnet-hub", ("10.10.1.10",))
+        ],
+        security_groups=[security_group("sg-ep", "vpc-0hub", ingress("10.0.0.0/8"))],
+        endpoint_service_details=[service("s3", private_dns_names=(ZONE, f"*.{ZONE}"))],
+        transit_gateways=[TransitGateway(TGW, NET, "available", None)],
+        transit_gateway_attachments=[_attachment(A_HUB, "vpc-0hub", HUB, None)],
+    )
+    spoke = region(
+        SPOKE,
+        REGION,
+        vpcs=[make_vpc("vpc-0spoke", "10.20.0.0/16", owner=SPOKE)],
+        subnets=[subnet("subnet-spoke", "vpc-0spoke", cidr="10.20.1.0/24")],
+        route_tables=[
+            _table(
+                "rtb-spoke",
+                "vpc-0spoke",
+                "subnet-spoke",
+                Route(destination_cidr="10.20.0.0/16", target_id="local"),
+                Route(destination_cidr="0.0.0.0/0", target_id=spoke_exit),
+            )
+        ],
+        endpoint_service_details=[service("s3", private_dns_names=(ZONE, f"*.{ZONE}"))],
+        transit_gateways=[TransitGateway(TGW, NET, "available", None)],
+        transit_gateway_attachments=[_attachment(A_SPOKE, "vpc-0spoke", SPOKE, None)],
+    )
+    alias = f"{ENDPOINT}-4f2a9c1e.s3.{REGION}.vpce.amazonaws.com"
+    zone = HostedZone(
+        "ZHUBS3",
+        ZONE,
+        True,
+        vpcs=(HostedZoneVpc("vpc-0spoke", REGION),),
+        records=(
+            ResourceRecordSet(ZONE, "A", alias_target=alias),
+            ResourceRecordSet(f"*.{ZONE}", "A", alias_target=alias),
+        ),
+    )
+    members = (HUB, SPOKE, NET)
+    at = "2026-11-26T00:00:00Z"
+    accounts = (
+        AccountSnapshot(
+            HUB, at, "o-exampleorg1", members, hosted_zones=(zone,),
+            vpc_zones=(VpcZones("vpc-0hub", REGION, ()),),
+        ),
+        AccountSnapshot(
+            SPOKE, at, "o-exampleorg1", members,
+            vpc_zones=(VpcZones("vpc-0spoke", REGION, (ZoneSummary("ZHUBS3", ZONE, HUB),)),),
+        ),
+        AccountSnapshot(
+            NET, at, "o-exampleorg1", members, vpc_zones=(VpcZones("vpc-0insp", REGION, ()),)
+        ),
+    )  # fmt: skip
+    return SnapshotDocument(
+        tool_version="t", created_at=at, accounts=accounts, regions=(hub, network, spoke)
+    )
+
+
+INSPECTED = (_to("0.0.0.0/0", A_INSPECT, "vpc-0insp"),)
+DIRECT = (*INSPECTED, _to(HUB_BLOCK, A_HUB, "vpc-0hub"))
+DROPPED = (*INSPECTED, _to(HUB_BLOCK, A_HUB, "vpc-0hub", state="blackhole"))
+
+
+def _scan(document: SnapshotDocument) -> ScanResult:
+    rules = [r for r in load_registry(include_plugins=False) if r.rule_id == "VPCE207"]
+    return run_scan(document, rules, Settings(), today=datetime.date(2026, 11, 27))
+
+
+def _reach(document: SnapshotDocument) -> tuple[bool | None, str]:
+    snapshot = Snapshot(document)
+    scope = next(s for s in snapshot.scopes if s.account_id == SPOKE)
+    reach = Topology(snapshot).reach(
+        scope, "vpc-0spoke", "vpc-0hub", [ipaddress.ip_network("10.10.1.10/32")]
+    )
+    return reach.reachable, reach.how
+
+
+def test_a_spoke_sent_to_an_inspection_vpc_is_skipped_not_reported_broken() -> None:
+    result = _scan(estate(INSPECTED))
+    assert result.findings == ()
+    assert {(s.rule_id, s.resource_id) for s in result.skipped} == {("VPCE207", "vpc-0spoke")}
+    (skip,) = result.skipped
+    assert (
+        "tgw-rtb-spokes forwards it to tgw-attach-0insp (vpc), whose onward path this scan "
+        "does not follow"
+    ) in skip.reason
+
+
+@pytest.mark.parametrize(
+    ("spokes_routes", "reachable", "how"),
+    [
+        (DIRECT, True, "rtb-spoke -> tgw-0net (tgw-rtb-spokes)"),
+        (DROPPED, False, "no route of its route tables leads there"),
+        ((), False, "no route of its route tables leads there"),
+        (
+            INSPECTED,
+            None,
+            "tgw-0net: tgw-rtb-spokes forwards it to tgw-attach-0insp (vpc), whose onward path "
+            "this scan does not follow",
+        ),
+    ],
+    ids=["direct", "blackhole", "no-route", "inspection-hop"],
+)
+def test_the_gateway_route_decides_reach_and_a_middle_hop_is_unknown(
+    spokes_routes: tuple[TransitGatewayRoute, ...], reachable: bool | None, how: str
+) -> None:
+    assert _reach(estate(spokes_routes)) == (reachable, how)
+
+
+def test_a_broken_path_is_still_reported() -> None:
+    # The hub's block blackholed on the gateway: the true positive stays.
+    (finding,) = _scan(estate(DROPPED)).findings
+    assert (finding.rule_id, finding.account_id, finding.resource_id) == (
+        "VPCE207",
+        SPOKE,
+        "vpc-0spoke",
+    )
+    assert "has no route to" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"),
+    [
+        ("vpce-0gwlb0123456789ab", "vpc-endpoint"),
+        ("eni-0appliance01234567", "network-interface"),
+        ("i-0firewall0123456789", "instance"),
+    ],
+)
+def test_a_vpc_route_to_a_middlebox_is_unknown(target: str, kind: str) -> None:
+    assert _reach(estate(DIRECT, spoke_exit=target)) == (
+        None,
+        f"rtb-spoke sends it to {target} ({kind}), whose onward path this scan does not follow",
+    )
+    result = _scan(estate(DIRECT, spoke_exit=target))
+    assert result.findings == ()
+    assert [(s.rule_id, s.resource_id) for s in result.skipped] == [("VPCE207", "vpc-0spoke")]
