@@ -799,12 +799,69 @@ def test_a_shared_transit_gateway_is_judged_with_its_owner_route_table(
 def test_the_owner_route_table_decides_even_when_the_other_vpc_account_is_not_scanned(
     scan_snapshot: Callable[[SnapshotDocument], Report],
 ) -> None:
-    """APP_A not scanned: vpc-0a's blocks are unknown, so VPCE502 has no pair to report; but the
-    owner's route table says where 10.1.0.0/16 goes, so vpc-0b's conflict (VPCE501) stands."""
+    """APP_A not scanned: the owner's route table says where 10.1.0.0/16 goes, so vpc-0b's
+    conflict (VPCE501) stands; and the route vpc-0a's attachment propagates there carries its
+    block, so the overlap on the gateway is reported on vpc-0b, the scanned one (VPCE502, high:
+    the table routes to both)."""
     report = scan_snapshot(_shared_gateway(NETWORK, APP_B))
     assert report.flagged("VPCE501") == {(APP_B, FIXTURE_REGION, "vpc-0b")}
-    assert report.flagged("VPCE502") == set()
+    assert _severities(report, "VPCE502") == {(APP_B, "vpc-0b"): "high"}
+    message = report.finding("VPCE502", "vpc-0b")["message"]
+    assert f"{TGW_TABLE} routes to both it and vpc-0a" in message
     assert report.flagged("VPCE505") == {(NETWORK, FIXTURE_REGION, TGW)}
+
+
+def _isolated(document: SnapshotDocument) -> SnapshotDocument:
+    """vpc-0a and vpc-0b (both 10.1.0.0/16) each associated with and propagating into a route
+    table of its own: isolated today."""
+    network = next(scope for scope in document.regions if scope.account_id == NETWORK)
+    tables = tuple(
+        TransitGatewayRouteTable(
+            f"tgw-rtb-{suffix}",
+            TGW,
+            (attachment,),
+            (attachment,),
+            (
+                TransitGatewayRoute(
+                    "10.1.0.0/16",
+                    (TransitGatewayRouteTarget(attachment, "vpc", f"vpc-0{suffix}"),),
+                    "propagated",
+                    "active",
+                ),
+            ),
+        )
+        for suffix, attachment in (("a", ATTACHMENT_A), ("b", ATTACHMENT_B))
+    )
+    own_table = {ATTACHMENT_A: "tgw-rtb-a", ATTACHMENT_B: "tgw-rtb-b"}
+    attachments = tuple(
+        dataclasses.replace(
+            a,
+            association_route_table_id=own_table.get(a.attachment_id, a.association_route_table_id),
+        )
+        for a in network.transit_gateway_attachments
+    )
+    network = dataclasses.replace(
+        network, transit_gateway_route_tables=tables, transit_gateway_attachments=attachments
+    )
+    regions = tuple(network if s.account_id == NETWORK else s for s in document.regions)
+    return dataclasses.replace(document, regions=regions)
+
+
+def test_an_unscanned_vpc_is_compared_by_the_blocks_its_attachment_propagates(
+    scan_snapshot: Callable[[SnapshotDocument], Report],
+) -> None:
+    """Two overlapping VPCs isolated in route tables of their own: flagged on both when both
+    accounts are scanned; with APP_A not scanned, still on vpc-0b (it passed clean before)."""
+    both = scan_snapshot(_isolated(_shared_gateway(NETWORK, APP_A, APP_B)))
+    assert _severities(both, "VPCE502") == {
+        (APP_A, "vpc-0a"): "medium",
+        (APP_B, "vpc-0b"): "medium",
+    }
+    report = scan_snapshot(_isolated(_shared_gateway(NETWORK, APP_B)))
+    assert _severities(report, "VPCE502") == {(APP_B, "vpc-0b"): "medium"}
+    message = report.finding("VPCE502", "vpc-0b")["message"]
+    assert "overlap its own (vpc-0a): no route table of the gateway joins them yet" in message
+    assert report.skipped("VPCE502") == {}
 
 
 def test_without_the_gateway_owner_nothing_about_its_routes_is_invented(
@@ -851,7 +908,23 @@ def test_without_the_gateway_owner_a_lone_attachment_is_skipped_by_the_overlap_r
     alone = scan_snapshot(_shared_gateway(APP_A))
     assert alone.flagged("VPCE502") == set()
     assert set(alone.skipped("VPCE502")) == {(APP_A, FIXTURE_REGION, "vpc-0a")}
-    assert set(scan_snapshot(_shared_gateway(NETWORK, APP_A)).skipped("VPCE502")) == set()
+
+
+def test_an_unscanned_vpc_whose_blocks_no_route_shows_makes_the_overlap_unknown(
+    scan_snapshot: Callable[[SnapshotDocument], Report],
+) -> None:
+    """The owner and APP_A scanned, APP_B not: vpc-0b's attachment propagates into the owner's
+    table, but no route there carries its blocks (10.1.0.0/16 went to vpc-0a's attachment), so
+    whether vpc-0a overlaps it is unknown: skipped, naming it, not passed. PARTNER's vpc-0c,
+    not scanned either, is known by its propagated 10.9.0.0/16 and overlaps nothing."""
+    report = scan_snapshot(_shared_gateway(NETWORK, APP_A))
+    assert report.flagged("VPCE502") == set()
+    assert report.skipped("VPCE502") == {
+        (APP_A, FIXTURE_REGION, "vpc-0a"): (
+            f"the blocks of vpc-0b of account {APP_B}, attached to {TGW} but not scanned, are "
+            "unknown: no route table of the gateway that was read holds a route they propagate"
+        )
+    }
 
 
 def test_a_shared_gateway_that_reaches_an_outside_account_raises_an_open_endpoint(

@@ -106,6 +106,26 @@ class Topology:
             for tgw, found in grouped.items()
         }
 
+    @cached_property
+    def _propagated_blocks(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, dict[str, None]] = {}
+        for table in self.tgw_route_tables.values():
+            for route in table.routes or ():
+                if route.route_type != "propagated" or route.state != "active":
+                    continue
+                if not route.destination_cidr or ":" in route.destination_cidr:
+                    continue
+                for attachment_id in route.attachment_ids:
+                    found.setdefault(attachment_id, {})[route.destination_cidr] = None
+        return {attachment_id: tuple(blocks) for attachment_id, blocks in found.items()}
+
+    def propagated_blocks(self, attachment_id: str) -> tuple[str, ...]:
+        """The IPv4 blocks a VPC attachment propagates into the gateway's route tables that were
+        read: the VPC's own blocks (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html,
+        "route propagation"), seen even where the VPC's account was not scanned. Empty when it
+        propagates into none of them."""
+        return self._propagated_blocks.get(attachment_id, ())
+
     def gateway_unseen(self, attachment: TransitGatewayAttachment, region: str) -> str | None:
         """Why the gateway's side of an attachment is unknown, or None when it is known.
 

@@ -16,7 +16,7 @@ from vpce_audit.analysis.cidrs import (
 )
 from vpce_audit.analysis.topology import HYBRID_ATTACHMENT_TYPES, RemoteNetwork, Topology
 from vpce_audit.findings import Severity
-from vpce_audit.model import TransitGatewayRouteTable, Vpc
+from vpce_audit.model import TransitGatewayAttachment, TransitGatewayRouteTable, Vpc
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView
 
@@ -216,6 +216,42 @@ def _present_attachments(table: TransitGatewayRouteTable) -> frozenset[str] | No
     return frozenset(found)
 
 
+@dataclass(frozen=True)
+class _Unscanned:
+    attachment: TransitGatewayAttachment
+    blocks: tuple[str, ...]
+    """As the gateway's propagated routes show them; empty when none was read."""
+
+
+def _attached_vpcs(
+    ctx: RuleContext,
+    topology: Topology,
+    attachments: Iterable[TransitGatewayAttachment],
+    eligible: set[tuple[str, str]],
+) -> tuple[dict[str, str], list[VpcRef], list[_Unscanned]]:
+    """The live VPC attachments of one gateway: (attachment id by VPC id, the scanned VPCs the
+    rule judges, the VPCs of accounts not scanned). The gateway owner sees every attachment;
+    another account's VPC that was not scanned is known by the blocks it propagates."""
+    by_vpc: dict[str, str] = {}
+    refs: list[VpcRef] = []
+    unscanned: list[_Unscanned] = []
+    for attachment in attachments:
+        vpc_id = attachment.resource_id
+        if attachment.resource_type != "vpc" or not vpc_id or vpc_id in by_vpc:
+            continue
+        if attachment.state not in LIVE_ATTACHMENT_STATES:
+            continue
+        found = ctx.snapshot.vpcs_by_id.get(vpc_id)
+        if found is None:
+            by_vpc[vpc_id] = attachment.attachment_id
+            blocks = topology.propagated_blocks(attachment.attachment_id)
+            unscanned.append(_Unscanned(attachment, blocks))
+        elif (found[0].account_id, found[0].region) in eligible:
+            by_vpc[vpc_id] = attachment.attachment_id
+            refs.append(VpcRef(found[0], found[1]))
+    return by_vpc, refs, unscanned
+
+
 @builtin_rule(
     "VPCE502",
     requires=(
@@ -234,21 +270,16 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
     topology = Topology(ctx.snapshot)
     eligible = {(s.account_id, s.region) for s in ctx.scopes()}
     for tgw_id, attachments in sorted(topology.attachments_by_tgw.items()):
-        by_vpc: dict[str, str] = {}
-        refs: list[VpcRef] = []
-        for attachment in attachments:
-            if attachment.resource_type != "vpc" or not attachment.resource_id:
-                continue
-            if attachment.state not in LIVE_ATTACHMENT_STATES:
-                continue
-            found = ctx.snapshot.vpcs_by_id.get(attachment.resource_id)
-            if found is None or (found[0].account_id, found[0].region) not in eligible:
-                continue
-            if attachment.resource_id not in by_vpc:
-                by_vpc[attachment.resource_id] = attachment.attachment_id
-                refs.append(VpcRef(found[0], found[1]))
+        by_vpc, refs, unscanned = _attached_vpcs(ctx, topology, attachments, eligible)
         if not refs:
             continue
+        # Compared with, never reported on: their blocks as the gateway's routes show them.
+        partners = [VpcRef(refs[0].scope, _unscanned_vpc(u)) for u in unscanned if u.blocks]
+        blind = [
+            f"{u.attachment.resource_id} of account {u.attachment.resource_owner_id or 'unknown'}"
+            for u in unscanned
+            if not u.blocks
+        ]
         unseen = next(
             (
                 reason
@@ -261,7 +292,7 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
             ),
             None,
         )
-        index = overlap_index(refs)
+        index = overlap_index([*refs, *partners])
         overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
         if not overlapping:
             if unseen:
@@ -272,7 +303,17 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
                         ref.vpc_id,
                         f"what else is attached to {tgw_id} is unknown: {unseen}",
                     )
+            elif blind:
+                for ref in sorted(refs, key=lambda r: r.vpc_id):
+                    yield ctx.skip(
+                        ref.scope,
+                        ref.vpc_id,
+                        f"the blocks of {_listing(blind[:5], len(blind))}, attached to {tgw_id} "
+                        "but not scanned, are unknown: no route table of the gateway that was "
+                        "read holds a route they propagate",
+                    )
             continue
+        overlapping_partners = [p for p in partners if index.others(p.vpc_id, limit=1)[1] > 0]
         # Per route table: the VPCs it joins, and which of them overlap each other there.
         shared: dict[str, list[str]] = defaultdict(list)
         unknown_tables: list[str] = []
@@ -283,7 +324,11 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
             if present is None:
                 unknown_tables.append(table.route_table_id)
                 continue
-            members = [ref for ref in overlapping if by_vpc[ref.vpc_id] in present]
+            members = [
+                ref
+                for ref in (*overlapping, *overlapping_partners)
+                if by_vpc[ref.vpc_id] in present
+            ]
             table_index = overlap_index(members)
             for ref in members:
                 examples, count = table_index.others(ref.vpc_id, limit=5)
@@ -315,6 +360,14 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
                 related=examples,
                 severity=ctx.severity_for(severity),
             )
+
+
+def _unscanned_vpc(unscanned: _Unscanned) -> Vpc:
+    return Vpc(
+        vpc_id=unscanned.attachment.resource_id or "",
+        owner_id=unscanned.attachment.resource_owner_id or "",
+        cidr_blocks=unscanned.blocks,
+    )
 
 
 def _kind_of(topology: Topology, attachment_id: str) -> str | None:
