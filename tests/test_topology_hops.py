@@ -12,6 +12,7 @@ with a spoke (account 2); the network account (3) owns the transit gateway and a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import ipaddress
 
@@ -25,6 +26,8 @@ from vpce_audit.model import (
     EndpointInterface,
     HostedZone,
     HostedZoneVpc,
+    PeeringConnection,
+    PeeringSide,
     ResourceRecordSet,
     Route,
     RouteTable,
@@ -263,3 +266,80 @@ def test_a_vpc_route_to_a_middlebox_is_unknown(target: str, kind: str) -> None:
     result = _scan(estate(DIRECT, spoke_exit=target))
     assert result.findings == ()
     assert [(s.rule_id, s.resource_id) for s in result.skipped] == [("VPCE207", "vpc-0spoke")]
+
+
+def _hub_outside_the_organisation(document: SnapshotDocument) -> SnapshotDocument:
+    """The hub's account is a partner's, outside the organisation and not scanned; the spoke's
+    account owns the service zone, whose record still names the hub's endpoint."""
+    members = (SPOKE, NET)
+    (zone,) = next(a for a in document.accounts if a.account_id == HUB).hosted_zones
+    accounts = tuple(
+        dataclasses.replace(
+            account,
+            organization_member_ids=members,
+            hosted_zones=(zone,) if account.account_id == SPOKE else (),
+            vpc_zones=tuple(
+                dataclasses.replace(
+                    v,
+                    zones=tuple(dataclasses.replace(z, owner_account=SPOKE) for z in v.zones),
+                )
+                for v in account.vpc_zones
+            ),
+        )
+        for account in document.accounts
+        if account.account_id in members
+    )
+    regions = tuple(r for r in document.regions if r.account_id in members)
+    return dataclasses.replace(document, accounts=accounts, regions=regions)
+
+
+def test_an_endpoint_missing_where_the_vpc_reaches_an_outside_account_is_unknown() -> None:
+    # Every member scanned, but the gateway also attaches the partner's hub VPC: the endpoint
+    # may be the partner's, so it is not called gone.
+    result = _scan(_hub_outside_the_organisation(estate(DIRECT)))
+    assert result.findings == ()
+    (skip,) = result.skipped
+    assert (skip.rule_id, skip.account_id, skip.resource_id) == ("VPCE207", SPOKE, "vpc-0spoke")
+    assert (
+        f"{ENDPOINT} is not in the snapshot, and every member account was scanned in {REGION}, "
+        f"but {TGW}, to which vpc-0spoke is attached, attaches vpc-0hub of account {HUB}, not "
+        "scanned, which may own it"
+    ) in skip.reason
+
+
+def test_an_endpoint_missing_where_the_vpc_reaches_only_members_is_gone() -> None:
+    # The partner's attachment gone from the gateway: the spoke reaches members only, all
+    # scanned, so the endpoint the record names no longer exists.
+    document = _hub_outside_the_organisation(estate(DIRECT))
+    network = next(r for r in document.regions if r.account_id == NET)
+    network = dataclasses.replace(
+        network,
+        transit_gateway_attachments=tuple(
+            a for a in network.transit_gateway_attachments if a.resource_owner_id != HUB
+        ),
+    )
+    regions = tuple(network if r.account_id == NET else r for r in document.regions)
+    (finding,) = _scan(dataclasses.replace(document, regions=regions)).findings
+    assert (finding.rule_id, finding.resource_id) == ("VPCE207", "vpc-0spoke")
+    assert f"points at {ENDPOINT}, which no longer exists" in finding.message
+
+
+def test_a_peering_with_an_unscanned_account_reaches_beyond_the_scan() -> None:
+    document = estate(DIRECT)
+    spoke = next(r for r in document.regions if r.account_id == SPOKE)
+    peering = PeeringConnection(
+        "pcx-0partner",
+        "active",
+        PeeringSide(SPOKE, "vpc-0spoke", REGION, ("10.20.0.0/16",)),
+        PeeringSide("444444444444", "vpc-0partner", REGION, ("172.16.0.0/16",)),
+    )
+    spoke = dataclasses.replace(spoke, peering_connections=(peering,))
+    regions = tuple(spoke if r.account_id == SPOKE else r for r in document.regions)
+    snapshot = Snapshot(dataclasses.replace(document, regions=regions))
+    scope = next(s for s in snapshot.scopes if s.account_id == SPOKE)
+    topology = Topology(snapshot)
+    assert topology.reaches_beyond(scope, "vpc-0spoke", frozenset({HUB, SPOKE, NET})) == (
+        "vpc-0spoke peers (pcx-0partner) with vpc-0partner of account 444444444444, not scanned"
+    )
+    everyone = frozenset({HUB, SPOKE, NET, "444444444444"})
+    assert topology.reaches_beyond(scope, "vpc-0spoke", everyone) is None

@@ -394,8 +394,18 @@ class CentralDns:
         base = RecordCheck(zone, record_name, endpoint_id)
         found = self.snapshot.endpoints_by_id.get(endpoint_id)
         if found is None:
-            if endpoint_region is not None and self._every_account_scanned(endpoint_region):
-                return _with(base, problem=f"points at {endpoint_id}, which no longer exists")
+            scanned = self._scanned_accounts(endpoint_region) if endpoint_region else None
+            if scanned is not None:
+                # Every member was scanned there; an account outside the organisation may still
+                # own it, where the VPC reaches one (a gateway shared across organisations).
+                beyond = self.topology.reaches_beyond(scope, vpc_id, scanned)
+                if beyond is None:
+                    return _with(base, problem=f"points at {endpoint_id}, which no longer exists")
+                return _with(
+                    base,
+                    unknown=f"{endpoint_id} is not in the snapshot, and every member account was "
+                    f"scanned in {endpoint_region}, but {beyond}, which may own it",
+                )
             where = f" ({endpoint_region})" if endpoint_region else ""
             return _with(
                 base,
@@ -494,18 +504,19 @@ class CentralDns:
             )
         return base
 
-    def _every_account_scanned(self, region: str) -> bool:
-        """Whether an endpoint missing from the snapshot can only mean it is gone: the scanned
-        organisation's member list is known and every member was scanned in the region."""
+    def _scanned_accounts(self, region: str) -> frozenset[str] | None:
+        """The accounts whose endpoints in the region are known, when they include every member
+        of the scanned organisation (its member list known); else None: an endpoint missing
+        from the snapshot may be a member's that was not seen."""
         members = self.snapshot.organization_members
         if not members or self.snapshot.orgs_with_unknown_members:
-            return False
-        scanned = {
+            return None
+        scanned = frozenset(
             s.account_id
             for s in self.snapshot.scopes
             if s.region == region and "vpc_endpoints" not in s.failed_kinds
-        }
-        return members <= scanned
+        )
+        return scanned if members <= scanned else None
 
 
 def _with(check: RecordCheck, **changes: object) -> RecordCheck:

@@ -25,7 +25,7 @@ from vpce_audit.model import (
     TransitGatewayRouteTable,
     Vpc,
 )
-from vpce_audit.snapshot.views import ScopeView, Snapshot
+from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView, Snapshot
 
 HYBRID_ATTACHMENT_TYPES = frozenset(
     {"vpn", "vpn-concentrator", "direct-connect-gateway", "connect", "client-vpn"}
@@ -289,6 +289,46 @@ class Topology:
         return Reach(
             None, f"{tgw_id}: {table.route_table_id} {learned}, but its static routes are unknown"
         )
+
+    def reaches_beyond(self, scope: ScopeView, vpc_id: str, accounts: frozenset[str]) -> str | None:
+        """How the VPC may reach a VPC of an account outside ``accounts``, or None when it cannot:
+        an active peering with one, a transit gateway that attaches one or whose attachments are
+        unknown, or a gateway peered with another gateway."""
+        for connection in self.peerings_by_vpc.get(vpc_id, ()):
+            if not connection.is_active:
+                continue
+            peer = (
+                connection.accepter
+                if connection.requester.vpc_id == vpc_id
+                else connection.requester
+            )
+            if peer.owner_id not in accounts:
+                return (
+                    f"{vpc_id} peers ({connection.peering_connection_id}) with {peer.vpc_id} of "
+                    f"account {peer.owner_id or 'unknown'}, not scanned"
+                )
+        for attachment in scope.vpc_attachments_by_vpc.get(vpc_id, ()):
+            gateway = attachment.transit_gateway_id
+            unseen = self.gateway_unseen(attachment, scope.region)
+            if unseen:
+                return (
+                    f"{vpc_id} is attached to {gateway}, whose other attachments are unknown "
+                    f"({unseen})"
+                )
+            for other in self.attachments_by_tgw.get(gateway, ()):
+                if other.state not in LIVE_ATTACHMENT_STATES:
+                    continue
+                if other.resource_type == "peering":
+                    return (
+                        f"{gateway}, to which {vpc_id} is attached, peers with another gateway "
+                        f"({other.attachment_id})"
+                    )
+                if other.resource_type == "vpc" and other.resource_owner_id not in accounts:
+                    return (
+                        f"{gateway}, to which {vpc_id} is attached, attaches {other.resource_id} "
+                        f"of account {other.resource_owner_id or 'unknown'}, not scanned"
+                    )
+        return None
 
     # -- networks a VPC connects to ----------------------------------------------------------
 
