@@ -34,7 +34,8 @@ others start; after it, each account moves on by itself:
   at once (the account's Route 53 calls: ROUTE53_CALLS_IN_FLIGHT = 16 at a time);
 * account-regions (``workers`` threads, each region with calls_in_flight_per_region(workers)
   calls in flight: 32 at 8 workers, 8 at 32): DescribeVpcs alone; then the other listings and
-  ListProfileAssociations; the follow-ups of each listing's items as soon as it answers, an
+  ListProfileAssociations and ListResolverRuleAssociations (then ListResolverRules where a rule
+  is associated); the follow-ups of each listing's items as soon as it answers, an
   item's all at once (both DescribeVpcAttribute calls of a VPC, GetManagedPrefixListEntries
   per prefix list, ...);
   DescribeNetworkInterfaces (and cross-region DescribeVpcEndpointServices) as soon as
@@ -143,7 +144,10 @@ FOLLOW_UPS = frozenset(
 )
 """The calls about one listed item: an item's are made at once, one round trip after its
 listing."""
-LISTING_OPS = frozenset(listing.operation for listing in LISTINGS) | {"ListProfileAssociations"}
+LISTING_OPS = frozenset(listing.operation for listing in LISTINGS) | {
+    "ListProfileAssociations",
+    "ListResolverRuleAssociations",
+}
 ORG_DATA_CHAIN = 4
 """GetCallerIdentity -> ListAccounts -> AssumeRole -> GetCallerIdentity, before any region (2
 when only the management account is scanned)."""
@@ -505,13 +509,17 @@ def calls_table(run: Run, vpcs_per_region: int) -> None:
     per_scope = [len(v) for v in regional.values()]
     operations = collections.Counter(c.operation for c in run.calls)
     entries = operations["GetManagedPrefixListEntries"] / max(1, len(regional))
-    floor = len(LISTINGS) + 1 + 2 * vpcs_per_region + entries + 1
+    # The listings, ListProfileAssociations and ListResolverRuleAssociations (ListResolverRules
+    # only where a rule is associated: none here), the VPCs' attributes, the prefix lists'
+    # entries, the endpoints' interfaces.
+    floor = len(LISTINGS) + 2 + 2 * vpcs_per_region + entries + 1
     accounts = max(1, run.accounts)
     print(f"\ncalls of one scan at {run.workers} workers, {run.accounts} accounts")
     print(f"  total {len(run.calls)}; not HTTP 200: {sum(c.status != 200 for c in run.calls)}")
     print(f"  per account-region: {_spread(per_scope)}; floor {floor:.0f} =")
     print(
-        f"    {len(LISTINGS)} listings + ListProfileAssociations + 2 x {vpcs_per_region} VPCs"
+        f"    {len(LISTINGS)} listings + ListProfileAssociations + ListResolverRuleAssociations"
+        f" + 2 x {vpcs_per_region} VPCs"
         f" (DescribeVpcAttribute) + {entries:.0f} prefix lists + 1 DescribeNetworkInterfaces"
     )
     for name in PHASES:

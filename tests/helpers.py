@@ -37,11 +37,14 @@ DDB_CIDRS = ("52.94.24.0/23", "52.119.240.0/21")
 
 
 def region(account: str = ACCOUNT, name: str = REGION, **collections: Any) -> RegionSnapshot:
+    """An account-region as a collection writes it: Resolver rules collected (none, unless
+    given; ``resolver_rules=None`` for a snapshot written before they were)."""
+    collections.setdefault("resolver_rules", ())
     return RegionSnapshot(
         account_id=account,
         region=name,
         collected_at="2026-11-26T00:00:00Z",
-        **{key: tuple(value) for key, value in collections.items()},
+        **{key: None if value is None else tuple(value) for key, value in collections.items()},
     )
 
 

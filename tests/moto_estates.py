@@ -423,12 +423,31 @@ def build_every_call_estate(moto_session: Any) -> None:
         HostedZoneConfig={"PrivateZone": True},
     )
     group = ec2.create_security_group(GroupName="dns", Description="dns", VpcId=vpc_id)
-    moto_session.client("route53resolver", region_name="us-west-2").create_resolver_endpoint(
+    resolver = moto_session.client("route53resolver", region_name="us-west-2")
+    # Named: moto sorts endpoints by name and fails on two without one.
+    resolver.create_resolver_endpoint(
         CreatorRequestId="r",
+        Name="inbound",
         SecurityGroupIds=[group["GroupId"]],
         Direction="INBOUND",
         IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
     )
+    # A forwarding rule associated with the VPC: its definition is listed.
+    outbound = resolver.create_resolver_endpoint(
+        CreatorRequestId="o",
+        Name="outbound",
+        SecurityGroupIds=[group["GroupId"]],
+        Direction="OUTBOUND",
+        IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
+    )["ResolverEndpoint"]["Id"]
+    forward = resolver.create_resolver_rule(
+        CreatorRequestId="f",
+        RuleType="FORWARD",
+        DomainName="corp.example.com",
+        TargetIps=[{"Ip": "10.9.0.10", "Port": 53}],
+        ResolverEndpointId=outbound,
+    )["ResolverRule"]["Id"]
+    resolver.associate_resolver_rule(ResolverRuleId=forward, VPCId=vpc_id)
     moto_session.client("organizations").create_organization(FeatureSet="ALL")
     ec2.create_vpc_endpoint(
         VpcId=vpc_id,

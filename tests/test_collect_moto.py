@@ -19,6 +19,7 @@ from tests.moto_estates import (
     build_two_region_estate,
     expected_two_region_findings,
 )
+from vpce_audit.analysis.dns import normalise
 from vpce_audit.collect.calls import ScopeCalls
 from vpce_audit.collect.operations import OPERATIONS, NotReadOnlyError, iam_actions
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
@@ -271,3 +272,41 @@ def test_global_services_are_called_in_the_partition_of_the_home_region() -> Non
     assert global_service_region("eu-west-1") == "us-east-1"
     assert global_service_region("cn-north-1") == "cn-northwest-1"
     assert global_service_region("us-gov-east-1") == "us-gov-west-1"
+
+
+def test_a_resolver_rule_associated_with_a_vpc_is_collected_with_its_definition(
+    moto_session: Any,
+) -> None:
+    """Through moto's ListResolverRuleAssociations and ListResolverRules: a forwarding rule for
+    every name, associated with one VPC, reaches the snapshot with its targets."""
+    ec2 = moto_session.client("ec2", region_name="us-west-2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.40.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="dns", Description="dns", VpcId=vpc_id)
+    resolver = moto_session.client("route53resolver", region_name="us-west-2")
+    outbound = resolver.create_resolver_endpoint(
+        CreatorRequestId="o",
+        Name="outbound",
+        SecurityGroupIds=[group["GroupId"]],
+        Direction="OUTBOUND",
+        IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
+    )["ResolverEndpoint"]["Id"]
+    rule_id = resolver.create_resolver_rule(
+        CreatorRequestId="f",
+        RuleType="FORWARD",
+        DomainName=".",
+        TargetIps=[{"Ip": "10.9.0.10", "Port": 53}],
+        ResolverEndpointId=outbound,
+    )["ResolverRule"]["Id"]
+    resolver.associate_resolver_rule(ResolverRuleId=rule_id, VPCId=vpc_id)
+    document = collect(ClientFactory(moto_session), CollectionRequest(regions=("us-west-2",)))
+    (scope,) = document.regions
+    assert scope.errors == ()
+    (collected,) = scope.resolver_rules or ()
+    # AWS lists the root as "."; moto appends a dot to what it was given (".."): one domain.
+    assert (collected.rule_id, normalise(collected.domain_name or "x"), collected.rule_type) == (
+        rule_id,
+        "",
+        "FORWARD",
+    )
+    assert (collected.vpc_ids, collected.target_ips) == ((vpc_id,), ("10.9.0.10:53",))

@@ -499,8 +499,9 @@ def test_without_the_hub_account_the_spokes_are_unknown_not_flagged(org: Organis
         (org.spokes, REGION, ids[f"rt-{name}"]): (
             f"whether {ids[name]} resolves S3 names to a central interface endpoint is unknown: "
             "a private hosted zone that answers for them, its records or the endpoint they point "
-            "at could not be read, the VPC's DNS servers are not the Amazon resolver, or its "
-            "path to the endpoint passes a hop this scan does not follow (an inspection or "
+            "at could not be read, the VPC's DNS servers are not the Amazon resolver, a Route 53 "
+            "Resolver rule forwards them (or the rules associated with the VPC are unknown), or "
+            "its path to the endpoint passes a hop this scan does not follow (an inspection or "
             "appliance hop, a transit gateway not scanned)"
         )
         for name in ("spoke-ok", "spoke-noreturn")

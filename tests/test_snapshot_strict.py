@@ -8,6 +8,7 @@ here loaded or crashed before reading was made strict.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Callable
@@ -30,7 +31,14 @@ from tests.helpers import (
     vpc,
 )
 from vpce_audit.cli import main
-from vpce_audit.model import GLOBAL_REGION, AccountSnapshot, NetworkAcl, NetworkAclEntry, Route
+from vpce_audit.model import (
+    GLOBAL_REGION,
+    AccountSnapshot,
+    NetworkAcl,
+    NetworkAclEntry,
+    RegionSnapshot,
+    Route,
+)
 from vpce_audit.scan import ExitCode
 from vpce_audit.snapshot.document import SCHEMA_VERSION, SnapshotError, from_json, read, to_json
 
@@ -355,10 +363,18 @@ def test_the_golden_estate_still_loads_and_round_trips() -> None:
     assert to_json(golden) == ESTATE.read_text()
 
 
+def _rules_unknown(regions: tuple[RegionSnapshot, ...]) -> tuple[RegionSnapshot, ...]:
+    """The regions as a snapshot before schema 6 has them: Resolver rules not collected."""
+    return tuple(dataclasses.replace(r, resolver_rules=None) for r in regions)
+
+
 def test_a_version_3_snapshot_reads_as_the_same_estate() -> None:
     old, new = read(ESTATE_V3), read(ESTATE)
     assert (old.schema_version, new.schema_version) == (3, SCHEMA_VERSION)
-    assert (old.accounts, old.regions) == (new.accounts, new.regions)
+    # Written before Resolver rules were collected: unknown (None), not "none" (()).
+    assert {r.resolver_rules for r in old.regions} == {None}
+    assert {r.resolver_rules for r in new.regions} == {()}
+    assert (old.accounts, old.regions) == (new.accounts, _rules_unknown(new.regions))
 
 
 def test_a_demo_snapshot_still_loads(aws_credentials: None) -> None:
@@ -467,5 +483,6 @@ def test_a_version_2_snapshot_is_read_and_written_back_as_the_current_one(tmp_pa
     document_ = read(old)
     assert document_.schema_version == 2
     written = to_json(document_)
-    assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 5
-    assert document_.regions == read(ESTATE).regions == from_json(written).regions
+    assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 6
+    # Written back as the current version, what it never held stays unknown (null).
+    assert document_.regions == _rules_unknown(read(ESTATE).regions) == from_json(written).regions

@@ -386,6 +386,30 @@ class ResolverEndpoint:
 
 
 @dataclass(frozen=True)
+class ResolverRule:
+    """A Route 53 Resolver rule associated with VPCs of the account: ListResolverRuleAssociations
+    joined with ListResolverRules (which lists the account's rules and those shared with it
+    through RAM). A FORWARD rule sends queries for its domain, and the names under it, to other
+    DNS servers; a SYSTEM rule makes the Resolver answer them itself; the most specific rule
+    governs, and a rule wins over a private hosted zone of the same domain
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-overview-forward-vpc-to-network-domain-name-matches.html,
+    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html)."""
+
+    rule_id: str
+    domain_name: str | None
+    """None when the associated rule was not among those ListResolverRules returned."""
+    rule_type: str | None
+    """'FORWARD', 'SYSTEM' or 'RECURSIVE'; None with domain_name."""
+    vpc_ids: tuple[str, ...]
+    """The account's VPCs the rule is associated with (associations not being deleted or
+    failed)."""
+    owner_id: str | None = None
+    target_ips: tuple[str, ...] = ()
+    """Where a FORWARD rule sends queries ("address:port")."""
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class EndpointInterface:
     """A network interface of an interface endpoint (DescribeNetworkInterfaces): the addresses
     an A / AAAA record must hold to point at the endpoint."""
@@ -675,6 +699,9 @@ class RegionSnapshot:
     resolver_endpoints: tuple[ResolverEndpoint, ...] = ()
     endpoint_interfaces: tuple[EndpointInterface, ...] = ()
     profile_associations: tuple[ProfileAssociation, ...] = ()
+    resolver_rules: tuple[ResolverRule, ...] | None = None
+    """None in a snapshot written before Resolver rules were collected (schema version 6): then
+    which rules govern the region's VPCs' DNS is unknown."""
     errors: tuple[CollectionError, ...] = field(default=())
     out_of_scope: str | None = None
     """Set (to AWS's words) when a service control policy denies the region although it is
@@ -736,6 +763,7 @@ REGION_RESOURCE_KINDS: tuple[str, ...] = (
     "endpoint_interfaces",
     "profile_associations",
     "profile_resources",
+    "resolver_rules",
 )
 ACCOUNT_RESOURCE_KINDS: tuple[str, ...] = (
     "regions",

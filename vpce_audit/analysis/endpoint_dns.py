@@ -168,9 +168,10 @@ def undecided_resolution(vpc_id: str, names: str) -> str:
     return (
         f"whether {vpc_id} resolves {names} to a central interface endpoint is unknown: a "
         "private hosted zone that answers for them, its records or the endpoint they point at "
-        "could not be read, the VPC's DNS servers are not the Amazon resolver, or its path to "
-        "the endpoint passes a hop this scan does not follow (an inspection or appliance hop, a "
-        "transit gateway not scanned)"
+        "could not be read, the VPC's DNS servers are not the Amazon resolver, a Route 53 "
+        "Resolver rule forwards them (or the rules associated with the VPC are unknown), or its "
+        "path to the endpoint passes a hop this scan does not follow (an inspection or "
+        "appliance hop, a transit gateway not scanned)"
     )
 
 
@@ -222,11 +223,18 @@ class Resolver:
             zone_name = normalise(zone.name)
             if is_within(name, zone_name) and len(zone_name) > best_length:
                 best_zone, best_length = zone, len(zone_name)
+        private: VpcEndpoint | None = None
         for domain, endpoint in self.private_dns_names(scope, vpc_id).items():
             # The endpoint's AWS-managed zone is at least as specific as a customer zone of the
             # same name (AWS refuses to create both: ConflictingDomainExists).
             if is_within(name, domain) and len(domain) >= best_length:
-                return Answer(endpoint=endpoint)
+                private, best_length = endpoint, len(domain)
+                break
+        forwarded = self._forwarded(scope, vpc_id, name, best_length)
+        if forwarded is not None:
+            return forwarded
+        if private is not None:
+            return Answer(endpoint=private)
         if not self.snapshot.zone_list_known(scope, vpc_id):
             return Answer(
                 zone=best_zone,
@@ -235,6 +243,42 @@ class Resolver:
                 "resources the scan cannot place)",
             )
         return Answer(zone=best_zone)
+
+    def _forwarded(
+        self, scope: ScopeView, vpc_id: str, name: str, private_length: int
+    ) -> Answer | None:
+        """What a Route 53 Resolver rule makes of the name, when a rule decides it: the most
+        specific rule whose domain holds the name governs, and it wins over a private zone (or an
+        endpoint's private DNS) unless that zone is more specific. A FORWARD rule sends the query
+        to DNS servers the snapshot does not see: unknown. A SYSTEM or RECURSIVE rule lets the
+        Resolver answer (None: the zones decide). ``private_length``: the length of the most
+        specific private domain that holds the name (-1: none)."""
+        unknown = self.snapshot.resolver_rules_unknown(scope, vpc_id)
+        if unknown is not None:
+            return Answer(
+                unknown=f"the Route 53 Resolver rules associated with {vpc_id} are unknown: "
+                f"{unknown}"
+            )
+        governing = None
+        governing_length = -1
+        for rule in self.snapshot.resolver_rules(vpc_id):
+            if rule.domain_name is None:
+                return Answer(
+                    unknown=f"Resolver rule {rule.rule_id} is associated with {vpc_id}, but "
+                    "ListResolverRules did not list it: its domain is unknown"
+                )
+            domain = normalise(rule.domain_name)
+            if (not domain or is_within(name, domain)) and len(domain) > governing_length:
+                governing, governing_length = rule, len(domain)
+        if governing is None or governing.rule_type != "FORWARD":
+            return None
+        if governing_length < private_length:
+            return None  # a more specific private zone answers
+        targets = ", ".join(governing.target_ips) or "its outbound endpoint's targets"
+        return Answer(
+            unknown=f"Resolver rule {governing.rule_id} ({governing.domain_name}) forwards the "
+            f"name from {vpc_id} to {targets}, whose answers the scan does not see"
+        )
 
 
 @dataclass(frozen=True)
@@ -349,6 +393,11 @@ class CentralDns:
             mode,
             self.snapshot.zone_list_known(scope, vpc_id),
             frozenset(self.resolver.private_dns_names(scope, vpc_id)),
+            # The Resolver rules that may govern its names (a fate, not its wording).
+            self.snapshot.resolver_rules_unknown(scope, vpc_id) is None,
+            frozenset(
+                (rule.domain_name, rule.rule_type) for rule in self.snapshot.resolver_rules(vpc_id)
+            ),
         )
 
     def _resolution(

@@ -102,6 +102,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("route53profiles", "ListProfileResourceAssociations", "List", _PROFILES),
     Operation("route53resolver", "ListResolverEndpoints", "List", _RESOLVER),
     Operation("route53resolver", "ListResolverEndpointIpAddresses", "List", _RESOLVER),
+    Operation("route53resolver", "ListResolverRuleAssociations", "List", _RESOLVER),
+    Operation("route53resolver", "ListResolverRules", "List", _RESOLVER),
     Operation("organizations", "DescribeOrganization", "Read", _ORGANIZATIONS),
     Operation("organizations", "ListAccounts", "List", _ORGANIZATIONS),
     Operation("iam", "ListRoles", "List", _IAM),

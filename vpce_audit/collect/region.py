@@ -35,6 +35,7 @@ from vpce_audit.model import (
     ProfileAssociation,
     ProfileResource,
     RegionSnapshot,
+    ResolverRule,
 )
 from vpce_audit.snapshot.catalogue import intern
 
@@ -490,6 +491,52 @@ def _profile_associations(region: RegionCalls, region_name: str) -> list[Profile
     return [dataclasses.replace(a, resources=resources[a.profile_id]) for a in associations]
 
 
+DEAD_RULE_ASSOCIATIONS = frozenset({"DELETING", "FAILED"})
+"""Association states in which a Resolver rule does not (or no longer) govern the VPC's DNS;
+CREATING and OVERRIDDEN ones are kept: the first soon will, and an overridden one says another
+rule for the same domain applies."""
+
+
+def _resolver_rules(region: RegionCalls, region_name: str) -> list[ResolverRule]:
+    """The Resolver rules associated with the region's VPCs (the account's own associations:
+    only a VPC's owner associates rules with it). The rules are listed only where some are
+    associated, since most regions have none."""
+    if not offered_in("route53resolver", region_name):
+        return []
+    associations = region.items(
+        "route53resolver",
+        "ListResolverRuleAssociations",
+        "ResolverRuleAssociations",
+        "resolver_rules",
+    )
+    vpcs_by_rule: dict[str, list[str]] = {}
+    for association in associations or ():
+        if str(association.get("Status", "")).upper() in DEAD_RULE_ASSOCIATIONS:
+            continue
+        rule_id, vpc_id = association.get("ResolverRuleId"), association.get("VPCId")
+        if rule_id and vpc_id:
+            vpcs_by_rule.setdefault(str(rule_id), []).append(str(vpc_id))
+    if not vpcs_by_rule:
+        return []
+    listed = region.items("route53resolver", "ListResolverRules", "ResolverRules", "resolver_rules")
+    if listed is None:
+        return []  # recorded: the rules that govern the VPCs are unknown
+    rules = {str(item.get("Id")): item for item in listed}
+    found = [
+        region.calls.convert(
+            "route53resolver",
+            "ListResolverRules",
+            "resolver_rules",
+            translate.resolver_rule,
+            rule_id,
+            rules.get(rule_id),
+            vpc_ids,
+        )
+        for rule_id, vpc_ids in vpcs_by_rule.items()
+    ]
+    return [rule for rule in found if rule is not None]
+
+
 # DescribeNetworkInterfaces takes at most 200 values per filter.
 INTERFACES_PER_CALL = 200
 
@@ -564,6 +611,7 @@ def collect_region(
         if on_vpcs is not None:
             on_vpcs(_bare_vpcs(listed[first.field].result() or []))
         profiles = pool.submit(_profile_associations, calls, region)
+        resolver_rules = pool.submit(_resolver_rules, calls, region)
         # Each listing's items are converted as soon as it answers, whatever the others do
         # (AWS's catalogue of services is a slow answer), and the calls about an item are
         # submitted then, on the same pool. What depends on the endpoints starts as soon as
@@ -591,6 +639,7 @@ def collect_region(
         fields["endpoint_service_details"] += cross_region.result()
         fields["endpoint_interfaces"] = interfaces.result()
         fields["profile_associations"] = profiles.result()
+        fields["resolver_rules"] = resolver_rules.result()
     return RegionSnapshot(
         account_id=account_id,
         region=region,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from vpce_audit.model import (
     ProfileAssociation,
     ProfileResource,
     ResolverEndpoint,
+    ResolverRule,
     ResourceRecordSet,
     Route,
     RouteTable,
@@ -342,6 +344,28 @@ def resolver_endpoint(item: Item, ip_addresses: list[Item] | None) -> ResolverEn
                 if address
             )
         ),
+    )
+
+
+def resolver_rule(rule_id: str, item: Item | None, vpc_ids: Iterable[str]) -> ResolverRule:
+    """A rule as ListResolverRules lists it (``item``; None when it did not list it), with the
+    VPCs its associations name."""
+    vpcs = tuple(sorted(set(vpc_ids)))
+    if item is None:
+        return ResolverRule(rule_id=rule_id, domain_name=None, rule_type=None, vpc_ids=vpcs)
+    return ResolverRule(
+        rule_id=rule_id,
+        domain_name=str(item["DomainName"]),
+        rule_type=str(item["RuleType"]).upper(),
+        vpc_ids=vpcs,
+        owner_id=str(item["OwnerId"]) if item.get("OwnerId") else None,
+        target_ips=tuple(
+            f"{address}:{target.get('Port', 53)}"
+            for target in item.get("TargetIps") or ()
+            for address in (target.get("Ip"), target.get("Ipv6"))
+            if address
+        ),
+        name=str(item["Name"]) if item.get("Name") else None,
     )
 
 

@@ -38,10 +38,12 @@ from vpce_audit.snapshot.codec import Check, DecodeError, decode, encode
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
-SCHEMA_VERSION = 5
-READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5)
-"""Version 5 adds the Name tags of subnets, route tables, endpoints and security groups;
-version 4 stores AWS's endpoint services once per region (``service_catalogues``, see
+SCHEMA_VERSION = 6
+READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6)
+"""Version 6 adds the Route 53 Resolver rules associated with each account-region's VPCs
+(``RegionSnapshot.resolver_rules``; absent, so unknown, in older versions); version 5 adds the
+Name tags of subnets, route tables, endpoints and security groups; version 4 stores AWS's
+endpoint services once per region (``service_catalogues``, see
 ``vpce_audit.snapshot.catalogue``); version 3 added RegionSnapshot.out_of_scope. Older versions
 are read as they are (without what they lack)."""
 CATALOGUE_SCHEMA_VERSION = 4

@@ -26,6 +26,7 @@ from vpce_audit.model import (
     ProfileAssociation,
     RegionSnapshot,
     ResolverEndpoint,
+    ResolverRule,
     RouteTable,
     SecurityGroup,
     Subnet,
@@ -33,6 +34,7 @@ from vpce_audit.model import (
     Vpc,
     VpcEndpoint,
     ZoneSummary,
+    summarise_errors,
 )
 from vpce_audit.snapshot.document import SnapshotDocument
 
@@ -567,6 +569,54 @@ class Snapshot:
         key = (scope.region, vpc_id)
         listed = key not in self.listed_zones_by_vpc or self.listed_zones_by_vpc[key] is not None
         return listed and self._profile_zone_ids.get(key, ()) is not None
+
+    @cached_property
+    def _resolver_rules_by_vpc(self) -> dict[str, tuple[ResolverRule, ...]]:
+        grouped: dict[str, list[ResolverRule]] = defaultdict(list)
+        for scope in self.scopes:
+            for rule in scope.data.resolver_rules or ():
+                for vpc_id in rule.vpc_ids:
+                    grouped[vpc_id].append(rule)
+        return {vpc_id: tuple(rules) for vpc_id, rules in grouped.items()}
+
+    def resolver_rules(self, vpc_id: str) -> tuple[ResolverRule, ...]:
+        """The Route 53 Resolver rules associated with the VPC (``resolver_rules_unknown``
+        says whether that is all of them)."""
+        return self._resolver_rules_by_vpc.get(vpc_id, ())
+
+    @cached_property
+    def _resolver_rules_unknown(self) -> dict[tuple[str, str, str], str | None]:
+        return {}
+
+    def resolver_rules_unknown(self, scope: ScopeView, vpc_id: str) -> str | None:
+        """Why the Resolver rules associated with the VPC are not known, or None when they
+        are. Only a VPC's owner associates rules with it: its owner's account-region tells (the
+        asking scope, for a VPC the snapshot does not list)."""
+        key = (scope.account_id, scope.region, vpc_id)
+        cache = self._resolver_rules_unknown
+        if key not in cache:
+            cache[key] = self._why_rules_unknown(scope, vpc_id)
+        return cache[key]
+
+    def _why_rules_unknown(self, asking: ScopeView, vpc_id: str) -> str | None:
+        scope = asking
+        found = self.vpcs_by_id.get(vpc_id)
+        if found is not None:
+            scope, vpc = found
+            if not scope.owns(vpc):
+                return (
+                    f"{vpc_id} belongs to account {vpc.owner_id}, whose {scope.region} was not "
+                    "scanned, and only its owner associates rules with it"
+                )
+        if scope.data.resolver_rules is None:
+            return "the snapshot was written before Resolver rules were collected (schema 6)"
+        errors = scope.failed_kinds.get("resolver_rules")
+        if errors:
+            return (
+                f"they could not be listed in {scope.account_id}/{scope.region} "
+                f"({summarise_errors(errors)})"
+            )
+        return None
 
     @cached_property
     def _profile_zone_ids(self) -> dict[tuple[str, str], tuple[str, ...] | None]:

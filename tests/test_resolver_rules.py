@@ -1,0 +1,242 @@
+"""Route 53 Resolver rules: collected per account-region, and obeyed when names are resolved.
+
+AWS: the most specific rule whose domain holds a query name governs it (a subdomain matches),
+https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-overview-forward-vpc-to-network-domain-name-matches.html;
+a forwarding rule wins over a private hosted zone of the same domain,
+https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html
+("Private hosted zones and Route 53 Resolver rules"). A FORWARD rule sends the query to DNS
+servers the snapshot does not see, so what the name resolves to is unknown; a SYSTEM rule makes
+the Resolver answer it itself (zones, then public DNS).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.helpers import ACCOUNT, REGION, error, snapshot
+from tests.rules.test_vpce40x_routing import _central_spoke, _central_zones
+from vpce_audit.analysis.endpoint_dns import Resolver
+from vpce_audit.collect.calls import ScopeCalls
+from vpce_audit.collect.region import RegionCalls, _resolver_rules
+from vpce_audit.model import RegionSnapshot, ResolverRule
+from vpce_audit.rules.base import Settings
+from vpce_audit.rules.builtin.routing import s3_traffic_via_nat
+from vpce_audit.rules.engine import EvaluationResult, evaluate
+
+S3_NAME = f"s3.{REGION}.amazonaws.com"
+
+
+def rule(
+    rule_id: str, domain: str | None, kind: str | None = "FORWARD", *vpcs: str
+) -> ResolverRule:
+    return ResolverRule(
+        rule_id,
+        domain,
+        kind,
+        vpcs or ("vpc-spoke",),
+        owner_id=ACCOUNT,
+        target_ips=("10.9.0.10:53",) if kind == "FORWARD" else (),
+    )
+
+
+def spoke(*rules: ResolverRule, **changes: Any) -> RegionSnapshot:
+    changes.setdefault("resolver_rules", rules)
+    return dataclasses.replace(_central_spoke("nat-1"), **changes)
+
+
+def scan_401(estate: RegionSnapshot, zones: bool = False) -> EvaluationResult:
+    accounts = (_central_zones(),) if zones else None
+    return evaluate(snapshot(estate, accounts=accounts), [s3_traffic_via_nat], Settings())
+
+
+def answer_unknown(estate: RegionSnapshot, name: str, zones: bool = False) -> str | None:
+    accounts = (_central_zones(),) if zones else None
+    view = snapshot(estate, accounts=accounts)
+    scope = view.scopes[0]
+    return Resolver(view).answer(scope, "vpc-spoke", name).unknown
+
+
+# -- what a rule makes of a name ----------------------------------------------------------------
+
+
+def test_a_forward_rule_for_every_name_makes_the_public_s3_names_unknown() -> None:
+    # Without rules the spoke's S3 traffic takes the NAT (VPCE401); forwarded to DNS servers
+    # the scan cannot see, where it goes is unknown: skipped, not flagged.
+    assert [f.resource_id for f in scan_401(spoke()).findings] == ["rtb-spoke"]
+    forwarded = scan_401(spoke(rule("rslvr-rr-all", ".")))
+    assert forwarded.findings == ()
+    assert [(s.rule_id, s.resource_id) for s in forwarded.skipped] == [("VPCE401", "rtb-spoke")]
+    assert "a Route 53 Resolver rule forwards them" in forwarded.skipped[0].reason
+    assert answer_unknown(spoke(rule("rslvr-rr-all", ".")), f"bucket.{S3_NAME}") == (
+        "Resolver rule rslvr-rr-all (.) forwards the name from vpc-spoke to 10.9.0.10:53, whose "
+        "answers the scan does not see"
+    )
+
+
+def test_a_forward_rule_of_the_zone_domain_wins_over_the_zone() -> None:
+    # The spoke's central S3 zone is s3.<region>.amazonaws.com; a forwarding rule for the same
+    # domain takes precedence, a forwarding rule for a parent domain does not.
+    central = scan_401(spoke(), zones=True)
+    assert central.findings == () and central.skipped == ()
+    same = spoke(rule("rslvr-rr-s3", S3_NAME + "."))
+    assert answer_unknown(same, f"bucket.{S3_NAME}", zones=True) is not None
+    assert [s.resource_id for s in scan_401(same, zones=True).skipped] == ["rtb-spoke"]
+    parent = spoke(rule("rslvr-rr-aws", "amazonaws.com"))
+    assert answer_unknown(parent, f"bucket.{S3_NAME}", zones=True) is None
+    judged = scan_401(parent, zones=True)
+    assert judged.findings == () and judged.skipped == ()
+
+
+def test_a_more_specific_system_rule_lets_the_resolver_answer() -> None:
+    # "." forwarded, but S3's names kept by a SYSTEM rule: the Resolver answers them (public
+    # here), so the NAT route is judged as without rules.
+    estate = spoke(rule("rslvr-rr-all", "."), rule("rslvr-rr-s3", S3_NAME, "SYSTEM"))
+    assert answer_unknown(estate, f"bucket.{S3_NAME}") is None
+    assert [f.resource_id for f in scan_401(estate).findings] == ["rtb-spoke"]
+    # Other names still go to the forwarders.
+    assert answer_unknown(estate, f"dynamodb.{REGION}.amazonaws.com") is not None
+
+
+def test_a_rule_for_another_domain_or_another_vpc_changes_nothing() -> None:
+    estate = spoke(
+        rule("rslvr-rr-corp", "corp.example.com"),
+        rule("rslvr-rr-hub", ".", "FORWARD", "vpc-hub"),
+    )
+    assert [f.resource_id for f in scan_401(estate).findings] == ["rtb-spoke"]
+
+
+@pytest.mark.parametrize(
+    ("estate", "why"),
+    [
+        (
+            spoke(resolver_rules=None),
+            "the snapshot was written before Resolver rules were collected (schema 6)",
+        ),
+        (
+            spoke(
+                errors=(
+                    error("resolver_rules", "ListResolverRuleAssociations", code="AccessDenied"),
+                )
+            ),
+            f"they could not be listed in {ACCOUNT}/{REGION} "
+            "(ListResolverRuleAssociations: AccessDenied)",
+        ),
+    ],
+    ids=["legacy-snapshot", "listing-failed"],
+)
+def test_unknown_rules_make_every_resolved_name_unknown(estate: RegionSnapshot, why: str) -> None:
+    assert answer_unknown(estate, f"bucket.{S3_NAME}") == (
+        f"the Route 53 Resolver rules associated with vpc-spoke are unknown: {why}"
+    )
+    result = scan_401(estate)
+    assert result.findings == ()
+    assert [s.resource_id for s in result.skipped] == ["rtb-spoke"]
+
+
+def test_an_associated_rule_that_was_not_listed_is_unknown() -> None:
+    estate = spoke(rule("rslvr-rr-gone", None, None))
+    assert answer_unknown(estate, f"bucket.{S3_NAME}") == (
+        "Resolver rule rslvr-rr-gone is associated with vpc-spoke, but ListResolverRules did not "
+        "list it: its domain is unknown"
+    )
+
+
+# -- collection ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def resolver(aws_credentials: None) -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("route53resolver", region_name=REGION)
+    stub = Stubber(client)
+    stub.activate()
+    yield client, stub
+    stub.assert_no_pending_responses()
+    stub.deactivate()
+
+
+def _association(rule_id: str, vpc_id: str, status: str = "COMPLETE") -> dict[str, Any]:
+    return {
+        "Id": f"rslvr-rrassoc-{vpc_id}",
+        "ResolverRuleId": rule_id,
+        "VPCId": vpc_id,
+        "Status": status,
+    }
+
+
+def test_associated_rules_are_joined_with_their_definitions(resolver: tuple[Any, Stubber]) -> None:
+    client, stub = resolver
+    stub.add_response(
+        "list_resolver_rule_associations",
+        {
+            "ResolverRuleAssociations": [
+                _association("rslvr-rr-1", "vpc-b"),
+                _association("rslvr-rr-1", "vpc-a", "CREATING"),
+                _association("rslvr-rr-2", "vpc-a", "DELETING"),  # no longer governs
+                _association("rslvr-rr-3", "vpc-c"),  # shared, then unshared: not listed
+            ]
+        },
+        {},
+    )
+    stub.add_response(
+        "list_resolver_rules",
+        {
+            "ResolverRules": [
+                {
+                    "Id": "rslvr-rr-1",
+                    "DomainName": "corp.example.com.",
+                    "RuleType": "FORWARD",
+                    "OwnerId": "222222222222",
+                    "ShareStatus": "SHARED_WITH_ME",
+                    "TargetIps": [{"Ip": "10.9.0.10", "Port": 53}, {"Ipv6": "fd00::a"}],
+                    "Name": "to on-premises",
+                },
+                {"Id": "rslvr-rr-2", "DomainName": "old.example.com.", "RuleType": "FORWARD"},
+            ]
+        },
+        {},
+    )
+    scope = ScopeCalls(ACCOUNT, REGION)
+    found = _resolver_rules(RegionCalls(scope, lambda _service: client), REGION)
+    assert found == [
+        ResolverRule(
+            "rslvr-rr-1",
+            "corp.example.com.",
+            "FORWARD",
+            ("vpc-a", "vpc-b"),
+            owner_id="222222222222",
+            target_ips=("10.9.0.10:53", "fd00::a:53"),
+            name="to on-premises",
+        ),
+        ResolverRule("rslvr-rr-3", None, None, ("vpc-c",)),
+    ]
+    assert scope.errors == ()
+
+
+def test_without_associations_the_rules_are_not_listed(resolver: tuple[Any, Stubber]) -> None:
+    # Most regions have none: one call, not two (the Stubber refuses any other).
+    client, stub = resolver
+    stub.add_response("list_resolver_rule_associations", {"ResolverRuleAssociations": []}, {})
+    scope = ScopeCalls(ACCOUNT, REGION)
+    assert _resolver_rules(RegionCalls(scope, lambda _service: client), REGION) == []
+    assert scope.errors == ()
+
+
+def test_a_failed_rule_listing_is_recorded(resolver: tuple[Any, Stubber]) -> None:
+    client, stub = resolver
+    stub.add_response(
+        "list_resolver_rule_associations",
+        {"ResolverRuleAssociations": [_association("rslvr-rr-1", "vpc-a")]},
+        {},
+    )
+    stub.add_client_error("list_resolver_rules", "AccessDeniedException", "not allowed")
+    scope = ScopeCalls(ACCOUNT, REGION)
+    assert _resolver_rules(RegionCalls(scope, lambda _service: client), REGION) == []
+    assert [(e.operation, e.error_code, e.resource_kind, e.resource_id) for e in scope.errors] == [
+        ("ListResolverRules", "AccessDeniedException", "resolver_rules", None)
+    ]
