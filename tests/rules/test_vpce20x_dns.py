@@ -37,6 +37,7 @@ from vpce_audit.model import (
     HostedZoneVpc,
     RegionSnapshot,
     ResolverEndpoint,
+    ResolverRule,
     ResourceRecordSet,
     Vpc,
 )
@@ -343,6 +344,52 @@ def test_206_flags_zones_for_parents_of_aws_service_names() -> None:
     assert "ssm" not in message.split("(", 1)[1]  # answered by its endpoint's private DNS
     assert result.findings[0].severity is Severity.HIGH
     assert [s.resource_id for s in result.skipped] == ["vpc-unread"]
+
+
+def _parent_zone_estate(**changes: object) -> tuple[RegionSnapshot, HostedZone]:
+    """vpc-parent with a kms endpoint without private DNS, under an amazonaws.com. zone."""
+    estate = region(
+        vpcs=[vpc("vpc-parent")],
+        endpoint_service_details=[with_dns("kms", "kms.eu-west-1.amazonaws.com")],
+        vpc_endpoints=[endpoint("vpce-0a2", "vpc-parent", "kms", private_dns=False)],
+        **changes,
+    )
+    return estate, zone("Z1", "eu-west-1.amazonaws.com.", "vpc-parent", records={})
+
+
+def test_206_is_not_judged_where_the_vpcs_resolver_rules_are_unknown() -> None:
+    # A snapshot written before Resolver rules were collected: a forwarding rule may take the
+    # names from the zone. Skipped, not flagged on the zone's word, and not passed.
+    estate, parent = _parent_zone_estate(resolver_rules=None)
+    result = run_with(private_zone_shadows_aws_names, estate, parent)
+    assert result.findings == ()
+    assert [(s.resource_id, s.reason) for s in result.skipped] == [
+        (
+            "vpc-parent",
+            "whether its private hosted zones answer the AWS service names under them is "
+            "unknown: the Route 53 Resolver rules associated with vpc-parent are unknown: the "
+            "snapshot was written before Resolver rules were collected (schema 6)",
+        )
+    ]
+    known, parent = _parent_zone_estate()
+    assert [
+        f.resource_id for f in run_with(private_zone_shadows_aws_names, known, parent).findings
+    ] == ["vpc-parent"]
+
+
+@pytest.mark.parametrize(
+    ("domain", "flagged"),
+    [("eu-west-1.amazonaws.com.", []), ("amazonaws.com", ["vpc-parent"])],
+    ids=["same-domain-rule-wins", "parent-domain-rule-loses"],
+)
+def test_206_a_forward_rule_of_the_zones_domain_takes_its_names(
+    domain: str, flagged: list[str]
+) -> None:
+    rule = ResolverRule("rslvr-rr-1", domain, "FORWARD", ("vpc-parent",))
+    estate, parent = _parent_zone_estate(resolver_rules=(rule,))
+    result = run_with(private_zone_shadows_aws_names, estate, parent)
+    assert [f.resource_id for f in result.findings] == flagged
+    assert result.skipped == ()
 
 
 # -- VPCE207 -----------------------------------------------------------------------------------

@@ -230,9 +230,13 @@ class Resolver:
             if is_within(name, domain) and len(domain) >= best_length:
                 private, best_length = endpoint, len(domain)
                 break
-        forwarded = self._forwarded(scope, vpc_id, name, best_length)
-        if forwarded is not None:
-            return forwarded
+        ruled = self._ruled(scope, vpc_id, name, best_length)
+        if ruled is not None:
+            reason, forwarded = ruled
+            if forwarded:
+                return Answer(unknown=reason)  # no zone of the VPC's answers it
+            # What answers unless a rule does: rules that judge on it see the doubt.
+            return Answer(zone=None if private else best_zone, endpoint=private, unknown=reason)
         if private is not None:
             return Answer(endpoint=private)
         if not self.snapshot.zone_list_known(scope, vpc_id):
@@ -244,28 +248,30 @@ class Resolver:
             )
         return Answer(zone=best_zone)
 
-    def _forwarded(
+    def _ruled(
         self, scope: ScopeView, vpc_id: str, name: str, private_length: int
-    ) -> Answer | None:
-        """What a Route 53 Resolver rule makes of the name, when a rule decides it: the most
-        specific rule whose domain holds the name governs, and it wins over a private zone (or an
-        endpoint's private DNS) unless that zone is more specific. A FORWARD rule sends the query
-        to DNS servers the snapshot does not see: unknown. A SYSTEM or RECURSIVE rule lets the
-        Resolver answer (None: the zones decide). ``private_length``: the length of the most
-        specific private domain that holds the name (-1: none)."""
+    ) -> tuple[str, bool] | None:
+        """Whether a Route 53 Resolver rule takes the name from the VPC's zones: (why, True) when
+        a FORWARD rule does, (why, False) when that is unknown, None when none does. The most
+        specific rule whose domain holds the name governs, and it wins over a private zone (or
+        an endpoint's private DNS) unless that zone is more specific; a FORWARD rule sends the
+        query to DNS servers the snapshot does not see, a SYSTEM or RECURSIVE rule lets the
+        Resolver answer. ``private_length``: the length of the most specific private domain that
+        holds the name (-1: none)."""
         unknown = self.snapshot.resolver_rules_unknown(scope, vpc_id)
         if unknown is not None:
-            return Answer(
-                unknown=f"the Route 53 Resolver rules associated with {vpc_id} are unknown: "
-                f"{unknown}"
+            return (
+                f"the Route 53 Resolver rules associated with {vpc_id} are unknown: {unknown}",
+                False,
             )
         governing = None
         governing_length = -1
         for rule in self.snapshot.resolver_rules(vpc_id):
             if rule.domain_name is None:
-                return Answer(
-                    unknown=f"Resolver rule {rule.rule_id} is associated with {vpc_id}, but "
-                    "ListResolverRules did not list it: its domain is unknown"
+                return (
+                    f"Resolver rule {rule.rule_id} is associated with {vpc_id}, but "
+                    "ListResolverRules did not list it: its domain is unknown",
+                    False,
                 )
             domain = normalise(rule.domain_name)
             if (not domain or is_within(name, domain)) and len(domain) > governing_length:
@@ -275,9 +281,10 @@ class Resolver:
         if governing_length < private_length:
             return None  # a more specific private zone answers
         targets = ", ".join(governing.target_ips) or "its outbound endpoint's targets"
-        return Answer(
-            unknown=f"Resolver rule {governing.rule_id} ({governing.domain_name}) forwards the "
-            f"name from {vpc_id} to {targets}, whose answers the scan does not see"
+        return (
+            f"Resolver rule {governing.rule_id} ({governing.domain_name}) forwards the name "
+            f"from {vpc_id} to {targets}, whose answers the scan does not see",
+            True,
         )
 
 

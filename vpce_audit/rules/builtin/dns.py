@@ -290,6 +290,33 @@ def _services_used(scope: ScopeView, vpc_id: str) -> dict[str, str]:
     return found
 
 
+def _shadowed_names(
+    resolver: Resolver, scope: ScopeView, vpc_id: str, zone: HostedZone, names: dict[str, str]
+) -> tuple[list[tuple[str, str]], str | None, bool]:
+    """For the AWS service names under the zone (name -> service): those it answers from the
+    VPC with NXDOMAIN; why that is unknown for some (a Resolver rule or a zone the scan cannot
+    see may answer them instead), or None; and whether a Resolver rule forwards every one of
+    them away from the VPC's zones."""
+    zone_name = normalise(zone.name)
+    shadowed: list[tuple[str, str]] = []
+    doubt: str | None = None
+    under = forwarded = 0
+    for name, short in sorted(names.items()):
+        if name == zone_name or not is_within(name, zone_name):
+            continue
+        under += 1
+        answer = resolver.answer(scope, vpc_id, name)
+        if answer.zone is None and answer.endpoint is None and answer.unknown:
+            forwarded += 1
+        if answer.zone != zone or answering_records(zone, name) != ():
+            continue
+        if answer.unknown is None:
+            shadowed.append((name, short))
+        else:
+            doubt = doubt or answer.unknown  # not a finding on the zone's word alone
+    return shadowed, doubt, bool(under) and forwarded == under
+
+
 @builtin_rule(
     "VPCE206",
     requires=("vpcs", "vpc_endpoints", "endpoint_service_details", "hosted_zones"),
@@ -311,21 +338,21 @@ def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
             used = _services_used(scope, vpc.vpc_id)
             problems: list[str] = []
             unread: list[str] = []
+            doubts: list[str] = []  # why a zone's answers are unknown
             for zone in zones:
                 zone_name = normalise(zone.name)
                 if zone.records is None:
                     unread.append(_zone_label(zone))
                     continue
-                shadowed = sorted(
-                    (name, short)
-                    for name, short in {**catalogue, **used}.items()
-                    if name != zone_name
-                    and is_within(name, zone_name)
-                    and resolver.answer(scope, vpc.vpc_id, name).zone == zone
-                    and answering_records(zone, name) == ()
+                shadowed, doubt, all_forwarded = _shadowed_names(
+                    resolver, scope, vpc.vpc_id, zone, {**catalogue, **used}
                 )
-                if not shadowed and zone_name not in parent_domains(scope.region):
-                    continue
+                if not shadowed:
+                    if doubt is not None:
+                        doubts.append(doubt)
+                        continue
+                    if zone_name not in parent_domains(scope.region) or all_forwarded:
+                        continue
                 broken = sorted({short for name, short in shadowed if name in used})
                 others = sorted({short for _, short in shadowed} - set(broken))
                 parts = []
@@ -354,6 +381,13 @@ def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
                     scope,
                     vpc.vpc_id,
                     f"the records of private hosted zone {', '.join(unread)} were not read",
+                )
+            elif doubts:
+                yield ctx.skip(
+                    scope,
+                    vpc.vpc_id,
+                    f"whether its private hosted zones answer the AWS service names under them "
+                    f"is unknown: {doubts[0]}",
                 )
 
 
