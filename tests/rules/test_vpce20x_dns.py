@@ -9,6 +9,8 @@ endpoint (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secur
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.helpers import (
@@ -514,6 +516,50 @@ def test_207_flags_spokes_sent_to_an_endpoint_they_cannot_use() -> None:
     assert "an endpoint for com.amazonaws.eu-west-1.ssm" in found["vpc-hub"]
     assert "ssm.eu-west-1" not in found["vpc-hub"]  # the hub's own ssm record works
     assert result.skipped == ()
+
+
+def _deleted_endpoint_zone() -> HostedZone:
+    """vpc-ok's kms zone, whose record names a deleted endpoint (broken, as above)."""
+    return zone(
+        "Z2",
+        "kms.eu-west-1.amazonaws.com.",
+        "vpc-ok",
+        records={"kms.eu-west-1.amazonaws.com": alias("vpce-0b1", "kms")},
+    )
+
+
+@pytest.mark.parametrize(
+    ("rules", "why"),
+    [
+        (
+            (ResolverRule("rslvr-rr-kms", "kms.eu-west-1.amazonaws.com", "FORWARD", ("vpc-ok",)),),
+            "Resolver rule rslvr-rr-kms (kms.eu-west-1.amazonaws.com) forwards the name from "
+            "vpc-ok to its outbound endpoint's targets, whose answers the scan does not see",
+        ),
+        (
+            None,
+            "the Route 53 Resolver rules associated with vpc-ok are unknown: the snapshot was "
+            "written before Resolver rules were collected (schema 6)",
+        ),
+    ],
+    ids=["forwarded", "rules-unknown"],
+)
+def test_207_does_not_judge_a_zone_a_resolver_rule_takes_or_may_take(
+    rules: tuple[ResolverRule, ...] | None, why: str
+) -> None:
+    # A forwarding rule for the zone's own domain wins over the zone: its broken record is
+    # not what clients get. With the rules unknown, it may be.
+    estate = dataclasses.replace(_hub_and_spokes(), resolver_rules=rules)
+    result = run_with(centralised_endpoint_dns_broken, estate, _deleted_endpoint_zone())
+    assert result.findings == ()
+    assert [(s.resource_id, s.reason) for s in result.skipped] == [
+        ("vpc-ok", f"zone kms.eu-west-1.amazonaws.com (Z2): {why}")
+    ]
+    # A rule for another domain leaves the zone judged.
+    other = ResolverRule("rslvr-rr-corp", "corp.example.com", "FORWARD", ("vpc-ok",))
+    estate = dataclasses.replace(_hub_and_spokes(), resolver_rules=(other,))
+    judged = run_with(centralised_endpoint_dns_broken, estate, _deleted_endpoint_zone())
+    assert [f.resource_id for f in judged.findings] == ["vpc-ok"]
 
 
 def test_207_an_endpoint_missing_from_the_snapshot_is_gone_only_if_every_account_was_scanned() -> (

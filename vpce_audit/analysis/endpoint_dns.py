@@ -248,6 +248,13 @@ class Resolver:
             )
         return Answer(zone=best_zone)
 
+    def zone_ruled(self, scope: ScopeView, vpc_id: str, zone: HostedZone) -> str | None:
+        """Why a Resolver rule takes, or may take, the zone's own names from it in the VPC (the
+        rules unknown, or a FORWARD rule at least as specific), or None."""
+        zone_name = normalise(zone.name)
+        ruled = self._ruled(scope, vpc_id, zone_name, len(zone_name))
+        return None if ruled is None else ruled[0]
+
     def _ruled(
         self, scope: ScopeView, vpc_id: str, name: str, private_length: int
     ) -> tuple[str, bool] | None:

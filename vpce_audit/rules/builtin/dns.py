@@ -430,6 +430,11 @@ def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
                 if zone.records is None:
                     unknown.append(f"the records of zone {_zone_label(zone)} were not read")
                     continue
+                ruled = central.resolver.zone_ruled(scope, vpc.vpc_id, zone)
+                if ruled is not None:
+                    # Its records are what clients get only if no Resolver rule takes its names.
+                    unknown.append(f"zone {_zone_label(zone)}: {ruled}")
+                    continue
                 served: dict[str, VpcEndpoint] = {}
                 for target in record_targets(zone.records, ctx.snapshot.endpoint_by_address):
                     if target.endpoint_id is None and not target.addresses:
