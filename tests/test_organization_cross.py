@@ -58,6 +58,7 @@ from moto import mock_aws
 from tests.conftest import AWS_ENVIRONMENT
 from tests.helpers import ACCOUNT, endpoint, ingress, region, security_group, subnet
 from tests.helpers import REGION as FIXTURE_REGION
+from tests.helpers import error as collection_error
 from tests.helpers import vpc as make_vpc
 from tests.moto_estates import _nat, _subnet, _table, _vpc, member_session
 from tests.moto_gaps import answer_endpoint_connections, answer_profiles_in_process
@@ -1129,3 +1130,81 @@ def test_a_hub_that_could_not_be_read_leaves_the_spokes_unjudged(
         (org.spokes, REGION, ids["rt-spoke-noreturn"]),
         (org.hub, REGION, None),
     }
+
+
+def _with_network_vpc(document: SnapshotDocument, partner_cidr: str) -> SnapshotDocument:
+    """The network account's own vpc-0n (192.168.0.0/16) on the gateway too, and PARTNER's
+    vpc-0c (not scanned) propagating ``partner_cidr``."""
+    network = next(r for r in document.regions if r.account_id == NETWORK)
+    attachment = "tgw-attach-0nnnnnnnnnnnnnnnn"
+    (gateway_table,) = network.transit_gateway_route_tables
+    routes = tuple(
+        dataclasses.replace(r, destination_cidr=partner_cidr)
+        if ATTACHMENT_C in r.attachment_ids
+        else r
+        for r in gateway_table.routes or ()
+    )
+    own = TransitGatewayRouteTarget(attachment, "vpc", "vpc-0n")
+    gateway_table = dataclasses.replace(
+        gateway_table,
+        routes=(*routes, TransitGatewayRoute("192.168.0.0/16", (own,), "propagated", "active")),
+        associated_attachment_ids=(*(gateway_table.associated_attachment_ids or ()), attachment),
+        propagating_attachment_ids=(*(gateway_table.propagating_attachment_ids or ()), attachment),
+    )
+    network = dataclasses.replace(
+        network,
+        vpcs=(make_vpc("vpc-0n", "192.168.0.0/16", owner=NETWORK),),
+        transit_gateway_attachments=(
+            *network.transit_gateway_attachments,
+            TransitGatewayAttachment(
+                attachment, TGW, NETWORK, "vpc", "vpc-0n", NETWORK, "available", TGW_TABLE
+            ),
+        ),
+        transit_gateway_route_tables=(gateway_table,),
+    )
+    regions = tuple(network if r.account_id == NETWORK else r for r in document.regions)
+    return dataclasses.replace(document, regions=regions)
+
+
+@pytest.mark.parametrize(
+    ("partner_cidr", "flagged"),
+    [("10.9.0.0/16", set()), ("10.1.0.0/24", {(APP_A, FIXTURE_REGION, "vpc-0a")})],
+    ids=["nothing-overlaps", "another-overlap-is-found"],
+)
+def test_a_vpc_that_overlaps_nothing_seen_is_skipped_while_an_attached_vpc_is_unseen(
+    scan_snapshot: Callable[[SnapshotDocument], Report],
+    partner_cidr: str,
+    flagged: set[tuple[str, str, str]],
+) -> None:
+    """APP_B's vpc-0b is not scanned and no route carries its blocks. Whatever else is found
+    on the gateway (PARTNER's propagated block overlapping vpc-0a, or nothing), vpc-0n, which
+    overlaps nothing seen, is skipped, not passed."""
+    report = scan_snapshot(_with_network_vpc(_shared_gateway(NETWORK, APP_A), partner_cidr))
+    assert report.flagged("VPCE502") == flagged
+    skipped = report.skipped("VPCE502")
+    assert (NETWORK, FIXTURE_REGION, "vpc-0n") in skipped
+    assert (
+        f"the blocks of vpc-0b of account {APP_B}" in skipped[(NETWORK, FIXTURE_REGION, "vpc-0n")]
+    )
+    assert set(skipped) | flagged == {
+        (NETWORK, FIXTURE_REGION, "vpc-0n"),
+        (APP_A, FIXTURE_REGION, "vpc-0a"),
+    }
+
+
+def test_a_scanned_vpc_whose_account_region_is_not_judged_is_still_compared(
+    scan_snapshot: Callable[[SnapshotDocument], Report],
+) -> None:
+    """APP_A's transit-gateway listing failed: vpc-0a is not judged (skipped), but its blocks
+    are known and overlap vpc-0b's, which is flagged as when APP_A is not scanned at all."""
+    document = _shared_gateway(NETWORK, APP_A, APP_B)
+    failed = collection_error(
+        "transit_gateway_attachments", "DescribeTransitGatewayAttachments", account=APP_A
+    )
+    regions = tuple(
+        dataclasses.replace(r, errors=(failed,)) if r.account_id == APP_A else r
+        for r in document.regions
+    )
+    report = scan_snapshot(dataclasses.replace(document, regions=regions))
+    assert _severities(report, "VPCE502") == {(APP_B, "vpc-0b"): "high"}
+    assert set(report.skipped("VPCE502")) == {(APP_A, FIXTURE_REGION, None)}

@@ -217,10 +217,27 @@ def _present_attachments(table: TransitGatewayRouteTable) -> frozenset[str] | No
 
 
 @dataclass(frozen=True)
-class _Unscanned:
+class _Partner:
+    """An attached VPC compared with, never reported on: another account's VPC that was not
+    scanned (its blocks as the gateway's propagated routes show them; none when no route read
+    carries them), or a scanned VPC whose account-region the rule cannot judge (its blocks as
+    collected)."""
+
     attachment: TransitGatewayAttachment
     blocks: tuple[str, ...]
-    """As the gateway's propagated routes show them; empty when none was read."""
+
+    @property
+    def vpc(self) -> Vpc:
+        return Vpc(
+            vpc_id=self.attachment.resource_id or "",
+            owner_id=self.attachment.resource_owner_id or "",
+            cidr_blocks=self.blocks,
+        )
+
+    @property
+    def label(self) -> str:
+        owner = self.attachment.resource_owner_id or "unknown"
+        return f"{self.attachment.resource_id} of account {owner}"
 
 
 def _attached_vpcs(
@@ -228,28 +245,43 @@ def _attached_vpcs(
     topology: Topology,
     attachments: Iterable[TransitGatewayAttachment],
     eligible: set[tuple[str, str]],
-) -> tuple[dict[str, str], list[VpcRef], list[_Unscanned]]:
+) -> tuple[dict[str, str], list[VpcRef], list[_Partner]]:
     """The live VPC attachments of one gateway: (attachment id by VPC id, the scanned VPCs the
-    rule judges, the VPCs of accounts not scanned). The gateway owner sees every attachment;
-    another account's VPC that was not scanned is known by the blocks it propagates."""
+    rule judges, the others). The gateway owner sees every attachment."""
     by_vpc: dict[str, str] = {}
     refs: list[VpcRef] = []
-    unscanned: list[_Unscanned] = []
+    partners: list[_Partner] = []
     for attachment in attachments:
         vpc_id = attachment.resource_id
         if attachment.resource_type != "vpc" or not vpc_id or vpc_id in by_vpc:
             continue
         if attachment.state not in LIVE_ATTACHMENT_STATES:
             continue
+        by_vpc[vpc_id] = attachment.attachment_id
         found = ctx.snapshot.vpcs_by_id.get(vpc_id)
         if found is None:
-            by_vpc[vpc_id] = attachment.attachment_id
             blocks = topology.propagated_blocks(attachment.attachment_id)
-            unscanned.append(_Unscanned(attachment, blocks))
+            partners.append(_Partner(attachment, blocks))
         elif (found[0].account_id, found[0].region) in eligible:
-            by_vpc[vpc_id] = attachment.attachment_id
             refs.append(VpcRef(found[0], found[1]))
-    return by_vpc, refs, unscanned
+        else:
+            partners.append(_Partner(attachment, found[1].cidr_blocks))
+    return by_vpc, refs, partners
+
+
+def _unknown_neighbours(tgw_id: str, unseen: str | None, partners: list[_Partner]) -> str | None:
+    """Why some VPC on the gateway may overlap a scanned one unseen, or None."""
+    if unseen:
+        # The gateway's other attachments (other accounts' VPCs) are its owner's to see.
+        return f"what else is attached to {tgw_id} is unknown: {unseen}"
+    blind = [partner.label for partner in partners if not partner.blocks]
+    if blind:
+        return (
+            f"the blocks of {_listing(blind[:5], len(blind))}, attached to {tgw_id} but not "
+            "scanned, are unknown: no route table of the gateway that was read holds a route "
+            "they propagate"
+        )
+    return None
 
 
 @builtin_rule(
@@ -270,16 +302,10 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
     topology = Topology(ctx.snapshot)
     eligible = {(s.account_id, s.region) for s in ctx.scopes()}
     for tgw_id, attachments in sorted(topology.attachments_by_tgw.items()):
-        by_vpc, refs, unscanned = _attached_vpcs(ctx, topology, attachments, eligible)
+        by_vpc, refs, others = _attached_vpcs(ctx, topology, attachments, eligible)
         if not refs:
             continue
-        # Compared with, never reported on: their blocks as the gateway's routes show them.
-        partners = [VpcRef(refs[0].scope, _unscanned_vpc(u)) for u in unscanned if u.blocks]
-        blind = [
-            f"{u.attachment.resource_id} of account {u.attachment.resource_owner_id or 'unknown'}"
-            for u in unscanned
-            if not u.blocks
-        ]
+        partners = [VpcRef(refs[0].scope, other.vpc) for other in others if other.blocks]
         unseen = next(
             (
                 reason
@@ -294,24 +320,14 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
         )
         index = overlap_index([*refs, *partners])
         overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
+        doubt = _unknown_neighbours(tgw_id, unseen, others)
+        if doubt is not None:
+            # Not overlapping what is seen is no pass while something attached is unseen.
+            flagged = {ref.vpc_id for ref in overlapping}
+            for ref in sorted(refs, key=lambda r: r.vpc_id):
+                if ref.vpc_id not in flagged:
+                    yield ctx.skip(ref.scope, ref.vpc_id, doubt)
         if not overlapping:
-            if unseen:
-                # The gateway's other attachments (other accounts' VPCs) are its owner's to see.
-                for ref in sorted(refs, key=lambda r: r.vpc_id):
-                    yield ctx.skip(
-                        ref.scope,
-                        ref.vpc_id,
-                        f"what else is attached to {tgw_id} is unknown: {unseen}",
-                    )
-            elif blind:
-                for ref in sorted(refs, key=lambda r: r.vpc_id):
-                    yield ctx.skip(
-                        ref.scope,
-                        ref.vpc_id,
-                        f"the blocks of {_listing(blind[:5], len(blind))}, attached to {tgw_id} "
-                        "but not scanned, are unknown: no route table of the gateway that was "
-                        "read holds a route they propagate",
-                    )
             continue
         overlapping_partners = [p for p in partners if index.others(p.vpc_id, limit=1)[1] > 0]
         # Per route table: the VPCs it joins, and which of them overlap each other there.
@@ -360,14 +376,6 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
                 related=examples,
                 severity=ctx.severity_for(severity),
             )
-
-
-def _unscanned_vpc(unscanned: _Unscanned) -> Vpc:
-    return Vpc(
-        vpc_id=unscanned.attachment.resource_id or "",
-        owner_id=unscanned.attachment.resource_owner_id or "",
-        cidr_blocks=unscanned.blocks,
-    )
 
 
 def _kind_of(topology: Topology, attachment_id: str) -> str | None:
