@@ -343,3 +343,39 @@ def test_a_peering_with_an_unscanned_account_reaches_beyond_the_scan() -> None:
     )
     everyone = frozenset({HUB, SPOKE, NET, "444444444444"})
     assert topology.reaches_beyond(scope, "vpc-0spoke", everyone) is None
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "beyond"),
+    [
+        ("tgw-peering", True),
+        ("peering", True),
+        ("network-function", True),
+        ("a-kind-aws-adds-later", True),
+        ("vpn", False),
+        ("direct-connect-gateway", False),
+    ],
+)
+def test_a_gateway_attachment_that_leads_elsewhere_unfollowed_reaches_beyond_the_scan(
+    resource_type: str, beyond: bool
+) -> None:
+    document = estate(DIRECT)
+    network = next(r for r in document.regions if r.account_id == NET)
+    extra = TransitGatewayAttachment(
+        "tgw-attach-0other", TGW, NET, resource_type, "x-1", NET, "available", None
+    )
+    network = dataclasses.replace(
+        network,
+        transit_gateway_attachments=(*network.transit_gateway_attachments, extra),
+    )
+    regions = tuple(network if r.account_id == NET else r for r in document.regions)
+    snapshot = Snapshot(dataclasses.replace(document, regions=regions))
+    scope = next(s for s in snapshot.scopes if s.account_id == SPOKE)
+    found = Topology(snapshot).reaches_beyond(scope, "vpc-0spoke", frozenset({HUB, SPOKE, NET}))
+    if beyond:
+        assert found == (
+            f"{TGW}, to which vpc-0spoke is attached, has attachment tgw-attach-0other "
+            f"({resource_type}), whose destination is not followed"
+        )
+    else:
+        assert found is None

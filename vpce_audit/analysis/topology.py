@@ -293,7 +293,10 @@ class Topology:
     def reaches_beyond(self, scope: ScopeView, vpc_id: str, accounts: frozenset[str]) -> str | None:
         """How the VPC may reach a VPC of an account outside ``accounts``, or None when it cannot:
         an active peering with one, a transit gateway that attaches one or whose attachments are
-        unknown, or a gateway peered with another gateway."""
+        unknown, or one with an attachment that leads elsewhere unfollowed (another gateway,
+        peered; a network function; a kind AWS adds later). VPN, Direct Connect, Connect and
+        Client VPN attachments lead outside AWS, where no endpoint is. ``external_paths`` asks
+        the like about trust; this asks about what was scanned."""
         for connection in self.peerings_by_vpc.get(vpc_id, ()):
             if not connection.is_active:
                 continue
@@ -318,16 +321,23 @@ class Topology:
             for other in self.attachments_by_tgw.get(gateway, ()):
                 if other.state not in LIVE_ATTACHMENT_STATES:
                     continue
-                if other.resource_type == "peering":
-                    return (
-                        f"{gateway}, to which {vpc_id} is attached, peers with another gateway "
-                        f"({other.attachment_id})"
-                    )
-                if other.resource_type == "vpc" and other.resource_owner_id not in accounts:
-                    return (
-                        f"{gateway}, to which {vpc_id} is attached, attaches {other.resource_id} "
-                        f"of account {other.resource_owner_id or 'unknown'}, not scanned"
-                    )
+                if other.resource_type in HYBRID_ATTACHMENT_TYPES:
+                    continue  # on premises or remote users: no VPC endpoint there
+                if other.resource_type == "vpc":
+                    if other.resource_owner_id not in accounts:
+                        return (
+                            f"{gateway}, to which {vpc_id} is attached, attaches "
+                            f"{other.resource_id} of account "
+                            f"{other.resource_owner_id or 'unknown'}, not scanned"
+                        )
+                    continue
+                # Another gateway (peering), a network function, a type AWS adds later: what
+                # lies behind it is not followed.
+                return (
+                    f"{gateway}, to which {vpc_id} is attached, has attachment "
+                    f"{other.attachment_id} ({other.resource_type}), whose destination is not "
+                    "followed"
+                )
         return None
 
     # -- networks a VPC connects to ----------------------------------------------------------
