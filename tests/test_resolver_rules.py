@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.helpers import ACCOUNT, REGION, error, snapshot
+from tests.helpers import ACCOUNT, REGION, error, region, snapshot
 from tests.rules.test_vpce40x_routing import _central_spoke, _central_zones
 from vpce_audit.analysis.endpoint_dns import Resolver
 from vpce_audit.collect.calls import ScopeCalls
@@ -210,7 +210,7 @@ def test_associated_rules_are_joined_with_their_definitions(resolver: tuple[Any,
             "FORWARD",
             ("vpc-a", "vpc-b"),
             owner_id="222222222222",
-            target_ips=("10.9.0.10:53", "fd00::a:53"),
+            target_ips=("10.9.0.10:53", "[fd00::a]:53"),
             name="to on-premises",
         ),
         ResolverRule("rslvr-rr-3", None, None, ("vpc-c",)),
@@ -240,3 +240,81 @@ def test_a_failed_rule_listing_is_recorded(resolver: tuple[Any, Stubber]) -> Non
     assert [(e.operation, e.error_code, e.resource_kind, e.resource_id) for e in scope.errors] == [
         ("ListResolverRules", "AccessDeniedException", "resolver_rules", None)
     ]
+
+
+@pytest.mark.parametrize("order", [1, -1], ids=["system-first", "forward-first"])
+def test_rules_of_one_domain_and_different_types_make_the_name_unknown(order: int) -> None:
+    # An association AWS marks OVERRIDDEN beside another of the same domain: which applies is
+    # not documented, and the answer must not depend on the order the rules were listed in.
+    rules = (rule("rslvr-rr-a", S3_NAME, "SYSTEM"), rule("rslvr-rr-b", S3_NAME, "FORWARD"))
+    estate = spoke(*rules[::order])
+    assert answer_unknown(estate, f"bucket.{S3_NAME}") == (
+        f"Resolver rules rslvr-rr-a, rslvr-rr-b of different types are associated with vpc-spoke "
+        f"for {S3_NAME}: which one applies is unknown"
+    )
+
+
+def test_two_vpcs_alike_but_for_their_rules_are_answered_apart() -> None:
+    # The resolutions of VPCs without zones are shared between VPCs alike in what decides them
+    # (CentralDns._zoneless_context): their Resolver rules are part of that.
+    base = _central_spoke("nat-1")
+    twin = next(v for v in base.vpcs if v.vpc_id == "vpc-spoke")
+    estate = dataclasses.replace(
+        base,
+        vpcs=(*base.vpcs, dataclasses.replace(twin, vpc_id="vpc-twin")),
+        subnets=(
+            *base.subnets,
+            dataclasses.replace(base.subnets[0], subnet_id="subnet-twin", vpc_id="vpc-twin"),
+        ),
+        route_tables=(
+            *base.route_tables,
+            dataclasses.replace(
+                base.route_tables[0],
+                route_table_id="rtb-twin",
+                vpc_id="vpc-twin",
+                subnet_ids=("subnet-twin",),
+            ),
+        ),
+        resolver_rules=(rule("rslvr-rr-all", ".", "FORWARD", "vpc-twin"),),
+    )
+    result = scan_401(estate)
+    assert [f.resource_id for f in result.findings] == ["rtb-spoke"]
+    assert [s.resource_id for s in result.skipped] == ["rtb-twin"]
+
+
+def test_a_failed_collection_is_named_as_such_not_as_an_old_snapshot() -> None:
+    # A region whose collection failed as a whole holds no rules (None) and an error for every
+    # kind: the reason is the error.
+    failed = spoke(
+        resolver_rules=None,
+        errors=(error("resolver_rules", "collect_region", code="EndpointConnectionError"),),
+    )
+    assert answer_unknown(failed, f"bucket.{S3_NAME}") == (
+        "the Route 53 Resolver rules associated with vpc-spoke are unknown: they could not be "
+        f"listed in {ACCOUNT}/{REGION} (collect_region: EndpointConnectionError)"
+    )
+
+
+def test_a_shared_vpcs_rules_are_its_owners_even_where_the_owner_could_not_list_it() -> None:
+    # The participant's scope lists the owner's VPC; the owner's VPC listing failed, but its
+    # rule associations were read: they decide.
+    owner, participant = "222222222222", ACCOUNT
+    shared = next(v for v in _central_spoke("nat-1").vpcs if v.vpc_id == "vpc-spoke")
+    seen = region(participant, vpcs=[dataclasses.replace(shared, owner_id=owner)])
+    owners = region(
+        owner,
+        errors=[error("vpcs", "DescribeVpcs", account=owner)],
+        resolver_rules=[rule("rslvr-rr-all", ".")],
+    )
+    view = snapshot(seen, owners)
+    scope = next(s for s in view.scopes if s.account_id == participant)
+    assert Resolver(view).answer(scope, "vpc-spoke", f"bucket.{S3_NAME}").unknown == (
+        "Resolver rule rslvr-rr-all (.) forwards the name from vpc-spoke to 10.9.0.10:53, whose "
+        "answers the scan does not see"
+    )
+    alone = snapshot(seen)
+    assert Resolver(alone).answer(alone.scopes[0], "vpc-spoke", f"bucket.{S3_NAME}").unknown == (
+        "the Route 53 Resolver rules associated with vpc-spoke are unknown: vpc-spoke belongs to "
+        f"account {owner}, whose {REGION} was not scanned, and only its owner associates rules "
+        "with it"
+    )

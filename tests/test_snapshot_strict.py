@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -366,6 +367,29 @@ def test_the_golden_estate_still_loads_and_round_trips() -> None:
 def _rules_unknown(regions: tuple[RegionSnapshot, ...]) -> tuple[RegionSnapshot, ...]:
     """The regions as a snapshot before schema 6 has them: Resolver rules not collected."""
     return tuple(dataclasses.replace(r, resolver_rules=None) for r in regions)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: b["regions"][0].pop("resolver_rules"),
+            "$.regions[0]: missing required key 'resolver_rules'",
+        ),
+        (
+            lambda b: b.update(schema_version=5),
+            "$.regions[0]: unknown key(s) resolver_rules for schema version 5",
+        ),
+    ],
+    ids=["version-6-without-rules", "version-5-with-rules"],
+)
+def test_resolver_rules_are_there_exactly_from_schema_6(change: Any, message: str) -> None:
+    # A missing key would read as "unknown", an early one as "known": neither is what any
+    # vpce-audit wrote.
+    body = json.loads(ESTATE.read_text())
+    change(body)
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        from_json(json.dumps(body))
 
 
 def test_a_version_3_snapshot_reads_as_the_same_estate() -> None:

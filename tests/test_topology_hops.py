@@ -256,6 +256,7 @@ def test_a_broken_path_is_still_reported() -> None:
         ("vpce-0gwlb0123456789ab", "vpc-endpoint"),
         ("eni-0appliance01234567", "network-interface"),
         ("i-0firewall0123456789", "instance"),
+        ("core-network-0a1b2c3d4e5f", "other"),  # a Cloud WAN core network: not followed
     ],
 )
 def test_a_vpc_route_to_a_middlebox_is_unknown(target: str, kind: str) -> None:

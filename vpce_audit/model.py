@@ -405,7 +405,7 @@ class ResolverRule:
     failed)."""
     owner_id: str | None = None
     target_ips: tuple[str, ...] = ()
-    """Where a FORWARD rule sends queries ("address:port")."""
+    """Where a FORWARD rule sends queries ("10.0.0.2:53", "[fd00::2]:53")."""
     name: str | None = None
 
 

@@ -30,7 +30,7 @@ from vpce_audit.analysis.security_groups import (
 from vpce_audit.analysis.service_names import default_dns_name
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.cached import cached_property
-from vpce_audit.model import HostedZone, Vpc, VpcEndpoint
+from vpce_audit.model import HostedZone, ResolverRule, Vpc, VpcEndpoint
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
 
@@ -189,8 +189,10 @@ class Answer:
     endpoint: VpcEndpoint | None = None
     """The interface endpoint whose private DNS answers, if its name is the most specific."""
     unknown: str | None = None
-    """Set when the snapshot cannot tell which zone answers (the zones associated with the VPC
-    could not all be listed)."""
+    """Set when the snapshot cannot tell who answers: the zones associated with the VPC could
+    not all be listed, a Resolver rule forwards the name (then ``zone`` and ``endpoint`` are
+    None), or the VPC's Resolver rules are unknown (then they say who answers unless a rule
+    does)."""
 
 
 class Resolver:
@@ -271,7 +273,7 @@ class Resolver:
                 f"the Route 53 Resolver rules associated with {vpc_id} are unknown: {unknown}",
                 False,
             )
-        governing = None
+        governing: list[ResolverRule] = []
         governing_length = -1
         for rule in self.snapshot.resolver_rules(vpc_id):
             if rule.domain_name is None:
@@ -281,15 +283,29 @@ class Resolver:
                     False,
                 )
             domain = normalise(rule.domain_name)
-            if (not domain or is_within(name, domain)) and len(domain) > governing_length:
-                governing, governing_length = rule, len(domain)
-        if governing is None or governing.rule_type != "FORWARD":
+            if domain and not is_within(name, domain):
+                continue
+            if len(domain) > governing_length:
+                governing, governing_length = [rule], len(domain)
+            elif len(domain) == governing_length:
+                governing.append(rule)
+        if not governing or all(rule.rule_type != "FORWARD" for rule in governing):
             return None
+        if len({rule.rule_type for rule in governing}) > 1:
+            # One domain, rules of different kinds (an association AWS marks OVERRIDDEN beside
+            # another): which one applies is not documented.
+            ids = ", ".join(sorted(rule.rule_id for rule in governing))
+            return (
+                f"Resolver rules {ids} of different types are associated with {vpc_id} for "
+                f"{governing[0].domain_name}: which one applies is unknown",
+                False,
+            )
+        forwarding = min(governing, key=lambda rule: rule.rule_id)
         if governing_length < private_length:
             return None  # a more specific private zone answers
-        targets = ", ".join(governing.target_ips) or "its outbound endpoint's targets"
+        targets = ", ".join(forwarding.target_ips) or "its outbound endpoint's targets"
         return (
-            f"Resolver rule {governing.rule_id} ({governing.domain_name}) forwards the name "
+            f"Resolver rule {forwarding.rule_id} ({forwarding.domain_name}) forwards the name "
             f"from {vpc_id} to {targets}, whose answers the scan does not see",
             True,
         )
@@ -390,8 +406,9 @@ class CentralDns:
     ) -> tuple[object, ...] | None:
         """Everything that decides the VPC's resolutions when no private hosted zone may answer
         in it: its region and AWS's service catalogue as its account saw it there (they give
-        the client names: ``client_names``), its DNS mode, whether its zone list is known, and
-        the names its own endpoints answer. None when a zone may answer: a zone's records are
+        the client names: ``client_names``), its DNS mode, whether its zone list is known, the
+        names its own endpoints answer, and its Resolver rules (whether they are known, and
+        each one's domain and type). None when a zone may answer: a zone's records are
         judged from the VPC (its path to their target).
 
         The catalogue is keyed by identity: account-regions that saw one catalogue share one
@@ -453,7 +470,8 @@ class CentralDns:
     ) -> RecordCheck:
         """``endpoint_region``: the region the record's target names, where the endpoint must
         be. An endpoint missing from the snapshot is gone only when every member was scanned
-        there; a name whose region cannot be read leaves it unknown."""
+        there and the VPC reaches no account outside the scan (``Topology.reaches_beyond``); a
+        name whose region cannot be read leaves it unknown."""
         base = RecordCheck(zone, record_name, endpoint_id)
         found = self.snapshot.endpoints_by_id.get(endpoint_id)
         if found is None:

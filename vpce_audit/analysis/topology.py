@@ -50,11 +50,13 @@ class Reach:
     how: str
 
 
-_MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance"})
+_MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance", "other"})
 """Route targets that hand traffic to something that forwards it by routes of its own: in a VPC
 route table a ``vpce-`` target is a Gateway Load Balancer endpoint (AWS Network Firewall's
 endpoints are such), and an ENI or instance target an appliance
-(https://docs.aws.amazon.com/vpc/latest/userguide/route-table-options.html#route-tables-appliance-routing)."""
+(https://docs.aws.amazon.com/vpc/latest/userguide/route-table-options.html#route-tables-appliance-routing).
+A target of a kind this analysis does not know (a Cloud WAN core network, one AWS adds later)
+is as unknown."""
 
 
 class Topology:

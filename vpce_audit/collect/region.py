@@ -492,9 +492,10 @@ def _profile_associations(region: RegionCalls, region_name: str) -> list[Profile
 
 
 DEAD_RULE_ASSOCIATIONS = frozenset({"DELETING", "FAILED"})
-"""Association states in which a Resolver rule does not (or no longer) govern the VPC's DNS;
-CREATING and OVERRIDDEN ones are kept: the first soon will, and an overridden one says another
-rule for the same domain applies."""
+"""Association states in which a Resolver rule does not (or no longer) govern the VPC's DNS.
+CREATING and OVERRIDDEN ones are kept: the first soon will; what an overridden one yields to
+AWS does not document (another rule of its domain: rules of one domain but different types make
+its names unknown, ``analysis.endpoint_dns``)."""
 
 
 def _resolver_rules(region: RegionCalls, region_name: str) -> list[ResolverRule]:

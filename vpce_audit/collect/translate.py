@@ -361,6 +361,8 @@ def resolver_rule(rule_id: str, item: Item | None, vpc_ids: Iterable[str]) -> Re
         owner_id=str(item["OwnerId"]) if item.get("OwnerId") else None,
         target_ips=tuple(
             f"{address}:{target.get('Port', 53)}"
+            if ":" not in address
+            else f"[{address}]:{target.get('Port', 53)}"
             for target in item.get("TargetIps") or ()
             for address in (target.get("Ip"), target.get("Ipv6"))
             if address

@@ -2,10 +2,12 @@
 
 The page has inline CSS, a small inline script that only filters finding rows (it reads
 ``data-*`` attributes and ``textContent``; it writes no markup), and inline SVG: charts of the
-counts and, per finding, a picture drawn from the snapshot (``report/pictures.py``). Nothing is
-fetched: no stylesheet, script, font or image is referenced, reference URLs are printed as text,
-and a Content-Security-Policy ``default-src 'none'`` keeps a browser from loading anything even
-if something slipped through.
+counts and, for the first ``PICTURES_PER_RULE`` findings of each rule, a picture drawn from the
+snapshot (``report/pictures.py``). Each rule's remediation and references are written once,
+after the findings, which link to them within the page. Nothing is fetched: no stylesheet,
+script, font or image is referenced, reference URLs are printed as text, and a
+Content-Security-Policy ``default-src 'none'`` keeps a browser from loading anything even if
+something slipped through.
 
 Every value the report did not write itself goes through ``_e`` (``safe_text.visible``, then
 ``html.escape`` with quotes): a tag, a name, a policy condition or an error message is shown as

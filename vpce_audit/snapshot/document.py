@@ -198,6 +198,7 @@ def from_json(
             "this version."
         )
     try:
+        _check_resolver_rules_key(body)
         references = _take_catalogue_references(body)
         file = _join_catalogues(decode(SnapshotFile, body, "$"), references)
         if file.shards is not None and file.shards.problem() is not None:
@@ -221,6 +222,31 @@ def from_json(
         # Nothing to evaluate and no error saying why: a scan of it would be "clean".
         raise SnapshotError(f"{source}: the snapshot holds no account-region to scan")
     return document
+
+
+RESOLVER_RULES_SCHEMA_VERSION = 6
+RESOLVER_RULES_KEY = "resolver_rules"
+
+
+def _check_resolver_rules_key(body: dict[str, Any]) -> None:
+    """Each account-region holds ``resolver_rules`` from schema 6 on (null: not collected), and
+    not before: a version-5 file with the key, or a version-6 one without it, is not what any
+    vpce-audit wrote (the codec alone would take a missing key as unknown, an extra one as
+    known)."""
+    version = body.get("schema_version")
+    regions = body.get("regions")
+    if type(version) is not int or not isinstance(regions, list):
+        return  # the codec says what is wrong
+    required = version >= RESOLVER_RULES_SCHEMA_VERSION
+    for index, region in enumerate(regions):
+        if not isinstance(region, dict) or (RESOLVER_RULES_KEY in region) == required:
+            continue
+        if required:
+            raise DecodeError(f"$.regions[{index}]", f"missing required key {RESOLVER_RULES_KEY!r}")
+        raise DecodeError(
+            f"$.regions[{index}]",
+            f"unknown key(s) {RESOLVER_RULES_KEY} for schema version {version}",
+        )
 
 
 def _take_catalogue_references(body: dict[str, Any]) -> list[str | None] | None:

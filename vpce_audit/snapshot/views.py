@@ -599,23 +599,30 @@ class Snapshot:
         return cache[key]
 
     def _why_rules_unknown(self, asking: ScopeView, vpc_id: str) -> str | None:
-        scope = asking
+        scope: ScopeView | None = asking
         found = self.vpcs_by_id.get(vpc_id)
-        if found is not None:
-            scope, vpc = found
-            if not scope.owns(vpc):
+        if found is not None and not found[0].owns(found[1]):
+            # Seen only by an account it is shared with: its owner's account-region tells, if
+            # it was scanned (its VPC listing may have failed there).
+            owner = found[1].owner_id
+            scope = self.scope_by_place.get((owner, found[0].region))
+            if scope is None:
                 return (
-                    f"{vpc_id} belongs to account {vpc.owner_id}, whose {scope.region} was not "
+                    f"{vpc_id} belongs to account {owner}, whose {found[0].region} was not "
                     "scanned, and only its owner associates rules with it"
                 )
-        if scope.data.resolver_rules is None:
-            return "the snapshot was written before Resolver rules were collected (schema 6)"
+        elif found is not None:
+            scope = found[0]
+        # (A VPC the snapshot does not list at all: the asking scope, where its endpoints are.)
+        assert scope is not None
         errors = scope.failed_kinds.get("resolver_rules")
         if errors:
             return (
                 f"they could not be listed in {scope.account_id}/{scope.region} "
                 f"({summarise_errors(errors)})"
             )
+        if scope.data.resolver_rules is None:
+            return "the snapshot was written before Resolver rules were collected (schema 6)"
         return None
 
     @cached_property
