@@ -252,6 +252,9 @@ def test_rules_of_one_domain_and_different_types_make_the_name_unknown(order: in
         f"Resolver rules rslvr-rr-a, rslvr-rr-b of different types are associated with vpc-spoke "
         f"for {S3_NAME}: which one applies is unknown"
     )
+    # Below a more specific private zone, the tie decides nothing.
+    parent = (rule("rslvr-rr-a", "amazonaws.com", "SYSTEM"), rule("rslvr-rr-b", "amazonaws.com"))
+    assert answer_unknown(spoke(*parent[::order]), f"bucket.{S3_NAME}", zones=True) is None
 
 
 def test_two_vpcs_alike_but_for_their_rules_are_answered_apart() -> None:

@@ -291,6 +291,8 @@ class Resolver:
                 governing.append(rule)
         if not governing or all(rule.rule_type != "FORWARD" for rule in governing):
             return None
+        if governing_length < private_length:
+            return None  # a more specific private zone answers, whatever the rules say
         if len({rule.rule_type for rule in governing}) > 1:
             # One domain, rules of different kinds (an association AWS marks OVERRIDDEN beside
             # another): which one applies is not documented.
@@ -301,8 +303,6 @@ class Resolver:
                 False,
             )
         forwarding = min(governing, key=lambda rule: rule.rule_id)
-        if governing_length < private_length:
-            return None  # a more specific private zone answers
         targets = ", ".join(forwarding.target_ips) or "its outbound endpoint's targets"
         return (
             f"Resolver rule {forwarding.rule_id} ({forwarding.domain_name}) forwards the name "
