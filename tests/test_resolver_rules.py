@@ -12,6 +12,7 @@ the Resolver answer it itself (zones, then public DNS).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,12 +23,14 @@ from botocore.stub import Stubber
 from tests.helpers import ACCOUNT, REGION, error, region, snapshot
 from tests.rules.test_vpce40x_routing import _central_spoke, _central_zones
 from vpce_audit.analysis.endpoint_dns import Resolver
+from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ScopeCalls
 from vpce_audit.collect.region import RegionCalls, _resolver_rules
 from vpce_audit.model import RegionSnapshot, ResolverRule
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.routing import s3_traffic_via_nat
 from vpce_audit.rules.engine import EvaluationResult, evaluate
+from vpce_audit.snapshot.document import SnapshotError, from_json, to_json
 
 S3_NAME = f"s3.{REGION}.amazonaws.com"
 
@@ -321,3 +324,30 @@ def test_a_shared_vpcs_rules_are_its_owners_even_where_the_owner_could_not_list_
         f"account {owner}, whose {REGION} was not scanned, and only its owner associates rules "
         "with it"
     )
+
+
+def test_a_delegate_rule_or_a_type_aws_adds_later_is_not_judged() -> None:
+    # DELEGATE (queries delegated to the domain go to your resolvers) and types this release
+    # does not know: what answers is unknown, but the zone is what answers unless they do.
+    for kind in ("DELEGATE", "SOME_NEW_TYPE"):
+        estate = spoke(rule("rslvr-rr-d", S3_NAME, kind))
+        view = snapshot(estate, accounts=(_central_zones(),))
+        answer = Resolver(view).answer(view.scopes[0], "vpc-spoke", f"bucket.{S3_NAME}")
+        assert answer.unknown == (
+            f"Resolver rule rslvr-rr-d ({S3_NAME}) of type {kind} governs the name in vpc-spoke, "
+            "and what it does with it is not judged"
+        )
+        assert answer.zone is not None and answer.zone.name.startswith(S3_NAME)
+
+
+def test_a_delegate_rule_is_read_by_its_delegation_record() -> None:
+    item = {"Id": "rslvr-rr-d", "RuleType": "DELEGATE", "DelegationRecord": "corp.example.com"}
+    assert translate.resolver_rule("rslvr-rr-d", item, ["vpc-a"]) == ResolverRule(
+        "rslvr-rr-d", "corp.example.com", "DELEGATE", ("vpc-a",)
+    )
+
+
+def test_a_snapshot_rule_type_not_as_aws_writes_it_is_refused() -> None:
+    document = snapshot(spoke(rule("rslvr-rr-1", ".", "forward"))).document
+    with pytest.raises(SnapshotError, match=re.escape("is not a Resolver rule type as AWS")):
+        from_json(to_json(document))

@@ -385,6 +385,17 @@ class ResolverEndpoint:
     """IPv4 and IPv6 addresses of an inbound endpoint; None when not read."""
 
 
+_RULE_TYPE = re.compile(r"[A-Z][A-Z_]{0,31}")
+RuleType: TypeAlias = Annotated[
+    str,
+    Check(
+        lambda text: _RULE_TYPE.fullmatch(text) is not None,
+        "a Resolver rule type as AWS writes it (FORWARD, SYSTEM, RECURSIVE, DELEGATE)",
+    ),
+]
+"""Upper case, as AWS writes it: a "forward" would not be taken for FORWARD."""
+
+
 @dataclass(frozen=True)
 class ResolverRule:
     """A Route 53 Resolver rule associated with VPCs of the account: ListResolverRuleAssociations
@@ -397,9 +408,11 @@ class ResolverRule:
 
     rule_id: str
     domain_name: str | None
-    """None when the associated rule was not among those ListResolverRules returned."""
-    rule_type: str | None
-    """'FORWARD', 'SYSTEM' or 'RECURSIVE'; None with domain_name."""
+    """The rule's DomainName (a DELEGATE rule's DelegationRecord where it has none); None when
+    the associated rule was not among those ListResolverRules returned, or names neither."""
+    rule_type: RuleType | None
+    """'FORWARD', 'SYSTEM', 'RECURSIVE' or 'DELEGATE' (or a type AWS adds later); None when the
+    rule was not listed."""
     vpc_ids: tuple[str, ...]
     """The account's VPCs the rule is associated with (associations not being deleted or
     failed)."""

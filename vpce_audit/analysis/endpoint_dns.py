@@ -195,6 +195,12 @@ class Answer:
     does)."""
 
 
+RESOLVER_ANSWERS = frozenset({"SYSTEM", "RECURSIVE"})
+"""Resolver rule types under which the Resolver answers a name itself (its private zones, then
+public DNS): a SYSTEM rule, and the autodefined RECURSIVE rule for "." that AWS shares as the
+Internet Resolver. Every other type takes the name elsewhere, or is not judged."""
+
+
 class Resolver:
     """Answers "who resolves this name in that VPC" over one snapshot."""
 
@@ -289,7 +295,7 @@ class Resolver:
                 governing, governing_length = [rule], len(domain)
             elif len(domain) == governing_length:
                 governing.append(rule)
-        if not governing or all(rule.rule_type != "FORWARD" for rule in governing):
+        if not governing or all(rule.rule_type in RESOLVER_ANSWERS for rule in governing):
             return None
         if governing_length < private_length:
             return None  # a more specific private zone answers, whatever the rules say
@@ -302,11 +308,20 @@ class Resolver:
                 f"{governing[0].domain_name}: which one applies is unknown",
                 False,
             )
-        forwarding = min(governing, key=lambda rule: rule.rule_id)
-        targets = ", ".join(forwarding.target_ips) or "its outbound endpoint's targets"
+        ruling = min(governing, key=lambda rule: rule.rule_id)
+        if ruling.rule_type != "FORWARD":
+            # DELEGATE (queries delegated to the domain go to your resolvers), or a type AWS
+            # adds later: what it does with the name is not judged.
+            return (
+                f"Resolver rule {ruling.rule_id} ({ruling.domain_name}) of type "
+                f"{ruling.rule_type} governs the name in {vpc_id}, and what it does with it is "
+                "not judged",
+                False,
+            )
+        targets = ", ".join(ruling.target_ips) or "its outbound endpoint's targets"
         return (
-            f"Resolver rule {forwarding.rule_id} ({forwarding.domain_name}) forwards the name "
-            f"from {vpc_id} to {targets}, whose answers the scan does not see",
+            f"Resolver rule {ruling.rule_id} ({ruling.domain_name}) forwards the name from "
+            f"{vpc_id} to {targets}, whose answers the scan does not see",
             True,
         )
 

@@ -353,9 +353,10 @@ def resolver_rule(rule_id: str, item: Item | None, vpc_ids: Iterable[str]) -> Re
     vpcs = tuple(sorted(set(vpc_ids)))
     if item is None:
         return ResolverRule(rule_id=rule_id, domain_name=None, rule_type=None, vpc_ids=vpcs)
+    domain = item.get("DomainName") or item.get("DelegationRecord")
     return ResolverRule(
         rule_id=rule_id,
-        domain_name=str(item["DomainName"]),
+        domain_name=str(domain) if domain else None,
         rule_type=str(item["RuleType"]).upper(),
         vpc_ids=vpcs,
         owner_id=str(item["OwnerId"]) if item.get("OwnerId") else None,
