@@ -351,3 +351,66 @@ def test_a_snapshot_rule_type_not_as_aws_writes_it_is_refused() -> None:
     document = snapshot(spoke(rule("rslvr-rr-1", ".", "forward"))).document
     with pytest.raises(SnapshotError, match=re.escape("is not a Resolver rule type as AWS")):
         from_json(to_json(document))
+
+
+def test_the_internet_resolver_rule_ranks_below_a_rule_you_made_for_the_root() -> None:
+    # ListResolverRuleAssociations lists the autodefined Internet Resolver rule (".",
+    # RECURSIVE) with every VPC; a forwarding rule you make for "." takes precedence.
+    internet = rule("rslvr-autodefined-rr-internet-resolver", ".", "RECURSIVE")
+    estate = spoke(internet, rule("rslvr-rr-all", "."))
+    assert answer_unknown(estate, f"bucket.{S3_NAME}") == (
+        "Resolver rule rslvr-rr-all (.) forwards the name from vpc-spoke to 10.9.0.10:53, whose "
+        "answers the scan does not see"
+    )
+    # Alone, it is the Resolver's own default: the names resolve as without rules.
+    assert answer_unknown(spoke(internet), f"bucket.{S3_NAME}") is None
+
+
+def test_the_autodefined_association_alone_does_not_make_the_rules_listed(
+    resolver: tuple[Any, Stubber],
+) -> None:
+    client, stub = resolver
+    stub.add_response(
+        "list_resolver_rule_associations",
+        {
+            "ResolverRuleAssociations": [
+                _association("rslvr-autodefined-rr-internet-resolver", "vpc-a")
+            ]
+        },
+        {},
+    )
+    scope = ScopeCalls(ACCOUNT, REGION)
+    assert _resolver_rules(RegionCalls(scope, lambda _service: client), REGION) == []
+
+
+@pytest.mark.parametrize(
+    ("support", "rules", "flagged"),
+    [
+        (True, (rule("rslvr-rr-all", "."),), False),  # forwarded: unknown, skipped
+        (True, None, False),  # rules unknown: skipped
+        (True, (), True),  # no rule: public, through the NAT
+        (False, (rule("rslvr-rr-all", "."),), True),  # no Resolver at all: no rule applies
+    ],
+    ids=["forwarded", "rules-unknown", "no-rule", "dns-support-off"],
+)
+def test_a_vpc_with_dns_hostnames_off_still_follows_its_forwarding_rules(
+    support: bool, rules: tuple[ResolverRule, ...] | None, flagged: bool
+) -> None:
+    # enableDnsHostnames off: private zones do not apply, but forwarding rules do (only the
+    # autodefined rules depend on it).
+    base = spoke(resolver_rules=rules)
+    vpcs = tuple(
+        dataclasses.replace(v, enable_dns_hostnames=False, enable_dns_support=support)
+        if v.vpc_id == "vpc-spoke"
+        else v
+        for v in base.vpcs
+    )
+    result = scan_401(dataclasses.replace(base, vpcs=vpcs), zones=True)
+    assert [f.resource_id for f in result.findings] == (["rtb-spoke"] if flagged else [])
+    assert [s.resource_id for s in result.skipped] == ([] if flagged else ["rtb-spoke"])
+
+
+def test_a_blank_rule_domain_in_a_snapshot_is_refused() -> None:
+    document = snapshot(spoke(rule("rslvr-rr-1", " "))).document
+    with pytest.raises(SnapshotError, match=re.escape('is not a domain name ("." for the root)')):
+        from_json(to_json(document))

@@ -72,7 +72,7 @@ def _to(cidr: str, attachment_id: str, vpc_id: str, state: str = "active") -> Tr
 
 
 def estate(
-    spokes_routes: tuple[TransitGatewayRoute, ...], spoke_exit: str = TGW
+    spokes_routes: tuple[TransitGatewayRoute, ...], spoke_exit: str | None = TGW
 ) -> SnapshotDocument:
     """``spokes_routes``: the gateway routes of the spokes' (and hub's) table; ``spoke_exit``:
     where the spoke's subnets send 0.0.0.0/0."""
@@ -257,12 +257,14 @@ def test_a_broken_path_is_still_reported() -> None:
         ("eni-0appliance01234567", "network-interface"),
         ("i-0firewall0123456789", "instance"),
         ("core-network-0a1b2c3d4e5f", "other"),  # a Cloud WAN core network: not followed
+        (None, "unknown"),  # a target the collector could not read
     ],
 )
-def test_a_vpc_route_to_a_middlebox_is_unknown(target: str, kind: str) -> None:
+def test_a_vpc_route_to_a_middlebox_is_unknown(target: str | None, kind: str) -> None:
+    shown = target or "a target the scan could not read"
     assert _reach(estate(DIRECT, spoke_exit=target)) == (
         None,
-        f"rtb-spoke sends it to {target} ({kind}), whose onward path this scan does not follow",
+        f"rtb-spoke sends it to {shown} ({kind}), whose onward path this scan does not follow",
     )
     result = _scan(estate(DIRECT, spoke_exit=target))
     assert result.findings == ()

@@ -385,6 +385,16 @@ class ResolverEndpoint:
     """IPv4 and IPv6 addresses of an inbound endpoint; None when not read."""
 
 
+AUTODEFINED_RULE_PREFIX = "rslvr-autodefined-"
+"""The Resolver's own rules (the Internet Resolver for ".", reverse lookups): a rule you make for
+the same domain takes precedence over them
+(https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-overview-forward-vpc-to-network-autodefined-rules.html)."""
+_DOMAIN = re.compile(r"\S{1,256}")
+DomainName: TypeAlias = Annotated[
+    str,
+    Check(lambda text: _DOMAIN.fullmatch(text) is not None, 'a domain name ("." for the root)'),
+]
+"""Not empty, no spaces: an empty or blank name would read as the root, every name."""
 _RULE_TYPE = re.compile(r"[A-Z][A-Z_]{0,31}")
 RuleType: TypeAlias = Annotated[
     str,
@@ -407,7 +417,7 @@ class ResolverRule:
     https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html)."""
 
     rule_id: str
-    domain_name: str | None
+    domain_name: DomainName | None
     """The rule's DomainName (a DELEGATE rule's DelegationRecord where it has none); None when
     the associated rule was not among those ListResolverRules returned, or names neither."""
     rule_type: RuleType | None

@@ -303,6 +303,22 @@ def test_204_privatelink_duplicates_are_info_and_aws_managed_endpoints_are_left_
     assert {f.severity for f in result.findings} == {Severity.MEDIUM}
 
 
+def test_202_is_not_judged_on_an_endpoints_private_dns_where_the_rules_are_unknown() -> None:
+    # Another ssm endpoint's private DNS answers, unless a Resolver rule takes the name: with
+    # the VPC's rules unknown, that is not a pass.
+    estate = region(
+        endpoint_service_details=[with_dns("ssm", "ssm.eu-west-1.amazonaws.com")],
+        vpc_endpoints=[
+            endpoint("vpce-0a1", "vpc-1", "ssm", private_dns=False),
+            endpoint("vpce-0a2", "vpc-1", "ssm", private_dns=True),
+        ],
+        resolver_rules=None,
+    )
+    result = run_with(interface_endpoint_without_private_dns, estate)
+    assert result.findings == ()
+    assert [s.resource_id for s in result.skipped] == ["vpce-0a1"]
+
+
 # -- VPCE206 -----------------------------------------------------------------------------------
 
 
@@ -380,15 +396,22 @@ def test_206_is_not_judged_where_the_vpcs_resolver_rules_are_unknown() -> None:
 
 
 @pytest.mark.parametrize(
-    ("domain", "flagged"),
-    [("eu-west-1.amazonaws.com.", []), ("amazonaws.com", ["vpc-parent"])],
-    ids=["same-domain-rule-wins", "parent-domain-rule-loses"],
+    ("zone_name", "domain", "flagged"),
+    [
+        ("eu-west-1.amazonaws.com.", "eu-west-1.amazonaws.com.", []),
+        ("eu-west-1.amazonaws.com.", "amazonaws.com", ["vpc-parent"]),
+        # Every regional name forwarded, but the zone still answers sts.amazonaws.com and the
+        # other regions' names with NXDOMAIN.
+        ("amazonaws.com.", "eu-west-1.amazonaws.com", ["vpc-parent"]),
+    ],
+    ids=["same-domain-rule-wins", "parent-domain-rule-loses", "subdomain-rule-leaves-the-rest"],
 )
 def test_206_a_forward_rule_of_the_zones_domain_takes_its_names(
-    domain: str, flagged: list[str]
+    zone_name: str, domain: str, flagged: list[str]
 ) -> None:
     rule = ResolverRule("rslvr-rr-1", domain, "FORWARD", ("vpc-parent",))
-    estate, parent = _parent_zone_estate(resolver_rules=(rule,))
+    estate, _ = _parent_zone_estate(resolver_rules=(rule,))
+    parent = zone("Z1", zone_name, "vpc-parent", records={})
     result = run_with(private_zone_shadows_aws_names, estate, parent)
     assert [f.resource_id for f in result.findings] == flagged
     assert result.skipped == ()

@@ -30,7 +30,13 @@ from vpce_audit.analysis.security_groups import (
 from vpce_audit.analysis.service_names import default_dns_name
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.cached import cached_property
-from vpce_audit.model import HostedZone, ResolverRule, Vpc, VpcEndpoint
+from vpce_audit.model import (
+    AUTODEFINED_RULE_PREFIX,
+    HostedZone,
+    ResolverRule,
+    Vpc,
+    VpcEndpoint,
+)
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
 
@@ -256,12 +262,23 @@ class Resolver:
             )
         return Answer(zone=best_zone)
 
-    def zone_ruled(self, scope: ScopeView, vpc_id: str, zone: HostedZone) -> str | None:
+    def rule_doubt(self, scope: ScopeView, vpc_id: str, name: str) -> str | None:
+        """Why a Resolver rule takes, or may take, the name where no private zone applies (a
+        VPC with enableDnsHostnames off still follows its forwarding rules), or None."""
+        ruled = self._ruled(scope, vpc_id, normalise(name), -1)
+        return None if ruled is None else ruled[0]
+
+    def zone_ruled(
+        self, scope: ScopeView, vpc_id: str, zone: HostedZone, *, certain: bool = False
+    ) -> str | None:
         """Why a Resolver rule takes, or may take, the zone's own names from it in the VPC (the
-        rules unknown, or a FORWARD rule at least as specific), or None."""
+        rules unknown, or a FORWARD rule at least as specific), or None. ``certain``: only where
+        a FORWARD rule does take them."""
         zone_name = normalise(zone.name)
         ruled = self._ruled(scope, vpc_id, zone_name, len(zone_name))
-        return None if ruled is None else ruled[0]
+        if ruled is None or (certain and not ruled[1]):
+            return None
+        return ruled[0]
 
     def _ruled(
         self, scope: ScopeView, vpc_id: str, name: str, private_length: int
@@ -279,30 +296,23 @@ class Resolver:
                 f"the Route 53 Resolver rules associated with {vpc_id} are unknown: {unknown}",
                 False,
             )
-        governing: list[ResolverRule] = []
-        governing_length = -1
-        for rule in self.snapshot.resolver_rules(vpc_id):
-            if rule.domain_name is None:
-                return (
-                    f"Resolver rule {rule.rule_id} is associated with {vpc_id}, but "
-                    "ListResolverRules did not list it: its domain is unknown",
-                    False,
-                )
-            domain = normalise(rule.domain_name)
-            if domain and not is_within(name, domain):
-                continue
-            if len(domain) > governing_length:
-                governing, governing_length = [rule], len(domain)
-            elif len(domain) == governing_length:
-                governing.append(rule)
+        by_domain = self.snapshot.resolver_rules_by_domain(vpc_id)
+        unlisted = by_domain.get(None)
+        if unlisted:
+            return (
+                f"Resolver rule {unlisted[0].rule_id} is associated with {vpc_id}, but "
+                "ListResolverRules did not list it: its domain is unknown",
+                False,
+            )
+        governing, domain = _governing_rules(by_domain, name)
         if not governing or all(rule.rule_type in RESOLVER_ANSWERS for rule in governing):
             return None
-        if governing_length < private_length:
+        if len(domain) < private_length:
             return None  # a more specific private zone answers, whatever the rules say
         if len({rule.rule_type for rule in governing}) > 1:
             # One domain, rules of different kinds (an association AWS marks OVERRIDDEN beside
             # another): which one applies is not documented.
-            ids = ", ".join(sorted(rule.rule_id for rule in governing))
+            ids = _listed([rule.rule_id for rule in governing])
             return (
                 f"Resolver rules {ids} of different types are associated with {vpc_id} for "
                 f"{governing[0].domain_name}: which one applies is unknown",
@@ -324,6 +334,30 @@ class Resolver:
             f"{vpc_id} to {targets}, whose answers the scan does not see",
             True,
         )
+
+
+SHOWN_RULE_IDS = 5
+
+
+def _governing_rules(
+    by_domain: dict[str | None, tuple[ResolverRule, ...]], name: str
+) -> tuple[tuple[ResolverRule, ...], str]:
+    """The rules of the most specific domain that holds ``name`` (walking its suffixes up to the
+    root ""), with that domain; a rule you made ranks above an autodefined one of its domain."""
+    labels = name.split(".") if name else []
+    for start in range(len(labels) + 1):
+        domain = ".".join(labels[start:])
+        found = by_domain.get(domain)
+        if found:
+            custom = tuple(r for r in found if not r.rule_id.startswith(AUTODEFINED_RULE_PREFIX))
+            return custom or found, domain
+    return (), ""
+
+
+def _listed(ids: list[str]) -> str:
+    shown = ", ".join(ids[:SHOWN_RULE_IDS])
+    more = len(ids) - SHOWN_RULE_IDS
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -356,6 +390,7 @@ class CentralDns:
         self.topology = self.resolver.topology
         self._zoneless: dict[tuple[object, ...], ServiceResolution] = {}
         self._contexts: dict[tuple[str, str, str], tuple[VpcDns, tuple[object, ...] | None]] = {}
+        self._scanned: dict[str, frozenset[str] | None] = {}
 
     def resolves_to(
         self, scope: ScopeView, vpc_id: str, name: str
@@ -439,10 +474,16 @@ class CentralDns:
             mode,
             self.snapshot.zone_list_known(scope, vpc_id),
             frozenset(self.resolver.private_dns_names(scope, vpc_id)),
-            # The Resolver rules that may govern its names (a fate, not its wording).
+            # The Resolver rules that may govern its names (a fate, not its wording; an
+            # autodefined rule ranks below one you made).
             self.snapshot.resolver_rules_unknown(scope, vpc_id) is None,
             frozenset(
-                (rule.domain_name, rule.rule_type) for rule in self.snapshot.resolver_rules(vpc_id)
+                (
+                    rule.domain_name,
+                    rule.rule_type,
+                    rule.rule_id.startswith(AUTODEFINED_RULE_PREFIX),
+                )
+                for rule in self.snapshot.resolver_rules(vpc_id)
             ),
         )
 
@@ -456,6 +497,13 @@ class CentralDns:
 
     def _fate(self, scope: ScopeView, vpc_id: str, name: str, mode: VpcDns) -> NameFate:
         if mode is VpcDns.DISABLED:
+            vpc = scope.vpcs_by_id.get(vpc_id)
+            if vpc is not None and vpc.enable_dns_support is False:
+                return NameFate.PUBLIC  # no Route 53 Resolver, so no rules either
+            # enableDnsHostnames off: no private zone applies, but forwarding rules still do
+            # (only the autodefined rules depend on it).
+            if self.resolver.rule_doubt(scope, vpc_id, query_name(name)) is not None:
+                return NameFate.UNKNOWN
             return NameFate.PUBLIC
         answer, checks = self.resolves_to(scope, vpc_id, name)
         if answer.unknown is not None:
@@ -603,7 +651,12 @@ class CentralDns:
     def _scanned_accounts(self, region: str) -> frozenset[str] | None:
         """The accounts whose endpoints in the region are known, when they include every member
         of the scanned organisation (its member list known); else None: an endpoint missing
-        from the snapshot may be a member's that was not seen."""
+        from the snapshot may be a member's that was not seen. Once per region."""
+        if region not in self._scanned:
+            self._scanned[region] = self._accounts_scanned_in(region)
+        return self._scanned[region]
+
+    def _accounts_scanned_in(self, region: str) -> frozenset[str] | None:
         members = self.snapshot.organization_members
         if not members or self.snapshot.orgs_with_unknown_members:
             return None

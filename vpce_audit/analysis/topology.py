@@ -50,13 +50,13 @@ class Reach:
     how: str
 
 
-_MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance", "other"})
+_MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance", "other", "unknown"})
 """Route targets that hand traffic to something that forwards it by routes of its own: in a VPC
 route table a ``vpce-`` target is a Gateway Load Balancer endpoint (AWS Network Firewall's
 endpoints are such), and an ENI or instance target an appliance
 (https://docs.aws.amazon.com/vpc/latest/userguide/route-table-options.html#route-tables-appliance-routing).
-A target of a kind this analysis does not know (a Cloud WAN core network, one AWS adds later)
-is as unknown."""
+A target of a kind this analysis does not know (a Cloud WAN core network, one AWS adds later,
+one the collector could not read) is as unknown."""
 
 
 class Topology:
@@ -218,8 +218,9 @@ class Topology:
                     # A Gateway Load Balancer or firewall endpoint, an appliance's interface or
                     # instance: it forwards the traffic on by routes of its own, not followed here.
                     unknown.append(
-                        f"{table.route_table_id} sends it to {route.target_id} ({kind}), whose "
-                        "onward path this scan does not follow"
+                        f"{table.route_table_id} sends it to "
+                        f"{route.target_id or 'a target the scan could not read'} ({kind}), "
+                        "whose onward path this scan does not follow"
                     )
                 elif kind == "transit-gateway":
                     onward = self._through_tgw(
@@ -292,7 +293,26 @@ class Topology:
             None, f"{tgw_id}: {table.route_table_id} {learned}, but its static routes are unknown"
         )
 
+    @cached_property
+    def _beyond(self) -> dict[tuple[str, str, str, frozenset[str]], str | None]:
+        return {}
+
+    @cached_property
+    def _gateway_beyond(self) -> dict[tuple[str, frozenset[str]], str | None]:
+        return {}
+
     def reaches_beyond(self, scope: ScopeView, vpc_id: str, accounts: frozenset[str]) -> str | None:
+        """``_reaches_beyond``, once per VPC and set of accounts: asked for every record that
+        names a missing endpoint (thousands of spokes' zones after a hub's endpoints were
+        recreated)."""
+        key = (scope.account_id, scope.region, vpc_id, accounts)
+        if key not in self._beyond:
+            self._beyond[key] = self._reaches_beyond(scope, vpc_id, accounts)
+        return self._beyond[key]
+
+    def _reaches_beyond(
+        self, scope: ScopeView, vpc_id: str, accounts: frozenset[str]
+    ) -> str | None:
         """How the VPC may reach a VPC of an account outside ``accounts``, or None when it cannot:
         an active peering with one, a transit gateway that attaches one or whose attachments are
         unknown, or one with an attachment that leads elsewhere unfollowed (another gateway,
@@ -320,26 +340,33 @@ class Topology:
                     f"{vpc_id} is attached to {gateway}, whose other attachments are unknown "
                     f"({unseen})"
                 )
-            for other in self.attachments_by_tgw.get(gateway, ()):
-                if other.state not in LIVE_ATTACHMENT_STATES:
-                    continue
-                if other.resource_type in HYBRID_ATTACHMENT_TYPES:
-                    continue  # on premises or remote users: no VPC endpoint there
-                if other.resource_type == "vpc":
-                    if other.resource_owner_id not in accounts:
-                        return (
-                            f"{gateway}, to which {vpc_id} is attached, attaches "
-                            f"{other.resource_id} of account "
-                            f"{other.resource_owner_id or 'unknown'}, not scanned"
-                        )
-                    continue
-                # Another gateway (peering), a network function, a type AWS adds later: what
-                # lies behind it is not followed.
-                return (
-                    f"{gateway}, to which {vpc_id} is attached, has attachment "
-                    f"{other.attachment_id} ({other.resource_type}), whose destination is not "
-                    "followed"
-                )
+            key = (gateway, accounts)
+            if key not in self._gateway_beyond:
+                self._gateway_beyond[key] = self._leads_beyond(gateway, accounts)
+            beyond = self._gateway_beyond[key]
+            if beyond is not None:
+                return f"{gateway}, to which {vpc_id} is attached, {beyond}"
+        return None
+
+    def _leads_beyond(self, gateway: str, accounts: frozenset[str]) -> str | None:
+        for other in self.attachments_by_tgw.get(gateway, ()):
+            if other.state not in LIVE_ATTACHMENT_STATES:
+                continue
+            if other.resource_type in HYBRID_ATTACHMENT_TYPES:
+                continue  # on premises or remote users: no VPC endpoint there
+            if other.resource_type == "vpc":
+                if other.resource_owner_id not in accounts:
+                    return (
+                        f"attaches {other.resource_id} of account "
+                        f"{other.resource_owner_id or 'unknown'}, not scanned"
+                    )
+                continue
+            # Another gateway (peering), a network function, a type AWS adds later: what lies
+            # behind it is not followed.
+            return (
+                f"has attachment {other.attachment_id} ({other.resource_type}), whose "
+                "destination is not followed"
+            )
         return None
 
     # -- networks a VPC connects to ----------------------------------------------------------

@@ -30,6 +30,7 @@ from vpce_audit.collect.calls import (
     ScopeCalls,
 )
 from vpce_audit.model import (
+    AUTODEFINED_RULE_PREFIX,
     EndpointInterface,
     EndpointServiceDetail,
     ProfileAssociation,
@@ -515,6 +516,10 @@ def _resolver_rules(region: RegionCalls, region_name: str) -> list[ResolverRule]
         if str(association.get("Status", "")).upper() in DEAD_RULE_ASSOCIATIONS:
             continue
         rule_id, vpc_id = association.get("ResolverRuleId"), association.get("VPCId")
+        if str(rule_id).startswith(AUTODEFINED_RULE_PREFIX):
+            # The Resolver's own default (the Internet Resolver for every VPC): listed with
+            # each VPC, it changes nothing, and would make every region list its rules.
+            continue
         if rule_id and vpc_id:
             vpcs_by_rule.setdefault(str(rule_id), []).append(str(vpc_id))
     if not vpcs_by_rule:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from vpce_audit.analysis.dns import canonical_address
+from vpce_audit.analysis.dns import canonical_address, normalise
 from vpce_audit.analysis.routes import RouteIndex
 from vpce_audit.analysis.trust import TrustedSet
 from vpce_audit.cached import cached_property
@@ -577,12 +577,31 @@ class Snapshot:
             for rule in scope.data.resolver_rules or ():
                 for vpc_id in rule.vpc_ids:
                     grouped[vpc_id].append(rule)
-        return {vpc_id: tuple(rules) for vpc_id, rules in grouped.items()}
+        return {
+            vpc_id: tuple(sorted(rules, key=lambda r: r.rule_id))
+            for vpc_id, rules in grouped.items()
+        }
 
     def resolver_rules(self, vpc_id: str) -> tuple[ResolverRule, ...]:
-        """The Route 53 Resolver rules associated with the VPC (``resolver_rules_unknown``
-        says whether that is all of them)."""
+        """The Route 53 Resolver rules associated with the VPC, by id
+        (``resolver_rules_unknown`` says whether that is all of them)."""
         return self._resolver_rules_by_vpc.get(vpc_id, ())
+
+    @cached_property
+    def _resolver_rules_by_domain(self) -> dict[str, dict[str | None, tuple[ResolverRule, ...]]]:
+        indexed: dict[str, dict[str | None, tuple[ResolverRule, ...]]] = {}
+        for vpc_id, rules in self._resolver_rules_by_vpc.items():
+            by_domain: dict[str | None, list[ResolverRule]] = defaultdict(list)
+            for rule in rules:
+                domain = None if rule.domain_name is None else normalise(rule.domain_name)
+                by_domain[domain].append(rule)
+            indexed[vpc_id] = {domain: tuple(found) for domain, found in by_domain.items()}
+        return indexed
+
+    def resolver_rules_by_domain(self, vpc_id: str) -> dict[str | None, tuple[ResolverRule, ...]]:
+        """The VPC's rules by normalised domain ("" for the root; None for a rule whose domain
+        is unknown): a name's rules are found by walking its suffixes, not every rule."""
+        return self._resolver_rules_by_domain.get(vpc_id, {})
 
     @cached_property
     def _resolver_rules_unknown(self) -> dict[tuple[str, str, str], str | None]:

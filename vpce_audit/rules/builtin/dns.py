@@ -128,11 +128,11 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
                 )
                 continue
             answer, checks = central.resolves_to(scope, endpoint.vpc_id, name)
-            if answer.endpoint is not None:
-                continue  # another endpoint for the service answers with private DNS
             if answer.unknown is not None:
                 yield ctx.skip(scope, endpoint.endpoint_id, answer.unknown)
                 continue
+            if answer.endpoint is not None:
+                continue  # another endpoint for the service answers with private DNS
             verdict = _zone_verdict(answer.zone, query, endpoint, checks)
             if verdict is None:
                 continue
@@ -292,29 +292,24 @@ def _services_used(scope: ScopeView, vpc_id: str) -> dict[str, str]:
 
 def _shadowed_names(
     resolver: Resolver, scope: ScopeView, vpc_id: str, zone: HostedZone, names: dict[str, str]
-) -> tuple[list[tuple[str, str]], str | None, bool]:
+) -> tuple[list[tuple[str, str]], str | None]:
     """For the AWS service names under the zone (name -> service): those it answers from the
-    VPC with NXDOMAIN; why that is unknown for some (a Resolver rule or a zone the scan cannot
-    see may answer them instead), or None; and whether a Resolver rule forwards every one of
-    them away from the VPC's zones."""
+    VPC with NXDOMAIN, and why that is unknown for some (a Resolver rule or a zone the scan
+    cannot see may answer them instead), or None."""
     zone_name = normalise(zone.name)
     shadowed: list[tuple[str, str]] = []
     doubt: str | None = None
-    under = forwarded = 0
-    for name, short in sorted(names.items()):
+    for name, short in names.items():
         if name == zone_name or not is_within(name, zone_name):
             continue
-        under += 1
         answer = resolver.answer(scope, vpc_id, name)
-        if answer.zone is None and answer.endpoint is None and answer.unknown:
-            forwarded += 1
         if answer.zone != zone or answering_records(zone, name) != ():
             continue
         if answer.unknown is None:
             shadowed.append((name, short))
         else:
             doubt = doubt or answer.unknown  # not a finding on the zone's word alone
-    return shadowed, doubt, bool(under) and forwarded == under
+    return sorted(shadowed), doubt
 
 
 @builtin_rule(
@@ -344,15 +339,17 @@ def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
                 if zone.records is None:
                     unread.append(_zone_label(zone))
                     continue
-                shadowed, doubt, all_forwarded = _shadowed_names(
+                shadowed, doubt = _shadowed_names(
                     resolver, scope, vpc.vpc_id, zone, {**catalogue, **used}
                 )
                 if not shadowed:
                     if doubt is not None:
                         doubts.append(doubt)
                         continue
-                    if zone_name not in parent_domains(scope.region) or all_forwarded:
+                    if zone_name not in parent_domains(scope.region):
                         continue
+                    if resolver.zone_ruled(scope, vpc.vpc_id, zone, certain=True):
+                        continue  # a forwarding rule for its own domain: it answers nothing
                 broken = sorted({short for name, short in shadowed if name in used})
                 others = sorted({short for _, short in shadowed} - set(broken))
                 parts = []
