@@ -22,7 +22,7 @@ from botocore.stub import Stubber
 
 from tests.helpers import ACCOUNT, REGION, error, region, snapshot
 from tests.rules.test_vpce40x_routing import _central_spoke, _central_zones
-from vpce_audit.analysis.endpoint_dns import Resolver
+from vpce_audit.analysis.endpoint_dns import CentralDns, Resolver
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import ScopeCalls
 from vpce_audit.collect.region import RegionCalls, _resolver_rules
@@ -381,6 +381,7 @@ def test_the_autodefined_association_alone_does_not_make_the_rules_listed(
     )
     scope = ScopeCalls(ACCOUNT, REGION)
     assert _resolver_rules(RegionCalls(scope, lambda _service: client), REGION) == []
+    assert scope.errors == ()  # known to be none: ListResolverRules was not asked
 
 
 @pytest.mark.parametrize(
@@ -410,7 +411,36 @@ def test_a_vpc_with_dns_hostnames_off_still_follows_its_forwarding_rules(
     assert [s.resource_id for s in result.skipped] == ([] if flagged else ["rtb-spoke"])
 
 
-def test_a_blank_rule_domain_in_a_snapshot_is_refused() -> None:
-    document = snapshot(spoke(rule("rslvr-rr-1", " "))).document
+@pytest.mark.parametrize("domain", [" ", "", "..", "a..b", ".example.com"])
+def test_a_malformed_rule_domain_in_a_snapshot_is_refused(domain: str) -> None:
+    # Each would read as the root, or as no domain AWS accepts.
+    document = snapshot(spoke(rule("rslvr-rr-1", domain))).document
     with pytest.raises(SnapshotError, match=re.escape('is not a domain name ("." for the root)')):
         from_json(to_json(document))
+
+
+@pytest.mark.parametrize(
+    "domain", [".", "example.com", "example.com.", "s3.eu-west-1.amazonaws.com"]
+)
+def test_a_rule_domain_as_aws_writes_it_reads_back(domain: str) -> None:
+    document = snapshot(spoke(rule("rslvr-rr-1", domain))).document
+    assert from_json(to_json(document)) == document
+
+
+def test_two_vpcs_without_dns_support_and_without_hostnames_are_answered_apart() -> None:
+    # Both DISABLED to the DNS mode; without DNS support no rule applies (public), without
+    # hostnames the forwarding rule still does (unknown). One must not answer for the other.
+    base = spoke(rule("rslvr-rr-all", ".", "FORWARD", "vpc-spoke", "vpc-hub"))
+    vpcs = tuple(
+        dataclasses.replace(v, enable_dns_hostnames=False)
+        if v.vpc_id == "vpc-spoke"
+        else dataclasses.replace(v, enable_dns_support=False)
+        for v in base.vpcs
+    )
+    view = snapshot(dataclasses.replace(base, vpcs=vpcs))
+    central = CentralDns(view)
+    scope = view.scopes[0]
+    hub = central.resolution(scope, "vpc-hub", "s3")
+    spoke_names = central.resolution(scope, "vpc-spoke", "s3")
+    assert hub.leaves_publicly is True
+    assert spoke_names.leaves_publicly is None

@@ -389,12 +389,13 @@ AUTODEFINED_RULE_PREFIX = "rslvr-autodefined-"
 """The Resolver's own rules (the Internet Resolver for ".", reverse lookups): a rule you make for
 the same domain takes precedence over them
 (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-overview-forward-vpc-to-network-autodefined-rules.html)."""
-_DOMAIN = re.compile(r"\S{1,256}")
+_DOMAIN = re.compile(r"\.|[^\s.]{1,63}(?:\.[^\s.]{1,63}){0,127}\.?")
 DomainName: TypeAlias = Annotated[
     str,
     Check(lambda text: _DOMAIN.fullmatch(text) is not None, 'a domain name ("." for the root)'),
 ]
-"""Not empty, no spaces: an empty or blank name would read as the root, every name."""
+"""The root ".", or labels that are not empty, without spaces: a blank name, ".." or "a..b"
+would read as the root, every name."""
 _RULE_TYPE = re.compile(r"[A-Z][A-Z_]{0,31}")
 RuleType: TypeAlias = Annotated[
     str,

@@ -456,10 +456,10 @@ class CentralDns:
     ) -> tuple[object, ...] | None:
         """Everything that decides the VPC's resolutions when no private hosted zone may answer
         in it: its region and AWS's service catalogue as its account saw it there (they give
-        the client names: ``client_names``), its DNS mode, whether its zone list is known, the
-        names its own endpoints answer, and its Resolver rules (whether they are known, and
-        each one's domain and type). None when a zone may answer: a zone's records are
-        judged from the VPC (its path to their target).
+        the client names: ``client_names``), its DNS mode (and whether DNS support is off),
+        whether its zone list is known, the names its own endpoints answer, and its Resolver
+        rules (whether they are known, and each one's domain and type). None when a zone may
+        answer: a zone's records are judged from the VPC (its path to their target).
 
         The catalogue is keyed by identity: account-regions that saw one catalogue share one
         tuple (snapshot/catalogue.py), so an organisation's accounts in a region share their
@@ -468,10 +468,13 @@ class CentralDns:
         as long as this object answers about it, so an id is never another tuple's."""
         if self.snapshot.zones_for(scope, vpc_id):
             return None
+        vpc = scope.vpcs_by_id.get(vpc_id)
         return (
             scope.region,
             id(scope.data.endpoint_service_details),
             mode,
+            # DISABLED covers two cases _fate tells apart: no Resolver at all, or no hostnames.
+            vpc is not None and vpc.enable_dns_support is False,
             self.snapshot.zone_list_known(scope, vpc_id),
             frozenset(self.resolver.private_dns_names(scope, vpc_id)),
             # The Resolver rules that may govern its names (a fate, not its wording; an

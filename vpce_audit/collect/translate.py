@@ -354,6 +354,8 @@ def resolver_rule(rule_id: str, item: Item | None, vpc_ids: Iterable[str]) -> Re
     if item is None:
         return ResolverRule(rule_id=rule_id, domain_name=None, rule_type=None, vpc_ids=vpcs)
     domain = item.get("DomainName") or item.get("DelegationRecord")
+    if domain and not str(domain).strip("."):
+        domain = "."  # the root, as AWS writes it (moto answers "..")
     return ResolverRule(
         rule_id=rule_id,
         domain_name=str(domain) if domain else None,
