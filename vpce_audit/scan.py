@@ -196,6 +196,8 @@ def apply_suppressions(
         for s in suppressions
         if s.expired(today)
     ]
+    if not active:
+        return tuple(findings), (), tuple(notices)  # an organisation's findings, untouched
     kept: list[Finding] = []
     suppressed: list[SuppressedFinding] = []
     index = SuppressionIndex(active)
