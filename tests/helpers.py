@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -61,6 +62,18 @@ def document(
     return SnapshotDocument(
         tool_version="test", created_at="2026-11-26T00:00:00Z", accounts=accounts, regions=regions
     )
+
+
+def scope_of(document: SnapshotDocument, account: str) -> RegionSnapshot:
+    """The document's (only) account-region of ``account``."""
+    return next(r for r in document.regions if r.account_id == account)
+
+
+def with_scope(document: SnapshotDocument, scope: RegionSnapshot) -> SnapshotDocument:
+    """The document with ``scope`` in place of the account-region of its account and region."""
+    place = (scope.account_id, scope.region)
+    regions = tuple(scope if (r.account_id, r.region) == place else r for r in document.regions)
+    return dataclasses.replace(document, regions=regions)
 
 
 def snapshot(

@@ -387,6 +387,27 @@ def expected_two_region_findings(ids: dict[str, str]) -> set[tuple[str, str]]:
     }
 
 
+def forwarding_rule(resolver: Any, vpc_id: str, subnet: str, group_id: str, domain: str) -> str:
+    """A FORWARD rule for ``domain`` to 10.9.0.10:53 through a new outbound endpoint in the
+    subnet, associated with the VPC; its id."""
+    outbound = resolver.create_resolver_endpoint(
+        CreatorRequestId=f"outbound-{domain}",
+        Name="outbound",
+        SecurityGroupIds=[group_id],
+        Direction="OUTBOUND",
+        IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
+    )["ResolverEndpoint"]["Id"]
+    rule_id: str = resolver.create_resolver_rule(
+        CreatorRequestId=f"rule-{domain}",
+        RuleType="FORWARD",
+        DomainName=domain,
+        TargetIps=[{"Ip": "10.9.0.10", "Port": 53}],
+        ResolverEndpointId=outbound,
+    )["ResolverRule"]["Id"]
+    resolver.associate_resolver_rule(ResolverRuleId=rule_id, VPCId=vpc_id)
+    return rule_id
+
+
 def build_every_call_estate(moto_session: Any) -> None:
     """The two-region estate plus what makes a collection reach every per-resource call: an
     endpoint service, transit-gateway route tables, private zones (one for an AWS service name,
@@ -433,21 +454,7 @@ def build_every_call_estate(moto_session: Any) -> None:
         IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
     )
     # A forwarding rule associated with the VPC: its definition is listed.
-    outbound = resolver.create_resolver_endpoint(
-        CreatorRequestId="o",
-        Name="outbound",
-        SecurityGroupIds=[group["GroupId"]],
-        Direction="OUTBOUND",
-        IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
-    )["ResolverEndpoint"]["Id"]
-    forward = resolver.create_resolver_rule(
-        CreatorRequestId="f",
-        RuleType="FORWARD",
-        DomainName="corp.example.com",
-        TargetIps=[{"Ip": "10.9.0.10", "Port": 53}],
-        ResolverEndpointId=outbound,
-    )["ResolverRule"]["Id"]
-    resolver.associate_resolver_rule(ResolverRuleId=forward, VPCId=vpc_id)
+    forwarding_rule(resolver, vpc_id, subnet, group["GroupId"], "corp.example.com")
     moto_session.client("organizations").create_organization(FeatureSet="ALL")
     ec2.create_vpc_endpoint(
         VpcId=vpc_id,

@@ -18,6 +18,7 @@ from tests.moto_estates import (
     build_every_call_estate,
     build_two_region_estate,
     expected_two_region_findings,
+    forwarding_rule,
 )
 from vpce_audit.analysis.dns import normalise
 from vpce_audit.collect.calls import ScopeCalls
@@ -284,21 +285,7 @@ def test_a_resolver_rule_associated_with_a_vpc_is_collected_with_its_definition(
     subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.40.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="dns", Description="dns", VpcId=vpc_id)
     resolver = moto_session.client("route53resolver", region_name="us-west-2")
-    outbound = resolver.create_resolver_endpoint(
-        CreatorRequestId="o",
-        Name="outbound",
-        SecurityGroupIds=[group["GroupId"]],
-        Direction="OUTBOUND",
-        IpAddresses=[{"SubnetId": subnet}, {"SubnetId": subnet}],
-    )["ResolverEndpoint"]["Id"]
-    rule_id = resolver.create_resolver_rule(
-        CreatorRequestId="f",
-        RuleType="FORWARD",
-        DomainName=".",
-        TargetIps=[{"Ip": "10.9.0.10", "Port": 53}],
-        ResolverEndpointId=outbound,
-    )["ResolverRule"]["Id"]
-    resolver.associate_resolver_rule(ResolverRuleId=rule_id, VPCId=vpc_id)
+    rule_id = forwarding_rule(resolver, vpc_id, subnet, group["GroupId"], ".")
     document = collect(ClientFactory(moto_session), CollectionRequest(regions=("us-west-2",)))
     (scope,) = document.regions
     assert scope.errors == ()

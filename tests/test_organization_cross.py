@@ -56,7 +56,16 @@ import pytest
 from moto import mock_aws
 
 from tests.conftest import AWS_ENVIRONMENT
-from tests.helpers import ACCOUNT, endpoint, ingress, region, security_group, subnet
+from tests.helpers import (
+    ACCOUNT,
+    endpoint,
+    ingress,
+    region,
+    scope_of,
+    security_group,
+    subnet,
+    with_scope,
+)
 from tests.helpers import REGION as FIXTURE_REGION
 from tests.helpers import error as collection_error
 from tests.helpers import vpc as make_vpc
@@ -816,7 +825,7 @@ def test_the_owner_route_table_decides_even_when_the_other_vpc_account_is_not_sc
 def _isolated(document: SnapshotDocument) -> SnapshotDocument:
     """vpc-0a and vpc-0b (both 10.1.0.0/16) each associated with and propagating into a route
     table of its own: isolated today."""
-    network = next(scope for scope in document.regions if scope.account_id == NETWORK)
+    network = scope_of(document, NETWORK)
     tables = tuple(
         TransitGatewayRouteTable(
             f"tgw-rtb-{suffix}",
@@ -845,8 +854,7 @@ def _isolated(document: SnapshotDocument) -> SnapshotDocument:
     network = dataclasses.replace(
         network, transit_gateway_route_tables=tables, transit_gateway_attachments=attachments
     )
-    regions = tuple(network if s.account_id == NETWORK else s for s in document.regions)
-    return dataclasses.replace(document, regions=regions)
+    return with_scope(document, network)
 
 
 def test_an_unscanned_vpc_is_compared_by_the_blocks_its_attachment_propagates(
@@ -1135,7 +1143,7 @@ def test_a_hub_that_could_not_be_read_leaves_the_spokes_unjudged(
 def _with_network_vpc(document: SnapshotDocument, partner_cidr: str) -> SnapshotDocument:
     """The network account's own vpc-0n (192.168.0.0/16) on the gateway too, and PARTNER's
     vpc-0c (not scanned) propagating ``partner_cidr``."""
-    network = next(r for r in document.regions if r.account_id == NETWORK)
+    network = scope_of(document, NETWORK)
     attachment = "tgw-attach-0nnnnnnnnnnnnnnnn"
     (gateway_table,) = network.transit_gateway_route_tables
     routes = tuple(
@@ -1162,8 +1170,7 @@ def _with_network_vpc(document: SnapshotDocument, partner_cidr: str) -> Snapshot
         ),
         transit_gateway_route_tables=(gateway_table,),
     )
-    regions = tuple(network if r.account_id == NETWORK else r for r in document.regions)
-    return dataclasses.replace(document, regions=regions)
+    return with_scope(document, network)
 
 
 @pytest.mark.parametrize(
@@ -1201,10 +1208,7 @@ def test_a_scanned_vpc_whose_account_region_is_not_judged_is_still_compared(
     failed = collection_error(
         "transit_gateway_attachments", "DescribeTransitGatewayAttachments", account=APP_A
     )
-    regions = tuple(
-        dataclasses.replace(r, errors=(failed,)) if r.account_id == APP_A else r
-        for r in document.regions
-    )
-    report = scan_snapshot(dataclasses.replace(document, regions=regions))
+    failing = dataclasses.replace(scope_of(document, APP_A), errors=(failed,))
+    report = scan_snapshot(with_scope(document, failing))
     assert _severities(report, "VPCE502") == {(APP_B, "vpc-0b"): "high"}
     assert set(report.skipped("VPCE502")) == {(APP_A, FIXTURE_REGION, None)}

@@ -15,10 +15,20 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import ipaddress
+from typing import Any
 
 import pytest
 
-from tests.helpers import endpoint, ingress, region, security_group, service, subnet
+from tests.helpers import (
+    endpoint,
+    ingress,
+    region,
+    scope_of,
+    security_group,
+    service,
+    subnet,
+    with_scope,
+)
 from tests.helpers import vpc as make_vpc
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.model import (
@@ -28,6 +38,7 @@ from vpce_audit.model import (
     HostedZoneVpc,
     PeeringConnection,
     PeeringSide,
+    RegionSnapshot,
     ResourceRecordSet,
     Route,
     RouteTable,
@@ -71,25 +82,41 @@ def _to(cidr: str, attachment_id: str, vpc_id: str, state: str = "active") -> Tr
     return TransitGatewayRoute(cidr, (target,), "static", state)
 
 
+def _one_vpc(
+    account: str, short: str, block: str, subnet_block: str, exit_route: Route, **more: Any
+) -> RegionSnapshot:
+    """An account-region with one VPC (``vpc-0<short>``), one subnet (``subnet-<short>``) and
+    its route table (``rtb-<short>``): the VPC's own block, then ``exit_route``."""
+    vpc_id, subnet_id = f"vpc-0{short}", f"subnet-{short}"
+    return region(
+        account,
+        REGION,
+        vpcs=[make_vpc(vpc_id, block, owner=account)],
+        subnets=[subnet(subnet_id, vpc_id, cidr=subnet_block)],
+        route_tables=[
+            _table(
+                f"rtb-{short}",
+                vpc_id,
+                subnet_id,
+                Route(destination_cidr=block, target_id="local"),
+                exit_route,
+            )
+        ],
+        **more,
+    )
+
+
 def estate(
     spokes_routes: tuple[TransitGatewayRoute, ...], spoke_exit: str | None = TGW
 ) -> SnapshotDocument:
     """``spokes_routes``: the gateway routes of the spokes' (and hub's) table; ``spoke_exit``:
     where the spoke's subnets send 0.0.0.0/0."""
-    network = region(
+    network = _one_vpc(
         NET,
-        REGION,
-        vpcs=[make_vpc("vpc-0insp", "100.64.0.0/16", owner=NET)],
-        subnets=[subnet("subnet-insp", "vpc-0insp", cidr="100.64.1.0/24")],
-        route_tables=[
-            _table(
-                "rtb-insp",
-                "vpc-0insp",
-                "subnet-insp",
-                Route(destination_cidr="100.64.0.0/16", target_id="local"),
-                Route(destination_cidr="10.0.0.0/8", target_id=TGW),
-            )
-        ],
+        "insp",
+        "100.64.0.0/16",
+        "100.64.1.0/24",
+        Route(destination_cidr="10.0.0.0/8", target_id=TGW),
         transit_gateways=[TransitGateway(TGW, NET, "available", False)],
         transit_gateway_attachments=[
             _attachment(A_SPOKE, "vpc-0spoke", SPOKE, "tgw-rtb-spokes"),
@@ -107,20 +134,12 @@ def estate(
             ),
         ],
     )
-    hub = region(
+    hub = _one_vpc(
         HUB,
-        REGION,
-        vpcs=[make_vpc("vpc-0hub", HUB_BLOCK, owner=HUB)],
-        subnets=[subnet("subnet-hub", "vpc-0hub", cidr="10.10.1.0/24")],
-        route_tables=[
-            _table(
-                "rtb-hub",
-                "vpc-0hub",
-                "subnet-hub",
-                Route(destination_cidr=HUB_BLOCK, target_id="local"),
-                Route(destination_cidr="0.0.0.0/0", target_id=TGW),
-            )
-        ],
+        "hub",
+        HUB_BLOCK,
+        "10.10.1.0/24",
+        Route(destination_cidr="0.0.0.0/0", target_id=TGW),
         vpc_endpoints=[
             endpoint(
                 ENDPOINT,
@@ -139,20 +158,12 @@ def estate(
         transit_gateways=[TransitGateway(TGW, NET, "available", None)],
         transit_gateway_attachments=[_attachment(A_HUB, "vpc-0hub", HUB, None)],
     )
-    spoke = region(
+    spoke = _one_vpc(
         SPOKE,
-        REGION,
-        vpcs=[make_vpc("vpc-0spoke", "10.20.0.0/16", owner=SPOKE)],
-        subnets=[subnet("subnet-spoke", "vpc-0spoke", cidr="10.20.1.0/24")],
-        route_tables=[
-            _table(
-                "rtb-spoke",
-                "vpc-0spoke",
-                "subnet-spoke",
-                Route(destination_cidr="10.20.0.0/16", target_id="local"),
-                Route(destination_cidr="0.0.0.0/0", target_id=spoke_exit),
-            )
-        ],
+        "spoke",
+        "10.20.0.0/16",
+        "10.20.1.0/24",
+        Route(destination_cidr="0.0.0.0/0", target_id=spoke_exit),
         endpoint_service_details=[service("s3", private_dns_names=(ZONE, f"*.{ZONE}"))],
         transit_gateways=[TransitGateway(TGW, NET, "available", None)],
         transit_gateway_attachments=[_attachment(A_SPOKE, "vpc-0spoke", SPOKE, None)],
@@ -314,31 +325,28 @@ def test_an_endpoint_missing_where_the_vpc_reaches_only_members_is_gone() -> Non
     # The partner's attachment gone from the gateway: the spoke reaches members only, all
     # scanned, so the endpoint the record names no longer exists.
     document = _hub_outside_the_organisation(estate(DIRECT))
-    network = next(r for r in document.regions if r.account_id == NET)
+    network = scope_of(document, NET)
     network = dataclasses.replace(
         network,
         transit_gateway_attachments=tuple(
             a for a in network.transit_gateway_attachments if a.resource_owner_id != HUB
         ),
     )
-    regions = tuple(network if r.account_id == NET else r for r in document.regions)
-    (finding,) = _scan(dataclasses.replace(document, regions=regions)).findings
+    (finding,) = _scan(with_scope(document, network)).findings
     assert (finding.rule_id, finding.resource_id) == ("VPCE207", "vpc-0spoke")
     assert f"points at {ENDPOINT}, which no longer exists" in finding.message
 
 
 def test_a_peering_with_an_unscanned_account_reaches_beyond_the_scan() -> None:
     document = estate(DIRECT)
-    spoke = next(r for r in document.regions if r.account_id == SPOKE)
     peering = PeeringConnection(
         "pcx-0partner",
         "active",
         PeeringSide(SPOKE, "vpc-0spoke", REGION, ("10.20.0.0/16",)),
         PeeringSide("444444444444", "vpc-0partner", REGION, ("172.16.0.0/16",)),
     )
-    spoke = dataclasses.replace(spoke, peering_connections=(peering,))
-    regions = tuple(spoke if r.account_id == SPOKE else r for r in document.regions)
-    snapshot = Snapshot(dataclasses.replace(document, regions=regions))
+    spoke = dataclasses.replace(scope_of(document, SPOKE), peering_connections=(peering,))
+    snapshot = Snapshot(with_scope(document, spoke))
     scope = next(s for s in snapshot.scopes if s.account_id == SPOKE)
     topology = Topology(snapshot)
     assert topology.reaches_beyond(scope, "vpc-0spoke", frozenset({HUB, SPOKE, NET})) == (
@@ -363,7 +371,7 @@ def test_a_gateway_attachment_that_leads_elsewhere_unfollowed_reaches_beyond_the
     resource_type: str, beyond: bool
 ) -> None:
     document = estate(DIRECT)
-    network = next(r for r in document.regions if r.account_id == NET)
+    network = scope_of(document, NET)
     extra = TransitGatewayAttachment(
         "tgw-attach-0other", TGW, NET, resource_type, "x-1", NET, "available", None
     )
@@ -371,8 +379,7 @@ def test_a_gateway_attachment_that_leads_elsewhere_unfollowed_reaches_beyond_the
         network,
         transit_gateway_attachments=(*network.transit_gateway_attachments, extra),
     )
-    regions = tuple(network if r.account_id == NET else r for r in document.regions)
-    snapshot = Snapshot(dataclasses.replace(document, regions=regions))
+    snapshot = Snapshot(with_scope(document, network))
     scope = next(s for s in snapshot.scopes if s.account_id == SPOKE)
     found = Topology(snapshot).reaches_beyond(scope, "vpc-0spoke", frozenset({HUB, SPOKE, NET}))
     if beyond:
