@@ -510,8 +510,9 @@ def calls_table(run: Run, vpcs_per_region: int) -> None:
     operations = collections.Counter(c.operation for c in run.calls)
     entries = operations["GetManagedPrefixListEntries"] / max(1, len(regional))
     # The listings, ListProfileAssociations and ListResolverRuleAssociations (ListResolverRules
-    # only where a rule is associated: none here), the VPCs' attributes, the prefix lists'
-    # entries, the endpoints' interfaces.
+    # only where a rule is associated, DescribeTransitGatewayVpcAttachments only where a VPC
+    # attachment is listed: neither here), the VPCs' attributes, the prefix lists' entries, the
+    # endpoints' interfaces.
     floor = len(LISTINGS) + 2 + 2 * vpcs_per_region + entries + 1
     accounts = max(1, run.accounts)
     print(f"\ncalls of one scan at {run.workers} workers, {run.accounts} accounts")

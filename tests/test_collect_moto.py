@@ -297,3 +297,65 @@ def test_a_resolver_rule_associated_with_a_vpc_is_collected_with_its_definition(
         "FORWARD",
     )
     assert (collected.vpc_ids, collected.target_ips) == ((vpc_id,), ("10.9.0.10:53",))
+
+
+def test_vpc_attachments_are_collected_with_their_subnets(moto_session: Any) -> None:
+    """DescribeTransitGatewayVpcAttachments (asked where a VPC attachment is listed) gives each
+    VPC attachment the subnets where traffic from the gateway enters its VPC."""
+    ec2 = moto_session.client("ec2", region_name="us-west-2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+    subnets = sorted(
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.41.{n}.0/24", AvailabilityZone=zone)[
+            "Subnet"
+        ]["SubnetId"]
+        for n, zone in ((1, "us-west-2a"), (2, "us-west-2b"))
+    )
+    gateway = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    attachment = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=gateway, VpcId=vpc_id, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    document = collect(ClientFactory(moto_session), CollectionRequest(regions=("us-west-2",)))
+    (scope,) = document.regions
+    assert scope.errors == ()
+    assert [(a.attachment_id, a.subnet_ids) for a in scope.transit_gateway_attachments] == [
+        (attachment, tuple(subnets))
+    ]
+
+
+def _attachment_item(attachment_id: str, resource_type: str = "vpc") -> dict[str, Any]:
+    return {
+        "TransitGatewayAttachmentId": attachment_id,
+        "TransitGatewayId": "tgw-1",
+        "ResourceType": resource_type,
+        "ResourceId": "vpc-1",
+        "State": "available",
+    }
+
+
+def test_attachment_subnets_are_asked_only_where_a_vpc_attachment_is_listed(
+    aws_credentials: None,
+) -> None:
+    from botocore.stub import Stubber
+
+    from vpce_audit.collect import translate
+    from vpce_audit.collect.region import RegionCalls, _attachment_subnets
+
+    client = boto3.client("ec2", region_name="us-west-2")
+    vpn = [translate.transit_gateway_attachment(_attachment_item("tgw-attach-vpn", "vpn"))]
+    vpc = [translate.transit_gateway_attachment(_attachment_item("tgw-attach-vpc"))]
+    with Stubber(client) as stub:  # refuses any call it was not given
+        scope = ScopeCalls("123456789012", "us-west-2")
+        assert _attachment_subnets(RegionCalls(scope, lambda _s: client), vpn) == {}
+        stub.add_client_error(
+            "describe_transit_gateway_vpc_attachments", "UnauthorizedOperation", "not allowed"
+        )
+        assert _attachment_subnets(RegionCalls(scope, lambda _s: client), vpc) is None
+        stub.assert_no_pending_responses()
+    # Recorded: the scan is incomplete, and the attachments' subnets stay unknown (None).
+    assert [(e.operation, e.error_code, e.resource_kind) for e in scope.errors] == [
+        (
+            "DescribeTransitGatewayVpcAttachments",
+            "UnauthorizedOperation",
+            "transit_gateway_attachment_subnets",
+        )
+    ]

@@ -392,6 +392,58 @@ def test_resolver_rules_are_there_exactly_from_schema_6(change: Any, message: st
         from_json(json.dumps(body))
 
 
+def _with_attachment(subnet_ids: Any = ("subnet-0a",)) -> Body:
+    body: Body = json.loads(ESTATE.read_text())
+    attachment = {
+        "attachment_id": "tgw-attach-0a",
+        "transit_gateway_id": "tgw-0a",
+        "transit_gateway_owner_id": body["regions"][0]["account_id"],
+        "resource_type": "vpc",
+        "resource_id": "vpc-0a",
+        "resource_owner_id": body["regions"][0]["account_id"],
+        "state": "available",
+        "association_route_table_id": None,
+        "subnet_ids": subnet_ids,
+    }
+    body["regions"][0]["transit_gateway_attachments"] = [attachment]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: b["regions"][0]["transit_gateway_attachments"][0].pop("subnet_ids"),
+            "$.regions[0].transit_gateway_attachments[0]: missing required key 'subnet_ids'",
+        ),
+        (
+            lambda b: b.update(schema_version=6),
+            "$.regions[0].transit_gateway_attachments[0]: unknown key(s) subnet_ids for schema "
+            "version 6",
+        ),
+    ],
+    ids=["version-7-without-subnets", "version-6-with-subnets"],
+)
+def test_attachment_subnets_are_there_exactly_from_schema_7(change: Any, message: str) -> None:
+    body = _with_attachment()
+    (attachment,) = from_json(json.dumps(body)).regions[0].transit_gateway_attachments
+    assert attachment.subnet_ids == ("subnet-0a",)
+    change(body)
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        from_json(json.dumps(body))
+
+
+def test_attachment_subnets_unknown_read_as_null_and_an_older_attachment_as_unknown() -> None:
+    body = _with_attachment(None)
+    (attachment,) = from_json(json.dumps(body)).regions[0].transit_gateway_attachments
+    assert attachment.subnet_ids is None
+    body = _with_attachment()
+    del body["regions"][0]["transit_gateway_attachments"][0]["subnet_ids"]
+    body["schema_version"] = 6
+    (attachment,) = from_json(json.dumps(body)).regions[0].transit_gateway_attachments
+    assert attachment.subnet_ids is None
+
+
 def test_a_version_3_snapshot_reads_as_the_same_estate() -> None:
     old, new = read(ESTATE_V3), read(ESTATE)
     assert (old.schema_version, new.schema_version) == (3, SCHEMA_VERSION)
@@ -507,6 +559,6 @@ def test_a_version_2_snapshot_is_read_and_written_back_as_the_current_one(tmp_pa
     document_ = read(old)
     assert document_.schema_version == 2
     written = to_json(document_)
-    assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 6
+    assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 7
     # Written back as the current version, what it never held stays unknown (null).
     assert document_.regions == _rules_unknown(read(ESTATE).regions) == from_json(written).regions

@@ -389,3 +389,210 @@ def test_a_gateway_attachment_that_leads_elsewhere_unfollowed_reaches_beyond_the
         )
     else:
         assert found is None
+
+
+# -- following an inspection VPC (snapshot schema 7: the attachments' subnets) ------------------
+
+FIREWALL = "vpce-0firewall0000000a"
+
+
+def _inspection(
+    document: SnapshotDocument,
+    *,
+    subnets: tuple[str, ...] | None = ("subnet-insp",),
+    tables: tuple[tuple[str, str, tuple[Route, ...]], ...] | None = None,
+    endpoints: tuple[Any, ...] = (),
+) -> SnapshotDocument:
+    """The document with the inspection VPC's attachment reading its ``subnets`` and, where
+    given, the inspection VPC's route tables as (table, subnet, routes beyond the local one)."""
+    network = scope_of(document, NET)
+    attachments = tuple(
+        dataclasses.replace(a, subnet_ids=subnets) if a.attachment_id == A_INSPECT else a
+        for a in network.transit_gateway_attachments
+    )
+    more: dict[str, Any] = {"transit_gateway_attachments": attachments}
+    if tables is not None:
+        local = Route(destination_cidr="100.64.0.0/16", target_id="local")
+        more["subnets"] = tuple(
+            subnet(subnet_id, "vpc-0insp", cidr=f"100.64.{index + 1}.0/24")
+            for index, (_, subnet_id, _) in enumerate(tables)
+        )
+        more["route_tables"] = tuple(
+            RouteTable(
+                route_table_id=table_id,
+                vpc_id="vpc-0insp",
+                is_main=False,
+                subnet_ids=(subnet_id,),
+                routes=(local, *routes),
+            )
+            for table_id, subnet_id, routes in tables
+        )
+    if endpoints:
+        more["vpc_endpoints"] = endpoints
+    return with_scope(document, dataclasses.replace(network, **more))
+
+
+def _reach_back(document: SnapshotDocument) -> tuple[bool | None, str]:
+    """Whether the hub's endpoint subnet routes replies back to the spoke."""
+    snapshot = Snapshot(document)
+    scope = next(s for s in snapshot.scopes if s.account_id == HUB)
+    reach = Topology(snapshot).reach(
+        scope,
+        "vpc-0hub",
+        "vpc-0spoke",
+        [ipaddress.ip_network("10.20.0.0/16")],
+        from_subnets=("subnet-hub",),
+    )
+    return reach.reachable, reach.how
+
+
+TO_GATEWAY = Route(destination_cidr="10.0.0.0/8", target_id=TGW)
+TO_FIREWALL = Route(destination_cidr="0.0.0.0/0", target_id=FIREWALL)
+
+
+def _firewall(kind: str = "GatewayLoadBalancer", subnets: tuple[str, ...] = ("subnet-fw",)) -> Any:
+    return endpoint(FIREWALL, "vpc-0insp", "com.amazonaws.vpce.eu-west-1.vpce-svc-0fw", kind,
+                    subnets=subnets)  # fmt: skip
+
+
+def test_the_inspection_vpc_is_followed_through_its_attachment_subnets_back_to_the_gateway() -> (
+    None
+):
+    # The spokes' table sends everything to the inspection VPC; its attachment subnet routes
+    # 10.0.0.0/8 back to the gateway, whose inspection table routes the hub's block to the hub.
+    document = _inspection(estate(INSPECTED))
+    assert _reach(document) == (
+        True,
+        "rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> tgw-attach-0insp into vpc-0insp -> "
+        "rtb-insp -> tgw-0net (tgw-rtb-insp)",
+    )
+    result = _scan(document)
+    assert (result.findings, result.skipped) == ((), ())
+
+
+def test_a_firewall_endpoint_in_the_inspection_vpc_is_followed_to_its_subnet_routes() -> None:
+    # AWS Network Firewall's design: attachment subnet -> firewall endpoint; the firewall
+    # subnet's table sends the spokes' and hub's blocks back to the gateway.
+    document = _inspection(
+        estate(INSPECTED),
+        tables=(
+            ("rtb-attach", "subnet-insp", (TO_FIREWALL,)),
+            ("rtb-fw", "subnet-fw", (TO_GATEWAY,)),
+        ),
+        endpoints=(_firewall(),),
+    )
+    assert _reach(document) == (
+        True,
+        "rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> tgw-attach-0insp into vpc-0insp -> "
+        f"rtb-attach -> {FIREWALL} (Gateway Load Balancer endpoint) -> rtb-fw -> "
+        "tgw-0net (tgw-rtb-insp)",
+    )
+    # Replies take the same road from the hub's endpoint subnet.
+    assert _reach_back(document)[0] is True
+    result = _scan(document)
+    assert (result.findings, result.skipped) == ((), ())
+
+
+def test_an_inspection_vpc_that_does_not_send_it_back_is_no_route_and_reported() -> None:
+    # The firewall subnet's table lacks the route back to the gateway: the traffic dies there.
+    document = _inspection(
+        estate(INSPECTED),
+        tables=(("rtb-attach", "subnet-insp", (TO_FIREWALL,)), ("rtb-fw", "subnet-fw", ())),
+        endpoints=(_firewall(),),
+    )
+    assert _reach(document) == (False, "no route of its route tables leads there")
+    (finding,) = _scan(document).findings
+    assert (finding.rule_id, finding.account_id, finding.resource_id) == (
+        "VPCE207",
+        SPOKE,
+        "vpc-0spoke",
+    )
+    assert "has no route to" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        # A snapshot before schema 7, or the VPC attachments' listing failed: subnets unknown.
+        ({"subnets": None}, "tgw-rtb-spokes forwards it to tgw-attach-0insp (vpc)"),
+        # A firewall endpoint the snapshot does not hold, or not a Gateway Load Balancer one.
+        (
+            {"tables": (("rtb-attach", "subnet-insp", (TO_FIREWALL,)),)},
+            f"rtb-attach sends it to {FIREWALL} (vpc-endpoint)",
+        ),
+        (
+            {
+                "tables": (("rtb-attach", "subnet-insp", (TO_FIREWALL,)),),
+                "endpoints": (_firewall("Interface"),),
+            },
+            f"rtb-attach sends it to {FIREWALL} (vpc-endpoint)",
+        ),
+        # The firewall endpoint's subnet has no route table in the snapshot.
+        (
+            {
+                "tables": (("rtb-attach", "subnet-insp", (TO_FIREWALL,)),),
+                "endpoints": (_firewall(subnets=("subnet-gone",)),),
+            },
+            "the route table of subnet-gone is unknown",
+        ),
+    ],
+    ids=["subnets-unknown", "endpoint-unknown", "not-gwlb", "endpoint-subnet-unknown"],
+)
+def test_an_inspection_path_that_cannot_be_followed_stays_unknown(
+    change: dict[str, Any], why: str
+) -> None:
+    reachable, how = _reach(_inspection(estate(INSPECTED), **change))
+    assert reachable is None
+    assert why in how
+    result = _scan(_inspection(estate(INSPECTED), **change))
+    assert result.findings == ()
+    assert [(s.rule_id, s.resource_id) for s in result.skipped] == [("VPCE207", "vpc-0spoke")]
+
+
+def test_an_inspection_vpc_whose_account_was_not_scanned_is_unknown() -> None:
+    document = _inspection(estate(INSPECTED))
+    # The spokes' account and the hub's keep what the network account's scan told them: its
+    # gateway tables (as if read there), not the inspection VPC's routes.
+    network = scope_of(document, NET)
+    elsewhere = dataclasses.replace(network, vpcs=(), subnets=(), route_tables=(), vpc_endpoints=())
+    reachable, how = _reach(with_scope(document, elsewhere))
+    assert reachable is None
+    assert "forwards it to tgw-attach-0insp (vpc), whose onward path" in how
+
+
+def test_one_zone_leading_back_is_enough_and_an_unknown_zone_is_not_no_route() -> None:
+    # Two attachment subnets (two zones): a flow enters by one of them.
+    both = (
+        ("rtb-a", "subnet-insp", (TO_GATEWAY,)),
+        ("rtb-b", "subnet-insp-b", ()),
+    )
+    document = _inspection(estate(INSPECTED), subnets=("subnet-insp", "subnet-insp-b"), tables=both)
+    assert _reach(document)[0] is True
+    unknown = (
+        ("rtb-a", "subnet-insp", (Route(destination_cidr="0.0.0.0/0", target_id="eni-0appl"),)),
+        ("rtb-b", "subnet-insp-b", ()),
+    )
+    document = _inspection(
+        estate(INSPECTED), subnets=("subnet-insp", "subnet-insp-b"), tables=unknown
+    )
+    assert _reach(document) == (
+        None,
+        "rtb-a sends it to eni-0appl (network-interface), whose onward path this scan does not "
+        "follow",
+    )
+
+
+def test_a_loop_between_the_gateway_and_the_inspection_vpc_ends_unknown() -> None:
+    # The inspection attachment's own table sends everything back to the inspection VPC.
+    document = estate(INSPECTED)
+    network = scope_of(document, NET)
+    looping = tuple(
+        dataclasses.replace(t, routes=INSPECTED) if t.route_table_id == "tgw-rtb-insp" else t
+        for t in network.transit_gateway_route_tables
+    )
+    document = _inspection(
+        with_scope(document, dataclasses.replace(network, transit_gateway_route_tables=looping))
+    )
+    reachable, how = _reach(document)
+    assert reachable is None
+    assert "whose onward path this scan does not follow" in how

@@ -528,6 +528,10 @@ class TransitGatewayAttachment:
     resource_owner_id: AccountId | None
     state: str
     association_route_table_id: str | None = None
+    subnet_ids: tuple[str, ...] | None = None
+    """A VPC attachment's subnets, one per Availability Zone, where traffic from the gateway
+    enters the VPC (DescribeTransitGatewayVpcAttachments): their route tables decide where it
+    goes next. None when unknown: not a VPC attachment, not read, or a snapshot before schema 7."""
 
 
 @dataclass(frozen=True)
@@ -776,6 +780,7 @@ REGION_RESOURCE_KINDS: tuple[str, ...] = (
     "peering_connections",
     "transit_gateways",
     "transit_gateway_attachments",
+    "transit_gateway_attachment_subnets",
     "transit_gateway_route_tables",
     "transit_gateway_routes",
     "vpn_connections",

@@ -20,6 +20,7 @@ from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.cached import cached_property
 from vpce_audit.model import (
     PeeringConnection,
+    RouteTable,
     TransitGatewayAttachment,
     TransitGatewayRoute,
     TransitGatewayRouteTable,
@@ -57,6 +58,29 @@ endpoints are such), and an ENI or instance target an appliance
 (https://docs.aws.amazon.com/vpc/latest/userguide/route-table-options.html#route-tables-appliance-routing).
 A target of a kind this analysis does not know (a Cloud WAN core network, one AWS adds later,
 one the collector could not read) is as unknown."""
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Where traffic is bound: a block inside a destination VPC."""
+
+    network: ipaddress.IPv4Network
+    vpc_id: str
+
+
+MAX_HOPS = 4
+"""Middle hops followed on one path (an inspection VPC's attachment and its firewall endpoint are
+two): a longer chain, or a loop, is unknown."""
+ROUTING_KINDS = ("subnets", "route_tables", "vpc_endpoints")
+"""What following a path through a VPC reads of its account-region."""
+
+
+def _after(step: str, onward: Reach) -> Reach:
+    """``onward`` as seen from one step before it: the step prefixes how it is reached; why it
+    is not (or may not be) is onward's own reason."""
+    if onward.reachable:
+        return Reach(True, f"{step} -> {onward.how}")
+    return onward
 
 
 class Topology:
@@ -187,60 +211,135 @@ class Topology:
         for network in networks:
             if not isinstance(network, ipaddress.IPv4Network):
                 continue
+            goal = Goal(network, destination_vpc_id)
             for table in tables:
-                choice = scope.route_index(table).choice(network)
-                if choice.contenders:
-                    # A route to a prefix list whose entries are unknown may win: where this
-                    # table sends the traffic is unknown, not whatever the known routes say.
-                    lists = sorted({r.destination_prefix_list_id or "?" for r in choice.contenders})
-                    unknown.append(
-                        f"{table.route_table_id} routes to prefix list {', '.join(lists)}, "
-                        "whose entries are unknown"
-                    )
-                    continue
-                route = choice.route
-                if route is None or not route.is_active:
-                    continue
-                kind = target_kind(route.target_id)
-                if kind == "peering-connection":
-                    connection = self.peerings_by_id.get(route.target_id or "")
-                    if (
-                        connection is not None
-                        and connection.is_active
-                        and {
-                            connection.requester.vpc_id,
-                            connection.accepter.vpc_id,
-                        }
-                        == {vpc_id, destination_vpc_id}
-                    ):
-                        return Reach(True, f"{table.route_table_id} -> {route.target_id}")
-                elif kind in _MIDDLEBOX_KINDS:
-                    # A Gateway Load Balancer or firewall endpoint, an appliance's interface or
-                    # instance: it forwards the traffic on by routes of its own, not followed here.
-                    unknown.append(
-                        f"{table.route_table_id} sends it to "
-                        f"{route.target_id or 'a target the scan could not read'} ({kind}), "
-                        "whose onward path this scan does not follow"
-                    )
-                elif kind == "transit-gateway":
-                    onward = self._through_tgw(
-                        scope, vpc_id, route.target_id or "", destination_vpc_id, network
-                    )
-                    if onward.reachable:
-                        return Reach(True, f"{table.route_table_id} -> {onward.how}")
-                    if onward.reachable is None:
-                        unknown.append(onward.how)
+                verdict = self._table_reach(scope, vpc_id, table, goal, 0)
+                if verdict.reachable:
+                    return verdict
+                if verdict.reachable is None:
+                    unknown.append(verdict.how)
         if unknown:
             return Reach(None, unknown[0])
         return Reach(False, "no route of its route tables leads there")
+
+    def _table_reach(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        table: RouteTable,
+        goal: Goal,
+        hops: int,
+    ) -> Reach:
+        """Whether the route ``table`` of ``vpc_id`` sends traffic for the goal's network on to
+        its VPC; ``hops``: the middle hops followed so far on this path."""
+        choice = scope.route_index(table).choice(goal.network)
+        if choice.contenders:
+            # A route to a prefix list whose entries are unknown may win: where this table
+            # sends the traffic is unknown, not whatever the known routes say.
+            lists = sorted({r.destination_prefix_list_id or "?" for r in choice.contenders})
+            return Reach(
+                None,
+                f"{table.route_table_id} routes to prefix list {', '.join(lists)}, "
+                "whose entries are unknown",
+            )
+        route = choice.route
+        if route is None or not route.is_active:
+            return Reach(False, f"{table.route_table_id} has no route there")
+        kind = target_kind(route.target_id)
+        if kind == "peering-connection":
+            connection = self.peerings_by_id.get(route.target_id or "")
+            if (
+                connection is not None
+                and connection.is_active
+                and {connection.requester.vpc_id, connection.accepter.vpc_id}
+                == {vpc_id, goal.vpc_id}
+            ):
+                return Reach(True, f"{table.route_table_id} -> {route.target_id}")
+        elif kind == "vpc-endpoint" and hops < MAX_HOPS:
+            onward = self._through_endpoint(scope, vpc_id, route.target_id or "", goal, hops + 1)
+            if onward is not None:
+                return _after(table.route_table_id, onward)
+        if kind in _MIDDLEBOX_KINDS:
+            # An appliance's interface or instance forwards the traffic by routes of its own, not
+            # followed here; so does a Gateway Load Balancer endpoint this snapshot cannot follow.
+            return Reach(
+                None,
+                f"{table.route_table_id} sends it to "
+                f"{route.target_id or 'a target the scan could not read'} ({kind}), "
+                "whose onward path this scan does not follow",
+            )
+        if kind == "transit-gateway":
+            onward = self._through_tgw(scope, vpc_id, route.target_id or "", goal, hops)
+            return _after(table.route_table_id, onward)
+        return Reach(False, f"{table.route_table_id} sends it to {route.target_id} ({kind})")
+
+    def _subnets_reach(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        subnet_ids: Iterable[str],
+        goal: Goal,
+        hops: int,
+    ) -> Reach:
+        """Where the route tables of ``subnet_ids`` (of ``vpc_id``, whose owner's account-region is
+        ``scope``) send traffic for the goal's network that enters the VPC there.
+
+        The subnets are an attachment's or an endpoint's, one per Availability Zone, and which one
+        a flow enters by depends on its zone: reachable if one of them leads there (as ``reach``
+        asks of a VPC's tables), unknown if one is unknown, else not reachable."""
+        if vpc_id == goal.vpc_id:
+            return Reach(True, f"{vpc_id}, the destination")
+        verdicts: list[Reach] = []
+        for subnet_id in sorted(set(subnet_ids)):
+            table = scope.route_table_by_subnet.get(subnet_id)
+            if table is None:
+                verdicts.append(Reach(None, f"the route table of {subnet_id} is unknown"))
+                continue
+            verdict = self._table_reach(scope, vpc_id, table, goal, hops)
+            if verdict.reachable:
+                return verdict
+            verdicts.append(verdict)
+        if not verdicts:
+            return Reach(None, f"no subnet of {vpc_id} is known there")
+        unknown = [v for v in verdicts if v.reachable is None]
+        return unknown[0] if unknown else verdicts[0]
+
+    def _through_endpoint(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        endpoint_id: str,
+        goal: Goal,
+        hops: int,
+    ) -> Reach | None:
+        """A Gateway Load Balancer endpoint (AWS Network Firewall's endpoints are such) hands the
+        traffic to its appliances, which return it to the endpoint; the route table of the
+        endpoint's subnet then sends it on
+        (https://docs.aws.amazon.com/network-firewall/latest/developerguide/vpc-config-route-tables.html,
+        https://docs.aws.amazon.com/elasticloadbalancing/latest/gateway/getting-started.html).
+        Whether the appliance lets it pass is its policy, not routing. None when the endpoint is
+        not such a one of this VPC in the snapshot, or its subnets' tables were not collected."""
+        found = self.snapshot.endpoints_by_id.get(endpoint_id)
+        if found is None:
+            return None
+        endpoint = found[1]
+        if (
+            endpoint.vpc_id != vpc_id
+            or endpoint.endpoint_type != "GatewayLoadBalancer"
+            or not endpoint.subnet_ids
+            or any(kind in scope.failed_kinds for kind in ROUTING_KINDS)
+        ):
+            return None
+        onward = self._subnets_reach(scope, vpc_id, endpoint.subnet_ids, goal, hops)
+        return _after(f"{endpoint_id} (Gateway Load Balancer endpoint)", onward)
 
     def _through_tgw(
         self,
         scope: ScopeView,
         vpc_id: str,
         tgw_id: str,
-        destination_vpc_id: str,
-        network: ipaddress.IPv4Network,
+        goal: Goal,
+        hops: int = 0,
     ) -> Reach:
         own = [
             a
@@ -255,20 +354,28 @@ class Topology:
         targets = [
             a
             for a in self.attachments_by_tgw.get(tgw_id, ())
-            if a.resource_type == "vpc" and a.resource_id == destination_vpc_id
+            if a.resource_type == "vpc" and a.resource_id == goal.vpc_id
         ]
         target_ids = {a.attachment_id for a in targets}
         if table.routes is not None:
-            best = _tgw_route_for(table.routes, network)
+            best = _tgw_route_for(table.routes, goal.network)
             if best is None or best.state != "active":
                 return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
             if target_ids & set(best.attachment_ids):
                 return Reach(True, f"{tgw_id} ({table.route_table_id})")
             # Sent to another attachment: an inspection VPC, a Network Firewall or Connect
-            # attachment, a peer gateway. Such a hop hands the traffic back to the gateway (AWS's
-            # centralised-inspection designs route 0.0.0.0/0 to the firewall VPC's attachment),
-            # and where it goes then is a path this analysis does not follow: unknown, not "no
-            # route" (https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-appliance-scenario.html).
+            # attachment, a peer gateway. AWS's centralised-inspection designs route 0.0.0.0/0 to
+            # the firewall VPC's attachment, whose subnets' route tables send it to a firewall
+            # endpoint and back to the gateway, which routes it by that attachment's route table
+            # (https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-appliance-scenario.html).
+            # A VPC attachment is followed there; any other is a path this analysis does not
+            # follow: unknown, not "no route".
+            if len(best.targets) == 1 and hops < MAX_HOPS:
+                onward = self._through_attachment(
+                    best.targets[0].attachment_id, scope.region, goal, hops
+                )
+                if onward is not None:
+                    return _after(f"{tgw_id} ({table.route_table_id})", onward)
             via = ", ".join(
                 f"{target.attachment_id} ({target.resource_type or 'unknown type'})"
                 for target in best.targets
@@ -292,6 +399,51 @@ class Topology:
         return Reach(
             None, f"{tgw_id}: {table.route_table_id} {learned}, but its static routes are unknown"
         )
+
+    @cached_property
+    def attachment_subnets(self) -> dict[str, tuple[str, ...]]:
+        """Each VPC attachment's subnets, from whichever account-region read them (the VPC's
+        owner and the gateway's both list them)."""
+        return {
+            attachment.attachment_id: attachment.subnet_ids
+            for scope in self.snapshot.scopes
+            for attachment in scope.data.transit_gateway_attachments
+            if attachment.subnet_ids is not None
+        }
+
+    @cached_property
+    def _followed(self) -> dict[tuple[str, str, Goal, int], Reach | None]:
+        return {}
+
+    def _through_attachment(
+        self, attachment_id: str, region: str, goal: Goal, hops: int
+    ) -> Reach | None:
+        """Where a VPC attachment's VPC sends traffic the gateway hands it: by the route tables
+        of the attachment's subnets. None when that cannot be read (not a VPC attachment, its
+        subnets or its VPC's routes not collected). Once per attachment, destination and hop
+        count: every spoke behind one inspection VPC asks the same."""
+        key = (attachment_id, region, goal, hops)
+        if key not in self._followed:
+            self._followed[key] = self._into_attachment(attachment_id, region, goal, hops)
+        return self._followed[key]
+
+    def _into_attachment(
+        self, attachment_id: str, region: str, goal: Goal, hops: int
+    ) -> Reach | None:
+        attachment = self.attachments.get(attachment_id)
+        subnets = self.attachment_subnets.get(attachment_id)
+        if attachment is None or attachment.resource_type != "vpc" or not subnets:
+            return None
+        vpc_id = attachment.resource_id or ""
+        scope = self.snapshot.scope_by_place.get((attachment.resource_owner_id or "", region))
+        if (
+            scope is None
+            or vpc_id not in scope.vpcs_by_id
+            or any(kind in scope.failed_kinds for kind in ROUTING_KINDS)
+        ):
+            return None
+        onward = self._subnets_reach(scope, vpc_id, subnets, goal, hops + 1)
+        return _after(f"{attachment_id} into {vpc_id}", onward)
 
     @cached_property
     def _beyond(self) -> dict[tuple[str, str, str, frozenset[str]], str | None]:

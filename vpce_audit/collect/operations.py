@@ -86,6 +86,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _ec2("DescribeVpcPeeringConnections"),
     _ec2("DescribeTransitGateways"),
     _ec2("DescribeTransitGatewayAttachments"),
+    _ec2("DescribeTransitGatewayVpcAttachments"),
     _ec2("DescribeTransitGatewayRouteTables"),
     _ec2("GetTransitGatewayRouteTableAssociations"),
     _ec2("GetTransitGatewayRouteTablePropagations"),

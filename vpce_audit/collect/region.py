@@ -37,6 +37,7 @@ from vpce_audit.model import (
     ProfileResource,
     RegionSnapshot,
     ResolverRule,
+    TransitGatewayAttachment,
 )
 from vpce_audit.snapshot.catalogue import intern
 
@@ -543,6 +544,45 @@ def _resolver_rules(region: RegionCalls, region_name: str) -> list[ResolverRule]
     return [rule for rule in found if rule is not None]
 
 
+def _attachment_subnets(
+    region: RegionCalls, attachments: Iterable[TransitGatewayAttachment]
+) -> dict[str, tuple[str, ...]] | None:
+    """The subnets of the region's VPC attachments, by attachment id: where traffic from a
+    transit gateway enters a VPC (an inspection VPC's routes are read from them). Asked only
+    where a VPC attachment is listed, as most regions have none; None when the call failed
+    (recorded: the attachments' subnets are unknown)."""
+    if not any(a.resource_type == "vpc" for a in attachments):
+        return {}
+    items = region.items(
+        "ec2",
+        "DescribeTransitGatewayVpcAttachments",
+        "TransitGatewayVpcAttachments",
+        "transit_gateway_attachment_subnets",
+    )
+    if items is None:
+        return None
+    found: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        attachment_id, subnets = item.get("TransitGatewayAttachmentId"), item.get("SubnetIds")
+        if isinstance(attachment_id, str) and isinstance(subnets, list):
+            found[attachment_id] = tuple(sorted(str(subnet) for subnet in subnets))
+    return found
+
+
+def _with_subnets(
+    attachments: Iterable[TransitGatewayAttachment], subnets: dict[str, tuple[str, ...]] | None
+) -> list[TransitGatewayAttachment]:
+    """The attachments, each VPC attachment with its subnets where they were read."""
+    if not subnets:
+        return list(attachments)
+    return [
+        dataclasses.replace(a, subnet_ids=subnets[a.attachment_id])
+        if a.resource_type == "vpc" and a.attachment_id in subnets
+        else a
+        for a in attachments
+    ]
+
+
 # DescribeNetworkInterfaces takes at most 200 values per filter.
 INTERFACES_PER_CALL = 200
 
@@ -636,6 +676,10 @@ def collect_region(
                 endpoints = fields["vpc_endpoints"]
                 cross_region = pool.submit(_cross_region_service_details, calls, endpoints, region)
                 interfaces = pool.submit(_endpoint_interfaces, calls, endpoints)
+            if listing.field == "transit_gateway_attachments":
+                attachment_subnets = pool.submit(
+                    _attachment_subnets, calls, fields["transit_gateway_attachments"]
+                )
         for listing in LISTINGS:
             if isinstance(listing.convert, _FollowUps):
                 fields[listing.field] = _present(
@@ -644,6 +688,9 @@ def collect_region(
                 )
         fields["endpoint_service_details"] += cross_region.result()
         fields["endpoint_interfaces"] = interfaces.result()
+        fields["transit_gateway_attachments"] = _with_subnets(
+            fields["transit_gateway_attachments"], attachment_subnets.result()
+        )
         fields["profile_associations"] = profiles.result()
         fields["resolver_rules"] = resolver_rules.result()
     return RegionSnapshot(

@@ -17,7 +17,7 @@ import json
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeAlias
@@ -38,9 +38,11 @@ from vpce_audit.snapshot.codec import Check, DecodeError, decode, encode
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
-SCHEMA_VERSION = 6
-READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6)
-"""Version 6 adds the Route 53 Resolver rules associated with each account-region's VPCs
+SCHEMA_VERSION = 7
+READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6, 7)
+"""Version 7 adds the subnets of transit-gateway VPC attachments
+(``TransitGatewayAttachment.subnet_ids``; absent, so unknown, in older versions); version 6 adds
+the Route 53 Resolver rules associated with each account-region's VPCs
 (``RegionSnapshot.resolver_rules``; absent, so unknown, in older versions); version 5 adds the
 Name tags of subnets, route tables, endpoints and security groups; version 4 stores AWS's
 endpoint services once per region (``service_catalogues``, see
@@ -198,7 +200,7 @@ def from_json(
             "this version."
         )
     try:
-        _check_resolver_rules_key(body)
+        _check_versioned_keys(body)
         references = _take_catalogue_references(body)
         file = _join_catalogues(decode(SnapshotFile, body, "$"), references)
         if file.shards is not None and file.shards.problem() is not None:
@@ -226,27 +228,49 @@ def from_json(
 
 RESOLVER_RULES_SCHEMA_VERSION = 6
 RESOLVER_RULES_KEY = "resolver_rules"
+ATTACHMENT_SUBNETS_SCHEMA_VERSION = 7
+ATTACHMENT_SUBNETS_KEY = "subnet_ids"
 
 
-def _check_resolver_rules_key(body: dict[str, Any]) -> None:
-    """Each account-region holds ``resolver_rules`` from schema 6 on (null: not collected), and
-    not before: a version-5 file with the key, or a version-6 one without it, is not what any
+def _account_regions(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for index, region in enumerate(body.get("regions") or ()):
+        yield f"$.regions[{index}]", region
+
+
+def _attachments(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for path, region in _account_regions(body):
+        attachments = (
+            region.get("transit_gateway_attachments") if isinstance(region, dict) else None
+        )
+        for index, attachment in enumerate(attachments if isinstance(attachments, list) else ()):
+            yield f"{path}.transit_gateway_attachments[{index}]", attachment
+
+
+Holders: TypeAlias = Callable[[dict[str, Any]], Iterator[tuple[str, Any]]]
+_VERSIONED_KEYS: tuple[tuple[int, str, Holders], ...] = (
+    (RESOLVER_RULES_SCHEMA_VERSION, RESOLVER_RULES_KEY, _account_regions),
+    (ATTACHMENT_SUBNETS_SCHEMA_VERSION, ATTACHMENT_SUBNETS_KEY, _attachments),
+)
+"""Keys a schema version added, each with the objects that hold it from that version on."""
+
+
+def _check_versioned_keys(body: dict[str, Any]) -> None:
+    """Each key a schema version added is in every object that holds it from that version on
+    (null where its value is unknown), and in none before: a version-5 file with
+    ``resolver_rules``, or a version-7 attachment without ``subnet_ids``, is not what any
     vpce-audit wrote (the codec alone would take a missing key as unknown, an extra one as
     known)."""
     version = body.get("schema_version")
-    regions = body.get("regions")
-    if type(version) is not int or not isinstance(regions, list):
+    if type(version) is not int or not isinstance(body.get("regions"), list):
         return  # the codec says what is wrong
-    required = version >= RESOLVER_RULES_SCHEMA_VERSION
-    for index, region in enumerate(regions):
-        if not isinstance(region, dict) or (RESOLVER_RULES_KEY in region) == required:
-            continue
-        if required:
-            raise DecodeError(f"$.regions[{index}]", f"missing required key {RESOLVER_RULES_KEY!r}")
-        raise DecodeError(
-            f"$.regions[{index}]",
-            f"unknown key(s) {RESOLVER_RULES_KEY} for schema version {version}",
-        )
+    for since, key, holders in _VERSIONED_KEYS:
+        required = version >= since
+        for path, holder in holders(body):
+            if not isinstance(holder, dict) or (key in holder) == required:
+                continue
+            if required:
+                raise DecodeError(path, f"missing required key {key!r}")
+            raise DecodeError(path, f"unknown key(s) {key} for schema version {version}")
 
 
 def _take_catalogue_references(body: dict[str, Any]) -> list[str | None] | None:
