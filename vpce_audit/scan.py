@@ -228,9 +228,15 @@ def _shared_vpc_notices(snapshot: Snapshot) -> tuple[str, ...]:
             which = f"{named} and {more} more VPC{'s' if more > 1 else ''} are"
         else:
             which = f"{named} {'is' if len(vpc_ids) == 1 else 'are'}"
+        owner_scope = snapshot.scope_by_place.get((owner, region))
+        why = (
+            "which was not scanned there"
+            if owner_scope is None
+            else "whose VPCs could not be listed there (a collection error)"
+        )
         notices.append(
             f"{which} shared with account {participant} in {region} by account "
-            f"{brief(owner, 40)[1:-1]}, which was not scanned there: a VPC's route tables, "
+            f"{brief(owner, 40)[1:-1]}, {why}: a VPC's route tables, "
             "gateways, endpoints and flow logs are its owner's, so the checks of them were not "
             f"made for {'it' if len(vpc_ids) == 1 else 'them'}"
         )

@@ -145,9 +145,19 @@ def _vpc_attribute(region: RegionCalls, vpc_id: str, attribute: str) -> bool | N
     return bool(value) if value is not None else None
 
 
+def _not_asked() -> None:
+    return None
+
+
 def _vpc_asks(region: RegionCalls, item: Item) -> tuple[Callable[[], Any], ...]:
     # No batch form exists: two calls per VPC is the floor.
     vpc_id = item["VpcId"]
+    if item.get("OwnerId") not in (None, "", region.calls.account_id):
+        # A VPC shared with this account (VPC sharing): its DNS attributes are its owner's
+        # settings, read in the owner's scan, and the only copy judged. Asked here they would
+        # spend two calls of this account's EC2 quota per shared VPC, and a refusal would make
+        # the scan incomplete over values nothing reads. Unknown (None) in this copy.
+        return (_not_asked, _not_asked)
     return tuple(
         functools.partial(_vpc_attribute, region, vpc_id, attribute)
         for attribute in ("enableDnsSupport", "enableDnsHostnames")

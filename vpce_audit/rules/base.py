@@ -96,18 +96,25 @@ class RuleContext:
         resource_type: str | None = None,
         related: Iterable[str] = (),
         severity: Severity | None = None,
+        owner: str | None = None,
     ) -> Finding:
         """A finding of this rule; ``severity`` (already resolved with ``severity_for``) defaults
-        to the rule's configured or documented severity."""
+        to the rule's configured or documented severity. ``owner``: the account that owns the
+        resource, where it is not the scope's (a VPC shared with the scope's account, whose
+        owner was not scanned): the finding and its ARN are the owner's, as the resource is."""
         kind = resource_type or self.rule.meta.resource_type
+        account_id = owner or scope.account_id
+        arn = scope.arn(kind, resource_id)
+        if account_id != scope.account_id:
+            arn = f"arn:{scope.partition}:ec2:{scope.region}:{account_id}:{kind}/{resource_id}"
         return Finding(
             rule_id=self.rule.rule_id,
             severity=self.severity if severity is None else severity,
-            account_id=scope.account_id,
+            account_id=account_id,
             region=scope.region,
             resource_type=kind,
             resource_id=resource_id,
-            resource_arn=scope.arn(kind, resource_id),
+            resource_arn=arn,
             message=message,
             related_resources=tuple(sorted(set(related))) if related else (),
         )

@@ -114,11 +114,35 @@ class ScopeView:
 
         A VPC another account shares with this one (VPC sharing through AWS RAM) appears in this
         account's DescribeVpcs too, but its route tables, gateways, endpoints, peerings and flow
-        logs are the owner's, and a participant sees none of them: judged here, the VPC would
-        look unrouted, unlogged and without endpoints. It is judged in its owner's scope, or
+        logs are the owner's, and a participant sees its endpoints, peerings and flow logs not
+        at all (its route tables it sees, but does not own: ``own_route_tables``): judged here,
+        the VPC would look unlogged and without endpoints. It is judged in its owner's scope, or
         named in a notice when the owner was not scanned (Snapshot.unjudged_shared_vpcs).
         https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html"""
         return tuple(sorted((v for v in self.data.vpcs if self.owns(v)), key=lambda v: v.vpc_id))
+
+    @cached_property
+    def own_route_tables(self) -> tuple[RouteTable, ...]:
+        """The route tables this account owns, by id: the ones its route-table checks judge.
+
+        A participant in a shared VPC describes the owner's route tables too (AWS: participants
+        can describe the VPC and its subnets, route tables, network ACLs, gateways and DHCP
+        option sets), but only the owner can change them, and the participant does not see the
+        owner's endpoints they route to: judged here, they would be reported again, under the
+        participant's account, some falsely. A table without an owner (a snapshot that did not
+        say) counts as owned unless its VPC is another account's.
+        https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html"""
+        shared = {vpc.vpc_id for vpc in self.data.vpcs if not self.owns(vpc)}
+        return tuple(
+            sorted(
+                (
+                    table
+                    for table in self.data.route_tables
+                    if table.owner_id in (None, "", self.account_id) and table.vpc_id not in shared
+                ),
+                key=lambda t: t.route_table_id,
+            )
+        )
 
     @cached_property
     def subnets_by_id(self) -> dict[str, Subnet]:

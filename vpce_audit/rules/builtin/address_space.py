@@ -556,6 +556,7 @@ def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
             f"of the scanned organisation: {_listing(examples, count)}. Connecting them later "
             "would need re-addressing.",
             related=examples,
+            owner=ref.vpc.owner_id or None,
         )
 
 

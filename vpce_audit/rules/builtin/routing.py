@@ -154,7 +154,7 @@ def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[
     plist = scope.prefix_lists_by_name.get(service_name)
     destinations = service_destinations(plist)
     resolved_locally = _vpcs_with_private_dns(scope, service_name)
-    for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
+    for table in scope.own_route_tables:
         subnet_ids = scope.subnets_by_route_table.get(table.route_table_id, ())
         if not subnet_ids:
             continue
@@ -371,7 +371,7 @@ def _shadows(
 def endpoint_route_shadowed(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         service_lists = _service_prefix_lists(scope)
-        for table in sorted(scope.data.route_tables, key=lambda t: t.route_table_id):
+        for table in scope.own_route_tables:
             routed = _endpoint_routed_lists(table, service_lists)
             if not routed:
                 continue
@@ -434,7 +434,7 @@ def gateway_endpoint_route_missing(ctx: RuleContext) -> CheckResult:
                         "it, but it has no route to the endpoint's prefix list"
                     )
                     related.setdefault(table_id, set()).add(endpoint.endpoint_id)
-        for table in scope.data.route_tables:
+        for table in scope.own_route_tables:
             for route in table.routes:
                 if route.destination_prefix_list_id is None:
                     continue
