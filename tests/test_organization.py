@@ -223,8 +223,8 @@ def test_regions_and_exclusions_come_from_the_configuration_too(
         ],
         stdout=out,
     )
-    assert code == 2  # every configured region excluded: nothing was scanned
-    assert "nothing was scanned" in capsys.readouterr().err
+    assert code == 2  # every configured region excluded: refused before any call
+    assert "nothing would be scanned" in capsys.readouterr().err
     config.write_text("regions: [us-east-1, us-west-2]\nexclude_regions: [us-west-2]\n")
     out = io.StringIO()
     code = main(
@@ -388,6 +388,8 @@ def test_members_stay_trusted_when_the_listing_account_is_not_scanned(
 class _Organizations:
     """An Organizations client whose ListAccounts fails with ``error``."""
 
+    call_budget = None  # as ClientFactory's: no bound
+
     def __init__(self, error: Exception) -> None:
         self.error = error
 
@@ -411,6 +413,8 @@ def test_listing_the_organisation_says_whether_it_was_refused_or_unreachable() -
 
 class _Listing:
     """An Organizations client whose ListAccounts answers ``accounts`` in one page."""
+
+    call_budget = None  # as ClientFactory's: no bound
 
     def __init__(self, accounts: list[dict[str, Any]]) -> None:
         self.accounts = accounts

@@ -283,18 +283,18 @@ def _processes_for(args: argparse.Namespace) -> int:
             chosen = _processes(configured) if configured else "auto"
         except argparse.ArgumentTypeError as error:
             raise UsageError(f"{PROCESSES_VARIABLE}: {error}") from None
+    one_process = args.demo or getattr(args, "shard", None) is not None
     if chosen != "auto":
         assert isinstance(chosen, int)
         if not 1 <= chosen <= MAX_PROCESSES:
             raise UsageError(f"{source} must be between 1 and {MAX_PROCESSES}")
+        if one_process and source == PROCESSES_VARIABLE:
+            # A machine's default (a CI runner's) is for the live scans it runs; the demo and a
+            # --shard of the sharded recipe are one process by design, as under auto.
+            return 1
         return chosen
     one_account = args.accounts is not None and len(args.accounts) == 1
-    if (
-        args.demo
-        or getattr(args, "shard", None) is not None
-        or not _several_accounts(args)
-        or one_account
-    ):
+    if one_process or not _several_accounts(args) or one_account:
         return 1
     return max(1, min(_usable_cpus(), AUTO_PROCESSES_MOST))
 
@@ -837,6 +837,13 @@ def _collect(
         exclude_regions=frozenset(args.exclude_region)
         | frozenset(config.exclude_regions if config else ()),
     )
+    if request.regions is not None and set(request.regions) <= request.exclude_regions:
+        # Known before any call: every region asked for is excluded, so nothing would be
+        # scanned (as an empty `regions` list, refused by the configuration).
+        raise UsageError(
+            f"every region to scan ({', '.join(request.regions)}) is excluded by "
+            "--exclude-region / exclude_regions: nothing would be scanned"
+        )
     request = dataclasses.replace(request, plan=_plan(args, request))
     selection = AccountSelection(
         org=args.org,
@@ -1620,6 +1627,22 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt()
 
 
+def _unraisable(hook: Any) -> Any:
+    """``sys.unraisablehook`` that keeps quiet about our own interrupt: a signal that arrives
+    while the main thread runs a finaliser (a connection's ``__del__``) raises Terminated or
+    KeyboardInterrupt there, where Python cannot propagate it and prints it as "Exception
+    ignored in ..." with part of a traceback. The interrupt was seen (CANCELLED is set) and the
+    main thread still stops; anything else goes to the default hook."""
+
+    def quiet(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, Terminated | KeyboardInterrupt):
+            CANCELLED.set()
+            return
+        hook(unraisable)
+
+    return quiet
+
+
 def entry() -> NoReturn:
     """The console script (through ``vpce_audit.launch``): ``main`` with SIGINT and SIGTERM
     stopping every worker at once.
@@ -1629,6 +1652,7 @@ def entry() -> NoReturn:
     """
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
     code = main()
     if code in (INTERRUPTED, TERMINATED):
         sys.stdout.flush()

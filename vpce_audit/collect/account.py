@@ -18,6 +18,7 @@ from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
 from vpce_audit.collect.calls import (
     ACCESS_DENIED_CODES,
+    SCP_DENY,
     ExpectedAnswer,
     ScopeCalls,
 )
@@ -55,6 +56,37 @@ def enabled_regions(ec2: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
         return None
     names = calls.convert("ec2", "DescribeRegions", "regions", _region_names, response["Regions"])
     return None if names is None else tuple(sorted(names))
+
+
+FALLBACK_REGIONS: dict[str, tuple[str, ...]] = {
+    "aws": ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1"),
+    "aws-us-gov": ("us-gov-west-1", "us-gov-east-1"),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+}
+"""Where to ask DescribeRegions when a service control policy denies the home region: regions
+enabled in every account (none needs opting in), tried in this order."""
+
+
+def enabled_regions_from(
+    ec2_in: Callable[[str], Any], home: str, partition: str, calls: ScopeCalls
+) -> tuple[str, ...] | None:
+    """``enabled_regions``, asked in the home region, or, where a service control policy
+    denies the account there (a region deny that does not exempt the scanner's home region,
+    as AWS's example region-deny policies do not exempt ec2:DescribeRegions), in the first
+    region of ``FALLBACK_REGIONS`` that answers. Then the denied home region is collected as
+    any other and reported out of scope; before, the whole account was lost. Failures are
+    recorded in ``calls`` only when no region answered."""
+    attempts: list[ScopeCalls] = []
+    for region in (home, *(r for r in FALLBACK_REGIONS.get(partition, ()) if r != home)):
+        attempt = ScopeCalls(calls.account_id, calls.region, calls.deadline, calls.call_budget)
+        attempts.append(attempt)
+        found = enabled_regions(ec2_in(region), attempt)
+        if found is not None:
+            return found
+        if not any(SCP_DENY in error.message for error in attempt.errors):
+            break  # not a region deny: asking elsewhere would not help
+    calls.adopt(attempts[0].errors)
+    return None
 
 
 def _region_names(regions: list[dict[str, Any]]) -> list[str]:

@@ -22,12 +22,13 @@ from typing import Any
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect.botocore_reuse import fresh_session
-from vpce_audit.collect.calls import ACCESS_DENIED_CODES, describe_error
+from vpce_audit.collect.calls import ACCESS_DENIED_CODES, bounded_items, describe_error
 from vpce_audit.collect.runner import (
     AccountWork,
     ClientFactory,
     CollectionRequest,
     CredentialsError,
+    IdentityError,
     account_calls,
     caller_account,
     global_service_region,
@@ -108,11 +109,26 @@ def targets(
     if selection.org:
         partition = partition_for_region(home)
         active, members = organization_accounts(base, home)
+        if caller not in members:
+            # The management account and a delegated administrator are members: a listing
+            # without the caller (or with no account) does not describe its organisation, and
+            # a scan of it would be "complete" over an unknown scope.
+            raise CredentialsError(
+                "--org could not list the organisation's accounts: ListAccounts answered "
+                f"{len(members)} account(s), and not the scanning account {caller} itself"
+            )
         for member in active:
             role = None if member == caller else _role_arn(partition, member, selection.role_name)
             found[member] = Target(member, role, members)
+    given: dict[str, str] = {}
     for role_arn in selection.role_arns:
         account = role_account(role_arn)
+        if account in given and given[account] != role_arn:
+            raise CredentialsError(
+                f"--role-arn names account {account} twice ({given[account]} and {role_arn}); "
+                "give one role per account"
+            )
+        given[account] = role_arn
         listed = found[account].organization_members if account in found else None
         found[account] = Target(account, None if account == caller else role_arn, listed)
     if not found:
@@ -164,7 +180,8 @@ def organization_accounts(
     refusal is a usage error (exit 2), not a partial scan."""
     organizations = base.client("organizations", global_service_region(home))
     try:
-        pages = organizations.get_paginator("list_accounts").paginate()
+        paginator = organizations.get_paginator("list_accounts")
+        pages = bounded_items(paginator.paginate, base.call_budget)
         accounts = [account for page in pages for account in page.get("Accounts") or ()]
     except Exception as error:
         code, message = describe_error(error)
@@ -227,7 +244,7 @@ def assumed_clients(
         }
 
     try:
-        first = fetch()
+        first = base.bounded(fetch)
     except Exception as error:
         code, message = describe_error(error)
         raise AssumeRoleError(code, message[:300]) from None
@@ -259,13 +276,20 @@ def prepare(
         else:
             try:
                 clients = assumed_clients(base, home, target.role_arn, selection)
-                confirmed = caller_account(clients, home)
             except AssumeRoleError as error:
                 return _unreachable(target, error.code, error.message)
-            except CredentialsError as error:
-                return _unreachable(target, "InvalidIdentity", str(error))
+            try:
+                confirmed = caller_account(clients, home)
+            except IdentityError as error:
+                # The role was assumed; confirming whose credentials they are failed.
+                return _unreachable(target, error.code, str(error), "GetCallerIdentity")
             if confirmed != target.account_id:
-                return _unreachable(target, "WrongAccount", f"the credentials are {confirmed}'s")
+                return _unreachable(
+                    target,
+                    "WrongAccount",
+                    f"the credentials are {confirmed}'s",
+                    "GetCallerIdentity",
+                )
         calls = account_calls(target.account_id, clients, request)
         return AccountWork(
             target.account_id, clients, calls, home, listed_members=target.organization_members
@@ -280,7 +304,9 @@ def prepare(
     return works, unreachable
 
 
-def _unreachable(target: Target, code: str, message: str) -> AccountSnapshot:
+def _unreachable(
+    target: Target, code: str, message: str, operation: str = "AssumeRole"
+) -> AccountSnapshot:
     return AccountSnapshot(
         account_id=target.account_id,
         collected_at=utc_now(),
@@ -289,9 +315,13 @@ def _unreachable(target: Target, code: str, message: str) -> AccountSnapshot:
                 account_id=target.account_id,
                 region=GLOBAL_REGION,
                 service="sts",
-                operation="AssumeRole",
+                operation=operation,
                 error_code=code,
-                message=f"cannot assume {target.role_arn}: {message}",
+                message=(
+                    f"cannot assume {target.role_arn}: {message}"
+                    if operation == "AssumeRole"
+                    else f"assumed {target.role_arn}, but {message}"
+                ),
                 resource_kind="regions",
             ),
         ),

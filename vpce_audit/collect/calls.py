@@ -187,6 +187,12 @@ class ScopeCalls:
         with self._lock:
             return tuple(self._errors)
 
+    def adopt(self, errors: Iterable[CollectionError]) -> None:
+        """Errors recorded (and logged) by another ScopeCalls of this scope: a trial whose
+        failures count only if no other attempt succeeded."""
+        with self._lock:
+            self._errors.extend(errors)
+
     def record(
         self,
         service: str,
@@ -219,7 +225,9 @@ class ScopeCalls:
         # when the snapshot is evaluated: a warning here would repeat it for every account of
         # the organisation (one per denied region each).
         denied_region = (
-            operation == REGION_PROBE and code in ACCESS_DENIED_CODES and SCP_DENY in message
+            operation in (REGION_PROBE, "DescribeRegions")
+            and code in ACCESS_DENIED_CODES
+            and SCP_DENY in message
         )
         log.log(
             logging.INFO if denied_region else logging.WARNING,
@@ -322,21 +330,7 @@ class ScopeCalls:
         return found
 
     def _bounded(self, produce: Callable[[], Iterable[T]]) -> Iterator[T]:
-        """The items of ``produce()``, each within ``call_budget`` seconds of asking for it.
-
-        Each item is fetched by one of ``CALL_THREADS``' daemon threads while this thread waits,
-        so a page is fetched only when the previous one was taken, and an abandoned listing
-        makes no further call."""
-        if self.call_budget is None:
-            yield from produce()
-            return
-        budget = self.call_budget
-        items = CALL_THREADS.within(lambda: iter(produce()), budget)
-        while True:
-            item: Any = CALL_THREADS.within(lambda: next(items, _END), budget)
-            if item is _END:
-                return
-            yield cast("T", item)
+        return bounded_items(produce, self.call_budget)
 
     def _within_budget(self, call: Callable[..., T], params: dict[str, Any]) -> T:
         if self.call_budget is None:
@@ -453,6 +447,24 @@ class _Outcome:
         self.ready.acquire()  # released once the answer is in
         self.value: Any = None
         self.error: BaseException | None = None
+
+
+def bounded_items(produce: Callable[[], Iterable[T]], budget: float | None) -> Iterator[T]:
+    """The items of ``produce()`` (a paginator's pages), each within ``budget`` seconds of asking
+    for it; CallTimeout past it, and None: no bound.
+
+    Each item is fetched by one of ``CALL_THREADS``' daemon threads while this thread waits,
+    so a page is fetched only when the previous one was taken, and an abandoned listing makes
+    no further call."""
+    if budget is None:
+        yield from produce()
+        return
+    items = CALL_THREADS.within(lambda: iter(produce()), budget)
+    while True:
+        item: Any = CALL_THREADS.within(lambda: next(items, _END), budget)
+        if item is _END:
+            return
+        yield cast("T", item)
 
 
 class CallThreads:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from vpce_audit.collect.runner import account_collected, account_unreached
+from vpce_audit.collect.runner import account_collected, account_unreached, say_unreached
 from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
 from vpce_audit.snapshot.document import SnapshotDocument
 
@@ -191,8 +191,8 @@ class AccountsAcrossProcesses:
         if merged.reached:
             self.reached.add(account_id)
         self.tally.account_done(merged)
-        if self.say is not None and not merged.reached:
-            self.say(account_unreached(account_id, merged.account_errors))
+        if not merged.reached:
+            say_unreached(self.say, account_unreached(account_id, merged.account_errors))
         elif self.say is not None:
             line = account_collected(account_id, merged.regions, merged.region_errors)
             if lost:

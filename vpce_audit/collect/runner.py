@@ -17,13 +17,13 @@ from vpce_audit.clock import source_date_epoch, utc_now
 from vpce_audit.collect.account import (
     ROUTE53_CALLS_IN_FLIGHT,
     collect_account,
-    enabled_regions,
+    enabled_regions_from,
     iam_principals,
     policies_name_unique_ids,
     vpc_zones,
 )
 from vpce_audit.collect.botocore_reuse import share_client_parts, share_event_names
-from vpce_audit.collect.calls import ScopeCalls, describe_error
+from vpce_audit.collect.calls import CALL_THREADS, ScopeCalls, describe_error
 from vpce_audit.collect.rates import AccountRates
 from vpce_audit.collect.region import (
     REGION_SERVICES,
@@ -70,6 +70,14 @@ T = TypeVar("T")
 
 class CredentialsError(Exception):
     """No usable AWS credentials (or profile): a configuration problem, not a partial scan."""
+
+
+class IdentityError(CredentialsError):
+    """GetCallerIdentity failed (``code``: AWS's error code, or CallTimeout)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ClientFactory:
@@ -132,6 +140,12 @@ class ClientFactory:
         return ClientFactory(
             boto3.session.Session(botocore_session=botocore_session), self.call_timeout
         )
+
+    def bounded(self, call: Callable[[], T]) -> T:
+        """``call()`` (a call outside any scope: an identity check, an AssumeRole), abandoned
+        with CallTimeout past the budget of one call, as every scope's calls are: a setup call
+        that drips one byte at a time would otherwise hang the whole scan."""
+        return CALL_THREADS.within(call, self.call_budget)
 
     @property
     def default_region(self) -> str | None:
@@ -209,15 +223,17 @@ def global_service_region(home: str) -> str:
 
 
 def caller_account(clients: ClientFactory, home: str) -> str:
+    sts = clients.client("sts", home)
     try:
-        identity = clients.client("sts", home).get_caller_identity()
+        identity = clients.bounded(sts.get_caller_identity)
     except Exception as error:
         code, message = describe_error(error)
-        raise CredentialsError(f"cannot establish AWS identity ({code}): {message}") from None
+        raise IdentityError(code, f"cannot establish AWS identity ({code}): {message}") from None
     account = identity.get("Account") if isinstance(identity, dict) else None
     if not isinstance(account, str) or not ACCOUNT_ID.fullmatch(account):
-        raise CredentialsError(
-            "cannot establish AWS identity: GetCallerIdentity answered without an account id"
+        raise IdentityError(
+            "InvalidIdentity",
+            "cannot establish AWS identity: GetCallerIdentity answered without an account id",
         )
     return account
 
@@ -281,8 +297,7 @@ def collect_accounts(
     tally.plan(accounts=len(works) + len(unreachable))
     for account in unreachable:
         tally.account_done(AccountFinished(account.account_id, 0, 0, account.errors, reached=False))
-        if account_progress is not None:
-            account_progress(account_unreached(account.account_id, account.errors))
+        say_unreached(account_progress, account_unreached(account.account_id, account.errors))
     steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
     accounts = AccountPipeline(
         steps, workers=request.max_workers, account_workers=_workers(request, len(works))
@@ -318,11 +333,15 @@ def collection_summary(
     them (its gaps too: a region an SCP denied everywhere, a shard not collected), so that the
     log and the report agree."""
     regions = document.regions
-    errors = len(Snapshot(document).all_errors)
+    snapshot = Snapshot(document)
+    # A shard's own summary: the other shards' account-regions are missing by design (their
+    # gaps count once the parts are merged, or if they never are).
+    errors = len(snapshot.all_errors) - len(snapshot.shard_gaps)
     return (
         f"collected {len(reached)} account(s), {len(regions)} account-region(s) in "
         f"{seconds:.0f} s; {errors} collection error(s)"
         + (f"; {unreachable} account(s) could not be reached" if unreachable else "")
+        + (" (this shard's part of the account-regions)" if document.shards is not None else "")
     )
 
 
@@ -335,6 +354,15 @@ def account_unreached(account_id: str, errors: Iterable[CollectionError]) -> str
     """The line that says one account of several could not be reached, and why."""
     why = summarise_errors(errors)
     return f"account {account_id}: not reached" + (f" ({why})" if why else "")
+
+
+def say_unreached(say: Progress | None, line: str) -> None:
+    """An account lost to the scan is said on its account line, or, without one (``-q``, a
+    single account), as a warning: ``-q`` silences progress, not a whole account's loss."""
+    if say is not None:
+        say(line)
+    else:
+        log.warning("%s", line)
 
 
 def account_collected(account_id: str, regions: int, errors: int) -> str:
@@ -390,7 +418,15 @@ class _CollectionSteps:
     def regions(self, work: AccountWork) -> Sequence[str]:
         regions: Sequence[str] | None = self._request.regions
         if regions is None:
-            regions = enabled_regions(work.clients.client("ec2", work.home), work.calls) or ()
+            regions = (
+                enabled_regions_from(
+                    lambda region: work.clients.client("ec2", region),
+                    work.home,
+                    partition_for_region(work.home),
+                    work.calls,
+                )
+                or ()
+            )
         work.regions = tuple(r for r in regions if self._request.wants(work.account_id, r))
         self._tally.plan(more_scopes=len(work.regions))
         return work.regions

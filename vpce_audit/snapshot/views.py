@@ -415,18 +415,7 @@ class Snapshot:
             for account in sorted(self.document.accounts, key=lambda a: a.account_id)
             if account.account_id not in scoped and not account.errors and shards is None
         ]
-        if shards is not None:
-            # Any account may have account-regions in the shards that are not here.
-            missing = shards.describe_missing()
-            gaps += [
-                _gap(
-                    account_id,
-                    "regions",
-                    f"{missing} {'were' if len(shards.missing) > 1 else 'was'} not merged in, "
-                    "and its account-regions there were not collected",
-                )
-                for account_id in self.account_ids
-            ]
+        gaps += self.shard_gaps
         gaps += [
             CollectionError(
                 account_id=region.account_id,
@@ -444,6 +433,24 @@ class Snapshot:
             for region in self.denied_everywhere
         ]
         return tuple(gaps)
+
+    @cached_property
+    def shard_gaps(self) -> tuple[CollectionError, ...]:
+        """In a part of a split (a shard, or shards not all merged), a gap per account: any
+        account may have account-regions in the shards that are not here."""
+        shards = self.document.shards
+        if shards is None:
+            return ()
+        missing = shards.describe_missing()
+        return tuple(
+            _gap(
+                account_id,
+                "regions",
+                f"{missing} {'were' if len(shards.missing) > 1 else 'was'} not merged in, "
+                "and its account-regions there were not collected",
+            )
+            for account_id in self.account_ids
+        )
 
     def peering_connections(
         self, scopes: Iterable[ScopeView] | None = None
