@@ -312,14 +312,17 @@ def test_vpc_attachments_are_collected_with_their_subnets(moto_session: Any) -> 
     )
     gateway = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
     attachment = ec2.create_transit_gateway_vpc_attachment(
-        TransitGatewayId=gateway, VpcId=vpc_id, SubnetIds=subnets
+        TransitGatewayId=gateway,
+        VpcId=vpc_id,
+        SubnetIds=subnets,
+        Options={"ApplianceModeSupport": "enable"},
     )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
     document = collect(ClientFactory(moto_session), CollectionRequest(regions=("us-west-2",)))
     (scope,) = document.regions
     assert scope.errors == ()
-    assert [(a.attachment_id, a.subnet_ids) for a in scope.transit_gateway_attachments] == [
-        (attachment, tuple(subnets))
-    ]
+    assert [
+        (a.attachment_id, a.subnet_ids, a.appliance_mode) for a in scope.transit_gateway_attachments
+    ] == [(attachment, tuple(subnets), True)]
 
 
 def _attachment_item(attachment_id: str, resource_type: str = "vpc") -> dict[str, Any]:

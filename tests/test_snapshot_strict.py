@@ -404,6 +404,7 @@ def _with_attachment(subnet_ids: Any = ("subnet-0a",)) -> Body:
         "state": "available",
         "association_route_table_id": None,
         "subnet_ids": subnet_ids,
+        "appliance_mode": True,
     }
     body["regions"][0]["transit_gateway_attachments"] = [attachment]
     return body
@@ -417,17 +418,34 @@ def _with_attachment(subnet_ids: Any = ("subnet-0a",)) -> Body:
             "$.regions[0].transit_gateway_attachments[0]: missing required key 'subnet_ids'",
         ),
         (
+            lambda b: b["regions"][0]["transit_gateway_attachments"][0].pop("appliance_mode"),
+            "$.regions[0].transit_gateway_attachments[0]: missing required key 'appliance_mode'",
+        ),
+        (
             lambda b: b.update(schema_version=6),
             "$.regions[0].transit_gateway_attachments[0]: unknown key(s) subnet_ids for schema "
             "version 6",
         ),
+        (
+            lambda b: (
+                b.update(schema_version=6),
+                b["regions"][0]["transit_gateway_attachments"][0].pop("subnet_ids"),
+            ),
+            "$.regions[0].transit_gateway_attachments[0]: unknown key(s) appliance_mode for "
+            "schema version 6",
+        ),
     ],
-    ids=["version-7-without-subnets", "version-6-with-subnets"],
+    ids=[
+        "version-7-without-subnets",
+        "version-7-without-appliance-mode",
+        "version-6-with-subnets",
+        "version-6-with-appliance-mode",
+    ],
 )
 def test_attachment_subnets_are_there_exactly_from_schema_7(change: Any, message: str) -> None:
     body = _with_attachment()
     (attachment,) = from_json(json.dumps(body)).regions[0].transit_gateway_attachments
-    assert attachment.subnet_ids == ("subnet-0a",)
+    assert (attachment.subnet_ids, attachment.appliance_mode) == (("subnet-0a",), True)
     change(body)
     with pytest.raises(SnapshotError, match=re.escape(message)):
         from_json(json.dumps(body))
@@ -439,9 +457,10 @@ def test_attachment_subnets_unknown_read_as_null_and_an_older_attachment_as_unkn
     assert attachment.subnet_ids is None
     body = _with_attachment()
     del body["regions"][0]["transit_gateway_attachments"][0]["subnet_ids"]
+    del body["regions"][0]["transit_gateway_attachments"][0]["appliance_mode"]
     body["schema_version"] = 6
     (attachment,) = from_json(json.dumps(body)).regions[0].transit_gateway_attachments
-    assert attachment.subnet_ids is None
+    assert (attachment.subnet_ids, attachment.appliance_mode) == (None, None)
 
 
 def test_a_version_3_snapshot_reads_as_the_same_estate() -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.helpers import (
     endpoint,
+    error,
     ingress,
     region,
     scope_of,
@@ -223,9 +224,10 @@ def test_a_spoke_sent_to_an_inspection_vpc_is_skipped_not_reported_broken() -> N
     assert result.findings == ()
     assert {(s.rule_id, s.resource_id) for s in result.skipped} == {("VPCE207", "vpc-0spoke")}
     (skip,) = result.skipped
+    # A snapshot before schema 7: the inspection attachment's subnets are unknown.
     assert (
-        "tgw-rtb-spokes forwards it to tgw-attach-0insp (vpc), whose onward path this scan "
-        "does not follow"
+        "rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> tgw-attach-0insp into vpc-0insp, whose "
+        "subnets were not read"
     ) in skip.reason
 
 
@@ -238,8 +240,9 @@ def test_a_spoke_sent_to_an_inspection_vpc_is_skipped_not_reported_broken() -> N
         (
             INSPECTED,
             None,
-            "tgw-0net: tgw-rtb-spokes forwards it to tgw-attach-0insp (vpc), whose onward path "
-            "this scan does not follow",
+            "rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> tgw-attach-0insp into vpc-0insp, whose "
+            "subnets were not read (DescribeTransitGatewayVpcAttachments; a snapshot before "
+            "schema 7 has none): where it goes there is not followed",
         ),
     ],
     ids=["direct", "blackhole", "no-route", "inspection-hop"],
@@ -394,28 +397,36 @@ def test_a_gateway_attachment_that_leads_elsewhere_unfollowed_reaches_beyond_the
 # -- following an inspection VPC (snapshot schema 7: the attachments' subnets) ------------------
 
 FIREWALL = "vpce-0firewall0000000a"
+LOCAL = Route(destination_cidr="100.64.0.0/16", target_id="local")
+TO_GATEWAY = Route(destination_cidr="10.0.0.0/8", target_id=TGW)
+TO_FIREWALL = Route(destination_cidr="0.0.0.0/0", target_id=FIREWALL)
+NO_ROUTE: tuple[Route, ...] = ()
+Table = tuple[str, str, str, tuple[Route, ...]]
+"""(route table, its subnet, the subnet's zone letter, routes beyond the local one)."""
 
 
 def _inspection(
     document: SnapshotDocument,
     *,
     subnets: tuple[str, ...] | None = ("subnet-insp",),
-    tables: tuple[tuple[str, str, tuple[Route, ...]], ...] | None = None,
+    appliance: bool | None = True,
+    tables: tuple[Table, ...] | None = None,
     endpoints: tuple[Any, ...] = (),
 ) -> SnapshotDocument:
-    """The document with the inspection VPC's attachment reading its ``subnets`` and, where
-    given, the inspection VPC's route tables as (table, subnet, routes beyond the local one)."""
+    """The document with the inspection VPC's attachment reading its ``subnets`` (and
+    appliance mode) and, where given, the inspection VPC's route tables and subnets."""
     network = scope_of(document, NET)
     attachments = tuple(
-        dataclasses.replace(a, subnet_ids=subnets) if a.attachment_id == A_INSPECT else a
+        dataclasses.replace(a, subnet_ids=subnets, appliance_mode=appliance)
+        if a.attachment_id == A_INSPECT
+        else a
         for a in network.transit_gateway_attachments
     )
     more: dict[str, Any] = {"transit_gateway_attachments": attachments}
     if tables is not None:
-        local = Route(destination_cidr="100.64.0.0/16", target_id="local")
         more["subnets"] = tuple(
-            subnet(subnet_id, "vpc-0insp", cidr=f"100.64.{index + 1}.0/24")
-            for index, (_, subnet_id, _) in enumerate(tables)
+            subnet(subnet_id, "vpc-0insp", zone, cidr=f"100.64.{index + 1}.0/24")
+            for index, (_, subnet_id, zone, _) in enumerate(tables)
         )
         more["route_tables"] = tuple(
             RouteTable(
@@ -423,9 +434,9 @@ def _inspection(
                 vpc_id="vpc-0insp",
                 is_main=False,
                 subnet_ids=(subnet_id,),
-                routes=(local, *routes),
+                routes=(LOCAL, *routes),
             )
-            for table_id, subnet_id, routes in tables
+            for table_id, subnet_id, _, routes in tables
         )
     if endpoints:
         more["vpc_endpoints"] = endpoints
@@ -446,13 +457,23 @@ def _reach_back(document: SnapshotDocument) -> tuple[bool | None, str]:
     return reach.reachable, reach.how
 
 
-TO_GATEWAY = Route(destination_cidr="10.0.0.0/8", target_id=TGW)
-TO_FIREWALL = Route(destination_cidr="0.0.0.0/0", target_id=FIREWALL)
+def _firewall(
+    subnets: tuple[str, ...] = ("subnet-fw",),
+    kind: str = "GatewayLoadBalancer",
+    state: str = "available",
+    endpoint_id: str = FIREWALL,
+    vpc_id: str = "vpc-0insp",
+) -> Any:
+    name = "com.amazonaws.vpce.eu-west-1.vpce-svc-0fw"
+    return endpoint(endpoint_id, vpc_id, name, kind, subnets=subnets, state=state)
 
 
-def _firewall(kind: str = "GatewayLoadBalancer", subnets: tuple[str, ...] = ("subnet-fw",)) -> Any:
-    return endpoint(FIREWALL, "vpc-0insp", "com.amazonaws.vpce.eu-west-1.vpce-svc-0fw", kind,
-                    subnets=subnets)  # fmt: skip
+# The AWS Network Firewall design, one zone: the attachment subnet sends everything to the
+# firewall endpoint; the firewall subnet's table sends the spokes' and hub's blocks back.
+FIREWALLED = (
+    ("rtb-attach", "subnet-insp", "a", (TO_FIREWALL,)),
+    ("rtb-fw", "subnet-fw", "a", (TO_GATEWAY,)),
+)
 
 
 def test_the_inspection_vpc_is_followed_through_its_attachment_subnets_back_to_the_gateway() -> (
@@ -471,16 +492,7 @@ def test_the_inspection_vpc_is_followed_through_its_attachment_subnets_back_to_t
 
 
 def test_a_firewall_endpoint_in_the_inspection_vpc_is_followed_to_its_subnet_routes() -> None:
-    # AWS Network Firewall's design: attachment subnet -> firewall endpoint; the firewall
-    # subnet's table sends the spokes' and hub's blocks back to the gateway.
-    document = _inspection(
-        estate(INSPECTED),
-        tables=(
-            ("rtb-attach", "subnet-insp", (TO_FIREWALL,)),
-            ("rtb-fw", "subnet-fw", (TO_GATEWAY,)),
-        ),
-        endpoints=(_firewall(),),
-    )
+    document = _inspection(estate(INSPECTED), tables=FIREWALLED, endpoints=(_firewall(),))
     assert _reach(document) == (
         True,
         "rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> tgw-attach-0insp into vpc-0insp -> "
@@ -493,50 +505,52 @@ def test_a_firewall_endpoint_in_the_inspection_vpc_is_followed_to_its_subnet_rou
     assert (result.findings, result.skipped) == ((), ())
 
 
-def test_an_inspection_vpc_that_does_not_send_it_back_is_no_route_and_reported() -> None:
-    # The firewall subnet's table lacks the route back to the gateway: the traffic dies there.
-    document = _inspection(
-        estate(INSPECTED),
-        tables=(("rtb-attach", "subnet-insp", (TO_FIREWALL,)), ("rtb-fw", "subnet-fw", ())),
-        endpoints=(_firewall(),),
+def test_an_inspection_vpc_that_does_not_send_it_back_is_reported_where_the_path_ends() -> None:
+    # The firewall subnet's table lacks the route back to the gateway: the traffic dies there,
+    # in the network account's table, which the finding names.
+    tables = (FIREWALLED[0], ("rtb-fw", "subnet-fw", "a", NO_ROUTE))
+    document = _inspection(estate(INSPECTED), tables=tables, endpoints=(_firewall(),))
+    assert _reach(document) == (
+        False,
+        "rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> tgw-attach-0insp into vpc-0insp -> "
+        f"rtb-attach -> {FIREWALL} (Gateway Load Balancer endpoint) -> rtb-fw (of vpc-0insp) "
+        "has no route there",
     )
-    assert _reach(document) == (False, "no route of its route tables leads there")
     (finding,) = _scan(document).findings
     assert (finding.rule_id, finding.account_id, finding.resource_id) == (
         "VPCE207",
         SPOKE,
         "vpc-0spoke",
     )
-    assert "has no route to" in finding.message
+    assert "rtb-fw (of vpc-0insp) has no route there" in finding.message
 
 
 @pytest.mark.parametrize(
     ("change", "why"),
     [
         # A snapshot before schema 7, or the VPC attachments' listing failed: subnets unknown.
-        ({"subnets": None}, "tgw-rtb-spokes forwards it to tgw-attach-0insp (vpc)"),
+        ({"subnets": None}, "tgw-attach-0insp into vpc-0insp, whose subnets were not read"),
         # A firewall endpoint the snapshot does not hold, or not a Gateway Load Balancer one.
         (
-            {"tables": (("rtb-attach", "subnet-insp", (TO_FIREWALL,)),)},
-            f"rtb-attach sends it to {FIREWALL} (vpc-endpoint)",
+            {"tables": FIREWALLED[:1]},
+            f"rtb-attach sends it to {FIREWALL} (vpc-endpoint), whose onward path",
         ),
         (
-            {
-                "tables": (("rtb-attach", "subnet-insp", (TO_FIREWALL,)),),
-                "endpoints": (_firewall("Interface"),),
-            },
-            f"rtb-attach sends it to {FIREWALL} (vpc-endpoint)",
+            {"tables": FIREWALLED, "endpoints": (_firewall(kind="Interface"),)},
+            f"rtb-attach sends it to {FIREWALL} (vpc-endpoint), whose onward path",
         ),
         # The firewall endpoint's subnet has no route table in the snapshot.
         (
-            {
-                "tables": (("rtb-attach", "subnet-insp", (TO_FIREWALL,)),),
-                "endpoints": (_firewall(subnets=("subnet-gone",)),),
-            },
+            {"tables": FIREWALLED[:1], "endpoints": (_firewall(("subnet-gone",)),)},
             "the route table of subnet-gone is unknown",
         ),
+        # Still being created.
+        (
+            {"tables": FIREWALLED, "endpoints": (_firewall(state="pending"),)},
+            f"{FIREWALL} (Gateway Load Balancer endpoint) is still being created",
+        ),
     ],
-    ids=["subnets-unknown", "endpoint-unknown", "not-gwlb", "endpoint-subnet-unknown"],
+    ids=["subnets-unknown", "endpoint-unknown", "not-gwlb", "endpoint-subnet-unknown", "pending"],
 )
 def test_an_inspection_path_that_cannot_be_followed_stays_unknown(
     change: dict[str, Any], why: str
@@ -549,36 +563,203 @@ def test_an_inspection_path_that_cannot_be_followed_stays_unknown(
     assert [(s.rule_id, s.resource_id) for s in result.skipped] == [("VPCE207", "vpc-0spoke")]
 
 
+@pytest.mark.parametrize("state", ["pendingAcceptance", "rejected", "failed", "deleting"])
+def test_a_firewall_endpoint_that_is_not_available_passes_nothing(state: str) -> None:
+    # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-load-balancer-endpoints.html
+    document = _inspection(
+        estate(INSPECTED), tables=FIREWALLED, endpoints=(_firewall(state=state),)
+    )
+    assert _reach(document) == (
+        False,
+        "rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> tgw-attach-0insp into vpc-0insp -> "
+        f"rtb-attach -> {FIREWALL} (Gateway Load Balancer endpoint) is {state}: it passes no "
+        "traffic",
+    )
+
+
 def test_an_inspection_vpc_whose_account_was_not_scanned_is_unknown() -> None:
     document = _inspection(estate(INSPECTED))
-    # The spokes' account and the hub's keep what the network account's scan told them: its
-    # gateway tables (as if read there), not the inspection VPC's routes.
+    # The gateway owner's view of the attachment (with its subnets) is there; the inspection
+    # VPC's own routes are not.
     network = scope_of(document, NET)
     elsewhere = dataclasses.replace(network, vpcs=(), subnets=(), route_tables=(), vpc_endpoints=())
     reachable, how = _reach(with_scope(document, elsewhere))
     assert reachable is None
-    assert "forwards it to tgw-attach-0insp (vpc), whose onward path" in how
+    assert how.endswith("tgw-attach-0insp into vpc-0insp: 333333333333/eu-west-1 was not scanned")
 
 
-def test_one_zone_leading_back_is_enough_and_an_unknown_zone_is_not_no_route() -> None:
-    # Two attachment subnets (two zones): a flow enters by one of them.
-    both = (
-        ("rtb-a", "subnet-insp", (TO_GATEWAY,)),
-        ("rtb-b", "subnet-insp-b", ()),
+def _inspection_elsewhere(failed: str | None) -> SnapshotDocument:
+    """The inspection VPC in an account of its own (444...), not the gateway owner's; its
+    ``failed`` listing, if any, failed there."""
+    inspector = "444444444444"
+    document = _inspection(estate(INSPECTED), tables=FIREWALLED, endpoints=(_firewall(),))
+    network = scope_of(document, NET)
+    moved = tuple(
+        dataclasses.replace(a, resource_owner_id=inspector) if a.attachment_id == A_INSPECT else a
+        for a in network.transit_gateway_attachments
     )
-    document = _inspection(estate(INSPECTED), subnets=("subnet-insp", "subnet-insp-b"), tables=both)
-    assert _reach(document)[0] is True
-    unknown = (
-        ("rtb-a", "subnet-insp", (Route(destination_cidr="0.0.0.0/0", target_id="eni-0appl"),)),
-        ("rtb-b", "subnet-insp-b", ()),
+    gateway_owner = dataclasses.replace(
+        network,
+        vpcs=(),
+        subnets=(),
+        route_tables=(),
+        vpc_endpoints=(),
+        transit_gateway_attachments=moved,
     )
+    own = next(a for a in moved if a.attachment_id == A_INSPECT)
+    errors = [] if failed is None else [error(failed, "Describe", account=inspector)]
+    inspection = dataclasses.replace(
+        network,
+        account_id=inspector,
+        vpcs=(make_vpc("vpc-0insp", "100.64.0.0/16", owner=inspector),),
+        transit_gateways=(),
+        transit_gateway_route_tables=(),
+        transit_gateway_attachments=() if failed else (dataclasses.replace(own, subnet_ids=None),),
+        errors=tuple(errors),
+    )
+    document = with_scope(document, gateway_owner)
+    regions = (*document.regions, inspection)
+    accounts = (
+        *document.accounts,
+        AccountSnapshot(inspector, document.created_at, "o-exampleorg1", (HUB, SPOKE, NET)),
+    )
+    return dataclasses.replace(document, regions=regions, accounts=accounts)
+
+
+def test_an_inspection_vpc_of_another_account_is_followed_and_a_gap_there_is_unknown() -> None:
+    # Its attachment, subnets included, as the gateway owner reads it; its routes from its own
+    # account. Where that account's attachments could not be listed, the way back to the
+    # gateway is unknown there, not "not attached" (which would report the spoke broken).
+    assert _reach(_inspection_elsewhere(None))[0] is True
+    reachable, how = _reach(_inspection_elsewhere("transit_gateway_attachments"))
+    assert reachable is None
+    assert how.endswith(
+        "the transit gateway attachments of 444444444444/eu-west-1 were not collected"
+    )
+    result = _scan(_inspection_elsewhere("transit_gateway_attachments"))
+    assert [f for f in result.findings if f.rule_id == "VPCE207"] == []
+
+
+TWO_ZONES = ("subnet-insp", "subnet-insp-b")
+
+
+@pytest.mark.parametrize(
+    ("zone_b", "expected"),
+    [
+        ((TO_GATEWAY,), True),
+        (
+            NO_ROUTE,
+            "rtb-b (of vpc-0insp) has no route there: the traffic of that zone is dropped, "
+            "while another zone leads on",
+        ),
+        (
+            (Route(destination_cidr="0.0.0.0/0", target_id="eni-0appl"),),
+            "rtb-b sends it to eni-0appl (network-interface), whose onward path",
+        ),
+    ],
+    ids=["both-zones", "one-zone-dropped", "one-zone-unknown"],
+)
+def test_every_zone_of_the_attachment_must_lead_on(
+    zone_b: tuple[Route, ...], expected: bool | str
+) -> None:
+    # Without appliance mode a flow stays in its zone; with it a flow hash picks one
+    # (transit-gateway-appliance-scenario): a zone that drops it is never "reachable".
+    tables = (("rtb-a", "subnet-insp", "a", (TO_GATEWAY,)), ("rtb-b", "subnet-insp-b", "b", zone_b))
+    reachable, how = _reach(_inspection(estate(INSPECTED), subnets=TWO_ZONES, tables=tables))
+    if expected is True:
+        assert reachable is True
+    else:
+        assert reachable is None
+        assert isinstance(expected, str) and expected in how
+    both_dropped = (
+        ("rtb-a", "subnet-insp", "a", NO_ROUTE),
+        ("rtb-b", "subnet-insp-b", "b", NO_ROUTE),
+    )
+    document = _inspection(estate(INSPECTED), subnets=TWO_ZONES, tables=both_dropped)
+    assert _reach(document)[0] is False
+
+
+def test_a_subnet_in_a_zone_without_an_attachment_subnet_cannot_reach_the_gateway() -> None:
+    # The firewall subnet is in zone c, the attachment only in zone a: the gateway takes no
+    # traffic from zone c (how-transit-gateways-work).
+    tables = (FIREWALLED[0], ("rtb-fw", "subnet-fw", "c", (TO_GATEWAY,)))
+    document = _inspection(estate(INSPECTED), tables=tables, endpoints=(_firewall(),))
+    reachable, how = _reach(document)
+    assert reachable is False
+    assert how.endswith(
+        "rtb-fw (of vpc-0insp) sends it to tgw-0net from zone eu-west-1c, where "
+        "tgw-attach-0insp has no subnet: the gateway takes no traffic from that zone"
+    )
+
+
+@pytest.mark.parametrize(
+    ("appliance", "zones", "reachable"),
+    [(True, 2, True), (False, 2, None), (None, 2, None), (False, 1, True)],
+    ids=["on", "off", "unknown", "off-one-zone"],
+)
+def test_a_firewall_behind_an_attachment_without_appliance_mode_may_drop_flows_between_zones(
+    appliance: bool | None, zones: int, reachable: bool | None
+) -> None:
+    # Network Firewall: "you must enable appliance mode on the transit gateway VPC attachment
+    # for any VPC where Network Firewall endpoints reside" (vpc-config-tgw-multi-az).
+    tables: tuple[Table, ...] = FIREWALLED
+    subnets: tuple[str, ...] = ("subnet-insp",)
+    endpoints = [_firewall()]
+    if zones == 2:
+        subnets = (*subnets, "subnet-insp-b")
+        tables = (
+            *tables,
+            (
+                "rtb-attach-b",
+                "subnet-insp-b",
+                "b",
+                (Route(destination_cidr="0.0.0.0/0", target_id="vpce-0firewall0000000b"),),
+            ),
+            ("rtb-fw-b", "subnet-fw-b", "b", (TO_GATEWAY,)),
+        )
+        endpoints.append(_firewall(("subnet-fw-b",), endpoint_id="vpce-0firewall0000000b"))
     document = _inspection(
-        estate(INSPECTED), subnets=("subnet-insp", "subnet-insp-b"), tables=unknown
+        estate(INSPECTED),
+        subnets=subnets,
+        appliance=appliance,
+        tables=tables,
+        endpoints=tuple(endpoints),
     )
-    assert _reach(document) == (
-        None,
-        "rtb-a sends it to eni-0appl (network-interface), whose onward path this scan does not "
-        "follow",
+    verdict, how = _reach(document)
+    assert verdict is reachable
+    if reachable is None:
+        mode = "off" if appliance is False else "unknown"
+        assert how.endswith(
+            "tgw-attach-0insp into vpc-0insp: the path passes a firewall endpoint, the "
+            f"attachment spans several zones and its appliance mode is {mode}, so flows "
+            "between zones may be dropped"
+        )
+
+
+def test_a_peering_does_not_carry_traffic_that_came_from_the_gateway() -> None:
+    # The inspection VPC peers with the hub and sends the hub's block over the peering: no
+    # transitive peering (vpc-peering-basics).
+    peering = PeeringConnection(
+        "pcx-0insphub",
+        "active",
+        PeeringSide(NET, "vpc-0insp", REGION, ("100.64.0.0/16",)),
+        PeeringSide(HUB, "vpc-0hub", REGION, (HUB_BLOCK,)),
+    )
+    tables = (
+        (
+            "rtb-attach",
+            "subnet-insp",
+            "a",
+            (Route(destination_cidr=HUB_BLOCK, target_id="pcx-0insphub"),),
+        ),
+    )
+    document = _inspection(estate(INSPECTED), tables=tables)
+    network = dataclasses.replace(scope_of(document, NET), peering_connections=(peering,))
+    reachable, how = _reach(with_scope(document, network))
+    assert reachable is False
+    assert how.endswith(
+        "rtb-attach (of vpc-0insp) sends it over pcx-0insphub, which does not carry traffic "
+        "that entered vpc-0insp from a transit gateway"
     )
 
 
@@ -595,4 +776,51 @@ def test_a_loop_between_the_gateway_and_the_inspection_vpc_ends_unknown() -> Non
     )
     reachable, how = _reach(document)
     assert reachable is None
-    assert "whose onward path this scan does not follow" in how
+    assert how.endswith("tgw-attach-0insp into vpc-0insp: a path of more than 4 hops (or a loop)")
+
+
+def test_one_topology_answers_each_destination_for_itself() -> None:
+    # The followed paths are remembered per attachment and destination: the inspection VPC
+    # sends only part of the hub's block back, and asking first for that part (reached) must
+    # not answer for the rest (dropped).
+    part = Route(destination_cidr="10.10.1.0/24", target_id=TGW)
+    snapshot = Snapshot(
+        _inspection(estate(INSPECTED), tables=(("rtb-attach", "subnet-insp", "a", (part,)),))
+    )
+    scope = next(s for s in snapshot.scopes if s.account_id == SPOKE)
+    topology = Topology(snapshot)
+    for address, reachable in (("10.10.1.10/32", True), ("10.10.2.10/32", False)):
+        network = ipaddress.ip_network(address)
+        assert topology.reach(scope, "vpc-0spoke", "vpc-0hub", [network]).reachable is reachable
+
+
+def test_a_spokes_own_firewall_endpoint_is_followed_distributed_inspection() -> None:
+    # The spoke's subnet sends everything to a Gateway Load Balancer endpoint in its own VPC;
+    # the endpoint's subnet routes on to the gateway, which routes the hub's block directly.
+    document = estate(DIRECT, spoke_exit="vpce-0spokefw000000000")
+    spoke = scope_of(document, SPOKE)
+    fw_table = RouteTable(
+        route_table_id="rtb-spoke-fw",
+        vpc_id="vpc-0spoke",
+        is_main=False,
+        subnet_ids=("subnet-spoke-fw",),
+        routes=(
+            Route(destination_cidr="10.20.0.0/16", target_id="local"),
+            Route(destination_cidr="0.0.0.0/0", target_id=TGW),
+        ),
+    )
+    spoke = dataclasses.replace(
+        spoke,
+        subnets=(*spoke.subnets, subnet("subnet-spoke-fw", "vpc-0spoke", cidr="10.20.9.0/24")),
+        route_tables=(*spoke.route_tables, fw_table),
+        vpc_endpoints=(
+            _firewall(
+                ("subnet-spoke-fw",), endpoint_id="vpce-0spokefw000000000", vpc_id="vpc-0spoke"
+            ),
+        ),
+    )
+    assert _reach(with_scope(document, spoke)) == (
+        True,
+        "rtb-spoke -> vpce-0spokefw000000000 (Gateway Load Balancer endpoint) -> rtb-spoke-fw "
+        "-> tgw-0net (tgw-rtb-spokes)",
+    )

@@ -532,6 +532,10 @@ class TransitGatewayAttachment:
     """A VPC attachment's subnets, one per Availability Zone, where traffic from the gateway
     enters the VPC (DescribeTransitGatewayVpcAttachments): their route tables decide where it
     goes next. None when unknown: not a VPC attachment, not read, or a snapshot before schema 7."""
+    appliance_mode: bool | None = None
+    """A VPC attachment's appliance mode (Options.ApplianceModeSupport), read with its subnets:
+    on, the gateway keeps both directions of a flow in one zone of the VPC, as a stateful
+    firewall there needs. None where the subnets are."""
 
 
 @dataclass(frozen=True)

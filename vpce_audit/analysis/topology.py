@@ -21,6 +21,7 @@ from vpce_audit.cached import cached_property
 from vpce_audit.model import (
     PeeringConnection,
     RouteTable,
+    Subnet,
     TransitGatewayAttachment,
     TransitGatewayRoute,
     TransitGatewayRouteTable,
@@ -49,6 +50,12 @@ class Reach:
     reachable: bool | None
     """None when the snapshot cannot say (a transit gateway owned by an account not scanned)."""
     how: str
+    followed: bool = False
+    """The path was followed beyond the asking VPC's own routes (into an inspection VPC,
+    through a firewall endpoint): ``how`` then says where it ends, even when it does not reach."""
+    appliance: bool = False
+    """The path passes a Gateway Load Balancer endpoint: a firewall, which must see both
+    directions of a flow."""
 
 
 _MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance", "other", "unknown"})
@@ -71,16 +78,25 @@ class Goal:
 MAX_HOPS = 4
 """Middle hops followed on one path (an inspection VPC's attachment and its firewall endpoint are
 two): a longer chain, or a loop, is unknown."""
-ROUTING_KINDS = ("subnets", "route_tables", "vpc_endpoints")
+ROUTING_KINDS = ("subnets", "route_tables", "vpc_endpoints", "transit_gateway_attachments")
 """What following a path through a VPC reads of its account-region."""
 
 
-def _after(step: str, onward: Reach) -> Reach:
-    """``onward`` as seen from one step before it: the step prefixes how it is reached; why it
-    is not (or may not be) is onward's own reason."""
-    if onward.reachable:
-        return Reach(True, f"{step} -> {onward.how}")
+def _after(step: str, onward: Reach, *, followed: bool = False) -> Reach:
+    """``onward`` as seen from one step before it: the step prefixes how it is reached, and,
+    on a followed path, where it ends; otherwise why it is not (or may not be) reached is
+    onward's own reason."""
+    followed = followed or onward.followed
+    if onward.reachable or followed:
+        return Reach(onward.reachable, f"{step} -> {onward.how}", followed, onward.appliance)
     return onward
+
+
+def _zone_of(subnet: Subnet | None) -> str | None:
+    """A subnet's Availability Zone: its id where known (names differ between accounts)."""
+    if subnet is None:
+        return None
+    return subnet.availability_zone_id or subnet.availability_zone or None
 
 
 class Topology:
@@ -208,19 +224,22 @@ class Topology:
                 sorted((t for t in chosen if t is not None), key=lambda t: t.route_table_id)
             )
         unknown: list[str] = []
+        broken: list[str] = []
         for network in networks:
             if not isinstance(network, ipaddress.IPv4Network):
                 continue
             goal = Goal(network, destination_vpc_id)
             for table in tables:
-                verdict = self._table_reach(scope, vpc_id, table, goal, 0)
+                verdict = self._table_reach(scope, vpc_id, table, goal, hops=0)
                 if verdict.reachable:
                     return verdict
                 if verdict.reachable is None:
                     unknown.append(verdict.how)
+                elif verdict.followed:
+                    broken.append(verdict.how)  # where, beyond this VPC, the path ends
         if unknown:
             return Reach(None, unknown[0])
-        return Reach(False, "no route of its route tables leads there")
+        return Reach(False, broken[0] if broken else "no route of its route tables leads there")
 
     def _table_reach(
         self,
@@ -228,10 +247,15 @@ class Topology:
         vpc_id: str,
         table: RouteTable,
         goal: Goal,
+        *,
         hops: int,
+        transit: bool = False,
+        zone: str | None = None,
     ) -> Reach:
         """Whether the route ``table`` of ``vpc_id`` sends traffic for the goal's network on to
-        its VPC; ``hops``: the middle hops followed so far on this path."""
+        its VPC. ``hops``: the middle hops followed so far on this path; ``transit``: the
+        traffic entered this VPC from a transit gateway (it is not this VPC's own); ``zone``:
+        the Availability Zone of the subnet it leaves from, where known."""
         choice = scope.route_index(table).choice(goal.network)
         if choice.contenders:
             # A route to a prefix list whose entries are unknown may win: where this table
@@ -244,19 +268,14 @@ class Topology:
             )
         route = choice.route
         if route is None or not route.is_active:
-            return Reach(False, f"{table.route_table_id} has no route there")
+            return Reach(False, f"{table.route_table_id} (of {vpc_id}) has no route there")
         kind = target_kind(route.target_id)
         if kind == "peering-connection":
-            connection = self.peerings_by_id.get(route.target_id or "")
-            if (
-                connection is not None
-                and connection.is_active
-                and {connection.requester.vpc_id, connection.accepter.vpc_id}
-                == {vpc_id, goal.vpc_id}
-            ):
-                return Reach(True, f"{table.route_table_id} -> {route.target_id}")
-        elif kind == "vpc-endpoint" and hops < MAX_HOPS:
-            onward = self._through_endpoint(scope, vpc_id, route.target_id or "", goal, hops + 1)
+            return self._over_peering(table, vpc_id, route.target_id or "", goal, transit)
+        if kind == "vpc-endpoint" and hops < MAX_HOPS:
+            onward = self._through_endpoint(
+                scope, vpc_id, route.target_id or "", goal, hops=hops + 1, transit=transit
+            )
             if onward is not None:
                 return _after(table.route_table_id, onward)
         if kind in _MIDDLEBOX_KINDS:
@@ -269,9 +288,54 @@ class Topology:
                 "whose onward path this scan does not follow",
             )
         if kind == "transit-gateway":
-            onward = self._through_tgw(scope, vpc_id, route.target_id or "", goal, hops)
+            tgw_id = route.target_id or ""
+            if zone is not None:
+                absent = self._zone_not_attached(scope, vpc_id, tgw_id, zone)
+                if absent is not None:
+                    return Reach(False, f"{table.route_table_id} (of {vpc_id}) {absent}")
+            onward = self._through_tgw(scope, vpc_id, tgw_id, goal, hops)
             return _after(table.route_table_id, onward)
         return Reach(False, f"{table.route_table_id} sends it to {route.target_id} ({kind})")
+
+    def _over_peering(
+        self, table: RouteTable, vpc_id: str, connection_id: str, goal: Goal, transit: bool
+    ) -> Reach:
+        connection = self.peerings_by_id.get(connection_id)
+        if (
+            connection is None
+            or not connection.is_active
+            or {connection.requester.vpc_id, connection.accepter.vpc_id} != {vpc_id, goal.vpc_id}
+        ):
+            return Reach(False, f"{table.route_table_id} sends it to {connection_id}")
+        if transit:
+            # Traffic that entered this VPC from a transit gateway is not this VPC's: a peering
+            # connection does not carry it on (no transitive peering, no edge-to-edge routing:
+            # https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-basics.html).
+            return Reach(
+                False,
+                f"{table.route_table_id} (of {vpc_id}) sends it over {connection_id}, which does "
+                f"not carry traffic that entered {vpc_id} from a transit gateway",
+            )
+        return Reach(True, f"{table.route_table_id} -> {connection_id}")
+
+    def _zone_not_attached(
+        self, scope: ScopeView, vpc_id: str, tgw_id: str, zone: str
+    ) -> str | None:
+        """Why a subnet of ``zone`` cannot send traffic to the gateway, or None: a transit gateway
+        takes a VPC's traffic only in the Availability Zones where its attachment has a subnet
+        (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html). None too
+        when the attachment's zones are unknown."""
+        attachment = self._own_attachment(scope, vpc_id, tgw_id)
+        subnet_ids = self.attachment_subnets.get(attachment.attachment_id) if attachment else None
+        if attachment is None or subnet_ids is None:
+            return None
+        zones = {_zone_of(scope.subnets_by_id.get(s)) for s in subnet_ids}
+        if None in zones or zone in zones:
+            return None
+        return (
+            f"sends it to {tgw_id} from zone {zone}, where {attachment.attachment_id} has no "
+            "subnet: the gateway takes no traffic from that zone"
+        )
 
     def _subnets_reach(
         self,
@@ -279,14 +343,19 @@ class Topology:
         vpc_id: str,
         subnet_ids: Iterable[str],
         goal: Goal,
+        *,
         hops: int,
+        transit: bool,
     ) -> Reach:
         """Where the route tables of ``subnet_ids`` (of ``vpc_id``, whose owner's account-region is
         ``scope``) send traffic for the goal's network that enters the VPC there.
 
         The subnets are an attachment's or an endpoint's, one per Availability Zone, and which one
-        a flow enters by depends on its zone: reachable if one of them leads there (as ``reach``
-        asks of a VPC's tables), unknown if one is unknown, else not reachable."""
+        a flow uses depends on the zones: without the attachment's appliance mode, traffic stays
+        in the zone it came from; with it, a flow hash picks one
+        (https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-appliance-scenario.html).
+        So reachable only if every zone leads on, not reachable if none does, and unknown
+        otherwise (the traffic of some zones, or some flows, is dropped)."""
         if vpc_id == goal.vpc_id:
             return Reach(True, f"{vpc_id}, the destination")
         verdicts: list[Reach] = []
@@ -295,14 +364,25 @@ class Topology:
             if table is None:
                 verdicts.append(Reach(None, f"the route table of {subnet_id} is unknown"))
                 continue
-            verdict = self._table_reach(scope, vpc_id, table, goal, hops)
-            if verdict.reachable:
-                return verdict
-            verdicts.append(verdict)
+            zone = _zone_of(scope.subnets_by_id.get(subnet_id))
+            verdicts.append(
+                self._table_reach(scope, vpc_id, table, goal, hops=hops, transit=transit, zone=zone)
+            )
         if not verdicts:
             return Reach(None, f"no subnet of {vpc_id} is known there")
+        reached = [v for v in verdicts if v.reachable]
+        if len(reached) == len(verdicts):
+            return Reach(True, reached[0].how, appliance=any(v.appliance for v in reached))
         unknown = [v for v in verdicts if v.reachable is None]
-        return unknown[0] if unknown else verdicts[0]
+        if unknown:
+            return unknown[0]
+        dropped = next(v for v in verdicts if v.reachable is False)
+        if reached:
+            return Reach(
+                None,
+                f"{dropped.how}: the traffic of that zone is dropped, while another zone leads on",
+            )
+        return dropped
 
     def _through_endpoint(
         self,
@@ -310,15 +390,18 @@ class Topology:
         vpc_id: str,
         endpoint_id: str,
         goal: Goal,
+        *,
         hops: int,
+        transit: bool,
     ) -> Reach | None:
         """A Gateway Load Balancer endpoint (AWS Network Firewall's endpoints are such) hands the
         traffic to its appliances, which return it to the endpoint; the route table of the
         endpoint's subnet then sends it on
         (https://docs.aws.amazon.com/network-firewall/latest/developerguide/vpc-config-route-tables.html,
         https://docs.aws.amazon.com/elasticloadbalancing/latest/gateway/getting-started.html).
-        Whether the appliance lets it pass is its policy, not routing. None when the endpoint is
-        not such a one of this VPC in the snapshot, or its subnets' tables were not collected."""
+        Whether the appliance lets it pass is its policy, not routing. An endpoint that is not
+        available passes nothing. None when the endpoint is not such a one of this VPC in the
+        snapshot, or its subnets' tables were not collected."""
         found = self.snapshot.endpoints_by_id.get(endpoint_id)
         if found is None:
             return None
@@ -330,8 +413,32 @@ class Topology:
             or any(kind in scope.failed_kinds for kind in ROUTING_KINDS)
         ):
             return None
-        onward = self._subnets_reach(scope, vpc_id, endpoint.subnet_ids, goal, hops)
-        return _after(f"{endpoint_id} (Gateway Load Balancer endpoint)", onward)
+        step = f"{endpoint_id} (Gateway Load Balancer endpoint)"
+        state = endpoint.state.lower()
+        if state == "pending":
+            return Reach(None, f"{step} is still being created", followed=True)
+        if state != "available":
+            # pendingAcceptance, rejected, failed, expired, deleting, deleted: no traffic passes
+            # (https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-load-balancer-endpoints.html).
+            return Reach(False, f"{step} is {endpoint.state}: it passes no traffic", followed=True)
+        onward = self._subnets_reach(
+            scope, vpc_id, endpoint.subnet_ids, goal, hops=hops, transit=transit
+        )
+        followed = _after(step, onward, followed=True)
+        return dataclasses.replace(followed, appliance=True) if followed.reachable else followed
+
+    def _own_attachment(
+        self, scope: ScopeView, vpc_id: str, tgw_id: str
+    ) -> TransitGatewayAttachment | None:
+        """The VPC's attachment to the gateway, as its owner lists it or, where that listing
+        failed, as the gateway's owner does."""
+        for attachment in scope.vpc_attachments_by_vpc.get(vpc_id, ()):
+            if attachment.transit_gateway_id == tgw_id:
+                return attachment
+        for attachment in self.attachments_by_tgw.get(tgw_id, ()):
+            if attachment.resource_type == "vpc" and attachment.resource_id == vpc_id:
+                return attachment
+        return None
 
     def _through_tgw(
         self,
@@ -341,16 +448,18 @@ class Topology:
         goal: Goal,
         hops: int = 0,
     ) -> Reach:
-        own = [
-            a
-            for a in scope.vpc_attachments_by_vpc.get(vpc_id, ())
-            if a.transit_gateway_id == tgw_id
-        ]
-        if not own:
+        own = self._own_attachment(scope, vpc_id, tgw_id)
+        if own is None:
+            if "transit_gateway_attachments" in scope.failed_kinds:
+                return Reach(
+                    None,
+                    f"{tgw_id}: the attachments of {scope.account_id}/{scope.region} were not "
+                    "collected",
+                )
             return Reach(False, f"{tgw_id} (the VPC is not attached)")
-        table = self.association_table(own[0])
+        table = self.association_table(own)
         if table is None:
-            return Reach(None, f"{tgw_id}: the route table of {own[0].attachment_id} is unknown")
+            return Reach(None, f"{tgw_id}: the route table of {own.attachment_id} is unknown")
         targets = [
             a
             for a in self.attachments_by_tgw.get(tgw_id, ())
@@ -370,7 +479,7 @@ class Topology:
             # (https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-appliance-scenario.html).
             # A VPC attachment is followed there; any other is a path this analysis does not
             # follow: unknown, not "no route".
-            if len(best.targets) == 1 and hops < MAX_HOPS:
+            if len(best.targets) == 1:
                 onward = self._through_attachment(
                     best.targets[0].attachment_id, scope.region, goal, hops
                 )
@@ -401,14 +510,22 @@ class Topology:
         )
 
     @cached_property
-    def attachment_subnets(self) -> dict[str, tuple[str, ...]]:
-        """Each VPC attachment's subnets, from whichever account-region read them (the VPC's
-        owner and the gateway's both list them)."""
+    def _attachment_facts(self) -> dict[str, TransitGatewayAttachment]:
+        """Each VPC attachment as the account-region that read its subnets lists it (the VPC's
+        owner and the gateway's both may)."""
         return {
-            attachment.attachment_id: attachment.subnet_ids
+            attachment.attachment_id: attachment
             for scope in self.snapshot.scopes
             for attachment in scope.data.transit_gateway_attachments
             if attachment.subnet_ids is not None
+        }
+
+    @cached_property
+    def attachment_subnets(self) -> dict[str, tuple[str, ...]]:
+        """Each VPC attachment's subnets, where they were read."""
+        return {
+            attachment_id: attachment.subnet_ids or ()
+            for attachment_id, attachment in self._attachment_facts.items()
         }
 
     @cached_property
@@ -419,9 +536,8 @@ class Topology:
         self, attachment_id: str, region: str, goal: Goal, hops: int
     ) -> Reach | None:
         """Where a VPC attachment's VPC sends traffic the gateway hands it: by the route tables
-        of the attachment's subnets. None when that cannot be read (not a VPC attachment, its
-        subnets or its VPC's routes not collected). Once per attachment, destination and hop
-        count: every spoke behind one inspection VPC asks the same."""
+        of the attachment's subnets. None when it is not a VPC attachment. Once per attachment,
+        destination and hop count: every spoke behind one inspection VPC asks the same."""
         key = (attachment_id, region, goal, hops)
         if key not in self._followed:
             self._followed[key] = self._into_attachment(attachment_id, region, goal, hops)
@@ -431,19 +547,59 @@ class Topology:
         self, attachment_id: str, region: str, goal: Goal, hops: int
     ) -> Reach | None:
         attachment = self.attachments.get(attachment_id)
-        subnets = self.attachment_subnets.get(attachment_id)
-        if attachment is None or attachment.resource_type != "vpc" or not subnets:
+        if attachment is None or attachment.resource_type != "vpc":
             return None
         vpc_id = attachment.resource_id or ""
-        scope = self.snapshot.scope_by_place.get((attachment.resource_owner_id or "", region))
+        step = f"{attachment_id} into {vpc_id}"
+        if hops >= MAX_HOPS:
+            return Reach(
+                None, f"{step}: a path of more than {MAX_HOPS} hops (or a loop)", followed=True
+            )
+        facts = self._attachment_facts.get(attachment_id)
+        if facts is None or not facts.subnet_ids:
+            return Reach(
+                None,
+                f"{step}, whose subnets were not read (DescribeTransitGatewayVpcAttachments; a "
+                "snapshot before schema 7 has none): where it goes there is not followed",
+                followed=True,
+            )
+        owner = attachment.resource_owner_id or ""
+        scope = self.snapshot.scope_by_place.get((owner, region))
+        if scope is None or vpc_id not in scope.vpcs_by_id:
+            return Reach(
+                None, f"{step}: {owner or 'its owner'}/{region} was not scanned", followed=True
+            )
+        failed = [kind for kind in ROUTING_KINDS if kind in scope.failed_kinds]
+        if failed:
+            return Reach(
+                None,
+                f"{step}: the {' and '.join(k.replace('_', ' ') for k in failed)} of "
+                f"{owner}/{region} were not collected",
+                followed=True,
+            )
+        onward = self._subnets_reach(
+            scope, vpc_id, facts.subnet_ids, goal, hops=hops + 1, transit=True
+        )
+        zones = {_zone_of(scope.subnets_by_id.get(s)) for s in facts.subnet_ids}
         if (
-            scope is None
-            or vpc_id not in scope.vpcs_by_id
-            or any(kind in scope.failed_kinds for kind in ROUTING_KINDS)
+            onward.reachable
+            and onward.appliance
+            and facts.appliance_mode is not True
+            and (len(zones) > 1 or None in zones)
         ):
-            return None
-        onward = self._subnets_reach(scope, vpc_id, subnets, goal, hops + 1)
-        return _after(f"{attachment_id} into {vpc_id}", onward)
+            # A stateful firewall must see both directions of a flow; without appliance mode the
+            # gateway keeps each direction in its own zone, so a flow between zones crosses one
+            # firewall endpoint out and another back, and is dropped
+            # (https://docs.aws.amazon.com/network-firewall/latest/developerguide/asymmetric-routing.html).
+            mode = "off" if facts.appliance_mode is False else "unknown"
+            return Reach(
+                None,
+                f"{step}: the path passes a firewall endpoint, the attachment spans several "
+                f"zones and its appliance mode is {mode}, so flows between zones may be "
+                "dropped",
+                followed=True,
+            )
+        return _after(step, onward, followed=True)
 
     @cached_property
     def _beyond(self) -> dict[tuple[str, str, str, frozenset[str]], str | None]:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from vpce_audit.clock import utc_now
 from vpce_audit.collect import translate
@@ -554,10 +554,14 @@ def _resolver_rules(region: RegionCalls, region_name: str) -> list[ResolverRule]
     return [rule for rule in found if rule is not None]
 
 
+VpcAttachmentFacts: TypeAlias = dict[str, tuple[tuple[str, ...], bool | None]]
+"""By attachment id: its subnets and its appliance mode."""
+
+
 def _attachment_subnets(
     region: RegionCalls, attachments: Iterable[TransitGatewayAttachment]
-) -> dict[str, tuple[str, ...]] | None:
-    """The subnets of the region's VPC attachments, by attachment id: where traffic from a
+) -> VpcAttachmentFacts | None:
+    """The subnets and appliance mode of the region's VPC attachments: where traffic from a
     transit gateway enters a VPC (an inspection VPC's routes are read from them). Asked only
     where a VPC attachment is listed, as most regions have none; None when the call failed
     (recorded: the attachments' subnets are unknown)."""
@@ -571,23 +575,30 @@ def _attachment_subnets(
     )
     if items is None:
         return None
-    found: dict[str, tuple[str, ...]] = {}
+    found: VpcAttachmentFacts = {}
     for item in items:
         attachment_id, subnets = item.get("TransitGatewayAttachmentId"), item.get("SubnetIds")
         if isinstance(attachment_id, str) and isinstance(subnets, list):
-            found[attachment_id] = tuple(sorted(str(subnet) for subnet in subnets))
+            mode = (item.get("Options") or {}).get("ApplianceModeSupport")
+            appliance = None if mode not in ("enable", "disable") else mode == "enable"
+            found[attachment_id] = (tuple(sorted(str(subnet) for subnet in subnets)), appliance)
     return found
 
 
 def _with_subnets(
-    attachments: Iterable[TransitGatewayAttachment], subnets: dict[str, tuple[str, ...]] | None
+    attachments: Iterable[TransitGatewayAttachment], facts: VpcAttachmentFacts | None
 ) -> list[TransitGatewayAttachment]:
-    """The attachments, each VPC attachment with its subnets where they were read."""
-    if not subnets:
+    """The attachments, each VPC attachment with its subnets and appliance mode where they
+    were read."""
+    if not facts:
         return list(attachments)
     return [
-        dataclasses.replace(a, subnet_ids=subnets[a.attachment_id])
-        if a.resource_type == "vpc" and a.attachment_id in subnets
+        dataclasses.replace(
+            a,
+            subnet_ids=facts[a.attachment_id][0],
+            appliance_mode=facts[a.attachment_id][1],
+        )
+        if a.resource_type == "vpc" and a.attachment_id in facts
         else a
         for a in attachments
     ]

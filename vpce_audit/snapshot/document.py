@@ -40,8 +40,9 @@ from vpce_audit.text import TooLarge, brief, clip, read_bounded
 FORMAT_NAME = "vpce-audit-snapshot"
 SCHEMA_VERSION = 7
 READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6, 7)
-"""Version 7 adds the subnets of transit-gateway VPC attachments
-(``TransitGatewayAttachment.subnet_ids``; absent, so unknown, in older versions); version 6 adds
+"""Version 7 adds the subnets and appliance mode of transit-gateway VPC attachments
+(``TransitGatewayAttachment.subnet_ids``, ``appliance_mode``; absent, so unknown, in older
+versions); version 6 adds
 the Route 53 Resolver rules associated with each account-region's VPCs
 (``RegionSnapshot.resolver_rules``; absent, so unknown, in older versions); version 5 adds the
 Name tags of subnets, route tables, endpoints and security groups; version 4 stores AWS's
@@ -250,6 +251,7 @@ Holders: TypeAlias = Callable[[dict[str, Any]], Iterator[tuple[str, Any]]]
 _VERSIONED_KEYS: tuple[tuple[int, str, Holders], ...] = (
     (RESOLVER_RULES_SCHEMA_VERSION, RESOLVER_RULES_KEY, _account_regions),
     (ATTACHMENT_SUBNETS_SCHEMA_VERSION, ATTACHMENT_SUBNETS_KEY, _attachments),
+    (ATTACHMENT_SUBNETS_SCHEMA_VERSION, "appliance_mode", _attachments),
 )
 """Keys a schema version added, each with the objects that hold it from that version on."""
 
