@@ -276,3 +276,18 @@ def test_a_shards_summary_counts_its_own_errors_not_the_other_shards() -> None:
         f"collected {len(shard.accounts)} account(s), {len(shard.regions)} account-region(s) in "
         f"2 s; {own} collection error(s) (this shard's part of the account-regions)"
     )
+
+
+def test_an_account_with_no_region_to_collect_still_gets_its_line() -> None:
+    # No region will finish to say it: every region is another shard's here (or DescribeRegions
+    # failed). Before, such an account had no line at all with one process.
+    from vpce_audit.collect.runner import AccountWork, CollectionRequest, _CollectionSteps, in_shard
+    from vpce_audit.collect.tally import Tally
+
+    other_shard = next(k for k in (1, 2) if not in_shard(MANAGEMENT, "eu-west-1", k, 2))
+    request = CollectionRequest(regions=("eu-west-1",), shard=(other_shard, 2))
+    said: list[str] = []
+    steps = _CollectionSteps(request, lambda _line: None, said.append, Tally())
+    work = AccountWork(MANAGEMENT, None, ScopeCalls(MANAGEMENT, "global"), REGION)  # type: ignore[arg-type]
+    assert steps.regions(work) == ()
+    assert said == [f"account {MANAGEMENT}: 0 region(s) collected"]

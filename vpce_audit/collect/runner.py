@@ -429,6 +429,11 @@ class _CollectionSteps:
             )
         work.regions = tuple(r for r in regions if self._request.wants(work.account_id, r))
         self._tally.plan(more_scopes=len(work.regions))
+        if not work.regions and self._account_progress is not None:
+            # No region will finish to say it (DescribeRegions failed, or every region is
+            # another shard's): the account's line is said now, with its errors so far.
+            errors = len(work.calls.errors)
+            self._account_progress(account_collected(work.account_id, 0, errors))
         return work.regions
 
     def facts(self, work: AccountWork) -> None:
