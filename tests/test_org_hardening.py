@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import threading
 from typing import Any
 
@@ -202,8 +203,10 @@ def _ec2_answering(error: str | None) -> Any:
 
 
 def test_regions_are_listed_elsewhere_when_an_scp_denies_the_home_region(
-    aws_credentials: None,
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The CLI stops vpce-audit's records at its own logger (an earlier test may have run it).
+    monkeypatch.setattr(logging.getLogger("vpce_audit"), "propagate", True)
     asked: list[str] = []
 
     def ec2_in(answers: dict[str, str | None]) -> Any:
@@ -225,13 +228,32 @@ def test_regions_are_listed_elsewhere_when_an_scp_denies_the_home_region(
     assert enabled_regions_from(refused, "eu-west-3", "aws", calls) is None
     assert asked == ["eu-west-3"]
     assert [e.error_code for e in calls.errors] == ["UnauthorizedOperation"]
-    # Denied everywhere it is asked: the home region's error is the one recorded.
+    # Denied everywhere it is asked: every refusal is recorded, each fallback naming its region,
+    # and the account's loss is a warning (each denial alone was logged quietly).
     asked.clear()
     everywhere = ScopeCalls(MANAGEMENT, "global")
     denied = {region: SCP for region in ("eu-west-3", *accounts_fallbacks())}
-    assert enabled_regions_from(ec2_in(denied), "eu-west-3", "aws", everywhere) is None
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="vpce_audit"):
+        assert enabled_regions_from(ec2_in(denied), "eu-west-3", "aws", everywhere) is None
     assert asked == ["eu-west-3", *accounts_fallbacks()]
-    assert [e.message for e in everywhere.errors] == [SCP]
+    assert [(e.resource_id, e.message) for e in everywhere.errors] == [
+        (region if region != "eu-west-3" else None, SCP) for region in asked
+    ]
+    warned = sorted({r.getMessage() for r in caplog.records if r.levelname == "WARNING"})
+    assert warned == [
+        f"account {MANAGEMENT}: DescribeRegions failed in every region asked "
+        f"({', '.join(asked)}): no region of it is collected"
+    ]
+    # A fallback that fails otherwise (throttled) is recorded as itself, naming its region.
+    asked.clear()
+    throttled = ScopeCalls(MANAGEMENT, "global")
+    fails = {"eu-west-3": SCP, "us-east-1": "Rate exceeded"}
+    assert enabled_regions_from(ec2_in(fails), "eu-west-3", "aws", throttled) is None
+    assert [(e.resource_id, e.message) for e in throttled.errors] == [
+        (None, SCP),
+        ("us-east-1", "Rate exceeded"),
+    ]
 
 
 def accounts_fallbacks() -> tuple[str, ...]:
@@ -272,9 +294,16 @@ def test_a_shards_summary_counts_its_own_errors_not_the_other_shards() -> None:
         shards=snapshot_document.ShardSet(of=2, collected=(1,), plan="0" * 16),
     )
     own = sum(len(r.errors) for r in whole.regions) + sum(len(a.errors) for a in whole.accounts)
-    assert collection_summary(shard.accounts, shard, 0, 2.0) == (
+    assert collection_summary(shard.accounts, shard, 0, 2.0, shard_run=True) == (
         f"collected {len(shard.accounts)} account(s), {len(shard.regions)} account-region(s) in "
         f"2 s; {own} collection error(s) (this shard's part of the account-regions)"
+    )
+    # The same document as the merge of --processes with a process lost: the lost shard's
+    # account-regions are gaps, counted as the report counts them.
+    gaps = len(shard.accounts)
+    assert collection_summary(shard.accounts, shard, 0, 2.0) == (
+        f"collected {len(shard.accounts)} account(s), {len(shard.regions)} account-region(s) in "
+        f"2 s; {own + gaps} collection error(s)"
     )
 
 
@@ -291,3 +320,32 @@ def test_an_account_with_no_region_to_collect_still_gets_its_line() -> None:
     work = AccountWork(MANAGEMENT, None, ScopeCalls(MANAGEMENT, "global"), REGION)  # type: ignore[arg-type]
     assert steps.regions(work) == ()
     assert said == [f"account {MANAGEMENT}: 0 region(s) collected"]
+
+
+@pytest.mark.parametrize("in_a_process", [False, True])
+def test_an_account_not_reached_is_said_once_whatever_the_processes(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, in_a_process: bool
+) -> None:
+    """-q (one process): a warning. A process of --processes: nothing, since the parent says
+    each account's line once for all its processes (each process warning too repeated it)."""
+    from vpce_audit.collect.accounts import Target, _unreachable
+
+    member = "222222222222"
+    target = Target(member, f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole")
+    refused = _unreachable(target, "AccessDenied", "not authorized")
+    monkeypatch.setattr(
+        cli, "_targets_of", lambda *a, **k: (object(), REGION, MANAGEMENT, (target,))
+    )
+    monkeypatch.setattr(cli, "prepare", lambda *a, **k: ([], [refused]))
+    monkeypatch.setattr(logging.getLogger("vpce_audit"), "propagate", True)
+    argv = ["-q", "collect", "--org", "--region", "eu-west-1", "--processes", "1", "-o", "x"]
+    args = cli.build_parser().parse_args(argv)
+    args.collection_process = in_a_process
+    with caplog.at_level("WARNING", logger="vpce_audit"):
+        cli._collect(args, None)
+    # Each record once (caplog may hold one record twice, through two of its handlers).
+    records = {id(r): r for r in caplog.records}.values()
+    warned = [r.getMessage() for r in records if "not reached" in r.getMessage()]
+    assert warned == (
+        [] if in_a_process else [f"account {member}: not reached (AssumeRole: AccessDenied)"]
+    )

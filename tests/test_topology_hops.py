@@ -824,3 +824,94 @@ def test_a_spokes_own_firewall_endpoint_is_followed_distributed_inspection() -> 
         "rtb-spoke -> vpce-0spokefw000000000 (Gateway Load Balancer endpoint) -> rtb-spoke-fw "
         "-> tgw-0net (tgw-rtb-spokes)",
     )
+
+
+def test_replies_leave_from_the_endpoints_zone_which_the_gateway_must_attach() -> None:
+    # The hub's endpoint subnet is in zone a, its attachment's only subnet in zone b: the
+    # gateway takes no traffic from zone a, so replies are lost (tgw-vpc-attachments: "any
+    # resources in Availability Zones where there is no transit gateway attachment cannot
+    # reach the transit gateway").
+    document = estate((*DIRECT, _to("10.20.0.0/16", A_SPOKE, "vpc-0spoke")))
+    hub = scope_of(document, HUB)
+    hub = dataclasses.replace(
+        hub,
+        subnets=(*hub.subnets, subnet("subnet-hub-tgw", "vpc-0hub", "b", cidr="10.10.9.0/28")),
+        transit_gateway_attachments=tuple(
+            dataclasses.replace(a, subnet_ids=("subnet-hub-tgw",), appliance_mode=False)
+            for a in hub.transit_gateway_attachments
+        ),
+    )
+    document = with_scope(document, hub)
+    reachable, how = _reach_back(document)
+    assert reachable is False
+    assert how == (
+        "rtb-hub (of vpc-0hub) sends it to tgw-0net from zone eu-west-1a, where "
+        "tgw-attach-0hub has no subnet: the gateway takes no traffic from that zone"
+    )
+    (finding,) = _scan(document).findings
+    assert (finding.rule_id, finding.resource_id) == ("VPCE207", "vpc-0spoke")
+    assert "replies are lost" in finding.message
+
+
+def _two_inspection_vpcs(second_has_firewall: bool) -> SnapshotDocument:
+    """The spokes' traffic passes two inspection VPCs: X (two zones, appliance mode off, no
+    firewall), then Y (one zone, appliance mode on, a firewall endpoint or a plain route)."""
+    a_y = "tgw-attach-0fwvpc"
+    two_zones = (
+        ("rtb-a", "subnet-insp", "a", (TO_GATEWAY,)),
+        ("rtb-b", "subnet-insp-b", "b", (TO_GATEWAY,)),
+    )
+    document = _inspection(estate(INSPECTED), subnets=TWO_ZONES, appliance=False, tables=two_zones)
+    network = scope_of(document, NET)
+    back = _to("10.20.0.0/16", A_SPOKE, "vpc-0spoke")
+    to_y = (_to(HUB_BLOCK, a_y, "vpc-0fw"), back)
+    tgw_tables = (
+        *(
+            dataclasses.replace(t, routes=to_y) if t.route_table_id == "tgw-rtb-insp" else t
+            for t in network.transit_gateway_route_tables
+        ),
+        TransitGatewayRouteTable(
+            "tgw-rtb-fw", TGW, (a_y,), (), (_to(HUB_BLOCK, A_HUB, "vpc-0hub"), back)
+        ),
+    )
+    y_attachment = dataclasses.replace(
+        _attachment(a_y, "vpc-0fw", NET, "tgw-rtb-fw"),
+        subnet_ids=("subnet-y-att",),
+        appliance_mode=True,
+    )
+    local = Route(destination_cidr="100.65.0.0/16", target_id="local")
+    entry = (
+        Route(destination_cidr="0.0.0.0/0", target_id="vpce-0yfw00000000000a")
+        if second_has_firewall
+        else TO_GATEWAY
+    )
+    y_tables = (
+        RouteTable("rtb-y-att", "vpc-0fw", False, ("subnet-y-att",), (local, entry)),
+        RouteTable("rtb-y-fw", "vpc-0fw", False, ("subnet-y-fw",), (local, TO_GATEWAY)),
+    )
+    endpoints = tuple(network.vpc_endpoints)
+    if second_has_firewall:
+        endpoints += (
+            _firewall(("subnet-y-fw",), endpoint_id="vpce-0yfw00000000000a", vpc_id="vpc-0fw"),
+        )
+    network = dataclasses.replace(
+        network,
+        vpcs=(*network.vpcs, make_vpc("vpc-0fw", "100.65.0.0/16", owner=NET)),
+        subnets=(
+            *network.subnets,
+            subnet("subnet-y-att", "vpc-0fw", "a", cidr="100.65.1.0/24"),
+            subnet("subnet-y-fw", "vpc-0fw", "a", cidr="100.65.2.0/24"),
+        ),
+        route_tables=(*network.route_tables, *y_tables),
+        vpc_endpoints=endpoints,
+        transit_gateway_attachments=(*network.transit_gateway_attachments, y_attachment),
+        transit_gateway_route_tables=tgw_tables,
+    )
+    return with_scope(document, network)
+
+
+@pytest.mark.parametrize("second_has_firewall", [False, True])
+def test_a_firewall_is_judged_with_its_own_vpcs_attachment_only(second_has_firewall: bool) -> None:
+    # AWS asks for appliance mode "on the transit gateway VPC attachment for any VPC where
+    # Network Firewall endpoints reside" (vpc-config-tgw-multi-az): Y's, not X's.
+    assert _reach(_two_inspection_vpcs(second_has_firewall))[0] is True

@@ -901,6 +901,10 @@ def _collect(
         # Several accounts: one line per account and a summary even without a terminal (CI
         # logs); above the live line on a terminal.
         per_account = lasting if several and not display.quiet else None
+        if getattr(args, "collection_process", False):
+            # A process of --processes: its parent says each account's line, the lost ones
+            # included, once for all processes (a warning here would repeat it per process).
+            per_account = _unsaid
         return collect_accounts(
             list(works.values()),
             unreachable,
@@ -1049,6 +1053,10 @@ def _collect_in_processes(
     )
 
 
+def _unsaid(_line: str) -> None:
+    """An account line nobody prints (a collection process's: its parent prints them)."""
+
+
 def _collect_part(
     args: argparse.Namespace, config: Config | None, shard: int, shards: int, relay: Relay
 ) -> SnapshotDocument:
@@ -1060,6 +1068,7 @@ def _collect_part(
     share_account_quotas(shards)
     part = argparse.Namespace(**vars(args))
     part.shard, part.processes = (shard, shards), 1
+    part.collection_process = True
     tally = Tally(on_account=relay.send)
     steps = relay.say if args.verbose > 0 and not args.quiet else None
     display = _Display(steps, live=False, quiet=True)

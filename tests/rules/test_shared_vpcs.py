@@ -114,8 +114,8 @@ def test_a_shared_vpc_is_judged_in_its_owner_account_only() -> None:
 
 def test_a_vpc_shared_by_an_account_not_scanned_is_named_not_judged() -> None:
     result = _scan(_participant())
-    # Only the overlap: the shared VPC's own (its owner's), and vpc-own's, which names it.
-    assert _about(result, "vpc-shared") == {("VPCE504", OWNER), ("VPCE504", PARTICIPANT)}
+    # Only the overlap, both ways round, reported in the account that was scanned.
+    assert _about(result, "vpc-shared") == {("VPCE504", PARTICIPANT)}
     assert not [s for s in result.skipped if s.resource_id == "vpc-shared"]
     assert [n for n in result.notices if "vpc-shared" in n] == [
         f"vpc-shared is shared with account {PARTICIPANT} in eu-west-1 by account {OWNER}, "
@@ -125,13 +125,18 @@ def test_a_vpc_shared_by_an_account_not_scanned_is_named_not_judged() -> None:
     assert _flagged(result, "VPCE602") == set()  # vpc-own has its flow log
     # The owner's route table is not judged from the participant's scope (the notice says so).
     assert [f for f in result.findings if f.rule_id.startswith("VPCE40")] == []
-    # Its blocks are the participant's to see: the overlap with vpc-own is still reported, as
-    # the owner's VPC (its ARN names the owner's account, as a later scan of the owner will).
-    assert _flagged(result, "VPCE504") == {(OWNER, "vpc-shared"), (PARTICIPANT, "vpc-own")}
+    # Its blocks are the participant's to see: the overlap with vpc-own is still reported, in
+    # the scanned account (its reports, baselines and SARIF run hold it), with the owner's ARN,
+    # the VPC's: the finding keeps its fingerprint once the owner is scanned too.
+    assert _flagged(result, "VPCE504") == {(PARTICIPANT, "vpc-shared"), (PARTICIPANT, "vpc-own")}
     (shared,) = [f for f in result.findings if f.resource_id == "vpc-shared"]
     assert shared.resource_arn == f"arn:aws:ec2:eu-west-1:{OWNER}:vpc/vpc-shared"
-    later = _scan(_owner(), _participant())
-    assert shared in later.findings
+    (later,) = [
+        f
+        for f in _scan(_owner(), _participant()).findings
+        if f.resource_id == "vpc-shared" and f.rule_id == "VPCE504"
+    ]
+    assert (later.account_id, later.fingerprint) == (OWNER, shared.fingerprint)
 
 
 def test_the_snapshot_finds_a_shared_vpc_in_its_owner_scope() -> None:
@@ -190,3 +195,21 @@ def test_a_participant_does_not_ask_for_a_shared_vpcs_dns_attributes(
         assert [ask() for ask in _vpc_asks(calls, own)] == [True, False]
         stub.assert_no_pending_responses()
     assert scope.errors == ()
+
+
+def test_a_finding_about_a_shared_vpc_reaches_every_report_of_the_scanned_account() -> None:
+    # SARIF writes one run per scanned account: a finding filed under the unscanned owner
+    # was in no run at all.
+    import json
+
+    from vpce_audit.report import sarif
+
+    result = _scan(_participant())
+    runs = json.loads(sarif.render(result))["runs"]
+    located = {
+        location["physicalLocation"]["artifactLocation"]["uri"]
+        for run in runs
+        for found in run["results"]
+        for location in found["locations"]
+    }
+    assert any("vpc-shared" in uri for uri in located), located

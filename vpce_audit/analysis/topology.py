@@ -216,27 +216,28 @@ class Topology:
         ``from_subnets``, the table of one of those subnets."""
         if vpc_id == destination_vpc_id:
             return Reach(True, "the same VPC")
-        if from_subnets is None:
-            tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
-        else:
-            chosen = {scope.route_table_by_subnet.get(s) for s in from_subnets}
-            tables = tuple(
-                sorted((t for t in chosen if t is not None), key=lambda t: t.route_table_id)
-            )
+        tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
         unknown: list[str] = []
         broken: list[str] = []
         for network in networks:
             if not isinstance(network, ipaddress.IPv4Network):
                 continue
             goal = Goal(network, destination_vpc_id)
-            for table in tables:
-                verdict = self._table_reach(scope, vpc_id, table, goal, hops=0)
+            if from_subnets is None:
+                verdicts = [self._table_reach(scope, vpc_id, t, goal, hops=0) for t in tables]
+            else:
+                # Replies leave by the subnet of the interface that answers: each one (each zone)
+                # must lead back, from its own zone.
+                verdicts = [
+                    self._subnets_reach(scope, vpc_id, from_subnets, goal, hops=0, transit=False)
+                ]
+            for verdict in verdicts:
                 if verdict.reachable:
                     return verdict
                 if verdict.reachable is None:
                     unknown.append(verdict.how)
                 elif verdict.followed:
-                    broken.append(verdict.how)  # where, beyond this VPC, the path ends
+                    broken.append(verdict.how)  # where, beyond this VPC's tables, it ends
         if unknown:
             return Reach(None, unknown[0])
         return Reach(False, broken[0] if broken else "no route of its route tables leads there")
@@ -292,7 +293,9 @@ class Topology:
             if zone is not None:
                 absent = self._zone_not_attached(scope, vpc_id, tgw_id, zone)
                 if absent is not None:
-                    return Reach(False, f"{table.route_table_id} (of {vpc_id}) {absent}")
+                    return Reach(
+                        False, f"{table.route_table_id} (of {vpc_id}) {absent}", followed=True
+                    )
             onward = self._through_tgw(scope, vpc_id, tgw_id, goal, hops)
             return _after(table.route_table_id, onward)
         return Reach(False, f"{table.route_table_id} sends it to {route.target_id} ({kind})")
@@ -599,7 +602,9 @@ class Topology:
                 "dropped",
                 followed=True,
             )
-        return _after(step, onward, followed=True)
+        # Checked for this attachment, whose VPC holds the firewall: an attachment earlier on
+        # the path is not judged by it.
+        return _after(step, dataclasses.replace(onward, appliance=False), followed=True)
 
     @cached_property
     def _beyond(self) -> dict[tuple[str, str, str, frozenset[str]], str | None]:

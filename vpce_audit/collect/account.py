@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -44,19 +45,29 @@ T = TypeVar("T")
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
-def enabled_regions(ec2: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
+def enabled_regions(
+    ec2: Any, calls: ScopeCalls, asked_in: str | None = None
+) -> tuple[str, ...] | None:
     """Regions enabled for the account (opted-in or not requiring opt-in); None on failure.
+    ``asked_in``: the region asked, named in a failure's record, where it is not the home one.
 
     An answer without a region list, or with a name that is not a region's, is a failure: a
     scan of zero regions must not pass for a clean one."""
     response = calls.single(
-        ec2, "DescribeRegions", "regions", required=("Regions",), AllRegions=False
+        ec2,
+        "DescribeRegions",
+        "regions",
+        resource_id=asked_in,
+        required=("Regions",),
+        AllRegions=False,
     )
     if response is None:
         return None
     names = calls.convert("ec2", "DescribeRegions", "regions", _region_names, response["Regions"])
     return None if names is None else tuple(sorted(names))
 
+
+log = logging.getLogger(__name__)
 
 FALLBACK_REGIONS: dict[str, tuple[str, ...]] = {
     "aws": ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1"),
@@ -75,17 +86,29 @@ def enabled_regions_from(
     as AWS's example region-deny policies do not exempt ec2:DescribeRegions), in the first
     region of ``FALLBACK_REGIONS`` that answers. Then the denied home region is collected as
     any other and reported out of scope; before, the whole account was lost. Failures are
-    recorded in ``calls`` only when no region answered."""
+    recorded in ``calls`` only when no region answered: each attempt's, the fallback regions'
+    naming the region asked."""
     attempts: list[ScopeCalls] = []
     for region in (home, *(r for r in FALLBACK_REGIONS.get(partition, ()) if r != home)):
         attempt = ScopeCalls(calls.account_id, calls.region, calls.deadline, calls.call_budget)
         attempts.append(attempt)
-        found = enabled_regions(ec2_in(region), attempt)
+        found = enabled_regions(ec2_in(region), attempt, None if region == home else region)
         if found is not None:
             return found
         if not any(SCP_DENY in error.message for error in attempt.errors):
             break  # not a region deny: asking elsewhere would not help
-    calls.adopt(attempts[0].errors)
+    for attempt in attempts:
+        calls.adopt(attempt.errors)
+    if len(attempts) > 1:
+        # The denials were logged quietly (a fallback might have answered); the account's loss
+        # is not quiet.
+        asked = [home, *(r for r in FALLBACK_REGIONS.get(partition, ()) if r != home)]
+        log.warning(
+            "account %s: DescribeRegions failed in every region asked (%s): no region of it is "
+            "collected",
+            calls.account_id,
+            ", ".join(asked[: len(attempts)]),
+        )
     return None
 
 

@@ -317,7 +317,13 @@ def collect_accounts(
     )
     if account_progress is not None:
         account_progress(
-            collection_summary(accounts, document, len(unreachable), time.monotonic() - started)
+            collection_summary(
+                accounts,
+                document,
+                len(unreachable),
+                time.monotonic() - started,
+                shard_run=document.shards is not None,
+            )
         )
     return document
 
@@ -327,6 +333,8 @@ def collection_summary(
     document: SnapshotDocument,
     unreachable: int,
     seconds: float,
+    *,
+    shard_run: bool = False,
 ) -> str:
     """The line that ends a collection of several accounts (a CI log's last word on it): the
     accounts reached, their account-regions, and the collection errors as the report counts
@@ -334,14 +342,15 @@ def collection_summary(
     log and the report agree."""
     regions = document.regions
     snapshot = Snapshot(document)
-    # A shard's own summary: the other shards' account-regions are missing by design (their
-    # gaps count once the parts are merged, or if they never are).
-    errors = len(snapshot.all_errors) - len(snapshot.shard_gaps)
+    # ``shard_run``: a `collect --shard K/N` run's own summary, where the other shards'
+    # account-regions are missing by design (their gaps count once the parts are merged, or if
+    # they never are). A merge that lacks a shard (a lost process) counts them.
+    errors = len(snapshot.all_errors) - (len(snapshot.shard_gaps) if shard_run else 0)
     return (
         f"collected {len(reached)} account(s), {len(regions)} account-region(s) in "
         f"{seconds:.0f} s; {errors} collection error(s)"
         + (f"; {unreachable} account(s) could not be reached" if unreachable else "")
-        + (" (this shard's part of the account-regions)" if document.shards is not None else "")
+        + (" (this shard's part of the account-regions)" if shard_run else "")
     )
 
 

@@ -101,16 +101,17 @@ class RuleContext:
         """A finding of this rule; ``severity`` (already resolved with ``severity_for``) defaults
         to the rule's configured or documented severity. ``owner``: the account that owns the
         resource, where it is not the scope's (a VPC shared with the scope's account, whose
-        owner was not scanned): the finding and its ARN are the owner's, as the resource is."""
+        owner was not scanned): the ARN is the owner's, as the resource is, so the fingerprint
+        stays when the owner is scanned later; the finding stays the scanned account's, where
+        every report, baseline and per-account SARIF run finds it."""
         kind = resource_type or self.rule.meta.resource_type
-        account_id = owner or scope.account_id
         arn = scope.arn(kind, resource_id)
-        if account_id != scope.account_id:
-            arn = f"arn:{scope.partition}:ec2:{scope.region}:{account_id}:{kind}/{resource_id}"
+        if owner and owner != scope.account_id:
+            arn = f"arn:{scope.partition}:ec2:{scope.region}:{owner}:{kind}/{resource_id}"
         return Finding(
             rule_id=self.rule.rule_id,
             severity=self.severity if severity is None else severity,
-            account_id=account_id,
+            account_id=scope.account_id,
             region=scope.region,
             resource_type=kind,
             resource_id=resource_id,
