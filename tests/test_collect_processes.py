@@ -5,6 +5,7 @@ end to end in tests/test_e2e_server.py."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -305,3 +306,24 @@ def test_a_process_whose_parent_is_gone_ends_at_its_next_report() -> None:
     ours.close()  # what the parent's death does to its end of the pipe
     process.join(timeout=20)
     assert process.exitcode == PARENT_GONE_EXIT
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_an_account_one_process_could_not_reach_says_which_shard(
+    quiet: bool, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each process assumes the role itself: one refused (throttled) there loses that shard's
+    # account-regions, which the account's line says, and -q turns into a warning.
+    monkeypatch.setattr(logging.getLogger("vpce_audit"), "propagate", True)
+    said: list[str] = []
+    accounts = AccountsAcrossProcesses(2, Tally(), None if quiet else said.append)
+    throttled = dataclasses.replace(REFUSED, account_id=ONE, error_code="Throttling")
+    accounts.finished(1, AccountFinished(ONE, 3, 0, ()))
+    with caplog.at_level("WARNING", logger="vpce_audit"):
+        accounts.finished(2, AccountFinished(ONE, 0, 0, (throttled,), reached=False))
+    line = (
+        f"account {ONE}: 3 region(s) collected; not reached in shard 2 of 2 "
+        "(AssumeRole: Throttling)"
+    )
+    warned = {r.getMessage() for r in caplog.records if r.levelname == "WARNING"}
+    assert (said, warned) == (([], {line}) if quiet else ([line], set()))

@@ -237,9 +237,10 @@ def test_regions_are_listed_elsewhere_when_an_scp_denies_the_home_region(
     with caplog.at_level("WARNING", logger="vpce_audit"):
         assert enabled_regions_from(ec2_in(denied), "eu-west-3", "aws", everywhere) is None
     assert asked == ["eu-west-3", *accounts_fallbacks()]
-    assert [(e.resource_id, e.message) for e in everywhere.errors] == [
-        (region if region != "eu-west-3" else None, SCP) for region in asked
+    assert [e.message for e in everywhere.errors] == [
+        SCP if region == "eu-west-3" else f"asked in {region}: {SCP}" for region in asked
     ]
+    assert {e.resource_id for e in everywhere.errors} == {None}  # an account-wide failure
     warned = sorted({r.getMessage() for r in caplog.records if r.levelname == "WARNING"})
     assert warned == [
         f"account {MANAGEMENT}: DescribeRegions failed in every region asked "
@@ -250,9 +251,21 @@ def test_regions_are_listed_elsewhere_when_an_scp_denies_the_home_region(
     throttled = ScopeCalls(MANAGEMENT, "global")
     fails = {"eu-west-3": SCP, "us-east-1": "Rate exceeded"}
     assert enabled_regions_from(ec2_in(fails), "eu-west-3", "aws", throttled) is None
-    assert [(e.resource_id, e.message) for e in throttled.errors] == [
-        (None, SCP),
-        ("us-east-1", "Rate exceeded"),
+    assert [e.message for e in throttled.errors] == [SCP, "asked in us-east-1: Rate exceeded"]
+    # A partition without fallback regions: the denial is still the account's loss, said aloud.
+    caplog.clear()
+    isolated = ScopeCalls(MANAGEMENT, "global")
+    with caplog.at_level("WARNING", logger="vpce_audit"):
+        assert (
+            enabled_regions_from(
+                ec2_in({"us-iso-east-1": SCP}), "us-iso-east-1", "aws-iso", isolated
+            )
+            is None
+        )
+    warned = sorted({r.getMessage() for r in caplog.records if r.levelname == "WARNING"})
+    assert warned == [
+        f"account {MANAGEMENT}: DescribeRegions failed in every region asked (us-iso-east-1): "
+        "no region of it is collected"
     ]
 
 
@@ -349,3 +362,16 @@ def test_an_account_not_reached_is_said_once_whatever_the_processes(
     assert warned == (
         [] if in_a_process else [f"account {member}: not reached (AssumeRole: AccessDenied)"]
     )
+
+
+def test_a_shard_runs_summary_leaves_the_other_shards_out() -> None:
+    # `collect --shard K/N` says its own part; the other shards' account-regions are missing
+    # by design (the report of the merged whole counts what is missing then).
+    from vpce_audit.collect.runner import CollectionRequest, collect_accounts
+
+    said: list[str] = []
+    request = CollectionRequest(regions=("eu-west-1",), shard=(1, 2))
+    document = collect_accounts([], [], request, account_progress=said.append)
+    assert document.shards is not None
+    assert said[-1].startswith("collected 0 account(s), 0 account-region(s) in ")
+    assert said[-1].endswith(" s; 0 collection error(s) (this shard's part of the account-regions)")

@@ -915,3 +915,110 @@ def test_a_firewall_is_judged_with_its_own_vpcs_attachment_only(second_has_firew
     # AWS asks for appliance mode "on the transit gateway VPC attachment for any VPC where
     # Network Firewall endpoints reside" (vpc-config-tgw-multi-az): Y's, not X's.
     assert _reach(_two_inspection_vpcs(second_has_firewall))[0] is True
+
+
+def _hub_in_two_zones(*records: ResourceRecordSet) -> SnapshotDocument:
+    """The hub's endpoint has an interface in zone a (subnet-hub, 10.10.1.10) and one in zone b
+    (subnet-hub-b, 10.10.2.10); the hub's attachment has its only subnet in zone a, so replies
+    from zone b never reach the gateway. ``records``: the service zone's records."""
+    document = estate((*DIRECT, _to("10.20.0.0/16", A_SPOKE, "vpc-0spoke")))
+    hub = scope_of(document, HUB)
+    (ep,) = hub.vpc_endpoints
+    hub = dataclasses.replace(
+        hub,
+        subnets=(*hub.subnets, subnet("subnet-hub-b", "vpc-0hub", "b", cidr="10.10.2.0/24")),
+        vpc_endpoints=(
+            dataclasses.replace(
+                ep,
+                subnet_ids=("subnet-hub", "subnet-hub-b"),
+                network_interface_ids=("eni-ep", "eni-ep-b"),
+            ),
+        ),
+        endpoint_interfaces=(
+            *hub.endpoint_interfaces,
+            EndpointInterface("eni-ep-b", "vpc-0hub", "subnet-hub-b", ("10.10.2.10",)),
+        ),
+        transit_gateway_attachments=tuple(
+            dataclasses.replace(a, subnet_ids=("subnet-hub",), appliance_mode=False)
+            for a in hub.transit_gateway_attachments
+        ),
+    )
+    document = with_scope(document, hub)
+    # Each record for the zone's apex and its wildcard (bucket names).
+    records += tuple(dataclasses.replace(r, name=f"*.{ZONE}") for r in records)
+    accounts = tuple(
+        dataclasses.replace(
+            a, hosted_zones=tuple(dataclasses.replace(z, records=records) for z in a.hosted_zones)
+        )
+        for a in document.accounts
+    )
+    return dataclasses.replace(document, accounts=accounts)
+
+
+REGIONAL = f"{ENDPOINT}-4f2a9c1e.s3.{REGION}.vpce.amazonaws.com"
+ZONAL_A = f"{ENDPOINT}-4f2a9c1e-{REGION}a.s3.{REGION}.vpce.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("records", "problem"),
+    [
+        # The regional name gives both interfaces: connections to zone b's fail.
+        (
+            (ResourceRecordSet(ZONE, "A", alias_target=REGIONAL),),
+            f"points at {ENDPOINT} in vpc-0hub: 1 of its 2 interfaces the name gives fail (in "
+            "subnet-hub-b); subnet-hub-b's, whose interface there has no route back to "
+            "vpc-0spoke (rtb-hub (of vpc-0hub) sends it to tgw-0net from zone eu-west-1b, where "
+            "tgw-attach-0hub has no subnet: the gateway takes no traffic from that zone): "
+            "replies are lost",
+        ),
+        # An A record of zone b's address only: every connection fails.
+        (
+            (ResourceRecordSet(ZONE, "A", values=("10.10.2.10",)),),
+            f"points at {ENDPOINT} in vpc-0hub, whose subnets have no route back to vpc-0spoke "
+            "(rtb-hub (of vpc-0hub) sends it to tgw-0net from zone eu-west-1b, where "
+            "tgw-attach-0hub has no subnet: the gateway takes no traffic from that zone): "
+            "replies are lost",
+        ),
+        # Zone a's address, or zone a's zonal name: it works.
+        ((ResourceRecordSet(ZONE, "A", values=("10.10.1.10",)),), None),
+        ((ResourceRecordSet(ZONE, "A", alias_target=ZONAL_A),), None),
+    ],
+    ids=["regional-name", "zone-b-address", "zone-a-address", "zone-a-name"],
+)
+def test_each_interface_the_records_name_gives_must_answer(
+    records: tuple[ResourceRecordSet, ...], problem: str | None
+) -> None:
+    # A client connects to one of the addresses the name gives; that interface replies from
+    # its own subnet and zone (tgw-vpc-attachments).
+    result = _scan(_hub_in_two_zones(*records))
+    assert result.skipped == ()
+    if problem is None:
+        assert result.findings == ()
+    else:
+        (finding,) = result.findings
+        assert (finding.rule_id, finding.resource_id) == ("VPCE207", "vpc-0spoke")
+        assert problem in finding.message
+
+
+def test_a_deleted_attachment_in_the_gateway_owners_view_is_not_the_vpcs() -> None:
+    # The spoke's own attachment listing failed; the gateway owner lists a deleted attachment of
+    # the spoke (sorted first) beside its live one: the live one decides.
+    document = estate(DIRECT)
+    spoke = dataclasses.replace(
+        scope_of(document, SPOKE),
+        transit_gateway_attachments=(),
+        errors=(
+            error(
+                "transit_gateway_attachments", "DescribeTransitGatewayAttachments", account=SPOKE
+            ),
+        ),
+    )
+    network = scope_of(document, NET)
+    old = dataclasses.replace(
+        _attachment("tgw-attach-0aold", "vpc-0spoke", SPOKE, None), state="deleted"
+    )
+    network = dataclasses.replace(
+        network, transit_gateway_attachments=(*network.transit_gateway_attachments, old)
+    )
+    document = with_scope(with_scope(document, spoke), network)
+    assert _reach(document) == (True, "rtb-spoke -> tgw-0net (tgw-rtb-spokes)")

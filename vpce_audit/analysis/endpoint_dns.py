@@ -10,9 +10,11 @@ groups must admit the spoke's blocks on the service's ports.
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from vpce_audit.analysis.cidrs import Network, parse_network, parse_networks
+from vpce_audit.analysis.cidrs import parse_network, parse_networks
 from vpce_audit.analysis.dns import (
     RecordTarget,
     amazon_resolver_addresses,
@@ -377,6 +379,35 @@ class RecordCheck:
         return self.endpoint is not None and self.problem is None and self.unknown is None
 
 
+def _answering_subnets(
+    target: RecordTarget, endpoint: VpcEndpoint, hub_scope: ScopeView
+) -> tuple[str, ...]:
+    """The subnets of the endpoint's interfaces that ``target``'s name gives: an A record's
+    addresses, a zonal DNS name's zone (``vpce-...-eu-west-1a.<service>...``), or every subnet
+    of the endpoint for its regional name (https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html:
+    "regional and zonal DNS names"). Every subnet when an address is not one of its
+    interfaces'."""
+    everywhere = tuple(endpoint.subnet_ids)
+    if target.addresses:
+        by_address = {
+            canonical_address(address): interface.subnet_id
+            for interface in hub_scope.data.endpoint_interfaces
+            if interface.vpc_id == endpoint.vpc_id
+            for address in interface.addresses
+        }
+        found = {by_address.get(canonical_address(address)) for address in target.addresses}
+        if None in found:
+            return everywhere
+        return tuple(sorted(s for s in found if s is not None))
+    name = target.record.alias_target or (target.record.values[0] if target.record.values else None)
+    first = normalise(name or "").split(".", 1)[0]
+    for subnet_id in everywhere:
+        subnet = hub_scope.subnets_by_id.get(subnet_id)
+        if subnet is not None and first.endswith(f"-{subnet.availability_zone}"):
+            return (subnet_id,)
+    return everywhere
+
+
 HUB_KINDS = ("subnets", "route_tables")
 """What judging a path to another VPC's endpoint reads in the endpoint's account-region."""
 
@@ -420,6 +451,7 @@ class CentralDns:
                 target.record.name,
                 target.endpoint_id,
                 endpoint_region=target.endpoint_region,
+                answers_from=functools.partial(_answering_subnets, target),
             )
         return RecordCheck(
             zone,
@@ -533,11 +565,13 @@ class CentralDns:
         endpoint_id: str,
         *,
         endpoint_region: str | None = None,
+        answers_from: Callable[[VpcEndpoint, ScopeView], tuple[str, ...]] | None = None,
     ) -> RecordCheck:
         """``endpoint_region``: the region the record's target names, where the endpoint must
-        be. An endpoint missing from the snapshot is gone only when every member was scanned
-        there and the VPC reaches no account outside the scan (``Topology.reaches_beyond``); a
-        name whose region cannot be read leaves it unknown."""
+        be; ``answers_from``: the subnets of the interfaces the record's name gives (default:
+        every subnet of the endpoint). An endpoint missing from the snapshot is gone only when
+        every member was scanned there and the VPC reaches no account outside the scan
+        (``Topology.reaches_beyond``); a name whose region cannot be read leaves it unknown."""
         base = RecordCheck(zone, record_name, endpoint_id)
         found = self.snapshot.endpoints_by_id.get(endpoint_id)
         if found is None:
@@ -570,14 +604,6 @@ class CentralDns:
         vpc = scope.vpcs_by_id.get(vpc_id)
         if vpc is None:
             return _with(base, unknown=f"{vpc_id} is not in the snapshot")
-        networks: list[Network] = [
-            network
-            for subnet_id in endpoint.subnet_ids
-            for subnet in [hub_scope.subnets_by_id.get(subnet_id)]
-            if subnet is not None and subnet.cidr_block
-            for network in [parse_network(subnet.cidr_block)]
-            if network is not None
-        ]
         if endpoint.vpc_id != vpc_id:
             # The way there needs the endpoint's subnets, the way back their route tables: both
             # read in the endpoint's own account-region, which may be another account's.
@@ -589,39 +615,9 @@ class CentralDns:
                     f"{hub_scope.account_id}/{hub_scope.region}, where {endpoint_id} is, were "
                     "not collected",
                 )
-            reach = self.topology.reach(scope, vpc_id, endpoint.vpc_id, networks)
-            if reach.reachable is None:
-                return _with(
-                    base,
-                    unknown=f"whether {vpc_id} reaches {endpoint.vpc_id} is unknown ({reach.how})",
-                )
-            if not reach.reachable:
-                return _with(
-                    base,
-                    problem=f"points at {endpoint_id} in {endpoint.vpc_id}, which {vpc_id} has no "
-                    f"route to ({reach.how})",
-                )
-            # Replies leave by the route tables of the endpoint's subnets, which must lead back
-            # (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-routing.html).
-            back = self.topology.reach(
-                hub_scope,
-                endpoint.vpc_id,
-                vpc_id,
-                parse_networks(vpc.cidr_blocks),
-                from_subnets=endpoint.subnet_ids,
-            )
-            if back.reachable is None:
-                return _with(
-                    base,
-                    unknown=f"whether {endpoint.vpc_id} routes back to {vpc_id} is unknown "
-                    f"({back.how})",
-                )
-            if not back.reachable:
-                return _with(
-                    base,
-                    problem=f"points at {endpoint_id} in {endpoint.vpc_id}, whose subnets have no "
-                    f"route back to {vpc_id} ({back.how}): replies are lost",
-                )
+            verdict = self._paths(scope, vpc, hub_scope, endpoint, answers_from)
+            if verdict is not None:
+                return _with(base, **verdict)
         ports = endpoint_ports(endpoint)
         groups, missing = attached_groups(hub_scope, endpoint)
         if ports is None:
@@ -650,6 +646,80 @@ class CentralDns:
                 f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()}",
             )
         return base
+
+    def _paths(
+        self,
+        scope: ScopeView,
+        vpc: Vpc,
+        hub_scope: ScopeView,
+        endpoint: VpcEndpoint,
+        answers_from: Callable[[VpcEndpoint, ScopeView], tuple[str, ...]] | None,
+    ) -> dict[str, str] | None:
+        """Whether the VPC reaches each interface the record's name gives, and each one's
+        replies come back, or None when all do.
+
+        A client connects to one of the addresses the name gives, and the interface answers from
+        its own subnet, whose route table (and zone: a transit gateway takes traffic only in
+        the zones its attachment has a subnet in) decides the way back
+        (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html,
+        https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-routing.html). An interface
+        that fails fails every connection made to it: a problem, also when others work."""
+        subnet_ids = (
+            answers_from(endpoint, hub_scope) if answers_from is not None else endpoint.subnet_ids
+        )
+        failed: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        for subnet_id in subnet_ids:
+            subnet = hub_scope.subnets_by_id.get(subnet_id)
+            network = parse_network(subnet.cidr_block or "") if subnet is not None else None
+            if network is None:
+                unknown.append(
+                    f"the block of {endpoint.endpoint_id}'s subnet {subnet_id} is unknown"
+                )
+                continue
+            there = self.topology.reach(scope, vpc.vpc_id, endpoint.vpc_id, [network])
+            if there.reachable is False:
+                failed.append((subnet_id, f"which {vpc.vpc_id} has no route to ({there.how})"))
+                continue
+            back = self.topology.reach(
+                hub_scope,
+                endpoint.vpc_id,
+                vpc.vpc_id,
+                parse_networks(vpc.cidr_blocks),
+                from_subnets=(subnet_id,),
+            )
+            if back.reachable is False:
+                failed.append(
+                    (
+                        subnet_id,
+                        f"whose subnets have no route back to {vpc.vpc_id} ({back.how}): "
+                        "replies are lost",
+                    )
+                )
+            elif there.reachable is None:
+                unknown.append(
+                    f"whether {vpc.vpc_id} reaches {endpoint.vpc_id} is unknown ({there.how})"
+                )
+            elif back.reachable is None:
+                unknown.append(
+                    f"whether {endpoint.vpc_id} routes back to {vpc.vpc_id} is unknown ({back.how})"
+                )
+        where = f"{endpoint.endpoint_id} in {endpoint.vpc_id}"
+        if failed and len(failed) == len(subnet_ids):
+            return {"problem": f"points at {where}, {failed[0][1]}"}
+        if failed:
+            subnet_id, why = failed[0]
+            why = why.replace("whose subnets have", "whose interface there has")
+            return {
+                "problem": f"points at {where}: {len(failed)} of its {len(subnet_ids)} "
+                f"interfaces the name gives fail (in {', '.join(s for s, _ in failed)}); "
+                f"{subnet_id}'s, {why}"
+            }
+        if unknown:
+            return {"unknown": unknown[0]}
+        if not subnet_ids:
+            return {"unknown": f"the subnets of {endpoint.endpoint_id} are unknown"}
+        return None
 
     def _scanned_accounts(self, region: str) -> frozenset[str] | None:
         """The accounts whose endpoints in the region are known, when they include every member

@@ -439,7 +439,11 @@ class Topology:
             if attachment.transit_gateway_id == tgw_id:
                 return attachment
         for attachment in self.attachments_by_tgw.get(tgw_id, ()):
-            if attachment.resource_type == "vpc" and attachment.resource_id == vpc_id:
+            if (
+                attachment.resource_type == "vpc"
+                and attachment.resource_id == vpc_id
+                and attachment.state in LIVE_ATTACHMENT_STATES
+            ):
                 return attachment
         return None
 

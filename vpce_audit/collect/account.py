@@ -5,6 +5,7 @@ names IAM unique ids, the roles and users they may stand for."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import re
@@ -45,21 +46,13 @@ T = TypeVar("T")
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
-def enabled_regions(
-    ec2: Any, calls: ScopeCalls, asked_in: str | None = None
-) -> tuple[str, ...] | None:
+def enabled_regions(ec2: Any, calls: ScopeCalls) -> tuple[str, ...] | None:
     """Regions enabled for the account (opted-in or not requiring opt-in); None on failure.
-    ``asked_in``: the region asked, named in a failure's record, where it is not the home one.
 
     An answer without a region list, or with a name that is not a region's, is a failure: a
     scan of zero regions must not pass for a clean one."""
     response = calls.single(
-        ec2,
-        "DescribeRegions",
-        "regions",
-        resource_id=asked_in,
-        required=("Regions",),
-        AllRegions=False,
+        ec2, "DescribeRegions", "regions", required=("Regions",), AllRegions=False
     )
     if response is None:
         return None
@@ -88,26 +81,32 @@ def enabled_regions_from(
     any other and reported out of scope; before, the whole account was lost. Failures are
     recorded in ``calls`` only when no region answered: each attempt's, the fallback regions'
     naming the region asked."""
-    attempts: list[ScopeCalls] = []
-    for region in (home, *(r for r in FALLBACK_REGIONS.get(partition, ()) if r != home)):
+    asked = [home, *(r for r in FALLBACK_REGIONS.get(partition, ()) if r != home)]
+    attempts: list[tuple[str, ScopeCalls]] = []
+    for region in asked:
         attempt = ScopeCalls(calls.account_id, calls.region, calls.deadline, calls.call_budget)
-        attempts.append(attempt)
-        found = enabled_regions(ec2_in(region), attempt, None if region == home else region)
+        attempts.append((region, attempt))
+        found = enabled_regions(ec2_in(region), attempt)
         if found is not None:
             return found
         if not any(SCP_DENY in error.message for error in attempt.errors):
             break  # not a region deny: asking elsewhere would not help
-    for attempt in attempts:
-        calls.adopt(attempt.errors)
-    if len(attempts) > 1:
+    for region, attempt in attempts:
+        calls.adopt(
+            error
+            if region == home
+            else dataclasses.replace(error, message=f"asked in {region}: {error.message}")
+            for error in attempt.errors
+        )
+    home_errors = attempts[0][1].errors
+    if any(SCP_DENY in error.message for error in home_errors):
         # The denials were logged quietly (a fallback might have answered); the account's loss
         # is not quiet.
-        asked = [home, *(r for r in FALLBACK_REGIONS.get(partition, ()) if r != home)]
         log.warning(
             "account %s: DescribeRegions failed in every region asked (%s): no region of it is "
             "collected",
             calls.account_id,
-            ", ".join(asked[: len(attempts)]),
+            ", ".join(region for region, _ in attempts),
         )
     return None
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from vpce_audit.collect.runner import account_collected, account_unreached, say_unreached
 from vpce_audit.collect.tally import AccountFinished, Tally, TallyView
+from vpce_audit.model import summarise_errors
 from vpce_audit.snapshot.document import SnapshotDocument
 
 REPORT_SECONDS = 0.25
@@ -193,11 +194,22 @@ class AccountsAcrossProcesses:
         self.tally.account_done(merged)
         if not merged.reached:
             say_unreached(self.say, account_unreached(account_id, merged.account_errors))
+            return
+        line = account_collected(account_id, merged.regions, merged.region_errors)
+        if lost:
+            shards = ", ".join(map(str, lost))
+            line += f"; shard {shards} of {self.processes} lost with its process"
+        # Each process assumes the role itself: one may be refused (throttled) where the others
+        # were not, and that shard's account-regions are then missing.
+        missed = {shard: r for shard, r in self._heard[account_id].items() if not r.reached}
+        if missed:
+            why = summarise_errors(e for r in missed.values() for e in r.account_errors)
+            line += (
+                f"; not reached in shard {', '.join(map(str, sorted(missed)))} of "
+                f"{self.processes}" + (f" ({why})" if why else "")
+            )
+            say_unreached(self.say, line)
         elif self.say is not None:
-            line = account_collected(account_id, merged.regions, merged.region_errors)
-            if lost:
-                shards = ", ".join(map(str, lost))
-                line += f"; shard {shards} of {self.processes} lost with its process"
             self.say(line)
 
 
