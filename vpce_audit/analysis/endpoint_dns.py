@@ -380,7 +380,7 @@ class RecordCheck:
 
 
 def _answering_subnets(
-    target: RecordTarget, endpoint: VpcEndpoint, hub_scope: ScopeView
+    snapshot: Snapshot, target: RecordTarget, endpoint: VpcEndpoint, hub_scope: ScopeView
 ) -> tuple[str, ...]:
     """The subnets of the endpoint's interfaces that ``target``'s name gives: an A record's
     addresses, a zonal DNS name's zone (``vpce-...-eu-west-1a.<service>...``), or every subnet
@@ -389,12 +389,7 @@ def _answering_subnets(
     interfaces'."""
     everywhere = tuple(endpoint.subnet_ids)
     if target.addresses:
-        by_address = {
-            canonical_address(address): interface.subnet_id
-            for interface in hub_scope.data.endpoint_interfaces
-            if interface.vpc_id == endpoint.vpc_id
-            for address in interface.addresses
-        }
+        by_address = snapshot.subnet_by_endpoint_address
         found = {by_address.get(canonical_address(address)) for address in target.addresses}
         if None in found:
             return everywhere
@@ -451,7 +446,7 @@ class CentralDns:
                 target.record.name,
                 target.endpoint_id,
                 endpoint_region=target.endpoint_region,
-                answers_from=functools.partial(_answering_subnets, target),
+                answers_from=functools.partial(_answering_subnets, self.snapshot, target),
             )
         return RecordCheck(
             zone,

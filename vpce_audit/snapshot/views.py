@@ -705,14 +705,29 @@ class Snapshot:
     @cached_property
     def endpoint_by_address(self) -> dict[str, str]:
         """Private addresses of interface endpoints' network interfaces -> endpoint id."""
-        found: dict[str, str] = {}
+        return {address: endpoint for address, (endpoint, _) in self._endpoint_addresses.items()}
+
+    @cached_property
+    def subnet_by_endpoint_address(self) -> dict[str, str | None]:
+        """Private addresses of interface endpoints' network interfaces -> the interface's
+        subnet (where it answers from; None when DescribeNetworkInterfaces did not say)."""
+        return {address: subnet for address, (_, subnet) in self._endpoint_addresses.items()}
+
+    @cached_property
+    def _endpoint_addresses(self) -> dict[str, tuple[str, str | None]]:
+        found: dict[str, tuple[str, str | None]] = {}
         for scope in self.scopes:
             interfaces = {i.network_interface_id: i for i in scope.data.endpoint_interfaces}
             for endpoint in scope.data.vpc_endpoints:
                 for interface_id in endpoint.network_interface_ids:
                     interface = interfaces.get(interface_id)
-                    for address in interface.addresses if interface else ():
-                        found[canonical_address(address)] = endpoint.endpoint_id
+                    if interface is None:
+                        continue
+                    for address in interface.addresses:
+                        found[canonical_address(address)] = (
+                            endpoint.endpoint_id,
+                            interface.subnet_id,
+                        )
         return found
 
     @cached_property
