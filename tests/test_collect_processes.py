@@ -327,3 +327,14 @@ def test_an_account_one_process_could_not_reach_says_which_shard(
     )
     warned = {r.getMessage() for r in caplog.records if r.levelname == "WARNING"}
     assert (said, warned) == (([], {line}) if quiet else ([line], set()))
+
+
+def test_an_account_refused_in_one_process_and_lost_with_another_says_both() -> None:
+    said: list[str] = []
+    accounts = AccountsAcrossProcesses(2, Tally(), said.append)
+    throttled = dataclasses.replace(REFUSED, account_id=ONE, error_code="Throttling")
+    accounts.finished(1, AccountFinished(ONE, 0, 0, (throttled,), reached=False))
+    assert accounts.finish_unheard(lost={2}) == {ONE: (2,)}
+    assert said == [
+        f"account {ONE}: not reached (AssumeRole: Throttling); shard 2 of 2 lost with its process"
+    ]

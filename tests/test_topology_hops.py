@@ -979,11 +979,29 @@ ZONAL_A = f"{ENDPOINT}-4f2a9c1e-{REGION}a.s3.{REGION}.vpce.amazonaws.com"
             "tgw-attach-0hub has no subnet: the gateway takes no traffic from that zone): "
             "replies are lost",
         ),
-        # Zone a's address, or zone a's zonal name: it works.
+        # Zone a's address, or zone a's zonal name (also as S3 writes it, with "*."): it works.
         ((ResourceRecordSet(ZONE, "A", values=("10.10.1.10",)),), None),
         ((ResourceRecordSet(ZONE, "A", alias_target=ZONAL_A),), None),
+        ((ResourceRecordSet(ZONE, "A", alias_target=f"*.{ZONAL_A}"),), None),
+        # The zonal name of a zone where the endpoint has no interface does not exist.
+        (
+            (
+                ResourceRecordSet(
+                    ZONE, "A", alias_target=ZONAL_A.replace(f"{REGION}a", f"{REGION}c")
+                ),
+            ),
+            f"points at {ENDPOINT} in vpc-0hub by the zonal name of a zone where the endpoint has "
+            "no interface: the name answers nothing",
+        ),
     ],
-    ids=["regional-name", "zone-b-address", "zone-a-address", "zone-a-name"],
+    ids=[
+        "regional-name",
+        "zone-b-address",
+        "zone-a-address",
+        "zone-a-name",
+        "zone-a-wildcard-name",
+        "zone-c-name",
+    ],
 )
 def test_each_interface_the_records_name_gives_must_answer(
     records: tuple[ResourceRecordSet, ...], problem: str | None
@@ -1022,3 +1040,45 @@ def test_a_deleted_attachment_in_the_gateway_owners_view_is_not_the_vpcs() -> No
     )
     document = with_scope(with_scope(document, spoke), network)
     assert _reach(document) == (True, "rtb-spoke -> tgw-0net (tgw-rtb-spokes)")
+
+
+def test_a_service_answered_by_a_central_endpoint_that_fails_is_vpce207s_not_vpce601s() -> None:
+    # The names resolve to the hub's interfaces (one of which cannot reply): the calls fail at
+    # the endpoint, they do not leave through the spoke's default route, as VPCE601 would say.
+    # A zone answering NXDOMAIN (no record) is no central endpoint: VPCE601 still reports.
+    rules = [r for r in load_registry(include_plugins=False) if r.rule_id in ("VPCE207", "VPCE601")]
+    settings = Settings(required_services=("s3",))
+    today = datetime.date(2026, 11, 27)
+    partial = _hub_in_two_zones(ResourceRecordSet(ZONE, "A", alias_target=REGIONAL))
+    found = run_scan(partial, rules, settings, today=today).findings
+    spoke = [f.rule_id for f in found if f.resource_id == "vpc-0spoke"]
+    assert spoke == ["VPCE207"]  # (the inspection VPC, with no S3 endpoint or zone, has 601)
+    nothing = _hub_in_two_zones()
+    found = run_scan(nothing, rules, settings, today=today).findings
+    assert ("VPCE601", "vpc-0spoke") in [(f.rule_id, f.resource_id) for f in found]
+
+
+def test_an_address_two_endpoints_hold_is_not_judged_as_either() -> None:
+    # Another VPC of the region reuses the hub's block (unconnected VPCs may: a transit gateway
+    # only refuses identical blocks among its own attachments), and its endpoint's interface
+    # holds 10.10.1.10 too. Which one answers the spoke is not told by the address: before, the
+    # last one indexed was judged, and reported unreachable at high severity.
+    document = _hub_in_two_zones(ResourceRecordSet(ZONE, "A", values=("10.10.1.10",)))
+    network = scope_of(document, NET)
+    other = endpoint(
+        "vpce-0other000000000000", "vpc-0other", "ssm", network_interface_ids=("eni-other",)
+    )
+    network = dataclasses.replace(
+        network,
+        vpc_endpoints=(*network.vpc_endpoints, other),
+        endpoint_interfaces=(
+            EndpointInterface("eni-other", "vpc-0other", "subnet-o", ("10.10.1.10",)),
+        ),
+    )
+    result = _scan(with_scope(document, network))
+    assert result.findings == ()
+    (skip,) = result.skipped
+    assert (
+        "10.10.1.10, which the interfaces of several endpoints hold (vpce-0a1b2c3d4e5f60718, "
+        "vpce-0other000000000000;"
+    ) in skip.reason

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -138,7 +139,10 @@ class NameFate(enum.Enum):
     CENTRAL = "central"
     """Resolves to a healthy interface endpoint through a private zone."""
     BROKEN = "broken"
-    """A private zone answers, but with NXDOMAIN or an endpoint the VPC cannot use."""
+    """A private zone answers, but with NXDOMAIN or no record that names an endpoint."""
+    UNUSABLE = "unusable"
+    """A private zone answers with an endpoint's records that the VPC cannot use (VPCE207's
+    finding): the calls fail at the endpoint."""
     UNKNOWN = "unknown"
 
 
@@ -161,6 +165,18 @@ class ServiceResolution:
     def central(self) -> bool | None:
         """Every name resolves to a healthy central endpoint; None when that cannot be told."""
         return self._all(NameFate.CENTRAL) if self.fates else False
+
+    @cached_property
+    def answered_by_central_zones(self) -> bool | None:
+        """Every name resolves to a central endpoint's records, healthy or not (a broken one is
+        VPCE207's finding: the calls fail there, they do not leave by the VPC's routes); None
+        when that cannot be told."""
+        values = {f for _, f in self.fates}
+        if not values:
+            return False
+        if values <= {NameFate.CENTRAL, NameFate.UNUSABLE}:
+            return True
+        return None if NameFate.UNKNOWN in values else False
 
     @cached_property
     def leaves_publicly(self) -> bool | None:
@@ -379,28 +395,41 @@ class RecordCheck:
         return self.endpoint is not None and self.problem is None and self.unknown is None
 
 
+ZONAL_LABEL = re.compile(
+    r"^vpce-[0-9a-f]+-[0-9a-z]+-(?P<zone>[a-z]{2}(?:-[a-z]+)+-[0-9]+[a-z](?:-[a-z]+-[0-9]+[a-z])?)$"
+)
+"""The first label of an endpoint's zonal DNS name, which ends with the Availability Zone's name
+(``vpce-0a1b...-4f2a9c1e-eu-west-1a``; a Local Zone's, ``...-us-west-2-lax-1a``)."""
+
+
 def _answering_subnets(
     snapshot: Snapshot, target: RecordTarget, endpoint: VpcEndpoint, hub_scope: ScopeView
-) -> tuple[str, ...]:
+) -> tuple[str, ...] | None:
     """The subnets of the endpoint's interfaces that ``target``'s name gives: an A record's
-    addresses, a zonal DNS name's zone (``vpce-...-eu-west-1a.<service>...``), or every subnet
-    of the endpoint for its regional name (https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html:
-    "regional and zonal DNS names"). Every subnet when an address is not one of its
-    interfaces'."""
+    addresses, a zonal DNS name's zone, or every subnet of the endpoint for its regional name
+    (zonal names "include the VPC endpoint ID, the Availability Zone name and Region Name":
+    https://docs.aws.amazon.com/vpc/latest/userguide/verify-domains.html). Every subnet when an
+    address or a subnet is not known; None for a zonal name of a zone where the endpoint has no
+    interface (the name answers nothing)."""
     everywhere = tuple(endpoint.subnet_ids)
     if target.addresses:
-        by_address = snapshot.subnet_by_endpoint_address
-        found = {by_address.get(canonical_address(address)) for address in target.addresses}
+        found = {
+            snapshot.interface_subnet(canonical_address(address), endpoint.endpoint_id)
+            for address in target.addresses
+        }
         if None in found:
             return everywhere
         return tuple(sorted(s for s in found if s is not None))
-    name = target.record.alias_target or (target.record.values[0] if target.record.values else None)
-    first = normalise(name or "").split(".", 1)[0]
-    for subnet_id in everywhere:
-        subnet = hub_scope.subnets_by_id.get(subnet_id)
-        if subnet is not None and first.endswith(f"-{subnet.availability_zone}"):
-            return (subnet_id,)
-    return everywhere
+    name = target.record.alias_target or (target.record.values[0] if target.record.values else "")
+    label = normalise(name).removeprefix("*.").split(".", 1)[0]
+    zonal = ZONAL_LABEL.match(label)
+    if zonal is None:
+        return everywhere
+    subnets = [hub_scope.subnets_by_id.get(subnet_id) for subnet_id in everywhere]
+    if any(subnet is None for subnet in subnets):
+        return everywhere
+    inside = tuple(s.subnet_id for s in subnets if s and s.availability_zone == zonal["zone"])
+    return inside or None
 
 
 HUB_KINDS = ("subnets", "route_tables")
@@ -430,7 +459,7 @@ class CentralDns:
             return answer, []
         return answer, [
             self.check_target(scope, vpc_id, answer.zone, target)
-            for target in record_targets(records, self.snapshot.endpoint_by_address)
+            for target in record_targets(records, self.snapshot.endpoint_by_address(scope.region))
             if target.endpoint_id is not None or target.addresses
         ]
 
@@ -448,13 +477,26 @@ class CentralDns:
                 endpoint_region=target.endpoint_region,
                 answers_from=functools.partial(_answering_subnets, self.snapshot, target),
             )
+        holders = {
+            endpoint
+            for address in target.addresses
+            for endpoint in self.snapshot.endpoints_holding(
+                scope.region, canonical_address(address)
+            )
+        }
+        why = (
+            f"which the interfaces of several endpoints hold ({', '.join(sorted(holders))}; "
+            "VPCs with overlapping blocks, or a record that names more than one endpoint): which "
+            "one answers this VPC is not judged"
+            if len(holders) > 1
+            else "which are not the addresses of one endpoint in the snapshot (another account's "
+            "endpoint, or not an endpoint)"
+        )
         return RecordCheck(
             zone,
             target.record.name,
             None,
-            unknown=f"{target.record.name} holds {', '.join(target.addresses)}, which are not "
-            "the addresses of one endpoint in the snapshot (another account's endpoint, or not "
-            "an endpoint)",
+            unknown=f"{target.record.name} holds {', '.join(target.addresses)}, {why}",
         )
 
     def resolution(self, scope: ScopeView, vpc_id: str, short_service: str) -> ServiceResolution:
@@ -548,8 +590,12 @@ class CentralDns:
         assert answer.zone is not None
         if answer.zone.records is None or any(check.unknown for check in checks):
             return NameFate.UNKNOWN
-        healthy = bool(checks) and all(check.healthy for check in checks)
-        return NameFate.CENTRAL if healthy else NameFate.BROKEN
+        if not checks:
+            return NameFate.BROKEN
+        if all(check.healthy for check in checks):
+            return NameFate.CENTRAL
+        # Records that name an endpoint, which the VPC cannot use (or one that is gone).
+        return NameFate.UNUSABLE if all(check.endpoint_id for check in checks) else NameFate.BROKEN
 
     def check(
         self,
@@ -560,7 +606,7 @@ class CentralDns:
         endpoint_id: str,
         *,
         endpoint_region: str | None = None,
-        answers_from: Callable[[VpcEndpoint, ScopeView], tuple[str, ...]] | None = None,
+        answers_from: Callable[[VpcEndpoint, ScopeView], tuple[str, ...] | None] | None = None,
     ) -> RecordCheck:
         """``endpoint_region``: the region the record's target names, where the endpoint must
         be; ``answers_from``: the subnets of the interfaces the record's name gives (default:
@@ -648,7 +694,7 @@ class CentralDns:
         vpc: Vpc,
         hub_scope: ScopeView,
         endpoint: VpcEndpoint,
-        answers_from: Callable[[VpcEndpoint, ScopeView], tuple[str, ...]] | None,
+        answers_from: Callable[[VpcEndpoint, ScopeView], tuple[str, ...] | None] | None,
     ) -> dict[str, str] | None:
         """Whether the VPC reaches each interface the record's name gives, and each one's
         replies come back, or None when all do.
@@ -662,6 +708,12 @@ class CentralDns:
         subnet_ids = (
             answers_from(endpoint, hub_scope) if answers_from is not None else endpoint.subnet_ids
         )
+        where = f"{endpoint.endpoint_id} in {endpoint.vpc_id}"
+        if subnet_ids is None:
+            return {
+                "problem": f"points at {where} by the zonal name of a zone where the endpoint "
+                "has no interface: the name answers nothing"
+            }
         failed: list[tuple[str, str]] = []
         unknown: list[str] = []
         for subnet_id in subnet_ids:
@@ -699,7 +751,6 @@ class CentralDns:
                 unknown.append(
                     f"whether {endpoint.vpc_id} routes back to {vpc.vpc_id} is unknown ({back.how})"
                 )
-        where = f"{endpoint.endpoint_id} in {endpoint.vpc_id}"
         if failed and len(failed) == len(subnet_ids):
             return {"problem": f"points at {where}, {failed[0][1]}"}
         if failed:

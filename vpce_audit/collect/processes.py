@@ -192,13 +192,17 @@ class AccountsAcrossProcesses:
         if merged.reached:
             self.reached.add(account_id)
         self.tally.account_done(merged)
+        lost_line = (
+            f"; shard {', '.join(map(str, lost))} of {self.processes} lost with its process"
+            if lost
+            else ""
+        )
         if not merged.reached:
-            say_unreached(self.say, account_unreached(account_id, merged.account_errors))
+            # Refused where it was tried; a lost process may never have tried.
+            line = account_unreached(account_id, merged.account_errors) + lost_line
+            say_unreached(self.say, line)
             return
-        line = account_collected(account_id, merged.regions, merged.region_errors)
-        if lost:
-            shards = ", ".join(map(str, lost))
-            line += f"; shard {shards} of {self.processes} lost with its process"
+        line = account_collected(account_id, merged.regions, merged.region_errors) + lost_line
         # Each process assumes the role itself: one may be refused (throttled) where the others
         # were not, and that shard's account-regions are then missing.
         missed = {shard: r for shard, r in self._heard[account_id].items() if not r.reached}

@@ -702,20 +702,43 @@ class Snapshot:
                 found.append(zone_id)
         return tuple(found)
 
-    @cached_property
-    def endpoint_by_address(self) -> dict[str, str]:
-        """Private addresses of interface endpoints' network interfaces -> endpoint id."""
-        return {address: endpoint for address, (endpoint, _) in self._endpoint_addresses.items()}
+    def endpoint_by_address(self, region: str) -> dict[str, str]:
+        """Private addresses of interface endpoints' network interfaces -> endpoint id, as a VPC
+        of ``region`` reaches them: an address held in the region by interfaces of several
+        endpoints (VPCs with overlapping blocks, in other accounts) is left out
+        (``endpoints_holding`` names them); one held in no interface of the region by its
+        holder elsewhere (a remote region's endpoint, through inter-region peering)."""
+        if region not in self._by_address:
+            self._by_address[region] = {
+                address: holders[0]
+                for address in self._endpoint_addresses
+                for holders in [self.endpoints_holding(region, address)]
+                if len(holders) == 1
+            }
+        return self._by_address[region]
+
+    def endpoints_holding(self, region: str, address: str) -> tuple[str, ...]:
+        """The endpoints whose interfaces hold ``address`` (canonical), those of ``region``
+        first: where some are, only those."""
+        held = self._endpoint_addresses.get(address, ())
+        local = tuple(dict.fromkeys(e for r, e, _ in held if r == region))
+        return local or tuple(dict.fromkeys(e for _, e, _ in held))
+
+    def interface_subnet(self, address: str, endpoint_id: str) -> str | None:
+        """The subnet of ``endpoint_id``'s interface that holds ``address`` (canonical)."""
+        for _, endpoint, subnet in self._endpoint_addresses.get(address, ()):
+            if endpoint == endpoint_id:
+                return subnet
+        return None
 
     @cached_property
-    def subnet_by_endpoint_address(self) -> dict[str, str | None]:
-        """Private addresses of interface endpoints' network interfaces -> the interface's
-        subnet (where it answers from; None when DescribeNetworkInterfaces did not say)."""
-        return {address: subnet for address, (_, subnet) in self._endpoint_addresses.items()}
+    def _by_address(self) -> dict[str, dict[str, str]]:
+        return {}
 
     @cached_property
-    def _endpoint_addresses(self) -> dict[str, tuple[str, str | None]]:
-        found: dict[str, tuple[str, str | None]] = {}
+    def _endpoint_addresses(self) -> dict[str, tuple[tuple[str, str, str | None], ...]]:
+        """Address -> (region, endpoint, subnet) of each interface that holds it."""
+        found: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
         for scope in self.scopes:
             interfaces = {i.network_interface_id: i for i in scope.data.endpoint_interfaces}
             for endpoint in scope.data.vpc_endpoints:
@@ -724,11 +747,10 @@ class Snapshot:
                     if interface is None:
                         continue
                     for address in interface.addresses:
-                        found[canonical_address(address)] = (
-                            endpoint.endpoint_id,
-                            interface.subnet_id,
+                        found[canonical_address(address)].append(
+                            (scope.region, endpoint.endpoint_id, interface.subnet_id)
                         )
-        return found
+        return {address: tuple(dict.fromkeys(held)) for address, held in found.items()}
 
     @cached_property
     def subnets_by_id(self) -> dict[str, tuple[ScopeView, Subnet]]:

@@ -65,8 +65,10 @@ def _has_endpoint(present: set[str], scope: ScopeView, short: str) -> bool:
 )
 def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
     """With the default profile a service also counts as covered when the VPC resolves it to a
-    healthy central interface endpoint (VPCE207's checks); Security Hub (profile fsbp) wants an
-    endpoint in the VPC itself."""
+    central interface endpoint through private zones: a healthy one, or one VPCE207 reports as
+    broken for the VPC (its calls then fail at the endpoint; they do not leave by the VPC's
+    routes, as this rule would say). Security Hub (profile fsbp) wants an endpoint in the VPC
+    itself."""
     fsbp = ctx.settings.fsbp
     required = ctx.settings.endpoint_services_required
     central = CentralDns(ctx.snapshot)
@@ -80,7 +82,9 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
             present = {e.service_name for e in scope.live_endpoints_by_vpc.get(vpc.vpc_id, ())}
             absent = [short for short in required if not _has_endpoint(present, scope, short)]
             resolution = {
-                short: False if fsbp else central.resolution(scope, vpc.vpc_id, short).central
+                short: False
+                if fsbp
+                else central.resolution(scope, vpc.vpc_id, short).answered_by_central_zones
                 for short in absent
             }
             missing = [short for short, central_ok in resolution.items() if central_ok is False]

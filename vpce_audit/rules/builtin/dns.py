@@ -433,7 +433,9 @@ def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
                     unknown.append(f"zone {_zone_label(zone)}: {ruled}")
                     continue
                 served: dict[str, VpcEndpoint] = {}
-                for target in record_targets(zone.records, ctx.snapshot.endpoint_by_address):
+                for target in record_targets(
+                    zone.records, ctx.snapshot.endpoint_by_address(scope.region)
+                ):
                     if target.endpoint_id is None and not target.addresses:
                         continue
                     check = central.check_target(scope, vpc.vpc_id, zone, target)
@@ -460,7 +462,8 @@ def centralised_endpoint_dns_broken(ctx: RuleContext) -> CheckResult:
                     vpc.vpc_id,
                     f"Centralised endpoint DNS is broken for {vpc.vpc_id}: "
                     f"{'; '.join(sorted(set(problems)))}. Clients in the VPC resolve the "
-                    "service's name to an endpoint they cannot use.",
+                    "service's name to an endpoint they cannot use (or, where some of its "
+                    "interfaces work, fail on the connections made to the others).",
                     related=sorted(related),
                 )
             elif unknown:
