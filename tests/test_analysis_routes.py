@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import S3_PL, route, service_prefix_lists, table
+from vpce_audit.analysis.cidrs import contains, parse_network
 from vpce_audit.analysis.routes import route_for, routes_inside, target_kind
+from vpce_audit.analysis.topology import LongestPrefix
+from vpce_audit.model import TransitGatewayRoute, TransitGatewayRouteTarget
 
 PREFIX_LISTS = {plist.prefix_list_id: plist for plist in service_prefix_lists()}
 
@@ -45,3 +52,50 @@ def test_target_kinds() -> None:
         "unknown",
         "other",
     ]
+
+
+# -- transit-gateway route tables: longest-prefix match by index ----------------------------------
+
+
+def _walked(routes: list[TransitGatewayRoute], network: Any) -> TransitGatewayRoute | None:
+    """Longest-prefix match as the definition reads: of the routes whose destination contains
+    the whole network, the longest, the first listed among equals."""
+    best = None
+    for candidate in routes:
+        destination = parse_network(candidate.destination_cidr or "")
+        if destination is None or not contains(destination, network):
+            continue
+        if best is None or destination.prefixlen > best[0]:
+            best = (destination.prefixlen, candidate)
+    return best[1] if best else None
+
+
+_BLOCKS = st.builds(
+    lambda a, b, length: f"10.{a}.{b}.0/{length}",
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.sampled_from([8, 14, 16, 20, 24, 28]),
+)
+
+
+@given(
+    st.lists(st.one_of(_BLOCKS, st.just("0.0.0.0/0"), st.just("fd00::/8")), max_size=12),
+    st.builds(
+        lambda a, b, c, length: f"10.{a}.{b}.{c}/{length}",
+        st.integers(0, 3),
+        st.integers(0, 3),
+        st.integers(0, 255),
+        st.sampled_from([16, 24, 26, 32]),
+    ),
+)
+def test_the_route_index_picks_what_walking_every_route_picks(
+    destinations: list[str], asked: str
+) -> None:
+    routes = [
+        TransitGatewayRoute(
+            cidr, (TransitGatewayRouteTarget(f"tgw-attach-{n}"),), "static", "active"
+        )
+        for n, cidr in enumerate(destinations)
+    ]
+    network = ipaddress.ip_network(asked, strict=False)
+    assert LongestPrefix(routes).route_for(network) is _walked(routes, network)

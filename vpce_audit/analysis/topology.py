@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import Network, contains, intersection, parse_network
+from vpce_audit.analysis.cidrs import Network, intersection, parse_network
 from vpce_audit.analysis.routes import target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.cached import cached_property
@@ -149,6 +149,28 @@ class Topology:
         }
 
     @cached_property
+    def vpc_attachments_by_gateway(
+        self,
+    ) -> dict[tuple[str, str], tuple[TransitGatewayAttachment, ...]]:
+        """(gateway, VPC) -> that VPC's attachments to the gateway, whatever their state."""
+        grouped: dict[tuple[str, str], list[TransitGatewayAttachment]] = {}
+        for gateway, found in self.attachments_by_tgw.items():
+            for attachment in found:
+                if attachment.resource_type == "vpc" and attachment.resource_id is not None:
+                    grouped.setdefault((gateway, attachment.resource_id), []).append(attachment)
+        return {key: tuple(found) for key, found in grouped.items()}
+
+    @cached_property
+    def _longest_prefixes(self) -> dict[str, LongestPrefix]:
+        return {}
+
+    def _longest_prefix(self, table: TransitGatewayRouteTable) -> LongestPrefix:
+        index = self._longest_prefixes.get(table.route_table_id)
+        if index is None:
+            index = self._longest_prefixes[table.route_table_id] = LongestPrefix(table.routes or ())
+        return index
+
+    @cached_property
     def _propagated_blocks(self) -> dict[str, tuple[str, ...]]:
         found: dict[str, dict[str, None]] = {}
         for table in self.tgw_route_tables.values():
@@ -213,7 +235,38 @@ class Topology:
     ) -> Reach:
         """Whether the VPC's route tables send traffic for ``networks`` (blocks inside the
         destination VPC) onwards to that VPC: some table that a subnet uses, or with
-        ``from_subnets``, the table of one of those subnets."""
+        ``from_subnets``, the table of one of those subnets.
+
+        Remembered for the topology's life (its snapshot does not change): VPCE207 asks the same
+        of each spoke for every record of every service zone, both ways, for each interface."""
+        networks = tuple(networks)
+        key = (
+            scope.account_id,
+            scope.region,
+            vpc_id,
+            destination_vpc_id,
+            networks,
+            None if from_subnets is None else tuple(from_subnets),
+        )
+        found = self._reached.get(key)
+        if found is None:
+            found = self._reached[key] = self._reach(
+                scope, vpc_id, destination_vpc_id, networks, key[5]
+            )
+        return found
+
+    @cached_property
+    def _reached(self) -> dict[tuple[object, ...], Reach]:
+        return {}
+
+    def _reach(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        destination_vpc_id: str,
+        networks: tuple[Network, ...],
+        from_subnets: tuple[str, ...] | None,
+    ) -> Reach:
         if vpc_id == destination_vpc_id:
             return Reach(True, "the same VPC")
         tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
@@ -438,12 +491,8 @@ class Topology:
         for attachment in scope.vpc_attachments_by_vpc.get(vpc_id, ()):
             if attachment.transit_gateway_id == tgw_id:
                 return attachment
-        for attachment in self.attachments_by_tgw.get(tgw_id, ()):
-            if (
-                attachment.resource_type == "vpc"
-                and attachment.resource_id == vpc_id
-                and attachment.state in LIVE_ATTACHMENT_STATES
-            ):
+        for attachment in self.vpc_attachments_by_gateway.get((tgw_id, vpc_id), ()):
+            if attachment.state in LIVE_ATTACHMENT_STATES:
                 return attachment
         return None
 
@@ -467,14 +516,10 @@ class Topology:
         table = self.association_table(own)
         if table is None:
             return Reach(None, f"{tgw_id}: the route table of {own.attachment_id} is unknown")
-        targets = [
-            a
-            for a in self.attachments_by_tgw.get(tgw_id, ())
-            if a.resource_type == "vpc" and a.resource_id == goal.vpc_id
-        ]
+        targets = self.vpc_attachments_by_gateway.get((tgw_id, goal.vpc_id), ())
         target_ids = {a.attachment_id for a in targets}
         if table.routes is not None:
-            best = _tgw_route_for(table.routes, goal.network)
+            best = self._longest_prefix(table).route_for(goal.network)
             if best is None or best.state != "active":
                 return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
             if target_ids & set(best.attachment_ids):
@@ -1048,15 +1093,32 @@ def _side_blocks(snapshot: Snapshot, vpc_id: str, listed: Iterable[str]) -> tupl
     return tuple(sorted(blocks))
 
 
-def _tgw_route_for(
-    routes: Iterable[TransitGatewayRoute], network: ipaddress.IPv4Network
-) -> TransitGatewayRoute | None:
-    """The transit-gateway route that longest-prefix match selects for the whole network."""
-    best: tuple[int, TransitGatewayRoute] | None = None
-    for route in routes:
-        destination = parse_network(route.destination_cidr or "")
-        if destination is None or not contains(destination, network):
-            continue
-        if best is None or destination.prefixlen > best[0]:
-            best = (destination.prefixlen, route)
-    return best[1] if best else None
+class LongestPrefix:
+    """A transit-gateway route table's routes by destination, for longest-prefix match: the
+    route for a whole network is the one whose destination is the longest that contains it (the
+    first listed, among equals), found by probing each prefix length the table holds, longest
+    first, instead of walking every route (a hub's table routes a block per spoke: asked for
+    every spoke's path, the walk was quadratic in the spokes)."""
+
+    def __init__(self, routes: Iterable[TransitGatewayRoute]) -> None:
+        self._routes: dict[tuple[int, int, int], TransitGatewayRoute] = {}
+        lengths: dict[int, set[int]] = {}
+        for route in routes:
+            destination = parse_network(route.destination_cidr or "")
+            if destination is None:
+                continue
+            key = (destination.version, destination.prefixlen, int(destination.network_address))
+            self._routes.setdefault(key, route)
+            lengths.setdefault(destination.version, set()).add(destination.prefixlen)
+        self._lengths = {version: sorted(found, reverse=True) for version, found in lengths.items()}
+
+    def route_for(self, network: ipaddress.IPv4Network) -> TransitGatewayRoute | None:
+        address, bits = int(network.network_address), network.max_prefixlen
+        for length in self._lengths.get(network.version, ()):
+            if length > network.prefixlen:
+                continue
+            mask = ((1 << length) - 1) << (bits - length)
+            route = self._routes.get((network.version, length, address & mask))
+            if route is not None:
+                return route
+        return None
