@@ -99,6 +99,11 @@ def _zone_of(subnet: Subnet | None) -> str | None:
     return subnet.availability_zone_id or subnet.availability_zone or None
 
 
+def _zones_of(scope: ScopeView, subnet_ids: Iterable[str]) -> set[str | None]:
+    """The zones of an attachment's subnets (None for a subnet the scope does not hold)."""
+    return {_zone_of(scope.subnets_by_id.get(subnet_id)) for subnet_id in subnet_ids}
+
+
 class Topology:
     """Connectivity questions over one snapshot, with the joins they need built once."""
 
@@ -382,10 +387,10 @@ class Topology:
         (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html). None too
         when the attachment's zones are unknown."""
         attachment = self._own_attachment(scope, vpc_id, tgw_id)
-        subnet_ids = self.attachment_subnets.get(attachment.attachment_id) if attachment else None
-        if attachment is None or subnet_ids is None:
+        facts = self._attachment_facts.get(attachment.attachment_id) if attachment else None
+        if attachment is None or facts is None or facts.subnet_ids is None:
             return None
-        zones = {_zone_of(scope.subnets_by_id.get(s)) for s in subnet_ids}
+        zones = _zones_of(scope, facts.subnet_ids)
         if None in zones or zone in zones:
             return None
         return (
@@ -573,14 +578,6 @@ class Topology:
         }
 
     @cached_property
-    def attachment_subnets(self) -> dict[str, tuple[str, ...]]:
-        """Each VPC attachment's subnets, where they were read."""
-        return {
-            attachment_id: attachment.subnet_ids or ()
-            for attachment_id, attachment in self._attachment_facts.items()
-        }
-
-    @cached_property
     def _followed(self) -> dict[tuple[str, str, Goal, int], Reach | None]:
         return {}
 
@@ -632,7 +629,7 @@ class Topology:
         onward = self._subnets_reach(
             scope, vpc_id, facts.subnet_ids, goal, hops=hops + 1, transit=True
         )
-        zones = {_zone_of(scope.subnets_by_id.get(s)) for s in facts.subnet_ids}
+        zones = _zones_of(scope, facts.subnet_ids)
         if (
             onward.reachable
             and onward.appliance
