@@ -2,7 +2,8 @@
 
 Builds benchmarks.central_estate's estate (N spokes, S services with a hub endpoint and a
 private zone each) at N and 2N and times ``run_scan`` with every rule, and with VPCE207 and
-VPCE601 alone (the rules that judge each spoke's path to each record's interfaces), medians of
+VPCE601 alone (the rules that judge each spoke's path to each record's interfaces) and VPCE501
+(each spoke's networks, reached through the hub's gateway route table), medians of
 ``--repeats``. A linear rule shows a ratio near 2 from N to 2N; one that is quadratic in the
 spokes, 4.
 """
@@ -19,7 +20,7 @@ from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
 from vpce_audit.scan import run_scan
 
-MEASURED = ("all rules", "VPCE207", "VPCE601")
+MEASURED = ("all rules", "VPCE207", "VPCE601", "VPCE501")
 
 
 def _seconds(document: object, rules: list[object]) -> float:

@@ -7,7 +7,11 @@ route to, is normal (https://docs.aws.amazon.com/vpc/latest/userguide/route-tabl
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import (
     ACCOUNT,
@@ -21,6 +25,13 @@ from tests.helpers import (
     table,
     vpc,
 )
+from vpce_audit.analysis.topology import (
+    ON_PREMISES,
+    RemoteGroup,
+    RemoteNetwork,
+    SharedRoute,
+    flattened,
+)
 from vpce_audit.model import (
     RegionSnapshot,
     TransitGatewayAttachment,
@@ -31,6 +42,7 @@ from vpce_audit.model import (
     VpnGateway,
 )
 from vpce_audit.rules.base import Settings
+from vpce_audit.rules.builtin.address_space import _conflicts, _table_conflicts
 from vpce_audit.rules.builtin.address_space import connected_networks_conflict as rule
 from vpce_audit.rules.engine import evaluate
 
@@ -244,3 +256,98 @@ def test_a_static_transit_gateway_route_to_a_scanned_vpc_reaches_that_vpcs_block
     assert "172.20.5.0/24 (peer vpc-c via pcx-c) overlaps 172.20.0.0/16 (tgw-rtb-1 static" in (
         message
     )
+
+
+def hub(*spoke_blocks: str, peer_of_spoke_1: str | None = None) -> RegionSnapshot:
+    """Spokes vpc-1.. (``spoke_blocks``) on tgw-1, whose one route table holds each spoke's
+    propagated block; each spoke's table sends 10.0.0.0/8 to the gateway, and spoke 1 peers with
+    vpc-peer (``peer_of_spoke_1``) when given."""
+    names = [f"vpc-{n}" for n in range(1, len(spoke_blocks) + 1)]
+    attachments = [attachment(f"tgw-attach-{name}", "vpc", name) for name in names]
+    peerings = []
+    tables = []
+    for name in names:
+        routes = [route("10.0.0.0/8", "tgw-1")]
+        if name == "vpc-1" and peer_of_spoke_1:
+            peerings.append(peering("pcx-1", name, "vpc-peer", peer_of_spoke_1))
+            routes.append(route(peer_of_spoke_1, "pcx-1"))
+        tables.append(table(f"rtb-{name}", name, *routes, subnets=(f"subnet-{name}",)))
+    return region(
+        vpcs=[vpc(name, block) for name, block in zip(names, spoke_blocks, strict=True)],
+        subnets=[subnet(f"subnet-{name}", name) for name in names],
+        route_tables=tables,
+        peering_connections=peerings,
+        transit_gateway_attachments=attachments,
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable(
+                "tgw-rtb-1",
+                "tgw-1",
+                tuple(a.attachment_id for a in attachments),
+                tuple(a.attachment_id for a in attachments),
+                tuple(
+                    tgw_route(block, a.attachment_id, "vpc", "propagated")
+                    for block, a in zip(spoke_blocks, attachments, strict=True)
+                ),
+            )
+        ],
+    )
+
+
+def test_spokes_of_one_hub_are_judged_each_without_its_own_route() -> None:
+    """Every spoke reaches the others' propagated blocks through one gateway route table, never
+    its own (that is where its traffic came from). A peer of spoke 1 inside spoke 3's block
+    conflicts with the gateway's route there, for spoke 1 only; the finding relates the VPCs of
+    the conflict, not every spoke the table reaches."""
+    estate_ = hub(
+        "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16", peer_of_spoke_1="10.3.128.0/17"
+    )
+    assert flagged(rule, estate_) == {"vpc-1"}
+    found = findings(rule, estate_)["vpc-1"]
+    assert "in rtb-vpc-1, 10.3.128.0/17 (peer vpc-peer via pcx-1) overlaps 10.3.0.0/16" in (
+        found.message
+    )
+    assert set(found.related_resources) == {"vpc-3", "vpc-peer", "rtb-vpc-1"}
+    assert flagged(rule, hub("10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16")) == set()
+
+
+_OWN = st.sampled_from(["10.0.0.0/16", "10.0.0.0/8", "10.1.0.0/24", "fd00::/56"])
+_NETWORKS = st.builds(
+    lambda a, b, length: ipaddress.ip_network(f"10.{a}.{b}.0/{length}", strict=False),
+    st.integers(0, 2),
+    st.integers(0, 2),
+    st.sampled_from([8, 15, 16, 17, 24]),
+)
+_REMOTES = st.builds(
+    RemoteNetwork,
+    _NETWORKS,
+    st.sampled_from(["vpc-a", "vpc-b", "vpc-c", ON_PREMISES, "tgw-attach-x"]),
+    st.sampled_from(["route one", "route two"]),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([0, 8, 16, 24]),
+)
+_ATTACHMENTS = st.sampled_from(["att-1", "att-2", "att-3"])
+_GROUPS = st.builds(
+    lambda pairs: RemoteGroup(tuple(n for n, _ in pairs), tuple(h for _, h in pairs)),
+    st.lists(st.tuples(_REMOTES, st.frozensets(_ATTACHMENTS, max_size=2)), max_size=8),
+)
+
+
+@given(
+    st.lists(_OWN.map(ipaddress.ip_network), min_size=1, max_size=2),
+    st.lists(st.one_of(st.lists(_REMOTES, max_size=4).map(tuple), _GROUPS), max_size=4),
+    st.lists(_ATTACHMENTS, min_size=2, max_size=2),
+)
+def test_shared_gateway_routes_conflict_as_the_whole_table_does(
+    own: list[Any], pieces: list[Any], viewers: list[str]
+) -> None:
+    """A table's conflicts worked out with its gateway routes' part computed once for every VPC
+    (shared between VPCs that do not see the same routes) are those of a sweep over the whole
+    table as one list."""
+    shared: dict[tuple[int, ...], Any] = {}
+    for viewer in viewers:
+        parts = tuple(
+            SharedRoute(piece, viewer) if isinstance(piece, RemoteGroup) else piece
+            for piece in pieces
+        )
+        assert _table_conflicts(own, parts, shared) == _conflicts(own, flattened(parts))

@@ -745,8 +745,13 @@ class Topology:
 
         ``Remotes.unknown`` says which routes lead to networks the snapshot cannot tell: a
         transit gateway whose route table is not in it (another account's gateway, unscanned).
+
+        What a route reaches through a transit gateway is one ``RemoteGroup`` shared by every VPC
+        whose route sends the same destination to the same gateway route table (a hub's table
+        routes a block per spoke: copied into every spoke's list, it made VPCE501 quadratic in
+        the spokes).
         """
-        found: dict[str, list[RemoteNetwork]] = {}
+        found: dict[str, tuple[RemotePart, ...]] = {}
         unknown: list[str] = []
         peerings = {c.peering_connection_id: c for c in self.peerings_by_vpc.get(vpc.vpc_id, ())}
         attachments = {
@@ -756,6 +761,7 @@ class Topology:
             g.vpn_gateway_id: g for g in scope.data.vpn_gateways if vpc.vpc_id in g.attached_vpc_ids
         }
         for table in scope.route_tables_with_subnets_by_vpc.get(vpc.vpc_id, ()):
+            parts: list[RemotePart] = []
             networks: list[RemoteNetwork] = []
             hybrid = False
             for route in table.routes:
@@ -776,13 +782,14 @@ class Topology:
                         unknown.append(f"{table.route_table_id} routes {destination} to {gap}")
                     if tgw_table is None:
                         continue
-                    for entry in self._tgw_networks(tgw_table, attachments[target]):
-                        inside = intersection(entry.network, destination)
-                        if inside is not None:
-                            hybrid |= entry.destination == ON_PREMISES
-                            networks.append(
-                                dataclasses.replace(entry, network=inside, route_prefix=prefix)
-                            )
+                    group = self._remote_group(tgw_table, destination)
+                    own = attachments[target].attachment_id
+                    if next(group.seen_from(own), None) is not None:
+                        hybrid |= group.reaches_on_premises(own)
+                        if networks:
+                            parts.append(tuple(networks))
+                            networks = []
+                        parts.append(SharedRoute(group, own))
                 elif target_kind(target) == "virtual-private-gateway":
                     hybrid = True
                     propagated = route.origin == "EnableVgwRoutePropagation"
@@ -805,7 +812,9 @@ class Topology:
                     for network, source in on_premises
                 ]
             if networks:
-                found[table.route_table_id] = networks
+                parts.append(tuple(networks))
+            if parts:
+                found[table.route_table_id] = tuple(parts)
         return Remotes(found, tuple(unknown))
 
     def association_gap(
@@ -875,17 +884,44 @@ class Topology:
                     )
         return found
 
+    def _remote_group(self, table: TransitGatewayRouteTable, destination: Network) -> RemoteGroup:
+        """What a VPC route to ``destination`` reaches through ``table`` (each network cut to
+        the destination), remembered for the topology's life."""
+        key = (table.route_table_id, destination)
+        group = self._remote_groups.get(key)
+        if group is None:
+            networks: list[RemoteNetwork] = []
+            hidden_from: list[frozenset[str]] = []
+            for entry, attachment_ids in self._tgw_networks(table):
+                inside = intersection(entry.network, destination)
+                if inside is not None:
+                    networks.append(
+                        dataclasses.replace(
+                            entry, network=inside, route_prefix=destination.prefixlen
+                        )
+                    )
+                    hidden_from.append(attachment_ids)
+            group = self._remote_groups[key] = RemoteGroup(tuple(networks), tuple(hidden_from))
+        return group
+
+    @cached_property
+    def _remote_groups(self) -> dict[tuple[str, Network], RemoteGroup]:
+        return {}
+
     def _tgw_networks(
-        self, table: TransitGatewayRouteTable, own: TransitGatewayAttachment
-    ) -> Iterator[RemoteNetwork]:
+        self, table: TransitGatewayRouteTable
+    ) -> Iterator[tuple[RemoteNetwork, frozenset[str]]]:
+        """The networks a gateway route table routes, each with the attachments whose VPCs do
+        not reach it: a VPC's own attachment is where the traffic came from (its own block),
+        so a route that targets it, even among others, is not one the VPC takes."""
         if table.routes is not None:
             for route in table.routes:
                 if route.state != "active" or route.destination_cidr is None:
                     continue
-                targets = [t for t in route.targets if t.attachment_id != own.attachment_id]
-                if not targets or len(targets) < len(route.targets):
+                if not route.targets:
                     continue
-                target = targets[0]
+                hidden_from = frozenset(t.attachment_id for t in route.targets)
+                target = route.targets[0]
                 attachment = self.attachments.get(target.attachment_id)
                 kind = target.resource_type or (attachment.resource_type if attachment else None)
                 resource = target.resource_id or (attachment.resource_id if attachment else None)
@@ -901,32 +937,34 @@ class Topology:
                             block = parse_network(cidr)
                             inside = intersection(block, route_network) if block else None
                             if inside is not None:
-                                yield RemoteNetwork(inside, destination, source, True)
+                                yield RemoteNetwork(inside, destination, source, True), hidden_from
                         continue
                 elif kind in HYBRID_ATTACHMENT_TYPES:
                     destination, concrete = ON_PREMISES, False
                 else:
                     destination, concrete = target.attachment_id, False
-                yield from _remote(
+                for network in _remote(
                     route.destination_cidr,
                     destination,
                     f"{table.route_table_id} {route.route_type} route to {target.attachment_id}",
                     concrete,
-                )
+                ):
+                    yield network, hidden_from
             return
         for attachment_id in table.propagating_attachment_ids or ():
             attachment = self.attachments.get(attachment_id)
-            if attachment is None or attachment_id == own.attachment_id:
+            if attachment is None:
                 continue
             if attachment.resource_type == "vpc" and attachment.resource_id:
                 found = self.snapshot.vpcs_by_id.get(attachment.resource_id)
                 for cidr in found[1].cidr_blocks if found else ():
-                    yield from _remote(
+                    for network in _remote(
                         cidr,
                         attachment.resource_id,
                         f"{table.route_table_id} propagated from {attachment_id}",
                         True,
-                    )
+                    ):
+                        yield network, frozenset((attachment_id,))
 
     # -- networks outside the organisation ---------------------------------------------------
 
@@ -1049,10 +1087,62 @@ class ExternalPath:
 
 
 @dataclass(frozen=True)
+class RemoteGroup:
+    """The networks one VPC route reaches through a transit-gateway route table, shared by every
+    VPC whose route sends the same destination to that table. A VPC does not reach the routes
+    of its own attachment: ``hidden_from[i]`` names the attachments whose VPCs do not reach
+    ``networks[i]``."""
+
+    networks: tuple[RemoteNetwork, ...]
+    hidden_from: tuple[frozenset[str], ...]
+
+    @cached_property
+    def _on_premises_hidden_from(self) -> tuple[frozenset[str], ...]:
+        return tuple(
+            hidden
+            for network, hidden in zip(self.networks, self.hidden_from, strict=True)
+            if network.destination == ON_PREMISES
+        )
+
+    def reaches_on_premises(self, own_attachment: str) -> bool:
+        """Whether the VPC behind ``own_attachment`` reaches on-premises networks through it
+        (asked for every spoke: the group's on-premises routes are found once)."""
+        return any(own_attachment not in hidden for hidden in self._on_premises_hidden_from)
+
+    def seen_from(self, own_attachment: str) -> Iterator[RemoteNetwork]:
+        for network, hidden in zip(self.networks, self.hidden_from, strict=True):
+            if own_attachment not in hidden:
+                yield network
+
+
+@dataclass(frozen=True)
+class SharedRoute:
+    """A VPC route's ``RemoteGroup``, as the VPC behind ``own_attachment`` reaches it."""
+
+    group: RemoteGroup
+    own_attachment: str
+
+    def networks(self) -> Iterator[RemoteNetwork]:
+        return self.group.seen_from(self.own_attachment)
+
+
+RemotePart = tuple["RemoteNetwork", ...] | SharedRoute
+"""A run of a route table's remote networks: the VPC's own, or a shared group."""
+
+
+def flattened(parts: Iterable[RemotePart]) -> list[RemoteNetwork]:
+    """A table's remote networks in route order, as one list."""
+    found: list[RemoteNetwork] = []
+    for part in parts:
+        found += part.networks() if isinstance(part, SharedRoute) else part
+    return found
+
+
+@dataclass(frozen=True)
 class Remotes:
     """What ``Topology.remote_networks`` found for one VPC."""
 
-    by_table: dict[str, list[RemoteNetwork]]
+    by_table: dict[str, tuple[RemotePart, ...]]
     unknown: tuple[str, ...]
     """Routes that lead where the snapshot cannot tell, one description each."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from vpce_audit.analysis.cidrs import (
@@ -14,15 +15,30 @@ from vpce_audit.analysis.cidrs import (
     parse_network,
     parse_networks,
 )
-from vpce_audit.analysis.topology import HYBRID_ATTACHMENT_TYPES, RemoteNetwork, Topology
+from vpce_audit.analysis.topology import (
+    HYBRID_ATTACHMENT_TYPES,
+    RemoteGroup,
+    RemoteNetwork,
+    RemotePart,
+    SharedRoute,
+    Topology,
+    flattened,
+)
 from vpce_audit.findings import Severity
 from vpce_audit.model import TransitGatewayAttachment, TransitGatewayRouteTable, Vpc
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView
 
+Side = Network | RemoteNetwork
+"""What a route table holds, for overlap: one of the VPC's own blocks, or a remote network."""
 
-def _conflicts(vpc_blocks: list[Network], remotes: list[RemoteNetwork]) -> list[tuple[str, str]]:
-    """(remote, what it conflicts with) pairs among the networks one route table reaches.
+Conflicts = dict[tuple[str, str], set[str]]
+"""Each conflict's (network, what it conflicts with), and the VPCs it involves."""
+
+
+def _conflict(outer: Side, inner: Side) -> tuple[str, str] | None:
+    """The conflict two overlapping networks of one route table make, if any (``outer`` is the
+    wider, or the first listed of two equal networks).
 
     Two networks leading to different places conflict when they overlap and at least one of
     them is learned (a transit gateway's route, a propagated or VPN route, an on-premises
@@ -33,45 +49,34 @@ def _conflicts(vpc_blocks: list[Network], remotes: list[RemoteNetwork]) -> list[
     equal to or inside the VPC's own block is unreachable (the local route wins); one that
     contains the VPC (a summary or default route) is normal.
     """
-    blocks: list[Block[int]] = [Block(n, -1) for n in vpc_blocks]
-    blocks += [Block(r.network, index) for index, r in enumerate(remotes)]
-    found: set[tuple[str, str]] = set()
-    for outer, inner in overlapping_pairs(blocks):
-        if inner.owner == -1 and outer.owner == -1:
-            continue
-        if outer.owner == -1 or inner.owner == -1:
-            remote_block = inner if inner.owner != -1 else outer
-            local_block = outer if remote_block is inner else inner
-            if contains(local_block.network, remote_block.network):
-                remote = remotes[remote_block.owner]
-                found.add(
-                    (
-                        f"{remote.network} ({remote.source})",
-                        f"the VPC's own block {local_block.network}",
-                    )
-                )
-            continue
-        wide, narrow = remotes[outer.owner], remotes[inner.owner]
-        if wide.destination == narrow.destination:
-            continue
-        if not (wide.learned or narrow.learned):
-            # Static routes say where each address goes; they conflict only when one peer
-            # keeps no address at all: a more specific route to another place covers it.
-            victim = _shadowed(wide, narrow)
-            if victim is not None:
-                found.add(
-                    (
-                        f"{victim.network} ({victim.source})",
-                        f"{(narrow if victim is wide else wide).network} "
-                        f"({(narrow if victim is wide else wide).source}), whose more specific "
-                        "route leaves it no address",
-                    )
-                )
-            continue
-        if wide.network != narrow.network and not wide.concrete:
-            continue
-        found.add((f"{narrow.network} ({narrow.source})", f"{wide.network} ({wide.source})"))
-    return sorted(found)
+    if not isinstance(outer, RemoteNetwork) or not isinstance(inner, RemoteNetwork):
+        if isinstance(outer, RemoteNetwork):
+            remote, local = outer, inner
+        elif isinstance(inner, RemoteNetwork):
+            remote, local = inner, outer
+        else:
+            return None
+        assert not isinstance(local, RemoteNetwork)
+        if contains(local, remote.network):
+            return f"{remote.network} ({remote.source})", f"the VPC's own block {local}"
+        return None
+    wide, narrow = outer, inner
+    if wide.destination == narrow.destination:
+        return None
+    if not (wide.learned or narrow.learned):
+        # Static routes say where each address goes; they conflict only when one peer keeps
+        # no address at all: a more specific route to another place covers it.
+        victim = _shadowed(wide, narrow)
+        if victim is None:
+            return None
+        other = narrow if victim is wide else wide
+        return (
+            f"{victim.network} ({victim.source})",
+            f"{other.network} ({other.source}), whose more specific route leaves it no address",
+        )
+    if wide.network != narrow.network and not wide.concrete:
+        return None
+    return f"{narrow.network} ({narrow.source})", f"{wide.network} ({wide.source})"
 
 
 def _shadowed(wide: RemoteNetwork, narrow: RemoteNetwork) -> RemoteNetwork | None:
@@ -82,6 +87,152 @@ def _shadowed(wide: RemoteNetwork, narrow: RemoteNetwork) -> RemoteNetwork | Non
     if wide.network == narrow.network and wide.route_prefix < narrow.route_prefix:
         return wide
     return None
+
+
+def _involved(*sides: Side) -> set[str]:
+    return {
+        side.destination
+        for side in sides
+        if isinstance(side, RemoteNetwork) and side.destination.startswith("vpc-")
+    }
+
+
+def _add(found: Conflicts, conflict: tuple[str, str] | None, outer: Side, inner: Side) -> None:
+    if conflict is not None:
+        found.setdefault(conflict, set()).update(_involved(outer, inner))
+
+
+def _network(side: Side) -> Network:
+    return side.network if isinstance(side, RemoteNetwork) else side
+
+
+def _conflicts(own: list[Network], remotes: list[RemoteNetwork]) -> Conflicts:
+    """The conflicts among the networks one route table reaches, by a sweep over every
+    overlapping pair."""
+    blocks = [Block(network, -1) for network in own]
+    blocks += [Block(remote.network, index) for index, remote in enumerate(remotes)]
+    found: Conflicts = {}
+    for outer, inner in overlapping_pairs(blocks):
+        wide = outer.network if outer.owner == -1 else remotes[outer.owner]
+        narrow = inner.network if inner.owner == -1 else remotes[inner.owner]
+        _add(found, _conflict(wide, narrow), wide, narrow)
+    return found
+
+
+class SharedNetworks:
+    """The networks of a route table's shared routes (``SharedRoute``: what it reaches through
+    transit-gateway route tables), with the conflicts among them and an index that finds those
+    overlapping a network. Built once for all the tables that send the same destinations to
+    the same gateway route tables (every spoke of a hub), so each spoke's table costs its own
+    networks' lookups, not a sweep over one route per spoke.
+    """
+
+    def __init__(self, groups: tuple[RemoteGroup, ...]) -> None:
+        self.groups = groups
+        self.entries: list[RemoteNetwork] = []
+        self.hidden_from: list[frozenset[str]] = []
+        self.place: list[tuple[int, int]] = []
+        """Each entry's group and its index there (its order in the table, among equals)."""
+        for group_index, group in enumerate(groups):
+            for index, (network, hidden) in enumerate(
+                zip(group.networks, group.hidden_from, strict=True)
+            ):
+                self.entries.append(network)
+                self.hidden_from.append(hidden)
+                self.place.append((group_index, index))
+        self.all_learned = all(entry.learned for entry in self.entries)
+        self.conflicts: list[tuple[tuple[str, str], frozenset[str], set[str]]] = []
+        """Conflicts among the entries: each with the attachments whose VPCs do not see one of
+        its two networks (for them it does not exist)."""
+        blocks = [Block(entry.network, index) for index, entry in enumerate(self.entries)]
+        for outer, inner in overlapping_pairs(blocks):
+            wide, narrow = self.entries[outer.owner], self.entries[inner.owner]
+            conflict = _conflict(wide, narrow)
+            if conflict is not None:
+                hidden = self.hidden_from[outer.owner] | self.hidden_from[inner.owner]
+                self.conflicts.append((conflict, hidden, _involved(wide, narrow)))
+        self._by_network: dict[tuple[int, int], list[int]] = {}
+        for index, entry in enumerate(self.entries):
+            key = (entry.network.prefixlen, int(entry.network.network_address))
+            self._by_network.setdefault(key, []).append(index)
+        self._lengths = sorted({length for length, _ in self._by_network})
+        self._by_start = sorted(
+            range(len(self.entries)), key=lambda i: int(self.entries[i].network.network_address)
+        )
+        self._starts = [int(self.entries[i].network.network_address) for i in self._by_start]
+
+    def overlapping(self, network: Network, inside: bool) -> Iterator[int]:
+        """The entries that contain ``network`` or equal it, and (when ``inside``) those inside
+        it: a laminar family, so probing each prefix length and one range finds them all."""
+        if network.version != 4:
+            return  # the entries are IPv4 (remote_networks keeps no other)
+        address = int(network.network_address)
+        for length in self._lengths:
+            if length > network.prefixlen:
+                break
+            mask = ((1 << length) - 1) << (32 - length)
+            yield from self._by_network.get((length, address & mask), ())
+        if inside:
+            last = int(network.broadcast_address)
+            for position in range(
+                bisect_left(self._starts, address), bisect_right(self._starts, last)
+            ):
+                index = self._by_start[position]
+                if self.entries[index].network.prefixlen > network.prefixlen:
+                    yield index
+
+
+def _table_conflicts(
+    own: list[Network],
+    parts: tuple[RemotePart, ...],
+    shared_by_groups: dict[tuple[int, ...], SharedNetworks],
+) -> Conflicts:
+    """``_conflicts`` of the table's networks, its shared routes' part computed once for every
+    table that has them (``SharedNetworks``)."""
+    shared_parts = [(at, part) for at, part in enumerate(parts) if isinstance(part, SharedRoute)]
+    if not shared_parts:
+        return _conflicts(own, flattened(parts))
+    groups = tuple(part.group for _, part in shared_parts)
+    key = tuple(map(id, groups))  # the topology keeps each group for its life
+    shared = shared_by_groups.get(key)
+    if shared is None:
+        shared = shared_by_groups[key] = SharedNetworks(groups)
+    hidden = {part.own_attachment for _, part in shared_parts}
+    found: Conflicts = {}
+    for conflict, hidden_from, involved in shared.conflicts:
+        if hidden_from.isdisjoint(hidden):
+            found.setdefault(conflict, set()).update(involved)
+    # The table's other networks, with their place in it: own blocks first, then route order.
+    local: list[tuple[Side, tuple[int, int]]] = [
+        (network, (-1, index)) for index, network in enumerate(own)
+    ]
+    for at, part in enumerate(parts):
+        if not isinstance(part, SharedRoute):
+            local += [(network, (at, index)) for index, network in enumerate(part)]
+    for conflict, involved in _conflicts(
+        own, [side for side, _ in local if isinstance(side, RemoteNetwork)]
+    ).items():
+        found.setdefault(conflict, set()).update(involved)
+    for side, place in local:
+        network = _network(side)
+        # A summary that is no network of its own conflicts with no learned network inside it
+        # (``_conflict``): skip the range that may hold one route per spoke.
+        summary = isinstance(side, RemoteNetwork) and not side.concrete and shared.all_learned
+        for index in shared.overlapping(network, inside=not summary):
+            if not shared.hidden_from[index].isdisjoint(hidden):
+                continue
+            entry = shared.entries[index]
+            group_index, within = shared.place[index]
+            entry_place = (shared_parts[group_index][0], within)
+            if (int(network.network_address), network.prefixlen, place) < (
+                int(entry.network.network_address),
+                entry.network.prefixlen,
+                entry_place,
+            ):
+                _add(found, _conflict(side, entry), side, entry)
+            else:
+                _add(found, _conflict(entry, side), entry, side)
+    return found
 
 
 @builtin_rule(
@@ -103,6 +254,7 @@ def connected_networks_conflict(ctx: RuleContext) -> CheckResult:
     configured = _parsed(
         [(c, "on_premises_cidrs in configuration") for c in ctx.settings.on_premises_cidrs]
     )
+    shared_by_groups: dict[tuple[int, ...], SharedNetworks] = {}
     for scope in ctx.scopes():
         for vpc in scope.own_vpcs:
             own = parse_networks(vpc.cidr_blocks)
@@ -110,10 +262,11 @@ def connected_networks_conflict(ctx: RuleContext) -> CheckResult:
             related: set[str] = set()
             remote = topology.remote_networks(scope, vpc, configured)
             tables = remote.by_table
-            for table_id, remotes in sorted(tables.items()):
-                for a, b in _conflicts(own, remotes):
+            for table_id, parts in sorted(tables.items()):
+                found = _table_conflicts(own, parts, shared_by_groups)
+                for a, b in sorted(found):
                     conflicts.append(f"in {table_id}, {a} overlaps {b}")
-                    related |= {r.destination for r in remotes if r.destination.startswith("vpc-")}
+                    related |= found[(a, b)]
             if not conflicts:
                 if remote.unknown:
                     others = len(remote.unknown) - 1
