@@ -3,8 +3,18 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import random
+from typing import Any
 
-from vpce_audit.analysis.cidrs import Block, overlapping_pairs, parse_network
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vpce_audit.analysis.cidrs import (
+    Block,
+    NetworkIndex,
+    contains,
+    overlapping_pairs,
+    parse_network,
+)
 
 
 def brute_force(blocks: list[Block[int]]) -> set[frozenset[tuple[str, int]]]:
@@ -50,3 +60,32 @@ def test_parse_network_never_raises() -> None:
     assert parse_network("10.0.0.1/16") == ipaddress.ip_network("10.0.0.0/16")
     assert parse_network("not-a-cidr") is None
     assert parse_network("") is None
+
+
+_INDEXED = st.one_of(
+    st.builds(
+        lambda a, b, length: ipaddress.ip_network(f"10.{a}.{b}.0/{length}", strict=False),
+        st.integers(0, 3),
+        st.integers(0, 255),
+        st.integers(0, 32),
+    ),
+    st.builds(
+        lambda a, length: ipaddress.ip_network(f"fd00:{a:x}::/{length}", strict=False),
+        st.integers(0, 3),
+        st.integers(8, 64),
+    ),
+)
+
+
+@given(st.lists(_INDEXED, max_size=30), _INDEXED, st.booleans())
+def test_the_network_index_finds_what_comparing_each_network_finds(
+    networks: list[Any], asked: Any, inside: bool
+) -> None:
+    expected = {
+        index
+        for index, network in enumerate(networks)
+        if contains(network, asked) or (inside and contains(asked, network) and network != asked)
+    }
+    found = list(NetworkIndex(networks).overlapping(asked, inside))
+    assert sorted(found) == sorted(expected)
+    assert len(found) == len(set(found))

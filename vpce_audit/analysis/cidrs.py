@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Hashable, Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -78,3 +79,49 @@ def overlapping_pairs(blocks: Iterable[Block[K]]) -> Iterator[tuple[Block[K], Bl
             if outer.owner != block.owner:
                 yield outer, block
         enclosing.append(block)
+
+
+class NetworkIndex:
+    """Finds which of many networks overlap a given one without comparing it with each: blocks
+    are nested or disjoint, so those containing it are found by probing each prefix length
+    present, and those inside it in one range of start addresses."""
+
+    def __init__(self, networks: Sequence[Network]) -> None:
+        self._by_network: dict[tuple[int, int, int], list[int]] = {}
+        for index, network in enumerate(networks):
+            key = (network.version, network.prefixlen, int(network.network_address))
+            self._by_network.setdefault(key, []).append(index)
+        self._lengths: dict[int, list[int]] = {}
+        for version, length, _ in self._by_network:
+            self._lengths.setdefault(version, []).append(length)
+        for lengths in self._lengths.values():
+            lengths[:] = sorted(set(lengths))
+        self._networks = networks
+        self._by_start = {
+            version: sorted(
+                (i for i, n in enumerate(networks) if n.version == version),
+                key=lambda i: int(networks[i].network_address),
+            )
+            for version in self._lengths
+        }
+        self._starts = {
+            version: [int(networks[i].network_address) for i in order]
+            for version, order in self._by_start.items()
+        }
+
+    def overlapping(self, network: Network, inside: bool = True) -> Iterator[int]:
+        """The indices of the networks that contain ``network`` or equal it, and (when
+        ``inside``) of those strictly inside it, in no particular order."""
+        address, bits = int(network.network_address), network.max_prefixlen
+        for length in self._lengths.get(network.version, ()):
+            if length > network.prefixlen:
+                break
+            mask = ((1 << length) - 1) << (bits - length)
+            yield from self._by_network.get((network.version, length, address & mask), ())
+        if inside and network.version in self._starts:
+            starts, order = self._starts[network.version], self._by_start[network.version]
+            last = int(network.broadcast_address)
+            for position in range(bisect_left(starts, address), bisect_right(starts, last)):
+                index = order[position]
+                if self._networks[index].prefixlen > network.prefixlen:
+                    yield index

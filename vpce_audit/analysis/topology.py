@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import Network, intersection, parse_network
+from vpce_audit.analysis.cidrs import Network, NetworkIndex, intersection, parse_network
 from vpce_audit.analysis.routes import target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.cached import cached_property
@@ -890,9 +890,16 @@ class Topology:
         key = (table.route_table_id, destination)
         group = self._remote_groups.get(key)
         if group is None:
+            routed = self._routed_by_table.get(table.route_table_id)
+            if routed is None:
+                entries = list(self._tgw_networks(table))
+                index = NetworkIndex([entry.network for entry, _ in entries])
+                routed = self._routed_by_table[table.route_table_id] = (entries, index)
             networks: list[RemoteNetwork] = []
             hidden_from: list[frozenset[str]] = []
-            for entry, attachment_ids in self._tgw_networks(table):
+            # A hub may route a destination per spoke to the gateway: look up, do not walk.
+            for found in sorted(set(routed[1].overlapping(destination))):
+                entry, attachment_ids = routed[0][found]
                 inside = intersection(entry.network, destination)
                 if inside is not None:
                     networks.append(
@@ -906,6 +913,12 @@ class Topology:
 
     @cached_property
     def _remote_groups(self) -> dict[tuple[str, Network], RemoteGroup]:
+        return {}
+
+    @cached_property
+    def _routed_by_table(
+        self,
+    ) -> dict[str, tuple[list[tuple[RemoteNetwork, frozenset[str]]], NetworkIndex]]:
         return {}
 
     def _tgw_networks(

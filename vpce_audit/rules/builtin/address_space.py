@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vpce_audit.analysis.cidrs import (
     Block,
     Network,
+    NetworkIndex,
     contains,
     overlapping_pairs,
     parse_network,
@@ -121,10 +121,10 @@ def _conflicts(own: list[Network], remotes: list[RemoteNetwork]) -> Conflicts:
 
 class SharedNetworks:
     """The networks of a route table's shared routes (``SharedRoute``: what it reaches through
-    transit-gateway route tables), with the conflicts among them and an index that finds those
-    overlapping a network. Built once for all the tables that send the same destinations to
-    the same gateway route tables (every spoke of a hub), so each spoke's table costs its own
-    networks' lookups, not a sweep over one route per spoke.
+    transit-gateway route tables), with the conflicts among them and an index of them. Built
+    once for all the tables that send the same destinations to the same gateway route tables
+    (every spoke of a hub), so each spoke's table costs its own networks' lookups, not a sweep
+    over one route per spoke.
     """
 
     def __init__(self, groups: tuple[RemoteGroup, ...]) -> None:
@@ -151,35 +151,7 @@ class SharedNetworks:
             if conflict is not None:
                 hidden = self.hidden_from[outer.owner] | self.hidden_from[inner.owner]
                 self.conflicts.append((conflict, hidden, _involved(wide, narrow)))
-        self._by_network: dict[tuple[int, int], list[int]] = {}
-        for index, entry in enumerate(self.entries):
-            key = (entry.network.prefixlen, int(entry.network.network_address))
-            self._by_network.setdefault(key, []).append(index)
-        self._lengths = sorted({length for length, _ in self._by_network})
-        self._by_start = sorted(
-            range(len(self.entries)), key=lambda i: int(self.entries[i].network.network_address)
-        )
-        self._starts = [int(self.entries[i].network.network_address) for i in self._by_start]
-
-    def overlapping(self, network: Network, inside: bool) -> Iterator[int]:
-        """The entries that contain ``network`` or equal it, and (when ``inside``) those inside
-        it: a laminar family, so probing each prefix length and one range finds them all."""
-        if network.version != 4:
-            return  # the entries are IPv4 (remote_networks keeps no other)
-        address = int(network.network_address)
-        for length in self._lengths:
-            if length > network.prefixlen:
-                break
-            mask = ((1 << length) - 1) << (32 - length)
-            yield from self._by_network.get((length, address & mask), ())
-        if inside:
-            last = int(network.broadcast_address)
-            for position in range(
-                bisect_left(self._starts, address), bisect_right(self._starts, last)
-            ):
-                index = self._by_start[position]
-                if self.entries[index].network.prefixlen > network.prefixlen:
-                    yield index
+        self.index = NetworkIndex([entry.network for entry in self.entries])
 
 
 def _table_conflicts(
@@ -218,7 +190,7 @@ def _table_conflicts(
         # A summary that is no network of its own conflicts with no learned network inside it
         # (``_conflict``): skip the range that may hold one route per spoke.
         summary = isinstance(side, RemoteNetwork) and not side.concrete and shared.all_learned
-        for index in shared.overlapping(network, inside=not summary):
+        for index in shared.index.overlapping(network, inside=not summary):
             if not shared.hidden_from[index].isdisjoint(hidden):
                 continue
             entry = shared.entries[index]
