@@ -519,11 +519,13 @@ def _routed_targets(scope: ScopeView, vpc_id: str) -> set[str]:
 
 
 def _on_premises_prefixes(
-    scope: ScopeView, topology: Topology
+    scope: ScopeView, topology: Topology, hybrid_routes: dict[str, list[tuple[str, str]]]
 ) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]]]:
     """On-premises prefixes reachable from each VPC of the scope: (cidr, where it came from);
     and, per VPC, why some of them are unknown (a transit gateway whose route table could not
-    be read, or belongs to an account that was not scanned)."""
+    be read, or belongs to an account that was not scanned). ``hybrid_routes`` remembers each
+    gateway route table's routes toward on-premises (a hub's table is every spoke's, and holds a
+    route per spoke)."""
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
     unknown: dict[str, list[str]] = defaultdict(list)
     vgw_vpcs = {
@@ -564,23 +566,32 @@ def _on_premises_prefixes(
                 unknown[vpc_id].append(gap)
             if tgw_table is None:
                 continue
-            for tgw_route in tgw_table.routes or ():
-                if tgw_route.destination_cidr is None or tgw_route.state != "active":
-                    continue
-                toward = [
-                    target.attachment_id
-                    for target in tgw_route.targets
-                    if (target.resource_type or _kind_of(topology, target.attachment_id))
-                    in HYBRID_ATTACHMENT_TYPES
-                ]
-                if toward:
-                    found[vpc_id].append(
-                        (
-                            tgw_route.destination_cidr,
-                            f"{tgw_table.route_table_id} route to {', '.join(toward)}",
-                        )
-                    )
+            hybrid = hybrid_routes.get(tgw_table.route_table_id)
+            if hybrid is None:
+                hybrid = hybrid_routes[tgw_table.route_table_id] = _hybrid_routes(
+                    topology, tgw_table
+                )
+            found[vpc_id] += hybrid
     return found, unknown
+
+
+def _hybrid_routes(topology: Topology, table: TransitGatewayRouteTable) -> list[tuple[str, str]]:
+    """A gateway route table's active routes toward on-premises: (cidr, where it came from)."""
+    found = []
+    for route in table.routes or ():
+        if route.destination_cidr is None or route.state != "active":
+            continue
+        toward = [
+            target.attachment_id
+            for target in route.targets
+            if (target.resource_type or _kind_of(topology, target.attachment_id))
+            in HYBRID_ATTACHMENT_TYPES
+        ]
+        if toward:
+            found.append(
+                (route.destination_cidr, f"{table.route_table_id} route to {', '.join(toward)}")
+            )
+    return found
 
 
 @builtin_rule(
@@ -602,8 +613,9 @@ def cidr_overlap_on_premises(ctx: RuleContext) -> CheckResult:
     configured = _parsed(
         [(c, "on_premises_cidrs in configuration") for c in ctx.settings.on_premises_cidrs]
     )
+    hybrid_routes: dict[str, list[tuple[str, str]]] = {}
     for scope in ctx.scopes():
-        prefixes, unknown = _on_premises_prefixes(scope, topology)
+        prefixes, unknown = _on_premises_prefixes(scope, topology, hybrid_routes)
         for vpc in scope.own_vpcs:
             candidates = _parsed(prefixes.get(vpc.vpc_id, [])) + configured
             sources: dict[Network, set[str]] = defaultdict(set)
