@@ -348,3 +348,41 @@ def test_a_snapshot_whose_shards_mean_nothing_is_refused(
     assert cli("scan", "--snapshot", str(path))[0] == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "is malformed at $.shards" in err and problem in err
+
+
+def test_the_cycle_collector_is_off_while_a_snapshot_is_read_and_judged_and_back_after(
+    complete_snapshot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decoding, rules and reports make no reference cycles, so `scan` runs them without the
+    cyclic collector (docs/performance.md); the process's setting comes back afterwards, also
+    when the scan fails."""
+    import gc
+
+    import vpce_audit.cli as cli_module
+
+    seen: list[bool] = []
+    real_read, real_run = cli_module._read_snapshots, cli_module.run_scan
+
+    def reading(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real_read(*args)
+
+    def running(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real_run(*args)
+
+    monkeypatch.setattr(cli_module, "_read_snapshots", reading)
+    monkeypatch.setattr(cli_module, "run_scan", running)
+    assert gc.isenabled()
+    code, _ = cli("scan", "--snapshot", str(complete_snapshot), "--format", "json", "-q")
+    assert code == ExitCode.FINDINGS
+    assert seen == [False, False]
+    assert gc.isenabled()
+
+    def failing(*args: Any) -> Any:
+        raise RuntimeError("a rule engine that breaks")
+
+    monkeypatch.setattr(cli_module, "run_scan", failing)
+    code, _ = cli("scan", "--snapshot", str(complete_snapshot), "--format", "json", "-q")
+    assert code == 4  # an internal error, reported in one line
+    assert gc.isenabled()

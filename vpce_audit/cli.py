@@ -80,6 +80,7 @@ from vpce_audit.collect.tally import Tally
 from vpce_audit.compliance import FRAMEWORKS, control_view, mappings_for
 from vpce_audit.config import Config, ConfigError, find_config, load_config, parse_rule_selection
 from vpce_audit.findings import Finding, Severity
+from vpce_audit.launch import cycles_uncollected
 from vpce_audit.model import ACCOUNT_ID, GLOBAL_REGION, REGION_NAME, AccountSnapshot
 from vpce_audit.output import OutputError, output_path, write_output
 from vpce_audit.permissions import DEFAULT_ROLE_NAME as PERMISSIONS_ROLE_NAME
@@ -1127,10 +1128,34 @@ def command_scan(args: argparse.Namespace, stdout: TextIO) -> ExitCode:
     if sarif_dir is not None or any(t.format == "sarif" for t in targets):
         _require_own_category(args, config, registry, rules)
     earlier = None if args.baseline is None else _baseline(args.baseline)
-    if args.snapshot is not None:
-        document = _read_snapshots(args.snapshot)
-    else:
-        document = _collect(args, config)
+    document = None if args.snapshot is not None else _collect(args, config)
+    with cycles_uncollected():
+        if document is None:
+            document = _read_snapshots(args.snapshot)
+        return _evaluate(
+            args,
+            stdout,
+            document=document,
+            config=config,
+            rules=rules,
+            targets=targets,
+            sarif_dir=sarif_dir,
+            earlier=earlier,
+        )
+
+
+def _evaluate(
+    args: argparse.Namespace,
+    stdout: TextIO,
+    *,
+    document: SnapshotDocument,
+    config: Config,
+    rules: Sequence[Rule],
+    targets: Sequence[ReportTarget],
+    sarif_dir: Path | None,
+    earlier: ScanView | None,
+) -> ExitCode:
+    """``scan`` once the snapshot is in hand: rules, then every report asked for."""
     _require_something_seen(document)
     result = run_scan(document, rules, settings_from(config), config.suppressions)
     if args.compliance is not None:
