@@ -84,12 +84,14 @@ def test_an_account_is_done_when_every_process_is_done_with_it() -> None:
     assert said == [] and tally.view().accounts_done == 0  # one process, twice, is not two
     # Each process records the account-wide errors it met: the same one once, others added.
     accounts.finished(2, AccountFinished(ONE, 2, region_errors=0, account_errors=(FACTS, ZONES)))
-    assert said == [f"account {ONE}: 3 region(s) collected, 1 collection error(s)"]
+    # Its line counts the errors as the report does: its regions' and the union of the
+    # account-wide ones.
+    assert said == [f"account {ONE}: 3 region(s) collected, 3 collection error(s)"]
     accounts.finished(2, AccountFinished(ONE, 2, region_errors=0, account_errors=()))
     # Unreachable in every process: counted, with its error once, and said with why.
     accounts.finished(2, AccountFinished(TWO, 0, 0, (REFUSED,), reached=False))
     assert said == [
-        f"account {ONE}: 3 region(s) collected, 1 collection error(s)",
+        f"account {ONE}: 3 region(s) collected, 3 collection error(s)",
         f"account {TWO}: not reached (AssumeRole: AccessDenied)",
     ]
     view = tally.view()
@@ -322,7 +324,7 @@ def test_an_account_one_process_could_not_reach_says_which_shard(
     with caplog.at_level("WARNING", logger="vpce_audit"):
         accounts.finished(2, AccountFinished(ONE, 0, 0, (throttled,), reached=False))
     line = (
-        f"account {ONE}: 3 region(s) collected; not reached in shard 2 of 2 "
+        f"account {ONE}: 3 region(s) collected, 1 collection error(s); not reached in shard 2 of 2 "
         "(AssumeRole: Throttling)"
     )
     warned = {r.getMessage() for r in caplog.records if r.levelname == "WARNING"}

@@ -335,6 +335,57 @@ def test_an_account_with_no_region_to_collect_still_gets_its_line() -> None:
     assert said == [f"account {MANAGEMENT}: 0 region(s) collected"]
 
 
+class _Clients:
+    def close(self, *_: Any) -> None:
+        pass
+
+
+def _finished_line(regions: dict[str, str | None], account_errors: int, region_errors: int) -> str:
+    """The account line ``finish`` says for regions (name: why an SCP refused it, or None)."""
+    from vpce_audit.collect.runner import AccountWork, CollectionRequest, _CollectionSteps
+    from vpce_audit.collect.tally import Tally
+    from vpce_audit.model import AccountSnapshot, CollectionError, RegionSnapshot
+
+    def error(region: str) -> CollectionError:
+        return CollectionError(
+            MANAGEMENT, region, "ec2", "DescribeSubnets", "Throttling", "slow", "subnets"
+        )
+
+    said: list[str] = []
+    steps = _CollectionSteps(CollectionRequest(), lambda _line: None, said.append, Tally())
+    work = AccountWork(MANAGEMENT, _Clients(), ScopeCalls(MANAGEMENT, "global"), REGION)  # type: ignore[arg-type]
+    work.regions = tuple(regions)
+    work.account = AccountSnapshot(MANAGEMENT, "2026-11-27T00:00:00Z")
+    work.calls.adopt(error("global") for _ in range(account_errors))
+    for index, (name, refused) in enumerate(regions.items()):
+        errors = (error(name),) if index < region_errors else ()
+        work.region_snapshots.append(
+            RegionSnapshot(
+                MANAGEMENT, name, "2026-11-27T00:00:00Z", errors=errors, out_of_scope=refused
+            )
+        )
+    steps.finish(work)
+    (line,) = said
+    return line
+
+
+def test_an_accounts_line_counts_its_account_wide_errors_and_regions_an_scp_refused() -> None:
+    """The account line agrees with the report: account-wide errors (a zone listing denied)
+    count beside its regions', and a region a service control policy refused is not said to be
+    collected; when it refused every region, nothing of the account was seen."""
+    assert _finished_line({"eu-west-1": None, "us-east-1": None}, 2, 1) == (
+        f"account {MANAGEMENT}: 2 region(s) collected, 3 collection error(s)"
+    )
+    assert _finished_line({"eu-west-1": None, "eu-central-1": "SCP"}, 0, 0) == (
+        f"account {MANAGEMENT}: 1 region(s) collected, 1 out of scope (refused by a service "
+        "control policy)"
+    )
+    assert _finished_line({"eu-west-1": "SCP", "eu-central-1": "SCP"}, 1, 0) == (
+        f"account {MANAGEMENT}: a service control policy refused all 2 region(s); nothing of it "
+        "was seen, 1 collection error(s)"
+    )
+
+
 @pytest.mark.parametrize("in_a_process", [False, True])
 def test_an_account_not_reached_is_said_once_whatever_the_processes(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, in_a_process: bool

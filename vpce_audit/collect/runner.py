@@ -374,10 +374,23 @@ def say_unreached(say: Progress | None, line: str) -> None:
         log.warning("%s", line)
 
 
-def account_collected(account_id: str, regions: int, errors: int) -> str:
-    """The line that says one account of several has its regions collected."""
-    return f"account {account_id}: {regions} region(s) collected" + (
-        f", {errors} collection error(s)" if errors else ""
+def account_collected(account_id: str, regions: int, errors: int, denied: int = 0) -> str:
+    """The line that says one account of several has its regions collected: ``errors`` counts
+    its account-wide errors and its regions' (as the report does), ``denied`` the regions a
+    service control policy refused, which are not collected."""
+    errors_said = f", {errors} collection error(s)" if errors else ""
+    if regions and denied == regions:
+        # Nothing of the account was seen: the report counts these regions as gaps, not as
+        # regions the organisation leaves out (Snapshot.denied_everywhere).
+        return (
+            f"account {account_id}: a service control policy refused all {regions} region(s); "
+            f"nothing of it was seen{errors_said}"
+        )
+    out_of_scope = f", {denied} out of scope (refused by a service control policy)"
+    return (
+        f"account {account_id}: {regions - denied} region(s) collected"
+        + (out_of_scope if denied else "")
+        + errors_said
     )
 
 
@@ -490,9 +503,6 @@ class _CollectionSteps:
             f"[{self._collected}/{self._tally.view().scopes}] "
             f"{work.account_id}/{snapshot.region} collected{status}"
         )
-        if self._account_progress is not None and len(work.region_snapshots) == len(work.regions):
-            errors = sum(len(r.errors) for r in work.region_snapshots)
-            self._account_progress(account_collected(work.account_id, len(work.regions), errors))
 
     def _zones(self, work: AccountWork, region: str, vpc_ids: Sequence[str]) -> None:
         """The private hosted zones of a region's VPCs, listed as soon as DescribeVpcs answered,
@@ -522,14 +532,25 @@ class _CollectionSteps:
         errors = tuple(sorted(work.calls.errors, key=lambda error: error.sort_key))
         account = dataclasses.replace(account, errors=errors)
         work.clients.close()
-        self._tally.account_done(
-            AccountFinished(
-                work.account_id,
-                regions=len(work.region_snapshots),
-                region_errors=sum(len(r.errors) for r in work.region_snapshots),
-                account_errors=account.errors,
-            )
+        finished = AccountFinished(
+            work.account_id,
+            regions=len(work.region_snapshots),
+            region_errors=sum(len(r.errors) for r in work.region_snapshots),
+            account_errors=account.errors,
+            denied=sum(r.out_of_scope is not None for r in work.region_snapshots),
         )
+        if self._account_progress is not None and work.regions:
+            # Said when the account is done, its account-wide facts and zones too, so that
+            # the line counts their errors as the report does.
+            self._account_progress(
+                account_collected(
+                    work.account_id,
+                    finished.regions,
+                    finished.region_errors + len(finished.account_errors),
+                    finished.denied,
+                )
+            )
+        self._tally.account_done(finished)
         return account
 
 

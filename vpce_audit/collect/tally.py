@@ -30,6 +30,9 @@ class AccountFinished:
     counts their union, as ``merge`` keeps it)."""
     reached: bool = True
     """False: its credentials could not be had (AssumeRole refused); nothing was collected."""
+    denied: int = 0
+    """Of ``regions``, those a service control policy refused (out of scope; a gap in the scan
+    when it refused every one)."""
 
 
 @dataclass(frozen=True)
