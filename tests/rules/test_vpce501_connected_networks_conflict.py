@@ -336,18 +336,18 @@ _GROUPS = st.builds(
 @given(
     st.lists(_OWN.map(ipaddress.ip_network), min_size=1, max_size=2),
     st.lists(st.one_of(st.lists(_REMOTES, max_size=4).map(tuple), _GROUPS), max_size=4),
-    st.lists(_ATTACHMENTS, min_size=2, max_size=2),
+    st.lists(st.lists(_ATTACHMENTS, min_size=4, max_size=4), min_size=2, max_size=2),
 )
 def test_shared_gateway_routes_conflict_as_the_whole_table_does(
-    own: list[Any], pieces: list[Any], viewers: list[str]
+    own: list[Any], pieces: list[Any], viewers: list[list[str]]
 ) -> None:
     """A table's conflicts worked out with its gateway routes' part computed once for every VPC
-    (shared between VPCs that do not see the same routes) are those of a sweep over the whole
-    table as one list."""
+    (shared between VPCs that do not see the same routes, and whose attachment differs from one
+    gateway to the next) are those of a sweep over the whole table as one list."""
     shared: dict[tuple[int, ...], Any] = {}
     for viewer in viewers:
         parts = tuple(
-            SharedRoute(piece, viewer) if isinstance(piece, RemoteGroup) else piece
-            for piece in pieces
+            SharedRoute(piece, viewer[at]) if isinstance(piece, RemoteGroup) else piece
+            for at, piece in enumerate(pieces)
         )
         assert _table_conflicts(own, parts, shared) == _conflicts(own, flattened(parts))

@@ -141,17 +141,22 @@ class SharedNetworks:
                 self.hidden_from.append(hidden)
                 self.place.append((group_index, index))
         self.all_learned = all(entry.learned for entry in self.entries)
-        self.conflicts: list[tuple[tuple[str, str], frozenset[str], set[str]]] = []
-        """Conflicts among the entries: each with the attachments whose VPCs do not see one of
-        its two networks (for them it does not exist)."""
+        self.conflicts: list[tuple[tuple[str, str], tuple[int, int], set[str]]] = []
+        """Conflicts among the entries: each with its two entries (a VPC that does not see one
+        of them does not have the conflict)."""
         blocks = [Block(entry.network, index) for index, entry in enumerate(self.entries)]
         for outer, inner in overlapping_pairs(blocks):
             wide, narrow = self.entries[outer.owner], self.entries[inner.owner]
             conflict = _conflict(wide, narrow)
             if conflict is not None:
-                hidden = self.hidden_from[outer.owner] | self.hidden_from[inner.owner]
-                self.conflicts.append((conflict, hidden, _involved(wide, narrow)))
+                pair = (outer.owner, inner.owner)
+                self.conflicts.append((conflict, pair, _involved(wide, narrow)))
         self.index = NetworkIndex([entry.network for entry in self.entries])
+
+    def seen(self, index: int, own_attachments: list[str]) -> bool:
+        """Whether a VPC whose attachments behind the groups are ``own_attachments`` (one per
+        group, in order) reaches entry ``index``: not when it is its own attachment's route."""
+        return own_attachments[self.place[index][0]] not in self.hidden_from[index]
 
 
 def _table_conflicts(
@@ -169,10 +174,10 @@ def _table_conflicts(
     shared = shared_by_groups.get(key)
     if shared is None:
         shared = shared_by_groups[key] = SharedNetworks(groups)
-    hidden = {part.own_attachment for _, part in shared_parts}
+    own_attachments = [part.own_attachment for _, part in shared_parts]
     found: Conflicts = {}
-    for conflict, hidden_from, involved in shared.conflicts:
-        if hidden_from.isdisjoint(hidden):
+    for conflict, (one, other), involved in shared.conflicts:
+        if shared.seen(one, own_attachments) and shared.seen(other, own_attachments):
             found.setdefault(conflict, set()).update(involved)
     # The table's other networks, with their place in it: own blocks first, then route order.
     local: list[tuple[Side, tuple[int, int]]] = [
@@ -191,7 +196,7 @@ def _table_conflicts(
         # (``_conflict``): skip the range that may hold one route per spoke.
         summary = isinstance(side, RemoteNetwork) and not side.concrete and shared.all_learned
         for index in shared.index.overlapping(network, inside=not summary):
-            if not shared.hidden_from[index].isdisjoint(hidden):
+            if not shared.seen(index, own_attachments):
                 continue
             entry = shared.entries[index]
             group_index, within = shared.place[index]
