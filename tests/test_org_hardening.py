@@ -320,70 +320,90 @@ def test_a_shards_summary_counts_its_own_errors_not_the_other_shards() -> None:
     )
 
 
-def test_an_account_with_no_region_to_collect_still_gets_its_line() -> None:
-    # No region will finish to say it: every region is another shard's here (or DescribeRegions
-    # failed). Before, such an account had no line at all with one process.
-    from vpce_audit.collect.runner import AccountWork, CollectionRequest, _CollectionSteps, in_shard
-    from vpce_audit.collect.tally import Tally
-
-    other_shard = next(k for k in (1, 2) if not in_shard(MANAGEMENT, "eu-west-1", k, 2))
-    request = CollectionRequest(regions=("eu-west-1",), shard=(other_shard, 2))
-    said: list[str] = []
-    steps = _CollectionSteps(request, lambda _line: None, said.append, Tally())
-    work = AccountWork(MANAGEMENT, None, ScopeCalls(MANAGEMENT, "global"), REGION)  # type: ignore[arg-type]
-    assert steps.regions(work) == ()
-    assert said == [f"account {MANAGEMENT}: 0 region(s) collected"]
-
-
 class _Clients:
     def close(self, *_: Any) -> None:
         pass
 
 
-def _finished_line(regions: dict[str, str | None], account_errors: int, region_errors: int) -> str:
-    """The account line ``finish`` says for regions (name: why an SCP refused it, or None)."""
+def _error(region: str, kind: str = "subnets") -> Any:
+    from vpce_audit.model import CollectionError
+
+    operation = "DescribeVpcs" if kind == "vpcs" else "DescribeSubnets"
+    return CollectionError(MANAGEMENT, region, "ec2", operation, "Throttling", "slow", kind)
+
+
+def _account_line(
+    regions: dict[str, str | None],
+    *,
+    account_errors: int = 0,
+    failed: dict[str, str] | None = None,
+    shard: tuple[int, int] | None = None,
+) -> list[str]:
+    """What an account's collection says of it: its regions (name: why an SCP refused it, or
+    None), errors of its own, and ``failed`` regions (name: the resource kind that failed)."""
     from vpce_audit.collect.runner import AccountWork, CollectionRequest, _CollectionSteps
     from vpce_audit.collect.tally import Tally
-    from vpce_audit.model import AccountSnapshot, CollectionError, RegionSnapshot
-
-    def error(region: str) -> CollectionError:
-        return CollectionError(
-            MANAGEMENT, region, "ec2", "DescribeSubnets", "Throttling", "slow", "subnets"
-        )
+    from vpce_audit.model import AccountSnapshot, RegionSnapshot
 
     said: list[str] = []
-    steps = _CollectionSteps(CollectionRequest(), lambda _line: None, said.append, Tally())
+    request = CollectionRequest(regions=tuple(regions) or ("eu-west-1",), shard=shard)
+    steps = _CollectionSteps(request, lambda _line: None, said.append, Tally())
     work = AccountWork(MANAGEMENT, _Clients(), ScopeCalls(MANAGEMENT, "global"), REGION)  # type: ignore[arg-type]
+    steps.regions(work)
     work.regions = tuple(regions)
     work.account = AccountSnapshot(MANAGEMENT, "2026-11-27T00:00:00Z")
-    work.calls.adopt(error("global") for _ in range(account_errors))
-    for index, (name, refused) in enumerate(regions.items()):
-        errors = (error(name),) if index < region_errors else ()
-        work.region_snapshots.append(
-            RegionSnapshot(
-                MANAGEMENT, name, "2026-11-27T00:00:00Z", errors=errors, out_of_scope=refused
-            )
+    work.calls.adopt(_error("global", "vpc_zones") for _ in range(account_errors))
+    assert said == []  # said once the account is done, its facts' errors counted
+    for name, refused in regions.items():
+        kind = (failed or {}).get(name)
+        errors = (_error(name, kind),) if kind else ()
+        snapshot = RegionSnapshot(
+            MANAGEMENT, name, "2026-11-27T00:00:00Z", errors=errors, out_of_scope=refused
         )
+        steps.collected(work, snapshot)
     steps.finish(work)
-    (line,) = said
-    return line
+    return said
 
 
-def test_an_accounts_line_counts_its_account_wide_errors_and_regions_an_scp_refused() -> None:
-    """The account line agrees with the report: account-wide errors (a zone listing denied)
-    count beside its regions', and a region a service control policy refused is not said to be
-    collected; when it refused every region, nothing of the account was seen."""
-    assert _finished_line({"eu-west-1": None, "us-east-1": None}, 2, 1) == (
+def test_an_account_with_no_region_to_collect_still_gets_its_line_with_its_errors() -> None:
+    # Every region is another shard's here (or DescribeRegions failed): no region finishes to
+    # say it. Before, such an account had no line at all with one process, then one said before
+    # its account-wide facts, without their errors.
+    from vpce_audit.collect.runner import in_shard
+
+    other_shard = next(k for k in (1, 2) if not in_shard(MANAGEMENT, "eu-west-1", k, 2))
+    assert _account_line({}, account_errors=2, shard=(other_shard, 2)) == [
+        f"account {MANAGEMENT}: 0 region(s) collected, 2 collection error(s)"
+    ]
+
+
+def test_an_accounts_line_counts_errors_and_refused_regions_as_the_report_does() -> None:
+    """Account-wide errors count beside its regions'; a region a service control policy refused
+    is out of scope where another region answered, and otherwise a gap, counted as an error
+    (Snapshot.denied_everywhere): nothing of the account was seen."""
+    both = {"eu-west-1": None, "us-east-1": None}
+    assert _account_line(both, account_errors=2, failed={"us-east-1": "subnets"}) == [
         f"account {MANAGEMENT}: 2 region(s) collected, 3 collection error(s)"
-    )
-    assert _finished_line({"eu-west-1": None, "eu-central-1": "SCP"}, 0, 0) == (
+    ]
+    one_refused = {"eu-west-1": None, "eu-central-1": "SCP"}
+    assert _account_line(one_refused) == [
         f"account {MANAGEMENT}: 1 region(s) collected, 1 out of scope (refused by a service "
         "control policy)"
-    )
-    assert _finished_line({"eu-west-1": "SCP", "eu-central-1": "SCP"}, 1, 0) == (
-        f"account {MANAGEMENT}: a service control policy refused all 2 region(s); nothing of it "
-        "was seen, 1 collection error(s)"
-    )
+    ]
+    # The region left answered no DescribeVpcs: the account was seen nowhere.
+    assert _account_line(one_refused, failed={"eu-west-1": "vpcs"}) == [
+        f"account {MANAGEMENT}: a service control policy refused 1 of its 2 region(s) and none "
+        "answered: nothing of it was seen, 2 collection error(s)"
+    ]
+    all_refused = {"eu-west-1": "SCP", "eu-central-1": "SCP"}
+    assert _account_line(all_refused, account_errors=1) == [
+        f"account {MANAGEMENT}: a service control policy refused 2 of its 2 region(s) and none "
+        "answered: nothing of it was seen, 3 collection error(s)"
+    ]
+    # One shard of a split sees only its regions: others may answer in another shard.
+    assert _account_line(all_refused, shard=(1, 1)) == _account_line(all_refused)
+    (split,) = _account_line(all_refused, shard=(2, 2))
+    assert "none answered in this shard: nothing of it was seen" in split
 
 
 @pytest.mark.parametrize("in_a_process", [False, True])

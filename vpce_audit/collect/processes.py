@@ -189,6 +189,7 @@ class AccountsAcrossProcesses:
             account_errors=errors,
             reached=any(r.reached for r in heard),
             denied=sum(r.denied for r in heard),
+            seen=any(r.seen for r in heard),
         )
         if merged.reached:
             self.reached.add(account_id)
@@ -203,15 +204,7 @@ class AccountsAcrossProcesses:
             line = account_unreached(account_id, merged.account_errors) + lost_line
             say_unreached(self.say, line)
             return
-        line = (
-            account_collected(
-                account_id,
-                merged.regions,
-                merged.region_errors + len(merged.account_errors),
-                merged.denied,
-            )
-            + lost_line
-        )
+        line = account_collected(merged) + lost_line
         # Each process assumes the role itself: one may be refused (throttled) where the others
         # were not, and that shard's account-regions are then missing.
         missed = {shard: r for shard, r in self._heard[account_id].items() if not r.reached}

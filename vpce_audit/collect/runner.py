@@ -43,7 +43,7 @@ from vpce_audit.model import (
     summarise_errors,
 )
 from vpce_audit.snapshot.document import ShardSet, SnapshotDocument
-from vpce_audit.snapshot.views import Snapshot, partition_for_region
+from vpce_audit.snapshot.views import Snapshot, answered, partition_for_region
 
 log = logging.getLogger(__name__)
 
@@ -374,23 +374,28 @@ def say_unreached(say: Progress | None, line: str) -> None:
         log.warning("%s", line)
 
 
-def account_collected(account_id: str, regions: int, errors: int, denied: int = 0) -> str:
-    """The line that says one account of several has its regions collected: ``errors`` counts
-    its account-wide errors and its regions' (as the report does), ``denied`` the regions a
-    service control policy refused, which are not collected."""
-    errors_said = f", {errors} collection error(s)" if errors else ""
-    if regions and denied == regions:
-        # Nothing of the account was seen: the report counts these regions as gaps, not as
-        # regions the organisation leaves out (Snapshot.denied_everywhere).
-        return (
-            f"account {account_id}: a service control policy refused all {regions} region(s); "
-            f"nothing of it was seen{errors_said}"
+def account_collected(finished: AccountFinished, *, part: bool = False) -> str:
+    """The line that says one account of several is collected, counting its errors as the report
+    does: its regions', its account-wide ones, and, where no region answered, a gap for each
+    region a service control policy refused (``Snapshot.denied_everywhere``). ``part``: this
+    run collects one shard of the organisation, whose other regions may answer elsewhere."""
+    refused, regions = finished.denied, finished.regions
+    errors = finished.region_errors + len(finished.account_errors)
+    if refused and not finished.seen:
+        errors += refused
+        head = (
+            f"a service control policy refused {refused} of its {regions} region(s) and none "
+            f"answered{' in this shard' if part else ''}: nothing of it was seen"
         )
-    out_of_scope = f", {denied} out of scope (refused by a service control policy)"
-    return (
-        f"account {account_id}: {regions - denied} region(s) collected"
-        + (out_of_scope if denied else "")
-        + errors_said
+    elif refused:
+        head = (
+            f"{regions - refused} region(s) collected, {refused} out of scope (refused by a "
+            "service control policy)"
+        )
+    else:
+        head = f"{regions} region(s) collected"
+    return f"account {finished.account_id}: {head}" + (
+        f", {errors} collection error(s)" if errors else ""
     )
 
 
@@ -451,11 +456,6 @@ class _CollectionSteps:
             )
         work.regions = tuple(r for r in regions if self._request.wants(work.account_id, r))
         self._tally.plan(more_scopes=len(work.regions))
-        if not work.regions and self._account_progress is not None:
-            # No region will finish to say it (DescribeRegions failed, or every region is
-            # another shard's): the account's line is said now, with its errors so far.
-            errors = len(work.calls.errors)
-            self._account_progress(account_collected(work.account_id, 0, errors))
         return work.regions
 
     def facts(self, work: AccountWork) -> None:
@@ -538,18 +538,15 @@ class _CollectionSteps:
             region_errors=sum(len(r.errors) for r in work.region_snapshots),
             account_errors=account.errors,
             denied=sum(r.out_of_scope is not None for r in work.region_snapshots),
+            seen=any(answered(r) for r in work.region_snapshots),
         )
-        if self._account_progress is not None and work.regions:
-            # Said when the account is done, its account-wide facts and zones too, so that
-            # the line counts their errors as the report does.
-            self._account_progress(
-                account_collected(
-                    work.account_id,
-                    finished.regions,
-                    finished.region_errors + len(finished.account_errors),
-                    finished.denied,
-                )
-            )
+        if self._account_progress is not None:
+            # Said when the account is done, its account-wide facts and zones too (also with
+            # no region to collect: DescribeRegions failed, or every region is another
+            # shard's), so that the line counts their errors as the report does.
+            shard = self._request.shard
+            part = shard is not None and shard[1] > 1
+            self._account_progress(account_collected(finished, part=part))
         self._tally.account_done(finished)
         return account
 

@@ -31,8 +31,10 @@ class AccountFinished:
     reached: bool = True
     """False: its credentials could not be had (AssumeRole refused); nothing was collected."""
     denied: int = 0
-    """Of ``regions``, those a service control policy refused (out of scope; a gap in the scan
-    when it refused every one)."""
+    """Of ``regions``, those a service control policy refused: out of scope where the account
+    answered in another region (``seen``), gaps in the scan where it answered in none."""
+    seen: bool = True
+    """Some region of the account answered (``snapshot.views.answered``)."""
 
 
 @dataclass(frozen=True)

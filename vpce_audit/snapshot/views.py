@@ -318,6 +318,15 @@ def _details_by_name(details: tuple[EndpointServiceDetail, ...]) -> DetailIndex:
     return index
 
 
+def answered(region: RegionSnapshot) -> bool:
+    """Whether the account answered in this region: no service control policy refused it and
+    its DescribeVpcs did not fail. An account that answered nowhere was not seen at all, and
+    the regions an SCP refused it are then gaps, not regions left out (``denied_everywhere``)."""
+    return region.out_of_scope is None and not any(
+        error.resource_kind == "vpcs" and error.resource_id is None for error in region.errors
+    )
+
+
 LIVE_ATTACHMENT_STATES = frozenset({"available", "modifying", "pendingAcceptance", "pending"})
 
 
@@ -369,12 +378,7 @@ class Snapshot:
     @cached_property
     def _reached_accounts(self) -> frozenset[str]:
         """Accounts with a region whose DescribeVpcs answered."""
-        return frozenset(
-            region.account_id
-            for region in self.document.regions
-            if region.out_of_scope is None
-            and not any(e.resource_kind == "vpcs" and e.resource_id is None for e in region.errors)
-        )
+        return frozenset(region.account_id for region in self.document.regions if answered(region))
 
     @cached_property
     def accounts_by_id(self) -> dict[str, AccountSnapshot]:
