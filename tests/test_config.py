@@ -155,6 +155,7 @@ def test_rule_selection_by_id_and_prefix() -> None:
         "VPCE403",
         "VPCE404",
         "VPCE405",
+        "VPCE406",
         "VPCE501",
     }
     with pytest.raises(ConfigError, match="--ignore: 'VPCE9' matches no rule id"):

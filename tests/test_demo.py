@@ -47,6 +47,7 @@ EXPECTED = {
     ("VPCE403", "spoke-a-main-rt"),
     ("VPCE404", "prod-private-a-rt"),
     ("VPCE405", "prod-private-b-rt"),
+    ("VPCE406", "spoke-a-main-rt"),  # a subnet in zone b, where its attachment has none
     ("VPCE501", "spoke-a"),  # tgw-main routes spoke-b's block, which lies inside spoke-a's own
     ("VPCE502", "spoke-a"),  # both propagate into tgw-main's route table
     ("VPCE502", "spoke-b"),

@@ -92,7 +92,7 @@ def _after(step: str, onward: Reach, *, followed: bool = False) -> Reach:
     return onward
 
 
-def _zone_of(subnet: Subnet | None) -> str | None:
+def zone_of(subnet: Subnet | None) -> str | None:
     """A subnet's Availability Zone: its id where known (names differ between accounts)."""
     if subnet is None:
         return None
@@ -101,7 +101,7 @@ def _zone_of(subnet: Subnet | None) -> str | None:
 
 def _zones_of(scope: ScopeView, subnet_ids: Iterable[str]) -> set[str | None]:
     """The zones of an attachment's subnets (None for a subnet the scope does not hold)."""
-    return {_zone_of(scope.subnets_by_id.get(subnet_id)) for subnet_id in subnet_ids}
+    return {zone_of(scope.subnets_by_id.get(subnet_id)) for subnet_id in subnet_ids}
 
 
 class Topology:
@@ -386,16 +386,33 @@ class Topology:
         takes a VPC's traffic only in the Availability Zones where its attachment has a subnet
         (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html). None too
         when the attachment's zones are unknown."""
-        attachment = self._own_attachment(scope, vpc_id, tgw_id)
-        facts = self._attachment_facts.get(attachment.attachment_id) if attachment else None
-        if attachment is None or facts is None or facts.subnet_ids is None:
-            return None
-        zones = _zones_of(scope, facts.subnet_ids)
-        if None in zones or zone in zones:
+        found = self.attachment_zones(scope, vpc_id, tgw_id)
+        if isinstance(found, str) or zone in found.zones:
             return None
         return (
-            f"sends it to {tgw_id} from zone {zone}, where {attachment.attachment_id} has no "
-            "subnet: the gateway takes no traffic from that zone"
+            f"sends it to {tgw_id} from zone {zone}, where {found.attachment.attachment_id} has "
+            "no subnet: the gateway takes no traffic from that zone"
+        )
+
+    def attachment_zones(self, scope: ScopeView, vpc_id: str, tgw_id: str) -> AttachmentZones | str:
+        """The Availability Zones where the VPC's attachment to the gateway has a subnet (the
+        only zones whose traffic the gateway takes), or why they are unknown. ``scope``: the
+        VPC owner's account-region."""
+        attachment = self._own_attachment(scope, vpc_id, tgw_id)
+        if attachment is None:
+            return f"no live attachment of {vpc_id} to {tgw_id} is in the snapshot"
+        facts = self._attachment_facts.get(attachment.attachment_id)
+        if facts is None or facts.subnet_ids is None:
+            return f"the subnets of {attachment.attachment_id} were not read"
+        subnets = [scope.subnets_by_id.get(subnet_id) for subnet_id in facts.subnet_ids]
+        missing = [i for i, subnet in zip(facts.subnet_ids, subnets, strict=True) if not subnet]
+        if missing:
+            return f"subnet {missing[0]} of {attachment.attachment_id} is not in the snapshot"
+        known = [subnet for subnet in subnets if subnet is not None]
+        return AttachmentZones(
+            attachment,
+            frozenset(zone for zone in map(zone_of, known) if zone),
+            tuple(sorted({subnet.availability_zone for subnet in known})),
         )
 
     def _subnets_reach(
@@ -425,7 +442,7 @@ class Topology:
             if table is None:
                 verdicts.append(Reach(None, f"the route table of {subnet_id} is unknown"))
                 continue
-            zone = _zone_of(scope.subnets_by_id.get(subnet_id))
+            zone = zone_of(scope.subnets_by_id.get(subnet_id))
             verdicts.append(
                 self._table_reach(scope, vpc_id, table, goal, hops=hops, transit=transit, zone=zone)
             )
@@ -1097,6 +1114,17 @@ class ExternalPath:
     """False when it leads to an account whose organisation membership is unknown."""
     unknown: bool = False
     """Where it leads is unknown (a transit gateway whose owner was not scanned)."""
+
+
+@dataclass(frozen=True)
+class AttachmentZones:
+    """Where a VPC's transit-gateway attachment has its subnets."""
+
+    attachment: TransitGatewayAttachment
+    zones: frozenset[str]
+    """Zone ids (names where ids are unknown): what ``zone_of`` gives a subnet."""
+    names: tuple[str, ...]
+    """The zones' names, sorted, for messages."""
 
 
 @dataclass(frozen=True)

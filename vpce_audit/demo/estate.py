@@ -36,6 +36,8 @@ us-east-1
   spoke-a/b  10.3.0.0/16 and 10.3.128.0/20 on transit gateway tgw-main, whose route table both
              propagate into (VPCE502, high, on both); spoke-a's default route goes to it
              (VPCE403), and its route to spoke-b's block lies inside spoke-a's own (VPCE501).
+             spoke-a has a subnet in zone b, where its attachment has none (VPCE406); spoke-b
+             routes to the gateway from zone a only, where its attachment is (clean).
              tgw-main accepts shared attachments automatically (VPCE505); tgw-quiet does not
              (clean).
   hub        10.30.0.0/16: centralised interface endpoints for ssm and sts (private DNS off),
@@ -531,7 +533,11 @@ def _seed_transit(east: _Region, ids: dict[str, str]) -> None:
         )
         ids[f"{name}-attachment"] = attachment
         ids[f"{name}-main-rt"] = east.main_table(vpc_id)
+    # A workload subnet in zone b, where spoke-a's attachment has no subnet: its traffic to the
+    # gateway is dropped (VPCE406). spoke-b routes to the gateway from zone a only (clean).
+    east.subnet("spoke-a-private-b", ids["spoke-a"], "10.3.2.0/24", "b")
     east.route(ids["spoke-a-main-rt"], "0.0.0.0/0", TransitGatewayId=gateway)
+    east.route(ids["spoke-b-main-rt"], "10.3.0.0/16", TransitGatewayId=gateway)
     # The route propagation adds on AWS (moto does not propagate): spoke-b's block, which lies
     # inside spoke-a's own, so spoke-a can never reach spoke-b (VPCE501).
     east.ec2.create_transit_gateway_route(

@@ -46,6 +46,7 @@ from vpce_audit.rules.builtin.routing import (
     gateway_endpoint_route_missing,
     s3_traffic_via_nat,
     service_traffic_via_transit_gateway,
+    transit_gateway_zone_not_attached,
 )
 from vpce_audit.rules.builtin.security_groups import (
     endpoint_nacl_blocks_vpc,
@@ -82,6 +83,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     service_traffic_via_transit_gateway,
     endpoint_route_shadowed,
     gateway_endpoint_route_missing,
+    transit_gateway_zone_not_attached,
     connected_networks_conflict,
     cidr_overlap_transit_gateway,
     cidr_overlap_on_premises,

@@ -1,4 +1,5 @@
-"""4xx: whether S3 / DynamoDB traffic uses the gateway endpoint or pays for a NAT gateway.
+"""4xx: whether S3 / DynamoDB traffic uses the gateway endpoint or pays for a NAT gateway, and
+whether what a route table sends a transit gateway can get there (VPCE406).
 
 Route selection follows AWS (https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html):
 longest prefix first, then static, prefix-list and propagated routes. A route table is skipped,
@@ -9,6 +10,7 @@ list) has entries the snapshot does not know and those could change the verdict.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -20,6 +22,7 @@ from vpce_audit.analysis.routes import (
     service_destinations,
     target_kind,
 )
+from vpce_audit.analysis.topology import Topology, zone_of
 from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import PrefixList, Route, RouteTable
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
@@ -455,3 +458,78 @@ def gateway_endpoint_route_missing(ctx: RuleContext) -> CheckResult:
                 f"Route table {table_id}: {'; '.join(problems[table_id])}.",
                 related=(table.vpc_id, *related[table_id]),
             )
+
+
+def _judged_zone(region: str) -> re.Pattern[str]:
+    """The names of a region's Availability Zones (us-east-1a): subnets of Local Zones and
+    Wavelength Zones (us-west-2-lax-1a) cannot hold a transit-gateway attachment and reach the
+    gateway through their parent zone, which this rule does not follow; they are not judged."""
+    return re.compile(re.escape(region) + "[a-z]")
+
+
+@builtin_rule("VPCE406", requires=("route_tables", "subnets", "transit_gateway_attachments"))
+def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
+    """A transit gateway takes a VPC's traffic only in the Availability Zones where the VPC's
+    attachment has a subnet: "any resources in Availability Zones where there is no transit
+    gateway attachment cannot reach the transit gateway"
+    (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html). A route table whose
+    route to the gateway serves subnets of other zones drops their traffic."""
+    topology = Topology(ctx.snapshot)
+    for scope in ctx.scopes():
+        standard = _judged_zone(scope.region)
+        for table in scope.own_route_tables:
+            gateways = sorted(
+                {
+                    route.target_id or ""
+                    for route in table.routes
+                    if route.is_active and target_kind(route.target_id) == "transit-gateway"
+                }
+            )
+            if not gateways:
+                continue
+            subnets = [
+                subnet
+                for subnet_id in scope.subnets_by_route_table.get(table.route_table_id, ())
+                if (subnet := scope.subnets_by_id.get(subnet_id)) is not None
+                and standard.fullmatch(subnet.availability_zone)
+            ]
+            if not subnets:
+                continue
+            problems: list[str] = []
+            unknown: list[str] = []
+            related: set[str] = set()
+            for tgw_id in gateways:
+                attached = topology.attachment_zones(scope, table.vpc_id, tgw_id)
+                if isinstance(attached, str):
+                    unknown.append(attached)
+                    continue
+                outside = [s for s in subnets if zone_of(s) not in attached.zones]
+                if not outside:
+                    continue
+                zones = sorted({s.availability_zone for s in outside})
+                listed = ", ".join(s.subnet_id for s in outside[:10])
+                more = f" and {len(outside) - 10} more" if len(outside) > 10 else ""
+                problems.append(
+                    f"its routes to {tgw_id} serve subnet(s) {listed}{more} in "
+                    f"{', '.join(zones)}, where {attached.attachment.attachment_id} has no "
+                    f"subnet (it has {', '.join(attached.names) or 'none'})"
+                )
+                related.update([tgw_id, attached.attachment.attachment_id])
+                related.update(s.subnet_id for s in outside)
+            if problems:
+                yield ctx.finding(
+                    scope,
+                    table.route_table_id,
+                    f"Route table {table.route_table_id} of {table.vpc_id}: "
+                    f"{'; '.join(problems)}. A transit gateway takes a VPC's traffic only in "
+                    "the Availability Zones of its attachment's subnets: the traffic those "
+                    "subnets send to it is dropped.",
+                    related=(table.vpc_id, *sorted(related)),
+                )
+            elif unknown:
+                yield ctx.skip(
+                    scope,
+                    table.route_table_id,
+                    f"which zones {table.vpc_id} reaches the transit gateway from is unknown: "
+                    f"{'; '.join(unknown)}",
+                )

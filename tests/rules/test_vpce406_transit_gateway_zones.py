@@ -1,0 +1,128 @@
+"""VPCE406: subnets that route to a transit gateway from an Availability Zone where the VPC's
+attachment has no subnet. "Any resources in Availability Zones where there is no transit gateway
+attachment cannot reach the transit gateway"
+(https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import ACCOUNT, REGION, findings, flagged, region, route, run, subnet, table, vpc
+from vpce_audit.model import RegionSnapshot, Subnet, TransitGatewayAttachment
+from vpce_audit.rules.builtin.routing import transit_gateway_zone_not_attached as rule
+
+
+def attachment(
+    subnet_ids: tuple[str, ...] | None, state: str = "available"
+) -> TransitGatewayAttachment:
+    return TransitGatewayAttachment(
+        "tgw-attach-1",
+        "tgw-1",
+        "999999999999",  # a hub account's gateway, shared through RAM
+        "vpc",
+        "vpc-1",
+        ACCOUNT,
+        state,
+        None,
+        subnet_ids=subnet_ids,
+        appliance_mode=None if subnet_ids is None else False,
+    )
+
+
+def spoke(
+    *tables: Any,
+    attached: tuple[str, ...] | None = ("subnet-tgw-a", "subnet-tgw-b"),
+    extra_subnets: tuple[Subnet, ...] = (),
+    **collections: Any,
+) -> RegionSnapshot:
+    """vpc-1 with workload subnets in zones a, b and c and attachment subnets in a and b."""
+    collections.setdefault("transit_gateway_attachments", [attachment(attached)])
+    return region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[
+            subnet("subnet-a", "vpc-1", "a"),
+            subnet("subnet-b", "vpc-1", "b"),
+            subnet("subnet-c", "vpc-1", "c"),
+            subnet("subnet-tgw-a", "vpc-1", "a"),
+            subnet("subnet-tgw-b", "vpc-1", "b"),
+            *extra_subnets,
+        ],
+        route_tables=list(tables),
+        **collections,
+    )
+
+
+WORKLOADS = ("subnet-a", "subnet-b", "subnet-c")
+
+
+def test_subnets_of_a_zone_without_an_attachment_subnet_are_flagged() -> None:
+    estate = spoke(table("rtb-private", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=WORKLOADS))
+    assert flagged(rule, estate) == {"rtb-private"}
+    found = findings(rule, estate)["rtb-private"]
+    assert (
+        f"its routes to tgw-1 serve subnet(s) subnet-c in {REGION}c, where tgw-attach-1 has no "
+        f"subnet (it has {REGION}a, {REGION}b)"
+    ) in found.message
+    assert set(found.related_resources) == {"vpc-1", "tgw-1", "tgw-attach-1", "subnet-c"}
+
+
+def test_every_zone_covered_or_no_route_to_the_gateway_is_fine() -> None:
+    covered = spoke(
+        table("rtb-private", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=WORKLOADS),
+        attached=("subnet-tgw-a", "subnet-tgw-b", "subnet-c"),
+    )
+    assert flagged(rule, covered) == set()
+    # Zone c's subnet uses a table without a route to the gateway (a NAT gateway, say); a
+    # blackhole route (its attachment deleted) forwards nothing to judge.
+    separate = spoke(
+        table("rtb-ab", "vpc-1", route("10.0.0.0/8", "tgw-1"), subnets=("subnet-a", "subnet-b")),
+        table("rtb-c", "vpc-1", route("0.0.0.0/0", "nat-1"), subnets=("subnet-c",)),
+        table(
+            "rtb-dead",
+            "vpc-1",
+            route("10.0.0.0/8", "tgw-1", state="blackhole"),
+            subnets=("subnet-tgw-a",),
+        ),
+    )
+    assert flagged(rule, separate) == set()
+
+
+def test_a_subnet_on_the_main_table_counts_and_each_table_is_judged_once() -> None:
+    estate = spoke(
+        table("rtb-main", "vpc-1", route("10.0.0.0/8", "tgw-1"), main=True),
+        table("rtb-ab", "vpc-1", route("10.0.0.0/8", "tgw-1"), subnets=("subnet-a", "subnet-b")),
+    )
+    # subnet-c and the attachment subnets are on the main table implicitly.
+    assert flagged(rule, estate) == {"rtb-main"}
+    assert f"subnet(s) subnet-c in {REGION}c" in findings(rule, estate)["rtb-main"].message
+
+
+def test_local_zone_subnets_are_not_judged() -> None:
+    local = Subnet("subnet-lax", "vpc-1", None, f"{REGION}-lax-1a")
+    estate = spoke(
+        table("rtb-lax", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-lax",)),
+        extra_subnets=(local,),
+    )
+    assert flagged(rule, estate) == set()
+
+
+def test_unknown_attachment_zones_skip_the_table_with_the_reason() -> None:
+    unread = spoke(
+        table("rtb-private", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=WORKLOADS),
+        attached=None,
+    )
+    result = run(rule, unread)
+    assert result.findings == ()
+    assert [(s.resource_id, s.reason) for s in result.skipped] == [
+        (
+            "rtb-private",
+            "which zones vpc-1 reaches the transit gateway from is unknown: the subnets of "
+            "tgw-attach-1 were not read",
+        )
+    ]
+    unattached = spoke(
+        table("rtb-private", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=WORKLOADS),
+        transit_gateway_attachments=[],
+    )
+    (skip,) = run(rule, unattached).skipped
+    assert skip.reason.endswith("no live attachment of vpc-1 to tgw-1 is in the snapshot")
