@@ -100,6 +100,32 @@ def test_an_account_is_done_when_every_process_is_done_with_it() -> None:
     assert accounts.finish_unheard() == {}
 
 
+def test_an_account_no_process_saw_answer_is_said_as_unseen_like_the_report_says() -> None:
+    """One process could not assume the role, the other saw an SCP refuse both its regions:
+    nothing of the account was seen, so the refusals are gaps (Snapshot.denied_everywhere),
+    counted as errors; a process that saw a region answer makes them out of scope instead."""
+    tally = Tally()
+    said: list[str] = []
+    accounts = AccountsAcrossProcesses(2, tally, said.append)
+    refused = AccountFinished(ONE, 2, 0, (), denied=2, seen=False)
+    # (seen left at its default: a process that never reached the account saw nothing of it)
+    accounts.finished(1, AccountFinished(ONE, 0, 0, (REFUSED,), reached=False))
+    accounts.finished(2, refused)
+    assert said == [
+        f"account {ONE}: none of its 2 region(s) answered (2 refused by a service control "
+        f"policy): nothing of it was seen, 3 collection error(s); not reached in shard 1 of 2 "
+        "(AssumeRole: AccessDenied)"
+    ]
+    said.clear()
+    accounts = AccountsAcrossProcesses(2, Tally(), said.append)
+    accounts.finished(1, AccountFinished(ONE, 1, 0, ()))
+    accounts.finished(2, refused)
+    assert said == [
+        f"account {ONE}: 1 region(s) collected, 2 out of scope (refused by a service control "
+        "policy)"
+    ]
+
+
 def test_an_account_some_processes_never_listed_is_counted_at_the_end_and_marked() -> None:
     tally = Tally()
     said: list[str] = []

@@ -392,18 +392,23 @@ def test_an_accounts_line_counts_errors_and_refused_regions_as_the_report_does()
     ]
     # The region left answered no DescribeVpcs: the account was seen nowhere.
     assert _account_line(one_refused, failed={"eu-west-1": "vpcs"}) == [
-        f"account {MANAGEMENT}: a service control policy refused 1 of its 2 region(s) and none "
-        "answered: nothing of it was seen, 2 collection error(s)"
+        f"account {MANAGEMENT}: none of its 2 region(s) answered (1 refused by a service "
+        "control policy): nothing of it was seen, 2 collection error(s)"
     ]
     all_refused = {"eu-west-1": "SCP", "eu-central-1": "SCP"}
     assert _account_line(all_refused, account_errors=1) == [
-        f"account {MANAGEMENT}: a service control policy refused 2 of its 2 region(s) and none "
-        "answered: nothing of it was seen, 3 collection error(s)"
+        f"account {MANAGEMENT}: none of its 2 region(s) answered (2 refused by a service "
+        "control policy): nothing of it was seen, 3 collection error(s)"
+    ]
+    # No SCP, but DescribeVpcs failed everywhere: nothing seen either, the errors are the gaps.
+    assert _account_line(both, failed={"eu-west-1": "vpcs", "us-east-1": "vpcs"}) == [
+        f"account {MANAGEMENT}: none of its 2 region(s) answered: nothing of it was seen, "
+        "2 collection error(s)"
     ]
     # One shard of a split sees only its regions: others may answer in another shard.
     assert _account_line(all_refused, shard=(1, 1)) == _account_line(all_refused)
     (split,) = _account_line(all_refused, shard=(2, 2))
-    assert "none answered in this shard: nothing of it was seen" in split
+    assert "none of its 2 region(s) answered in this shard (2 refused" in split
 
 
 @pytest.mark.parametrize("in_a_process", [False, True])

@@ -189,7 +189,7 @@ class AccountsAcrossProcesses:
             account_errors=errors,
             reached=any(r.reached for r in heard),
             denied=sum(r.denied for r in heard),
-            seen=any(r.seen for r in heard),
+            seen=any(r.seen for r in heard if r.reached),
         )
         if merged.reached:
             self.reached.add(account_id)

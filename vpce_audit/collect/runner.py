@@ -296,7 +296,9 @@ def collect_accounts(
     started = time.monotonic()
     tally.plan(accounts=len(works) + len(unreachable))
     for account in unreachable:
-        tally.account_done(AccountFinished(account.account_id, 0, 0, account.errors, reached=False))
+        tally.account_done(
+            AccountFinished(account.account_id, 0, 0, account.errors, reached=False, seen=False)
+        )
         say_unreached(account_progress, account_unreached(account.account_id, account.errors))
     steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
     accounts = AccountPipeline(
@@ -381,11 +383,12 @@ def account_collected(finished: AccountFinished, *, part: bool = False) -> str:
     run collects one shard of the organisation, whose other regions may answer elsewhere."""
     refused, regions = finished.denied, finished.regions
     errors = finished.region_errors + len(finished.account_errors)
-    if refused and not finished.seen:
+    if regions and not finished.seen:
         errors += refused
+        why = f" ({refused} refused by a service control policy)" if refused else ""
         head = (
-            f"a service control policy refused {refused} of its {regions} region(s) and none "
-            f"answered{' in this shard' if part else ''}: nothing of it was seen"
+            f"none of its {regions} region(s) answered{' in this shard' if part else ''}{why}: "
+            "nothing of it was seen"
         )
     elif refused:
         head = (

@@ -34,7 +34,8 @@ class AccountFinished:
     """Of ``regions``, those a service control policy refused: out of scope where the account
     answered in another region (``seen``), gaps in the scan where it answered in none."""
     seen: bool = True
-    """Some region of the account answered (``snapshot.views.answered``)."""
+    """Some region of the account answered (``snapshot.views.answered``); False for an account
+    not reached."""
 
 
 @dataclass(frozen=True)
