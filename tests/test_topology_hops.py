@@ -850,6 +850,33 @@ def test_replies_leave_from_the_endpoints_zone_which_the_gateway_must_attach() -
     assert "replies are lost" in _spoke_broken(_scan(document))
 
 
+def test_an_endpoint_in_a_local_zone_is_not_judged_by_the_attachments_zones() -> None:
+    # The same hub with its endpoint subnet in a Local Zone: such a subnet cannot hold an
+    # attachment and reaches the gateway through its parent zone, which is not followed
+    # (local-zones-connectivity-transit-gateway-lzs): not a zone the gateway refuses.
+    document = estate((*DIRECT, _to("10.20.0.0/16", A_SPOKE, "vpc-0spoke")))
+    hub = scope_of(document, HUB)
+    local = f"{hub.region}-lcl-1a"
+    hub = dataclasses.replace(
+        hub,
+        subnets=(
+            *(
+                dataclasses.replace(s, availability_zone=local)
+                if s.availability_zone == f"{hub.region}a"
+                else s
+                for s in hub.subnets
+            ),
+            subnet("subnet-hub-tgw", "vpc-0hub", "b", cidr="10.10.9.0/28"),
+        ),
+        transit_gateway_attachments=tuple(
+            dataclasses.replace(a, subnet_ids=("subnet-hub-tgw",), appliance_mode=False)
+            for a in hub.transit_gateway_attachments
+        ),
+    )
+    reachable, how = _reach_back(with_scope(document, hub))
+    assert reachable is True, how
+
+
 def _two_inspection_vpcs(second_has_firewall: bool) -> SnapshotDocument:
     """The spokes' traffic passes two inspection VPCs: X (two zones, appliance mode off, no
     firewall), then Y (one zone, appliance mode on, a firewall endpoint or a plain route)."""

@@ -5,6 +5,7 @@ attachment cannot reach the transit gateway"
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from tests.helpers import ACCOUNT, REGION, findings, flagged, region, route, run, subnet, table, vpc
@@ -76,12 +77,12 @@ def test_every_zone_covered_or_no_route_to_the_gateway_is_fine() -> None:
     # blackhole route (its attachment deleted) forwards nothing to judge.
     separate = spoke(
         table("rtb-ab", "vpc-1", route("10.0.0.0/8", "tgw-1"), subnets=("subnet-a", "subnet-b")),
-        table("rtb-c", "vpc-1", route("0.0.0.0/0", "nat-1"), subnets=("subnet-c",)),
+        table("rtb-nat", "vpc-1", route("0.0.0.0/0", "nat-1")),
         table(
             "rtb-dead",
             "vpc-1",
             route("10.0.0.0/8", "tgw-1", state="blackhole"),
-            subnets=("subnet-tgw-a",),
+            subnets=("subnet-c",),
         ),
     )
     assert flagged(rule, separate) == set()
@@ -116,7 +117,7 @@ def test_unknown_attachment_zones_skip_the_table_with_the_reason() -> None:
     assert [(s.resource_id, s.reason) for s in result.skipped] == [
         (
             "rtb-private",
-            "which zones vpc-1 reaches the transit gateway from is unknown: the subnets of "
+            "from which zones vpc-1 reaches tgw-1 is unknown: tgw-1: the subnets of "
             "tgw-attach-1 were not read",
         )
     ]
@@ -125,4 +126,93 @@ def test_unknown_attachment_zones_skip_the_table_with_the_reason() -> None:
         transit_gateway_attachments=[],
     )
     (skip,) = run(rule, unattached).skipped
-    assert skip.reason.endswith("no live attachment of vpc-1 to tgw-1 is in the snapshot")
+    assert skip.reason.endswith(
+        "no live attachment (available, pending or modifying) of vpc-1 to tgw-1 is in the snapshot"
+    )
+
+
+def test_zones_are_compared_by_id_where_both_sides_carry_one_else_by_name() -> None:
+    """Names differ between accounts, ids do not; where a subnet lacks its id (a hand-made
+    snapshot), the names of one VPC's subnets, read by its owner, agree."""
+    named = Subnet("subnet-tgw-a", "vpc-1", None, f"{REGION}a")
+    with_id = Subnet("subnet-a", "vpc-1", None, f"{REGION}a", availability_zone_id="euw1-az1")
+    mixed = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[named, with_id],
+        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-a",))],
+        transit_gateway_attachments=[attachment(("subnet-tgw-a",))],
+    )
+    assert flagged(rule, mixed) == set()
+    # By id: the workload subnet's zone is the attachment's, under another name (as a second
+    # account would call it).
+    same_zone = Subnet("subnet-tgw-a", "vpc-1", None, f"{REGION}b", availability_zone_id="euw1-az1")
+    by_id = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[same_zone, with_id],
+        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-a",))],
+        transit_gateway_attachments=[attachment(("subnet-tgw-a",))],
+    )
+    assert flagged(rule, by_id) == set()
+    other_zone = dataclasses.replace(same_zone, availability_zone=f"{REGION}a")
+    other_zone = dataclasses.replace(other_zone, availability_zone_id="euw1-az9")
+    apart = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[other_zone, with_id],
+        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-a",))],
+        transit_gateway_attachments=[attachment(("subnet-tgw-a",))],
+    )
+    assert flagged(rule, apart) == {"rtb-1"}
+
+
+def test_an_attachment_not_yet_carrying_traffic_is_not_a_zone_problem() -> None:
+    pending = spoke(
+        table("rtb-private", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=WORKLOADS),
+        transit_gateway_attachments=[
+            attachment(("subnet-tgw-a", "subnet-tgw-b"), state="pendingAcceptance")
+        ],
+    )
+    result = run(rule, pending)
+    assert result.findings == ()
+    assert [s.reason for s in result.skipped] == [
+        "from which zones vpc-1 reaches tgw-1 is unknown: tgw-1: tgw-attach-1 is pendingAcceptance"
+    ]
+
+
+def test_each_gateway_is_judged_with_its_own_attachment_and_long_lists_are_cut() -> None:
+    many = tuple(subnet(f"subnet-c{n:02d}", "vpc-1", "c") for n in range(12))
+    second = TransitGatewayAttachment(
+        "tgw-attach-2",
+        "tgw-2",
+        ACCOUNT,
+        "vpc",
+        "vpc-1",
+        ACCOUNT,
+        "available",
+        None,
+        subnet_ids=("subnet-tgw-a", "subnet-tgw-b", "subnet-c00"),
+        appliance_mode=False,
+    )
+    estate = spoke(
+        table(
+            "rtb-private",
+            "vpc-1",
+            route("0.0.0.0/0", "tgw-1"),
+            route("10.0.0.0/8", "tgw-2"),
+            subnets=tuple(s.subnet_id for s in many),
+        ),
+        extra_subnets=many,
+        transit_gateway_attachments=[attachment(("subnet-tgw-a", "subnet-tgw-b")), second],
+    )
+    message = findings(rule, estate)["rtb-private"].message
+    listed = ", ".join(f"subnet-c{n:02d}" for n in range(10))
+    assert f"its routes to tgw-1 serve subnet(s) {listed} and 2 more in {REGION}c" in message
+    assert "tgw-2" not in message  # its attachment covers zone c
+
+
+def test_an_attachment_subnet_missing_from_the_snapshot_skips_the_table() -> None:
+    estate = spoke(
+        table("rtb-private", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=WORKLOADS),
+        attached=("subnet-tgw-a", "subnet-gone"),
+    )
+    (skip,) = run(rule, estate).skipped
+    assert skip.reason.endswith("subnet subnet-gone of tgw-attach-1 is not in the snapshot")

@@ -92,16 +92,26 @@ def _after(step: str, onward: Reach, *, followed: bool = False) -> Reach:
     return onward
 
 
-def zone_of(subnet: Subnet | None) -> str | None:
+def _zone_of(subnet: Subnet | None) -> str | None:
     """A subnet's Availability Zone: its id where known (names differ between accounts)."""
     if subnet is None:
         return None
     return subnet.availability_zone_id or subnet.availability_zone or None
 
 
+def in_region_zone(subnet: Subnet, region: str) -> bool:
+    """Whether the subnet lies in one of the region's Availability Zones (us-east-1a), not in a
+    Local Zone or Wavelength Zone (us-west-2-lax-1a). Those cannot hold a transit-gateway
+    attachment and reach a gateway through their parent zone
+    (https://docs.aws.amazon.com/local-zones/latest/ug/local-zones-connectivity-transit-gateway-lzs.html),
+    which this analysis does not follow."""
+    name = subnet.availability_zone
+    return name.startswith(region) and len(name) == len(region) + 1 and name[-1].isalpha()
+
+
 def _zones_of(scope: ScopeView, subnet_ids: Iterable[str]) -> set[str | None]:
     """The zones of an attachment's subnets (None for a subnet the scope does not hold)."""
-    return {zone_of(scope.subnets_by_id.get(subnet_id)) for subnet_id in subnet_ids}
+    return {_zone_of(scope.subnets_by_id.get(subnet_id)) for subnet_id in subnet_ids}
 
 
 class Topology:
@@ -309,12 +319,12 @@ class Topology:
         *,
         hops: int,
         transit: bool = False,
-        zone: str | None = None,
+        subnet: Subnet | None = None,
     ) -> Reach:
         """Whether the route ``table`` of ``vpc_id`` sends traffic for the goal's network on to
         its VPC. ``hops``: the middle hops followed so far on this path; ``transit``: the
-        traffic entered this VPC from a transit gateway (it is not this VPC's own); ``zone``:
-        the Availability Zone of the subnet it leaves from, where known."""
+        traffic entered this VPC from a transit gateway (it is not this VPC's own); ``subnet``:
+        the subnet it leaves from, where known (its zone decides whether a gateway takes it)."""
         choice = scope.route_index(table).choice(goal.network)
         if choice.contenders:
             # A route to a prefix list whose entries are unknown may win: where this table
@@ -348,8 +358,8 @@ class Topology:
             )
         if kind == "transit-gateway":
             tgw_id = route.target_id or ""
-            if zone is not None:
-                absent = self._zone_not_attached(scope, vpc_id, tgw_id, zone)
+            if subnet is not None:
+                absent = self._zone_not_attached(scope, vpc_id, tgw_id, subnet)
                 if absent is not None:
                     return Reach(
                         False, f"{table.route_table_id} (of {vpc_id}) {absent}", followed=True
@@ -380,18 +390,21 @@ class Topology:
         return Reach(True, f"{table.route_table_id} -> {connection_id}")
 
     def _zone_not_attached(
-        self, scope: ScopeView, vpc_id: str, tgw_id: str, zone: str
+        self, scope: ScopeView, vpc_id: str, tgw_id: str, subnet: Subnet
     ) -> str | None:
-        """Why a subnet of ``zone`` cannot send traffic to the gateway, or None: a transit gateway
-        takes a VPC's traffic only in the Availability Zones where its attachment has a subnet
+        """Why ``subnet`` cannot send traffic to the gateway, or None: a transit gateway takes a
+        VPC's traffic only in the Availability Zones where its attachment has a subnet
         (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html). None too
-        when the attachment's zones are unknown."""
+        when the attachment's zones are unknown, or the subnet is in a Local Zone."""
         found = self.attachment_zones(scope, vpc_id, tgw_id)
-        if isinstance(found, str) or zone in found.zones:
+        if isinstance(found, str) or not in_region_zone(subnet, scope.region):
+            return None
+        if found.covers(subnet):
             return None
         return (
-            f"sends it to {tgw_id} from zone {zone}, where {found.attachment.attachment_id} has "
-            "no subnet: the gateway takes no traffic from that zone"
+            f"sends it to {tgw_id} from zone {subnet.availability_zone}, where "
+            f"{found.attachment.attachment_id} has no subnet: the gateway takes no traffic from "
+            "that zone"
         )
 
     def attachment_zones(self, scope: ScopeView, vpc_id: str, tgw_id: str) -> AttachmentZones | str:
@@ -400,7 +413,10 @@ class Topology:
         VPC owner's account-region."""
         attachment = self._own_attachment(scope, vpc_id, tgw_id)
         if attachment is None:
-            return f"no live attachment of {vpc_id} to {tgw_id} is in the snapshot"
+            return (
+                f"no live attachment (available, pending or modifying) of {vpc_id} to {tgw_id} "
+                "is in the snapshot"
+            )
         facts = self._attachment_facts.get(attachment.attachment_id)
         if facts is None or facts.subnet_ids is None:
             return f"the subnets of {attachment.attachment_id} were not read"
@@ -409,10 +425,11 @@ class Topology:
         if missing:
             return f"subnet {missing[0]} of {attachment.attachment_id} is not in the snapshot"
         known = [subnet for subnet in subnets if subnet is not None]
+        ids = [subnet.availability_zone_id for subnet in known]
         return AttachmentZones(
             attachment,
-            frozenset(zone for zone in map(zone_of, known) if zone),
-            tuple(sorted({subnet.availability_zone for subnet in known})),
+            frozenset(name for name in (s.availability_zone for s in known) if name),
+            None if None in ids or "" in ids else frozenset(i for i in ids if i),
         )
 
     def _subnets_reach(
@@ -442,9 +459,11 @@ class Topology:
             if table is None:
                 verdicts.append(Reach(None, f"the route table of {subnet_id} is unknown"))
                 continue
-            zone = zone_of(scope.subnets_by_id.get(subnet_id))
+            subnet = scope.subnets_by_id.get(subnet_id)
             verdicts.append(
-                self._table_reach(scope, vpc_id, table, goal, hops=hops, transit=transit, zone=zone)
+                self._table_reach(
+                    scope, vpc_id, table, goal, hops=hops, transit=transit, subnet=subnet
+                )
             )
         if not verdicts:
             return Reach(None, f"no subnet of {vpc_id} is known there")
@@ -1121,10 +1140,18 @@ class AttachmentZones:
     """Where a VPC's transit-gateway attachment has its subnets."""
 
     attachment: TransitGatewayAttachment
-    zones: frozenset[str]
-    """Zone ids (names where ids are unknown): what ``zone_of`` gives a subnet."""
-    names: tuple[str, ...]
-    """The zones' names, sorted, for messages."""
+    names: frozenset[str]
+    """The zones' names, as the VPC owner's account calls them."""
+    ids: frozenset[str] | None
+    """The zones' ids; None unless every subnet of the attachment carries one."""
+
+    def covers(self, subnet: Subnet) -> bool:
+        """Whether the gateway takes the subnet's traffic: the subnet is in one of the zones.
+        By zone id where both sides carry one (names differ between accounts), else by name
+        (the subnets of one VPC, read by its owner, name zones alike)."""
+        if self.ids is not None and subnet.availability_zone_id:
+            return subnet.availability_zone_id in self.ids
+        return subnet.availability_zone in self.names
 
 
 @dataclass(frozen=True)

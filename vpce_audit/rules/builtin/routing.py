@@ -10,7 +10,6 @@ list) has entries the snapshot does not know and those could change the verdict.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -22,12 +21,15 @@ from vpce_audit.analysis.routes import (
     service_destinations,
     target_kind,
 )
-from vpce_audit.analysis.topology import Topology, zone_of
+from vpce_audit.analysis.topology import Topology, in_region_zone
 from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import PrefixList, Route, RouteTable
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
+CARRYING_ATTACHMENT_STATES = frozenset({"available", "modifying"})
+"""Transit-gateway attachment states in which the attachment carries traffic (pending and
+pendingAcceptance ones do not yet)."""
 # The services with gateway endpoints: short name and how messages call them.
 GATEWAY_SERVICES = (("s3", "S3"), ("dynamodb", "DynamoDB"))
 ROUTING_REQUIREMENTS = (
@@ -460,23 +462,16 @@ def gateway_endpoint_route_missing(ctx: RuleContext) -> CheckResult:
             )
 
 
-def _judged_zone(region: str) -> re.Pattern[str]:
-    """The names of a region's Availability Zones (us-east-1a): subnets of Local Zones and
-    Wavelength Zones (us-west-2-lax-1a) cannot hold a transit-gateway attachment and reach the
-    gateway through their parent zone, which this rule does not follow; they are not judged."""
-    return re.compile(re.escape(region) + "[a-z]")
-
-
 @builtin_rule("VPCE406", requires=("route_tables", "subnets", "transit_gateway_attachments"))
 def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
     """A transit gateway takes a VPC's traffic only in the Availability Zones where the VPC's
     attachment has a subnet: "any resources in Availability Zones where there is no transit
     gateway attachment cannot reach the transit gateway"
     (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html). A route table whose
-    route to the gateway serves subnets of other zones drops their traffic."""
+    route to the gateway serves subnets of other zones drops their traffic. Subnets of Local
+    Zones and Wavelength Zones (``in_region_zone``) are not judged."""
     topology = Topology(ctx.snapshot)
     for scope in ctx.scopes():
-        standard = _judged_zone(scope.region)
         for table in scope.own_route_tables:
             gateways = sorted(
                 {
@@ -491,7 +486,7 @@ def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
                 subnet
                 for subnet_id in scope.subnets_by_route_table.get(table.route_table_id, ())
                 if (subnet := scope.subnets_by_id.get(subnet_id)) is not None
-                and standard.fullmatch(subnet.availability_zone)
+                and in_region_zone(subnet, scope.region)
             ]
             if not subnets:
                 continue
@@ -501,9 +496,15 @@ def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
             for tgw_id in gateways:
                 attached = topology.attachment_zones(scope, table.vpc_id, tgw_id)
                 if isinstance(attached, str):
-                    unknown.append(attached)
+                    unknown.append(f"{tgw_id}: {attached}")
                     continue
-                outside = [s for s in subnets if zone_of(s) not in attached.zones]
+                attachment = attached.attachment
+                if attachment.state not in CARRYING_ATTACHMENT_STATES:
+                    # Not yet accepted (or created): it carries nothing from any zone, which
+                    # adding a subnet would not change.
+                    unknown.append(f"{tgw_id}: {attachment.attachment_id} is {attachment.state}")
+                    continue
+                outside = [s for s in subnets if not attached.covers(s)]
                 if not outside:
                     continue
                 zones = sorted({s.availability_zone for s in outside})
@@ -511,10 +512,10 @@ def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
                 more = f" and {len(outside) - 10} more" if len(outside) > 10 else ""
                 problems.append(
                     f"its routes to {tgw_id} serve subnet(s) {listed}{more} in "
-                    f"{', '.join(zones)}, where {attached.attachment.attachment_id} has no "
-                    f"subnet (it has {', '.join(attached.names) or 'none'})"
+                    f"{', '.join(zones)}, where {attachment.attachment_id} has no subnet (it has "
+                    f"{', '.join(sorted(attached.names)) or 'none'})"
                 )
-                related.update([tgw_id, attached.attachment.attachment_id])
+                related.update([tgw_id, attachment.attachment_id])
                 related.update(s.subnet_id for s in outside)
             if problems:
                 yield ctx.finding(
@@ -530,6 +531,6 @@ def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
                 yield ctx.skip(
                     scope,
                     table.route_table_id,
-                    f"which zones {table.vpc_id} reaches the transit gateway from is unknown: "
+                    f"from which zones {table.vpc_id} reaches {', '.join(gateways)} is unknown: "
                     f"{'; '.join(unknown)}",
                 )
