@@ -4,6 +4,10 @@ VPC routes to networks outside the organisation
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from tests.helpers import (
     ACCOUNT,
     OTHER_ACCOUNT,
@@ -133,3 +137,65 @@ def test_aws_managed_endpoints_and_unknown_groups_are_skipped() -> None:
     reasons = {s.resource_id: s.reason for s in skipped(rule, estate())}
     assert set(reasons) == {"vpce-aws-managed", "vpce-missing-sg"}
     assert "RequesterManaged" in reasons["vpce-aws-managed"]
+
+
+def test_spokes_of_one_gateway_share_its_exits_and_never_count_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Spokes on one transit gateway whose table reaches a VPN: each open endpoint is medium,
+    naming the VPN, and no spoke's own attachment is a way out. What the gateway table leads to
+    is worked out once for all spokes (a hub's table routes to each: per spoke, it was
+    quadratic)."""
+    from vpce_audit.analysis.topology import Topology
+    from vpce_audit.model import (
+        TransitGatewayAttachment,
+        TransitGatewayRoute,
+        TransitGatewayRouteTable,
+        TransitGatewayRouteTarget,
+    )
+
+    names = [f"vpc-{n}" for n in range(4)]
+
+    def attached(attachment_id: str, kind: str, resource: str, owner: str) -> Any:
+        return TransitGatewayAttachment(
+            attachment_id, "tgw-1", ACCOUNT, kind, resource, owner, "available", "tgw-rtb-1"
+        )
+
+    attachments = [attached(f"tgw-attach-{v}", "vpc", v, ACCOUNT) for v in names]
+    attachments.append(attached("tgw-attach-vpn", "vpn", "vpn-1", ACCOUNT))
+    routes = tuple(
+        TransitGatewayRoute(
+            "10.0.0.0/8", (TransitGatewayRouteTarget(a.attachment_id),), "propagated", "active"
+        )
+        for a in attachments
+    )
+    ids = tuple(a.attachment_id for a in attachments)
+    hub = region(
+        vpcs=[vpc(v, f"10.{n}.0.0/16") for n, v in enumerate(names)],
+        subnets=[subnet(f"subnet-{v}", v) for v in names],
+        route_tables=[
+            table(f"rtb-{v}", v, route("0.0.0.0/0", "tgw-1"), subnets=(f"subnet-{v}",))
+            for v in names
+        ],
+        security_groups=[security_group(f"sg-{v}", v, ingress("0.0.0.0/0")) for v in names],
+        vpc_endpoints=[endpoint(f"vpce-{v}", v, "ssm", groups=(f"sg-{v}",)) for v in names],
+        transit_gateway_attachments=attachments,
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable("tgw-rtb-1", "tgw-1", ids, ids, routes)
+        ],
+    )
+    calls: list[str] = []
+    find = Topology._find_gateway_exits
+
+    def counted(self: Topology, *args: Any) -> Any:
+        calls.append(args[0])
+        return find(self, *args)
+
+    monkeypatch.setattr(Topology, "_find_gateway_exits", counted)
+    found = findings(rule, hub)
+    assert calls == ["tgw-1"]
+    assert set(found) == {f"vpce-{v}" for v in names}
+    for v in names:
+        assert found[f"vpce-{v}"].severity is Severity.MEDIUM
+        assert "tgw-1 attachment tgw-attach-vpn (vpn)" in found[f"vpce-{v}"].message
+        assert f"tgw-attach-{v}" not in found[f"vpce-{v}"].message

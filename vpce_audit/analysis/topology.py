@@ -1027,14 +1027,6 @@ class Topology:
         tables = scope.route_tables_with_subnets_by_vpc.get(vpc_id, ())
         routed = {route.target_id for table in tables for route in table.routes if route.is_active}
         found: list[ExternalPath] = []
-
-        def account_path(account: str, description: str) -> None:
-            trust = trusted.account_trust(account)
-            if trust is Trust.UNTRUSTED:
-                found.append(ExternalPath(description, certain=True))
-            elif trust is Trust.UNKNOWN:
-                found.append(ExternalPath(f"{description}, membership unknown", certain=False))
-
         for connection in self.peerings_by_vpc.get(vpc_id, ()):
             peer = (
                 connection.accepter
@@ -1042,10 +1034,12 @@ class Topology:
                 else connection.requester
             )
             if connection.peering_connection_id in routed and peer.owner_id:
-                account_path(
+                path = _account_path(
+                    trusted,
                     peer.owner_id,
                     f"peering {connection.peering_connection_id} with account {peer.owner_id}",
                 )
+                found += [path] if path else []
         for target in sorted(t for t in routed if t and t.startswith("vgw-")):
             found.append(
                 ExternalPath(f"virtual private gateway {target} (VPN / Direct Connect)", True)
@@ -1064,63 +1058,84 @@ class Topology:
                     )
                 )
                 continue
-            table = self.association_table(attachment)
-            reachable = (
-                None
-                if table is None or table.routes is None
-                else {
-                    t.attachment_id for r in table.routes if r.state == "active" for t in r.targets
-                }
-            )
-            for other in self.attachments_by_tgw.get(tgw, ()):
-                if other.attachment_id == attachment.attachment_id:
-                    continue
-                if reachable is not None and other.attachment_id not in reachable:
-                    continue
-                if other.resource_type in HYBRID_ATTACHMENT_TYPES:
-                    found.append(
-                        ExternalPath(
-                            f"{tgw} attachment {other.attachment_id} ({other.resource_type})", True
-                        )
-                    )
-                elif other.resource_type in PEERING_ATTACHMENT_TYPES:
-                    peer_account = other.resource_owner_id
-                    description = f"{tgw} attachment {other.attachment_id} (peering with " + (
-                        f"a transit gateway of account {peer_account})"
-                        if peer_account
-                        else "a transit gateway)"
-                    )
-                    if peer_account and trusted.account_trust(peer_account) is Trust.UNTRUSTED:
-                        found.append(ExternalPath(description, certain=True))
-                    else:
-                        # A gateway of the organisation, or of an account whose membership is
-                        # unknown: what it reaches beyond (its own VPNs, peerings) is not
-                        # followed, so whether that is outside is unknown.
-                        found.append(
-                            ExternalPath(
-                                f"{description}, whose onward routes are not followed",
-                                certain=False,
-                                unknown=True,
-                            )
-                        )
-                elif other.resource_type == "vpc":
-                    if other.resource_owner_id:
-                        account_path(
-                            other.resource_owner_id,
-                            f"{tgw} attachment {other.attachment_id} (VPC of account "
-                            f"{other.resource_owner_id})",
-                        )
+            exits = self._gateway_exits(tgw, self.association_table(attachment), trusted)
+            found += [path for other, path in exits if other != attachment.attachment_id]
+        return found
+
+    def _gateway_exits(
+        self, tgw: str, table: TransitGatewayRouteTable | None, trusted: TrustedSet
+    ) -> list[tuple[str, ExternalPath]]:
+        """The attachments of the gateway that lead outside the organisation, with the path,
+        for a VPC whose attachment is associated with ``table`` (every attachment when its
+        routes are unknown). Once per gateway table: every spoke of a hub asks the same, and the
+        hub's table routes to each of them."""
+        key = (tgw, table.route_table_id if table is not None else None, id(trusted))
+        exits = self._exits.get(key)
+        if exits is None:
+            exits = self._exits[key] = self._find_gateway_exits(tgw, table, trusted)
+        return exits
+
+    @cached_property
+    def _exits(self) -> dict[tuple[str, str | None, int], list[tuple[str, ExternalPath]]]:
+        return {}
+
+    def _find_gateway_exits(
+        self, tgw: str, table: TransitGatewayRouteTable | None, trusted: TrustedSet
+    ) -> list[tuple[str, ExternalPath]]:
+        reachable = (
+            None
+            if table is None or table.routes is None
+            else {t.attachment_id for r in table.routes if r.state == "active" for t in r.targets}
+        )
+        found: list[tuple[str, ExternalPath]] = []
+        for other in self.attachments_by_tgw.get(tgw, ()):
+            if reachable is not None and other.attachment_id not in reachable:
+                continue
+            path: ExternalPath | None
+            if other.resource_type in HYBRID_ATTACHMENT_TYPES:
+                path = ExternalPath(
+                    f"{tgw} attachment {other.attachment_id} ({other.resource_type})", True
+                )
+            elif other.resource_type in PEERING_ATTACHMENT_TYPES:
+                peer_account = other.resource_owner_id
+                description = f"{tgw} attachment {other.attachment_id} (peering with " + (
+                    f"a transit gateway of account {peer_account})"
+                    if peer_account
+                    else "a transit gateway)"
+                )
+                if peer_account and trusted.account_trust(peer_account) is Trust.UNTRUSTED:
+                    path = ExternalPath(description, certain=True)
                 else:
-                    # A kind not judged here (a network function, a type AWS adds later):
-                    # where it leads is unknown, not inside the organisation.
-                    found.append(
-                        ExternalPath(
-                            f"{tgw} attachment {other.attachment_id} ({other.resource_type}), "
-                            "whose destination is not judged",
-                            certain=False,
-                            unknown=True,
-                        )
+                    # A gateway of the organisation, or of an account whose membership is
+                    # unknown: what it reaches beyond (its own VPNs, peerings) is not
+                    # followed, so whether that is outside is unknown.
+                    path = ExternalPath(
+                        f"{description}, whose onward routes are not followed",
+                        certain=False,
+                        unknown=True,
                     )
+            elif other.resource_type == "vpc":
+                path = (
+                    _account_path(
+                        trusted,
+                        other.resource_owner_id,
+                        f"{tgw} attachment {other.attachment_id} (VPC of account "
+                        f"{other.resource_owner_id})",
+                    )
+                    if other.resource_owner_id
+                    else None
+                )
+            else:
+                # A kind not judged here (a network function, a type AWS adds later): where it
+                # leads is unknown, not inside the organisation.
+                path = ExternalPath(
+                    f"{tgw} attachment {other.attachment_id} ({other.resource_type}), "
+                    "whose destination is not judged",
+                    certain=False,
+                    unknown=True,
+                )
+            if path is not None:
+                found.append((other.attachment_id, path))
         return found
 
 
@@ -1230,6 +1245,17 @@ class RemoteNetwork:
     route_prefix: int = 0
     """Prefix length of the VPC route that sends the network on (longest-prefix match picks
     between routes by it)."""
+
+
+def _account_path(trusted: TrustedSet, account: str, description: str) -> ExternalPath | None:
+    """A path into ``account``, if it leads outside the organisation (certainly, or for all
+    that is known of the account's membership)."""
+    trust = trusted.account_trust(account)
+    if trust is Trust.UNTRUSTED:
+        return ExternalPath(description, certain=True)
+    if trust is Trust.UNKNOWN:
+        return ExternalPath(f"{description}, membership unknown", certain=False)
+    return None
 
 
 def _remote(cidr: str, destination: str, source: str, concrete: bool) -> list[RemoteNetwork]:

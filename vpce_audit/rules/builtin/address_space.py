@@ -128,7 +128,7 @@ class SharedNetworks:
     """
 
     def __init__(self, groups: tuple[RemoteGroup, ...]) -> None:
-        self.groups = groups
+        self.groups = groups  # alive as long as the cache keys by their ids
         self.entries: list[RemoteNetwork] = []
         self.hidden_from: list[frozenset[str]] = []
         self.place: list[tuple[int, int]] = []
@@ -170,7 +170,7 @@ def _table_conflicts(
     if not shared_parts:
         return _conflicts(own, flattened(parts))
     groups = tuple(part.group for _, part in shared_parts)
-    key = tuple(map(id, groups))  # the topology keeps each group for its life
+    key = tuple(map(id, groups))  # SharedNetworks.groups keeps them, and so their ids, alive
     shared = shared_by_groups.get(key)
     if shared is None:
         shared = shared_by_groups[key] = SharedNetworks(groups)
