@@ -26,7 +26,8 @@ from vpce_audit.analysis.dns import (
     record_targets,
 )
 from vpce_audit.analysis.security_groups import (
-    admits,
+    Admission,
+    admission,
     attached_groups,
     endpoint_ports,
 )
@@ -446,6 +447,8 @@ class CentralDns:
         self._zoneless: dict[tuple[object, ...], ServiceResolution] = {}
         self._contexts: dict[tuple[str, str, str], tuple[VpcDns, tuple[object, ...] | None]] = {}
         self._scanned: dict[str, frozenset[str] | None] = {}
+        self._admissions: dict[tuple[str, str, str], Admission] = {}
+        """What each hub endpoint's groups admit, indexed once for every spoke that asks."""
 
     def resolves_to(
         self, scope: ScopeView, vpc_id: str, name: str
@@ -667,13 +670,11 @@ class CentralDns:
             return _with(
                 base, unknown=f"security group {', '.join(missing)} is not in the snapshot"
             )
-        admitted = admits(
-            hub_scope,
-            groups,
-            parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks)),
-            vpc_id,
-            ports.ports,
-        )
+        key = (hub_scope.account_id, hub_scope.region, endpoint.endpoint_id)
+        rules = self._admissions.get(key)
+        if rules is None:
+            rules = self._admissions[key] = admission(hub_scope, groups, ports.ports)
+        admitted = rules.admits(parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks)), vpc_id)
         if admitted is None:
             return _with(
                 base,

@@ -4,8 +4,9 @@ endpoint's groups admit a network on them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import Network, overlaps, parse_network
+from vpce_audit.analysis.cidrs import Network, NetworkIndex, parse_network
 from vpce_audit.analysis.service_names import service_short_name
 from vpce_audit.data import PortRange, ServicePorts, service_ports
 from vpce_audit.model import SecurityGroup, SecurityGroupRule, VpcEndpoint, is_privatelink_service
@@ -54,26 +55,56 @@ def admits_any_port(rule: SecurityGroupRule, ports: Iterable[PortRange]) -> bool
     return admitted is not None and any(admitted.overlaps(wanted) for wanted in ports)
 
 
-def source_covers(
-    rule: SecurityGroupRule, scope: ScopeView, networks: Iterable[Network], vpc_id: str
-) -> bool | None:
-    """Whether the rule's source covers part of a VPC (its blocks ``networks``); None when the
-    snapshot cannot say (a prefix list or group it does not hold)."""
-    blocks = list(networks)
-    for cidr in (rule.cidr_ipv4, rule.cidr_ipv6):
-        if cidr is not None:
-            source = parse_network(cidr)
-            return source is not None and any(overlaps(source, n) for n in blocks)
-    if rule.prefix_list_id is not None:
-        plist = scope.prefix_lists_by_id.get(rule.prefix_list_id)
-        if plist is None or plist.cidrs is None:
-            return None
-        entries = [parse_network(cidr) for cidr in plist.cidrs]
-        return any(e is not None and overlaps(e, n) for e in entries for n in blocks)
-    if rule.referenced_group_id is not None:
-        group = scope.security_groups_by_id.get(rule.referenced_group_id)
-        return None if group is None else group.vpc_id == vpc_id
-    return False
+@dataclass(frozen=True)
+class Admission:
+    """What some security groups admit on some ports, indexed once: the networks of their CIDR
+    and prefix-list sources, the VPCs of the groups they reference, and whether some source is
+    unknown to the snapshot. A hub's endpoint group may hold a rule per spoke, and every spoke's
+    every record asks it (``CentralDns``): looked up, not walked rule by rule."""
+
+    networks: NetworkIndex
+    group_vpcs: frozenset[str | None]
+    unresolved: bool
+
+    def admits(self, networks: Iterable[Network], vpc_id: str) -> bool | None:
+        """Whether some rule admits the VPC (its blocks ``networks``); None when no rule does
+        but one could not be resolved."""
+        if vpc_id in self.group_vpcs:
+            return True
+        if any(next(self.networks.overlapping(block), None) is not None for block in networks):
+            return True
+        return None if self.unresolved else False
+
+
+def admission(
+    scope: ScopeView, groups: Iterable[SecurityGroup], ports: Iterable[PortRange]
+) -> Admission:
+    """The ``Admission`` of the groups' ingress rules that admit a port of ``ports``."""
+    wanted = list(ports)
+    networks: list[Network] = []
+    group_vpcs: set[str | None] = set()
+    unresolved = False
+    for group in groups:
+        for rule in group.ingress:
+            if not admits_any_port(rule, wanted):
+                continue
+            cidr = rule.cidr_ipv4 if rule.cidr_ipv4 is not None else rule.cidr_ipv6
+            if cidr is not None:
+                source = parse_network(cidr)
+                networks += [source] if source is not None else []
+            elif rule.prefix_list_id is not None:
+                plist = scope.prefix_lists_by_id.get(rule.prefix_list_id)
+                if plist is None or plist.cidrs is None:
+                    unresolved = True
+                else:
+                    networks += [n for n in map(parse_network, plist.cidrs) if n is not None]
+            elif rule.referenced_group_id is not None:
+                referenced = scope.security_groups_by_id.get(rule.referenced_group_id)
+                if referenced is None:
+                    unresolved = True
+                else:
+                    group_vpcs.add(referenced.vpc_id)
+    return Admission(NetworkIndex(networks), frozenset(group_vpcs), unresolved)
 
 
 def admits(
@@ -85,13 +116,4 @@ def admits(
 ) -> bool | None:
     """Whether some ingress rule of the groups admits a port of ``ports`` from the VPC; None when
     no rule does but one could not be resolved."""
-    blocks, wanted = list(networks), list(ports)
-    verdicts = [
-        source_covers(rule, scope, blocks, vpc_id)
-        for group in groups
-        for rule in group.ingress
-        if admits_any_port(rule, wanted)
-    ]
-    if any(verdicts):
-        return True
-    return None if None in verdicts else False
+    return admission(scope, groups, ports).admits(networks, vpc_id)
