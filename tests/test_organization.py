@@ -9,6 +9,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -383,6 +384,29 @@ def test_members_stay_trusted_when_the_listing_account_is_not_scanned(
     # As when the management account is scanned: A's sibling is trusted, B's outsider is not.
     assert judged(report) == judged(everyone)
     assert [account for account, _, _ in judged(report)] == [b]
+
+
+def test_the_organisations_member_list_is_stored_once(
+    organisation: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every member keeps the listing --org made when it cannot list the organisation itself;
+    stored on each, a snapshot of N accounts held N x N ids. It is kept once, by the first
+    account by id, and members are still trusted (the test above)."""
+
+    def refused(organizations: Any, calls: Any) -> None:
+        return None
+
+    monkeypatch.setattr(account_module, "organization_members", refused)
+    path = tmp_path / "org.json"
+    argv = ["collect", "--org", "--region", REGION, "--exclude-accounts", MANAGEMENT, "-o"]
+    assert main([*argv, str(path)], stdout=io.StringIO()) == 0
+    stored = {
+        account["account_id"]: account["organization_member_ids"]
+        for account in json.loads(path.read_text())["accounts"]
+    }
+    a, b = sorted([organisation["a"], organisation["b"]])
+    assert stored[b] is None
+    assert stored[a] is not None and {MANAGEMENT, a, b} <= set(stored[a])
 
 
 class _Organizations:

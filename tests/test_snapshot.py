@@ -287,3 +287,36 @@ def test_a_lone_surrogate_is_refused_and_a_pair_is_read(escape: str) -> None:
     # An escaped backslash before "ud800" is text, not an escape.
     literal = from_json(text.replace(f'"{vpc_id}"', f'"{vpc_id}\\\\ud800"'))
     assert literal.regions[0].vpcs[0].vpc_id == vpc_id + "\\ud800"
+
+
+def test_a_member_list_that_one_shard_left_to_another_account_survives_the_merge() -> None:
+    """Each collection stores an organisation's member list on one account
+    (runner.members_listed_once); shards whose first account differs (one lost its listing)
+    leave it on different accounts, and the merge keeps every list either side holds."""
+    from vpce_audit.collect.runner import members_listed_once
+
+    members = ("111111111111", "222222222222")
+
+    def account(account_id: str, listed: tuple[str, ...] | None, at: str) -> AccountSnapshot:
+        return AccountSnapshot(account_id, at, "o-1", organization_member_ids=listed)
+
+    kept = members_listed_once(
+        [
+            account("111111111111", members, "2026-11-26T00:00:00Z"),
+            account("222222222222", members, "2026-11-26T00:00:00Z"),
+            account("333333333333", ("333333333333",), "2026-11-26T00:00:00Z"),
+            account("444444444444", None, "2026-11-26T00:00:00Z"),
+        ]
+    )
+    assert [a.organization_member_ids for a in kept] == [members, None, ("333333333333",), None]
+    one = document(
+        region(name="us-east-1"),
+        accounts=(account("111111111111", members, "2026-11-26T00:00:00Z"),),
+    )
+    other = document(
+        region(name="eu-west-1"),
+        accounts=(account("111111111111", None, "2026-11-26T01:00:00Z"),),  # newer, without it
+    )
+    for order in ([one, other], [other, one]):
+        merged = merge(order, tool_version="t", created_at="now")
+        assert [a.organization_member_ids for a in merged.accounts] == [members]

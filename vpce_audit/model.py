@@ -750,7 +750,8 @@ class AccountSnapshot:
     organization_id: str | None = None
     organization_member_ids: tuple[AccountId, ...] | None = None
     """Every account of the organisation (organizations:ListAccounts). None when the account may
-    not list them (a member account that is not a delegated administrator) or the call failed."""
+    not list them (a member account that is not a delegated administrator), the call failed, or
+    another account of the snapshot holds the same list (a collection stores each list once)."""
     hosted_zones: tuple[HostedZone, ...] = ()
     iam_principals: tuple[IamPrincipal, ...] | None = None
     """Roles and users of the account; None when they could not be read."""

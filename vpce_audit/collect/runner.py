@@ -309,7 +309,7 @@ def collect_accounts(
         created_at=utc_now(),
         shards=_shard_set(request.shard, request.plan),
         # By id: the same order however the accounts were reached (and in --processes' merge).
-        accounts=tuple(sorted((*accounts, *unreachable), key=lambda a: a.account_id)),
+        accounts=members_listed_once(sorted((*accounts, *unreachable), key=lambda a: a.account_id)),
         regions=tuple(
             sorted(
                 (snapshot for work in works for snapshot in work.region_snapshots),
@@ -354,6 +354,28 @@ def collection_summary(
         + (f"; {unreachable} account(s) could not be reached" if unreachable else "")
         + (" (this shard's part of the account-regions)" if shard_run else "")
     )
+
+
+def members_listed_once(accounts: Sequence[AccountSnapshot]) -> tuple[AccountSnapshot, ...]:
+    """``accounts`` with each organisation's member list kept by one account only: the first by
+    id of those holding that very list. In an ``--org`` scan every member that cannot list the
+    organisation keeps the scanner's listing, so the snapshot held accounts x accounts ids (100 MB
+    of JSON at 2,000 accounts). What reads the lists, the trusted accounts and whether an
+    organisation's members are known, needs each list once (``Snapshot.organization_members``,
+    ``orgs_with_unknown_members``); a different list (another listing, made at another time) is
+    kept where it is. Deterministic, so every shard keeps it on the same account."""
+    kept: set[tuple[str | None, tuple[str, ...]]] = set()
+    found: list[AccountSnapshot] = []
+    for account in accounts:
+        members = account.organization_member_ids
+        key = (account.organization_id, members or ())
+        if members is not None and key in kept:
+            found.append(dataclasses.replace(account, organization_member_ids=None))
+            continue
+        if members is not None:
+            kept.add(key)
+        found.append(account)
+    return tuple(found)
 
 
 def recorded_errors(accounts: Iterable[AccountSnapshot], regions: Iterable[RegionSnapshot]) -> int:

@@ -640,8 +640,16 @@ def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnaps
         }
         principals = tuple(joined[key] for key in sorted(joined))
     errors = tuple(dict.fromkeys((*older.errors, *newer.errors)))
+    # A shard may leave the member list to another account of the organisation
+    # (runner.members_listed_once): a list either snapshot holds is kept.
+    members = (
+        newer.organization_member_ids
+        if newer.organization_member_ids is not None
+        else older.organization_member_ids
+    )
     return dataclasses.replace(
         newer,
+        organization_member_ids=members,
         vpc_zones=tuple(zones[key] for key in sorted(zones)),
         iam_principals=principals,
         errors=tuple(sorted(errors, key=lambda error: error.sort_key)),
