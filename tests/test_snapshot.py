@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -291,14 +293,18 @@ def test_a_lone_surrogate_is_refused_and_a_pair_is_read(escape: str) -> None:
 
 def test_a_member_list_that_one_shard_left_to_another_account_survives_the_merge() -> None:
     """Each collection stores an organisation's member list on one account
-    (runner.members_listed_once); shards whose first account differs (one lost its listing)
-    leave it on different accounts, and the merge keeps every list either side holds."""
+    (runner.members_listed_once); shards of one split whose first account differs leave it on
+    different accounts, and their merge keeps the list either part holds for the same
+    organisation. Separate collections keep the newer description: a list refused since, or an
+    account now in another organisation, must not borrow the old list."""
     from vpce_audit.collect.runner import members_listed_once
 
     members = ("111111111111", "222222222222")
 
-    def account(account_id: str, listed: tuple[str, ...] | None, at: str) -> AccountSnapshot:
-        return AccountSnapshot(account_id, at, "o-1", organization_member_ids=listed)
+    def account(
+        account_id: str, listed: tuple[str, ...] | None, at: str, org: str = "o-1"
+    ) -> AccountSnapshot:
+        return AccountSnapshot(account_id, at, org, organization_member_ids=listed)
 
     kept = members_listed_once(
         [
@@ -309,14 +315,28 @@ def test_a_member_list_that_one_shard_left_to_another_account_survives_the_merge
         ]
     )
     assert [a.organization_member_ids for a in kept] == [members, None, ("333333333333",), None]
-    one = document(
-        region(name="us-east-1"),
-        accounts=(account("111111111111", members, "2026-11-26T00:00:00Z"),),
-    )
-    other = document(
-        region(name="eu-west-1"),
-        accounts=(account("111111111111", None, "2026-11-26T01:00:00Z"),),  # newer, without it
-    )
-    for order in ([one, other], [other, one]):
-        merged = merge(order, tool_version="t", created_at="now")
-        assert [a.organization_member_ids for a in merged.accounts] == [members]
+
+    def part(name: str, facts: AccountSnapshot, shard: int | None) -> SnapshotDocument:
+        return dataclasses.replace(
+            document(region(name=name), accounts=(facts,)),
+            shards=None if shard is None else ShardSet(2, (shard,)),
+        )
+
+    older = account("111111111111", members, "2026-11-26T00:00:00Z")
+    newer = account("111111111111", None, "2026-11-26T01:00:00Z")
+    moved = account("111111111111", None, "2026-11-26T01:00:00Z", org="o-2")
+
+    def merged_members(one: SnapshotDocument, other: SnapshotDocument) -> list[Any]:
+        return [
+            a.organization_member_ids
+            for a in merge([one, other], tool_version="t", created_at="now").accounts
+        ]
+
+    for one, other in ((1, 2), (2, 1)):
+        shards = part("us-east-1", older, one), part("eu-west-1", newer, other)
+        assert merged_members(*shards) == [members]
+        assert merged_members(*reversed(shards)) == [members]
+        moved_shards = part("us-east-1", older, one), part("eu-west-1", moved, other)
+        assert merged_members(*moved_shards) == [None]
+    separate = part("us-east-1", older, None), part("eu-west-1", newer, None)
+    assert merged_members(*separate) == [None]

@@ -671,10 +671,11 @@ class CentralDns:
                 base, unknown=f"security group {', '.join(missing)} is not in the snapshot"
             )
         key = (hub_scope.account_id, hub_scope.region, endpoint.endpoint_id)
-        rules = self._admissions.get(key)
-        if rules is None:
-            rules = self._admissions[key] = admission(hub_scope, groups, ports.ports)
-        admitted = rules.admits(parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks)), vpc_id)
+        groups_admit = self._admissions.get(key)
+        if groups_admit is None:
+            groups_admit = self._admissions[key] = admission(hub_scope, groups, ports.ports)
+        blocks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+        admitted = groups_admit.admits(blocks, vpc_id)
         if admitted is None:
             return _with(
                 base,

@@ -1069,14 +1069,18 @@ class Topology:
         for a VPC whose attachment is associated with ``table`` (every attachment when its
         routes are unknown). Once per gateway table: every spoke of a hub asks the same, and the
         hub's table routes to each of them."""
-        key = (tgw, table.route_table_id if table is not None else None, id(trusted))
-        exits = self._exits.get(key)
-        if exits is None:
-            exits = self._exits[key] = self._find_gateway_exits(tgw, table, trusted)
-        return exits
+        key = (tgw, table.route_table_id if table is not None else None)
+        known = self._exits.get(key)
+        # Kept with the trusted set it was worked out for (the set itself, not its id, which a
+        # later set may reuse): a rule asks with one set throughout.
+        if known is None or known[0] is not trusted:
+            known = self._exits[key] = (trusted, self._find_gateway_exits(tgw, table, trusted))
+        return known[1]
 
     @cached_property
-    def _exits(self) -> dict[tuple[str, str | None, int], list[tuple[str, ExternalPath]]]:
+    def _exits(
+        self,
+    ) -> dict[tuple[str, str | None], tuple[TrustedSet, list[tuple[str, ExternalPath]]]]:
         return {}
 
     def _find_gateway_exits(

@@ -363,7 +363,8 @@ def members_listed_once(accounts: Sequence[AccountSnapshot]) -> tuple[AccountSna
     of JSON at 2,000 accounts). What reads the lists, the trusted accounts and whether an
     organisation's members are known, needs each list once (``Snapshot.organization_members``,
     ``orgs_with_unknown_members``); a different list (another listing, made at another time) is
-    kept where it is. Deterministic, so every shard keeps it on the same account."""
+    kept where it is. Deterministic: the shards of a split keep it on the same account when they
+    listed the same members (``document.merge`` joins them where they did not)."""
     kept: set[tuple[str | None, tuple[str, ...]]] = set()
     found: list[AccountSnapshot] = []
     for account in accounts:

@@ -527,8 +527,10 @@ def merge(
 
     The same account-region in two snapshots is an error, not a guess, and so are snapshots of
     different schema versions. An account described by several snapshots is merged: its
-    organisation, members and hosted zones come from the most recent description, the zones of
-    its VPCs and its IAM principals are joined, and every recorded error is kept."""
+    organisation, members and hosted zones come from the most recent description (for shards of
+    one split, a member list that description left to another account comes from the other
+    shard), the zones of its VPCs and its IAM principals are joined, and every recorded error is
+    kept."""
     documents = tuple(documents)
     versions = sorted({document.schema_version for document in documents})
     if len(versions) > 1:
@@ -537,6 +539,7 @@ def merge(
             "with one vpce-audit version"
         )
     shards = _merged_shards([document.shards for document in documents])
+    split = any(document.shards is not None for document in documents)
     accounts: dict[str, AccountSnapshot] = {}
     regions: dict[tuple[str, str], RegionSnapshot] = {}
     for document in documents:
@@ -551,7 +554,7 @@ def merge(
         for account in document.accounts:
             known = accounts.get(account.account_id)
             accounts[account.account_id] = (
-                account if known is None else _merge_account(known, account)
+                account if known is None else _merge_account(known, account, split=split)
             )
     for account_id, error in _unlisted_by_some_shards(documents).items():
         account = accounts[account_id]
@@ -629,7 +632,9 @@ def _merged_shards(parts: list[ShardSet | None]) -> ShardSet | None:
     return None if not merged.missing else merged
 
 
-def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnapshot:
+def _merge_account(
+    one: AccountSnapshot, other: AccountSnapshot, *, split: bool = False
+) -> AccountSnapshot:
     later = _instant(other.collected_at) > _instant(one.collected_at)
     newer, older = (other, one) if later else (one, other)
     zones = {(z.vpc_id, z.region): z for z in (*older.vpc_zones, *newer.vpc_zones)}
@@ -640,13 +645,14 @@ def _merge_account(one: AccountSnapshot, other: AccountSnapshot) -> AccountSnaps
         }
         principals = tuple(joined[key] for key in sorted(joined))
     errors = tuple(dict.fromkeys((*older.errors, *newer.errors)))
-    # A shard may leave the member list to another account of the organisation
-    # (runner.members_listed_once): a list either snapshot holds is kept.
-    members = (
-        newer.organization_member_ids
-        if newer.organization_member_ids is not None
-        else older.organization_member_ids
-    )
+    # Each shard of a split stores an organisation's member list on one account
+    # (runner.members_listed_once), and two shards may pick different ones: there, a list the
+    # newer part left out is the older part's, if the organisation is the same. Between
+    # separate collections the newer description stands (a list refused since, an account
+    # that moved to another organisation).
+    members = newer.organization_member_ids
+    if members is None and split and older.organization_id == newer.organization_id:
+        members = older.organization_member_ids
     return dataclasses.replace(
         newer,
         organization_member_ids=members,
