@@ -131,37 +131,33 @@ def test_unknown_attachment_zones_skip_the_table_with_the_reason() -> None:
     )
 
 
+def _one_workload(attachment_subnet: Subnet, workload: Subnet) -> RegionSnapshot:
+    """vpc-1 whose attachment's one subnet is ``attachment_subnet`` and whose one workload
+    subnet, ``workload``, routes everything to the gateway."""
+    return region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        subnets=[attachment_subnet, workload],
+        route_tables=[
+            table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=(workload.subnet_id,))
+        ],
+        transit_gateway_attachments=[attachment((attachment_subnet.subnet_id,))],
+    )
+
+
 def test_zones_are_compared_by_id_where_both_sides_carry_one_else_by_name() -> None:
     """Names differ between accounts, ids do not; where a subnet lacks its id (a hand-made
     snapshot), the names of one VPC's subnets, read by its owner, agree."""
-    named = Subnet("subnet-tgw-a", "vpc-1", None, f"{REGION}a")
     with_id = Subnet("subnet-a", "vpc-1", None, f"{REGION}a", availability_zone_id="euw1-az1")
-    mixed = region(
-        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
-        subnets=[named, with_id],
-        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-a",))],
-        transit_gateway_attachments=[attachment(("subnet-tgw-a",))],
-    )
-    assert flagged(rule, mixed) == set()
+    named = Subnet("subnet-tgw-a", "vpc-1", None, f"{REGION}a")
+    assert flagged(rule, _one_workload(named, with_id)) == set()
     # By id: the workload subnet's zone is the attachment's, under another name (as a second
-    # account would call it).
-    same_zone = Subnet("subnet-tgw-a", "vpc-1", None, f"{REGION}b", availability_zone_id="euw1-az1")
-    by_id = region(
-        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
-        subnets=[same_zone, with_id],
-        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-a",))],
-        transit_gateway_attachments=[attachment(("subnet-tgw-a",))],
+    # account would call it); and another zone under the same name.
+    same_zone = dataclasses.replace(
+        named, availability_zone=f"{REGION}b", availability_zone_id="euw1-az1"
     )
-    assert flagged(rule, by_id) == set()
-    other_zone = dataclasses.replace(same_zone, availability_zone=f"{REGION}a")
-    other_zone = dataclasses.replace(other_zone, availability_zone_id="euw1-az9")
-    apart = region(
-        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
-        subnets=[other_zone, with_id],
-        route_tables=[table("rtb-1", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=("subnet-a",))],
-        transit_gateway_attachments=[attachment(("subnet-tgw-a",))],
-    )
-    assert flagged(rule, apart) == {"rtb-1"}
+    assert flagged(rule, _one_workload(same_zone, with_id)) == set()
+    other_zone = dataclasses.replace(named, availability_zone_id="euw1-az9")
+    assert flagged(rule, _one_workload(other_zone, with_id)) == {"rtb-1"}
 
 
 def test_an_attachment_not_yet_carrying_traffic_is_not_a_zone_problem() -> None:
