@@ -25,6 +25,7 @@ from vpce_audit.model import (
     TransitGatewayAttachment,
     TransitGatewayRoute,
     TransitGatewayRouteTable,
+    TransitGatewayRouteTarget,
     Vpc,
 )
 from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView, Snapshot
@@ -926,16 +927,12 @@ class Topology:
         key = (table.route_table_id, destination)
         group = self._remote_groups.get(key)
         if group is None:
-            routed = self._routed_by_table.get(table.route_table_id)
-            if routed is None:
-                entries = list(self._tgw_networks(table))
-                index = NetworkIndex([entry.network for entry, _ in entries])
-                routed = self._routed_by_table[table.route_table_id] = (entries, index)
+            entries, index = self._routed(table)
             networks: list[RemoteNetwork] = []
             hidden_from: list[frozenset[str]] = []
             # A hub may route a destination per spoke to the gateway: look up, do not walk.
-            for found in sorted(set(routed[1].overlapping(destination))):
-                entry, attachment_ids = routed[0][found]
+            for found in sorted(set(index.overlapping(destination))):
+                entry, attachment_ids = entries[found]
                 inside = intersection(entry.network, destination)
                 if inside is not None:
                     networks.append(
@@ -957,6 +954,25 @@ class Topology:
     ) -> dict[str, tuple[list[tuple[RemoteNetwork, frozenset[str]]], NetworkIndex]]:
         return {}
 
+    def _routed(
+        self, table: TransitGatewayRouteTable
+    ) -> tuple[list[tuple[RemoteNetwork, frozenset[str]]], NetworkIndex]:
+        """The networks the table routes (``_tgw_networks``) and an index of them, once."""
+        routed = self._routed_by_table.get(table.route_table_id)
+        if routed is None:
+            entries = list(self._tgw_networks(table))
+            index = NetworkIndex([entry.network for entry, _ in entries])
+            routed = self._routed_by_table[table.route_table_id] = (entries, index)
+        return routed
+
+    def target_kind(self, target: TransitGatewayRouteTarget) -> str | None:
+        """What a gateway route's target attaches ('vpc', 'vpn', ...): as the route says, else
+        as the attachment does."""
+        if target.resource_type:
+            return target.resource_type
+        attachment = self.attachments.get(target.attachment_id)
+        return attachment.resource_type if attachment is not None else None
+
     def _tgw_networks(
         self, table: TransitGatewayRouteTable
     ) -> Iterator[tuple[RemoteNetwork, frozenset[str]]]:
@@ -972,7 +988,7 @@ class Topology:
                 hidden_from = frozenset(t.attachment_id for t in route.targets)
                 target = route.targets[0]
                 attachment = self.attachments.get(target.attachment_id)
-                kind = target.resource_type or (attachment.resource_type if attachment else None)
+                kind = self.target_kind(target)
                 resource = target.resource_id or (attachment.resource_id if attachment else None)
                 if kind == "vpc":
                     destination = resource or target.attachment_id

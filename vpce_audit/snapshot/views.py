@@ -328,6 +328,9 @@ def answered(region: RegionSnapshot) -> bool:
 
 
 LIVE_ATTACHMENT_STATES = frozenset({"available", "modifying", "pendingAcceptance", "pending"})
+CARRYING_ATTACHMENT_STATES = frozenset({"available", "modifying"})
+"""Of the live states, those in which an attachment carries traffic (pending and
+pendingAcceptance ones do not yet)."""
 
 
 DEAD_PROFILE_STATES = frozenset({"DELETING", "DELETED", "FAILED"})

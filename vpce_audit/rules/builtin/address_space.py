@@ -508,11 +508,6 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
             )
 
 
-def _kind_of(topology: Topology, attachment_id: str) -> str | None:
-    attachment = topology.attachments.get(attachment_id)
-    return attachment.resource_type if attachment is not None else None
-
-
 def _routed_targets(scope: ScopeView, vpc_id: str) -> set[str]:
     """What the route tables of the VPC's subnets send traffic to: a gateway nothing routes to
     reaches nothing from the VPC, however unknown its own routes."""
@@ -589,8 +584,7 @@ def _hybrid_routes(topology: Topology, table: TransitGatewayRouteTable) -> list[
         toward = [
             target.attachment_id
             for target in route.targets
-            if (target.resource_type or _kind_of(topology, target.attachment_id))
-            in HYBRID_ATTACHMENT_TYPES
+            if topology.target_kind(target) in HYBRID_ATTACHMENT_TYPES
         ]
         if toward:
             found.append(

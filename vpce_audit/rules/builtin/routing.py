@@ -25,11 +25,8 @@ from vpce_audit.analysis.topology import Topology, in_region_zone
 from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import PrefixList, Route, RouteTable
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
-from vpce_audit.snapshot.views import ScopeView
+from vpce_audit.snapshot.views import CARRYING_ATTACHMENT_STATES, ScopeView
 
-CARRYING_ATTACHMENT_STATES = frozenset({"available", "modifying"})
-"""Transit-gateway attachment states in which the attachment carries traffic (pending and
-pendingAcceptance ones do not yet)."""
 # The services with gateway endpoints: short name and how messages call them.
 GATEWAY_SERVICES = (("s3", "S3"), ("dynamodb", "DynamoDB"))
 ROUTING_REQUIREMENTS = (
