@@ -80,6 +80,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import math
 import os
@@ -99,6 +100,7 @@ import boto3
 
 import vpce_audit
 from benchmarks.latency_proxy import DEFAULT_ACCOUNT, Call, DelayProxy, delay_proxy, moto_server
+from tests.local_tls import self_signed
 from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
 from vpce_audit.collect.accounts import ASSUME_ROLE_IN_FLIGHT
 from vpce_audit.collect.rates import EC2_PER_ACTION, PACED, ROUTE53_PER_ACCOUNT
@@ -240,10 +242,13 @@ def build_organisation(
     return ids
 
 
-def warm(proxy: DelayProxy, regions: Sequence[str]) -> None:
+def warm(proxy: DelayProxy, regions: Sequence[str], ca_bundle: Path | None) -> None:
     """Fills the proxy's replay of DescribeVpcEndpointServices (moto's first answer is slow)."""
     for region in regions:
-        _client(proxy.url, "ec2", region, {}).describe_vpc_endpoint_services()
+        ec2 = boto3.client(
+            "ec2", region_name=region, endpoint_url=proxy.url, verify=str(ca_bundle or True)
+        )
+        ec2.describe_vpc_endpoint_services()
     proxy.take()
 
 
@@ -263,6 +268,8 @@ class Run:
     complete: bool
     scopes: int
     errors: int
+    connections: int
+    """Connections the proxy accepted from the scanner (TLS handshakes with ``--tls``)."""
 
 
 def scan(
@@ -273,9 +280,11 @@ def scan(
     source: Path = SOURCE,
     *,
     processes: int = 1,
+    ca_bundle: Path | None = None,
 ) -> Run:
     """One `vpce-audit scan --org` in a fresh process; ``accounts``: --accounts (None: all);
-    ``source``: the folder holding the vpce_audit package that runs."""
+    ``source``: the folder holding the vpce_audit package that runs; ``ca_bundle``: what it
+    verifies the proxy's certificate with (AWS_CA_BUNDLE), when the proxy speaks TLS."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     environment.update(
         PYTHONPATH=str(source),
@@ -286,6 +295,8 @@ def scan(
         AWS_CONFIG_FILE=os.devnull,
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
     )
+    if ca_bundle is not None:
+        environment["AWS_CA_BUNDLE"] = str(ca_bundle)
     with tempfile.TemporaryDirectory() as folder:
         report_path = Path(folder) / "report.json"
         argv = [sys.executable, "-m", "vpce_audit", "scan", "--org", "--workers", str(workers)]
@@ -305,6 +316,7 @@ def scan(
         wall = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        connections = proxy.connections
         calls = proxy.take()
         if done.returncode != 0 or not report_path.exists():
             raise RuntimeError(f"the scan failed ({done.returncode}): {done.stderr[-3000:]}")
@@ -320,6 +332,7 @@ def scan(
         complete=bool(report["summary"]["complete"]),
         scopes=len(report["snapshot"]["scopes"]),
         errors=len(report["collection_errors"]),
+        connections=connections,
     )
 
 
@@ -517,6 +530,10 @@ def calls_table(run: Run, vpcs_per_region: int) -> None:
     accounts = max(1, run.accounts)
     print(f"\ncalls of one scan at {run.workers} workers, {run.accounts} accounts")
     print(f"  total {len(run.calls)}; not HTTP 200: {sum(c.status != 200 for c in run.calls)}")
+    print(
+        f"  connections opened: {run.connections}"
+        f" ({run.connections / max(1, run.scopes):.1f} per account-region)"
+    )
     print(f"  per account-region: {_spread(per_scope)}; floor {floor:.0f} =")
     print(
         f"    {len(LISTINGS)} listings + ListProfileAssociations + ListResolverRuleAssociations"
@@ -724,6 +741,13 @@ def main() -> None:
         help="send every measured call to moto (by default moto answers one warm-up scan and "
         "the proxy replays its answers: see benchmarks/latency_proxy.py)",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="the proxy speaks HTTPS, as AWS does, with a certificate the scanner verifies against"
+        " a bundle of the default authorities plus that certificate (AWS_CA_BUNDLE): what a"
+        " connection costs the client on real AWS counts",
+    )
     parser.add_argument("--trace-dir", type=Path, default=None, help="write each trace as JSONL")
     parser.add_argument(
         "--source",
@@ -745,12 +769,19 @@ def main() -> None:
         f" {os.cpu_count()} CPUs; vpce_audit from {source}"
     )
     runs: dict[Setting, list[Run]] = {}
-    with moto_server() as endpoint, delay_proxy(endpoint, latency) as proxy:
+    with contextlib.ExitStack() as stack:
+        tls = None
+        if args.tls:
+            tls = self_signed(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        bundle = tls.bundle if tls is not None else None
+        endpoint = stack.enter_context(moto_server())
+        context = tls.server_context() if tls is not None else None
+        proxy = stack.enter_context(delay_proxy(endpoint, latency, context))
         built = time.monotonic()
         ids = build_organisation(endpoint, args.accounts, regions, args.vpcs)
-        warm(proxy, regions)
+        warm(proxy, regions, bundle)
         print(f"estate built in moto in {time.monotonic() - built:.0f} s")
-        cold = scan(proxy, regions, max(args.workers), None, source)
+        cold = scan(proxy, regions, max(args.workers), None, source, ca_bundle=bundle)
         moto_time = _median([c.upstream for c in cold.calls if c.source == "moto"] or [0])
         print(
             f"warm-up scan, answered by moto, at {max(args.workers)} workers: wall"
@@ -768,6 +799,7 @@ def main() -> None:
                     chosen,
                     source,
                     processes=setting.processes,
+                    ca_bundle=bundle,
                 )
                 runs.setdefault(setting, []).append(run)
                 print(
@@ -776,7 +808,8 @@ def main() -> None:
                     f" {setting.accounts:3} regions {setting.regions}: wall {run.wall:6.2f} s"
                     f" (scanner CPU {run.cpu:5.2f} s), {len(run.calls)} calls"
                     f" ({sum(c.source == 'moto' for c in run.calls)} to moto), complete"
-                    f" {run.complete}, {run.scopes} account-regions, {run.errors} errors",
+                    f" {run.complete}, {run.scopes} account-regions, {run.errors} errors,"
+                    f" {run.connections} connections",
                     flush=True,
                 )
                 if args.trace_dir is not None:

@@ -35,15 +35,17 @@ import http.client
 import json
 import multiprocessing
 import re
+import ssl
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from multiprocessing.connection import Connection
 
 from tests.fault_proxy import operation_of
+from tests.local_tls import TlsServer, handshake
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/aws4_request")
 ACCESS_KEY_ID = re.compile(r"<AccessKeyId>([^<]+)</AccessKeyId>")
@@ -87,13 +89,21 @@ class DelayProxy:
     """Answer a request seen before with moto's earlier answer (see the module docstring)."""
     replies: dict[tuple[str, ...], Reply] = field(default_factory=dict)
     url: str = ""
+    connections: int = 0
+    """Connections accepted (TLS handshakes, when it speaks TLS) since the last ``take``."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self) -> list[Call]:
-        """The calls recorded so far, sorted by start; the record is emptied."""
+        """The calls recorded so far, sorted by start; the record and the count of connections
+        are emptied."""
         with self.lock:
             taken, self.calls = self.calls, []
+            self.connections = 0
         return sorted(taken, key=lambda call: call.start)
+
+    def connected(self) -> None:
+        with self.lock:
+            self.connections += 1
 
     def record(self, call: Call) -> None:
         with self.lock:
@@ -115,6 +125,11 @@ def _handler(proxy: DelayProxy) -> type[BaseHTTPRequestHandler]:
         # body waits for the client's ACK of the headers, which the client delays (up to 40 ms on
         # Linux): every call took ~44 ms at zero latency, on top of the latency injected.
         disable_nagle_algorithm = True
+
+        def setup(self) -> None:
+            handshake(self.request)
+            proxy.connected()
+            super().setup()
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -216,19 +231,19 @@ def _learn_role(proxy: DelayProxy, body: bytes, reply: Reply) -> str:
     return account
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-    """Hundreds of requests may be in flight at once."""
-
-
 @contextlib.contextmanager
-def delay_proxy(upstream: str, latency: float) -> Iterator[DelayProxy]:
+def delay_proxy(
+    upstream: str, latency: float, tls: ssl.SSLContext | None = None
+) -> Iterator[DelayProxy]:
+    """The proxy, speaking HTTPS with ``tls`` (a server context) when given: what a client
+    pays per connection on real AWS, its CA bundle and the handshake, then counts."""
     proxy = DelayProxy(upstream=upstream, latency=latency)
-    server = _Server(("127.0.0.1", 0), _handler(proxy))
+    server = TlsServer(("127.0.0.1", 0), _handler(proxy))
+    server.tls = tls
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "https" if tls is not None else "http"
+    proxy.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     try:
         yield proxy
     finally:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.moto_gaps import Connections, answer_endpoint_connections, answer_profiles_in_process
+from vpce_audit.collect import connections
 from vpce_audit.demo.moto_gaps import transit_gateway_routes_in_aws_shape
 
 # One collection process unless a test asks for more (--processes N): the processes are
@@ -22,6 +23,17 @@ AWS_ENVIRONMENT = (
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
 )
+
+
+@pytest.fixture(autouse=True)
+def _connections_as_a_fresh_process_has_them() -> Iterator[None]:
+    """Every test starts with no shared HTTP session and the default pool, as a new process
+    would, whatever an earlier test's scan configured (``collect.connections``), and leaves no
+    idle connection to a server it stopped."""
+    connections.configure(connections.DEFAULT_POOL)
+    yield
+    connections.close_shared()
+    connections.configure(connections.DEFAULT_POOL)
 
 
 @pytest.fixture

@@ -50,7 +50,13 @@ from vpce_audit.collect.accounts import (
     targets,
 )
 from vpce_audit.collect.calls import CANCELLED, Cancelled
-from vpce_audit.collect.limits import ensure_open_files, open_files_needed
+from vpce_audit.collect.connections import (
+    REGIONS_AT_MOST,
+    configure,
+    pool_size_within,
+    retained_at_most,
+)
+from vpce_audit.collect.limits import ensure_open_files, open_files_limit, open_files_needed
 from vpce_audit.collect.processes import (
     AccountsAcrossProcesses,
     ProcessFailed,
@@ -883,8 +889,7 @@ def _collect(
         except RuntimeError as error:
             raise UsageError(str(error)) from None
     profiles = _profiles(args)
-    if raise_open_files:
-        _open_files_for(args.workers)
+    _open_files_for(args.workers, request.regions, raise_limit=raise_open_files)
     several = _several_accounts(args)
     works: dict[str, AccountWork] = {}  # an account two profiles reach is collected once
     unreachable: list[AccountSnapshot] = []
@@ -972,14 +977,23 @@ def _plan(args: argparse.Namespace, request: CollectionRequest) -> str:
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _open_files_for(workers: int) -> None:
-    """Raise the open-files limit to what ``workers`` may hold at once, or say why not."""
+def _open_files_for(workers: int, regions: tuple[str, ...] | None, *, raise_limit: bool) -> None:
+    """Raise the open-files limit to what ``workers`` may hold at once: the calls in flight and
+    the idle connections clients share across accounts (``collect.connections``), their pools
+    sized to the calls in flight; or say why not. Where the limit stays lower, the pools are
+    smaller, or not shared at all. ``raise_limit`` False (a process of --processes, whose parent
+    raised the limit it inherits, and warned): only the pools are sized."""
     per_region = calls_in_flight_per_region(workers)
-    needed = open_files_needed(workers * (per_region + ROUTE53_CALLS_IN_FLIGHT))
-    limit = ensure_open_files(needed)
-    if limit is not None:
+    in_flight = workers * (per_region + ROUTE53_CALLS_IN_FLIGHT)
+    needed = open_files_needed(in_flight)
+    counted = len(regions) if regions else REGIONS_AT_MOST
+    wanted = needed + retained_at_most(counted, in_flight, workers)
+    stays = ensure_open_files(wanted) if raise_limit else open_files_limit()
+    limit = wanted if stays is None else min(wanted, stays)
+    configure(pool_size_within(limit - needed, counted, in_flight, workers))
+    if raise_limit and stays is not None and stays < needed:
         console.warn(
-            f"the open-files limit is {limit}, below the {needed} that --workers {workers} may "
+            f"the open-files limit is {stays}, below the {needed} that --workers {workers} may "
             "need: calls past it fail and are recorded as collection errors; lower --workers "
             "or raise the limit (ulimit -n)"
         )
@@ -1002,7 +1016,8 @@ def _collect_in_processes(
         raise UsageError("--processes is for live accounts; the demo is collected in one process")
     if getattr(args, "shard", None) is not None:
         raise UsageError("--processes makes its own shards; give either --shard or --processes")
-    _open_files_for(args.workers)  # the processes inherit the limit; as one process, first
+    # The processes inherit the limit; as one process, first.
+    _open_files_for(args.workers, request.regions, raise_limit=True)
     profiles = _profiles(args)
     listed: dict[str | None, Listed] = {}
     for profile in profiles:

@@ -20,6 +20,16 @@ def open_files_needed(calls_in_flight: int) -> int:
     return calls_in_flight + SPARE
 
 
+def open_files_limit() -> int | None:
+    """This process's soft limit on open files; None where there is none."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
 def ensure_open_files(needed: int) -> int | None:
     """Raise this process's soft limit on open files to ``needed`` where it is lower; returns
     the limit it stays at when the hard limit (or the platform) does not allow ``needed``, else

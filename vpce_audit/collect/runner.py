@@ -24,6 +24,7 @@ from vpce_audit.collect.account import (
 )
 from vpce_audit.collect.botocore_reuse import share_client_parts, share_event_names
 from vpce_audit.collect.calls import CALL_THREADS, ScopeCalls, describe_error
+from vpce_audit.collect.connections import close_shared, share_connections
 from vpce_audit.collect.rates import AccountRates
 from vpce_audit.collect.region import (
     REGION_SERVICES,
@@ -157,7 +158,8 @@ class ClientFactory:
         ``region``, or every one. A scan keeps a client per account, region and service, and
         each kept its pooled connections, a file descriptor apiece, until the process ended: an
         organisation of 8 accounts x 4 regions held 370 at once. A closed client still works;
-        called again, it opens new connections."""
+        called again, it opens new connections. Connections shared with other accounts' clients
+        (``connections``) stay open until the collection ends."""
         with self._lock:
             chosen = [
                 client
@@ -178,6 +180,7 @@ class ClientFactory:
                 client = self._session.client(service, region_name=region, config=self._config)
                 client.meta.events.register("before-call", count_call)
                 share_event_names(client)
+                share_connections(client)
                 self._rates.pace(client, service, region)
                 self._clients[key] = client
             return self._clients[key]
@@ -301,9 +304,12 @@ def collect_accounts(
         )
         say_unreached(account_progress, account_unreached(account.account_id, account.errors))
     steps = _CollectionSteps(request, progress or (lambda _message: None), account_progress, tally)
-    accounts = AccountPipeline(
-        steps, workers=request.max_workers, account_workers=_workers(request, len(works))
-    ).run(works)
+    try:
+        accounts = AccountPipeline(
+            steps, workers=request.max_workers, account_workers=_workers(request, len(works))
+        ).run(works)
+    finally:
+        close_shared()
     document = SnapshotDocument(
         tool_version=__version__,
         created_at=utc_now(),

@@ -1,0 +1,294 @@
+"""HTTPS connections shared by the clients of every account, verified with a CA bundle loaded once
+(vpce_audit/collect/connections.py), against an HTTPS server on 127.0.0.1.
+
+Before, each account's client opened connections of its own, and urllib3 read the CA bundle
+again for each one (~14 ms of CPU for certifi's): an organisation of 16 accounts x 4 regions
+opened 1,734 connections for 4,176 calls (docs/performance.md, ``--tls``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import SSLError
+from botocore.httpsession import URLLib3Session
+
+from tests.local_tls import HttpsServer, LocalTls, self_signed, serve_https
+from vpce_audit import cli
+from vpce_audit.collect import connections, runner
+from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
+from vpce_audit.collect.limits import open_files_needed
+from vpce_audit.collect.region import calls_in_flight_per_region
+from vpce_audit.collect.runner import ClientFactory
+
+NO_PROFILES = json.dumps({"ProfileAssociations": []}).encode()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(runner, "CALL_ATTEMPTS", 1)  # a refused certificate is not retried
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    yield
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> LocalTls:
+    return self_signed(tmp_path / "tls")
+
+
+@pytest.fixture
+def server(tls: LocalTls) -> Iterator[HttpsServer]:
+    with serve_https(tls, NO_PROFILES, "application/json") as seen:
+        yield seen
+
+
+@pytest.fixture
+def bundle_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The CA bundles loaded into a TLS context, in order."""
+    loaded: list[str] = []
+    original = ssl.SSLContext.load_verify_locations
+
+    def spy(self: ssl.SSLContext, cafile: Any = None, *args: Any, **kwargs: Any) -> None:
+        loaded.append(str(cafile))
+        original(self, cafile, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", spy)
+    return loaded
+
+
+def _account(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, bundle: Path, key: str, **options: Any
+) -> ClientFactory:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    session = boto3.session.Session(
+        aws_access_key_id=key, aws_secret_access_key="secret", region_name="us-east-1"
+    )
+    return ClientFactory(session, **options)
+
+
+def _ask(clients: ClientFactory) -> list[Any]:
+    answer = clients.client("route53profiles", "us-east-1").list_profile_associations()
+    return list(answer["ProfileAssociations"])
+
+
+def test_accounts_take_turns_on_one_connection_and_the_bundle_is_read_once(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls, bundle_loads: list[str]
+) -> None:
+    accounts = [_account(monkeypatch, server, tls.bundle, f"AKIA{i}") for i in range(5)]
+    for clients in accounts:
+        for _ in range(4):
+            assert _ask(clients) == []
+    assert server.requests == 20
+    assert server.connections == 1
+    assert bundle_loads == [str(tls.bundle)]
+    assert connections.shared_sessions() == 1
+
+
+def test_without_sharing_each_client_connects_but_the_bundle_is_still_read_once(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls, bundle_loads: list[str]
+) -> None:
+    connections.configure(None)
+    accounts = [_account(monkeypatch, server, tls.bundle, f"AKIA{i}") for i in range(3)]
+    for clients in accounts:
+        for _ in range(3):
+            assert _ask(clients) == []
+    assert (server.requests, server.connections) == (9, 3)
+    assert bundle_loads == [str(tls.bundle)]
+    assert connections.shared_sessions() == 0
+    accounts[0].close()  # a session of its own closes with its client
+    assert _ask(accounts[0]) == []
+    assert server.connections == 4
+
+
+def test_botocore_alone_reads_the_bundle_for_every_connection(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls, bundle_loads: list[str]
+) -> None:
+    """What the sharing saves, shown on botocore's own clients (one per account)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    for i in range(3):
+        plain = boto3.session.Session(
+            aws_access_key_id=f"AKIA{i}", aws_secret_access_key="s", region_name="us-east-1"
+        ).client("route53profiles", verify=str(tls.bundle))
+        plain.list_profile_associations()
+    assert server.connections == 3
+    assert bundle_loads == [str(tls.bundle)] * 3
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_certificate_the_bundle_does_not_trust_is_refused(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tmp_path: Path, shared: bool
+) -> None:
+    connections.configure(connections.DEFAULT_POOL if shared else None)
+    stranger = self_signed(tmp_path / "stranger")  # the default authorities and another key
+    with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+        _ask(_account(monkeypatch, server, stranger.bundle, "AKIA1"))
+    assert server.requests == 0
+
+
+def test_a_certificate_for_another_host_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The host name is still matched: a trusted certificate for another name fails."""
+    elsewhere = self_signed(tmp_path / "elsewhere", names=("elsewhere.example",))
+    with serve_https(elsewhere, NO_PROFILES, "application/json") as seen:
+        with pytest.raises(SSLError, match=r"doesn't match 'elsewhere\.example'"):
+            _ask(_account(monkeypatch, seen, elsewhere.bundle, "AKIA1"))
+        assert seen.requests == 0
+
+
+def test_a_bundle_that_cannot_be_read_fails_each_call_as_botocore_does(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tmp_path: Path
+) -> None:
+    clients = _account(monkeypatch, server, tmp_path / "missing.pem", "AKIA1")
+    with pytest.raises(Exception, match="No such file or directory"):
+        _ask(clients)
+    session = clients.client("route53profiles", "us-east-1")._endpoint.http_session
+    assert type(session) is URLLib3Session  # botocore's own, left as it made it
+
+
+def test_a_client_closed_leaves_the_shared_connection_to_the_others_until_the_end(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    first = _account(monkeypatch, server, tls.bundle, "AKIA1")
+    second = _account(monkeypatch, server, tls.bundle, "AKIA2")
+    _ask(first)
+    first.close()  # its region is done
+    _ask(second)
+    assert server.connections == 1
+    connections.close_shared()  # the collection is done
+    assert connections.shared_sessions() == 0
+    _ask(second)  # a client still holding the session reconnects
+    assert server.connections == 2
+
+
+def test_clients_with_other_settings_do_not_share(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    _ask(_account(monkeypatch, server, tls.bundle, "AKIA1"))
+    _ask(_account(monkeypatch, server, tls.bundle, "AKIA2", call_timeout=7.0))
+    assert connections.shared_sessions() == 2
+    assert server.connections == 2
+
+
+def test_a_session_with_a_client_certificate_is_left_to_botocore(tls: LocalTls) -> None:
+    client = boto3.session.Session(
+        aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1"
+    ).client(
+        "ec2",
+        config=Config(client_cert=(str(tls.certificate), str(tls.key))),
+    )
+    own = client._endpoint.http_session
+    connections.share_connections(client)
+    assert client._endpoint.http_session is own
+    assert connections.shared_sessions() == 0
+
+
+def test_a_client_botocore_did_not_build_the_usual_way_is_left_alone() -> None:
+    class Endpoint:
+        host = "https://ec2.us-east-1.amazonaws.com"
+        http_session = object()
+
+    class Client:
+        _endpoint = Endpoint()
+
+    client = Client()
+    connections.share_connections(client)
+    assert client._endpoint.http_session is Endpoint.http_session
+
+
+def test_the_pools_are_sized_to_the_calls_in_flight_within_the_open_files_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pool smaller than the calls in flight on one endpoint closes the connections past it
+    after each call; idle connections beside the calls in flight need descriptors."""
+    asked: list[int] = []
+
+    def limit_stays_at(limit: int | None) -> None:
+        def ensure(needed: int) -> int | None:
+            asked.append(needed)
+            return limit
+
+        monkeypatch.setattr(cli, "ensure_open_files", ensure)
+
+    in_flight = 8 * (calls_in_flight_per_region(8) + ROUTE53_CALLS_IN_FLIGHT)
+    calls_alone = open_files_needed(in_flight)
+    limit_stays_at(None)  # raised as far as asked
+    cli._open_files_for(8, ("us-east-1", "eu-west-1"), raise_limit=True)
+    assert connections._POOL[0] == in_flight
+    assert asked == [calls_alone + connections.retained_at_most(2, in_flight, 8)]
+    # Every enabled region, on a limit that leaves room for 3 x 100 idle connections.
+    limit_stays_at(calls_alone + (100 + 4 * 8) * (connections.REGIONS_AT_MOST + 1))
+    cli._open_files_for(8, None, raise_limit=True)
+    assert connections._POOL[0] == 100
+    limit_stays_at(calls_alone + 50)  # room for the calls in flight, not for idle ones beside
+    cli._open_files_for(8, None, raise_limit=True)
+    assert connections._POOL[0] is None
+    # A process of --processes sizes its pools to the limit it inherited, without raising it.
+    monkeypatch.setattr(cli, "ensure_open_files", lambda needed: pytest.fail("raised"))
+    monkeypatch.setattr(cli, "open_files_limit", lambda: None)  # unlimited
+    cli._open_files_for(8, ("us-east-1",), raise_limit=False)
+    assert connections._POOL[0] == in_flight
+
+
+def test_a_shared_pool_keeps_as_many_connections_as_were_in_use_at_once(
+    monkeypatch: pytest.MonkeyPatch, tls: LocalTls
+) -> None:
+    """Calls of several accounts in flight together on one endpoint: with a pool as large as
+    the calls, the next round reuses every connection; with a smaller one, it reconnects."""
+
+    def rounds(server: HttpsServer, pool: int, accounts: int = 12) -> int:
+        connections.close_shared()
+        connections.configure(pool)
+        before = server.connections
+        factories = [_account(monkeypatch, server, tls.bundle, f"AKIA{i}") for i in range(accounts)]
+        barrier = threading.Barrier(accounts)
+
+        def together(clients: ClientFactory) -> None:
+            barrier.wait()
+            _ask(clients)
+
+        with ThreadPoolExecutor(accounts) as pool_of_threads:
+            for _ in range(3):
+                list(pool_of_threads.map(together, factories))
+        return server.connections - before
+
+    with serve_https(tls, NO_PROFILES, "application/json", delay=0.2) as server:
+        assert rounds(server, pool=12) == 12  # the first round's, reused by the next two
+        # Each round closes what is past the pool of 2: the next reconnects (give or take a
+        # call that finds a connection another has just returned).
+        assert rounds(server, pool=2) >= 12 + 10
+
+
+def test_a_collection_closes_the_shared_sessions_when_it_ends(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto import mock_aws
+
+    from vpce_audit.collect.runner import CollectionRequest, collect
+
+    open_when_closed: list[int] = []
+    close = connections.close_shared
+
+    def closing() -> None:
+        open_when_closed.append(connections.shared_sessions())
+        close()
+
+    monkeypatch.setattr(runner, "close_shared", closing)
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-west-2")
+        collect(ClientFactory(session), CollectionRequest(regions=("us-west-2",)))
+    assert open_when_closed[0] >= 2  # EC2 of the region, and the global endpoints, at least
+    assert connections.shared_sessions() == 0
