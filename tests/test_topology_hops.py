@@ -270,6 +270,43 @@ def test_a_broken_path_is_still_reported() -> None:
     assert "has no route to" in _spoke_broken(_scan(estate(DROPPED)))
 
 
+def _attachment_in_state(document: SnapshotDocument, attachment_id: str, state: str) -> Any:
+    """``document`` with every account's copy of ``attachment_id`` in ``state``."""
+    regions = tuple(
+        dataclasses.replace(
+            scope,
+            transit_gateway_attachments=tuple(
+                dataclasses.replace(a, state=state) if a.attachment_id == attachment_id else a
+                for a in scope.transit_gateway_attachments
+            ),
+        )
+        for scope in document.regions
+    )
+    return dataclasses.replace(document, regions=regions)
+
+
+@pytest.mark.parametrize("state", ["pendingAcceptance", "pending"])
+def test_an_attachment_not_yet_accepted_carries_nothing(state: str) -> None:
+    """A spoke whose attachment the gateway's owner has not accepted (or that is still being
+    created) reaches nothing through the gateway, whatever its route table says: AWS's
+    attachment states (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html)."""
+    pending = _attachment_in_state(estate(DIRECT), A_SPOKE, state)
+    assert _reach(pending) == (
+        False,
+        f"rtb-spoke -> tgw-0net ({A_SPOKE} is {state}: it carries nothing)",
+    )
+    assert "tgw-attach-0spoke is " + state in _spoke_broken(_scan(pending))
+    hub_pending = _attachment_in_state(estate(DIRECT), A_HUB, state)
+    assert _reach(hub_pending) == (
+        False,
+        f"rtb-spoke -> tgw-0net (tgw-rtb-spokes sends it to {A_HUB}, which is {state}: it "
+        "carries nothing)",
+    )
+    assert f"{A_HUB}, which is {state}" in _spoke_broken(_scan(hub_pending))
+    # Accepted (available, or modifying), the same estate is reachable.
+    assert _reach(_attachment_in_state(estate(DIRECT), A_SPOKE, "modifying"))[0] is True
+
+
 @pytest.mark.parametrize(
     ("target", "kind"),
     [

@@ -28,7 +28,12 @@ from vpce_audit.model import (
     TransitGatewayRouteTarget,
     Vpc,
 )
-from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView, Snapshot
+from vpce_audit.snapshot.views import (
+    CARRYING_ATTACHMENT_STATES,
+    LIVE_ATTACHMENT_STATES,
+    ScopeView,
+    Snapshot,
+)
 
 HYBRID_ATTACHMENT_TYPES = frozenset(
     {"vpn", "vpn-concentrator", "direct-connect-gateway", "connect", "client-vpn"}
@@ -555,6 +560,14 @@ class Topology:
                     "collected",
                 )
             return Reach(False, f"{tgw_id} (the VPC is not attached)")
+        if own.state not in CARRYING_ATTACHMENT_STATES:
+            # A pending attachment, or one another account has not accepted yet, carries no
+            # traffic (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html).
+            return Reach(
+                False,
+                f"{tgw_id} ({own.attachment_id} is {own.state}: it carries nothing)",
+                followed=True,  # said, not summed up as "no route": accepting it is the fix
+            )
         table = self.association_table(own)
         if table is None:
             return Reach(None, f"{tgw_id}: the route table of {own.attachment_id} is unknown")
@@ -564,7 +577,19 @@ class Topology:
             best = self._longest_prefix(table).route_for(goal.network)
             if best is None or best.state != "active":
                 return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
-            if target_ids & set(best.attachment_ids):
+            routed = target_ids & set(best.attachment_ids)
+            if routed:
+                carrying = {
+                    a.attachment_id for a in targets if a.state in CARRYING_ATTACHMENT_STATES
+                }
+                if not routed & carrying:
+                    idle = next(a for a in targets if a.attachment_id in routed)
+                    return Reach(
+                        False,
+                        f"{tgw_id} ({table.route_table_id} sends it to {idle.attachment_id}, "
+                        f"which is {idle.state}: it carries nothing)",
+                        followed=True,
+                    )
                 return Reach(True, f"{tgw_id} ({table.route_table_id})")
             # Sent to another attachment: an inspection VPC, a Network Firewall or Connect
             # attachment, a peer gateway. AWS's centralised-inspection designs route 0.0.0.0/0 to
