@@ -30,10 +30,10 @@ def _connections_as_a_fresh_process_has_them() -> Iterator[None]:
     """Every test starts with no shared HTTP session and the default pool, as a new process
     would, whatever an earlier test's scan configured (``collect.connections``), and leaves no
     idle connection to a server it stopped."""
-    connections.configure(connections.DEFAULT_POOL)
+    connections.configure(connections.DEFAULT_POOLS)
     yield
     connections.close_shared()
-    connections.configure(connections.DEFAULT_POOL)
+    connections.configure(connections.DEFAULT_POOLS)
 
 
 @pytest.fixture

@@ -177,3 +177,71 @@ def serve_https(
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@dataclass
+class Tunnels:
+    """What a ``connect_proxy`` saw: the ``host:port`` of each CONNECT it tunnelled."""
+
+    url: str = ""
+    opened: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def connect_proxy(tls: LocalTls | None = None) -> Iterator[Tunnels]:
+    """A forward proxy on 127.0.0.1 for HTTPS (CONNECT tunnels), itself reached over TLS with
+    ``tls`` (an ``https://`` proxy) or plain (``http://``); stopped on exit."""
+    seen = Tunnels()
+    context = tls.server_context() if tls is not None else None
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+
+    def relay(one: socket.socket, other: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := one.recv(65536):
+                other.sendall(data)
+        for end in (one, other):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def tunnel(client: socket.socket) -> None:
+        try:
+            if context is not None:
+                client = context.wrap_socket(client, server_side=True)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+        except OSError:  # a client that refused the certificate, or went away
+            client.close()
+            return
+        target = head.split()[1].decode()
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        seen.opened.append(target)
+        threading.Thread(target=relay, args=(upstream, client), daemon=True).start()
+        relay(client, upstream)
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            client.settimeout(10)
+            threading.Thread(target=tunnel, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    scheme = "https" if tls is not None else "http"
+    seen.url = f"{scheme}://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        yield seen
+    finally:
+        stopping.set()
+        thread.join(timeout=10)
+        listener.close()

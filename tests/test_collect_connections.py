@@ -22,12 +22,14 @@ from botocore.config import Config
 from botocore.exceptions import SSLError
 from botocore.httpsession import URLLib3Session
 
-from tests.local_tls import HttpsServer, LocalTls, self_signed, serve_https
+from tests.local_tls import HttpsServer, LocalTls, connect_proxy, self_signed, serve_https
 from vpce_audit import cli
 from vpce_audit.collect import connections, runner
 from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
+from vpce_audit.collect.connections import Pools
 from vpce_audit.collect.limits import open_files_needed
-from vpce_audit.collect.region import calls_in_flight_per_region
+from vpce_audit.collect.operations import OPERATIONS
+from vpce_audit.collect.region import REGION_SERVICES, calls_in_flight_per_region
 from vpce_audit.collect.runner import ClientFactory
 
 NO_PROFILES = json.dumps({"ProfileAssociations": []}).encode()
@@ -36,6 +38,7 @@ NO_PROFILES = json.dumps({"ProfileAssociations": []}).encode()
 @pytest.fixture(autouse=True)
 def _fresh_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(runner, "CALL_ATTEMPTS", 1)  # a refused certificate is not retried
+    monkeypatch.setattr(connections, "_CONTEXTS", {})  # each test's bundle loads afresh
     for key in [key for key in os.environ if key.startswith("AWS_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
@@ -131,7 +134,7 @@ def test_botocore_alone_reads_the_bundle_for_every_connection(
 def test_a_certificate_the_bundle_does_not_trust_is_refused(
     monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tmp_path: Path, shared: bool
 ) -> None:
-    connections.configure(connections.DEFAULT_POOL if shared else None)
+    connections.configure(connections.DEFAULT_POOLS if shared else None)
     stranger = self_signed(tmp_path / "stranger")  # the default authorities and another key
     with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
         _ask(_account(monkeypatch, server, stranger.bundle, "AKIA1"))
@@ -225,22 +228,50 @@ def test_the_pools_are_sized_to_the_calls_in_flight_within_the_open_files_limit(
 
     in_flight = 8 * (calls_in_flight_per_region(8) + ROUTE53_CALLS_IN_FLIGHT)
     calls_alone = open_files_needed(in_flight)
+    full = Pools(busy=in_flight, other=4 * 8)
     limit_stays_at(None)  # raised as far as asked
     cli._open_files_for(8, ("us-east-1", "eu-west-1"), raise_limit=True)
-    assert connections._POOL[0] == in_flight
-    assert asked == [calls_alone + connections.retained_at_most(2, in_flight, 8)]
-    # Every enabled region, on a limit that leaves room for 3 x 100 idle connections.
-    limit_stays_at(calls_alone + (100 + 4 * 8) * (connections.REGIONS_AT_MOST + 1))
+    assert connections._POOLS[0] == full
+    # Two regions: 3 busy endpoints (2 EC2, Route 53), 2 x 2 + 3 others.
+    assert asked == [calls_alone + 3 * in_flight + 7 * 32]
+    # Every enabled region (counted as 40), on a limit that leaves room for busy pools of 100.
+    regions = connections.REGIONS_AT_MOST
+    limit_stays_at(calls_alone + (regions + 1) * 100 + (2 * regions + 3) * 32)
     cli._open_files_for(8, None, raise_limit=True)
-    assert connections._POOL[0] == 100
+    assert connections._POOLS[0] == Pools(busy=100, other=32)
     limit_stays_at(calls_alone + 50)  # room for the calls in flight, not for idle ones beside
     cli._open_files_for(8, None, raise_limit=True)
-    assert connections._POOL[0] is None
+    assert connections._POOLS[0] is None
     # A process of --processes sizes its pools to the limit it inherited, without raising it.
     monkeypatch.setattr(cli, "ensure_open_files", lambda needed: pytest.fail("raised"))
     monkeypatch.setattr(cli, "open_files_limit", lambda: None)  # unlimited
     cli._open_files_for(8, ("us-east-1",), raise_limit=False)
-    assert connections._POOL[0] == in_flight
+    assert connections._POOLS[0] == full
+
+
+def test_busy_endpoints_get_the_large_pools(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    connections.configure(Pools(busy=300, other=24))
+    clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
+    sizes = {
+        service: clients.client(service, "us-east-1")._endpoint.http_session._max_pool_connections
+        for service in ("ec2", "route53", "route53resolver", "route53profiles", "sts")
+    }
+    assert sizes == {
+        "ec2": 300,
+        "route53": 300,
+        "route53resolver": 24,
+        "route53profiles": 24,
+        "sts": 24,
+    }
+    # The endpoints the budget counts are the ones a collection calls.
+    called = {operation.service for operation in OPERATIONS}
+    regional = REGION_SERVICES - connections.BUSY_SERVICES
+    assert len(regional) == connections.OTHER_REGIONAL_ENDPOINTS
+    assert len(called - REGION_SERVICES - connections.BUSY_SERVICES) == (
+        connections.OTHER_GLOBAL_ENDPOINTS
+    )
 
 
 def test_a_shared_pool_keeps_as_many_connections_as_were_in_use_at_once(
@@ -251,7 +282,7 @@ def test_a_shared_pool_keeps_as_many_connections_as_were_in_use_at_once(
 
     def rounds(server: HttpsServer, pool: int, accounts: int = 12) -> int:
         connections.close_shared()
-        connections.configure(pool)
+        connections.configure(Pools(busy=pool, other=pool))
         before = server.connections
         factories = [_account(monkeypatch, server, tls.bundle, f"AKIA{i}") for i in range(accounts)]
         barrier = threading.Barrier(accounts)
@@ -292,3 +323,112 @@ def test_a_collection_closes_the_shared_sessions_when_it_ends(
         collect(ClientFactory(session), CollectionRequest(regions=("us-west-2",)))
     assert open_when_closed[0] >= 2  # EC2 of the region, and the global endpoints, at least
     assert connections.shared_sessions() == 0
+
+
+def test_through_an_http_proxy_the_connection_is_shared_and_the_endpoint_still_verified(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls, tmp_path: Path
+) -> None:
+    """CONNECT through a plain-HTTP proxy: the TLS session inside the tunnel is the endpoint's,
+    verified against the bundle as without a proxy."""
+    with connect_proxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        for key in ("AKIA1", "AKIA2"):
+            assert _ask(_account(monkeypatch, server, tls.bundle, key)) == []
+        assert proxy.opened == [server.url.removeprefix("https://")]  # one tunnel, shared
+        connections.close_shared()
+        stranger = self_signed(tmp_path / "stranger")
+        with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+            _ask(_account(monkeypatch, server, stranger.bundle, "AKIA3"))
+
+
+def test_through_an_https_proxy_botocore_keeps_its_own_session(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls, tmp_path: Path
+) -> None:
+    """urllib3 verifies an HTTPS proxy against the bundle path it is given per connection: a
+    session of this module would leave it none, and the proxy would be checked against the
+    operating system's authorities instead of AWS_CA_BUNDLE (a review found it). Such clients
+    keep botocore's session: the proxy that only the bundle trusts is accepted, one the bundle
+    does not trust is refused."""
+    with connect_proxy(tls) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
+        assert _ask(clients) == []
+        session = clients.client("route53profiles", "us-east-1")._endpoint.http_session
+        assert type(session) is URLLib3Session
+        assert connections.shared_sessions() == 0
+        assert len(proxy.opened) == 1
+    untrusted = self_signed(tmp_path / "proxy")  # a proxy certificate the bundle lacks
+    with connect_proxy(untrusted) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        with pytest.raises(Exception, match="Failed to connect to proxy URL"):
+            _ask(_account(monkeypatch, server, tls.bundle, "AKIA2"))
+        assert proxy.opened == []  # no CONNECT reached a proxy the bundle does not trust
+
+
+def test_sessions_differing_in_verification_or_proxies_are_not_shared(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls, tmp_path: Path
+) -> None:
+    def session_of(clients: ClientFactory) -> Any:
+        return clients.client("route53profiles", "us-east-1")._endpoint.http_session
+
+    first = session_of(_account(monkeypatch, server, tls.bundle, "AKIA1"))
+    assert session_of(_account(monkeypatch, server, tls.bundle, "AKIA2")) is first
+    other = self_signed(tmp_path / "other")
+    assert session_of(_account(monkeypatch, server, other.bundle, "AKIA3")) is not first
+    with connect_proxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        session = boto3.session.Session(
+            aws_access_key_id="AKIA4", aws_secret_access_key="s", region_name="us-east-1"
+        )
+        proxied = session_of(ClientFactory(session))
+        monkeypatch.delenv("HTTPS_PROXY")
+    assert proxied is not first
+    unverified = boto3.session.Session(
+        aws_access_key_id="AKIA5", aws_secret_access_key="s", region_name="us-east-1"
+    ).client("route53profiles", verify=False)
+    connections.share_connections(unverified)
+    assert unverified._endpoint.http_session is not first
+    assert unverified._endpoint.http_session._verified is None
+    assert connections.shared_sessions() == 4
+
+
+def test_two_bundles_in_one_process_are_each_read_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bundle_loads: list[str]
+) -> None:
+    one, two = self_signed(tmp_path / "one"), self_signed(tmp_path / "two")
+    with (
+        serve_https(one, NO_PROFILES, "application/json") as first,
+        serve_https(two, NO_PROFILES, "application/json") as second,
+    ):
+        connections.configure(None)  # a session per client: one connection each
+        for key in ("AKIA1", "AKIA2", "AKIA3"):
+            _ask(_account(monkeypatch, first, one.bundle, key))
+            _ask(_account(monkeypatch, second, two.bundle, key))
+        assert (first.connections, second.connections) == (3, 3)
+    assert sorted(bundle_loads) == sorted([str(one.bundle), str(two.bundle)])
+
+
+def test_a_session_forgotten_at_the_end_of_a_collection_closes_with_its_client(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    """A library caller that keeps its ClientFactory past a collection: its clients' close
+    closes the connections they opened since, which no later close_shared knows of."""
+    clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
+    _ask(clients)
+    connections.close_shared()
+    _ask(clients)  # reconnects, on the session close_shared forgot
+    session = clients.client("route53profiles", "us-east-1")._endpoint.http_session
+    pool = session._manager.connection_from_url(server.url)
+    assert pool.num_connections == 1 and pool.pool.qsize() > 0
+    clients.close()
+    assert len(session._manager.pools) == 0  # closed: no pool left, no idle connection
+
+
+def test_a_botocore_whose_session_takes_other_arguments_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    monkeypatch.setattr(connections, "_known_arguments", lambda: False)
+    clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
+    assert _ask(clients) == []
+    session = clients.client("route53profiles", "us-east-1")._endpoint.http_session
+    assert type(session) is URLLib3Session

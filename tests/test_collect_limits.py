@@ -97,7 +97,8 @@ def test_a_collection_warns_when_its_workers_may_exceed_the_limit(
     assert needed == 8 * 48 + limits.SPARE
     # What it asks for counts the idle connections shared across accounts besides
     # (tests/test_collect_connections.py); it warns about the calls in flight alone.
-    assert asked == [needed + connections.retained_at_most(connections.REGIONS_AT_MOST, 8 * 48, 8)]
+    pools = connections.Pools(busy=8 * 48, other=connections.other_pool(8))
+    assert asked == [needed + connections.retained_at_most(connections.REGIONS_AT_MOST, pools)]
     assert capsys.readouterr().err.strip() == (
         f"vpce-audit: warning: the open-files limit is 256, below the {needed} that --workers 8 "
         "may need: calls past it fail and are recorded as collection errors; lower --workers or "

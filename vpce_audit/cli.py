@@ -52,8 +52,11 @@ from vpce_audit.collect.accounts import (
 from vpce_audit.collect.calls import CANCELLED, Cancelled
 from vpce_audit.collect.connections import (
     REGIONS_AT_MOST,
+    Pools,
+    close_shared,
     configure,
-    pool_size_within,
+    other_pool,
+    pools_within,
     retained_at_most,
 )
 from vpce_audit.collect.limits import ensure_open_files, open_files_limit, open_files_needed
@@ -987,10 +990,10 @@ def _open_files_for(workers: int, regions: tuple[str, ...] | None, *, raise_limi
     in_flight = workers * (per_region + ROUTE53_CALLS_IN_FLIGHT)
     needed = open_files_needed(in_flight)
     counted = len(regions) if regions else REGIONS_AT_MOST
-    wanted = needed + retained_at_most(counted, in_flight, workers)
+    wanted = needed + retained_at_most(counted, Pools(in_flight, other_pool(workers)))
     stays = ensure_open_files(wanted) if raise_limit else open_files_limit()
     limit = wanted if stays is None else min(wanted, stays)
-    configure(pool_size_within(limit - needed, counted, in_flight, workers))
+    configure(pools_within(limit - needed, counted, in_flight, workers))
     if raise_limit and stays is not None and stays < needed:
         console.warn(
             f"the open-files limit is {stays}, below the {needed} that --workers {workers} may "
@@ -1025,6 +1028,7 @@ def _collect_in_processes(
             profile, args, request, selection, named=len(profiles) > 1
         )
         listed[profile] = (home, caller, chosen)
+    close_shared()  # the listing's connections: the processes make their own
     args = argparse.Namespace(**{**vars(args), "listed": listed})
     part = functools.partial(_collect_part, args, config)
     display = _display(args)

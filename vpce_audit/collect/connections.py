@@ -15,8 +15,9 @@ and HTTP settings (CA bundle, proxies, timeouts, pool size, socket options) are 
 session, whose TLS context holds the CA bundle, loaded once per process and bundle. A
 certificate is verified exactly as before: the context is the one botocore builds
 (``create_urllib3_context``), certificates required, the host name matched by urllib3; only the
-bundle is not read again. A client with a client certificate, or a session botocore did not
-make the usual way, is left as botocore made it.
+bundle is not read again. A client with a client certificate, one whose calls go through an
+HTTPS proxy (urllib3 verifies the proxy against the bundle it is given per connection), or a
+session botocore did not make the way this module knows, is left as botocore made it.
 
 A shared session outlives the clients that use it: ``close`` of a client leaves it open (another
 account's calls may be on it), and ``close_shared`` closes every one, at the end of a
@@ -25,60 +26,92 @@ once, up to its pool size, so a process holds more descriptors than with a pool 
 closes when the region is done. A pool smaller than the calls that may be in flight on one
 endpoint would close every connection past it when the call is done (at 32, an organisation
 scanned in one region, 256 calls in flight, reconnected for most of them), so ``cli`` sizes the
-pools to the calls in flight, within what the open-files limit leaves beside them
-(``pool_size_within``, ``retained_at_most``), and where that leaves too little, turns sharing
-off (``configure(None)``): each client then has a session of its own again, closed with it,
-whose connections still find the CA bundle loaded.
+pools of the busy endpoints (EC2's, Route 53's) to the calls in flight and the others' to a few
+per worker, within what the open-files limit leaves beside the calls (``pools_within``,
+``retained_at_most``: a pool never keeps more idle connections than its size, so that bound
+holds by construction), and where that leaves too little, turns sharing off
+(``configure(None)``): each client then has a session of its own again, closed with it, whose
+connections still find the CA bundle loaded.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+import os
 import threading
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
 REGIONS_AT_MOST = 40
 """Regions counted when a scan takes each account's enabled regions, unnamed: AWS's commercial
 partition has 30-odd."""
+BUSY_SERVICES = frozenset({"ec2", "route53"})
+"""Services with many calls in flight on one endpoint: a region's EC2 calls (every listing and
+follow-up of its account-regions), an account's Route 53 zone listings."""
+OTHER_REGIONAL_ENDPOINTS = 2
+"""A region's endpoints besides EC2's: Route 53 Resolver and Route 53 Profiles
+(``region.REGION_SERVICES``)."""
+OTHER_GLOBAL_ENDPOINTS = 3
+"""The global endpoints besides Route 53's: STS, Organizations and IAM."""
 OTHER_CALLS_PER_WORKER = 4
-"""Besides EC2's, the calls one account-region (or account) may have in flight on the other
-endpoints of its region (Route 53 Resolver and Profiles) or the global ones (STS,
-Organizations, IAM)."""
+"""Pool size of the other endpoints, per worker: what an account-region (or account) has in
+flight on them at once (a Resolver listing and its follow-ups, AssumeRole, an organisation's
+listing)."""
 SMALLEST_SHARED_POOL = 8
-DEFAULT_POOL = 32
-"""The pool of a shared session when ``configure`` was not called (a library caller): the pool
-size of ``runner.ClientFactory``'s clients."""
+
+
+@dataclass(frozen=True)
+class Pools:
+    """How many connections the shared pool of an endpoint keeps: ``busy`` for
+    BUSY_SERVICES, ``other`` for every other service."""
+
+    busy: int
+    other: int
+
+
+DEFAULT_POOLS = Pools(busy=256, other=32)
+"""When ``configure`` was not called (a library caller): a process's calls in flight at most
+(``region.CALLS_IN_FLIGHT_PER_PROCESS``), and the pool size botocore's clients had here."""
 
 _LOCK = threading.Lock()
 _CONTEXT_LOCK = threading.Lock()
 _SESSIONS: dict[tuple[Any, ...], Any] = {}
 _CONTEXTS: dict[str, Any] = {}
-_POOL: list[int | None] = [DEFAULT_POOL]
+_POOLS: list[Pools | None] = [DEFAULT_POOLS]
 
 
-def retained_at_most(regions: int, pool: int, workers: int) -> int:
-    """Idle connections shared sessions of pool size ``pool`` may keep open at once in a
-    collection of ``regions`` regions with ``workers`` workers: each region's EC2 endpoint up to
-    the pool, its other endpoints what its account-regions have in flight on them, and as much
-    again for the global endpoints."""
-    return (regions + 1) * (pool + OTHER_CALLS_PER_WORKER * workers)
+def other_pool(workers: int) -> int:
+    return OTHER_CALLS_PER_WORKER * workers
 
 
-def pool_size_within(spare: int, regions: int, calls_in_flight: int, workers: int) -> int | None:
-    """The largest useful pool (no larger than ``calls_in_flight``) whose idle connections fit in
-    ``spare`` descriptors, or None (do not share) when that is below SMALLEST_SHARED_POOL."""
-    fits = spare // (regions + 1) - OTHER_CALLS_PER_WORKER * workers
-    pool = min(calls_in_flight, fits)
-    return pool if pool >= SMALLEST_SHARED_POOL else None
+def retained_at_most(regions: int, pools: Pools) -> int:
+    """The most idle connections shared sessions with ``pools`` can keep open at once in a
+    collection of ``regions`` regions: each region's EC2 endpoint and the Route 53 one up to
+    ``busy``, every other endpoint up to ``other``."""
+    return (regions + 1) * pools.busy + (
+        regions * OTHER_REGIONAL_ENDPOINTS + OTHER_GLOBAL_ENDPOINTS
+    ) * pools.other
 
 
-def configure(pool: int | None) -> None:
-    """Share sessions between clients, each endpoint's pool keeping up to ``pool`` connections,
-    or (None) give each client a session of its own."""
-    _POOL[0] = pool
+def pools_within(spare: int, regions: int, calls_in_flight: int, workers: int) -> Pools | None:
+    """The largest useful pools (busy ones no larger than ``calls_in_flight``) whose idle
+    connections fit in ``spare`` descriptors, or None (do not share) when the busy pools would be
+    smaller than SMALLEST_SHARED_POOL."""
+    other = other_pool(workers)
+    left = spare - (regions * OTHER_REGIONAL_ENDPOINTS + OTHER_GLOBAL_ENDPOINTS) * other
+    busy = min(calls_in_flight, left // (regions + 1))
+    return Pools(busy, other) if busy >= SMALLEST_SHARED_POOL else None
+
+
+def configure(pools: Pools | None) -> None:
+    """Share sessions between clients, with ``pools``, or (None) give each client a session of
+    its own."""
+    _POOLS[0] = pools
 
 
 def share_connections(client: Any) -> None:
@@ -89,15 +122,19 @@ def share_connections(client: Any) -> None:
     never correctness."""
     endpoint: Any = getattr(client, "_endpoint", None)
     host = getattr(endpoint, "host", None)
-    settings = _settings(getattr(endpoint, "http_session", None))
+    settings = _settings(getattr(endpoint, "http_session", None), host)
     if settings is None or not isinstance(host, str):
         return
-    pool = _POOL[0]
-    if pool is None:
+    pools = _POOLS[0]
+    if pools is None:
         own = _session(host, settings, shared=False)
         if own is not None:
             endpoint.http_session = own
         return
+    service = getattr(
+        getattr(getattr(client, "meta", None), "service_model", None), "service_name", ""
+    )
+    pool = pools.busy if service in BUSY_SERVICES else pools.other
     key = (host, pool, *(_hashable(value) for value in settings.values()))
     try:
         hash(key)
@@ -119,6 +156,8 @@ def close_shared() -> None:
         sessions = [session for session in _SESSIONS.values() if session is not None]
         _SESSIONS.clear()
     for session in sessions:
+        # Forgotten here, it is its clients' own now: their close closes it.
+        session._shared = False
         try:
             session.close_connections()
         except Exception:  # only idle connections are lost
@@ -131,16 +170,21 @@ def shared_sessions() -> int:
         return sum(session is not None for session in _SESSIONS.values())
 
 
-def _settings(session: Any) -> dict[str, Any] | None:
-    """The arguments that make a session like ``session``, or None when it is not botocore's
-    plain ``URLLib3Session`` with the attributes it has had since botocore 1.11, or when it
-    presents a client certificate (urllib3 loads that into the TLS context: never shared)."""
+def _settings(session: Any, host: Any) -> dict[str, Any] | None:
+    """The arguments that make a session like ``session``, or None (leave it) when it is not
+    botocore's plain ``URLLib3Session`` taking the arguments this module knows, when it presents
+    a client certificate (urllib3 loads that into the TLS context: never shared), or when its
+    calls to ``host`` go through an HTTPS proxy (urllib3 verifies the proxy against the bundle
+    path it is given for each connection, which this module's sessions do not give)."""
     from botocore.httpsession import URLLib3Session
 
-    if type(session) is not URLLib3Session:
+    if type(session) is not URLLib3Session or not _known_arguments():
         return None
     try:
         if session._cert_file or session._key_file:
+            return None
+        proxy = session._proxy_config.proxy_url_for(host) if isinstance(host, str) else None
+        if proxy and urlsplit(proxy).scheme.lower() != "http":
             return None
         timeout = session._timeout
         return {
@@ -157,6 +201,29 @@ def _settings(session: Any) -> dict[str, Any] | None:
         }
     except (AttributeError, TypeError, ValueError):
         return None
+
+
+_ARGUMENTS = frozenset(
+    {
+        "self",
+        "verify",
+        "proxies",
+        "timeout",
+        "max_pool_connections",
+        "socket_options",
+        "client_cert",
+        "proxies_config",
+    }
+)
+
+
+@cache
+def _known_arguments() -> bool:
+    """Whether botocore's session takes exactly the arguments ``_settings`` copies: one it
+    added since would be lost in the copy, so then nothing is shared."""
+    from botocore.httpsession import URLLib3Session
+
+    return set(inspect.signature(URLLib3Session.__init__).parameters) == _ARGUMENTS
 
 
 def _hashable(value: Any) -> Any:
@@ -185,7 +252,7 @@ def _verified_context(verify: Any) -> Any:
         return None
     from botocore.httpsession import create_urllib3_context, get_cert_path
 
-    bundle = str(get_cert_path(verify))
+    bundle = os.path.expanduser(str(get_cert_path(verify)))  # as urllib3 reads it
     with _CONTEXT_LOCK:  # the bundle is read once, however many threads ask at once
         context = _CONTEXTS.get(bundle)
         if context is None:
@@ -215,10 +282,13 @@ def _session_class() -> type:
             return kwargs
 
         def _setup_ssl_cert(self, conn: Any, url: str, verify: Any) -> None:
-            super()._setup_ssl_cert(conn, url, verify)
-            if self._verified is not None and conn.cert_reqs == "CERT_REQUIRED":
-                # Given a path, urllib3 loads it into the context for every new connection.
+            if self._verified is not None and url.lower().startswith("https") and verify:
+                # Set at once, never the path first: given a path, urllib3 loads it into the
+                # context for every new connection; the context holds the bundle already.
+                conn.cert_reqs = "CERT_REQUIRED"
                 conn.ca_certs = None
+            else:
+                super()._setup_ssl_cert(conn, url, verify)
 
         def close(self) -> None:
             """A client is done with it; shared, other clients may not be (``close_shared``)."""
