@@ -7,7 +7,11 @@ an organisation of ``--accounts`` accounts (the management account and its membe
 a private route table, a security group, an internet gateway on every second VPC, a NAT gateway
 on every fifth, an S3 gateway endpoint on every third, an interface endpoint on the first. The
 CLI runs as a subprocess, ``vpce-audit scan --org --region ... --workers W --format json``,
-pointed at the proxy with AWS_ENDPOINT_URL (``--source`` chooses the vpce_audit it runs).
+pointed at the proxy with AWS_ENDPOINT_URL (``--source`` chooses the vpce_audit it runs). With
+``--tls`` the proxy speaks HTTPS, as every AWS endpoint does, with a certificate made at run time
+that the scanner verifies against the default authorities plus that certificate
+(AWS_CA_BUNDLE): a connection then costs the scanner what it costs on AWS (the bundle, the
+handshake), and the connections the proxy accepted are reported with each run.
 
 One warm-up scan is answered by moto; the measured scans are answered by the proxy replaying
 moto's answers (``--no-replay``: by moto), because moto serves one request at a time and would
