@@ -285,26 +285,69 @@ def _attachment_in_state(document: SnapshotDocument, attachment_id: str, state: 
     return dataclasses.replace(document, regions=regions)
 
 
-@pytest.mark.parametrize("state", ["pendingAcceptance", "pending"])
-def test_an_attachment_not_yet_accepted_carries_nothing(state: str) -> None:
-    """A spoke whose attachment the gateway's owner has not accepted (or that is still being
-    created) reaches nothing through the gateway, whatever its route table says: AWS's
-    attachment states (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html)."""
-    pending = _attachment_in_state(estate(DIRECT), A_SPOKE, state)
+def test_an_attachment_not_yet_accepted_carries_nothing() -> None:
+    """A spoke whose attachment the gateway's owner has not accepted reaches nothing through
+    the gateway, whatever its route table says; nor does a route to a hub attachment not yet
+    accepted (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html)."""
+    pending = _attachment_in_state(estate(DIRECT), A_SPOKE, "pendingAcceptance")
     assert _reach(pending) == (
         False,
-        f"rtb-spoke -> tgw-0net ({A_SPOKE} is {state}: it carries nothing)",
+        f"rtb-spoke -> tgw-0net ({A_SPOKE} is pendingAcceptance: it carries nothing)",
     )
-    assert "tgw-attach-0spoke is " + state in _spoke_broken(_scan(pending))
-    hub_pending = _attachment_in_state(estate(DIRECT), A_HUB, state)
+    assert f"{A_SPOKE} is pendingAcceptance" in _spoke_broken(_scan(pending))
+    hub_pending = _attachment_in_state(estate(DIRECT), A_HUB, "pendingAcceptance")
     assert _reach(hub_pending) == (
         False,
-        f"rtb-spoke -> tgw-0net (tgw-rtb-spokes sends it to {A_HUB}, which is {state}: it "
-        "carries nothing)",
+        f"rtb-spoke -> tgw-0net (tgw-rtb-spokes sends it to {A_HUB}, which is pendingAcceptance: "
+        "it carries nothing)",
     )
-    assert f"{A_HUB}, which is {state}" in _spoke_broken(_scan(hub_pending))
+    assert f"{A_HUB}, which is pendingAcceptance" in _spoke_broken(_scan(hub_pending))
     # Accepted (available, or modifying), the same estate is reachable.
     assert _reach(_attachment_in_state(estate(DIRECT), A_SPOKE, "modifying"))[0] is True
+
+
+def test_an_attachment_being_created_or_seen_two_ways_is_unknown() -> None:
+    """pending lasts the minutes AWS takes to create an attachment (auto-accepted ones too): a
+    scan taken meanwhile cannot say it is broken. Two accounts' copies read apart that disagree
+    cannot either, whichever of them is stale."""
+    being_made = _attachment_in_state(estate(DIRECT), A_SPOKE, "pending")
+    assert _reach(being_made) == (
+        None,
+        f"rtb-spoke -> tgw-0net ({A_SPOKE} is still being created (pending))",
+    )
+    assert _scan(being_made).findings == ()
+    for stale_account in (SPOKE, NET):  # the VPC owner's copy stale, or the gateway owner's
+        document = estate(DIRECT)
+        regions = tuple(
+            dataclasses.replace(
+                scope,
+                transit_gateway_attachments=tuple(
+                    dataclasses.replace(a, state="pendingAcceptance")
+                    if a.attachment_id == A_SPOKE and scope.account_id == stale_account
+                    else a
+                    for a in scope.transit_gateway_attachments
+                ),
+            )
+            for scope in document.regions
+        )
+        disagreeing = dataclasses.replace(document, regions=regions)
+        reachable, how = _reach(disagreeing)
+        assert reachable is None
+        assert f"{A_SPOKE} is available / pendingAcceptance in different accounts' listings" in how
+        result = _scan(disagreeing)
+        assert result.findings == ()
+        assert [(s.rule_id, s.resource_id) for s in result.skipped] == [("VPCE207", "vpc-0spoke")]
+
+
+def test_an_inspection_attachment_not_accepted_carries_nothing() -> None:
+    document = _inspection(estate(INSPECTED), tables=FIREWALLED, endpoints=(_firewall(),))
+    assert _reach(document)[0] is True
+    idle = _attachment_in_state(document, A_INSPECT, "pendingAcceptance")
+    assert _reach(idle) == (
+        False,
+        f"rtb-spoke -> tgw-0net (tgw-rtb-spokes) -> {A_INSPECT} into vpc-0insp, which is "
+        "pendingAcceptance: it carries nothing",
+    )
 
 
 @pytest.mark.parametrize(

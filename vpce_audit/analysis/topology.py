@@ -560,14 +560,10 @@ class Topology:
                     "collected",
                 )
             return Reach(False, f"{tgw_id} (the VPC is not attached)")
-        if own.state not in CARRYING_ATTACHMENT_STATES:
-            # A pending attachment, or one another account has not accepted yet, carries no
-            # traffic (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html).
-            return Reach(
-                False,
-                f"{tgw_id} ({own.attachment_id} is {own.state}: it carries nothing)",
-                followed=True,  # said, not summed up as "no route": accepting it is the fix
-            )
+        idle = self._idle(own.attachment_id)
+        if idle is not None:
+            how = f"{tgw_id} ({own.attachment_id} {idle.how})"
+            return Reach(idle.reachable, how, followed=True)
         table = self.association_table(own)
         if table is None:
             return Reach(None, f"{tgw_id}: the route table of {own.attachment_id} is unknown")
@@ -577,17 +573,15 @@ class Topology:
             best = self._longest_prefix(table).route_for(goal.network)
             if best is None or best.state != "active":
                 return Reach(False, f"{tgw_id} ({table.route_table_id} has no route there)")
-            routed = target_ids & set(best.attachment_ids)
+            routed = sorted(target_ids & set(best.attachment_ids))
             if routed:
-                carrying = {
-                    a.attachment_id for a in targets if a.state in CARRYING_ATTACHMENT_STATES
-                }
-                if not routed & carrying:
-                    idle = next(a for a in targets if a.attachment_id in routed)
+                # AWS refuses a second attachment of one VPC to one gateway: one is routed.
+                idle = self._idle(routed[0])
+                if idle is not None:
                     return Reach(
-                        False,
-                        f"{tgw_id} ({table.route_table_id} sends it to {idle.attachment_id}, "
-                        f"which is {idle.state}: it carries nothing)",
+                        idle.reachable,
+                        f"{tgw_id} ({table.route_table_id} sends it to {routed[0]}, which "
+                        f"{idle.how})",
                         followed=True,
                     )
                 return Reach(True, f"{tgw_id} ({table.route_table_id})")
@@ -629,6 +623,36 @@ class Topology:
         )
 
     @cached_property
+    def _attachment_states(self) -> dict[str, frozenset[str]]:
+        """Each attachment's state as every account that lists it saw it: the VPC's owner and
+        the gateway's, read minutes (or shards) apart, may disagree."""
+        states: dict[str, set[str]] = {}
+        for scope in self.snapshot.scopes:
+            for attachment in scope.data.transit_gateway_attachments:
+                states.setdefault(attachment.attachment_id, set()).add(attachment.state)
+        return {attachment_id: frozenset(found) for attachment_id, found in states.items()}
+
+    def _idle(self, attachment_id: str) -> Reach | None:
+        """Why the attachment carries no traffic (False) or may not (None), said after its
+        id; None when it carries. AWS carries traffic on an attachment only once it is available
+        (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html): one pending the
+        gateway owner's acceptance waits for a person, the finding's fix; one pending is being
+        created, minutes from carrying, so a scan taken meanwhile cannot say; copies of it in
+        two accounts' listings that disagree cannot either."""
+        states = self._attachment_states.get(attachment_id, frozenset())
+        if not states or states <= CARRYING_ATTACHMENT_STATES:
+            return None
+        said = " / ".join(sorted(states))
+        if states & CARRYING_ATTACHMENT_STATES:
+            return Reach(
+                None,
+                f"is {said} in different accounts' listings: whether it carries traffic is unknown",
+            )
+        if "pending" in states:
+            return Reach(None, f"is still being created ({said})")
+        return Reach(False, f"is {said}: it carries nothing")
+
+    @cached_property
     def _attachment_facts(self) -> dict[str, TransitGatewayAttachment]:
         """Each VPC attachment as the account-region that read its subnets lists it (the VPC's
         owner and the gateway's both may)."""
@@ -662,6 +686,9 @@ class Topology:
             return None
         vpc_id = attachment.resource_id or ""
         step = f"{attachment_id} into {vpc_id}"
+        idle = self._idle(attachment_id)
+        if idle is not None:
+            return Reach(idle.reachable, f"{step}, which {idle.how}", followed=True)
         if hops >= MAX_HOPS:
             return Reach(
                 None, f"{step}: a path of more than {MAX_HOPS} hops (or a loop)", followed=True
