@@ -27,13 +27,13 @@ AWS_ENVIRONMENT = (
 
 @pytest.fixture(autouse=True)
 def _connections_as_a_fresh_process_has_them() -> Iterator[None]:
-    """Every test starts with no shared HTTP session and the default pool, as a new process
+    """Every test starts with no shared HTTP session and sharing unconfigured, as a new process
     would, whatever an earlier test's scan configured (``collect.connections``), and leaves no
     idle connection to a server it stopped."""
-    connections.configure(connections.DEFAULT_POOLS)
+    connections.configure(None)
     yield
     connections.close_shared()
-    connections.configure(connections.DEFAULT_POOLS)
+    connections.configure(None)
 
 
 @pytest.fixture

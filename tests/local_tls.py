@@ -17,7 +17,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -187,61 +187,93 @@ class Tunnels:
     opened: list[str] = field(default_factory=list)
 
 
-@contextlib.contextmanager
-def connect_proxy(tls: LocalTls | None = None) -> Iterator[Tunnels]:
-    """A forward proxy on 127.0.0.1 for HTTPS (CONNECT tunnels), itself reached over TLS with
-    ``tls`` (an ``https://`` proxy) or plain (``http://``); stopped on exit."""
-    seen = Tunnels()
-    context = tls.server_context() if tls is not None else None
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stopping = threading.Event()
+class _ConnectProxy:
+    """The workings of ``connect_proxy``: every socket and thread it makes is kept, to be
+    closed and ended when it stops."""
 
+    def __init__(self, seen: Tunnels, context: ssl.SSLContext | None) -> None:
+        self.seen = seen
+        self.context = context
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def start(self, target: Callable[..., None], *args: socket.socket) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        with self.lock:
+            self.threads.append(thread)
+        thread.start()
+
+    def keep(self, end: socket.socket) -> socket.socket:
+        with self.lock:
+            self.sockets.append(end)
+        return end
+
+    @staticmethod
     def relay(one: socket.socket, other: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := one.recv(65536):
                 other.sendall(data)
-        for end in (one, other):
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            other.shutdown(socket.SHUT_WR)
 
-    def tunnel(client: socket.socket) -> None:
+    def tunnel(self, client: socket.socket) -> None:
         try:
-            if context is not None:
-                client = context.wrap_socket(client, server_side=True)
+            if self.context is not None:
+                client = self.keep(self.context.wrap_socket(client, server_side=True))
             head = b""
             while b"\r\n\r\n" not in head:
                 chunk = client.recv(4096)
                 if not chunk:
                     return
                 head += chunk
-        except OSError:  # a client that refused the certificate, or went away
-            client.close()
+            host, port = head.split()[1].decode().rsplit(":", 1)
+            upstream = self.keep(socket.create_connection((host, int(port)), timeout=10))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        except OSError:  # a client that refused the certificate, or went away; no upstream
             return
-        target = head.split()[1].decode()
-        host, port = target.rsplit(":", 1)
-        upstream = socket.create_connection((host, int(port)))
-        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        seen.opened.append(target)
-        threading.Thread(target=relay, args=(upstream, client), daemon=True).start()
-        relay(client, upstream)
+        self.seen.opened.append(f"{host}:{port}")
+        self.start(self.relay, upstream, client)
+        self.relay(client, upstream)
 
-    def serve() -> None:
-        while not stopping.is_set():
+    def serve(self) -> None:
+        while not self.stopping.is_set():
             try:
-                client, _ = listener.accept()
+                client, _ = self.listener.accept()
             except (TimeoutError, OSError):
                 continue
-            client.settimeout(10)
-            threading.Thread(target=tunnel, args=(client,), daemon=True).start()
+            client.settimeout(1)
+            self.start(self.tunnel, self.keep(client))
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    def stop(self, server: threading.Thread) -> None:
+        self.stopping.set()
+        server.join(timeout=10)
+        self.listener.close()
+        with self.lock:
+            opened, running = list(self.sockets), list(self.threads)
+        for end in opened:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+        for thread in running:
+            thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def connect_proxy(tls: LocalTls | None = None) -> Iterator[Tunnels]:
+    """A forward proxy on 127.0.0.1 for HTTPS (CONNECT tunnels), itself reached over TLS with
+    ``tls`` (an ``https://`` proxy) or plain (``http://``); stopped on exit, every socket it
+    opened closed and every thread of it ended."""
+    seen = Tunnels()
+    proxy = _ConnectProxy(seen, tls.server_context() if tls is not None else None)
+    server = threading.Thread(target=proxy.serve, daemon=True)
+    server.start()
     scheme = "https" if tls is not None else "http"
-    seen.url = f"{scheme}://127.0.0.1:{listener.getsockname()[1]}"
+    seen.url = f"{scheme}://127.0.0.1:{proxy.listener.getsockname()[1]}"
     try:
         yield seen
     finally:
-        stopping.set()
-        thread.join(timeout=10)
-        listener.close()
+        proxy.stop(server)

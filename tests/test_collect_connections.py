@@ -33,6 +33,8 @@ from vpce_audit.collect.region import REGION_SERVICES, calls_in_flight_per_regio
 from vpce_audit.collect.runner import ClientFactory
 
 NO_PROFILES = json.dumps({"ProfileAssociations": []}).encode()
+SHARED = Pools(busy=64, other=32)
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +43,12 @@ def _fresh_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(connections, "_CONTEXTS", {})  # each test's bundle loads afresh
     for key in [key for key in os.environ if key.startswith("AWS_")]:
         monkeypatch.delenv(key)
+    for name in PROXY_VARIABLES:  # a CI image's proxy settings would route the tests' calls
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    connections.configure(SHARED)  # as the CLI does (a library caller shares nothing)
     yield
 
 
@@ -134,7 +140,7 @@ def test_botocore_alone_reads_the_bundle_for_every_connection(
 def test_a_certificate_the_bundle_does_not_trust_is_refused(
     monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tmp_path: Path, shared: bool
 ) -> None:
-    connections.configure(connections.DEFAULT_POOLS if shared else None)
+    connections.configure(SHARED if shared else None)
     stranger = self_signed(tmp_path / "stranger")  # the default authorities and another key
     with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
         _ask(_account(monkeypatch, server, stranger.bundle, "AKIA1"))
@@ -239,9 +245,18 @@ def test_the_pools_are_sized_to_the_calls_in_flight_within_the_open_files_limit(
     limit_stays_at(calls_alone + (regions + 1) * 100 + (2 * regions + 3) * 32)
     cli._open_files_for(8, None, raise_limit=True)
     assert connections._POOLS[0] == Pools(busy=100, other=32)
+    # Room for busy pools of 8 only once the others shrink to 8 as well.
+    limit_stays_at(calls_alone + (regions + 1) * 8 + (2 * regions + 3) * 8)
+    cli._open_files_for(8, None, raise_limit=True)
+    assert connections._POOLS[0] == Pools(busy=8, other=8)
     limit_stays_at(calls_alone + 50)  # room for the calls in flight, not for idle ones beside
     cli._open_files_for(8, None, raise_limit=True)
     assert connections._POOLS[0] is None
+    # One worker: the other endpoints still keep what AssumeRole has in flight (16).
+    limit_stays_at(None)
+    cli._open_files_for(1, ("us-east-1",), raise_limit=True)
+    pools = connections._POOLS[0]
+    assert pools is not None and pools.other == 16
     # A process of --processes sizes its pools to the limit it inherited, without raising it.
     monkeypatch.setattr(cli, "ensure_open_files", lambda needed: pytest.fail("raised"))
     monkeypatch.setattr(cli, "open_files_limit", lambda: None)  # unlimited
@@ -254,8 +269,10 @@ def test_busy_endpoints_get_the_large_pools(
 ) -> None:
     connections.configure(Pools(busy=300, other=24))
     clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
-    sizes = {
-        service: clients.client(service, "us-east-1")._endpoint.http_session._max_pool_connections
+    sizes = {  # what urllib3's pools keep: their maxsize
+        service: clients.client(
+            service, "us-east-1"
+        )._endpoint.http_session._manager.connection_pool_kw["maxsize"]
         for service in ("ec2", "route53", "route53resolver", "route53profiles", "sts")
     }
     assert sizes == {
@@ -427,8 +444,21 @@ def test_a_session_forgotten_at_the_end_of_a_collection_closes_with_its_client(
 def test_a_botocore_whose_session_takes_other_arguments_is_left_alone(
     monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
 ) -> None:
-    monkeypatch.setattr(connections, "_known_arguments", lambda: False)
-    clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
-    assert _ask(clients) == []
-    session = clients.client("route53profiles", "us-east-1")._endpoint.http_session
-    assert type(session) is URLLib3Session
+    """An argument botocore's session gained would be lost in the copy: nothing is shared."""
+    plain = URLLib3Session.__init__
+
+    def grown(self: Any, *args: Any, keep_alive_seconds: int = 0, **kwargs: Any) -> None:
+        plain(self, *args, **kwargs)
+
+    connections._known_arguments.cache_clear()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(URLLib3Session, "__init__", grown)
+            clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
+            assert _ask(clients) == []
+            session = clients.client("route53profiles", "us-east-1")._endpoint.http_session
+            assert type(session) is URLLib3Session
+            assert connections.shared_sessions() == 0
+    finally:
+        connections._known_arguments.cache_clear()
+    assert connections._known_arguments()

@@ -60,8 +60,9 @@ OTHER_GLOBAL_ENDPOINTS = 3
 """The global endpoints besides Route 53's: STS, Organizations and IAM."""
 OTHER_CALLS_PER_WORKER = 4
 """Pool size of the other endpoints, per worker: what an account-region (or account) has in
-flight on them at once (a Resolver listing and its follow-ups, AssumeRole, an organisation's
-listing)."""
+flight on them at once (a Resolver listing and its follow-ups, an organisation's listing)."""
+OTHER_POOL_AT_LEAST = 16
+"""...and never fewer than the AssumeRole calls in flight (``accounts.ASSUME_ROLE_IN_FLIGHT``)."""
 SMALLEST_SHARED_POOL = 8
 
 
@@ -74,19 +75,18 @@ class Pools:
     other: int
 
 
-DEFAULT_POOLS = Pools(busy=256, other=32)
-"""When ``configure`` was not called (a library caller): a process's calls in flight at most
-(``region.CALLS_IN_FLIGHT_PER_PROCESS``), and the pool size botocore's clients had here."""
-
 _LOCK = threading.Lock()
 _CONTEXT_LOCK = threading.Lock()
 _SESSIONS: dict[tuple[Any, ...], Any] = {}
 _CONTEXTS: dict[str, Any] = {}
-_POOLS: list[Pools | None] = [DEFAULT_POOLS]
+_POOLS: list[Pools | None] = [None]
+"""Until ``configure`` says otherwise (the CLI does, within the open-files limit), nothing is
+shared: a library caller that collects through ``runner`` gets a session per client, closed with
+its region as before, with the CA bundle loaded once."""
 
 
 def other_pool(workers: int) -> int:
-    return OTHER_CALLS_PER_WORKER * workers
+    return max(OTHER_POOL_AT_LEAST, OTHER_CALLS_PER_WORKER * workers)
 
 
 def retained_at_most(regions: int, pools: Pools) -> int:
@@ -99,13 +99,16 @@ def retained_at_most(regions: int, pools: Pools) -> int:
 
 
 def pools_within(spare: int, regions: int, calls_in_flight: int, workers: int) -> Pools | None:
-    """The largest useful pools (busy ones no larger than ``calls_in_flight``) whose idle
-    connections fit in ``spare`` descriptors, or None (do not share) when the busy pools would be
-    smaller than SMALLEST_SHARED_POOL."""
-    other = other_pool(workers)
-    left = spare - (regions * OTHER_REGIONAL_ENDPOINTS + OTHER_GLOBAL_ENDPOINTS) * other
-    busy = min(calls_in_flight, left // (regions + 1))
-    return Pools(busy, other) if busy >= SMALLEST_SHARED_POOL else None
+    """The largest useful pools whose idle connections fit in ``spare`` descriptors: busy ones
+    no larger than ``calls_in_flight``, the others ``other_pool(workers)``, or fewer (down to
+    SMALLEST_SHARED_POOL) before the busy ones go below that; None (do not share) when even
+    that does not fit."""
+    others = regions * OTHER_REGIONAL_ENDPOINTS + OTHER_GLOBAL_ENDPOINTS
+    for other in dict.fromkeys((other_pool(workers), SMALLEST_SHARED_POOL)):
+        busy = min(calls_in_flight, (spare - others * other) // (regions + 1))
+        if busy >= SMALLEST_SHARED_POOL:
+            return Pools(busy, other)
+    return None
 
 
 def configure(pools: Pools | None) -> None:
