@@ -45,7 +45,7 @@ from http.server import BaseHTTPRequestHandler
 from multiprocessing.connection import Connection
 
 from tests.fault_proxy import operation_of
-from tests.local_tls import TlsServer, handshake
+from tests.local_tls import TlsServer, handshake, running
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/aws4_request")
 ACCESS_KEY_ID = re.compile(r"<AccessKeyId>([^<]+)</AccessKeyId>")
@@ -240,16 +240,9 @@ def delay_proxy(
     proxy = DelayProxy(upstream=upstream, latency=latency)
     server = TlsServer(("127.0.0.1", 0), _handler(proxy))
     server.tls = tls
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    scheme = "https" if tls is not None else "http"
-    proxy.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
-    try:
+    with running(server) as url:
+        proxy.url = url
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def _serve_moto(connection: Connection) -> None:

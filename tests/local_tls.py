@@ -113,6 +113,21 @@ class TlsServer(ThreadingHTTPServer):
         pass  # a client that refused the certificate, or went away: the client side reports it
 
 
+@contextlib.contextmanager
+def running(server: TlsServer) -> Iterator[str]:
+    """``server`` serving on a thread of its own; yields its URL (``https://`` when it speaks
+    TLS); shut down, closed and its thread ended on exit."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    scheme = "https" if server.tls is not None else "http"
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 def handshake(connection: object) -> None:
     """Complete the TLS handshake of a ``TlsServer`` connection (nothing for plain HTTP)."""
     if isinstance(connection, ssl.SSLSocket):
@@ -168,15 +183,9 @@ def serve_https(
 
     server = TlsServer(("127.0.0.1", 0), Handler)
     server.tls = tls.server_context()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    seen.url = f"https://127.0.0.1:{server.server_address[1]}"
-    try:
+    with running(server) as url:
+        seen.url = url
         yield seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @dataclass

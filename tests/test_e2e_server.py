@@ -13,7 +13,7 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.local_tls import TlsServer, running
 from tests.moto_estates import build_two_region_estate, expected_two_region_findings
 from tests.sarif_checks import assert_uploadable
 
@@ -73,15 +74,8 @@ class _NoProfiles(BaseHTTPRequestHandler):
 
 @contextlib.contextmanager
 def _no_profiles() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoProfiles)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with running(TlsServer(("127.0.0.1", 0), _NoProfiles)) as url:  # plain HTTP: no tls
+        yield url
 
 
 def _reset(endpoint: str) -> None:
