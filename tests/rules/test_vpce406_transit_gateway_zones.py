@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any
 
 from tests.helpers import ACCOUNT, REGION, findings, flagged, region, route, run, subnet, table, vpc
-from vpce_audit.model import RegionSnapshot, Subnet, TransitGatewayAttachment
+from vpce_audit.model import PrefixList, RegionSnapshot, Subnet, TransitGatewayAttachment
 from vpce_audit.rules.builtin.routing import transit_gateway_zone_not_attached as rule
 
 
@@ -212,3 +212,18 @@ def test_an_attachment_subnet_missing_from_the_snapshot_skips_the_table() -> Non
     )
     (skip,) = run(rule, estate).skipped
     assert skip.reason.endswith("subnet subnet-gone of tgw-attach-1 is not in the snapshot")
+
+
+def test_a_route_to_an_empty_customer_prefix_list_sends_nothing_to_the_gateway() -> None:
+    """A customer-managed prefix list with no entries matches no address: its route forwards
+    nothing, from any zone. Entries unknown (not read), or any entry, and the route counts."""
+
+    def estate(cidrs: tuple[str, ...] | None) -> RegionSnapshot:
+        return spoke(
+            table("rtb-private", "vpc-1", route("pl-0onprem", "tgw-1"), subnets=WORKLOADS),
+            prefix_lists=[PrefixList("pl-0onprem", "on-premises", ACCOUNT, cidrs=cidrs)],
+        )
+
+    assert flagged(rule, estate(())) == set()
+    assert flagged(rule, estate(("192.168.0.0/16",))) == {"rtb-private"}
+    assert flagged(rule, estate(None)) == {"rtb-private"}

@@ -459,6 +459,16 @@ def gateway_endpoint_route_missing(ctx: RuleContext) -> CheckResult:
             )
 
 
+def _matches_nothing(route: Route, scope: ScopeView) -> bool:
+    """A route to a customer-managed prefix list whose entries were read and are none: it
+    sends no traffic anywhere (an AWS-managed list is never empty; one whose entries are
+    unknown may match, and counts)."""
+    if route.destination_prefix_list_id is None:
+        return False
+    plist = scope.prefix_lists_by_id.get(route.destination_prefix_list_id)
+    return plist is not None and plist.cidrs == ()
+
+
 @builtin_rule("VPCE406", requires=("route_tables", "subnets", "transit_gateway_attachments"))
 def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
     """A transit gateway takes a VPC's traffic only in the Availability Zones where the VPC's
@@ -474,7 +484,9 @@ def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
                 {
                     route.target_id or ""
                     for route in table.routes
-                    if route.is_active and target_kind(route.target_id) == "transit-gateway"
+                    if route.is_active
+                    and target_kind(route.target_id) == "transit-gateway"
+                    and not _matches_nothing(route, scope)
                 }
             )
             if not gateways:
