@@ -460,13 +460,13 @@ def gateway_endpoint_route_missing(ctx: RuleContext) -> CheckResult:
 
 
 def _matches_nothing(route: Route, scope: ScopeView) -> bool:
-    """A route to a customer-managed prefix list whose entries were read and are none: it
-    sends no traffic anywhere (an AWS-managed list is never empty; one whose entries are
-    unknown may match, and counts)."""
-    if route.destination_prefix_list_id is None:
+    """A route to a prefix list whose entries are known and are none: it sends no traffic
+    anywhere. One whose entries are unknown (``prefix_list_gap``: not read, not in the
+    snapshot, or an AWS-managed list read empty) may match, and counts."""
+    plist_id = route.destination_prefix_list_id
+    if plist_id is None or prefix_list_gap(plist_id, scope.prefix_lists_by_id) is not None:
         return False
-    plist = scope.prefix_lists_by_id.get(route.destination_prefix_list_id)
-    return plist is not None and plist.cidrs == ()
+    return not scope.prefix_lists_by_id[plist_id].cidrs
 
 
 @builtin_rule("VPCE406", requires=("route_tables", "subnets", "transit_gateway_attachments"))
