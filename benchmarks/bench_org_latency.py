@@ -74,6 +74,13 @@ Definitions:
 * the *ideal schedule*: max(critical path, calls x latency / (calls in flight), quota bound).
   Target: the organisation's wall within 1.5x of it.
 
+A new connection costs ``--connect-latency-ms`` (by default one round trip, ``--latency-ms``)
+before it is served: on a network TCP's handshake takes a round trip and TLS 1.3's another, so
+this is the least it costs. The critical path and the code path count the connections they must
+open (ORG_CONNECTS: STS's, Organizations', the region's EC2 endpoint's; 2 without members). A
+region's span starts when its first call arrives, after that call's connection was opened, so a
+region's chain counts calls only; a listing that waits for a connection of its own shows in it.
+
 Timings are measured around the subprocess (``wall``: Python start-up, collection, rules, report)
 and from the proxy's record (``span``: first request's arrival to the last answer). A call's time
 is the latency plus moto's (none when replayed) plus the proxy's; its median is printed. The
@@ -158,6 +165,8 @@ ORG_DATA_CHAIN = 4
 """GetCallerIdentity -> ListAccounts -> AssumeRole -> GetCallerIdentity, before any region (2
 when only the management account is scanned)."""
 REGION_DATA_CHAIN = 3
+ORG_CONNECTS = 3
+"""Connections opened on the organisation's critical path (``connects_on_chain``)."""
 
 
 # -- the estate ---------------------------------------------------------------------------------
@@ -475,7 +484,14 @@ def quota_bound(calls: Sequence[Call]) -> float:
     )
 
 
-def bounds(run: Run, latency: float) -> Bounds:
+def connects_on_chain(calls: Iterable[Call]) -> int:
+    """The connections the critical path must open: STS's, Organizations' (when members are
+    assumed) and the region's EC2 endpoint's; an assumed role's calls reuse STS's."""
+    return ORG_CONNECTS if any(c.operation == "AssumeRole" for c in calls) else 2
+
+
+def bounds(run: Run, latency: float, connect: float = 0.0) -> Bounds:
+    """``connect``: what opening a connection costs (the proxy's ``connect_latency``)."""
     by_phase = phases(run.calls)
     regional = scopes(by_phase["regions"])
     chains = [region_chain(collections.Counter(c.operation for c in v)) for v in regional.values()]
@@ -497,10 +513,11 @@ def bounds(run: Run, latency: float) -> Bounds:
         )
     )
     total = len(run.calls)
+    opening = connects_on_chain(run.calls) * connect
     return Bounds(
         calls=total,
-        critical=(org_data_chain(run.calls) + REGION_DATA_CHAIN) * latency,
-        code_path=code_path * latency,
+        critical=(org_data_chain(run.calls) + REGION_DATA_CHAIN) * latency + opening,
+        code_path=code_path * latency + opening,
         per_worker=total * latency / (run.workers * run.processes),
         per_slot=total
         * latency
@@ -703,7 +720,7 @@ def plan(args: argparse.Namespace, growth: int) -> list[Setting]:
     return settings
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -711,6 +728,13 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=4, choices=range(1, len(REGIONS) + 1))
     parser.add_argument("--vpcs", type=int, default=10, help="VPCs per account-region (+ default)")
     parser.add_argument("--latency-ms", type=float, default=80.0)
+    parser.add_argument(
+        "--connect-latency-ms",
+        type=float,
+        default=None,
+        help="what opening a connection costs, before its handshake (default: --latency-ms,"
+        " one round trip; 0: connections cost nothing, as before 2026-11-28)",
+    )
     parser.add_argument("--repeats", type=int, default=1, help="runs per figure (median)")
     parser.add_argument(
         "--workers",
@@ -759,8 +783,14 @@ def main() -> None:
         default=SOURCE,
         help="folder whose vpce_audit package the scans run (default: this checkout)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     latency = args.latency_ms / 1000
+    connect = args.latency_ms if args.connect_latency_ms is None else args.connect_latency_ms
+    connect /= 1000
     regions = REGIONS[: args.regions]
     growth = args.growth_accounts or max(1, args.accounts // 2)
     source = args.source.resolve()
@@ -769,7 +799,8 @@ def main() -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     print(
         f"organisation: {args.accounts} accounts x {len(regions)} regions x {args.vpcs} VPCs"
-        f" (+1 default VPC each); latency {args.latency_ms:.0f} ms per call;"
+        f" (+1 default VPC each); latency {args.latency_ms:.0f} ms per call,"
+        f" {connect * 1000:.0f} ms per new connection;"
         f" {os.cpu_count()} CPUs; vpce_audit from {source}"
     )
     runs: dict[Setting, list[Run]] = {}
@@ -780,7 +811,9 @@ def main() -> None:
         bundle = tls.bundle if tls is not None else None
         endpoint = stack.enter_context(moto_server())
         context = tls.server_context() if tls is not None else None
-        proxy = stack.enter_context(delay_proxy(endpoint, latency, context))
+        proxy = stack.enter_context(
+            delay_proxy(endpoint, latency, context, connect_latency=connect)
+        )
         built = time.monotonic()
         ids = build_organisation(endpoint, args.accounts, regions, args.vpcs)
         warm(proxy, regions, bundle)
@@ -819,11 +852,15 @@ def main() -> None:
                 if args.trace_dir is not None:
                     name = f"w{setting.workers}-a{setting.accounts}-g{setting.regions}"
                     dump(run, args.trace_dir, f"{name}-r{repeat + 1}")
-    _summary(runs, latency, args.vpcs + 1, growth)
+    _summary(runs, latency, connect, args.vpcs + 1, growth)
 
 
 def _summary(
-    runs: dict[Setting, list[Run]], latency: float, vpcs_per_region: int, growth: int
+    runs: dict[Setting, list[Run]],
+    latency: float,
+    connect: float,
+    vpcs_per_region: int,
+    growth: int,
 ) -> None:
     print(
         f"\n{'':10} {'workers':>7} {'procs':>5} {'accounts':>8} {'regions':>7} {'runs':>4}"
@@ -834,7 +871,7 @@ def _summary(
     )
     for setting, measured in runs.items():
         wall = _median(r.wall for r in measured)
-        bound = bounds(measured[0], latency)
+        bound = bounds(measured[0], latency, connect)
         print(
             f"{setting.label:10} {setting.workers:>7} {setting.processes:>5}"
             f" {setting.accounts:>8} {setting.regions:>7}"

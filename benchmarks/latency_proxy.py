@@ -1,12 +1,13 @@
 """A delay proxy on 127.0.0.1 in front of a moto server, recording every call it forwards.
 
 Each request waits ``latency`` seconds (the order of a real AWS round trip) and is then sent to
-moto; the proxy is threaded, so any number of requests wait at once, as they would on the
-network. For every request it records the service and region (from the SigV4 credential scope),
-the operation (``Action=``, ``X-Amz-Target`` or the Route 53 path), the account (the access key:
-``testing`` is moto's default account, an assumed role's key is learnt from the AssumeRole answer
-that handed it out), when the request arrived and when its answer was sent, and how long moto
-itself took.
+moto; the proxy is threaded, so any number of requests wait at once, as they would on the network.
+Each new connection waits ``connect_latency`` seconds before it is served, as opening one costs
+round trips on a network (TCP's handshake, then TLS's). For every request it records the service
+and region (from the SigV4 credential scope), the operation (``Action=``, ``X-Amz-Target`` or the
+Route 53 path), the account (the access key: ``testing`` is moto's default account, an assumed
+role's key is learnt from the AssumeRole answer that handed it out), when the request arrived and
+when its answer was sent, and how long moto itself took.
 
 moto runs in a child process (``ThreadedMotoServer(ip_address="127.0.0.1", port=0)``), so its
 request handling does not share an interpreter lock with the proxy's threads. Where moto falls
@@ -89,6 +90,10 @@ class DelayProxy:
     """Answer a request seen before with moto's earlier answer (see the module docstring)."""
     replies: dict[tuple[str, ...], Reply] = field(default_factory=dict)
     url: str = ""
+    connect_latency: float = 0.0
+    """Seconds each new connection waits before its handshake (its first request before being
+    read, over plain HTTP): what opening a connection costs on a network, where TCP's handshake
+    takes a round trip and TLS 1.3's another (TLS 1.2's two)."""
     connections: int = 0
     """Connections accepted (TLS handshakes, when it speaks TLS) since the last ``take``."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -127,6 +132,8 @@ def _handler(proxy: DelayProxy) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def setup(self) -> None:
+            if proxy.connect_latency:
+                time.sleep(proxy.connect_latency)
             handshake(self.request)
             proxy.connected()
             super().setup()
@@ -233,11 +240,16 @@ def _learn_role(proxy: DelayProxy, body: bytes, reply: Reply) -> str:
 
 @contextlib.contextmanager
 def delay_proxy(
-    upstream: str, latency: float, tls: ssl.SSLContext | None = None
+    upstream: str,
+    latency: float,
+    tls: ssl.SSLContext | None = None,
+    *,
+    connect_latency: float = 0.0,
 ) -> Iterator[DelayProxy]:
     """The proxy, speaking HTTPS with ``tls`` (a server context) when given: what a client
-    pays per connection on real AWS, its CA bundle and the handshake, then counts."""
-    proxy = DelayProxy(upstream=upstream, latency=latency)
+    pays per connection on real AWS, its CA bundle and the handshake, then counts; each new
+    connection held ``connect_latency`` seconds before it is served."""
+    proxy = DelayProxy(upstream=upstream, latency=latency, connect_latency=connect_latency)
     server = TlsServer(("127.0.0.1", 0), _handler(proxy))
     server.tls = tls
     with running(server) as url:

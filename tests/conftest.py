@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,35 @@ AWS_ENVIRONMENT = (
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
 )
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class NetworkRefused(OSError):
+    """A test tried to reach beyond 127.0.0.1."""
+
+
+@pytest.fixture(autouse=True)
+def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach the network beyond 127.0.0.1: a name lookup or a connection anywhere
+    else fails, as an OSError (what a call meets when the network is down), so code that would
+    have reached AWS shows up as a failing test, not as traffic. Subprocesses are not covered."""
+    lookup, connect = socket.getaddrinfo, socket.socket.connect
+
+    def local_lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in LOOPBACK:
+            raise NetworkRefused(f"a test looked up {name!r}: tests stay on 127.0.0.1")
+        return lookup(host, *args, **kwargs)
+
+    def local_connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOOPBACK:
+            raise NetworkRefused(f"a test connected to {address!r}: tests stay on 127.0.0.1")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_lookup)
+    monkeypatch.setattr(socket.socket, "connect", local_connect)
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import ssl
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +24,26 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import SSLError
 from botocore.httpsession import URLLib3Session
+from urllib3.util.wait import wait_for_read
 
-from tests.local_tls import HttpsServer, LocalTls, connect_proxy, self_signed, serve_https
+from tests.local_tls import (
+    HttpsServer,
+    LocalTls,
+    TlsServer,
+    connect_proxy,
+    handshake,
+    running,
+    self_signed,
+    serve_https,
+)
 from vpce_audit import cli
 from vpce_audit.collect import connections, runner
+from vpce_audit.collect import region as region_module
 from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
 from vpce_audit.collect.connections import Pools
 from vpce_audit.collect.limits import open_files_needed
 from vpce_audit.collect.operations import OPERATIONS
-from vpce_audit.collect.region import REGION_SERVICES, calls_in_flight_per_region
+from vpce_audit.collect.region import FIRST_WAVE, REGION_SERVICES, calls_in_flight_per_region
 from vpce_audit.collect.runner import ClientFactory
 
 NO_PROFILES = json.dumps({"ProfileAssociations": []}).encode()
@@ -462,3 +476,209 @@ def test_a_botocore_whose_session_takes_other_arguments_is_left_alone(
     finally:
         connections._known_arguments.cache_clear()
     assert connections._known_arguments()
+
+
+# -- connections opened ahead of a region's first wave --------------------------------------
+
+
+def _until(condition: Callable[[], bool], patience: float = 5.0) -> bool:
+    deadline = time.monotonic() + patience
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _together(client: Any, calls: int) -> None:
+    """``calls`` calls of ``client`` in flight at once."""
+    barrier = threading.Barrier(calls)
+
+    def one(_: int) -> None:
+        barrier.wait()
+        client.list_profile_associations()
+
+    with ThreadPoolExecutor(calls) as threads:
+        list(threads.map(one, range(calls)))
+
+
+def test_connections_asked_ahead_open_beside_the_next_request_and_serve_the_calls_after_it(
+    monkeypatch: pytest.MonkeyPatch, tls: LocalTls
+) -> None:
+    """The first call opens 6 more connections as it goes out; the 7 calls released by its
+    answer find one each, without opening any. (TLS 1.3 here: the session tickets the server
+    sends after each handshake are read as the connection is opened, or urllib3 would take the
+    idle connections for closed ones and open 6 others.)"""
+    with serve_https(tls, NO_PROFILES, "application/json", delay=0.2) as server:
+        client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
+            "route53profiles", "us-east-1"
+        )
+        assert connections.open_ahead(client, 6)
+        time.sleep(0.2)
+        assert server.connections == 0  # nothing opens before a request goes out
+        client.list_profile_associations()
+        assert _until(lambda: server.connections == 7), server.connections
+        _together(client, 7)
+        assert (server.requests, server.connections) == (8, 7)
+        # Idle connections count: asked for 9, the next request opens the 2 missing.
+        assert connections.open_ahead(client, 9)
+        client.list_profile_associations()
+        assert _until(lambda: server.connections == 9), server.connections
+        time.sleep(0.2)
+        assert server.connections == 9
+
+
+def test_unasked_a_session_opens_a_connection_per_call_in_flight_and_no_more(
+    monkeypatch: pytest.MonkeyPatch, tls: LocalTls
+) -> None:
+    """The same calls without asking: the 7 released together open 6 connections as they go."""
+    with serve_https(tls, NO_PROFILES, "application/json", delay=0.2) as server:
+        client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
+            "route53profiles", "us-east-1"
+        )
+        client.list_profile_associations()
+        assert server.connections == 1
+        _together(client, 7)
+        assert (server.requests, server.connections) == (8, 7)
+
+
+def test_connections_that_cannot_be_opened_ahead_leave_the_call_to_fail_as_before(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tmp_path: Path
+) -> None:
+    stranger = self_signed(tmp_path / "stranger")
+    client = _account(monkeypatch, server, stranger.bundle, "AKIA1").client(
+        "route53profiles", "us-east-1"
+    )
+    assert connections.open_ahead(client, 3)
+    for _ in range(2):
+        with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.list_profile_associations()
+    assert (server.requests, server.connections) == (0, 0)
+
+
+def test_nothing_is_opened_ahead_through_a_proxy(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    """urllib3 sets up a tunnel as a new connection's request goes out; one opened before would
+    talk to the proxy itself."""
+    with connect_proxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
+            "route53profiles", "us-east-1"
+        )
+        assert connections.open_ahead(client, 4)
+        assert client.list_profile_associations()["ProfileAssociations"] == []
+        time.sleep(0.2)
+        assert proxy.opened == [server.url.removeprefix("https://")]
+        assert server.connections == 1
+
+
+def test_a_client_of_botocores_own_session_is_not_asked() -> None:
+    plain = boto3.session.Session(
+        aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1"
+    ).client("ec2")
+    assert not connections.open_ahead(plain, 4)
+
+
+def test_a_stubbed_client_opens_nothing_ahead(aws_credentials: None) -> None:
+    """moto answers before a request reaches the session: nothing goes out, so nothing opens
+    (the suite refuses any connection beyond 127.0.0.1, conftest)."""
+    from moto import mock_aws
+
+    connections.configure(SHARED)
+    with mock_aws():
+        clients = ClientFactory(boto3.session.Session(region_name="eu-west-1"))
+        ec2 = clients.client("ec2", "eu-west-1")
+        assert connections.open_ahead(ec2, 19)
+        assert ec2.describe_vpcs()["Vpcs"]
+        time.sleep(0.1)
+        session = ec2._endpoint.http_session
+        assert session._ahead == 19  # still waiting for a request that goes out
+        assert not session._manager.pools
+
+
+class _AfterHandshake(BaseHTTPRequestHandler):
+    """Completes the handshake, then does what ``action`` says: nothing, close, or write."""
+
+    action = "nothing"
+
+    def setup(self) -> None:
+        handshake(self.request)
+        if self.action == "close":
+            self.request.close()
+        elif self.action == "write":
+            self.request.sendall(b"HTTP/1.1 408 Request Timeout\r\n\r\n")
+        time.sleep(0.5)
+
+    def handle(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("action", "highest", "fit"),
+    [
+        ("nothing", ssl.TLSVersion.TLSv1_3, True),
+        ("nothing", ssl.TLSVersion.TLSv1_2, True),
+        ("close", ssl.TLSVersion.TLSv1_3, False),
+        ("write", ssl.TLSVersion.TLSv1_3, False),
+    ],
+)
+def test_a_connection_just_opened_is_fit_to_wait_once_its_session_tickets_are_read(
+    tls: LocalTls, action: str, highest: ssl.TLSVersion, fit: bool
+) -> None:
+    handler = type("Handler", (_AfterHandshake,), {"action": action})
+    server = TlsServer(("127.0.0.1", 0), handler)
+    server.tls = tls.server_context()
+    with running(server) as url:
+        context = ssl.create_default_context(cafile=str(tls.bundle))
+        context.maximum_version = highest
+        port = int(url.rsplit(":", 1)[1])
+        with context.wrap_socket(
+            socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1"
+        ) as sock:
+            assert sock.version() == highest.name.replace("_", ".").replace("TLSv1.", "TLSv1.")
+            assert connections._settled(sock, 0.5) is fit
+            if fit and highest is ssl.TLSVersion.TLSv1_3:
+                # The tickets were read: nothing is left that urllib3 would take for a close.
+                assert not wait_for_read(sock, timeout=0.1)
+
+
+@pytest.mark.parametrize(("in_flight", "asked"), [(32, FIRST_WAVE - 1), (8, 7)])
+def test_a_region_asks_ahead_for_its_first_wave_before_its_first_call(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch, in_flight: int, asked: int
+) -> None:
+    """EC2's other listings go out together when DescribeVpcs answers: one connection each,
+    within the region's calls in flight, less DescribeVpcs' own."""
+    from moto import mock_aws
+
+    made: list[str] = []
+    asks: list[tuple[str, int, int]] = []
+
+    def ask(client: Any, count: int) -> bool:
+        asks.append((client.meta.service_model.service_name, count, len(made)))
+        return True
+
+    monkeypatch.setattr(region_module, "open_ahead", ask)
+    with mock_aws():
+        clients: dict[str, Any] = {}
+
+        def client_for(service: str) -> Any:
+            if service not in clients:
+                clients[service] = boto3.client(service, region_name="eu-west-1")
+                clients[service].meta.events.register(
+                    "before-call", lambda model, **_: made.append(model.name)
+                )
+            return clients[service]
+
+        region_module.collect_region(
+            client_for, "123456789012", "eu-west-1", calls_in_flight=in_flight
+        )
+    assert asks == [("ec2", asked, 0)]
+    assert made[0] == "DescribeVpcs"
+    assert (
+        sum(
+            listing.service == "ec2" and listing.operation != "DescribeVpcs"
+            for listing in region_module.LISTINGS
+        )
+        == FIRST_WAVE
+    )

@@ -32,6 +32,12 @@ per worker, within what the open-files limit leaves beside the calls (``pools_wi
 holds by construction), and where that leaves too little, turns sharing off
 (``configure(None)``): each client then has a session of its own again, closed with it, whose
 connections still find the CA bundle loaded.
+
+A region's first call goes alone, and its answer releases its other EC2 listings at once, each
+needing a connection: opened then, each would cost that call a TCP and a TLS handshake (two
+round trips, and a DNS lookup) on top of its own round trip. ``open_ahead`` asks a session to
+open them while the first call is out, beside it, once that call actually goes through the
+session (a stubbed or simulated client opens nothing).
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import ssl
 import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -150,6 +158,78 @@ def share_connections(client: Any) -> None:
         shared = _SESSIONS[key]
     if shared is not None:
         endpoint.http_session = shared
+
+
+def open_ahead(client: Any, count: int) -> bool:
+    """Ask that when ``client``'s next request goes out, ``count`` more connections to its
+    endpoint be opened beside it (idle ones in its pool count), each on a thread of its own.
+
+    A region's first call goes alone and its answer releases the next ones at once, each needing
+    a connection of its own: opened while that first call is out, their handshakes (TCP's round
+    trip, TLS's, a DNS lookup) are off the path of every later call. Nothing is sent on them: no
+    API call is made. Opened only as a request actually goes out through the session, so a
+    client whose calls a stub or simulator answers (moto, botocore's Stubber) connects to
+    nothing. Whether it was asked (False: the client's session is not one of this module's)."""
+    endpoint: Any = getattr(client, "_endpoint", None)
+    session = getattr(endpoint, "http_session", None)
+    ours: Any = _session_class()
+    if count <= 0 or not isinstance(session, ours):
+        return False
+    session.ask_ahead(count)
+    return True
+
+
+def _open(pool: Any, connection: Any) -> None:
+    """Connect ``connection`` and give it back to ``pool``; a failure is left to the call that
+    meets it (it will connect again, and fail or succeed on its own)."""
+    try:
+        started = time.monotonic()
+        connection.connect()
+        if not _settled(connection.sock, time.monotonic() - started):
+            connection.close()
+    except Exception:
+        log.debug("opening a connection ahead failed", exc_info=True)
+        connection.close()
+    finally:
+        pool._put_conn(connection)
+
+
+TICKET_READS = 8
+"""Reads at most, for the records a TLS 1.3 server sends after the handshake (OpenSSL: two
+session tickets)."""
+
+
+def _settled(sock: Any, handshake: float) -> bool:
+    """Whether a connection just opened is fit to wait in its pool, once the session tickets a
+    TLS 1.3 server sends after the handshake are read.
+
+    urllib3 takes an idle connection with something to read for one the server closed, and opens
+    another in its place; a connection whose first request went out at once reads the tickets
+    with the answer, but one opened ahead still has them waiting. So they are read here: the
+    first waited for at most as long as the handshake took (they follow it by half a round
+    trip), the next ones for a moment (they come in one flight), each read without blocking.
+    TLS records that carry no data are consumed and raise SSLWantReadError; data, or the end of
+    the connection, where nothing was asked, make it unfit."""
+    if getattr(sock, "version", lambda: None)() != "TLSv1.3":
+        return True
+    from urllib3.util.wait import wait_for_read
+
+    wait = min(max(handshake, 0.05), 2.0)
+    timeout = sock.gettimeout()
+    try:
+        for _ in range(TICKET_READS):
+            if not wait_for_read(sock, timeout=wait):
+                return True
+            sock.settimeout(0.0)
+            try:
+                sock.recv(1)
+            except ssl.SSLWantReadError:
+                wait = min(0.05, 0.01 + handshake / 10)
+                continue
+            return False  # data, or b"": the server closed it
+    finally:
+        sock.settimeout(timeout)
+    return False
 
 
 def close_shared() -> None:
@@ -276,6 +356,9 @@ def _session_class() -> type:
         def __init__(self, verified: Any, shared: bool, **settings: Any) -> None:
             self._verified = verified  # read by __init__, through _get_pool_manager_kwargs
             self._shared = shared
+            self._ahead = 0
+            """Connections to open when the next request goes out (``open_ahead``)."""
+            self._ahead_lock = threading.Lock()
             super().__init__(**settings)
 
         def _get_pool_manager_kwargs(self, **extra: Any) -> dict[str, Any]:
@@ -292,6 +375,48 @@ def _session_class() -> type:
                 conn.ca_certs = None
             else:
                 super()._setup_ssl_cert(conn, url, verify)
+
+        def ask_ahead(self, count: int) -> None:
+            with self._ahead_lock:
+                self._ahead = max(self._ahead, count)
+
+        def send(self, request: Any) -> Any:
+            if self._ahead:
+                with self._ahead_lock:
+                    count, self._ahead = self._ahead, 0
+                try:
+                    self._open_ahead(request.url, count)
+                except Exception:  # urllib3's internals moved: speed lost, never a call
+                    log.debug("no connections opened ahead", exc_info=True)
+            return super().send(request)
+
+        def _open_ahead(self, url: str, count: int) -> None:
+            """Start opening the connections ``url``'s pool lacks to hold ``count`` idle.
+
+            The pool is the one ``send`` uses, set up as ``send`` sets it up. ``count``
+            connections are taken from it at once (idle ones, or new unconnected ones where it
+            has none), so that an idle connection counts once; the connected ones go straight
+            back, the others are connected on threads of their own and go back when done. Not
+            through a proxy: urllib3 sets up the tunnel of a new connection as it sends."""
+            if self._proxy_config.proxy_url_for(url):
+                return
+            pool = self._get_connection_manager(url, None).connection_from_url(url)
+            self._setup_ssl_cert(pool, url, self._verify)
+            taken: list[Any] = []
+            try:
+                for _ in range(min(count, pool.pool.maxsize)):
+                    taken.append(pool._get_conn())
+            except Exception:
+                for conn in taken:
+                    pool._put_conn(conn)
+                raise
+            for conn in taken:
+                if getattr(conn, "sock", None) is not None:
+                    pool._put_conn(conn)
+                else:
+                    threading.Thread(
+                        target=_open, args=(pool, conn), name="vpce-audit-connect", daemon=True
+                    ).start()
 
         def close(self) -> None:
             """A client is done with it; shared, other clients may not be (``close_shared``)."""

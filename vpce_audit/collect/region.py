@@ -6,6 +6,8 @@ exist only per resource (DescribeVpcAttribute, GetManagedPrefixListEntries, the 
 permissions, the transit-gateway route tables' associations, propagations and routes, the inbound
 resolver endpoints' addresses) start as soon as the listing they depend on has answered. A
 region's wall time is therefore close to its longest chain of dependent calls, not their sum.
+The connections the first wave of EC2 listings will need are opened while the region's first
+call is out (``connections.open_ahead``), so that those calls do not each wait for a handshake.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from vpce_audit.collect.calls import (
     UNREADABLE,
     ScopeCalls,
 )
+from vpce_audit.collect.connections import open_ahead
 from vpce_audit.model import (
     AUTODEFINED_RULE_PREFIX,
     EndpointInterface,
@@ -405,6 +408,21 @@ REGION_SERVICES = frozenset({listing.service for listing in LISTINGS} | {"route5
 """The services whose clients a region's collection uses (and no one else: the account-wide
 calls go to their global region's clients)."""
 
+FIRST_WAVE = sum(listing.service == LISTINGS[0].service for listing in LISTINGS[1:])
+"""The calls to the first call's endpoint (EC2's) that go out at once when it has answered: the
+other EC2 listings (``collect_region``)."""
+
+
+def _open_ahead(region: RegionCalls, calls_in_flight: int) -> None:
+    """Have the connections the region's first wave needs on EC2's endpoint opened while its
+    first call is out (``connections.open_ahead``): one per call, within the calls in flight,
+    less the first call's own, back in its pool by then."""
+    try:
+        client = region.client_for(LISTINGS[0].service)
+    except Exception:  # the first call meets this too, and records it
+        return
+    open_ahead(client, min(FIRST_WAVE, calls_in_flight) - 1)
+
 
 def _cross_region_service_details(
     region: RegionCalls, endpoints: Iterable[Any], home_region: str
@@ -664,6 +682,7 @@ def collect_region(
         # refused), it fails once and every other call is recorded as not attempted instead of
         # each failing after its own retries.
         first, *rest = LISTINGS
+        _open_ahead(calls, calls_in_flight)
         listed = {first.field: submit(first)}
         if listed[first.field].result() is None:
             denial = policy_denial(calls.calls.errors)
