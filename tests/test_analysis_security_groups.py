@@ -30,6 +30,8 @@ _SOURCES = st.sampled_from(
         "::/0",
         "pl-known",
         "pl-unread",
+        "pl-aws-empty",
+        "pl-customer-empty",
         "pl-missing",
         "sg-here",
         "sg-there",
@@ -56,6 +58,8 @@ def _one_by_one(
             plist = scope.prefix_lists_by_id.get(rule.prefix_list_id)
             if plist is None or plist.cidrs is None:
                 return None
+            if not plist.cidrs and plist.owner_id == "AWS":
+                return None  # AWS's own lists are never empty: the read went wrong
             entries = [parse_network(cidr) for cidr in plist.cidrs]
             return any(e is not None and overlaps(e, n) for e in entries for n in networks)
         if rule.referenced_group_id is not None:
@@ -89,6 +93,10 @@ def test_the_indexed_admission_answers_as_reading_each_rule_does(
             prefix_lists=[
                 PrefixList("pl-known", "clients", "111111111111", cidrs=("10.1.2.0/24", "bad")),
                 PrefixList("pl-unread", "unread", "111111111111", cidrs=None),
+                PrefixList(
+                    "pl-aws-empty", "com.amazonaws.global.cloudfront.origin-facing", "AWS", cidrs=()
+                ),
+                PrefixList("pl-customer-empty", "nobody-yet", "111111111111", cidrs=()),
             ],
         )
     )

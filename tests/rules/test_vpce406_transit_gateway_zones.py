@@ -170,8 +170,31 @@ def test_an_attachment_not_yet_carrying_traffic_is_not_a_zone_problem() -> None:
     result = run(rule, pending)
     assert result.findings == ()
     assert [s.reason for s in result.skipped] == [
-        "from which zones vpc-1 reaches tgw-1 is unknown: tgw-1: tgw-attach-1 is pendingAcceptance"
+        "from which zones vpc-1 reaches tgw-1 is unknown: tgw-1: tgw-attach-1 is "
+        "pendingAcceptance: it carries nothing"
     ]
+
+
+def test_an_attachment_its_two_accounts_list_in_different_states_is_not_judged() -> None:
+    """The gateway owner's copy of the attachment, read minutes (or a shard) apart from the VPC
+    owner's, is the one the gateway goes by: while they disagree, whether the attachment carries
+    the zones' traffic is unknown (``Topology.idle``, as for VPCE207)."""
+    routed = table("rtb-private", "vpc-1", route("0.0.0.0/0", "tgw-1"), subnets=WORKLOADS)
+    hub = "999999999999"
+
+    def hub_copy(state: str) -> RegionSnapshot:
+        copy = dataclasses.replace(attachment(None, state=state), subnet_ids=None)
+        return region(hub, transit_gateway_attachments=[copy])
+
+    assert flagged(rule, spoke(routed), hub_copy("available")) == {"rtb-private"}
+    for state in ("pendingAcceptance", "deleting"):
+        result = run(rule, spoke(routed), hub_copy(state))
+        assert result.findings == ()
+        assert [s.reason for s in result.skipped] == [
+            "from which zones vpc-1 reaches tgw-1 is unknown: tgw-1: tgw-attach-1 is "
+            f"available / {state} in different accounts' listings: whether it carries traffic "
+            "is unknown"
+        ]
 
 
 def test_each_gateway_is_judged_with_its_own_attachment_and_long_lists_are_cut() -> None:

@@ -560,7 +560,7 @@ class Topology:
                     "collected",
                 )
             return Reach(False, f"{tgw_id} (the VPC is not attached)")
-        idle = self._idle(own.attachment_id)
+        idle = self.idle(own.attachment_id)
         if idle is not None:
             how = f"{tgw_id} ({own.attachment_id} {idle.how})"
             return Reach(idle.reachable, how, followed=True)
@@ -576,7 +576,7 @@ class Topology:
             routed = sorted(target_ids & set(best.attachment_ids))
             if routed:
                 # AWS refuses a second attachment of one VPC to one gateway: one is routed.
-                idle = self._idle(routed[0])
+                idle = self.idle(routed[0])
                 if idle is not None:
                     return Reach(
                         idle.reachable,
@@ -632,7 +632,7 @@ class Topology:
                 states.setdefault(attachment.attachment_id, set()).add(attachment.state)
         return {attachment_id: frozenset(found) for attachment_id, found in states.items()}
 
-    def _idle(self, attachment_id: str) -> Reach | None:
+    def idle(self, attachment_id: str) -> Reach | None:
         """Why the attachment carries no traffic (False) or may not (None), said after its
         id; None when it carries. AWS carries traffic on an attachment only once it is available
         (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html): one pending the
@@ -686,7 +686,7 @@ class Topology:
             return None
         vpc_id = attachment.resource_id or ""
         step = f"{attachment_id} into {vpc_id}"
-        idle = self._idle(attachment_id)
+        idle = self.idle(attachment_id)
         if idle is not None:
             return Reach(idle.reachable, f"{step}, which {idle.how}", followed=True)
         if hops >= MAX_HOPS:

@@ -25,7 +25,7 @@ from vpce_audit.analysis.topology import Topology, in_region_zone
 from vpce_audit.findings import Finding, Skipped
 from vpce_audit.model import PrefixList, Route, RouteTable
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
-from vpce_audit.snapshot.views import CARRYING_ATTACHMENT_STATES, ScopeView
+from vpce_audit.snapshot.views import ScopeView
 
 # The services with gateway endpoints: short name and how messages call them.
 GATEWAY_SERVICES = (("s3", "S3"), ("dynamodb", "DynamoDB"))
@@ -508,10 +508,11 @@ def transit_gateway_zone_not_attached(ctx: RuleContext) -> CheckResult:
                     unknown.append(f"{tgw_id}: {attached}")
                     continue
                 attachment = attached.attachment
-                if attachment.state not in CARRYING_ATTACHMENT_STATES:
-                    # Not yet accepted (or created): it carries nothing from any zone, which
-                    # adding a subnet would not change.
-                    unknown.append(f"{tgw_id}: {attachment.attachment_id} is {attachment.state}")
+                idle = topology.idle(attachment.attachment_id)
+                if idle is not None:
+                    # Not yet accepted (or created), or its owners' copies disagree: it carries
+                    # nothing from any zone, or may not, which adding a subnet would not change.
+                    unknown.append(f"{tgw_id}: {attachment.attachment_id} {idle.how}")
                     continue
                 outside = [s for s in subnets if not attached.covers(s)]
                 if not outside:
