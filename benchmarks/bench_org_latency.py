@@ -733,7 +733,7 @@ def _arguments() -> argparse.Namespace:
         type=float,
         default=None,
         help="what opening a connection costs, before its handshake (default: --latency-ms,"
-        " one round trip; 0: connections cost nothing, as before 2026-11-28)",
+        " one round trip; 0: connections cost nothing, as before stop 25)",
     )
     parser.add_argument("--repeats", type=int, default=1, help="runs per figure (median)")
     parser.add_argument(

@@ -43,7 +43,7 @@ from vpce_audit.collect.account import ROUTE53_CALLS_IN_FLIGHT
 from vpce_audit.collect.connections import Pools
 from vpce_audit.collect.limits import open_files_needed
 from vpce_audit.collect.operations import OPERATIONS
-from vpce_audit.collect.region import FIRST_WAVE, REGION_SERVICES, calls_in_flight_per_region
+from vpce_audit.collect.region import REGION_SERVICES, calls_in_flight_per_region
 from vpce_audit.collect.runner import ClientFactory
 
 NO_PROFILES = json.dumps({"ProfileAssociations": []}).encode()
@@ -542,6 +542,24 @@ def test_unasked_a_session_opens_a_connection_per_call_in_flight_and_no_more(
         assert (server.requests, server.connections) == (8, 7)
 
 
+def test_once_another_client_has_sent_a_request_connections_open_at_once(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    """A region's Resolver client, made while its first EC2 call is out: that call proves that
+    requests go out, so its connections open without waiting for its own first call."""
+    connections.configure(None)  # a session per client, as two endpoints have
+    clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
+    first = clients.client("route53profiles", "us-east-1")
+    other = clients.client("route53profiles", "eu-west-1")
+    assert connections.open_ahead(other, 3, proven_by=first)  # first has sent nothing yet
+    time.sleep(0.2)
+    assert server.connections == 0
+    first.list_profile_associations()
+    assert connections.open_ahead(other, 3, proven_by=first)
+    assert _until(lambda: server.connections == 1 + 3), server.connections
+    assert server.requests == 1
+
+
 def test_connections_that_cannot_be_opened_ahead_leave_the_call_to_fail_as_before(
     monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tmp_path: Path
 ) -> None:
@@ -643,42 +661,48 @@ def test_a_connection_just_opened_is_fit_to_wait_once_its_session_tickets_are_re
                 assert not wait_for_read(sock, timeout=0.1)
 
 
-@pytest.mark.parametrize(("in_flight", "asked"), [(32, FIRST_WAVE - 1), (8, 7)])
-def test_a_region_asks_ahead_for_its_first_wave_before_its_first_call(
-    aws_credentials: None, monkeypatch: pytest.MonkeyPatch, in_flight: int, asked: int
+@pytest.mark.parametrize("in_flight", [32, 8])
+def test_a_region_readies_its_first_wave_while_its_first_call_is_out(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch, in_flight: int
 ) -> None:
-    """EC2's other listings go out together when DescribeVpcs answers: one connection each,
-    within the region's calls in flight, less DescribeVpcs' own."""
+    """DescribeVpcs' answer releases the other EC2 listings and every VPC's attributes at once:
+    EC2's session is asked, before DescribeVpcs goes out, for a connection per call the region
+    may have in flight, less DescribeVpcs' own; and the Resolver's and Profiles' clients are
+    made before DescribeVpcs answers."""
     from moto import mock_aws
 
     made: list[str] = []
     asks: list[tuple[str, int, int]] = []
+    others_made = threading.Event()
+    made_while_out: list[bool] = []
 
-    def ask(client: Any, count: int) -> bool:
+    def ask(client: Any, count: int, **_: Any) -> bool:
         asks.append((client.meta.service_model.service_name, count, len(made)))
         return True
+
+    def first_call_out(model: Any, **_: Any) -> None:
+        made.append(model.name)
+        if model.name == "DescribeVpcs":  # held until the other clients exist, or 5 s
+            made_while_out.append(others_made.wait(5))
 
     monkeypatch.setattr(region_module, "open_ahead", ask)
     with mock_aws():
         clients: dict[str, Any] = {}
+        lock = threading.Lock()
 
         def client_for(service: str) -> Any:
-            if service not in clients:
-                clients[service] = boto3.client(service, region_name="eu-west-1")
-                clients[service].meta.events.register(
-                    "before-call", lambda model, **_: made.append(model.name)
-                )
-            return clients[service]
+            with lock:
+                if service not in clients:
+                    clients[service] = boto3.client(service, region_name="eu-west-1")
+                    clients[service].meta.events.register("before-call", first_call_out)
+                if {"route53resolver", "route53profiles"} <= set(clients):
+                    others_made.set()
+                return clients[service]
 
         region_module.collect_region(
             client_for, "123456789012", "eu-west-1", calls_in_flight=in_flight
         )
-    assert asks == [("ec2", asked, 0)]
+    assert asks[0] == ("ec2", in_flight - 1, 0)
+    assert sorted(ask[:2] for ask in asks[1:]) == [("route53profiles", 1), ("route53resolver", 2)]
     assert made[0] == "DescribeVpcs"
-    assert (
-        sum(
-            listing.service == "ec2" and listing.operation != "DescribeVpcs"
-            for listing in region_module.LISTINGS
-        )
-        == FIRST_WAVE
-    )
+    assert made_while_out == [True]

@@ -160,23 +160,36 @@ def share_connections(client: Any) -> None:
         endpoint.http_session = shared
 
 
-def open_ahead(client: Any, count: int) -> bool:
-    """Ask that when ``client``'s next request goes out, ``count`` more connections to its
-    endpoint be opened beside it (idle ones in its pool count), each on a thread of its own.
+def open_ahead(client: Any, count: int, *, proven_by: Any = None) -> bool:
+    """Have ``count`` connections to ``client``'s endpoint opened (idle ones in its pool count),
+    each on a thread of its own, once requests are known to go out: when ``client``'s next
+    request goes out through its session, or at once if ``proven_by`` (another client) has
+    already sent one through its own.
 
     A region's first call goes alone and its answer releases the next ones at once, each needing
     a connection of its own: opened while that first call is out, their handshakes (TCP's round
     trip, TLS's, a DNS lookup) are off the path of every later call. Nothing is sent on them: no
-    API call is made. Opened only as a request actually goes out through the session, so a
-    client whose calls a stub or simulator answers (moto, botocore's Stubber) connects to
-    nothing. Whether it was asked (False: the client's session is not one of this module's)."""
-    endpoint: Any = getattr(client, "_endpoint", None)
-    session = getattr(endpoint, "http_session", None)
+    API call is made. Opened only once a request has gone out, so clients whose calls a stub or
+    simulator answers (moto, botocore's Stubber) connect to nothing. Whether it was asked
+    (False: the client's session is not one of this module's)."""
+    session: Any = _session_of(client)
     ours: Any = _session_class()
     if count <= 0 or not isinstance(session, ours):
         return False
-    session.ask_ahead(count)
+    proof: Any = _session_of(proven_by)
+    if isinstance(proof, ours) and proof.carried:
+        session.open_now(_endpoint_url(client), count)
+    else:
+        session.ask_ahead(count)
     return True
+
+
+def _session_of(client: Any) -> Any:
+    return getattr(getattr(client, "_endpoint", None), "http_session", None)
+
+
+def _endpoint_url(client: Any) -> str:
+    return str(client._endpoint.host)
 
 
 def _open(pool: Any, connection: Any) -> None:
@@ -359,6 +372,8 @@ def _session_class() -> type:
             self._ahead = 0
             """Connections to open when the next request goes out (``open_ahead``)."""
             self._ahead_lock = threading.Lock()
+            self.carried = False
+            """Whether a request has gone out through it (not answered by a stub)."""
             super().__init__(**settings)
 
         def _get_pool_manager_kwargs(self, **extra: Any) -> dict[str, Any]:
@@ -380,14 +395,18 @@ def _session_class() -> type:
             with self._ahead_lock:
                 self._ahead = max(self._ahead, count)
 
+        def open_now(self, url: str, count: int) -> None:
+            try:
+                self._open_ahead(url, count)
+            except Exception:  # urllib3's internals moved: speed lost, never a call
+                log.debug("no connections opened ahead", exc_info=True)
+
         def send(self, request: Any) -> Any:
+            self.carried = True
             if self._ahead:
                 with self._ahead_lock:
                     count, self._ahead = self._ahead, 0
-                try:
-                    self._open_ahead(request.url, count)
-                except Exception:  # urllib3's internals moved: speed lost, never a call
-                    log.debug("no connections opened ahead", exc_info=True)
+                self.open_now(request.url, count)
             return super().send(request)
 
         def _open_ahead(self, url: str, count: int) -> None:

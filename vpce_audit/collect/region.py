@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import logging
 import operator
 import threading
 from collections.abc import Callable, Iterable
@@ -43,6 +44,8 @@ from vpce_audit.model import (
     TransitGatewayAttachment,
 )
 from vpce_audit.snapshot.catalogue import intern
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Item = dict[str, Any]
@@ -408,20 +411,38 @@ REGION_SERVICES = frozenset({listing.service for listing in LISTINGS} | {"route5
 """The services whose clients a region's collection uses (and no one else: the account-wide
 calls go to their global region's clients)."""
 
-FIRST_WAVE = sum(listing.service == LISTINGS[0].service for listing in LISTINGS[1:])
-"""The calls to the first call's endpoint (EC2's) that go out at once when it has answered: the
-other EC2 listings (``collect_region``)."""
-
 
 def _open_ahead(region: RegionCalls, calls_in_flight: int) -> None:
-    """Have the connections the region's first wave needs on EC2's endpoint opened while its
-    first call is out (``connections.open_ahead``): one per call, within the calls in flight,
-    less the first call's own, back in its pool by then."""
+    """Have EC2's session open, beside the region's first call, the connections the first wave
+    needs (``connections.open_ahead``): its answer releases the other EC2 listings (20) and both
+    DNS attributes of every VPC, which fill the region's calls in flight from six VPCs on; less
+    the first call's own connection, back in its pool by then. Asked before the first call goes
+    out, which is what opens them."""
     try:
-        client = region.client_for(LISTINGS[0].service)
+        open_ahead(region.client_for(LISTINGS[0].service), calls_in_flight - 1)
     except Exception:  # the first call meets this too, and records it
-        return
-    open_ahead(client, min(FIRST_WAVE, calls_in_flight) - 1)
+        log.debug("no connections asked ahead", exc_info=True)
+
+
+OTHER_FIRST_WAVE = {"route53resolver": 2, "route53profiles": 1}
+"""The first wave's calls to the region's other endpoints: ListResolverEndpoints and
+ListResolverRuleAssociations; ListProfileAssociations."""
+
+
+def _other_clients(region: RegionCalls, region_name: str) -> None:
+    """Make the clients of the region's other services (Route 53 Resolver, Route 53 Profiles)
+    while its first call is out, and have their first wave's connections opened: the first
+    client of a service in a process loads its model, tens of milliseconds of CPU, and each of
+    their first calls would open a connection, a round trip or two, before the calls that
+    follow them could start."""
+    for service in sorted(REGION_SERVICES - {LISTINGS[0].service}):
+        if offered_in(service, region_name):
+            try:
+                client = region.client_for(service)
+                first = region.client_for(LISTINGS[0].service)
+                open_ahead(client, OTHER_FIRST_WAVE.get(service, 1), proven_by=first)
+            except Exception:  # its calls meet this too, and record it
+                log.debug("no %s client made ahead", service, exc_info=True)
 
 
 def _cross_region_service_details(
@@ -684,6 +705,7 @@ def collect_region(
         first, *rest = LISTINGS
         _open_ahead(calls, calls_in_flight)
         listed = {first.field: submit(first)}
+        pool.submit(_other_clients, calls, region)
         if listed[first.field].result() is None:
             denial = policy_denial(calls.calls.errors)
             if denial is not None:
