@@ -372,6 +372,7 @@ def _session_class() -> type:
             self._ahead = 0
             """Connections to open when the next request goes out (``open_ahead``)."""
             self._ahead_lock = threading.Lock()
+            self._opened_ahead = False
             self.carried = False
             """Whether a request has gone out through it (not answered by a stub)."""
             super().__init__(**settings)
@@ -393,9 +394,17 @@ def _session_class() -> type:
 
         def ask_ahead(self, count: int) -> None:
             with self._ahead_lock:
-                self._ahead = max(self._ahead, count)
+                if not self._opened_ahead:
+                    self._ahead = max(self._ahead, count)
 
         def open_now(self, url: str, count: int) -> None:
+            """Open ahead, once in the session's life: after that, its pool holds what the
+            calls on it have used (an organisation's accounts take turns on it), and more
+            opened ahead for each account-region would only add connections."""
+            with self._ahead_lock:
+                if self._opened_ahead:
+                    return
+                self._opened_ahead = True
             try:
                 self._open_ahead(url, count)
             except Exception:  # urllib3's internals moved: speed lost, never a call
