@@ -35,25 +35,42 @@ class NetworkRefused(OSError):
 
 
 @pytest.fixture(autouse=True)
-def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never reach the network beyond 127.0.0.1: a name lookup or a connection anywhere
-    else fails, as an OSError (what a call meets when the network is down), so code that would
-    have reached AWS shows up as a failing test, not as traffic. Subprocesses are not covered."""
-    lookup, connect = socket.getaddrinfo, socket.socket.connect
+    else fails, as an OSError (what a call meets when the network is down), and fails the test
+    at its end even where the code swallowed the error (a background thread, a best-effort
+    step). Subprocesses are not covered."""
+    refused: list[str] = []
 
-    def local_lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and name not in LOOPBACK:
-            raise NetworkRefused(f"a test looked up {name!r}: tests stay on 127.0.0.1")
-        return lookup(host, *args, **kwargs)
+    def refuse(what: str) -> NetworkRefused:
+        refused.append(what)
+        return NetworkRefused(f"a test tried {what}: tests stay on 127.0.0.1")
 
-    def local_connect(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOOPBACK:
-            raise NetworkRefused(f"a test connected to {address!r}: tests stay on 127.0.0.1")
-        return connect(self, address)
+    def named(host: Any) -> Any:
+        return host.decode() if isinstance(host, bytes) else host
 
-    monkeypatch.setattr(socket, "getaddrinfo", local_lookup)
-    monkeypatch.setattr(socket.socket, "connect", local_connect)
+    def guard_lookup(lookup: Any) -> Any:
+        def local(host: Any, *args: Any, **kwargs: Any) -> Any:
+            if named(host) is not None and named(host) not in LOOPBACK:
+                raise refuse(f"to look up {named(host)!r}")
+            return lookup(host, *args, **kwargs)
+
+        return local
+
+    def guard_connect(connect: Any) -> Any:
+        def local(self: socket.socket, address: Any) -> Any:
+            if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOOPBACK:
+                raise refuse(f"to connect to {address!r}")
+            return connect(self, address)
+
+        return local
+
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex"):
+        monkeypatch.setattr(socket, name, guard_lookup(getattr(socket, name)))
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, guard_connect(getattr(socket.socket, name)))
+    yield
+    assert not refused, f"the test tried to reach the network: {refused}"
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +93,9 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # A profile named on the command line does not take credentials from the environment, and
+    # botocore then asks the instance metadata service: not from a test.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.path.join(tmp_path, "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.path.join(tmp_path, "no-credentials"))
     yield

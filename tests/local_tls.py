@@ -136,10 +136,12 @@ def handshake(connection: object) -> None:
 
 @dataclass
 class HttpsServer:
-    """What a ``serve_https`` server saw: connections (TLS handshakes that succeeded) and
-    requests."""
+    """What a ``serve_https`` server saw: connections accepted, connections whose TLS handshake
+    succeeded, and requests."""
 
     url: str = ""
+    accepted: int = 0
+    """TCP connections accepted, whether or not their handshake succeeded."""
     connections: int = 0
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -158,6 +160,8 @@ def serve_https(
         disable_nagle_algorithm = True
 
         def setup(self) -> None:
+            with seen.lock:
+                seen.accepted += 1
             handshake(self.request)
             with seen.lock:
                 seen.connections += 1

@@ -490,6 +490,20 @@ def _until(condition: Callable[[], bool], patience: float = 5.0) -> bool:
     return True
 
 
+def _opening_done() -> bool:
+    return not any(t.name == connections.OPENING_THREAD for t in threading.enumerate())
+
+
+def _idle(client: Any) -> int:
+    """Connected connections waiting in the pools of the client's session."""
+    manager = client._endpoint.http_session._manager
+    return sum(
+        conn is not None and conn.sock is not None
+        for key in list(manager.pools.keys())
+        for conn in list(manager.pools[key].pool.queue)
+    )
+
+
 def _together(client: Any, calls: int) -> None:
     """``calls`` calls of ``client`` in flight at once."""
     barrier = threading.Barrier(calls)
@@ -517,7 +531,7 @@ def test_connections_asked_ahead_open_beside_the_next_request_and_serve_the_call
         time.sleep(0.2)
         assert server.connections == 0  # nothing opens before a request goes out
         client.list_profile_associations()
-        assert _until(lambda: server.connections == 7), server.connections
+        assert _until(lambda: _idle(client) == 7), (_idle(client), server.connections)
         _together(client, 7)
         assert (server.requests, server.connections) == (8, 7)
         # Once in a session's life: asked again (another account's region), it opens nothing.
@@ -538,9 +552,8 @@ def test_idle_connections_count_toward_those_opened_ahead(
         assert server.connections == 3
         assert connections.open_ahead(client, 5)
         client.list_profile_associations()  # takes an idle one; 2 of the 5 are missing
-        assert _until(lambda: server.connections == 5), server.connections
-        time.sleep(0.2)
-        assert server.connections == 5
+        assert _until(_opening_done)
+        assert (server.connections, _idle(client)) == (5, 5)
 
 
 def test_unasked_a_session_opens_a_connection_per_call_in_flight_and_no_more(
@@ -562,17 +575,20 @@ def test_once_another_client_has_sent_a_request_connections_open_at_once(
 ) -> None:
     """A region's Resolver client, made while its first EC2 call is out: that call proves that
     requests go out, so its connections open without waiting for its own first call."""
-    connections.configure(None)  # a session per client, as two endpoints have
+    # Another endpoint (its session is another): the same server under another name.
+    monkeypatch.setenv(
+        "AWS_ENDPOINT_URL_ROUTE53RESOLVER", server.url.replace("127.0.0.1", "localhost")
+    )
     clients = _account(monkeypatch, server, tls.bundle, "AKIA1")
     first = clients.client("route53profiles", "us-east-1")
-    other = clients.client("route53profiles", "eu-west-1")
+    other = clients.client("route53resolver", "us-east-1")
     assert connections.open_ahead(other, 3, proven_by=first)  # first has sent nothing yet
-    time.sleep(0.2)
-    assert server.connections == 0
+    assert _opening_done()
+    assert server.accepted == 0
     first.list_profile_associations()
     assert connections.open_ahead(other, 3, proven_by=first)
-    assert _until(lambda: server.connections == 1 + 3), server.connections
-    assert server.requests == 1
+    assert _until(_opening_done)
+    assert (server.requests, server.connections, _idle(other)) == (1, 1 + 3, 3)
 
 
 def test_connections_that_cannot_be_opened_ahead_leave_the_call_to_fail_as_before(
@@ -586,7 +602,39 @@ def test_connections_that_cannot_be_opened_ahead_leave_the_call_to_fail_as_befor
     for _ in range(2):
         with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
             client.list_profile_associations()
-    assert (server.requests, server.connections) == (0, 0)
+    assert _until(_opening_done)
+    # The 3 opened ahead were refused as the calls' own were: none carried a request.
+    assert (server.requests, server.connections, server.accepted) == (0, 0, 3 + 2)
+
+
+def test_connections_opened_ahead_stay_within_the_pool(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    """A pool of 4 (the open-files limit allowed no more) asked for 31: 3 are opened beside the
+    request, whose own connection takes the fourth slot; none is opened to be thrown away."""
+    connections.configure(Pools(busy=4, other=4))
+    client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
+        "route53profiles", "us-east-1"
+    )
+    assert connections.open_ahead(client, 31)
+    client.list_profile_associations()
+    assert _until(_opening_done)
+    assert (server.connections, _idle(client)) == (4, 4)
+
+
+def test_sessions_of_their_own_do_not_open_ahead(
+    monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls
+) -> None:
+    """Without shared pools (a library caller, or an open-files limit too low), every
+    account-region would open its wave ahead, also where its first call is refused."""
+    connections.configure(None)
+    client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
+        "route53profiles", "us-east-1"
+    )
+    assert not connections.open_ahead(client, 3)
+    client.list_profile_associations()
+    assert _until(_opening_done)
+    assert server.accepted == 1
 
 
 def test_nothing_is_opened_ahead_through_a_proxy(

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -32,13 +33,17 @@ SCP = (
 
 class _Dripping:
     """A botocore ``before-call`` handler that holds the call until released: an endpoint that
-    answers one byte at a time, as far as the caller can tell."""
+    answers one byte at a time, as far as the caller can tell. Released (the test is over, its
+    moto mock gone), the call the scanner abandoned is answered with an error here, so that it
+    never goes on to the real endpoint."""
 
     def __init__(self) -> None:
         self.release = threading.Event()
 
-    def __call__(self, **_: Any) -> None:
+    def __call__(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         self.release.wait(30)
+        answer = {"Error": {"Code": "TestOver", "Message": "the test has ended"}}
+        return AWSResponse("https://127.0.0.1/", 500, {}, None), answer
 
 
 @pytest.fixture

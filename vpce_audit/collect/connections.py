@@ -170,11 +170,14 @@ def open_ahead(client: Any, count: int, *, proven_by: Any = None) -> bool:
     a connection of its own: opened while that first call is out, their handshakes (TCP's round
     trip, TLS's, a DNS lookup) are off the path of every later call. Nothing is sent on them: no
     API call is made. Opened only once a request has gone out, so clients whose calls a stub or
-    simulator answers (moto, botocore's Stubber) connect to nothing. Whether it was asked
-    (False: the client's session is not one of this module's)."""
+    simulator answers (moto, botocore's Stubber) connect to nothing. Only a shared session
+    opens ahead, once in its life (``configure``: the CLI sizes the pools): with sessions of
+    their own, every account-region would open its wave's connections, also where its first
+    call is refused (a region a policy denies). Whether it was asked (False: the client's
+    session is not a shared one of this module's)."""
     session: Any = _session_of(client)
     ours: Any = _session_class()
-    if count <= 0 or not isinstance(session, ours):
+    if count <= 0 or not isinstance(session, ours) or not session._shared:
         return False
     proof: Any = _session_of(proven_by)
     if isinstance(proof, ours) and proof.carried:
@@ -196,6 +199,12 @@ def _open(pool: Any, connection: Any) -> None:
     """Connect ``connection`` and give it back to ``pool``; a failure is left to the call that
     meets it (it will connect again, and fail or succeed on its own)."""
     try:
+        from urllib3.util.timeout import Timeout
+
+        # As urllib3 does before it connects: an object that served a call before (and was
+        # found dropped) still has the read timeout. (urllib3 1.26 has no resolving to do.)
+        resolve = getattr(Timeout, "resolve_default_timeout", lambda timeout: timeout)
+        connection.timeout = resolve(pool.timeout.connect_timeout)
         started = time.monotonic()
         connection.connect()
         if not _settled(connection.sock, time.monotonic() - started):
@@ -207,6 +216,8 @@ def _open(pool: Any, connection: Any) -> None:
         pool._put_conn(connection)
 
 
+OPENING_THREAD = "vpce-audit-connect"
+"""The name of the threads that open connections ahead."""
 TICKET_READS = 8
 """Reads at most, for the records a TLS 1.3 server sends after the handshake (OpenSSL: two
 session tickets)."""
@@ -219,15 +230,17 @@ def _settled(sock: Any, handshake: float) -> bool:
     urllib3 takes an idle connection with something to read for one the server closed, and opens
     another in its place; a connection whose first request went out at once reads the tickets
     with the answer, but one opened ahead still has them waiting. So they are read here: the
-    first waited for at most as long as the handshake took (they follow it by half a round
-    trip), the next ones for a moment (they come in one flight), each read without blocking.
+    first waited for at most half as long as the handshake took (TCP's round trip and TLS's:
+    the tickets follow by half a round trip; a server that sends none holds the connection back
+    no longer than that), the next ones for a moment (they come in one flight), each read
+    without blocking.
     TLS records that carry no data are consumed and raise SSLWantReadError; data, or the end of
     the connection, where nothing was asked, make it unfit."""
     if getattr(sock, "version", lambda: None)() != "TLSv1.3":
         return True
     from urllib3.util.wait import wait_for_read
 
-    wait = min(max(handshake, 0.05), 2.0)
+    wait = min(max(handshake / 2, 0.02), 1.0)
     timeout = sock.gettimeout()
     try:
         for _ in range(TICKET_READS):
@@ -402,7 +415,7 @@ def _session_class() -> type:
             calls on it have used (an organisation's accounts take turns on it), and more
             opened ahead for each account-region would only add connections."""
             with self._ahead_lock:
-                if self._opened_ahead:
+                if self._opened_ahead or count <= 0:
                     return
                 self._opened_ahead = True
             try:
@@ -412,39 +425,46 @@ def _session_class() -> type:
 
         def send(self, request: Any) -> Any:
             self.carried = True
-            if self._ahead:
-                with self._ahead_lock:
-                    count, self._ahead = self._ahead, 0
+            with self._ahead_lock:
+                count, self._ahead = self._ahead, 0
+            if count:
                 self.open_now(request.url, count)
             return super().send(request)
 
         def _open_ahead(self, url: str, count: int) -> None:
-            """Start opening the connections ``url``'s pool lacks to hold ``count`` idle.
+            """Start opening the connections ``url``'s pool lacks to hold ``count`` idle, within
+            its size less one (the slot of the request that asked: a connection past the size
+            is closed when it is given back).
 
-            The pool is the one ``send`` uses, set up as ``send`` sets it up. ``count``
-            connections are taken from it at once (idle ones, or new unconnected ones where it
-            has none), so that an idle connection counts once; the connected ones go straight
-            back, the others are connected on threads of their own and go back when done. Not
-            through a proxy: urllib3 sets up the tunnel of a new connection as it sends."""
+            The pool is the one ``send`` uses, set up as ``send`` sets it up. The connections
+            are taken from it at once (idle ones, or new unconnected ones where it has none), so
+            that an idle connection counts once; the connected ones go straight back, the others
+            are connected on threads of their own and go back when done. Not through a proxy:
+            urllib3 sets up the tunnel of a new connection as it sends."""
             if self._proxy_config.proxy_url_for(url):
                 return
             pool = self._get_connection_manager(url, None).connection_from_url(url)
             self._setup_ssl_cert(pool, url, self._verify)
             taken: list[Any] = []
             try:
-                for _ in range(min(count, pool.pool.maxsize)):
+                for _ in range(min(count, pool.pool.maxsize - 1)):
                     taken.append(pool._get_conn())
             except Exception:
                 for conn in taken:
                     pool._put_conn(conn)
                 raise
-            for conn in taken:
+            for index, conn in enumerate(taken):
                 if getattr(conn, "sock", None) is not None:
                     pool._put_conn(conn)
-                else:
+                    continue
+                try:
                     threading.Thread(
-                        target=_open, args=(pool, conn), name="vpce-audit-connect", daemon=True
+                        target=_open, args=(pool, conn), name=OPENING_THREAD, daemon=True
                     ).start()
+                except RuntimeError:  # no thread to be had: the rest go back unopened
+                    for left in taken[index:]:
+                        pool._put_conn(left)
+                    raise
 
         def close(self) -> None:
             """A client is done with it; shared, other clients may not be (``close_shared``)."""
