@@ -490,6 +490,17 @@ def _until(condition: Callable[[], bool], patience: float = 5.0) -> bool:
     return True
 
 
+@pytest.fixture
+def slow_server(tls: LocalTls) -> Iterator[HttpsServer]:
+    """An HTTPS server taking 0.2 s per answer: calls released together are in flight at once."""
+    with serve_https(tls, NO_PROFILES, "application/json", delay=0.2) as seen:
+        yield seen
+
+
+def _profiles(monkeypatch: pytest.MonkeyPatch, server: HttpsServer, tls: LocalTls) -> Any:
+    return _account(monkeypatch, server, tls.bundle, "AKIA1").client("route53profiles", "us-east-1")
+
+
 def _opening_done() -> bool:
     return not any(t.name == connections.OPENING_THREAD for t in threading.enumerate())
 
@@ -517,57 +528,48 @@ def _together(client: Any, calls: int) -> None:
 
 
 def test_connections_asked_ahead_open_beside_the_next_request_and_serve_the_calls_after_it(
-    monkeypatch: pytest.MonkeyPatch, tls: LocalTls
+    monkeypatch: pytest.MonkeyPatch, slow_server: HttpsServer, tls: LocalTls
 ) -> None:
     """The first call opens 6 more connections as it goes out; the 7 calls released by its
     answer find one each, without opening any. (TLS 1.3 here: the session tickets the server
     sends after each handshake are read as the connection is opened, or urllib3 would take the
     idle connections for closed ones and open 6 others.)"""
-    with serve_https(tls, NO_PROFILES, "application/json", delay=0.2) as server:
-        client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
-            "route53profiles", "us-east-1"
-        )
-        assert connections.open_ahead(client, 6)
-        time.sleep(0.2)
-        assert server.connections == 0  # nothing opens before a request goes out
-        client.list_profile_associations()
-        assert _until(lambda: _idle(client) == 7), (_idle(client), server.connections)
-        _together(client, 7)
-        assert (server.requests, server.connections) == (8, 7)
-        # Once in a session's life: asked again (another account's region), it opens nothing.
-        assert connections.open_ahead(client, 9)
-        client.list_profile_associations()
-        time.sleep(0.2)
-        assert (server.requests, server.connections) == (9, 7)
+    client = _profiles(monkeypatch, slow_server, tls)
+    assert connections.open_ahead(client, 6)
+    time.sleep(0.2)
+    assert slow_server.connections == 0  # nothing opens before a request goes out
+    client.list_profile_associations()
+    assert _until(lambda: _idle(client) == 7), (_idle(client), slow_server.connections)
+    _together(client, 7)
+    assert (slow_server.requests, slow_server.connections) == (8, 7)
+    # Once in a session's life: asked again (another account's region), it opens nothing.
+    assert connections.open_ahead(client, 9)
+    client.list_profile_associations()
+    time.sleep(0.2)
+    assert (slow_server.requests, slow_server.connections) == (9, 7)
 
 
 def test_idle_connections_count_toward_those_opened_ahead(
-    monkeypatch: pytest.MonkeyPatch, tls: LocalTls
+    monkeypatch: pytest.MonkeyPatch, slow_server: HttpsServer, tls: LocalTls
 ) -> None:
-    with serve_https(tls, NO_PROFILES, "application/json", delay=0.2) as server:
-        client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
-            "route53profiles", "us-east-1"
-        )
-        _together(client, 3)
-        assert server.connections == 3
-        assert connections.open_ahead(client, 5)
-        client.list_profile_associations()  # takes an idle one; 2 of the 5 are missing
-        assert _until(_opening_done)
-        assert (server.connections, _idle(client)) == (5, 5)
+    client = _profiles(monkeypatch, slow_server, tls)
+    _together(client, 3)
+    assert slow_server.connections == 3
+    assert connections.open_ahead(client, 5)
+    client.list_profile_associations()  # takes an idle one; 2 of the 5 are missing
+    assert _until(_opening_done)
+    assert (slow_server.connections, _idle(client)) == (5, 5)
 
 
 def test_unasked_a_session_opens_a_connection_per_call_in_flight_and_no_more(
-    monkeypatch: pytest.MonkeyPatch, tls: LocalTls
+    monkeypatch: pytest.MonkeyPatch, slow_server: HttpsServer, tls: LocalTls
 ) -> None:
     """The same calls without asking: the 7 released together open 6 connections as they go."""
-    with serve_https(tls, NO_PROFILES, "application/json", delay=0.2) as server:
-        client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
-            "route53profiles", "us-east-1"
-        )
-        client.list_profile_associations()
-        assert server.connections == 1
-        _together(client, 7)
-        assert (server.requests, server.connections) == (8, 7)
+    client = _profiles(monkeypatch, slow_server, tls)
+    client.list_profile_associations()
+    assert slow_server.connections == 1
+    _together(client, 7)
+    assert (slow_server.requests, slow_server.connections) == (8, 7)
 
 
 def test_once_another_client_has_sent_a_request_connections_open_at_once(
@@ -613,9 +615,7 @@ def test_connections_opened_ahead_stay_within_the_pool(
     """A pool of 4 (the open-files limit allowed no more) asked for 31: 3 are opened beside the
     request, whose own connection takes the fourth slot; none is opened to be thrown away."""
     connections.configure(Pools(busy=4, other=4))
-    client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
-        "route53profiles", "us-east-1"
-    )
+    client = _profiles(monkeypatch, server, tls)
     assert connections.open_ahead(client, 31)
     client.list_profile_associations()
     assert _until(_opening_done)
@@ -628,9 +628,7 @@ def test_sessions_of_their_own_do_not_open_ahead(
     """Without shared pools (a library caller, or an open-files limit too low), every
     account-region would open its wave ahead, also where its first call is refused."""
     connections.configure(None)
-    client = _account(monkeypatch, server, tls.bundle, "AKIA1").client(
-        "route53profiles", "us-east-1"
-    )
+    client = _profiles(monkeypatch, server, tls)
     assert not connections.open_ahead(client, 3)
     client.list_profile_associations()
     assert _until(_opening_done)
