@@ -6,8 +6,9 @@ exist only per resource (DescribeVpcAttribute, GetManagedPrefixListEntries, the 
 permissions, the transit-gateway route tables' associations, propagations and routes, the inbound
 resolver endpoints' addresses) start as soon as the listing they depend on has answered. A
 region's wall time is therefore close to its longest chain of dependent calls, not their sum.
-The connections the first wave of EC2 listings will need are opened while the region's first
-call is out (``connections.open_ahead``), so that those calls do not each wait for a handshake.
+The connections the first wave of EC2 calls will need (the other listings, every VPC's DNS
+attributes) are opened while the region's first call is out (``connections.open_ahead``), so
+that those calls do not each wait for a handshake.
 """
 
 from __future__ import annotations
