@@ -33,11 +33,11 @@ holds by construction), and where that leaves too little, turns sharing off
 (``configure(None)``): each client then has a session of its own again, closed with it, whose
 connections still find the CA bundle loaded.
 
-A region's first call goes alone, and its answer releases its other EC2 listings at once, each
-needing a connection: opened then, each would cost that call a TCP and a TLS handshake (two
-round trips, and a DNS lookup) on top of its own round trip. ``open_ahead`` asks a session to
-open them while the first call is out, beside it, once that call actually goes through the
-session (a stubbed or simulated client opens nothing).
+A region's first call goes alone, and its answer releases its other EC2 listings and its VPCs'
+attributes at once, each needing a connection: opened then, each would cost that call a TCP and
+a TLS handshake (two round trips, and a DNS lookup) on top of its own round trip.
+``open_ahead`` asks a session to open them while the first call is out, beside it, once that
+call actually goes through the session (a stubbed or simulated client opens nothing).
 """
 
 from __future__ import annotations
@@ -233,9 +233,8 @@ def _settled(sock: Any, handshake: float) -> bool:
     first waited for at most half as long as the handshake took (TCP's round trip and TLS's:
     the tickets follow by half a round trip; a server that sends none holds the connection back
     no longer than that), the next ones for a moment (they come in one flight), each read
-    without blocking.
-    TLS records that carry no data are consumed and raise SSLWantReadError; data, or the end of
-    the connection, where nothing was asked, make it unfit."""
+    without blocking. TLS records that carry no data are consumed and raise SSLWantReadError;
+    data, or the end of the connection, where nothing was asked, make it unfit."""
     if getattr(sock, "version", lambda: None)() != "TLSv1.3":
         return True
     from urllib3.util.wait import wait_for_read
