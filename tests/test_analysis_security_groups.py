@@ -35,6 +35,8 @@ _SOURCES = st.sampled_from(
         "pl-missing",
         "sg-here",
         "sg-there",
+        "sg-peer-here",
+        "sg-peer-there",
         "sg-missing",
     ]
 )
@@ -47,7 +49,13 @@ _RULES = st.builds(
 
 
 def _one_by_one(
-    scope: ScopeView, groups: list[Any], networks: list[Any], vpc_id: str, ports: list[PortRange]
+    scope: ScopeView,
+    groups: list[Any],
+    networks: list[Any],
+    vpc_id: str,
+    ports: list[PortRange],
+    *,
+    elsewhere: dict[str, Any],
 ) -> bool | None:
     def covers(rule: SecurityGroupRule) -> bool | None:
         for cidr in (rule.cidr_ipv4, rule.cidr_ipv6):
@@ -64,6 +72,7 @@ def _one_by_one(
             return any(e is not None and overlaps(e, n) for e in entries for n in networks)
         if rule.referenced_group_id is not None:
             group = scope.security_groups_by_id.get(rule.referenced_group_id)
+            group = group or elsewhere.get(rule.referenced_group_id)
             return None if group is None else group.vpc_id == vpc_id
         return False
 
@@ -102,5 +111,16 @@ def test_the_indexed_admission_answers_as_reading_each_rule_does(
     )
     groups = [scope.security_groups_by_id[f"sg-{n}"] for n in range(len(rule_sets))]
     networks = [ipaddress.ip_network(block) for block in blocks]
-    expected = _one_by_one(scope, groups, networks, "vpc-1", ports)
-    assert admits(scope, groups, networks, "vpc-1", ports) is expected
+    # Another account's groups of the region: one in the asking VPC, one elsewhere.
+    peer = ScopeView(
+        region(
+            "222222222222",
+            security_groups=[
+                security_group("sg-peer-here", "vpc-1"),
+                security_group("sg-peer-there", "vpc-2"),
+            ],
+        )
+    )
+    elsewhere = peer.security_groups_by_id
+    expected = _one_by_one(scope, groups, networks, "vpc-1", ports, elsewhere=elsewhere)
+    assert admits(scope, groups, networks, "vpc-1", ports, elsewhere=elsewhere) is expected

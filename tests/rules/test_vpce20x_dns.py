@@ -55,8 +55,13 @@ from vpce_audit.rules.engine import EvaluationResult, evaluate
 
 
 def run_with(
-    rule: Rule, estate: RegionSnapshot, *zones: HostedZone, members: tuple[str, ...] | None = None
+    rule: Rule,
+    estate: RegionSnapshot,
+    *zones: HostedZone,
+    members: tuple[str, ...] | None = None,
+    others: tuple[RegionSnapshot, ...] = (),
 ) -> EvaluationResult:
+    """``rule`` over the estate (ACCOUNT's, holding ``zones``) and ``others``' account-regions."""
     account = AccountSnapshot(
         ACCOUNT,
         "2026-11-26T00:00:00Z",
@@ -64,7 +69,14 @@ def run_with(
         organization_member_ids=members,
         hosted_zones=zones,
     )
-    result = evaluate(snapshot(estate, accounts=(account,)), [rule], Settings())
+    accounts = (
+        account,
+        *(
+            AccountSnapshot(a, "2026-11-26T00:00:00Z")
+            for a in sorted({o.account_id for o in others})
+        ),
+    )
+    result = evaluate(snapshot(estate, *others, accounts=accounts), [rule], Settings())
     assert not result.rule_errors, result.rule_errors
     return result
 
@@ -539,6 +551,32 @@ def test_207_flags_spokes_sent_to_an_endpoint_they_cannot_use() -> None:
     assert "an endpoint for com.amazonaws.eu-west-1.ssm" in found["vpc-hub"]
     assert "ssm.eu-west-1" not in found["vpc-hub"]  # the hub's own ssm record works
     assert result.skipped == ()
+
+
+def test_207_admits_a_spoke_by_its_group_in_another_account() -> None:
+    """The hub endpoint's group admits the spoke's group, which the spoke's account lists (a
+    participant of a shared VPC; across a peering or a transit gateway, a group may reference
+    another account's): judged by where that group is, when its account was scanned."""
+    estate = _hub_and_spokes()
+    (hub_group,) = estate.security_groups
+    admitting = dataclasses.replace(hub_group, ingress=(*hub_group.ingress, ingress("sg-spoke")))
+    estate = dataclasses.replace(estate, security_groups=(admitting,))
+    spoke_account = region(
+        "222222222222", security_groups=[security_group("sg-spoke", "vpc-not-admitted")]
+    )
+    ssm = zone(
+        "Z1",
+        "ssm.eu-west-1.amazonaws.com.",
+        *SPOKES,
+        records={"ssm.eu-west-1.amazonaws.com": alias("vpce-0a1", "ssm")},
+    )
+    judged = run_with(centralised_endpoint_dns_broken, estate, ssm, others=(spoke_account,))
+    assert {f.resource_id for f in judged.findings} == {"vpc-no-route", "vpc-no-return"}
+    assert judged.skipped == ()  # vpc-not-admitted is admitted by its group
+    # Without the spoke's account, the group is unknown: the spoke is skipped, not flagged.
+    result = run_with(centralised_endpoint_dns_broken, estate, ssm)
+    assert {f.resource_id for f in result.findings} == {"vpc-no-route", "vpc-no-return"}
+    assert [s.resource_id for s in result.skipped] == ["vpc-not-admitted"]
 
 
 def _deleted_endpoint_zone() -> HostedZone:

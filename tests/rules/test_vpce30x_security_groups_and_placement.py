@@ -118,6 +118,43 @@ def test_303_flags_endpoints_unreachable_on_443_from_their_vpc() -> None:
     assert "known only to its provider" in reasons["vpce-vendor"]
 
 
+def test_303_finds_a_group_another_account_holds_in_the_region() -> None:
+    """In a shared VPC each participant's groups are its own account's
+    (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html), and a group may admit
+    another account's across a peering or a transit gateway: a rule referencing one is judged
+    by where the group is when its account was scanned, and skipped when not."""
+    owner = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        security_groups=[
+            security_group("sg-endpoint", "vpc-1", ingress("sg-participant")),
+            security_group("sg-endpoint-2", "vpc-1", ingress("sg-far")),
+            security_group("sg-endpoint-3", "vpc-1", ingress("sg-unscanned")),
+        ],
+        vpc_endpoints=[
+            endpoint("vpce-participant", "vpc-1", "ssm", groups=("sg-endpoint",)),
+            endpoint("vpce-far", "vpc-1", "ssm", groups=("sg-endpoint-2",)),
+            endpoint("vpce-unscanned", "vpc-1", "ssm", groups=("sg-endpoint-3",)),
+        ],
+    )
+    participant = region(
+        "222222222222",
+        security_groups=[
+            security_group("sg-participant", "vpc-1", ingress("10.0.0.0/16")),
+            security_group("sg-far", "vpc-9", ingress("10.9.0.0/16")),
+        ],
+    )
+    assert flagged(endpoint_sg_blocks_vpc, owner, participant) == {"vpce-far"}
+    reasons = {s.resource_id: s.reason for s in skipped(endpoint_sg_blocks_vpc, owner, participant)}
+    assert set(reasons) == {"vpce-unscanned"}
+    # The participant not scanned: its groups are unknown, as before.
+    assert flagged(endpoint_sg_blocks_vpc, owner) == set()
+    assert {s.resource_id for s in skipped(endpoint_sg_blocks_vpc, owner)} == {
+        "vpce-participant",
+        "vpce-far",
+        "vpce-unscanned",
+    }
+
+
 def test_302_and_303_use_the_ports_aws_documents_for_each_service() -> None:
     """Keyspaces serves 9142 (https://docs.aws.amazon.com/keyspaces/latest/devguide/vpc-endpoints.html),
     IoT data 443, 8443 and 8883 (https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html)."""

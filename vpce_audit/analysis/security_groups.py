@@ -3,7 +3,7 @@ endpoint's groups admit a network on them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vpce_audit.analysis.cidrs import Network, NetworkIndex, parse_network
@@ -78,9 +78,14 @@ class Admission:
 
 
 def admission(
-    scope: ScopeView, groups: Iterable[SecurityGroup], ports: Iterable[PortRange]
+    scope: ScopeView,
+    groups: Iterable[SecurityGroup],
+    ports: Iterable[PortRange],
+    elsewhere: Mapping[str, SecurityGroup] | None = None,
 ) -> Admission:
-    """The ``Admission`` of the groups' ingress rules that admit a port of ``ports``."""
+    """The ``Admission`` of the groups' ingress rules that admit a port of ``ports``; a group a
+    rule references is looked up in ``scope``, then in ``elsewhere`` (other scanned accounts'
+    groups of the region: a hub endpoint's group may admit a spoke account's group)."""
     wanted = list(ports)
     networks: list[Network] = []
     group_vpcs: set[str | None] = set()
@@ -103,6 +108,8 @@ def admission(
                     networks += [n for n in map(parse_network, plist.cidrs) if n is not None]
             elif rule.referenced_group_id is not None:
                 referenced = scope.security_groups_by_id.get(rule.referenced_group_id)
+                if referenced is None and elsewhere is not None:
+                    referenced = elsewhere.get(rule.referenced_group_id)
                 if referenced is None:
                     unresolved = True
                 else:
@@ -116,7 +123,9 @@ def admits(
     networks: Iterable[Network],
     vpc_id: str,
     ports: Iterable[PortRange],
+    *,
+    elsewhere: Mapping[str, SecurityGroup] | None = None,
 ) -> bool | None:
     """Whether some ingress rule of the groups admits a port of ``ports`` from the VPC; None when
-    no rule does but one could not be resolved."""
-    return admission(scope, groups, ports).admits(networks, vpc_id)
+    no rule does but one could not be resolved (``admission``)."""
+    return admission(scope, groups, ports, elsewhere).admits(networks, vpc_id)

@@ -350,6 +350,19 @@ class Snapshot:
         return tuple(ScopeView(region) for region in ordered if region.out_of_scope is None)
 
     @cached_property
+    def _security_groups_by_region(self) -> dict[str, dict[str, SecurityGroup]]:
+        found: dict[str, dict[str, SecurityGroup]] = defaultdict(dict)
+        for scope in self.scopes:
+            found[scope.region].update(scope.security_groups_by_id)
+        return dict(found)
+
+    def security_groups_in(self, region: str) -> dict[str, SecurityGroup]:
+        """Every scanned account's security groups in ``region``, by id (ids are unique across
+        accounts): a rule may reference a group of another account, across a peering or a
+        transit gateway with security-group referencing."""
+        return self._security_groups_by_region.get(region, {})
+
+    @cached_property
     def scope_by_place(self) -> dict[tuple[str, str], ScopeView]:
         """Each scope of ``scopes`` by (account id, region)."""
         return {(scope.account_id, scope.region): scope for scope in self.scopes}

@@ -228,7 +228,9 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
             )
             continue
         networks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
-        verdict = admits(scope, groups, networks, vpc.vpc_id, ports.ports)
+        # A participant's group of a shared VPC lives in its own account's listing.
+        elsewhere = ctx.snapshot.security_groups_in(scope.region)
+        verdict = admits(scope, groups, networks, vpc.vpc_id, ports.ports, elsewhere=elsewhere)
         if verdict:
             continue
         if verdict is None:
