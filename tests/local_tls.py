@@ -246,6 +246,11 @@ class _ConnectProxy:
             host, port = head.split()[1].decode().rsplit(":", 1)
             upstream = self.keep(socket.create_connection((host, int(port)), timeout=10))
             client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            # The timeouts bound the CONNECT exchange only: a tunnel idle between two calls (a
+            # second client being made, on a loaded machine) stays open until the proxy stops,
+            # as a real proxy's would; it closed after a second, and urllib3 opened another.
+            client.settimeout(None)
+            upstream.settimeout(None)
         except OSError:  # a client that refused the certificate, or went away; no upstream
             return
         self.seen.opened.append(f"{host}:{port}")
