@@ -118,22 +118,25 @@ def test_303_flags_endpoints_unreachable_on_443_from_their_vpc() -> None:
     assert "known only to its provider" in reasons["vpce-vendor"]
 
 
-def test_303_finds_a_group_another_account_holds_in_the_region() -> None:
+def test_303_finds_a_group_of_its_vpc_that_another_account_lists() -> None:
     """In a shared VPC each participant's groups are its own account's
-    (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html), and a group may admit
-    another account's across a peering or a transit gateway: a rule referencing one is judged
-    by where the group is when its account was scanned, and skipped when not."""
+    (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html): a rule referencing one
+    is judged by it when that account was scanned. A group of another VPC, or of another
+    region, is not looked up: whether a reference to it admits anything depends on how the VPCs
+    are connected (and a group may be associated with several VPCs), so it stays unresolved."""
     owner = region(
         vpcs=[vpc("vpc-1", "10.0.0.0/16")],
         security_groups=[
             security_group("sg-endpoint", "vpc-1", ingress("sg-participant")),
             security_group("sg-endpoint-2", "vpc-1", ingress("sg-far")),
             security_group("sg-endpoint-3", "vpc-1", ingress("sg-unscanned")),
+            security_group("sg-endpoint-4", "vpc-1", ingress("sg-other-region")),
         ],
         vpc_endpoints=[
             endpoint("vpce-participant", "vpc-1", "ssm", groups=("sg-endpoint",)),
             endpoint("vpce-far", "vpc-1", "ssm", groups=("sg-endpoint-2",)),
             endpoint("vpce-unscanned", "vpc-1", "ssm", groups=("sg-endpoint-3",)),
+            endpoint("vpce-other-region", "vpc-1", "ssm", groups=("sg-endpoint-4",)),
         ],
     )
     participant = region(
@@ -143,15 +146,17 @@ def test_303_finds_a_group_another_account_holds_in_the_region() -> None:
             security_group("sg-far", "vpc-9", ingress("10.9.0.0/16")),
         ],
     )
-    assert flagged(endpoint_sg_blocks_vpc, owner, participant) == {"vpce-far"}
-    reasons = {s.resource_id: s.reason for s in skipped(endpoint_sg_blocks_vpc, owner, participant)}
-    assert set(reasons) == {"vpce-unscanned"}
-    # The participant not scanned: its groups are unknown, as before.
-    assert flagged(endpoint_sg_blocks_vpc, owner) == set()
+    elsewhere = region(
+        "222222222222", "us-east-1", security_groups=[security_group("sg-other-region", "vpc-1")]
+    )
+    unresolved = {"vpce-far", "vpce-unscanned", "vpce-other-region"}
+    estate = (owner, participant, elsewhere)
+    assert flagged(endpoint_sg_blocks_vpc, *estate) == set()
+    assert {s.resource_id for s in skipped(endpoint_sg_blocks_vpc, *estate)} == unresolved
+    # The participant not scanned: its group is unknown too, as before.
     assert {s.resource_id for s in skipped(endpoint_sg_blocks_vpc, owner)} == {
         "vpce-participant",
-        "vpce-far",
-        "vpce-unscanned",
+        *unresolved,
     }
 
 

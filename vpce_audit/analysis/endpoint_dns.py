@@ -673,9 +673,7 @@ class CentralDns:
         key = (hub_scope.account_id, hub_scope.region, endpoint.endpoint_id)
         groups_admit = self._admissions.get(key)
         if groups_admit is None:
-            groups_admit = self._admissions[key] = admission(
-                hub_scope, groups, ports.ports, self.snapshot.security_groups_in(hub_scope.region)
-            )
+            groups_admit = self._admissions[key] = admission(hub_scope, groups, ports.ports)
         blocks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
         admitted = groups_admit.admits(blocks, vpc_id)
         if admitted is None:

@@ -84,8 +84,8 @@ def admission(
     elsewhere: Mapping[str, SecurityGroup] | None = None,
 ) -> Admission:
     """The ``Admission`` of the groups' ingress rules that admit a port of ``ports``; a group a
-    rule references is looked up in ``scope``, then in ``elsewhere`` (other scanned accounts'
-    groups of the region: a hub endpoint's group may admit a spoke account's group)."""
+    rule references is looked up in ``scope``, then in ``elsewhere`` (groups other scanned
+    accounts list: a shared VPC's participants')."""
     wanted = list(ports)
     networks: list[Network] = []
     group_vpcs: set[str | None] = set()

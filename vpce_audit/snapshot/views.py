@@ -350,17 +350,20 @@ class Snapshot:
         return tuple(ScopeView(region) for region in ordered if region.out_of_scope is None)
 
     @cached_property
-    def _security_groups_by_region(self) -> dict[str, dict[str, SecurityGroup]]:
-        found: dict[str, dict[str, SecurityGroup]] = defaultdict(dict)
+    def _security_groups_by_vpc(self) -> dict[tuple[str, str | None], dict[str, SecurityGroup]]:
+        found: dict[tuple[str, str | None], dict[str, SecurityGroup]] = defaultdict(dict)
         for scope in self.scopes:
-            found[scope.region].update(scope.security_groups_by_id)
+            for group in scope.data.security_groups:
+                found[(scope.region, group.vpc_id)][group.group_id] = group
         return dict(found)
 
-    def security_groups_in(self, region: str) -> dict[str, SecurityGroup]:
-        """Every scanned account's security groups in ``region``, by id (ids are unique across
-        accounts): a rule may reference a group of another account, across a peering or a
-        transit gateway with security-group referencing."""
-        return self._security_groups_by_region.get(region, {})
+    def security_groups_of(self, region: str, vpc_id: str) -> dict[str, SecurityGroup]:
+        """The groups of a VPC that every scanned account lists, by id: in a shared VPC, each
+        participant's groups are its own account's
+        (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html). Only the VPC's:
+        whether a reference to a group of another VPC admits anything depends on how the VPCs
+        are connected (a peering, a transit gateway with referencing on), which is not read."""
+        return self._security_groups_by_vpc.get((region, vpc_id), {})
 
     @cached_property
     def scope_by_place(self) -> dict[tuple[str, str], ScopeView]:

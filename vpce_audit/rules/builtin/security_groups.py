@@ -229,7 +229,7 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
             continue
         networks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
         # A participant's group of a shared VPC lives in its own account's listing.
-        elsewhere = ctx.snapshot.security_groups_in(scope.region)
+        elsewhere = ctx.snapshot.security_groups_of(scope.region, vpc.vpc_id)
         verdict = admits(scope, groups, networks, vpc.vpc_id, ports.ports, elsewhere=elsewhere)
         if verdict:
             continue
