@@ -580,6 +580,56 @@ def test_207_leaves_a_reference_to_a_spokes_group_unresolved_though_its_account_
         assert [s.resource_id for s in result.skipped] == ["vpc-not-admitted"]
 
 
+@pytest.mark.parametrize(
+    ("accepter_region", "admitted"), [(None, True), ("us-east-1", False)], ids=["peered", "far"]
+)
+def test_207_takes_a_reference_to_a_spokes_group_only_over_a_peering_in_the_region(
+    accepter_region: str | None, admitted: bool
+) -> None:
+    """A rule referencing a peer VPC's group admits its traffic only over an active peering in
+    one region (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html);
+    over a transit gateway only with security-group referencing on, which is not collected."""
+    estate = _hub_and_spokes()
+    (hub_group,) = estate.security_groups
+    admitting = dataclasses.replace(hub_group, ingress=(*hub_group.ingress, ingress("sg-spoke")))
+    peerings = tuple(
+        dataclasses.replace(
+            connection,
+            accepter=dataclasses.replace(
+                connection.accepter, region=accepter_region or connection.accepter.region
+            ),
+        )
+        if connection.peering_connection_id == "pcx-not-admitted"
+        else connection
+        for connection in estate.peering_connections or ()
+    )
+    estate = dataclasses.replace(
+        estate,
+        security_groups=(admitting, security_group("sg-spoke", "vpc-not-admitted")),
+        peering_connections=peerings,
+    )
+    ssm = zone(
+        "Z1",
+        "ssm.eu-west-1.amazonaws.com.",
+        *SPOKES,
+        records={"ssm.eu-west-1.amazonaws.com": alias("vpce-0a1", "ssm")},
+    )
+    result = run_with(centralised_endpoint_dns_broken, estate, ssm)
+    assert {f.resource_id for f in result.findings} == {"vpc-no-route", "vpc-no-return"}
+    if admitted:
+        assert result.skipped == ()
+    else:
+        assert [(s.resource_id, s.reason) for s in result.skipped] == [
+            (
+                "vpc-not-admitted",
+                "ssm.eu-west-1.amazonaws.com: vpce-0a1's security group "
+                "admits vpc-not-admitted only by a reference to a group of it, which admits "
+                "traffic only over an active peering in the region or a transit gateway with "
+                "security-group referencing on (not read)",
+            )
+        ]
+
+
 def _deleted_endpoint_zone() -> HostedZone:
     """vpc-ok's kms zone, whose record names a deleted endpoint (broken, as above)."""
     return zone(

@@ -676,6 +676,18 @@ class CentralDns:
             groups_admit = self._admissions[key] = admission(hub_scope, groups, ports.ports)
         blocks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
         admitted = groups_admit.admits(blocks, vpc_id)
+        if (
+            admitted
+            and vpc_id != endpoint.vpc_id
+            and not groups_admit.by_address(blocks)
+            and not self._peered_in_region(vpc_id, endpoint.vpc_id)
+        ):
+            return _with(
+                base,
+                unknown=f"{endpoint_id}'s security group admits {vpc_id} only by a reference to "
+                "a group of it, which admits traffic only over an active peering in the region "
+                "or a transit gateway with security-group referencing on (not read)",
+            )
         if admitted is None:
             return _with(
                 base,
@@ -689,6 +701,19 @@ class CentralDns:
                 f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()}",
             )
         return base
+
+    def _peered_in_region(self, vpc_id: str, other_vpc_id: str) -> bool:
+        """Whether an active peering joins the two VPCs within one region: what lets a rule of
+        one reference the other's security groups
+        (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html). Over
+        a transit gateway that takes security-group referencing on (not collected)."""
+        for connection in self.topology.peerings_by_vpc.get(vpc_id, ()):
+            sides = (connection.requester, connection.accepter)
+            if {side.vpc_id for side in sides} == {vpc_id, other_vpc_id} and (
+                connection.requester.region == connection.accepter.region
+            ):
+                return True
+        return False
 
     def _paths(
         self,

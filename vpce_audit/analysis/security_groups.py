@@ -70,11 +70,13 @@ class Admission:
     def admits(self, networks: Iterable[Network], vpc_id: str) -> bool | None:
         """Whether some rule admits the VPC (its blocks ``networks``); None when no rule does
         but one could not be resolved."""
-        if vpc_id in self.group_vpcs:
-            return True
-        if any(next(self.networks.overlapping(block), None) is not None for block in networks):
+        if vpc_id in self.group_vpcs or self.by_address(networks):
             return True
         return None if self.unresolved else False
+
+    def by_address(self, networks: Iterable[Network]) -> bool:
+        """Whether a CIDR or prefix-list source covers part of ``networks`` (not a group)."""
+        return any(next(self.networks.overlapping(block), None) is not None for block in networks)
 
 
 def admission(
