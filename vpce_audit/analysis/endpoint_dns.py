@@ -677,8 +677,8 @@ class CentralDns:
         blocks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
         admitted = groups_admit.admits(blocks, vpc_id)
         if (
-            admitted
-            and vpc_id != endpoint.vpc_id
+            vpc_id != endpoint.vpc_id
+            and vpc_id in groups_admit.group_vpcs
             and not groups_admit.by_address(blocks)
             and not self._peered_in_region(vpc_id, endpoint.vpc_id)
         ):

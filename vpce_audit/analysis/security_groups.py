@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vpce_audit.analysis.cidrs import Network, NetworkIndex, parse_network
-from vpce_audit.analysis.routes import entries_gap
+from vpce_audit.analysis.routes import prefix_list_gap
 from vpce_audit.analysis.service_names import service_short_name
 from vpce_audit.data import PortRange, ServicePorts, service_ports
 from vpce_audit.model import SecurityGroup, SecurityGroupRule, VpcEndpoint, is_privatelink_service
@@ -101,13 +101,13 @@ def admission(
                 source = parse_network(cidr)
                 networks += [source] if source is not None else []
             elif rule.prefix_list_id is not None:
-                plist = scope.prefix_lists_by_id.get(rule.prefix_list_id)
-                if plist is None or plist.cidrs is None or entries_gap(plist) is not None:
-                    # Not read, or an AWS-managed list read empty (a read gone wrong: AWS's
-                    # lists are never empty): its sources are unknown, not none.
+                if prefix_list_gap(rule.prefix_list_id, scope.prefix_lists_by_id) is not None:
+                    # Not in the snapshot, not read, or an AWS-managed list read empty (a read
+                    # gone wrong: AWS's lists are never empty): its sources are unknown, not none.
                     unresolved = True
                 else:
-                    networks += [n for n in map(parse_network, plist.cidrs) if n is not None]
+                    cidrs = scope.prefix_lists_by_id[rule.prefix_list_id].cidrs or ()
+                    networks += [n for n in map(parse_network, cidrs) if n is not None]
             elif rule.referenced_group_id is not None:
                 referenced = scope.security_groups_by_id.get(rule.referenced_group_id)
                 if referenced is None and elsewhere is not None:
