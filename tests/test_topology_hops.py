@@ -1234,3 +1234,83 @@ def test_ways_out_are_remembered_per_trusted_set_not_per_its_id() -> None:
         found = topology.external_paths(scope, "vpc-1", TrustedSet.build(accounts, []))
         fresh = Topology(snapshot).external_paths(scope, "vpc-1", TrustedSet.build(accounts, []))
         assert found == fresh and bool(found) is (n % 2 == 0), n
+
+
+# -- security-group references across the gateway ------------------------------------------------
+
+
+BOTH_WAYS = (*DIRECT, _to("10.20.0.0/16", A_SPOKE, "vpc-0spoke"))
+"""The gateway routes the hub's block to the hub and the spoke's to the spoke."""
+
+
+def _hub_admitting(document: SnapshotDocument, *rules: Any, spoke_group: bool) -> SnapshotDocument:
+    """The document with the hub endpoint's group holding only ``rules``; ``spoke_group``: the
+    spoke's account lists ``sg-spoke``, a group of the spoke's VPC."""
+    hub = scope_of(document, HUB)
+    document = with_scope(
+        document,
+        dataclasses.replace(hub, security_groups=(security_group("sg-ep", "vpc-0hub", *rules),)),
+    )
+    if spoke_group:
+        spoke = scope_of(document, SPOKE)
+        groups = (security_group("sg-spoke", "vpc-0spoke"),)
+        document = with_scope(document, dataclasses.replace(spoke, security_groups=groups))
+    return document
+
+
+@pytest.mark.parametrize("spoke_group", [True, False], ids=["group-scanned", "group-not-scanned"])
+def test_a_reference_to_the_spokes_group_admits_nothing_at_the_endpoint_across_the_gateway(
+    spoke_group: bool,
+) -> None:
+    """AWS: security-group referencing across a transit gateway "is not supported for
+    PrivateLink endpoints. We recommend using IP CIDR-based security rules as an alternative"
+    (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html#vpc-attachment-security).
+    A hub endpoint admitting the spoke only by its group fails every connection from the spoke
+    over the gateway: reported, where it was skipped as unresolved (or, for a group the scan
+    listed, as depending on a gateway option it did not read)."""
+    document = _hub_admitting(estate(BOTH_WAYS), ingress("sg-spoke"), spoke_group=spoke_group)
+    message = _spoke_broken(_scan(document))
+    assert (
+        "whose security group sg-ep does not admit vpc-0spoke (10.20.0.0/16), reached across a "
+        "transit gateway, on tcp 443; its rules that reference security groups match nothing "
+        "across a transit gateway, which does not support security-group referencing for "
+        "PrivateLink endpoints"
+    ) in message
+
+
+@pytest.mark.parametrize(
+    ("rules", "skipped"),
+    [
+        ((ingress("sg-spoke"), ingress("10.20.0.0/16")), False),  # a CIDR admits it too
+        ((ingress("sg-spoke"), ingress("pl-0unknown")), True),  # a list's entries unknown
+    ],
+    ids=["and-a-cidr", "and-an-unknown-prefix-list"],
+)
+def test_across_the_gateway_an_address_rule_decides(rules: tuple[Any, ...], skipped: bool) -> None:
+    result = _scan(_hub_admitting(estate(BOTH_WAYS), *rules, spoke_group=True))
+    assert result.findings == ()
+    assert [(s.rule_id, s.resource_id) for s in result.skipped] == (
+        [("VPCE207", "vpc-0spoke")] if skipped else []
+    )
+    if skipped:
+        assert "refers to a prefix list whose entries are unknown" in result.skipped[0].reason
+
+
+def test_a_reference_admits_nothing_through_an_inspection_vpc_either() -> None:
+    """The path crosses the gateway twice, through the inspection VPC: the same AWS limitation,
+    and its own ("does not work across AWS Gateway Load Balancer or an AWS Network Firewall")."""
+    document = _inspection(estate(INSPECTED), tables=FIREWALLED, endpoints=(_firewall(),))
+    assert _reach(document)[0] is True
+    message = _spoke_broken(_scan(_hub_admitting(document, ingress("sg-spoke"), spoke_group=True)))
+    assert "reached across a transit gateway" in message
+
+
+def test_only_a_path_that_crosses_a_gateway_says_so() -> None:
+    snapshot = Snapshot(estate(BOTH_WAYS))
+    spoke = next(s for s in snapshot.scopes if s.account_id == SPOKE)
+    hub = next(s for s in snapshot.scopes if s.account_id == HUB)
+    topology = Topology(snapshot)
+    there = topology.reach(spoke, "vpc-0spoke", "vpc-0hub", [ipaddress.ip_network(HUB_BLOCK)])
+    assert (there.reachable, there.crosses_gateway) == (True, True)
+    home = topology.reach(hub, "vpc-0hub", "vpc-0hub", [ipaddress.ip_network(HUB_BLOCK)])
+    assert (home.reachable, home.crosses_gateway) == (True, False)

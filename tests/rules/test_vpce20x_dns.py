@@ -557,10 +557,11 @@ def test_207_leaves_a_reference_to_a_spokes_group_unresolved_though_its_account_
     None
 ):
     """The hub endpoint's group admits the spoke's group, of another VPC: whether that admits
-    anything depends on how the spoke reaches the hub (an active peering in the region, not
-    through an inspection VPC; a transit gateway with security-group referencing on), which the
-    snapshot does not hold, so the spoke is skipped, not passed, even where the spoke's account
-    (and so its group) was scanned."""
+    anything depends on how the spoke reaches the hub (over an active peering in the region it
+    may; across a transit gateway a reference admits nothing at a PrivateLink endpoint). Here the
+    spoke reaches the hub over a peering and the group is another account's, which VPCE207 does
+    not look up: skipped, not passed, even where the spoke's account (and so its group) was
+    scanned."""
     estate = _hub_and_spokes()
     (hub_group,) = estate.security_groups
     admitting = dataclasses.replace(hub_group, ingress=(*hub_group.ingress, ingress("sg-spoke")))
@@ -588,7 +589,7 @@ def test_207_takes_a_reference_to_a_spokes_group_only_over_a_peering_in_the_regi
 ) -> None:
     """A rule referencing a peer VPC's group admits its traffic only over an active peering in
     one region (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html);
-    over a transit gateway only with security-group referencing on, which is not collected."""
+    across a transit gateway never, at a PrivateLink endpoint (tests/test_topology_hops.py)."""
     estate = _hub_and_spokes()
     (hub_group,) = estate.security_groups
     admitting = dataclasses.replace(hub_group, ingress=(*hub_group.ingress, ingress("sg-spoke")))
@@ -624,8 +625,7 @@ def test_207_takes_a_reference_to_a_spokes_group_only_over_a_peering_in_the_regi
                 "vpc-not-admitted",
                 "ssm.eu-west-1.amazonaws.com: vpce-0a1's security group "
                 "admits vpc-not-admitted only by a reference to a group of it, which admits "
-                "traffic only over an active peering in the region or a transit gateway with "
-                "security-group referencing on (not read)",
+                "traffic only over an active peering in the region",
             )
         ]
 

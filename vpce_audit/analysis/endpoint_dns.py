@@ -12,10 +12,10 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from vpce_audit.analysis.cidrs import parse_network, parse_networks
+from vpce_audit.analysis.cidrs import Network, parse_network, parse_networks
 from vpce_audit.analysis.dns import (
     RecordTarget,
     amazon_resolver_addresses,
@@ -34,6 +34,7 @@ from vpce_audit.analysis.security_groups import (
 from vpce_audit.analysis.service_names import default_dns_name
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.cached import cached_property
+from vpce_audit.data import ServicePorts
 from vpce_audit.model import (
     AUTODEFINED_RULE_PREFIX,
     HostedZone,
@@ -648,6 +649,7 @@ class CentralDns:
         vpc = scope.vpcs_by_id.get(vpc_id)
         if vpc is None:
             return _with(base, unknown=f"{vpc_id} is not in the snapshot")
+        crossings: set[bool] = set()
         if endpoint.vpc_id != vpc_id:
             # The way there needs the endpoint's subnets, the way back their route tables: both
             # read in the endpoint's own account-region, which may be another account's.
@@ -659,7 +661,9 @@ class CentralDns:
                     f"{hub_scope.account_id}/{hub_scope.region}, where {endpoint_id} is, were "
                     "not collected",
                 )
-            verdict = self._paths(scope, vpc, hub_scope, endpoint, answers_from)
+            verdict = self._paths(
+                scope, vpc, hub_scope, endpoint, answers_from, crossings=crossings
+            )
             if verdict is not None:
                 return _with(base, **verdict)
         ports = endpoint_ports(endpoint)
@@ -675,6 +679,10 @@ class CentralDns:
         if groups_admit is None:
             groups_admit = self._admissions[key] = admission(hub_scope, groups, ports.ports)
         blocks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+        if True in crossings:
+            return self._admitted_across_gateway(
+                base, vpc, endpoint, groups_admit=groups_admit, blocks=blocks, ports=ports
+            )
         admitted = groups_admit.admits(blocks, vpc_id)
         if (
             vpc_id != endpoint.vpc_id
@@ -685,8 +693,7 @@ class CentralDns:
             return _with(
                 base,
                 unknown=f"{endpoint_id}'s security group admits {vpc_id} only by a reference to "
-                "a group of it, which admits traffic only over an active peering in the region "
-                "or a transit gateway with security-group referencing on (not read)",
+                "a group of it, which admits traffic only over an active peering in the region",
             )
         if admitted is None:
             return _with(
@@ -702,11 +709,50 @@ class CentralDns:
             )
         return base
 
+    @staticmethod
+    def _admitted_across_gateway(
+        base: RecordCheck,
+        vpc: Vpc,
+        endpoint: VpcEndpoint,
+        *,
+        groups_admit: Admission,
+        blocks: Sequence[Network],
+        ports: ServicePorts,
+    ) -> RecordCheck:
+        """The verdict of the endpoint's security groups on a VPC whose way there crosses a
+        transit gateway (for some interface the name gives): only a rule whose source is an
+        address range admits it. AWS's security-group referencing across a transit gateway "is
+        not supported for PrivateLink endpoints. We recommend using IP CIDR-based security
+        rules as an alternative"
+        (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html#vpc-attachment-security),
+        so a rule referencing the VPC's groups, of any account, admits nothing there."""
+        if groups_admit.by_address(blocks):
+            return base
+        if groups_admit.unknown_lists:
+            return _with(
+                base,
+                unknown="a security-group rule refers to a prefix list whose entries are unknown",
+            )
+        because = (
+            "; its rules that reference security groups match nothing across a transit gateway, "
+            "which does not support security-group referencing for PrivateLink endpoints"
+            if groups_admit.references
+            else ""
+        )
+        return _with(
+            base,
+            problem=f"points at {endpoint.endpoint_id}, whose security group "
+            f"{', '.join(endpoint.security_group_ids)} does not admit {vpc.vpc_id} "
+            f"({', '.join(vpc.cidr_blocks)}), reached across a transit gateway, on tcp "
+            f"{ports.describe()}{because}",
+        )
+
     def _peered_in_region(self, vpc_id: str, other_vpc_id: str) -> bool:
         """Whether an active peering joins the two VPCs within one region: what lets a rule of
         one reference the other's security groups
-        (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html). Over
-        a transit gateway that takes security-group referencing on (not collected)."""
+        (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html).
+        Across a transit gateway no reference admits anything at a PrivateLink endpoint
+        (``_admitted_across_gateway``)."""
         for connection in self.topology.peerings_by_vpc.get(vpc_id, ()):
             sides = (connection.requester, connection.accepter)
             if {side.vpc_id for side in sides} == {vpc_id, other_vpc_id} and (
@@ -722,9 +768,12 @@ class CentralDns:
         hub_scope: ScopeView,
         endpoint: VpcEndpoint,
         answers_from: Callable[[VpcEndpoint, ScopeView], tuple[str, ...] | None] | None,
+        *,
+        crossings: set[bool],
     ) -> dict[str, str] | None:
         """Whether the VPC reaches each interface the record's name gives, and each one's
-        replies come back, or None when all do.
+        replies come back, or None when all do; ``crossings`` hears, for each interface
+        reached, whether the way there crosses a transit gateway.
 
         A client connects to one of the addresses the name gives, and the interface answers from
         its own subnet, whose route table (and zone: a transit gateway takes traffic only in
@@ -752,6 +801,8 @@ class CentralDns:
                 )
                 continue
             there = self.topology.reach(scope, vpc.vpc_id, endpoint.vpc_id, [network])
+            if there.reachable:
+                crossings.add(there.crosses_gateway)
             if there.reachable is False:
                 failed.append((subnet_id, f"which {vpc.vpc_id} has no route to ({there.how})"))
                 continue

@@ -65,7 +65,19 @@ class Admission:
 
     networks: NetworkIndex
     group_vpcs: frozenset[str | None]
-    unresolved: bool
+    unknown_lists: bool
+    """Some rule's source is a prefix list whose entries are unknown."""
+    unknown_groups: bool
+    """Some rule's source is a group the snapshot does not resolve."""
+
+    @property
+    def unresolved(self) -> bool:
+        return self.unknown_lists or self.unknown_groups
+
+    @property
+    def references(self) -> bool:
+        """Whether some rule's source is a group (resolved or not)."""
+        return bool(self.group_vpcs) or self.unknown_groups
 
     def admits(self, networks: Iterable[Network], vpc_id: str) -> bool | None:
         """Whether some rule admits the VPC (its blocks ``networks``); None when no rule does
@@ -91,7 +103,7 @@ def admission(
     wanted = list(ports)
     networks: list[Network] = []
     group_vpcs: set[str | None] = set()
-    unresolved = False
+    unknown_lists = unknown_groups = False
     for group in groups:
         for rule in group.ingress:
             if not admits_any_port(rule, wanted):
@@ -104,7 +116,7 @@ def admission(
                 if prefix_list_gap(rule.prefix_list_id, scope.prefix_lists_by_id) is not None:
                     # Not in the snapshot, not read, or an AWS-managed list read empty (a read
                     # gone wrong: AWS's lists are never empty): its sources are unknown, not none.
-                    unresolved = True
+                    unknown_lists = True
                 else:
                     cidrs = scope.prefix_lists_by_id[rule.prefix_list_id].cidrs or ()
                     networks += [n for n in map(parse_network, cidrs) if n is not None]
@@ -113,10 +125,10 @@ def admission(
                 if referenced is None and elsewhere is not None:
                     referenced = elsewhere.get(rule.referenced_group_id)
                 if referenced is None:
-                    unresolved = True
+                    unknown_groups = True
                 else:
                     group_vpcs.add(referenced.vpc_id)
-    return Admission(NetworkIndex(networks), frozenset(group_vpcs), unresolved)
+    return Admission(NetworkIndex(networks), frozenset(group_vpcs), unknown_lists, unknown_groups)
 
 
 def admits(

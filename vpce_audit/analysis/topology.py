@@ -62,6 +62,9 @@ class Reach:
     appliance: bool = False
     """The path passes a Gateway Load Balancer endpoint: a firewall, which must see both
     directions of a flow."""
+    crosses_gateway: bool = False
+    """The path crosses a transit gateway, where a security-group rule that references the
+    asking VPC's groups matches nothing at a PrivateLink endpoint (``Topology.reach``)."""
 
 
 _MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance", "other", "unknown"})
@@ -94,7 +97,7 @@ def _after(step: str, onward: Reach, *, followed: bool = False) -> Reach:
     onward's own reason."""
     followed = followed or onward.followed
     if onward.reachable or followed:
-        return Reach(onward.reachable, f"{step} -> {onward.how}", followed, onward.appliance)
+        return dataclasses.replace(onward, how=f"{step} -> {onward.how}", followed=followed)
     return onward
 
 
@@ -371,7 +374,7 @@ class Topology:
                         False, f"{table.route_table_id} (of {vpc_id}) {absent}", followed=True
                     )
             onward = self._through_tgw(scope, vpc_id, tgw_id, goal, hops)
-            return _after(table.route_table_id, onward)
+            return _after(table.route_table_id, dataclasses.replace(onward, crosses_gateway=True))
         return Reach(False, f"{table.route_table_id} sends it to {route.target_id} ({kind})")
 
     def _over_peering(
@@ -475,7 +478,12 @@ class Topology:
             return Reach(None, f"no subnet of {vpc_id} is known there")
         reached = [v for v in verdicts if v.reachable]
         if len(reached) == len(verdicts):
-            return Reach(True, reached[0].how, appliance=any(v.appliance for v in reached))
+            return Reach(
+                True,
+                reached[0].how,
+                appliance=any(v.appliance for v in reached),
+                crosses_gateway=any(v.crosses_gateway for v in reached),
+            )
         unknown = [v for v in verdicts if v.reachable is None]
         if unknown:
             return unknown[0]

@@ -362,7 +362,7 @@ class Snapshot:
         participant's groups are its own account's
         (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html). Only the VPC's:
         whether a reference to a group of another VPC admits anything depends on how the VPCs
-        are connected (a peering, a transit gateway with referencing on), which is not read."""
+        are connected (a peering; a transit gateway with referencing on, not read)."""
         return self._security_groups_by_vpc.get((region, vpc_id), {})
 
     @cached_property
