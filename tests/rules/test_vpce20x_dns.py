@@ -553,21 +553,31 @@ def test_207_flags_spokes_sent_to_an_endpoint_they_cannot_use() -> None:
     assert result.skipped == ()
 
 
-def test_207_leaves_a_reference_to_a_spokes_group_unresolved_though_its_account_was_scanned() -> (
-    None
-):
-    """The hub endpoint's group admits the spoke's group, of another VPC: whether that admits
-    anything depends on how the spoke reaches the hub (over an active peering in the region it
-    may; across a transit gateway a reference admits nothing at a PrivateLink endpoint). Here the
-    spoke reaches the hub over a peering and the group is another account's, which VPCE207 does
-    not look up: skipped, not passed, even where the spoke's account (and so its group) was
-    scanned."""
+@pytest.mark.parametrize(
+    ("listed", "skipped"),
+    [
+        ("vpc-not-admitted", False),  # the spoke's account lists it, a group of the spoke's VPC
+        ("vpc-other", True),  # a group of another VPC: what it admits depends on that VPC
+        (None, True),  # the spoke's account not scanned
+    ],
+    ids=["spokes-group", "another-vpcs-group", "not-scanned"],
+)
+def test_207_resolves_a_reference_to_a_spokes_group_another_account_lists(
+    listed: str | None, skipped: bool
+) -> None:
+    """The hub endpoint's group admits the spoke's group, which the spoke's own account lists
+    (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html: a peer
+    VPC's group, of another account, may be referenced over an active peering in one region).
+    The spoke reaches the hub over such a peering: admitted. A group the snapshot holds for
+    another VPC, or not at all, stays unresolved and the spoke is skipped, not passed."""
     estate = _hub_and_spokes()
     (hub_group,) = estate.security_groups
     admitting = dataclasses.replace(hub_group, ingress=(*hub_group.ingress, ingress("sg-spoke")))
     estate = dataclasses.replace(estate, security_groups=(admitting,))
-    spoke_account = region(
-        "222222222222", security_groups=[security_group("sg-spoke", "vpc-not-admitted")]
+    others = (
+        ()
+        if listed is None
+        else (region("222222222222", security_groups=[security_group("sg-spoke", listed)]),)
     )
     ssm = zone(
         "Z1",
@@ -575,10 +585,9 @@ def test_207_leaves_a_reference_to_a_spokes_group_unresolved_though_its_account_
         *SPOKES,
         records={"ssm.eu-west-1.amazonaws.com": alias("vpce-0a1", "ssm")},
     )
-    for others in ((spoke_account,), ()):
-        result = run_with(centralised_endpoint_dns_broken, estate, ssm, others=others)
-        assert {f.resource_id for f in result.findings} == {"vpc-no-route", "vpc-no-return"}
-        assert [s.resource_id for s in result.skipped] == ["vpc-not-admitted"]
+    result = run_with(centralised_endpoint_dns_broken, estate, ssm, others=others)
+    assert {f.resource_id for f in result.findings} == {"vpc-no-route", "vpc-no-return"}
+    assert [s.resource_id for s in result.skipped] == (["vpc-not-admitted"] if skipped else [])
 
 
 @pytest.mark.parametrize(

@@ -683,11 +683,16 @@ class CentralDns:
             return self._admitted_across_gateway(
                 base, vpc, endpoint, groups_admit=groups_admit, blocks=blocks, ports=ports
             )
-        admitted = groups_admit.admits(blocks, vpc_id)
+        # A group of the VPC that another scanned account lists (a peer's, a shared VPC
+        # participant's): a reference to it is resolved, and counts as the hub's own do.
+        by_group = vpc_id in groups_admit.group_vpcs or not groups_admit.unknown_groups.isdisjoint(
+            self.snapshot.security_groups_of(scope.region, vpc_id)
+        )
+        by_address = groups_admit.by_address(blocks)
         if (
             vpc_id != endpoint.vpc_id
-            and vpc_id in groups_admit.group_vpcs
-            and not groups_admit.by_address(blocks)
+            and by_group
+            and not by_address
             and not self._peered_in_region(vpc_id, endpoint.vpc_id)
         ):
             return _with(
@@ -695,19 +700,19 @@ class CentralDns:
                 unknown=f"{endpoint_id}'s security group admits {vpc_id} only by a reference to "
                 "a group of it, which admits traffic only over an active peering in the region",
             )
-        if admitted is None:
+        if by_group or by_address:
+            return base
+        if groups_admit.unresolved:
             return _with(
                 base,
                 unknown="a security-group rule refers to a prefix list or group the snapshot lacks",
             )
-        if not admitted:
-            return _with(
-                base,
-                problem=f"points at {endpoint_id}, whose security group "
-                f"{', '.join(endpoint.security_group_ids)} does not admit {vpc_id} "
-                f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()}",
-            )
-        return base
+        return _with(
+            base,
+            problem=f"points at {endpoint_id}, whose security group "
+            f"{', '.join(endpoint.security_group_ids)} does not admit {vpc_id} "
+            f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()}",
+        )
 
     @staticmethod
     def _admitted_across_gateway(

@@ -67,17 +67,17 @@ class Admission:
     group_vpcs: frozenset[str | None]
     unknown_lists: bool
     """Some rule's source is a prefix list whose entries are unknown."""
-    unknown_groups: bool
-    """Some rule's source is a group the snapshot does not resolve."""
+    unknown_groups: frozenset[str]
+    """The groups rules name as sources that the snapshot does not resolve (here)."""
 
     @property
     def unresolved(self) -> bool:
-        return self.unknown_lists or self.unknown_groups
+        return self.unknown_lists or bool(self.unknown_groups)
 
     @property
     def references(self) -> bool:
         """Whether some rule's source is a group (resolved or not)."""
-        return bool(self.group_vpcs) or self.unknown_groups
+        return bool(self.group_vpcs or self.unknown_groups)
 
     def admits(self, networks: Iterable[Network], vpc_id: str) -> bool | None:
         """Whether some rule admits the VPC (its blocks ``networks``); None when no rule does
@@ -103,7 +103,8 @@ def admission(
     wanted = list(ports)
     networks: list[Network] = []
     group_vpcs: set[str | None] = set()
-    unknown_lists = unknown_groups = False
+    unknown_lists = False
+    unknown_groups: set[str] = set()
     for group in groups:
         for rule in group.ingress:
             if not admits_any_port(rule, wanted):
@@ -125,10 +126,12 @@ def admission(
                 if referenced is None and elsewhere is not None:
                     referenced = elsewhere.get(rule.referenced_group_id)
                 if referenced is None:
-                    unknown_groups = True
+                    unknown_groups.add(rule.referenced_group_id)
                 else:
                     group_vpcs.add(referenced.vpc_id)
-    return Admission(NetworkIndex(networks), frozenset(group_vpcs), unknown_lists, unknown_groups)
+    return Admission(
+        NetworkIndex(networks), frozenset(group_vpcs), unknown_lists, frozenset(unknown_groups)
+    )
 
 
 def admits(
