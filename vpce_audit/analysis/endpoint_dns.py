@@ -725,10 +725,10 @@ class CentralDns:
         ports: ServicePorts,
     ) -> RecordCheck:
         """The verdict of the endpoint's security groups on a VPC whose way there crosses a
-        transit gateway (for some interface the name gives): only a rule whose source is an
-        address range admits it. AWS's security-group referencing across a transit gateway "is
-        not supported for PrivateLink endpoints. We recommend using IP CIDR-based security
-        rules as an alternative"
+        transit gateway (from some of its route tables, to some interface the name gives): only
+        a rule whose source is an address range admits it there. AWS's security-group
+        referencing across a transit gateway "is not supported for PrivateLink endpoints. We
+        recommend using IP CIDR-based security rules as an alternative"
         (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html#vpc-attachment-security),
         so a rule referencing the VPC's groups, of any account, admits nothing there."""
         if groups_admit.by_address(blocks):
@@ -738,18 +738,20 @@ class CentralDns:
                 base,
                 unknown="a security-group rule refers to a prefix list whose entries are unknown",
             )
+        # Only a reference that may name the VPC's groups (a group of it, or one the snapshot
+        # cannot resolve) is worth a word: a hub group's reference to itself admits no spoke.
         because = (
             "; its rules that reference security groups match nothing across a transit gateway, "
             "which does not support security-group referencing for PrivateLink endpoints"
-            if groups_admit.references
+            if vpc.vpc_id in groups_admit.group_vpcs or groups_admit.unknown_groups
             else ""
         )
         return _with(
             base,
             problem=f"points at {endpoint.endpoint_id}, whose security group "
             f"{', '.join(endpoint.security_group_ids)} does not admit {vpc.vpc_id} "
-            f"({', '.join(vpc.cidr_blocks)}), reached across a transit gateway, on tcp "
-            f"{ports.describe()}{because}",
+            f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()} where {vpc.vpc_id} "
+            f"reaches it across a transit gateway{because}",
         )
 
     def _peered_in_region(self, vpc_id: str, other_vpc_id: str) -> bool:

@@ -74,11 +74,6 @@ class Admission:
     def unresolved(self) -> bool:
         return self.unknown_lists or bool(self.unknown_groups)
 
-    @property
-    def references(self) -> bool:
-        """Whether some rule's source is a group (resolved or not)."""
-        return bool(self.group_vpcs or self.unknown_groups)
-
     def admits(self, networks: Iterable[Network], vpc_id: str) -> bool | None:
         """Whether some rule admits the VPC (its blocks ``networks``); None when no rule does
         but one could not be resolved."""

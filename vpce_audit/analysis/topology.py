@@ -64,7 +64,8 @@ class Reach:
     directions of a flow."""
     crosses_gateway: bool = False
     """The path crosses a transit gateway, where a security-group rule that references the
-    asking VPC's groups matches nothing at a PrivateLink endpoint (``Topology.reach``)."""
+    asking VPC's groups matches nothing at a PrivateLink endpoint. From ``Topology.reach``: the
+    way of some route table of the VPC that reaches, whichever ``how`` names."""
 
 
 _MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance", "other", "unknown"})
@@ -308,9 +309,13 @@ class Topology:
                 verdicts = [
                     self._subnets_reach(scope, vpc_id, from_subnets, goal, hops=0, transit=False)
                 ]
+            reached = [verdict for verdict in verdicts if verdict.reachable]
+            if reached:
+                # Whether some table's way crosses a gateway is the VPC's, whichever table is
+                # named first: its subnets' clients are refused where only a reference admits.
+                crosses = any(verdict.crosses_gateway for verdict in reached)
+                return dataclasses.replace(reached[0], crosses_gateway=crosses)
             for verdict in verdicts:
-                if verdict.reachable:
-                    return verdict
                 if verdict.reachable is None:
                     unknown.append(verdict.how)
                 elif verdict.followed:
