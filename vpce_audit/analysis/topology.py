@@ -14,7 +14,13 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from vpce_audit.analysis.cidrs import Network, NetworkIndex, intersection, parse_network
+from vpce_audit.analysis.cidrs import (
+    Network,
+    NetworkIndex,
+    intersection,
+    parse_network,
+    parse_networks,
+)
 from vpce_audit.analysis.routes import target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.cached import cached_property
@@ -664,6 +670,102 @@ class Topology:
         if "pending" in states:
             return Reach(None, f"is still being created ({said})")
         return Reach(False, f"is {said}: it carries nothing")
+
+    @cached_property
+    def _routed_beyond(self) -> dict[str, str]:
+        """VPC attachments to which the gateway sends other networks' traffic, with the route
+        that does: an active route, in a route table that some other attachment uses, whose
+        destination is the default route or holds a block of another VPC attached to the same
+        gateway (AWS's egress and inspection designs route 0.0.0.0/0, or the spokes' summary, to
+        the hub's attachment). A spoke's attachment is routed its own blocks, or a summary of
+        them (an IPAM allocation): not counted. Nor is a table nothing uses, or whose
+        associations are unknown."""
+        found: dict[str, str] = {}
+        blocks_by_gateway: dict[str, list[tuple[str, ipaddress.IPv4Network]]] = {}
+        for (gateway, vpc_id), _ in self.vpc_attachments_by_gateway.items():
+            owned = self.snapshot.vpcs_by_id.get(vpc_id)
+            for block in parse_networks(owned[1].cidr_blocks if owned is not None else ()):
+                if isinstance(block, ipaddress.IPv4Network):
+                    blocks_by_gateway.setdefault(gateway, []).append((vpc_id, block))
+        for table in self.tgw_route_tables.values():
+            for route in table.routes or ():
+                network = parse_network(route.destination_cidr or "")
+                if route.state != "active" or not isinstance(network, ipaddress.IPv4Network):
+                    continue
+                for attachment_id in route.attachment_ids:
+                    attachment = self.attachments.get(attachment_id)
+                    if attachment_id in found or attachment is None:
+                        continue
+                    if attachment.resource_type != "vpc" or not (
+                        set(table.associated_attachment_ids or ()) - {attachment_id}
+                    ):
+                        continue
+                    others = (
+                        block
+                        for vpc_id, block in blocks_by_gateway.get(table.transit_gateway_id, ())
+                        if vpc_id != attachment.resource_id
+                    )
+                    if network.prefixlen == 0 or any(b.subnet_of(network) for b in others):
+                        found[attachment_id] = (
+                            f"{route.destination_cidr} (route table {table.route_table_id})"
+                        )
+        return found
+
+    def transit_subnets(self, scope: ScopeView) -> dict[str, str]:
+        """The scope's subnets built to carry other VPCs' traffic, each with what it is: the
+        subnets of a VPC attachment to which the gateway routes destinations beyond the VPC
+        (an egress or inspection VPC's: the spokes' traffic enters there), and the subnets of
+        the Gateway Load Balancer (or Network Firewall) endpoints that such a subnet's route
+        table sends traffic to (an inspection VPC's firewall subnets). Their route tables carry
+        traffic that arrived through the gateway, which a gateway endpoint does not serve
+        ("gateway endpoints do not allow access ... through a transit gateway":
+        https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html). A spoke's
+        attachment subnets, often its workload subnets, are not among them. Where the gateway's
+        route tables were not read, none is. An egress or inspection VPC's attachment subnets
+        are taken to be dedicated to it, as AWS recommends: a workload placed in them is not
+        judged (the skip says so)."""
+        key = (scope.account_id, scope.region)
+        found = self._transit_subnets.get(key)
+        if found is None:
+            found = self._transit_subnets[key] = self._find_transit_subnets(scope)
+        return found
+
+    @cached_property
+    def _transit_subnets(self) -> dict[tuple[str, str], dict[str, str]]:
+        return {}
+
+    def _find_transit_subnets(self, scope: ScopeView) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for attachments in scope.vpc_attachments_by_vpc.values():
+            for attachment in attachments:
+                beyond = self._routed_beyond.get(attachment.attachment_id)
+                facts = self._attachment_facts.get(attachment.attachment_id, attachment)
+                if beyond is None:
+                    continue
+                what = (
+                    f"a subnet of transit-gateway attachment {attachment.attachment_id}, to which "
+                    f"the gateway routes {beyond}"
+                )
+                for subnet_id in facts.subnet_ids or ():
+                    found.setdefault(subnet_id, what)
+        firewalls = {
+            endpoint.endpoint_id: endpoint
+            for endpoint in scope.data.vpc_endpoints
+            if endpoint.endpoint_type == "GatewayLoadBalancer" and not endpoint.is_deleted
+        }
+        for subnet_id in list(found) if firewalls else ():
+            table = scope.route_table_by_subnet.get(subnet_id)
+            for route in table.routes if table is not None else ():
+                firewall = firewalls.get(route.target_id or "")
+                if firewall is None or not route.is_active:
+                    continue
+                for firewall_subnet in firewall.subnet_ids:
+                    found.setdefault(
+                        firewall_subnet,
+                        f"a subnet of firewall endpoint {firewall.endpoint_id}, to which "
+                        f"attachment subnet {subnet_id} sends traffic",
+                    )
+        return found
 
     @cached_property
     def _attachment_facts(self) -> dict[str, TransitGatewayAttachment]:

@@ -77,6 +77,21 @@ def required_endpoint_missing(ctx: RuleContext) -> CheckResult:
             if vpc.is_default and not fsbp:
                 continue
             private = _private_subnets(scope, vpc)
+            if not fsbp:
+                # An egress or inspection VPC's attachment and firewall subnets carry the spokes'
+                # calls, which VPCE601 judges in the spokes they come from.
+                transit = central.topology.transit_subnets(scope)
+                carried = [s for s, _ in private if s in transit]
+                private = [(s, table) for s, table in private if s not in transit]
+                if carried and not private:
+                    yield ctx.skip(
+                        scope,
+                        vpc.vpc_id,
+                        f"its private subnets carry other VPCs' traffic ({carried[0]} is "
+                        f"{transit[carried[0]]}): the calls there are other VPCs', "
+                        "judged where they come from; a workload placed in them is not judged",
+                    )
+                    continue
             if not private and not fsbp:
                 continue
             present = {e.service_name for e in scope.live_endpoints_by_vpc.get(vpc.vpc_id, ())}

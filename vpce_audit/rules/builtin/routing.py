@@ -10,8 +10,8 @@ list) has entries the snapshot does not know and those could change the verdict.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 
 from vpce_audit.analysis.endpoint_dns import CentralDns, undecided_resolution
 from vpce_audit.analysis.routes import (
@@ -57,6 +57,10 @@ class ServiceEgress:
     """(matched destination, route) pairs whose target is of the kind looked for."""
     unjudged: Unjudged | None = None
     """Set (and ``exits`` empty) when the table cannot be judged."""
+    transit: str | None = None
+    """Set when every subnet of the table carries other VPCs' traffic (``Topology.
+    transit_subnets``, given as ``transit``): what they are. The traffic it routes arrived
+    through a transit gateway, which a gateway endpoint there would not serve; not judged."""
 
 
 def _vpcs_with_private_dns(scope: ScopeView, service_name: str) -> set[str]:
@@ -143,7 +147,9 @@ def _unknown_service_egress(
     return ServiceEgress(table, subnet_ids, (), _unjudged(scope, (plist.prefix_list_id,)))
 
 
-def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[ServiceEgress]:
+def service_egress(
+    scope: ScopeView, short_service: str, kind: str, transit: Mapping[str, str]
+) -> Iterator[ServiceEgress]:
     """Route tables with subnets whose traffic to the service leaves through a ``kind`` target,
     or may (``ServiceEgress.unjudged``).
 
@@ -157,18 +163,23 @@ def service_egress(scope: ScopeView, short_service: str, kind: str) -> Iterator[
     destinations = service_destinations(plist)
     resolved_locally = _vpcs_with_private_dns(scope, service_name)
     for table in scope.own_route_tables:
-        subnet_ids = scope.subnets_by_route_table.get(table.route_table_id, ())
-        if not subnet_ids:
+        every_subnet = scope.subnets_by_route_table.get(table.route_table_id, ())
+        if not every_subnet:
             continue
         if plist is not None and prefix_list_routes(table, plist.prefix_list_id):
             continue
         if table.vpc_id in resolved_locally:
             continue
+        # Judged for the subnets of its own traffic; a table that has none is not judged.
+        subnet_ids = tuple(s for s in every_subnet if s not in transit) or every_subnet
         if destinations is None:
             assert plist is not None  # only a list that is there can have unknown entries
             egress = _unknown_service_egress(scope, table, subnet_ids, plist, kind)
         else:
             egress = _table_egress(scope, table, subnet_ids, destinations, kind)
+        if egress is not None and all(s in transit for s in subnet_ids):
+            what = "; ".join(f"{s} is {transit[s]}" for s in subnet_ids)
+            egress = replace(egress, exits=(), unjudged=None, transit=what)
         if egress is not None:
             yield egress
 
@@ -210,6 +221,19 @@ def _unjudged_skip(
     )
 
 
+def _transit_skip(
+    ctx: RuleContext, scope: ScopeView, table_id: str, label: str, transit: str
+) -> Skipped:
+    return ctx.skip(
+        scope,
+        table_id,
+        f"{table_id} routes {label} traffic only for subnets built to carry other VPCs' traffic "
+        f"({transit}): it arrived through a transit gateway, which a gateway endpoint does not "
+        "serve (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html); it "
+        "is judged in the VPCs it comes from, and a workload placed in these subnets is not",
+    )
+
+
 def nat_egress_findings(
     ctx: RuleContext, short_service: str, label: str
 ) -> Iterator[Finding | Skipped]:
@@ -217,11 +241,15 @@ def nat_egress_findings(
     for scope in ctx.scopes():
         service_name = scope.service_name(short_service)
         leaves_publicly = _public_names(central, scope, short_service)
-        for egress in service_egress(scope, short_service, "nat-gateway"):
+        transit = central.topology.transit_subnets(scope)
+        for egress in service_egress(scope, short_service, "nat-gateway", transit):
             table = egress.table
             public = leaves_publicly(table.vpc_id)
             if public is False:
                 continue  # every name resolves privately (a central endpoint); routes don't matter
+            if egress.transit is not None:
+                yield _transit_skip(ctx, scope, table.route_table_id, label, egress.transit)
+                continue
             if public is None:
                 yield _central_unknown(ctx, scope, table, label)
                 continue
@@ -279,12 +307,20 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         by_table: dict[str, list[tuple[str, ServiceEgress]]] = {}
         unjudged: dict[str, list[tuple[str, Unjudged]]] = {}
+        transit: dict[str, list[tuple[str, str]]] = {}
         for short, label in GATEWAY_SERVICES:
             leaves_publicly = _public_names(central, scope, short)
-            for egress in service_egress(scope, short, "transit-gateway"):
+            for egress in service_egress(
+                scope, short, "transit-gateway", central.topology.transit_subnets(scope)
+            ):
                 public = leaves_publicly(egress.table.vpc_id)
                 if public is False:
                     continue  # every name resolves privately (a central endpoint)
+                if egress.transit is not None:
+                    transit.setdefault(egress.table.route_table_id, []).append(
+                        (label, egress.transit)
+                    )
+                    continue
                 if public is None:
                     yield _central_unknown(ctx, scope, egress.table, label)
                     continue
@@ -293,6 +329,9 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
                     unjudged.setdefault(table_id, []).append((label, egress.unjudged))
                     continue
                 by_table.setdefault(table_id, []).append((label, egress))
+        for table_id, carried in sorted(transit.items()):
+            labels = " and ".join(label for label, _ in carried)
+            yield _transit_skip(ctx, scope, table_id, labels, carried[0][1])
         for table_id, found in sorted(unjudged.items()):
             # One skip per table, however many services it leaves undecided.
             labels = " and ".join(label for label, _ in found)
