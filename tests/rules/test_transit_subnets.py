@@ -331,3 +331,11 @@ def test_a_spoke_routed_a_summary_of_its_own_blocks_is_no_transit_vpc() -> None:
     )
     flagged, skipped = _verdicts(rule_403, snapshot)
     assert (flagged, skipped) == ({"rtb-spoke"}, {})
+
+
+def test_a_vpc_routed_its_own_block_that_another_vpc_repeats_is_no_transit_vpc() -> None:
+    """Two VPCs on one gateway with the same block (VPCE502's business): the route to one holds
+    the other's block, but it is the VPC's own."""
+    snapshot = estate(spoke_blocks=("10.99.0.0/16",), egress_default=False)
+    flagged, skipped = _verdicts(rule_401, snapshot)
+    assert (flagged, skipped) == ({"rtb-attach"}, {})

@@ -9,10 +9,12 @@ attachments that propagate into the table stand in for them.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from vpce_audit.analysis.cidrs import (
     Network,
@@ -91,6 +93,8 @@ class Goal:
     vpc_id: str
 
 
+NO_SUBNETS: Mapping[str, str] = MappingProxyType({})
+
 MAX_HOPS = 4
 """Middle hops followed on one path (an inspection VPC's attachment and its firewall endpoint are
 two): a longer chain, or a loop, is unknown."""
@@ -104,7 +108,14 @@ def _after(step: str, onward: Reach, *, followed: bool = False) -> Reach:
     onward's own reason."""
     followed = followed or onward.followed
     if onward.reachable or followed:
-        return dataclasses.replace(onward, how=f"{step} -> {onward.how}", followed=followed)
+        # The constructor, not dataclasses.replace: this runs for every step of every path.
+        return Reach(
+            onward.reachable,
+            f"{step} -> {onward.how}",
+            followed,
+            onward.appliance,
+            onward.crosses_gateway,
+        )
     return onward
 
 
@@ -319,8 +330,10 @@ class Topology:
             if reached:
                 # Whether some table's way crosses a gateway is the VPC's, whichever table is
                 # named first: its subnets' clients are refused where only a reference admits.
-                crosses = any(verdict.crosses_gateway for verdict in reached)
-                return dataclasses.replace(reached[0], crosses_gateway=crosses)
+                first = reached[0]
+                if first.crosses_gateway or not any(v.crosses_gateway for v in reached):
+                    return first
+                return Reach(first.reachable, first.how, first.followed, first.appliance, True)
             for verdict in verdicts:
                 if verdict.reachable is None:
                     unknown.append(verdict.how)
@@ -385,7 +398,8 @@ class Topology:
                         False, f"{table.route_table_id} (of {vpc_id}) {absent}", followed=True
                     )
             onward = self._through_tgw(scope, vpc_id, tgw_id, goal, hops)
-            return _after(table.route_table_id, dataclasses.replace(onward, crosses_gateway=True))
+            crossed = Reach(onward.reachable, onward.how, onward.followed, onward.appliance, True)
+            return _after(table.route_table_id, crossed)
         return Reach(False, f"{table.route_table_id} sends it to {route.target_id} ({kind})")
 
     def _over_peering(
@@ -681,12 +695,6 @@ class Topology:
         them (an IPAM allocation): not counted. Nor is a table nothing uses, or whose
         associations are unknown."""
         found: dict[str, str] = {}
-        blocks_by_gateway: dict[str, list[tuple[str, ipaddress.IPv4Network]]] = {}
-        for (gateway, vpc_id), _ in self.vpc_attachments_by_gateway.items():
-            owned = self.snapshot.vpcs_by_id.get(vpc_id)
-            for block in parse_networks(owned[1].cidr_blocks if owned is not None else ()):
-                if isinstance(block, ipaddress.IPv4Network):
-                    blocks_by_gateway.setdefault(gateway, []).append((vpc_id, block))
         for table in self.tgw_route_tables.values():
             for route in table.routes or ():
                 network = parse_network(route.destination_cidr or "")
@@ -700,18 +708,50 @@ class Topology:
                         set(table.associated_attachment_ids or ()) - {attachment_id}
                     ):
                         continue
-                    others = (
-                        block
-                        for vpc_id, block in blocks_by_gateway.get(table.transit_gateway_id, ())
-                        if vpc_id != attachment.resource_id
-                    )
-                    if network.prefixlen == 0 or any(b.subnet_of(network) for b in others):
+                    vpc_id = attachment.resource_id or ""
+                    if network.prefixlen == 0 or self._holds_other_vpc(
+                        table.transit_gateway_id, network, vpc_id
+                    ):
                         found[attachment_id] = (
                             f"{route.destination_cidr} (route table {table.route_table_id})"
                         )
         return found
 
-    def transit_subnets(self, scope: ScopeView) -> dict[str, str]:
+    def _holds_other_vpc(self, gateway: str, network: ipaddress.IPv4Network, vpc_id: str) -> bool:
+        """Whether ``network``, not inside a block of ``vpc_id`` (which makes it the VPC's own,
+        whatever overlapping VPCs hold), contains a block of another VPC attached to the
+        gateway. A bisection over the gateway's blocks: a spoke's route is looked at once."""
+        owned = self.snapshot.vpcs_by_id.get(vpc_id)
+        own_blocks = parse_networks(owned[1].cidr_blocks if owned is not None else ())
+        if any(network.subnet_of(b) for b in own_blocks if isinstance(b, ipaddress.IPv4Network)):
+            return False
+        starts, blocks = self._gateway_blocks.get(gateway, ((), ()))
+        first, last = int(network.network_address), int(network.broadcast_address)
+        for block_start, block_end, owner in blocks[bisect.bisect_left(starts, first) :]:
+            if block_start > last:
+                return False
+            if block_end <= last and owner != vpc_id:
+                return True
+        return False
+
+    @cached_property
+    def _gateway_blocks(self) -> dict[str, tuple[list[int], list[tuple[int, int, str]]]]:
+        """Each gateway's attached VPCs' IPv4 blocks as (first, last, VPC) sorted by first
+        address, with the first addresses apart for bisection."""
+        grouped: dict[str, list[tuple[int, int, str]]] = {}
+        for gateway, vpc_id in self.vpc_attachments_by_gateway:
+            owned = self.snapshot.vpcs_by_id.get(vpc_id)
+            for block in parse_networks(owned[1].cidr_blocks if owned is not None else ()):
+                if isinstance(block, ipaddress.IPv4Network):
+                    grouped.setdefault(gateway, []).append(
+                        (int(block.network_address), int(block.broadcast_address), vpc_id)
+                    )
+        return {
+            gateway: ([b[0] for b in sorted(found)], sorted(found))
+            for gateway, found in grouped.items()
+        }
+
+    def transit_subnets(self, scope: ScopeView) -> Mapping[str, str]:
         """The scope's subnets built to carry other VPCs' traffic, each with what it is: the
         subnets of a VPC attachment to which the gateway routes destinations beyond the VPC
         (an egress or inspection VPC's: the spokes' traffic enters there), and the subnets of
@@ -724,6 +764,8 @@ class Topology:
         route tables were not read, none is. An egress or inspection VPC's attachment subnets
         are taken to be dedicated to it, as AWS recommends: a workload placed in them is not
         judged (the skip says so)."""
+        if not scope.data.transit_gateway_attachments:
+            return NO_SUBNETS  # most account-regions of an organisation
         key = (scope.account_id, scope.region)
         found = self._transit_subnets.get(key)
         if found is None:
@@ -736,6 +778,8 @@ class Topology:
 
     def _find_transit_subnets(self, scope: ScopeView) -> dict[str, str]:
         found: dict[str, str] = {}
+        if not self._routed_beyond:
+            return found
         for attachments in scope.vpc_attachments_by_vpc.values():
             for attachment in attachments:
                 beyond = self._routed_beyond.get(attachment.attachment_id)

@@ -171,13 +171,17 @@ def service_egress(
         if table.vpc_id in resolved_locally:
             continue
         # Judged for the subnets of its own traffic; a table that has none is not judged.
-        subnet_ids = tuple(s for s in every_subnet if s not in transit) or every_subnet
+        subnet_ids = (
+            tuple(s for s in every_subnet if s not in transit) or every_subnet
+            if transit
+            else every_subnet
+        )
         if destinations is None:
             assert plist is not None  # only a list that is there can have unknown entries
             egress = _unknown_service_egress(scope, table, subnet_ids, plist, kind)
         else:
             egress = _table_egress(scope, table, subnet_ids, destinations, kind)
-        if egress is not None and all(s in transit for s in subnet_ids):
+        if egress is not None and transit and all(s in transit for s in subnet_ids):
             what = "; ".join(f"{s} is {transit[s]}" for s in subnet_ids)
             egress = replace(egress, exits=(), unjudged=None, transit=what)
         if egress is not None:
@@ -308,11 +312,10 @@ def service_traffic_via_transit_gateway(ctx: RuleContext) -> CheckResult:
         by_table: dict[str, list[tuple[str, ServiceEgress]]] = {}
         unjudged: dict[str, list[tuple[str, Unjudged]]] = {}
         transit: dict[str, list[tuple[str, str]]] = {}
+        transit_subnets = central.topology.transit_subnets(scope)
         for short, label in GATEWAY_SERVICES:
             leaves_publicly = _public_names(central, scope, short)
-            for egress in service_egress(
-                scope, short, "transit-gateway", central.topology.transit_subnets(scope)
-            ):
+            for egress in service_egress(scope, short, "transit-gateway", transit_subnets):
                 public = leaves_publicly(egress.table.vpc_id)
                 if public is False:
                     continue  # every name resolves privately (a central endpoint)
