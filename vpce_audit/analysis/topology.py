@@ -725,9 +725,10 @@ class Topology:
         own_blocks = parse_networks(owned[1].cidr_blocks if owned is not None else ())
         if any(network.subnet_of(b) for b in own_blocks if isinstance(b, ipaddress.IPv4Network)):
             return False
-        starts, blocks = self._gateway_blocks.get(gateway, ((), ()))
+        starts, blocks = self._gateway_blocks.get(gateway, ([], []))
         first, last = int(network.network_address), int(network.broadcast_address)
-        for block_start, block_end, owner in blocks[bisect.bisect_left(starts, first) :]:
+        for index in range(bisect.bisect_left(starts, first), len(blocks)):
+            block_start, block_end, owner = blocks[index]
             if block_start > last:
                 return False
             if block_end <= last and owner != vpc_id:
@@ -746,15 +747,14 @@ class Topology:
                     grouped.setdefault(gateway, []).append(
                         (int(block.network_address), int(block.broadcast_address), vpc_id)
                     )
-        return {
-            gateway: ([b[0] for b in sorted(found)], sorted(found))
-            for gateway, found in grouped.items()
-        }
+        ordered = {gateway: sorted(found) for gateway, found in grouped.items()}
+        return {gateway: ([b[0] for b in found], found) for gateway, found in ordered.items()}
 
     def transit_subnets(self, scope: ScopeView) -> Mapping[str, str]:
         """The scope's subnets built to carry other VPCs' traffic, each with what it is: the
-        subnets of a VPC attachment to which the gateway routes destinations beyond the VPC
-        (an egress or inspection VPC's: the spokes' traffic enters there), and the subnets of
+        subnets of a VPC attachment to which the gateway routes other networks' traffic
+        (``_routed_beyond``: an egress or inspection VPC's; the spokes' traffic enters there), and
+        the subnets of
         the Gateway Load Balancer (or Network Firewall) endpoints that such a subnet's route
         table sends traffic to (an inspection VPC's firewall subnets). Their route tables carry
         traffic that arrived through the gateway, which a gateway endpoint does not serve
@@ -783,9 +783,9 @@ class Topology:
         for attachments in scope.vpc_attachments_by_vpc.values():
             for attachment in attachments:
                 beyond = self._routed_beyond.get(attachment.attachment_id)
-                facts = self._attachment_facts.get(attachment.attachment_id, attachment)
                 if beyond is None:
                     continue
+                facts = self._attachment_facts.get(attachment.attachment_id, attachment)
                 what = (
                     f"a subnet of transit-gateway attachment {attachment.attachment_id}, to which "
                     f"the gateway routes {beyond}"
