@@ -45,6 +45,10 @@ def target_kind(target_id: str | None) -> str:
         return "unknown"
     if target_id == "local":
         return "local"
+    if target_id.startswith("arn:") and ":core-network/" in target_id:
+        # An AWS Cloud WAN core network (CoreNetworkArn): a wide-area network of its own, with
+        # VPC, VPN and Connect attachments, whose routes the scan does not read.
+        return "core-network"
     # AWS ids are "<prefix>-<hex>": one lookup of the prefix (with its dash), not a scan.
     return _KIND_BY_PREFIX.get(target_id[: target_id.find("-") + 1], "other")
 

@@ -76,13 +76,15 @@ class Reach:
     way of some route table of the VPC that reaches, whichever ``how`` names."""
 
 
-_MIDDLEBOX_KINDS = frozenset({"vpc-endpoint", "network-interface", "instance", "other", "unknown"})
+_MIDDLEBOX_KINDS = frozenset(
+    {"vpc-endpoint", "network-interface", "instance", "core-network", "other", "unknown"}
+)
 """Route targets that hand traffic to something that forwards it by routes of its own: in a VPC
 route table a ``vpce-`` target is a Gateway Load Balancer endpoint (AWS Network Firewall's
 endpoints are such), and an ENI or instance target an appliance
 (https://docs.aws.amazon.com/vpc/latest/userguide/route-table-options.html#route-tables-appliance-routing).
-A target of a kind this analysis does not know (a Cloud WAN core network, one AWS adds later,
-one the collector could not read) is as unknown."""
+An AWS Cloud WAN core network, whose routes are not read, and a target of a kind this analysis
+does not know (one AWS adds later, one the collector could not read) are as unknown."""
 
 
 @dataclass(frozen=True)
@@ -1038,6 +1040,11 @@ class Topology:
                             parts.append(tuple(networks))
                             networks = []
                         parts.append(SharedRoute(group, own))
+                elif target_kind(target) == "core-network":
+                    unknown.append(
+                        f"{table.route_table_id} routes {destination} to AWS Cloud WAN core "
+                        f"network {target}, whose routes are not read"
+                    )
                 elif target_kind(target) == "virtual-private-gateway":
                     hybrid = True
                     propagated = route.origin == "EnableVgwRoutePropagation"
@@ -1270,6 +1277,15 @@ class Topology:
         for target in sorted(t for t in routed if t and t.startswith("vgw-")):
             found.append(
                 ExternalPath(f"virtual private gateway {target} (VPN / Direct Connect)", True)
+            )
+        for target in sorted(t for t in routed if t and target_kind(t) == "core-network"):
+            found.append(
+                ExternalPath(
+                    f"AWS Cloud WAN core network {target}: what it connects (VPN, Connect, other "
+                    "accounts' VPCs) is not read",
+                    certain=False,
+                    unknown=True,
+                )
             )
         for attachment in scope.vpc_attachments_by_vpc.get(vpc_id, ()):
             tgw = attachment.transit_gateway_id

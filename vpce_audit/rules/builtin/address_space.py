@@ -15,6 +15,7 @@ from vpce_audit.analysis.cidrs import (
     parse_network,
     parse_networks,
 )
+from vpce_audit.analysis.routes import target_kind
 from vpce_audit.analysis.topology import (
     HYBRID_ATTACHMENT_TYPES,
     RemoteGroup,
@@ -558,6 +559,15 @@ def _on_premises_prefixes(
                 )
     # Transit-gateway routes toward VPN, Direct Connect and Connect attachments, in the route
     # table each VPC attachment is associated with (what the VPC can actually reach).
+    for tables in scope.route_tables_with_subnets_by_vpc.values():
+        for route_table in tables:
+            for route in route_table.routes:
+                if route.is_active and target_kind(route.target_id) == "core-network":
+                    unknown[route_table.vpc_id].append(
+                        f"AWS Cloud WAN core network {route.target_id} "
+                        f"({route_table.route_table_id} routes to it), whose routes and "
+                        "on-premises prefixes are not read"
+                    )
     for vpc_id, attachments in scope.vpc_attachments_by_vpc.items():
         for attachment in attachments:
             tgw_table = topology.association_table(attachment)
