@@ -31,7 +31,7 @@ from tests.helpers import (
     with_scope,
 )
 from tests.helpers import vpc as make_vpc
-from vpce_audit.analysis.topology import Topology
+from vpce_audit.analysis.topology import Reach, Topology
 from vpce_audit.model import (
     AccountSnapshot,
     EndpointInterface,
@@ -210,12 +210,21 @@ def _scan(document: SnapshotDocument) -> ScanResult:
     return run_scan(document, rules, Settings(), today=datetime.date(2026, 11, 27))
 
 
-def _reach(document: SnapshotDocument) -> tuple[bool | None, str]:
+def _spoke_reach(
+    document: SnapshotDocument,
+    network: str = "10.10.1.10/32",
+    from_subnets: tuple[str, ...] | None = None,
+) -> Reach:
+    """How the spoke reaches ``network`` in the hub (from ``from_subnets`` where given)."""
     snapshot = Snapshot(document)
     scope = next(s for s in snapshot.scopes if s.account_id == SPOKE)
-    reach = Topology(snapshot).reach(
-        scope, "vpc-0spoke", "vpc-0hub", [ipaddress.ip_network("10.10.1.10/32")]
+    return Topology(snapshot).reach(
+        scope, "vpc-0spoke", "vpc-0hub", [ipaddress.ip_network(network)], from_subnets
     )
+
+
+def _reach(document: SnapshotDocument) -> tuple[bool | None, str]:
+    reach = _spoke_reach(document)
     return reach.reachable, reach.how
 
 
@@ -1356,11 +1365,7 @@ def test_a_spoke_whose_subnets_reach_the_hub_both_ways_is_judged_whatever_its_ta
     where only a reference to the spoke's group admits it. Which table sorts first must not
     decide (a reviewer's case: it did)."""
     document = _peered_subnet(estate(BOTH_WAYS), table_id)
-    snapshot = Snapshot(document)
-    spoke = next(s for s in snapshot.scopes if s.account_id == SPOKE)
-    there = Topology(snapshot).reach(
-        spoke, "vpc-0spoke", "vpc-0hub", [ipaddress.ip_network("10.10.1.0/24")]
-    )
+    there = _spoke_reach(document, "10.10.1.0/24")
     assert (there.reachable, there.crosses_gateway) == (True, True)
     message = _spoke_broken(_scan(_hub_admitting(document, ingress("sg-spoke"), spoke_group=True)))
     assert "where vpc-0spoke reaches it across a transit gateway" in message
@@ -1368,16 +1373,8 @@ def test_a_spoke_whose_subnets_reach_the_hub_both_ways_is_judged_whatever_its_ta
 
 def test_a_spokes_own_firewall_before_the_gateway_crosses_it_too() -> None:
     document = _distributed(BOTH_WAYS)
-    snapshot = Snapshot(document)
-    spoke = next(s for s in snapshot.scopes if s.account_id == SPOKE)
     # From the client subnet alone (the firewall subnet's own table crosses the gateway too).
-    there = Topology(snapshot).reach(
-        spoke,
-        "vpc-0spoke",
-        "vpc-0hub",
-        [ipaddress.ip_network("10.10.1.0/24")],
-        from_subnets=("subnet-spoke",),
-    )
+    there = _spoke_reach(document, "10.10.1.0/24", from_subnets=("subnet-spoke",))
     assert (there.reachable, there.appliance, there.crosses_gateway) == (True, True, True)
     message = _spoke_broken(_scan(_hub_admitting(document, ingress("sg-spoke"), spoke_group=True)))
     assert "where vpc-0spoke reaches it across a transit gateway" in message

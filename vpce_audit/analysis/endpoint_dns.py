@@ -707,12 +707,7 @@ class CentralDns:
                 base,
                 unknown="a security-group rule refers to a prefix list or group the snapshot lacks",
             )
-        return _with(
-            base,
-            problem=f"points at {endpoint_id}, whose security group "
-            f"{', '.join(endpoint.security_group_ids)} does not admit {vpc_id} "
-            f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()}",
-        )
+        return _not_admitted(base, vpc, endpoint, ports)
 
     @staticmethod
     def _admitted_across_gateway(
@@ -746,12 +741,12 @@ class CentralDns:
             if vpc.vpc_id in groups_admit.group_vpcs or groups_admit.unknown_groups
             else ""
         )
-        return _with(
+        return _not_admitted(
             base,
-            problem=f"points at {endpoint.endpoint_id}, whose security group "
-            f"{', '.join(endpoint.security_group_ids)} does not admit {vpc.vpc_id} "
-            f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()} where {vpc.vpc_id} "
-            f"reaches it across a transit gateway{because}",
+            vpc,
+            endpoint,
+            ports,
+            f" where {vpc.vpc_id} reaches it across a transit gateway{because}",
         )
 
     def _peered_in_region(self, vpc_id: str, other_vpc_id: str) -> bool:
@@ -870,6 +865,18 @@ class CentralDns:
             if s.region == region and "vpc_endpoints" not in s.failed_kinds
         )
         return scanned if members <= scanned else None
+
+
+def _not_admitted(
+    check: RecordCheck, vpc: Vpc, endpoint: VpcEndpoint, ports: ServicePorts, why: str = ""
+) -> RecordCheck:
+    """The endpoint's security groups do not admit the VPC's blocks on the service's ports."""
+    return _with(
+        check,
+        problem=f"points at {endpoint.endpoint_id}, whose security group "
+        f"{', '.join(endpoint.security_group_ids)} does not admit {vpc.vpc_id} "
+        f"({', '.join(vpc.cidr_blocks)}) on tcp {ports.describe()}{why}",
+    )
 
 
 def _with(check: RecordCheck, **changes: object) -> RecordCheck:

@@ -698,6 +698,7 @@ class Topology:
         associations are unknown."""
         found: dict[str, str] = {}
         for table in self.tgw_route_tables.values():
+            users = frozenset(table.associated_attachment_ids or ())
             for route in table.routes or ():
                 network = parse_network(route.destination_cidr or "")
                 if route.state != "active" or not isinstance(network, ipaddress.IPv4Network):
@@ -706,9 +707,7 @@ class Topology:
                     attachment = self.attachments.get(attachment_id)
                     if attachment_id in found or attachment is None:
                         continue
-                    if attachment.resource_type != "vpc" or not (
-                        set(table.associated_attachment_ids or ()) - {attachment_id}
-                    ):
+                    if attachment.resource_type != "vpc" or not users - {attachment_id}:
                         continue
                     vpc_id = attachment.resource_id or ""
                     if network.prefixlen == 0 or self._holds_other_vpc(
@@ -723,9 +722,7 @@ class Topology:
         """Whether ``network``, not inside a block of ``vpc_id`` (which makes it the VPC's own,
         whatever overlapping VPCs hold), contains a block of another VPC attached to the
         gateway. A bisection over the gateway's blocks: a spoke's route is looked at once."""
-        owned = self.snapshot.vpcs_by_id.get(vpc_id)
-        own_blocks = parse_networks(owned[1].cidr_blocks if owned is not None else ())
-        if any(network.subnet_of(b) for b in own_blocks if isinstance(b, ipaddress.IPv4Network)):
+        if any(network.subnet_of(block) for block in self._ipv4_blocks(vpc_id)):
             return False
         starts, blocks = self._gateway_blocks.get(gateway, ([], []))
         first, last = int(network.network_address), int(network.broadcast_address)
@@ -743,24 +740,36 @@ class Topology:
         address, with the first addresses apart for bisection."""
         grouped: dict[str, list[tuple[int, int, str]]] = {}
         for gateway, vpc_id in self.vpc_attachments_by_gateway:
-            owned = self.snapshot.vpcs_by_id.get(vpc_id)
-            for block in parse_networks(owned[1].cidr_blocks if owned is not None else ()):
-                if isinstance(block, ipaddress.IPv4Network):
-                    grouped.setdefault(gateway, []).append(
-                        (int(block.network_address), int(block.broadcast_address), vpc_id)
-                    )
+            grouped.setdefault(gateway, []).extend(
+                (int(block.network_address), int(block.broadcast_address), vpc_id)
+                for block in self._ipv4_blocks(vpc_id)
+            )
         ordered = {gateway: sorted(found) for gateway, found in grouped.items()}
         return {gateway: ([b[0] for b in found], found) for gateway, found in ordered.items()}
+
+    def _ipv4_blocks(self, vpc_id: str) -> tuple[ipaddress.IPv4Network, ...]:
+        """The VPC's IPv4 blocks (none when it is not in the snapshot), parsed once."""
+        found = self._parsed_blocks.get(vpc_id)
+        if found is None:
+            owned = self.snapshot.vpcs_by_id.get(vpc_id)
+            blocks = parse_networks(owned[1].cidr_blocks if owned is not None else ())
+            found = self._parsed_blocks[vpc_id] = tuple(
+                block for block in blocks if isinstance(block, ipaddress.IPv4Network)
+            )
+        return found
+
+    @cached_property
+    def _parsed_blocks(self) -> dict[str, tuple[ipaddress.IPv4Network, ...]]:
+        return {}
 
     def transit_subnets(self, scope: ScopeView) -> Mapping[str, str]:
         """The scope's subnets built to carry other VPCs' traffic, each with what it is: the
         subnets of a VPC attachment to which the gateway routes other networks' traffic
         (``_routed_beyond``: an egress or inspection VPC's; the spokes' traffic enters there), and
-        the subnets of
-        the Gateway Load Balancer (or Network Firewall) endpoints that such a subnet's route
-        table sends traffic to (an inspection VPC's firewall subnets). Their route tables carry
-        traffic that arrived through the gateway, which a gateway endpoint does not serve
-        ("gateway endpoints do not allow access ... through a transit gateway":
+        the subnets of the Gateway Load Balancer (or Network Firewall) endpoints that such a
+        subnet's route table sends traffic to (an inspection VPC's firewall subnets). Their route
+        tables carry traffic that arrived through the gateway, which a gateway endpoint does not
+        serve ("gateway endpoints do not allow access ... through a transit gateway":
         https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html). A spoke's
         attachment subnets, often its workload subnets, are not among them. Where the gateway's
         route tables were not read, none is. An egress or inspection VPC's attachment subnets
@@ -1019,6 +1028,7 @@ class Topology:
                 if not route.is_active or destination is None or destination.version != 4:
                     continue
                 target = route.target_id or ""
+                kind = target_kind(target)
                 prefix = destination.prefixlen
                 if target in peerings:
                     networks += [
@@ -1040,12 +1050,12 @@ class Topology:
                             parts.append(tuple(networks))
                             networks = []
                         parts.append(SharedRoute(group, own))
-                elif target_kind(target) == "core-network":
+                elif kind == "core-network":
                     unknown.append(
                         f"{table.route_table_id} routes {destination} to AWS Cloud WAN core "
                         f"network {target}, whose routes are not read"
                     )
-                elif target_kind(target) == "virtual-private-gateway":
+                elif kind == "virtual-private-gateway":
                     hybrid = True
                     propagated = route.origin == "EnableVgwRoutePropagation"
                     networks.append(

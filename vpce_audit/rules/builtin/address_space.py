@@ -557,8 +557,7 @@ def _on_premises_prefixes(
                         f"{origin} route to {route.target_id} in {table.route_table_id}",
                     )
                 )
-    # Transit-gateway routes toward VPN, Direct Connect and Connect attachments, in the route
-    # table each VPC attachment is associated with (what the VPC can actually reach).
+    # A core network's routes (and so its VPN and Connect prefixes) are not read.
     for tables in scope.route_tables_with_subnets_by_vpc.values():
         for route_table in tables:
             for route in route_table.routes:
@@ -568,6 +567,8 @@ def _on_premises_prefixes(
                         f"({route_table.route_table_id} routes to it), whose routes and "
                         "on-premises prefixes are not read"
                     )
+    # Transit-gateway routes toward VPN, Direct Connect and Connect attachments, in the route
+    # table each VPC attachment is associated with (what the VPC can actually reach).
     for vpc_id, attachments in scope.vpc_attachments_by_vpc.items():
         for attachment in attachments:
             tgw_table = topology.association_table(attachment)

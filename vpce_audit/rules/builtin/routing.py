@@ -171,17 +171,14 @@ def service_egress(
         if table.vpc_id in resolved_locally:
             continue
         # Judged for the subnets of its own traffic; a table that has none is not judged.
-        subnet_ids = (
-            tuple(s for s in every_subnet if s not in transit) or every_subnet
-            if transit
-            else every_subnet
-        )
+        own = tuple(s for s in every_subnet if s not in transit) if transit else every_subnet
+        subnet_ids = own or every_subnet
         if destinations is None:
             assert plist is not None  # only a list that is there can have unknown entries
             egress = _unknown_service_egress(scope, table, subnet_ids, plist, kind)
         else:
             egress = _table_egress(scope, table, subnet_ids, destinations, kind)
-        if egress is not None and transit and all(s in transit for s in subnet_ids):
+        if egress is not None and not own:
             what = "; ".join(f"{s} is {transit[s]}" for s in subnet_ids)
             egress = replace(egress, exits=(), unjudged=None, transit=what)
         if egress is not None:
