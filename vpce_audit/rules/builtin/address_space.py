@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from vpce_audit.analysis.cidrs import (
@@ -11,6 +11,7 @@ from vpce_audit.analysis.cidrs import (
     Network,
     NetworkIndex,
     contains,
+    intersection,
     overlapping_pairs,
     parse_network,
     parse_networks,
@@ -25,7 +26,7 @@ from vpce_audit.analysis.topology import (
     Topology,
     flattened,
 )
-from vpce_audit.findings import Severity
+from vpce_audit.findings import Finding, Severity
 from vpce_audit.model import TransitGatewayAttachment, TransitGatewayRouteTable, Vpc
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import LIVE_ATTACHMENT_STATES, ScopeView
@@ -415,6 +416,109 @@ def _unknown_neighbours(tgw_id: str, unseen: str | None, partners: list[_Partner
     return None
 
 
+def _routed_shares(
+    table: TransitGatewayRouteTable, attached: dict[str, str], blocks: dict[str, frozenset[Network]]
+) -> Iterator[tuple[Network, str]]:
+    """The parts of the joined VPCs' blocks ``table`` sends toward them, with the VPC each is
+    sent to (``attached`` maps attachment id to VPC id). Where the table's routes could not be
+    read, a VPC propagating into it is sent all its blocks (propagation carries every block); a
+    route to a prefix list, whose entries are not read, is taken to carry all of them too."""
+    if table.routes is None:
+        for attachment_id in table.propagating_attachment_ids or ():
+            vpc_id = attached.get(attachment_id)
+            if vpc_id is not None:
+                yield from ((block, vpc_id) for block in blocks[vpc_id])
+        return
+    for route in table.routes:
+        if route.state != "active":
+            continue  # a blackhole route drops what it matches: it reaches no VPC
+        destination = parse_network(route.destination_cidr) if route.destination_cidr else None
+        if destination is None and not route.prefix_list_id:
+            continue
+        for attachment_id in route.attachment_ids:
+            vpc_id = attached.get(attachment_id)
+            if vpc_id is None:
+                continue
+            for block in blocks[vpc_id]:
+                part = block if destination is None else intersection(block, destination)
+                if part is not None:
+                    yield part, vpc_id
+
+
+def _shared_range_conflicts(
+    table: TransitGatewayRouteTable, attached: dict[str, str], index: OverlapIndex
+) -> dict[str, set[str]]:
+    """For each VPC ``table`` joins: the overlapping VPCs with which it shares an address the
+    table sends toward one of the two. Its other attachments then reach that address in one VPC
+    only, and AWS does not propagate the second VPC's overlapping block. A table that joins
+    overlapping VPCs by their other blocks only leaves the shared range to each VPC's local
+    route: AWS's design for connecting overlapping networks, a private NAT gateway in a routable
+    block with the overlapping blocks kept off the gateway
+    (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/private-nat-gateway.html).
+
+    A VPC whose block overlaps a part sent toward another shares an address with it that the
+    table sends there (blocks are nested or disjoint), so the pairs are found from the routed
+    parts through an index of the blocks, in time that grows with the pairs found."""
+    owners: list[str] = []
+    networks: list[Network] = []
+    for vpc_id in attached.values():
+        for block in index.blocks_by_vpc[vpc_id]:
+            owners.append(vpc_id)
+            networks.append(block)
+    block_index = NetworkIndex(networks)
+    conflicts: dict[str, set[str]] = defaultdict(set)
+    for part, toward in set(_routed_shares(table, attached, index.blocks_by_vpc)):
+        for position in block_index.overlapping(part):
+            other = owners[position]
+            if other != toward:
+                conflicts[toward].add(other)
+                conflicts[other].add(toward)
+    return conflicts
+
+
+@dataclass
+class _Joins:
+    """For each judged VPC, what the gateway's route tables that join it to VPCs overlapping it
+    do with the addresses they share."""
+
+    conflicts: dict[str, list[str]]
+    """Per VPC: each table that sends a shared address toward it or an overlapping VPC, said."""
+    joined: dict[str, list[tuple[str, ...]]]
+    """Per VPC: the overlapping VPCs (itself included) each table routes to or learns from."""
+    unknown_tables: list[str]
+
+
+def _table_joins(
+    topology: Topology, tgw_id: str, by_vpc: dict[str, str], members: list[VpcRef]
+) -> _Joins:
+    joins = _Joins(defaultdict(list), defaultdict(list), [])
+    for table in sorted(topology.tgw_route_tables.values(), key=lambda t: t.route_table_id):
+        if table.transit_gateway_id != tgw_id:
+            continue
+        present = _present_attachments(table)
+        if present is None:
+            joins.unknown_tables.append(table.route_table_id)
+            continue
+        joined = [ref for ref in members if by_vpc[ref.vpc_id] in present]
+        table_index = overlap_index(joined)
+        conflicts = _shared_range_conflicts(
+            table, {by_vpc[ref.vpc_id]: ref.vpc_id for ref in joined}, table_index
+        )
+        for ref in joined:
+            group = table_index.group(ref.vpc_id)
+            if len(group) < 2:
+                continue
+            joins.joined[ref.vpc_id].append(group)
+            conflicting = conflicts.get(ref.vpc_id)
+            if conflicting:
+                examples = sorted(conflicting)[:5]
+                joins.conflicts[ref.vpc_id].append(
+                    f"{table.route_table_id} routes to both it and "
+                    f"{_listing(examples, len(conflicting))}"
+                )
+    return joins
+
+
 @builtin_rule(
     "VPCE502",
     requires=(
@@ -426,10 +530,13 @@ def _unknown_neighbours(tgw_id: str, unseen: str | None, partners: list[_Partner
 )
 def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
     """Overlapping VPCs on one transit gateway. A route table that routes to (or learns routes
-    from) both cannot reach both: the second VPC's overlapping block is not propagated
+    from) both and sends an address they share toward one of them cannot reach both: the second
+    VPC's overlapping block is not propagated
     (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html) and the overlapping range
-    goes to one of them only. VPCs that no route table joins are a medium finding: isolated
-    today, in the way of connecting them later."""
+    goes to one of them only. One that joins them by their other blocks only is AWS's private
+    NAT gateway design for overlapping networks, not flagged (``_shared_range_conflicts``). VPCs
+    that no route table joins are a medium finding: isolated today, in the way of connecting
+    them later."""
     topology = Topology(ctx.snapshot)
     eligible = {(s.account_id, s.region) for s in ctx.scopes()}
     for tgw_id, attachments in sorted(topology.attachments_by_tgw.items()):
@@ -451,62 +558,73 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
         )
         index = overlap_index([*refs, *partners])
         overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
+        found = []
+        if overlapping:
+            overlapping_partners = [p for p in partners if index.others(p.vpc_id, limit=1)[1] > 0]
+            joins = _table_joins(topology, tgw_id, by_vpc, [*overlapping, *overlapping_partners])
+            for ref in sorted(overlapping, key=lambda r: r.vpc_id):
+                finding = _overlap_finding(ctx, tgw_id, ref, index, joins=joins, unseen=unseen)
+                if finding is not None:
+                    found.append(finding)
         doubt = _unknown_neighbours(tgw_id, unseen, others)
         if doubt is not None:
-            # Not overlapping what is seen is no pass while something attached is unseen.
-            flagged = {ref.vpc_id for ref in overlapping}
+            # Overlapping nothing seen, or only VPCs kept apart, is no pass while something
+            # attached is unseen.
+            flagged = {finding.resource_id for finding in found}
             for ref in sorted(refs, key=lambda r: r.vpc_id):
                 if ref.vpc_id not in flagged:
                     yield ctx.skip(ref.scope, ref.vpc_id, doubt)
-        if not overlapping:
-            continue
-        overlapping_partners = [p for p in partners if index.others(p.vpc_id, limit=1)[1] > 0]
-        # Per route table: the VPCs it joins, and which of them overlap each other there.
-        shared: dict[str, list[str]] = defaultdict(list)
-        unknown_tables: list[str] = []
-        for table in sorted(topology.tgw_route_tables.values(), key=lambda t: t.route_table_id):
-            if table.transit_gateway_id != tgw_id:
-                continue
-            present = _present_attachments(table)
-            if present is None:
-                unknown_tables.append(table.route_table_id)
-                continue
-            members = [
-                ref
-                for ref in (*overlapping, *overlapping_partners)
-                if by_vpc[ref.vpc_id] in present
-            ]
-            table_index = overlap_index(members)
-            for ref in members:
-                examples, count = table_index.others(ref.vpc_id, limit=5)
-                if count:
-                    shared[ref.vpc_id].append(
-                        f"{table.route_table_id} routes to both it and {_listing(examples, count)}"
-                    )
-        for ref in sorted(overlapping, key=lambda r: r.vpc_id):
-            examples, count = index.others(ref.vpc_id, limit=10)
-            if shared.get(ref.vpc_id):
-                severity, how = ctx.severity, "; ".join(shared[ref.vpc_id])
-            elif unknown_tables:
-                severity = Severity.MEDIUM
-                how = (
-                    f"the routes of {', '.join(unknown_tables)} could not be read, so whether a "
-                    "route table joins them is unknown"
-                )
-            elif unseen:
-                severity = Severity.MEDIUM
-                how = f"whether a route table of the gateway joins them is unknown: {unseen}"
-            else:
-                severity, how = Severity.MEDIUM, "no route table of the gateway joins them yet"
-            yield ctx.finding(
-                ref.scope,
-                ref.vpc_id,
-                f"{ref.vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) is attached to {tgw_id} with "
-                f"{count} VPC(s) whose CIDR blocks overlap its own ({_listing(examples, count)}): "
-                f"{how}.",
-                related=examples,
-                severity=ctx.severity_for(severity),
-            )
+        yield from found
+
+
+def _overlap_finding(
+    ctx: RuleContext,
+    tgw_id: str,
+    ref: VpcRef,
+    index: OverlapIndex,
+    *,
+    joins: _Joins,
+    unseen: str | None,
+) -> Finding | None:
+    """The finding on one VPC that overlaps others on the gateway; None where every table that
+    joins it to them keeps the shared range off the gateway and nothing else is in doubt."""
+    examples, count = index.others(ref.vpc_id, limit=10)
+    if joins.conflicts.get(ref.vpc_id):
+        severity = ctx.severity
+        how = (
+            "; ".join(joins.conflicts[ref.vpc_id])
+            + ". Such a table sends the addresses both hold to one of them only"
+        )
+    elif joins.unknown_tables:
+        severity = Severity.MEDIUM
+        how = (
+            f"the routes of {', '.join(joins.unknown_tables)} could not be read, so whether a "
+            "route table joins them is unknown"
+        )
+    elif unseen:
+        severity = Severity.MEDIUM
+        how = f"whether a route table of the gateway joins them is unknown: {unseen}"
+    else:
+        # Every table joining it to an overlapping VPC keeps the shared range off the gateway.
+        everyone = index.group(ref.vpc_id)
+        tables = joins.joined.get(ref.vpc_id, ())
+        if any(len(group) == len(everyone) for group in tables):
+            return None
+        kept_apart = frozenset().union(*tables)
+        unjoined = [v for v in everyone if v != ref.vpc_id and v not in kept_apart]
+        if not unjoined:
+            return None
+        examples, count = unjoined[:10], len(unjoined)
+        severity, how = Severity.MEDIUM, "no route table of the gateway joins them yet"
+    return ctx.finding(
+        ref.scope,
+        ref.vpc_id,
+        f"{ref.vpc_id} ({', '.join(ref.vpc.cidr_blocks)}) is attached to {tgw_id} with "
+        f"{count} VPC(s) whose CIDR blocks overlap its own ({_listing(examples, count)}): "
+        f"{how}.",
+        related=examples,
+        severity=ctx.severity_for(severity),
+    )
 
 
 def _routed_targets(scope: ScopeView, vpc_id: str) -> set[str]:

@@ -1,0 +1,225 @@
+"""VPCE502 and VPCE501 on AWS's design for connecting overlapping networks: each VPC keeps a
+non-routable block that overlaps the other's (100.64.0.0/16), adds a routable block of its
+own, and a private NAT gateway in the routable block reaches the other VPC across a transit
+gateway, whose route tables hold only the routable blocks
+(https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/private-nat-gateway.html).
+The overlap is by design there; it is a conflict only where a table the two share routes the
+addresses both hold."""
+
+from __future__ import annotations
+
+from tests.helpers import ACCOUNT, OTHER_ACCOUNT, findings, region, skipped, vpc
+from vpce_audit.findings import Severity
+from vpce_audit.model import (
+    RegionSnapshot,
+    Route,
+    RouteTable,
+    Subnet,
+    TransitGatewayAttachment,
+    TransitGatewayRoute,
+    TransitGatewayRouteTable,
+    TransitGatewayRouteTarget,
+)
+from vpce_audit.rules.builtin.address_space import (
+    cidr_overlap_transit_gateway,
+    connected_networks_conflict,
+)
+
+NON_ROUTABLE = "100.64.0.0/16"
+
+
+def _attach(attachment: str, vpc_id: str, owner: str = ACCOUNT) -> TransitGatewayAttachment:
+    return TransitGatewayAttachment(attachment, "tgw-1", ACCOUNT, "vpc", vpc_id, owner, "available")
+
+
+def _route(
+    cidr: str | None, attachment: str, kind: str = "static", state: str = "active", **extra: str
+) -> TransitGatewayRoute:
+    targets = (TransitGatewayRouteTarget(attachment),) if attachment else ()
+    return TransitGatewayRoute(cidr, targets, kind, state, **extra)
+
+
+def _vpc_table(vpc_id: str, own: str, other: str) -> RouteTable:
+    """The workload subnets' table: both own blocks local, the other VPC's routable block to
+    the gateway (through the private NAT gateway in AWS's design; the gateway is what
+    matters here)."""
+    return RouteTable(
+        route_table_id=f"rtb-{vpc_id}",
+        vpc_id=vpc_id,
+        is_main=True,
+        subnet_ids=(f"subnet-{vpc_id}",),
+        routes=(
+            Route(destination_cidr=own, target_id="local"),
+            Route(destination_cidr=NON_ROUTABLE, target_id="local"),
+            Route(destination_cidr=other, target_id="tgw-1"),
+        ),
+    )
+
+
+def _estate(*routes: TransitGatewayRoute, propagating: tuple[str, ...] = ()) -> RegionSnapshot:
+    return region(
+        vpcs=[
+            vpc("vpc-a", "10.0.1.0/24", NON_ROUTABLE),
+            vpc("vpc-b", "10.0.2.0/24", NON_ROUTABLE),
+        ],
+        subnets=[
+            Subnet("subnet-vpc-a", "vpc-a", "10.0.1.0/24", "eu-west-1a"),
+            Subnet("subnet-vpc-b", "vpc-b", "10.0.2.0/24", "eu-west-1a"),
+        ],
+        route_tables=[
+            _vpc_table("vpc-a", "10.0.1.0/24", "10.0.2.0/24"),
+            _vpc_table("vpc-b", "10.0.2.0/24", "10.0.1.0/24"),
+        ],
+        transit_gateway_attachments=[_attach("att-a", "vpc-a"), _attach("att-b", "vpc-b")],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable(
+                "tgw-rtb", "tgw-1", ("att-a", "att-b"), propagating, tuple(routes)
+            )
+        ],
+    )
+
+
+ROUTABLE_ONLY = (_route("10.0.1.0/24", "att-a"), _route("10.0.2.0/24", "att-b"))
+
+
+def test_static_routes_to_the_routable_blocks_only_are_no_conflict() -> None:
+    assert findings(cidr_overlap_transit_gateway, _estate(*ROUTABLE_ONLY)) == {}
+    assert findings(connected_networks_conflict, _estate(*ROUTABLE_ONLY)) == {}
+
+
+def test_a_blackhole_or_a_default_route_elsewhere_keeps_the_range_off_both() -> None:
+    """A blackhole route drops what it matches, also one that still names the attachment it
+    led to."""
+    estate = _estate(
+        *ROUTABLE_ONLY,
+        _route(NON_ROUTABLE, "", state="blackhole"),
+        _route("100.64.8.0/24", "att-b", state="blackhole"),
+        _route("0.0.0.0/0", "att-egress"),
+    )
+    assert findings(cidr_overlap_transit_gateway, estate) == {}
+
+
+def test_propagating_both_routes_the_shared_range_to_one_of_them() -> None:
+    """AWS propagates the first VPC's overlapping block only
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTransitGatewayVpcAttachment.html)."""
+    estate = _estate(
+        _route("10.0.1.0/24", "att-a", "propagated"),
+        _route(NON_ROUTABLE, "att-a", "propagated"),
+        _route("10.0.2.0/24", "att-b", "propagated"),
+        propagating=("att-a", "att-b"),
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)
+    assert {v: f.severity for v, f in found.items()} == {
+        "vpc-a": Severity.HIGH,
+        "vpc-b": Severity.HIGH,
+    }
+    assert "tgw-rtb routes to both it and vpc-b" in found["vpc-a"].message
+    assert "sends the addresses both hold to one of them only" in found["vpc-a"].message
+
+
+def test_a_static_route_into_the_shared_range_is_a_conflict() -> None:
+    estate = _estate(*ROUTABLE_ONLY, _route("100.64.8.0/24", "att-b"))
+    assert {v: f.severity for v, f in findings(cidr_overlap_transit_gateway, estate).items()} == {
+        "vpc-a": Severity.HIGH,
+        "vpc-b": Severity.HIGH,
+    }
+
+
+def test_unreadable_routes_of_a_table_both_propagate_into_are_a_conflict() -> None:
+    """Propagation carries every block of the VPC, the overlapping one included."""
+    estate = _estate(propagating=("att-a", "att-b"))
+    unread = estate.transit_gateway_route_tables[0]
+    estate = region(
+        **{
+            **{f: getattr(estate, f) for f in ("vpcs", "subnets", "route_tables")},
+            "transit_gateway_attachments": estate.transit_gateway_attachments,
+            "transit_gateway_route_tables": [
+                TransitGatewayRouteTable(
+                    unread.route_table_id,
+                    "tgw-1",
+                    unread.associated_attachment_ids,
+                    ("att-a", "att-b"),
+                    None,
+                )
+            ],
+        }
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)
+    assert {f.severity for f in found.values()} == {Severity.HIGH}
+    assert set(found) == {"vpc-a", "vpc-b"}
+
+
+def test_a_route_naming_a_prefix_list_toward_one_of_them_is_a_conflict() -> None:
+    """The list's entries are not read: it may hold the shared range."""
+    estate = _estate(*ROUTABLE_ONLY, _route(None, "att-a", prefix_list_id="pl-1"))
+    assert set(findings(cidr_overlap_transit_gateway, estate)) == {"vpc-a", "vpc-b"}
+
+
+def test_an_overlapping_vpc_no_table_joins_is_still_named() -> None:
+    base = _estate(*ROUTABLE_ONLY)
+    estate = region(
+        vpcs=[*base.vpcs, vpc("vpc-c", NON_ROUTABLE)],
+        transit_gateway_attachments=[*base.transit_gateway_attachments, _attach("att-c", "vpc-c")],
+        transit_gateway_route_tables=[
+            *base.transit_gateway_route_tables,
+            TransitGatewayRouteTable("tgw-rtb-c", "tgw-1", ("att-c",), (), ()),
+        ],
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)
+    assert {v: f.severity for v, f in found.items()} == {
+        "vpc-a": Severity.MEDIUM,
+        "vpc-b": Severity.MEDIUM,
+        "vpc-c": Severity.MEDIUM,
+    }
+    # a and b are kept apart by design: each is told only of c.
+    assert "with 1 VPC(s) whose CIDR blocks overlap its own (vpc-c)" in found["vpc-a"].message
+    assert found["vpc-a"].related_resources == ("vpc-c",)
+    assert found["vpc-c"].related_resources == ("vpc-a", "vpc-b")
+
+
+def test_kept_apart_is_no_pass_while_an_attached_vpc_is_unseen() -> None:
+    base = _estate(*ROUTABLE_ONLY)
+    estate = region(
+        vpcs=base.vpcs,
+        transit_gateway_attachments=[
+            *base.transit_gateway_attachments,
+            _attach("att-x", "vpc-x", owner=OTHER_ACCOUNT),
+        ],
+        transit_gateway_route_tables=[
+            *base.transit_gateway_route_tables,
+            TransitGatewayRouteTable("tgw-rtb-x", "tgw-1", ("att-x",), (), ()),
+        ],
+    )
+    assert findings(cidr_overlap_transit_gateway, estate) == {}
+    reasons = {s.resource_id: s.reason for s in skipped(cidr_overlap_transit_gateway, estate)}
+    assert set(reasons) == {"vpc-a", "vpc-b"}
+    assert "vpc-x of account" in reasons["vpc-a"]
+
+
+def test_kept_apart_by_different_tables_is_judged_pair_by_pair() -> None:
+    """a is joined to b by one table and to c by another, each keeping the shared range off the
+    gateway; b and c share no table."""
+    estate = region(
+        vpcs=[
+            vpc("vpc-a", "10.0.1.0/24", NON_ROUTABLE),
+            vpc("vpc-b", "10.0.2.0/24", NON_ROUTABLE),
+            vpc("vpc-c", "10.0.3.0/24", NON_ROUTABLE),
+        ],
+        transit_gateway_attachments=[_attach(f"att-{x}", f"vpc-{x}") for x in "abc"],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable("tgw-rtb-ab", "tgw-1", ("att-a", "att-b"), (), ROUTABLE_ONLY),
+            TransitGatewayRouteTable(
+                "tgw-rtb-ac",
+                "tgw-1",
+                ("att-c",),
+                (),
+                (_route("10.0.1.0/24", "att-a"), _route("10.0.3.0/24", "att-c")),
+            ),
+        ],
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)
+    assert {v: f.related_resources for v, f in found.items()} == {
+        "vpc-b": ("vpc-c",),
+        "vpc-c": ("vpc-b",),
+    }
+    assert {f.severity for f in found.values()} == {Severity.MEDIUM}
