@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from vpce_audit.analysis.cidrs import (
     Block,
@@ -606,15 +607,17 @@ def _overlap_finding(
         how = f"whether a route table of the gateway joins them is unknown: {unseen}"
     else:
         # Every table joining it to an overlapping VPC keeps the shared range off the gateway.
-        everyone = index.group(ref.vpc_id)
-        tables = joins.joined.get(ref.vpc_id, ())
-        if any(len(group) == len(everyone) for group in tables):
-            return None
-        kept_apart = frozenset().union(*tables)
-        unjoined = [v for v in everyone if v != ref.vpc_id and v not in kept_apart]
-        if not unjoined:
-            return None
-        examples, count = unjoined[:10], len(unjoined)
+        tables = joins.joined.get(ref.vpc_id)
+        if tables:
+            # Table groups lie within the VPC's overlap group, and each holds the VPC itself.
+            everyone = index.group(ref.vpc_id)
+            if any(len(group) == len(everyone) for group in tables):
+                return None
+            kept_apart = frozenset().union(*tables)
+            count = len(everyone) - len(kept_apart)
+            if not count:
+                return None
+            examples = list(islice((v for v in everyone if v not in kept_apart), 10))
         severity, how = Severity.MEDIUM, "no route table of the gateway joins them yet"
     return ctx.finding(
         ref.scope,
