@@ -5,7 +5,9 @@ security groups, a peering per VPC, one transit gateway for all) and times every
 included) at N and 2N.
 Near-linear rules show a ratio close to 2; an all-pairs rule would show 4. Prints medians of
 several runs, since shared machines are noisy. --shared-cidr gives every VPC the same block,
-the worst case for the overlap rules.
+the worst case for the overlap rules; --shared-secondary gives every VPC a block of its own and
+100.64.0.0/16 beside it, as EKS custom networking does (each VPC overlaps all the others, each
+through a different set of blocks).
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ from vpce_audit.snapshot.document import SnapshotDocument
 def synthetic_region(
     vpcs: int,
     name: str = "eu-west-1",
+    *,
     shared_cidr: bool = False,
     first_id: int = 0,
     account: str = ACCOUNT,
+    shared_secondary: bool = False,
 ) -> RegionSnapshot:
     """``vpcs`` VPCs of ``account`` with ids from ``first_id`` (unique ids across the scopes of
     one estate)."""
@@ -56,7 +60,8 @@ def synthetic_region(
         n = first_id + i
         vpc_id = f"vpc-{n:06d}"
         cidr = "10.0.0.0/16" if shared_cidr else f"10.{(i // 256) % 256}.{i % 256}.0/24"
-        vpc_list.append(vpc(vpc_id, cidr, dns=(True, i % 7 != 0), owner=account))
+        blocks = (cidr, "100.64.0.0/16") if shared_secondary else (cidr,)
+        vpc_list.append(vpc(vpc_id, *blocks, dns=(True, i % 7 != 0), owner=account))
         subnet_ids = []
         for zone in "abc":
             subnet_id = f"subnet-{n:06d}{zone}"
@@ -149,13 +154,15 @@ def main() -> None:
         action="store_true",
         help="give every VPC the same block (worst case for the overlap rules)",
     )
+    parser.add_argument(
+        "--shared-secondary",
+        action="store_true",
+        help="give every VPC 100.64.0.0/16 beside a block of its own (EKS custom networking)",
+    )
     args = parser.parse_args()
-    small = time_scan(
-        document(synthetic_region(args.vpcs, shared_cidr=args.shared_cidr)), args.repeats
-    )
-    large = time_scan(
-        document(synthetic_region(2 * args.vpcs, shared_cidr=args.shared_cidr)), args.repeats
-    )
+    layout = {"shared_cidr": args.shared_cidr, "shared_secondary": args.shared_secondary}
+    small = time_scan(document(synthetic_region(args.vpcs, **layout)), args.repeats)
+    large = time_scan(document(synthetic_region(2 * args.vpcs, **layout)), args.repeats)
     print(
         f"{args.vpcs} VPCs: median {small:.3f}s; {2 * args.vpcs} VPCs: median {large:.3f}s; "
         f"ratio {large / small:.2f} (2.0 = linear, 4.0 = quadratic)"

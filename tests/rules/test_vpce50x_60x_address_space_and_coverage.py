@@ -384,3 +384,27 @@ def test_504_counts_and_lists_many_vpcs_on_one_block() -> None:
     assert "and 5 more" in found["vpc-inside"].message
     assert "overlaps 15 other VPC(s)" in found["vpc-03"].message
     assert "vpc-03," not in found["vpc-03"].message
+
+
+def test_504_a_shared_secondary_block_beside_blocks_of_their_own() -> None:
+    """EKS custom networking puts pods on 100.64.0.0/16 in every VPC: each VPC overlaps all of
+    them through it, and some also through their primary blocks."""
+    estate = region(
+        vpcs=[
+            vpc("vpc-a", "10.0.0.0/16", "100.64.0.0/16"),
+            vpc("vpc-b", "10.0.1.0/24"),  # inside a's primary block only
+            vpc("vpc-c", "10.1.0.0/16", "100.64.0.0/16"),
+            vpc("vpc-d", "10.2.0.0/16", "100.64.0.0/16"),
+            vpc("vpc-e", "10.3.0.0/16", "100.64.128.0/17"),  # inside the shared block
+            vpc("vpc-f", "10.4.0.0/16"),
+        ]
+    )
+    found = findings(cidr_overlap_organisation, estate)
+    assert {v: f.related_resources for v, f in found.items()} == {
+        "vpc-a": ("vpc-b", "vpc-c", "vpc-d", "vpc-e"),
+        "vpc-b": ("vpc-a",),
+        "vpc-c": ("vpc-a", "vpc-d", "vpc-e"),
+        "vpc-d": ("vpc-a", "vpc-c", "vpc-e"),
+        "vpc-e": ("vpc-a", "vpc-c", "vpc-d"),
+    }
+    assert "overlaps 4 other VPC(s)" in found["vpc-a"].message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -291,45 +292,92 @@ def _vpc_blocks(refs: Iterable[VpcRef]) -> list[Block[str]]:
 
 
 @dataclass(frozen=True)
+class Overlaps:
+    """The VPCs whose blocks overlap one set of blocks, its own owners included, sorted.
+
+    Held as the owners of the most shared network among those reached, kept as the index has
+    them (not copied), plus the few others: with thousands of VPCs on one secondary block (EKS
+    pods on 100.64.0.0/16) each beside a primary block of its own, each VPC's answer costs what
+    its own blocks add, not a list of thousands."""
+
+    common: tuple[str, ...]
+    common_set: frozenset[str]
+    rest: tuple[str, ...]
+    rest_set: frozenset[str]
+
+    def __len__(self) -> int:
+        return len(self.common) + len(self.rest)
+
+    def __contains__(self, vpc_id: object) -> bool:
+        return vpc_id in self.common_set or vpc_id in self.rest_set
+
+    def __iter__(self) -> Iterator[str]:
+        return heapq.merge(self.common, self.rest) if self.rest else iter(self.common)
+
+    def first(self, count: int) -> list[str]:
+        if not self.rest:
+            return list(self.common[:count])
+        return list(islice(self, count))
+
+
+NO_OVERLAPS = Overlaps((), frozenset(), (), frozenset())
+
+
 class OverlapIndex:
     """Which VPCs overlap which, computed without listing every pair.
 
-    Many VPCs often share one block (10.0.0.0/16). The sweep runs over distinct networks, and
-    VPCs with the same set of blocks share one answer, so ten thousand VPCs on one block cost
-    linear time, not ten thousand lists of ten thousand.
+    Many VPCs often share one block (10.0.0.0/16). The search runs over distinct networks, VPCs
+    with the same set of blocks share one answer, and an answer is built from the owners of
+    the networks it reaches without copying the largest of them (``Overlaps``): ten thousand
+    VPCs on one block, with or without a block of their own beside it, cost linear time, not
+    ten thousand lists of ten thousand.
     """
 
-    blocks_by_vpc: dict[str, frozenset[Network]]
-    group_by_blocks: dict[frozenset[Network], tuple[str, ...]]
-    """For each set of blocks: every VPC overlapping it, sorted, including its own owners."""
+    def __init__(self, refs: Iterable[VpcRef]) -> None:
+        owners: dict[Network, set[str]] = defaultdict(set)
+        self.blocks_by_vpc: dict[str, frozenset[Network]] = {}
+        for ref in refs:
+            blocks = frozenset(b.network for b in _vpc_blocks([ref]))
+            self.blocks_by_vpc[ref.vpc_id] = blocks
+            for network in blocks:
+                owners[network].add(ref.vpc_id)
+        self._networks = list(owners)
+        self._owners = [tuple(sorted(owners[network])) for network in self._networks]
+        self._owner_sets = [frozenset(owners[network]) for network in self._networks]
+        self._network_index = NetworkIndex(self._networks)
+        self._answers: dict[frozenset[Network], Overlaps] = {}
 
-    def group(self, vpc_id: str) -> tuple[str, ...]:
-        return self.group_by_blocks[self.blocks_by_vpc[vpc_id]]
+    def overlaps(self, blocks: frozenset[Network]) -> Overlaps:
+        """The VPCs with a block overlapping one of ``blocks``."""
+        answer = self._answers.get(blocks)
+        if answer is None:
+            answer = self._answers[blocks] = self._overlaps(blocks)
+        return answer
+
+    def _overlaps(self, blocks: frozenset[Network]) -> Overlaps:
+        reached = {p for block in blocks for p in self._network_index.overlapping(block)}
+        if not reached:
+            return NO_OVERLAPS
+        widest = max(reached, key=lambda p: (len(self._owners[p]), -p))
+        common = self._owner_sets[widest]
+        rest = {
+            owner
+            for position in reached
+            if position != widest
+            for owner in self._owners[position]
+            if owner not in common
+        }
+        return Overlaps(self._owners[widest], common, tuple(sorted(rest)), frozenset(rest))
+
+    def group(self, vpc_id: str) -> Overlaps:
+        """Every VPC overlapping this one, itself included."""
+        return self.overlaps(self.blocks_by_vpc[vpc_id])
 
     def others(self, vpc_id: str, limit: int) -> tuple[list[str], int]:
         """Up to ``limit`` other overlapping VPCs, and how many there are in all."""
         group = self.group(vpc_id)
-        examples = [other for other in group[: limit + 1] if other != vpc_id][:limit]
-        return examples, len(group) - 1
-
-
-def overlap_index(refs: Iterable[VpcRef]) -> OverlapIndex:
-    owners_by_network: dict[Network, set[str]] = defaultdict(set)
-    blocks_by_vpc: dict[str, frozenset[Network]] = {}
-    for ref in refs:
-        blocks = frozenset(b.network for b in _vpc_blocks([ref]))
-        blocks_by_vpc[ref.vpc_id] = blocks
-        for network in blocks:
-            owners_by_network[network].add(ref.vpc_id)
-    neighbours: dict[Network, set[Network]] = {n: {n} for n in owners_by_network}
-    for outer, inner in overlapping_pairs(Block(n, n) for n in owners_by_network):
-        neighbours[outer.network].add(inner.network)
-        neighbours[inner.network].add(outer.network)
-    groups: dict[frozenset[Network], tuple[str, ...]] = {}
-    for blocks in set(blocks_by_vpc.values()):
-        reached = {n for block in blocks for n in neighbours[block]}
-        groups[blocks] = tuple(sorted({o for n in reached for o in owners_by_network[n]}))
-    return OverlapIndex(blocks_by_vpc, groups)
+        examples = [other for other in group.first(limit + 1) if other != vpc_id][:limit]
+        return examples, len(group) - (vpc_id in group)
 
 
 def _listing(examples: list[str], count: int) -> str:
@@ -420,17 +468,10 @@ def _unknown_neighbours(tgw_id: str, unseen: str | None, partners: list[_Partner
 def _routed_shares(
     table: TransitGatewayRouteTable, attached: dict[str, str], blocks: dict[str, frozenset[Network]]
 ) -> Iterator[tuple[Network, str]]:
-    """The parts of the joined VPCs' blocks ``table`` sends toward them, with the VPC each is
-    sent to (``attached`` maps attachment id to VPC id). Where the table's routes could not be
-    read, a VPC propagating into it is sent all its blocks (propagation carries every block); a
-    route to a prefix list, whose entries are not read, is taken to carry all of them too."""
-    if table.routes is None:
-        for attachment_id in table.propagating_attachment_ids or ():
-            vpc_id = attached.get(attachment_id)
-            if vpc_id is not None:
-                yield from ((block, vpc_id) for block in blocks[vpc_id])
-        return
-    for route in table.routes:
+    """The parts of the joined VPCs' blocks ``table``'s routes send toward them, with the VPC
+    each is sent to (``attached`` maps attachment id to VPC id). A route to a prefix list,
+    whose entries are not read, is taken to carry all of the VPC's blocks."""
+    for route in table.routes or ():
         if route.state != "active":
             continue  # a blackhole route drops what it matches: it reaches no VPC
         destination = parse_network(route.destination_cidr) if route.destination_cidr else None
@@ -484,7 +525,7 @@ class _Joins:
 
     conflicts: dict[str, list[str]]
     """Per VPC: each table that sends a shared address toward it or an overlapping VPC, said."""
-    joined: dict[str, list[tuple[str, ...]]]
+    joined: dict[str, list[Overlaps]]
     """Per VPC: the overlapping VPCs (itself included) each table routes to or learns from."""
     unknown_tables: list[str]
 
@@ -501,21 +542,29 @@ def _table_joins(
             joins.unknown_tables.append(table.route_table_id)
             continue
         joined = [ref for ref in members if by_vpc[ref.vpc_id] in present]
-        table_index = overlap_index(joined)
-        conflicts = _shared_range_conflicts(
-            table, {by_vpc[ref.vpc_id]: ref.vpc_id for ref in joined}, table_index
+        table_index = OverlapIndex(joined)
+        # Where its routes could not be read, the VPCs a table joins are those propagating into
+        # it, and propagation carries every block: each conflicts with all it overlaps there.
+        conflicts = (
+            None
+            if table.routes is None
+            else _shared_range_conflicts(
+                table, {by_vpc[ref.vpc_id]: ref.vpc_id for ref in joined}, table_index
+            )
         )
         for ref in joined:
             group = table_index.group(ref.vpc_id)
             if len(group) < 2:
                 continue
             joins.joined[ref.vpc_id].append(group)
-            conflicting = conflicts.get(ref.vpc_id)
-            if conflicting:
-                examples = sorted(conflicting)[:5]
+            if conflicts is None:
+                examples, count = table_index.others(ref.vpc_id, limit=5)
+            else:
+                conflicting = conflicts.get(ref.vpc_id, set())
+                examples, count = sorted(conflicting)[:5], len(conflicting)
+            if count:
                 joins.conflicts[ref.vpc_id].append(
-                    f"{table.route_table_id} routes to both it and "
-                    f"{_listing(examples, len(conflicting))}"
+                    f"{table.route_table_id} routes to both it and {_listing(examples, count)}"
                 )
     return joins
 
@@ -557,7 +606,7 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
             ),
             None,
         )
-        index = overlap_index([*refs, *partners])
+        index = OverlapIndex([*refs, *partners])
         overlapping = [ref for ref in refs if index.others(ref.vpc_id, limit=1)[1] > 0]
         found = []
         if overlapping:
@@ -812,7 +861,7 @@ def cidr_overlap_organisation(ctx: RuleContext) -> CheckResult:
         for scope, vpc in ctx.snapshot.vpcs_by_id.values()
         if (scope.account_id, scope.region) in eligible and not vpc.is_default
     ]
-    index = overlap_index(refs)
+    index = OverlapIndex(refs)
     for ref in sorted(refs, key=lambda r: r.vpc_id):
         examples, count = index.others(ref.vpc_id, limit=10)
         if count == 0:
