@@ -196,9 +196,62 @@ def test_kept_apart_is_no_pass_while_an_attached_vpc_is_unseen() -> None:
     assert "vpc-x of account" in reasons["vpc-a"]
 
 
+def _segments(
+    c_routes: tuple[TransitGatewayRoute, ...] | None, *, c_propagates: bool = False
+) -> RegionSnapshot:
+    """a and b in one table, c in another: each table routes its VPCs' routable blocks."""
+    return region(
+        vpcs=[
+            vpc("vpc-a", "10.0.1.0/24", NON_ROUTABLE),
+            vpc("vpc-b", "10.0.2.0/24", NON_ROUTABLE),
+            vpc("vpc-c", "10.0.3.0/24", NON_ROUTABLE),
+        ],
+        transit_gateway_attachments=[_attach(f"att-{x}", f"vpc-{x}") for x in "abc"],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable("tgw-rtb-ab", "tgw-1", ("att-a", "att-b"), (), ROUTABLE_ONLY),
+            TransitGatewayRouteTable(
+                "tgw-rtb-c", "tgw-1", ("att-c",), ("att-c",) if c_propagates else (), c_routes
+            ),
+        ],
+    )
+
+
+def test_segments_that_each_keep_the_shared_range_off_the_gateway_stay_apart() -> None:
+    """Connecting c to a and b later, the same way, would not conflict either."""
+    estate = _segments((_route("10.0.3.0/24", "att-c"),))
+    assert findings(cidr_overlap_transit_gateway, estate) == {}
+
+
+def test_a_segment_that_routes_the_shared_range_is_in_the_way_of_the_others() -> None:
+    estate = _segments(
+        (
+            _route("10.0.3.0/24", "att-c", "propagated"),
+            _route(NON_ROUTABLE, "att-c", "propagated"),
+        ),
+        c_propagates=True,
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)
+    assert {v: (f.severity, f.related_resources) for v, f in found.items()} == {
+        "vpc-a": (Severity.MEDIUM, ("vpc-c",)),
+        "vpc-b": (Severity.MEDIUM, ("vpc-c",)),
+        "vpc-c": (Severity.MEDIUM, ("vpc-a", "vpc-b")),
+    }
+    assert "no route table of the gateway joins them yet" in found["vpc-a"].message
+
+
+def test_a_segment_whose_routes_could_not_be_read_routes_all_its_blocks() -> None:
+    """c propagates into a table whose routes were not read: propagation carries every block."""
+    found = findings(cidr_overlap_transit_gateway, _segments(None, c_propagates=True))
+    assert {v: f.related_resources for v, f in found.items()} == {
+        "vpc-a": ("vpc-c",),
+        "vpc-b": ("vpc-c",),
+        "vpc-c": ("vpc-a", "vpc-b"),
+    }
+
+
 def test_kept_apart_by_different_tables_is_judged_pair_by_pair() -> None:
     """a is joined to b by one table and to c by another, each keeping the shared range off the
-    gateway; b and c share no table."""
+    gateway; c's own table routes all of c, so b, which no table joins to c, is in its way."""
     estate = region(
         vpcs=[
             vpc("vpc-a", "10.0.1.0/24", NON_ROUTABLE),
@@ -214,6 +267,9 @@ def test_kept_apart_by_different_tables_is_judged_pair_by_pair() -> None:
                 ("att-c",),
                 (),
                 (_route("10.0.1.0/24", "att-a"), _route("10.0.3.0/24", "att-c")),
+            ),
+            TransitGatewayRouteTable(
+                "tgw-rtb-c-only", "tgw-1", (), (), (_route("100.64.0.0/10", "att-c"),)
             ),
         ],
     )

@@ -6,6 +6,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
 
 from vpce_audit.analysis.cidrs import (
@@ -487,86 +488,150 @@ def _routed_shares(
                     yield part, vpc_id
 
 
-def _shared_range_conflicts(
-    table: TransitGatewayRouteTable, attached: dict[str, str], index: OverlapIndex
+def _pairs_sharing_routed_parts(
+    parts: Iterable[tuple[Network, str]], blocks: dict[str, frozenset[Network]]
 ) -> dict[str, set[str]]:
-    """For each VPC ``table`` joins: the overlapping VPCs with which it shares an address the
-    table sends toward one of the two. Its other attachments then reach that address in one VPC
-    only, and AWS does not propagate the second VPC's overlapping block. A table that joins
-    overlapping VPCs by their other blocks only leaves the shared range to each VPC's local
-    route: AWS's design for connecting overlapping networks, a private NAT gateway in a routable
-    block with the overlapping blocks kept off the gateway
-    (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/private-nat-gateway.html).
+    """For each VPC: the VPCs of ``blocks`` with which it shares an address that one of
+    ``parts`` (part of a block, and the VPC a route sends it toward) sends toward one of the two.
 
-    A VPC whose block overlaps a part sent toward another shares an address with it that the
-    table sends there (blocks are nested or disjoint), so the pairs are found from the routed
-    parts through an index of the blocks, in time that grows with the pairs found."""
+    A VPC whose block overlaps a part sent toward another shares an address with it that is
+    sent there (blocks are nested or disjoint), so the pairs are found from the parts through an
+    index of the blocks, in time that grows with the pairs found."""
     owners: list[str] = []
     networks: list[Network] = []
-    for vpc_id in attached.values():
-        for block in index.blocks_by_vpc[vpc_id]:
+    for vpc_id, vpc_blocks in blocks.items():
+        for block in vpc_blocks:
             owners.append(vpc_id)
             networks.append(block)
     block_index = NetworkIndex(networks)
-    conflicts: dict[str, set[str]] = defaultdict(set)
-    for part, toward in set(_routed_shares(table, attached, index.blocks_by_vpc)):
+    pairs: dict[str, set[str]] = defaultdict(set)
+    for part, toward in set(parts):
         for position in block_index.overlapping(part):
             other = owners[position]
             if other != toward:
-                conflicts[toward].add(other)
-                conflicts[other].add(toward)
-    return conflicts
+                pairs[toward].add(other)
+                pairs[other].add(toward)
+    return pairs
 
 
 @dataclass
 class _Joins:
-    """For each judged VPC, what the gateway's route tables that join it to VPCs overlapping it
-    do with the addresses they share."""
+    """What the gateway's route tables do with the VPCs that overlap others on it.
+
+    A table that joins two overlapping VPCs (routes to or learns from both) conflicts where it
+    sends an address both hold toward one of them: its other attachments reach that address in
+    one VPC only, and AWS does not propagate the second VPC's overlapping block. One that joins
+    them by their other blocks only leaves the shared range to each VPC's local route: AWS's
+    design for connecting overlapping networks, a private NAT gateway in a routable block with
+    the overlapping blocks kept off the gateway
+    (https://docs.aws.amazon.com/whitepapers/latest/building-scalable-secure-multi-vpc-network-infrastructure/private-nat-gateway.html)."""
 
     conflicts: dict[str, list[str]]
     """Per VPC: each table that sends a shared address toward it or an overlapping VPC, said."""
     joined: dict[str, list[Overlaps]]
     """Per VPC: the overlapping VPCs (itself included) each table routes to or learns from."""
     unknown_tables: list[str]
+    present: frozenset[str]
+    """The VPCs some table with readable associations and propagations routes to or learns
+    from."""
+    routed_pairs: dict[str, set[str]]
+    """Per VPC: the overlapping VPCs with which it shares an address some table with readable
+    routes sends toward one of the two."""
+    unbounded: frozenset[str]
+    """VPCs propagating into a table whose routes could not be read: all their blocks are
+    routed there."""
+    members: list[VpcRef]
+
+    @cached_property
+    def absent(self) -> OverlapIndex:
+        """The VPCs not ``present``: what they would route is unknown."""
+        return OverlapIndex(ref for ref in self.members if ref.vpc_id not in self.present)
+
+    @cached_property
+    def wide_open(self) -> OverlapIndex:
+        """The ``unbounded`` VPCs."""
+        return OverlapIndex(ref for ref in self.members if ref.vpc_id in self.unbounded)
+
+    def unjoined(self, vpc_id: str, index: OverlapIndex) -> tuple[list[str], int]:
+        """The overlapping VPCs no table joins to this one that would conflict with it if one
+        did (up to ten, and how many): those with which it shares an address some table routes
+        toward one of the two, or where what one of them routes is unknown. Two that each keep
+        the shared range off every table of the gateway stay apart by design."""
+        if vpc_id not in self.present:
+            return index.others(vpc_id, limit=10)
+        tables = self.joined.get(vpc_id, ())
+        if vpc_id in self.unbounded:
+            # Table groups lie within the VPC's overlap group, and each holds the VPC itself.
+            everyone = index.group(vpc_id)
+            if any(len(group) == len(everyone) for group in tables):
+                return [], 0
+            kept_apart = frozenset({vpc_id}).union(*tables)
+            others = (v for v in everyone if v not in kept_apart)
+            return list(islice(others, 10)), len(everyone) - len(kept_apart)
+        blocks = index.blocks_by_vpc[vpc_id]
+        suspects = set(self.routed_pairs.get(vpc_id, ()))
+        suspects.update(self.absent.overlaps(blocks), self.wide_open.overlaps(blocks))
+        suspects.discard(vpc_id)
+        flagged = sorted(v for v in suspects if not any(v in group for group in tables))
+        return flagged[:10], len(flagged)
 
 
 def _table_joins(
-    topology: Topology, tgw_id: str, by_vpc: dict[str, str], members: list[VpcRef]
+    topology: Topology,
+    tgw_id: str,
+    by_vpc: dict[str, str],
+    members: list[VpcRef],
+    blocks: dict[str, frozenset[Network]],
 ) -> _Joins:
-    joins = _Joins(defaultdict(list), defaultdict(list), [])
+    conflicts: dict[str, list[str]] = defaultdict(list)
+    joined: dict[str, list[Overlaps]] = defaultdict(list)
+    unknown_tables: list[str] = []
+    present: set[str] = set()
+    unbounded: set[str] = set()
+    parts: list[tuple[Network, str]] = []
     for table in sorted(topology.tgw_route_tables.values(), key=lambda t: t.route_table_id):
         if table.transit_gateway_id != tgw_id:
             continue
-        present = _present_attachments(table)
-        if present is None:
-            joins.unknown_tables.append(table.route_table_id)
+        attachments = _present_attachments(table)
+        if attachments is None:
+            unknown_tables.append(table.route_table_id)
             continue
-        joined = [ref for ref in members if by_vpc[ref.vpc_id] in present]
-        table_index = OverlapIndex(joined)
-        # Where its routes could not be read, the VPCs a table joins are those propagating into
-        # it, and propagation carries every block: each conflicts with all it overlaps there.
-        conflicts = (
-            None
-            if table.routes is None
-            else _shared_range_conflicts(
-                table, {by_vpc[ref.vpc_id]: ref.vpc_id for ref in joined}, table_index
-            )
-        )
-        for ref in joined:
+        members_here = [ref for ref in members if by_vpc[ref.vpc_id] in attachments]
+        attached = {by_vpc[ref.vpc_id]: ref.vpc_id for ref in members_here}
+        present.update(attached.values())
+        table_index = OverlapIndex(members_here)
+        if table.routes is None:
+            # The VPCs it joins are those propagating into it, and propagation carries every
+            # block: each conflicts with all it overlaps there.
+            unbounded.update(attached.values())
+            table_pairs = None
+        else:
+            table_parts = set(_routed_shares(table, attached, blocks))
+            parts.extend(table_parts)
+            table_pairs = _pairs_sharing_routed_parts(table_parts, table_index.blocks_by_vpc)
+        for ref in members_here:
             group = table_index.group(ref.vpc_id)
             if len(group) < 2:
                 continue
-            joins.joined[ref.vpc_id].append(group)
-            if conflicts is None:
+            joined[ref.vpc_id].append(group)
+            if table_pairs is None:
                 examples, count = table_index.others(ref.vpc_id, limit=5)
             else:
-                conflicting = conflicts.get(ref.vpc_id, set())
-                examples, count = sorted(conflicting)[:5], len(conflicting)
+                pairs = table_pairs.get(ref.vpc_id, set())
+                examples, count = sorted(pairs)[:5], len(pairs)
             if count:
-                joins.conflicts[ref.vpc_id].append(
+                conflicts[ref.vpc_id].append(
                     f"{table.route_table_id} routes to both it and {_listing(examples, count)}"
                 )
-    return joins
+    return _Joins(
+        conflicts,
+        joined,
+        unknown_tables,
+        present=frozenset(present),
+        routed_pairs=_pairs_sharing_routed_parts(parts, blocks),
+        unbounded=frozenset(unbounded),
+        members=members,
+    )
 
 
 @builtin_rule(
@@ -611,7 +676,13 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
         found = []
         if overlapping:
             overlapping_partners = [p for p in partners if index.others(p.vpc_id, limit=1)[1] > 0]
-            joins = _table_joins(topology, tgw_id, by_vpc, [*overlapping, *overlapping_partners])
+            joins = _table_joins(
+                topology,
+                tgw_id,
+                by_vpc,
+                [*overlapping, *overlapping_partners],
+                index.blocks_by_vpc,
+            )
             for ref in sorted(overlapping, key=lambda r: r.vpc_id):
                 finding = _overlap_finding(ctx, tgw_id, ref, index, joins=joins, unseen=unseen)
                 if finding is not None:
@@ -636,10 +707,15 @@ def _overlap_finding(
     joins: _Joins,
     unseen: str | None,
 ) -> Finding | None:
-    """The finding on one VPC that overlaps others on the gateway; None where every table that
-    joins it to them keeps the shared range off the gateway and nothing else is in doubt."""
-    examples, count = index.others(ref.vpc_id, limit=10)
-    if joins.conflicts.get(ref.vpc_id):
+    """The finding on one VPC that overlaps others on the gateway; None where the VPCs it
+    overlaps keep the ranges they share with it off the gateway and nothing else is in doubt."""
+    if joins.unknown_tables or unseen or ref.vpc_id in joins.conflicts:
+        examples, count = index.others(ref.vpc_id, limit=10)
+    else:
+        examples, count = joins.unjoined(ref.vpc_id, index)
+        if not count:
+            return None
+    if ref.vpc_id in joins.conflicts:
         severity = ctx.severity
         how = (
             "; ".join(joins.conflicts[ref.vpc_id])
@@ -655,18 +731,6 @@ def _overlap_finding(
         severity = Severity.MEDIUM
         how = f"whether a route table of the gateway joins them is unknown: {unseen}"
     else:
-        # Every table joining it to an overlapping VPC keeps the shared range off the gateway.
-        tables = joins.joined.get(ref.vpc_id)
-        if tables:
-            # Table groups lie within the VPC's overlap group, and each holds the VPC itself.
-            everyone = index.group(ref.vpc_id)
-            if any(len(group) == len(everyone) for group in tables):
-                return None
-            kept_apart = frozenset().union(*tables)
-            count = len(everyone) - len(kept_apart)
-            if not count:
-                return None
-            examples = list(islice((v for v in everyone if v not in kept_apart), 10))
         severity, how = Severity.MEDIUM, "no route table of the gateway joins them yet"
     return ctx.finding(
         ref.scope,
