@@ -38,6 +38,7 @@ from vpce_audit.data import ServicePorts
 from vpce_audit.model import (
     AUTODEFINED_RULE_PREFIX,
     HostedZone,
+    ResolverEndpoint,
     ResolverRule,
     Vpc,
     VpcEndpoint,
@@ -216,10 +217,18 @@ class Answer:
     """The interface endpoint whose private DNS answers, if its name is the most specific."""
     unknown: str | None = None
     """Set when the snapshot cannot tell who answers: the zones associated with the VPC could
-    not all be listed, a Resolver rule forwards the name (then ``zone`` and ``endpoint`` are
-    None), or the VPC's Resolver rules are unknown (then they say who answers unless a rule
-    does)."""
+    not all be listed, a Resolver rule forwards the name to DNS servers the scan does not see
+    (then ``zone`` and ``endpoint`` are None), or the VPC's Resolver rules are unknown (then
+    they say who answers unless a rule does)."""
+    via: str | None = None
+    """The VPC whose Route 53 Resolver answered, where a FORWARD rule sent the name to that
+    VPC's inbound Resolver endpoint: ``zone`` and ``endpoint`` are that VPC's, and the client
+    connects to what they give from its own VPC."""
 
+
+SERVING_RESOLVER_STATES = frozenset({"OPERATIONAL", "UPDATING"})
+"""States of a Resolver endpoint in which it answers queries (ResolverEndpoint ``Status``): one
+being created, recovering, needing action or being deleted may not."""
 
 RESOLVER_ANSWERS = frozenset({"SYSTEM", "RECURSIVE"})
 """Resolver rule types under which the Resolver answers a name itself (its private zones, then
@@ -234,22 +243,53 @@ class Resolver:
         self.snapshot = snapshot
         self.topology = topology or Topology(snapshot)
         # Rules ask about many names per VPC (VPCE206 about every AWS service name).
-        self._private_dns_names: dict[tuple[str, str, str], dict[str, VpcEndpoint]] = {}
+        self._private_dns_names: dict[tuple[str, str, str, bool], dict[str, VpcEndpoint]] = {}
 
-    def private_dns_names(self, scope: ScopeView, vpc_id: str) -> dict[str, VpcEndpoint]:
+    def private_dns_names(
+        self, scope: ScopeView, vpc_id: str, *, inbound: bool = False
+    ) -> dict[str, VpcEndpoint]:
         """Names the VPC's own interface endpoints answer through private DNS, as the scope
-        sees them (a shared VPC's endpoints are its owner's: a participant's scope lists none)."""
-        key = (scope.account_id, scope.region, vpc_id)
+        sees them (a shared VPC's endpoints are its owner's: a participant's scope lists none).
+        ``inbound``: for queries that arrive through an inbound Resolver endpoint, which an
+        endpoint with private DNS only for inbound Resolver endpoints answers too."""
+        key = (scope.account_id, scope.region, vpc_id, inbound)
         if key not in self._private_dns_names:
             found: dict[str, VpcEndpoint] = {}
             for endpoint in scope.live_endpoints_by_vpc.get(vpc_id, ()):
-                if endpoint.is_interface and endpoint.private_dns_serves_vpc:
+                serves = (
+                    endpoint.private_dns_enabled if inbound else endpoint.private_dns_serves_vpc
+                )
+                if endpoint.is_interface and serves:
                     for name in service_dns_names(scope, endpoint):
                         found.setdefault(name.removeprefix("*."), endpoint)
             self._private_dns_names[key] = found
         return self._private_dns_names[key]
 
-    def answer(self, scope: ScopeView, vpc_id: str, name: str) -> Answer:
+    @cached_property
+    def _inbound_endpoints(self) -> dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]]:
+        """Inbound Resolver endpoints by (region, address): where a FORWARD rule's target may be
+        one of the organisation's own."""
+        found: dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]] = {}
+        for scope in self.snapshot.scopes:
+            for endpoint in scope.data.resolver_endpoints:
+                if endpoint.direction.upper() != "INBOUND":
+                    continue
+                for address in endpoint.ip_addresses or ():
+                    key = (scope.region, canonical_address(address))
+                    found.setdefault(key, []).append((scope, endpoint))
+        return found
+
+    def answer(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        name: str,
+        *,
+        inbound: bool = False,
+        asked: frozenset[str] = frozenset(),
+    ) -> Answer:
+        """Who answers ``name`` in the VPC. ``inbound``: the query arrived through one of the
+        VPC's inbound Resolver endpoints; ``asked``: the VPCs whose rules forwarded it there."""
         name = normalise(name)
         best_zone: HostedZone | None = None
         best_length = -1
@@ -258,7 +298,7 @@ class Resolver:
             if is_within(name, zone_name) and len(zone_name) > best_length:
                 best_zone, best_length = zone, len(zone_name)
         private: VpcEndpoint | None = None
-        for domain, endpoint in self.private_dns_names(scope, vpc_id).items():
+        for domain, endpoint in self.private_dns_names(scope, vpc_id, inbound=inbound).items():
             # The endpoint's AWS-managed zone is at least as specific as a customer zone of the
             # same name (AWS refuses to create both: ConflictingDomainExists).
             if is_within(name, domain) and len(domain) >= best_length:
@@ -266,9 +306,11 @@ class Resolver:
                 break
         ruled = self._ruled(scope, vpc_id, name, best_length)
         if ruled is not None:
-            reason, forwarded = ruled
-            if forwarded:
-                return Answer(unknown=reason)  # no zone of the VPC's answers it
+            reason, forwarding = ruled
+            if forwarding is not None:
+                # No zone of the VPC's answers it: the DNS servers the rule names do.
+                through = self._through_inbound(scope, vpc_id, name, forwarding, asked)
+                return through or Answer(unknown=reason)
             # What answers unless a rule does: rules that judge on it see the doubt.
             return Answer(zone=None if private else best_zone, endpoint=private, unknown=reason)
         if private is not None:
@@ -281,6 +323,58 @@ class Resolver:
                 "resources the scan cannot place)",
             )
         return Answer(zone=best_zone)
+
+    def forwards_inbound(self, rule: ResolverRule, region: str) -> bool:
+        """Whether a FORWARD rule sends names to an inbound Resolver endpoint the scan read."""
+        return rule.rule_type == "FORWARD" and any(
+            (region, canonical_address(target.rpartition(":")[0].strip("[]")))
+            in self._inbound_endpoints
+            for target in rule.target_ips
+        )
+
+    def _through_inbound(
+        self,
+        scope: ScopeView,
+        vpc_id: str,
+        name: str,
+        rule: ResolverRule,
+        asked: frozenset[str],
+    ) -> Answer | None:
+        """The answer where a FORWARD rule sends the name to an inbound Resolver endpoint the
+        scan read: the Resolver of that endpoint's VPC answers it as for a client there (its
+        private hosted zones, its endpoints' private DNS, its own rules), the centralised-DNS
+        design of AWS's hybrid guidance
+        (https://docs.aws.amazon.com/whitepapers/latest/hybrid-cloud-dns-options-for-vpc/route-53-resolver-endpoints-and-forwarding-rules.html).
+        None where the targets are not all addresses of one operational inbound endpoint's VPC
+        in the region (another DNS server, an endpoint not scanned, an address several VPCs
+        hold): then what answers is not seen. Whether the rule's outbound endpoint reaches those
+        addresses is not judged."""
+        holders: set[tuple[str, str, str]] = set()
+        found: tuple[ScopeView, ResolverEndpoint] | None = None
+        for target in rule.target_ips:
+            address, _, port = target.rpartition(":")
+            held = self._inbound_endpoints.get(
+                (scope.region, canonical_address(address.strip("[]")))
+            )
+            if port != "53" or not held:
+                return None
+            for hub_scope, endpoint in held:
+                holders.add((hub_scope.account_id, endpoint.vpc_id, endpoint.resolver_endpoint_id))
+                found = (hub_scope, endpoint)
+        if found is None or len(holders) != 1:
+            return None
+        hub_scope, endpoint = found
+        if endpoint.status.upper() not in SERVING_RESOLVER_STATES:
+            return None
+        forwarded = (
+            f"Resolver rule {rule.rule_id} ({rule.domain_name}) forwards the name from {vpc_id} "
+            f"to inbound Resolver endpoint {endpoint.resolver_endpoint_id} in {endpoint.vpc_id}"
+        )
+        if endpoint.vpc_id == vpc_id or endpoint.vpc_id in asked:
+            return Answer(unknown=f"{forwarded}, whose rules forward it back: a loop")
+        answer = self.answer(hub_scope, endpoint.vpc_id, name, inbound=True, asked=asked | {vpc_id})
+        unknown = f"{forwarded}, where {answer.unknown}" if answer.unknown else None
+        return replace(answer, via=endpoint.vpc_id, unknown=unknown)
 
     def rule_doubt(self, scope: ScopeView, vpc_id: str, name: str) -> str | None:
         """Why a Resolver rule takes, or may take, the name where no private zone applies (a
@@ -296,15 +390,15 @@ class Resolver:
         a FORWARD rule does take them."""
         zone_name = normalise(zone.name)
         ruled = self._ruled(scope, vpc_id, zone_name, len(zone_name))
-        if ruled is None or (certain and not ruled[1]):
+        if ruled is None or (certain and ruled[1] is None):
             return None
         return ruled[0]
 
     def _ruled(
         self, scope: ScopeView, vpc_id: str, name: str, private_length: int
-    ) -> tuple[str, bool] | None:
-        """Whether a Route 53 Resolver rule takes the name from the VPC's zones: (why, True) when
-        a FORWARD rule does, (why, False) when that is unknown, None when none does. The most
+    ) -> tuple[str, ResolverRule | None] | None:
+        """Whether a Route 53 Resolver rule takes the name from the VPC's zones: (why, the rule)
+        when a FORWARD rule does, (why, None) when that is unknown, None when none does. The most
         specific rule whose domain holds the name governs, and it wins over a private zone (or
         an endpoint's private DNS) unless that zone is more specific; a FORWARD rule sends the
         query to DNS servers the snapshot does not see, a SYSTEM or RECURSIVE rule lets the
@@ -314,7 +408,7 @@ class Resolver:
         if unknown is not None:
             return (
                 f"the Route 53 Resolver rules associated with {vpc_id} are unknown: {unknown}",
-                False,
+                None,
             )
         by_domain = self.snapshot.resolver_rules_by_domain(vpc_id)
         unlisted = by_domain.get(None)
@@ -322,7 +416,7 @@ class Resolver:
             return (
                 f"Resolver rule {unlisted[0].rule_id} is associated with {vpc_id}, but "
                 "ListResolverRules did not list it: its domain is unknown",
-                False,
+                None,
             )
         governing, domain = _governing_rules(by_domain, name)
         if not governing or all(rule.rule_type in RESOLVER_ANSWERS for rule in governing):
@@ -336,7 +430,7 @@ class Resolver:
             return (
                 f"Resolver rules {ids} of different types are associated with {vpc_id} for "
                 f"{governing[0].domain_name}: which one applies is unknown",
-                False,
+                None,
             )
         ruling = min(governing, key=lambda rule: rule.rule_id)
         if ruling.rule_type != "FORWARD":
@@ -346,13 +440,13 @@ class Resolver:
                 f"Resolver rule {ruling.rule_id} ({ruling.domain_name}) of type "
                 f"{ruling.rule_type} governs the name in {vpc_id}, and what it does with it is "
                 "not judged",
-                False,
+                None,
             )
         targets = ", ".join(ruling.target_ips) or "its outbound endpoint's targets"
         return (
             f"Resolver rule {ruling.rule_id} ({ruling.domain_name}) forwards the name from "
             f"{vpc_id} to {targets}, whose answers the scan does not see",
-            True,
+            ruling,
         )
 
 
@@ -384,7 +478,9 @@ def _listed(ids: list[str]) -> str:
 class RecordCheck:
     """One record of a zone that points at an interface endpoint, and what is wrong with it."""
 
-    zone: HostedZone
+    zone: HostedZone | None
+    """None for the private DNS of an endpoint in another VPC, whose Resolver answered the name
+    through its inbound endpoint (``Answer.via``)."""
     record_name: str
     endpoint_id: str | None
     endpoint: VpcEndpoint | None = None
@@ -541,6 +637,11 @@ class CentralDns:
         as long as this object answers about it, so an id is never another tuple's."""
         if self.snapshot.zones_for(scope, vpc_id):
             return None
+        rules = self.snapshot.resolver_rules(vpc_id)
+        if any(self.resolver.forwards_inbound(rule, scope.region) for rule in rules):
+            # A name forwarded to another VPC's inbound Resolver endpoint is judged by the path
+            # from this VPC to what that VPC answers (``Resolver._through_inbound``).
+            return None
         vpc = scope.vpcs_by_id.get(vpc_id)
         return (
             scope.region,
@@ -559,7 +660,7 @@ class CentralDns:
                     rule.rule_type,
                     rule.rule_id.startswith(AUTODEFINED_RULE_PREFIX),
                 )
-                for rule in self.snapshot.resolver_rules(vpc_id)
+                for rule in rules
             ),
         )
 
@@ -590,7 +691,12 @@ class CentralDns:
             # Unknown attributes, or DNS servers that may not forward to the Route 53 Resolver.
             return NameFate.UNKNOWN
         if answer.endpoint is not None:
-            return NameFate.CENTRAL
+            if answer.via is None:
+                return NameFate.CENTRAL  # the VPC's own endpoint
+            check = self.check(scope, vpc_id, None, name, answer.endpoint.endpoint_id)
+            if check.unknown:
+                return NameFate.UNKNOWN
+            return NameFate.CENTRAL if check.healthy else NameFate.UNUSABLE
         assert answer.zone is not None
         if answer.zone.records is None or any(check.unknown for check in checks):
             return NameFate.UNKNOWN
@@ -605,7 +711,7 @@ class CentralDns:
         self,
         scope: ScopeView,
         vpc_id: str,
-        zone: HostedZone,
+        zone: HostedZone | None,
         record_name: str,
         endpoint_id: str,
         *,
