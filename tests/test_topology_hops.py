@@ -1310,6 +1310,23 @@ def test_across_the_gateway_an_address_rule_decides(rules: tuple[Any, ...], skip
         assert "refers to a prefix list whose entries are unknown" in result.skipped[0].reason
 
 
+def test_across_the_gateway_a_rule_for_the_spokes_ipv6_block_alone_is_unknown() -> None:
+    """The path judged is IPv4; its IPv6 block admitted lets the spoke in over IPv6 only."""
+    document = _hub_admitting(estate(BOTH_WAYS), ingress("::/0"), spoke_group=False)
+    spoke = scope_of(document, SPOKE)
+    dual = tuple(
+        dataclasses.replace(v, ipv6_cidr_blocks=("2600:1f18:aaaa::/56",)) for v in spoke.vpcs
+    )
+    result = _scan(with_scope(document, dataclasses.replace(spoke, vpcs=dual)))
+    assert result.findings == ()
+    assert [(s.rule_id, s.resource_id) for s in result.skipped] == [("VPCE207", "vpc-0spoke")]
+    assert "admit vpc-0spoke by its IPv6 blocks only" in result.skipped[0].reason
+    # Without an IPv6 block of its own, ::/0 admits nothing of the spoke.
+    assert "does not admit vpc-0spoke" in _spoke_broken(
+        _scan(_hub_admitting(estate(BOTH_WAYS), ingress("::/0"), spoke_group=False))
+    )
+
+
 def test_a_reference_admits_nothing_through_an_inspection_vpc_either() -> None:
     """The path crosses the gateway twice, through the inspection VPC: the same AWS limitation,
     and its own ("does not work across AWS Gateway Load Balancer or an AWS Network Firewall")."""

@@ -739,3 +739,50 @@ def test_207_an_endpoint_of_a_region_that_was_not_scanned_is_unknown_not_gone() 
 )
 def test_an_endpoint_name_says_its_region_in_every_partition(name: str, region: str | None) -> None:
     assert endpoint_region_in_dns_name(name) == region
+
+
+@pytest.mark.parametrize(
+    ("extra_rule", "verdict"),
+    [
+        ("::/0", "skipped"),  # admits IPv6 only: the IPv4 path judged is not admitted
+        ("2600:1f18:aaaa::/56", "skipped"),
+        (None, "finding"),
+        ("10.32.0.0/16", "passed"),
+    ],
+    ids=["ipv6-anywhere", "the-spokes-ipv6-block", "nothing", "the-spokes-ipv4-block"],
+)
+def test_207_an_ipv6_rule_does_not_admit_a_spokes_ipv4_clients(
+    extra_rule: str | None, verdict: str
+) -> None:
+    """The paths judged are IPv4 (an A record's, an alias's): a group admitting the spoke's
+    IPv6 block alone lets its clients in over IPv6 only, which works where the endpoint is
+    dual-stack; its address type is not read, so that is unknown, not a pass."""
+    estate = _hub_and_spokes()
+    (hub_group,) = estate.security_groups
+    rules = (*hub_group.ingress, *([ingress(extra_rule)] if extra_rule else []))
+    dual = dataclasses.replace(
+        next(v for v in estate.vpcs if v.vpc_id == "vpc-not-admitted"),
+        ipv6_cidr_blocks=("2600:1f18:aaaa::/56",),
+    )
+    estate = dataclasses.replace(
+        estate,
+        security_groups=(dataclasses.replace(hub_group, ingress=rules),),
+        vpcs=tuple(dual if v.vpc_id == dual.vpc_id else v for v in estate.vpcs),
+    )
+    ssm = zone(
+        "Z1",
+        "ssm.eu-west-1.amazonaws.com.",
+        "vpc-not-admitted",
+        records={"ssm.eu-west-1.amazonaws.com": alias("vpce-0a1", "ssm")},
+    )
+    result = run_with(centralised_endpoint_dns_broken, estate, ssm)
+    outcome = {
+        "finding": [f.resource_id for f in result.findings],
+        "skipped": [s.resource_id for s in result.skipped],
+    }
+    expected = {"finding": [], "skipped": []}
+    if verdict != "passed":
+        expected[verdict] = ["vpc-not-admitted"]
+    assert outcome == expected
+    if verdict == "skipped":
+        assert "admit vpc-not-admitted by its IPv6 blocks only" in result.skipped[0].reason

@@ -784,7 +784,8 @@ class CentralDns:
         groups_admit = self._admissions.get(key)
         if groups_admit is None:
             groups_admit = self._admissions[key] = admission(hub_scope, groups, ports.ports)
-        blocks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+        # The paths judged are IPv4 ones: an IPv6 block admitted says nothing of them.
+        blocks = parse_networks(vpc.cidr_blocks)
         if True in crossings:
             return self._admitted_across_gateway(
                 base, vpc, endpoint, groups_admit=groups_admit, blocks=blocks, ports=ports
@@ -813,7 +814,9 @@ class CentralDns:
                 base,
                 unknown="a security-group rule refers to a prefix list or group the snapshot lacks",
             )
-        return _not_admitted(base, vpc, endpoint, ports)
+        return _ipv6_only(base, vpc, endpoint, groups_admit) or _not_admitted(
+            base, vpc, endpoint, ports
+        )
 
     @staticmethod
     def _admitted_across_gateway(
@@ -834,6 +837,9 @@ class CentralDns:
         so a rule referencing the VPC's groups, of any account, admits nothing there."""
         if groups_admit.by_address(blocks):
             return base
+        ipv6_only = _ipv6_only(base, vpc, endpoint, groups_admit)
+        if ipv6_only is not None:
+            return ipv6_only
         if groups_admit.unknown_lists:
             return _with(
                 base,
@@ -971,6 +977,22 @@ class CentralDns:
             if s.region == region and "vpc_endpoints" not in s.failed_kinds
         )
         return scanned if members <= scanned else None
+
+
+def _ipv6_only(
+    base: RecordCheck, vpc: Vpc, endpoint: VpcEndpoint, groups_admit: Admission
+) -> RecordCheck | None:
+    """Unknown where the endpoint's groups admit the VPC's IPv6 blocks but not its IPv4 ones:
+    its clients connect only over IPv6, which works where the endpoint is dual-stack (its
+    address type is not read) and is not the path judged."""
+    if not groups_admit.by_address(parse_networks(vpc.ipv6_cidr_blocks)):
+        return None
+    return _with(
+        base,
+        unknown=f"{endpoint.endpoint_id}'s security groups admit {vpc.vpc_id} by its IPv6 "
+        "blocks only: its clients connect over IPv6 alone, whose path is not judged (nor "
+        "whether the endpoint is dual-stack)",
+    )
 
 
 def _not_admitted(
