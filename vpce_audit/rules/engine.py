@@ -46,8 +46,13 @@ def evaluate(snapshot: Snapshot, rules: Iterable[Rule], settings: Settings) -> E
     skipped: list[Skipped] = []
     rules_run = tuple(rules)
     running = frozenset(rule.rule_id for rule in rules_run)
+    lost_nothing = _lost_nothing(snapshot)
     for rule in rules_run:
-        eligible, rule_skips = _split_scopes(snapshot, rule)
+        rule_skips: list[Skipped] = []
+        if lost_nothing[bool(rule.account_requirements)]:
+            eligible = snapshot.scopes
+        else:
+            eligible, rule_skips = _split_scopes(snapshot, rule)
         skipped.extend(rule_skips)
         context = RuleContext(
             rule=rule,
@@ -73,6 +78,19 @@ def evaluate(snapshot: Snapshot, rules: Iterable[Rule], settings: Settings) -> E
     findings.sort(key=lambda f: f.sort_key)
     skipped.sort(key=lambda s: s.sort_key)
     return EvaluationResult(findings=tuple(findings), skipped=tuple(skipped), rules_run=rules_run)
+
+
+def _lost_nothing(snapshot: Snapshot) -> tuple[bool, bool]:
+    """Whether every scope is eligible for every rule: (for rules that need region facts only,
+    for rules that also need account-wide facts). Nearly every organisation scan lost nothing,
+    and then no rule needs to ask each of its thousands of scopes."""
+    regions = not any(scope.failed_kinds for scope in snapshot.scopes)
+    accounts = snapshot.accounts_by_id
+    with_accounts = regions and all(
+        (account := accounts.get(scope.account_id)) is not None and not account.errors
+        for scope in snapshot.scopes
+    )
+    return regions, with_accounts
 
 
 def _split_scopes(snapshot: Snapshot, rule: Rule) -> tuple[tuple[ScopeView, ...], list[Skipped]]:
