@@ -57,11 +57,13 @@ class ScopeView:
 
     data: RegionSnapshot
 
-    @property
+    # Cached, so that after the first read each is a plain attribute of the view: rules read a
+    # scope's account and region about two million times in a 500 x 17 organisation.
+    @cached_property
     def account_id(self) -> str:
         return self.data.account_id
 
-    @property
+    @cached_property
     def region(self) -> str:
         return self.data.region
 
