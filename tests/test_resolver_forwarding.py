@@ -10,7 +10,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tests.helpers import ACCOUNT, REGION, endpoint, route, snapshot, subnet, table, vpc
+from tests.helpers import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    REGION,
+    endpoint,
+    region,
+    route,
+    snapshot,
+    subnet,
+    table,
+    vpc,
+)
 from tests.rules.test_vpce40x_routing import _central_spoke
 from vpce_audit.analysis.endpoint_dns import CentralDns, NameFate, Resolver
 from vpce_audit.model import (
@@ -21,6 +32,7 @@ from vpce_audit.model import (
     ResolverEndpoint,
     ResolverRule,
     ResourceRecordSet,
+    VpcZones,
 )
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.routing import s3_traffic_via_nat
@@ -143,7 +155,6 @@ def test_forwarding_elsewhere_stays_unknown() -> None:
         "an address no inbound endpoint holds": _estate(_forward("10.9.0.10:53")),
         "another port": _estate(_forward("10.30.1.10:5353")),
         "one target elsewhere": _estate(_forward("10.30.1.10:53", "10.9.0.10:53")),
-        "an endpoint being created": _estate(status="CREATING"),
         "an outbound endpoint's addresses": _estate(
             resolver_endpoints=(
                 ResolverEndpoint("rslvr-out", "OUTBOUND", "vpc-hub", "OPERATIONAL", INBOUND),
@@ -264,3 +275,146 @@ def test_each_forwarding_vpc_is_judged_by_its_own_path() -> None:
         for vpc_id in ("vpc-spoke", "vpc-lost")
     }
     assert fates == {"vpc-spoke": {NameFate.CENTRAL}, "vpc-lost": {NameFate.UNUSABLE}}
+
+
+def test_an_endpoint_that_is_not_serving_is_named_with_its_status() -> None:
+    """UPDATING still answers; CREATING or AUTO_RECOVERING may not."""
+    assert _answer(_estate(status="UPDATING")).via == "vpc-hub"
+    for status in ("CREATING", "AUTO_RECOVERING"):
+        answer = _answer(_estate(status=status))
+        assert (answer.via, answer.zone, answer.endpoint) == (None, None, None)
+        assert answer.unknown is not None
+        assert answer.unknown.endswith(f"in vpc-hub, which is {status}: it may not answer")
+
+
+def test_a_hub_without_dns_hostnames_answers_publicly() -> None:
+    """Private zones and endpoints' private DNS need enableDnsSupport and enableDnsHostnames in
+    the VPC whose Resolver answers
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html):
+    the hub's Resolver answers the forwarded name publicly, and the spoke's S3 traffic leaves by
+    its NAT gateway. Attributes not read leave it unknown. Found by review."""
+    for hostnames, fate in ((False, NameFate.PUBLIC), (None, NameFate.UNKNOWN)):
+        estate = _estate()
+        vpcs = tuple(
+            dataclasses.replace(v, enable_dns_hostnames=hostnames) if v.vpc_id == "vpc-hub" else v
+            for v in estate.vpcs
+        )
+        assert _fates(dataclasses.replace(estate, vpcs=vpcs)) == {fate}, hostnames
+    off = _estate()
+    off = dataclasses.replace(
+        off,
+        vpcs=tuple(
+            dataclasses.replace(v, enable_dns_hostnames=False) if v.vpc_id == "vpc-hub" else v
+            for v in off.vpcs
+        ),
+    )
+    found = _nat_rules(off).findings
+    assert [(f.rule_id, f.resource_id) for f in found] == [("VPCE401", "rtb-spoke")]
+    # Its own rules still apply there: one forwarding the name on leaves it unknown.
+    onward = ResolverRule(
+        "rslvr-rr-hub", S3_NAME, "FORWARD", ("vpc-hub",), target_ips=("192.0.2.1:53",)
+    )
+    assert _fates(dataclasses.replace(off, resolver_rules=(_forward(), onward))) == {
+        NameFate.UNKNOWN
+    }
+
+
+def test_via_names_the_vpc_whose_resolver_answered() -> None:
+    """spoke -> hub -> hub2: the hub forwards the name on, and hub2's endpoint answers."""
+    estate = _estate(
+        _forward(),
+        ResolverRule(
+            "rslvr-rr-hub", "amazonaws.com", "FORWARD", ("vpc-hub",), target_ips=("10.40.1.10:53",)
+        ),
+        resolver_endpoints=(
+            ResolverEndpoint("rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", INBOUND),
+            ResolverEndpoint(
+                "rslvr-in-hub2", "INBOUND", "vpc-hub2", "OPERATIONAL", ("10.40.1.10",)
+            ),
+        ),
+    )
+    endpoints = tuple(
+        dataclasses.replace(e, vpc_id="vpc-hub2") if e.endpoint_id == "vpce-0a1" else e
+        for e in estate.vpc_endpoints
+    )
+    estate = dataclasses.replace(
+        estate, vpc_endpoints=endpoints, vpcs=(*estate.vpcs, vpc("vpc-hub2", "10.40.0.0/16"))
+    )
+    answer = _answer(estate)
+    assert answer.endpoint is not None and answer.endpoint.vpc_id == "vpc-hub2"
+    assert answer.via == "vpc-hub2"
+
+
+def test_an_inbound_endpoint_whose_addresses_were_not_read_may_hold_the_target() -> None:
+    estate = _estate(
+        resolver_endpoints=(
+            ResolverEndpoint("rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", INBOUND),
+            ResolverEndpoint("rslvr-in-twin", "INBOUND", "vpc-twin", "OPERATIONAL", None),
+        )
+    )
+    assert _answer(estate).via is None
+
+
+def test_a_spoke_whose_zones_are_not_all_known_is_not_answered_by_the_hub() -> None:
+    """A private zone of the spoke that the scan could not list, more specific than the rule,
+    would answer instead (found by review)."""
+    accounts = (
+        AccountSnapshot(
+            ACCOUNT, "2026-11-26T00:00:00Z", vpc_zones=(VpcZones("vpc-spoke", REGION, None),)
+        ),
+    )
+    view = snapshot(_estate(), accounts=accounts)
+    answer = Resolver(view).answer(view.scopes[0], "vpc-spoke", S3_NAME)
+    assert (answer.via, answer.unknown is not None) == (None, True)
+
+
+def test_an_inbound_endpoint_of_another_region_is_not_followed() -> None:
+    other = region(
+        name="us-east-1",
+        resolver_endpoints=[
+            ResolverEndpoint("rslvr-in-far", "INBOUND", "vpc-far", "OPERATIONAL", INBOUND)
+        ],
+    )
+    view = snapshot(_estate(resolver_endpoints=()), other)
+    scope = next(s for s in view.scopes if s.region == REGION)
+    assert Resolver(view).answer(scope, "vpc-spoke", S3_NAME).via is None
+
+
+def test_an_ipv6_target_written_another_way_is_followed() -> None:
+    estate = _estate(
+        _forward("[fd00:ec2:0:0::10]:53"),
+        resolver_endpoints=(
+            ResolverEndpoint(
+                "rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", ("fd00:ec2::10",)
+            ),
+        ),
+    )
+    assert _answer(estate).via == "vpc-hub"
+
+
+def test_a_hub_in_another_account_answers_with_its_own_endpoints() -> None:
+    """The centralised design's hub is usually a network account's: the spoke's account does
+    not list the hub's endpoints."""
+    base = _estate()
+    spoke = dataclasses.replace(
+        base,
+        vpcs=tuple(v for v in base.vpcs if v.vpc_id == "vpc-spoke"),
+        subnets=tuple(s for s in base.subnets if s.vpc_id == "vpc-spoke"),
+        route_tables=tuple(t for t in base.route_tables if t.vpc_id == "vpc-spoke"),
+        vpc_endpoints=(),
+        security_groups=(),
+        resolver_endpoints=(),
+    )
+    hub = dataclasses.replace(
+        base,
+        account_id=OTHER_ACCOUNT,
+        vpcs=tuple(v for v in base.vpcs if v.vpc_id != "vpc-spoke"),
+        subnets=tuple(s for s in base.subnets if s.vpc_id != "vpc-spoke"),
+        route_tables=tuple(t for t in base.route_tables if t.vpc_id != "vpc-spoke"),
+        resolver_rules=(),
+    )
+    view = snapshot(spoke, hub)
+    scope = next(s for s in view.scopes if s.account_id == ACCOUNT)
+    answer = Resolver(view).answer(scope, "vpc-spoke", S3_NAME)
+    assert answer.via == "vpc-hub"
+    assert answer.endpoint is not None and answer.endpoint.endpoint_id == "vpce-0a1"

@@ -8,6 +8,8 @@ addresses both hold."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from tests.helpers import ACCOUNT, OTHER_ACCOUNT, findings, region, skipped, vpc
 from vpce_audit.findings import Severity
 from vpce_audit.model import (
@@ -239,9 +241,111 @@ def test_a_segment_that_routes_the_shared_range_is_in_the_way_of_the_others() ->
     assert "no route table of the gateway joins them yet" in found["vpc-a"].message
 
 
-def test_a_segment_whose_routes_could_not_be_read_routes_all_its_blocks() -> None:
-    """c propagates into a table whose routes were not read: propagation carries every block."""
+def test_a_segment_whose_routes_could_not_be_read_keeps_every_overlap_medium() -> None:
+    """c propagates into a table whose routes were not read: propagation carries every block,
+    and the table's static routes are unknown. Every overlap on the gateway stays medium, naming
+    the table (a and b, kept apart where the routes were read, too)."""
     found = findings(cidr_overlap_transit_gateway, _segments(None, c_propagates=True))
+    assert {v: (f.severity, f.related_resources) for v, f in found.items()} == {
+        "vpc-a": (Severity.MEDIUM, ("vpc-b", "vpc-c")),
+        "vpc-b": (Severity.MEDIUM, ("vpc-a", "vpc-c")),
+        "vpc-c": (Severity.MEDIUM, ("vpc-a", "vpc-b")),
+    }
+    assert "the routes of tgw-rtb-c could not be read" in found["vpc-a"].message
+
+
+def test_a_table_whose_routes_were_not_read_may_hold_a_static_route_into_the_shared_range() -> None:
+    """Nothing propagates into tgw-rtb-x, but its static routes were not read: they may send
+    100.64.0.0/16 toward a and b's routable block. Not a pass (found by review)."""
+    estate = _estate(*ROUTABLE_ONLY)
+    estate = dataclasses.replace(
+        estate,
+        transit_gateway_route_tables=(
+            *estate.transit_gateway_route_tables,
+            TransitGatewayRouteTable("tgw-rtb-x", "tgw-1", ("att-x",), (), None),
+        ),
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)
+    assert {v: f.severity for v, f in found.items()} == {
+        "vpc-a": Severity.MEDIUM,
+        "vpc-b": Severity.MEDIUM,
+    }
+    assert "the routes of tgw-rtb-x could not be read" in found["vpc-a"].message
+
+
+def test_a_table_whose_associations_and_routes_are_unknown_keeps_kept_apart_vpcs_medium() -> None:
+    estate = _estate(*ROUTABLE_ONLY)
+    estate = dataclasses.replace(
+        estate,
+        transit_gateway_route_tables=(
+            *estate.transit_gateway_route_tables,
+            TransitGatewayRouteTable("tgw-rtb-x", "tgw-1", None, None, None),
+        ),
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)
+    assert {f.severity for f in found.values()} == {Severity.MEDIUM}
+    assert set(found) == {"vpc-a", "vpc-b"}
+
+
+def test_the_most_specific_route_decides_where_the_shared_range_goes() -> None:
+    """The default route sends everything toward a (an egress VPC holding 100.64.0.0/16 too),
+    but a more specific blackhole, or a route to another attachment, takes the shared range
+    from it (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html, route
+    evaluation order). Found by review."""
+    default_to_a = (_route("0.0.0.0/0", "att-a"), _route("10.0.2.0/24", "att-b"))
+    for more_specific in (
+        _route("100.64.0.0/10", "", state="blackhole"),
+        _route(NON_ROUTABLE, "att-vpn"),
+    ):
+        estate = _estate(*default_to_a, more_specific)
+        assert findings(cidr_overlap_transit_gateway, estate) == {}, more_specific
+    # Only part of the shared range taken: the rest still goes toward a.
+    partial = _estate(*default_to_a, _route("100.64.0.0/17", "att-vpn"))
+    assert {f.severity for f in findings(cidr_overlap_transit_gateway, partial).values()} == {
+        Severity.HIGH
+    }
+    # A more specific route toward a itself takes nothing from it.
+    own = _estate(*default_to_a, _route("100.64.0.0/17", "att-a"))
+    assert set(findings(cidr_overlap_transit_gateway, own)) == {"vpc-a", "vpc-b"}
+
+
+def test_a_tables_conflict_names_only_the_vpcs_it_joins() -> None:
+    estate = _segments((_route("10.0.3.0/24", "att-c"),))
+    tables = (
+        TransitGatewayRouteTable(
+            "tgw-rtb-ab",
+            "tgw-1",
+            ("att-a", "att-b"),
+            (),
+            (*ROUTABLE_ONLY, _route(NON_ROUTABLE, "att-a")),
+        ),
+        estate.transit_gateway_route_tables[1],
+    )
+    found = findings(
+        cidr_overlap_transit_gateway,
+        dataclasses.replace(estate, transit_gateway_route_tables=tables),
+    )
+    assert "tgw-rtb-ab routes to both it and vpc-b." in found["vpc-a"].message
+    assert found["vpc-a"].severity is Severity.HIGH
+
+
+def test_a_blackhole_route_does_not_make_a_vpc_present_in_a_table() -> None:
+    """c is named only by a blackhole route: no table routes to it or learns from it, so what it
+    routes is unknown, and a and b (kept apart from each other) are told of it."""
+    estate = _segments(None)
+    tables = (
+        TransitGatewayRouteTable(
+            "tgw-rtb-ab",
+            "tgw-1",
+            ("att-a", "att-b"),
+            (),
+            (*ROUTABLE_ONLY, _route("10.0.3.0/24", "att-c", state="blackhole")),
+        ),
+    )
+    found = findings(
+        cidr_overlap_transit_gateway,
+        dataclasses.replace(estate, transit_gateway_route_tables=tables),
+    )
     assert {v: f.related_resources for v, f in found.items()} == {
         "vpc-a": ("vpc-c",),
         "vpc-b": ("vpc-c",),
@@ -279,3 +383,34 @@ def test_kept_apart_by_different_tables_is_judged_pair_by_pair() -> None:
         "vpc-c": ("vpc-b",),
     }
     assert {f.severity for f in found.values()} == {Severity.MEDIUM}
+
+
+def test_a_vpc_no_table_knows_is_counted_once() -> None:
+    """c is in no table (what it routes is unknown) and a's own table routes the shared range
+    toward a: c is in a's way both ways, and counted once."""
+    estate = _segments(None)
+    tables = (
+        TransitGatewayRouteTable(
+            "tgw-rtb-a",
+            "tgw-1",
+            ("att-a",),
+            ("att-a",),
+            (
+                _route("10.0.1.0/24", "att-a", "propagated"),
+                _route(NON_ROUTABLE, "att-a", "propagated"),
+            ),
+        ),
+        TransitGatewayRouteTable(
+            "tgw-rtb-b", "tgw-1", ("att-b",), (), (_route("10.0.2.0/24", "att-b"),)
+        ),
+    )
+    found = findings(
+        cidr_overlap_transit_gateway,
+        dataclasses.replace(estate, transit_gateway_route_tables=tables),
+    )
+    assert {v: f.related_resources for v, f in found.items()} == {
+        "vpc-a": ("vpc-b", "vpc-c"),
+        "vpc-b": ("vpc-a", "vpc-c"),
+        "vpc-c": ("vpc-a", "vpc-b"),
+    }
+    assert "with 2 VPC(s) whose CIDR blocks overlap its own" in found["vpc-a"].message

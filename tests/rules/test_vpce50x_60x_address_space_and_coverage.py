@@ -408,3 +408,8 @@ def test_504_a_shared_secondary_block_beside_blocks_of_their_own() -> None:
         "vpc-e": ("vpc-a", "vpc-c", "vpc-d"),
     }
     assert "overlaps 4 other VPC(s)" in found["vpc-a"].message
+
+
+def test_504_a_vpc_with_no_block_that_parses_overlaps_nothing() -> None:
+    estate = region(vpcs=[vpc("vpc-bad", "not-a-cidr"), vpc("vpc-ok", "10.0.0.0/16")])
+    assert findings(cidr_overlap_organisation, estate) == {}

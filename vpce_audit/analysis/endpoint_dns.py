@@ -279,6 +279,17 @@ class Resolver:
                     found.setdefault(key, []).append((scope, endpoint))
         return found
 
+    @cached_property
+    def _unread_inbound_endpoints(self) -> dict[str, list[str]]:
+        """Per region, the inbound Resolver endpoints whose addresses were not read: any of
+        them may hold a FORWARD rule's target too."""
+        found: dict[str, list[str]] = {}
+        for scope in self.snapshot.scopes:
+            for endpoint in scope.data.resolver_endpoints:
+                if endpoint.direction.upper() == "INBOUND" and endpoint.ip_addresses is None:
+                    found.setdefault(scope.region, []).append(endpoint.resolver_endpoint_id)
+        return found
+
     def answer(
         self,
         scope: ScopeView,
@@ -308,7 +319,10 @@ class Resolver:
         if ruled is not None:
             reason, forwarding = ruled
             if forwarding is not None:
-                # No zone of the VPC's answers it: the DNS servers the rule names do.
+                # No zone of the VPC's answers it (a zone not listed, more specific, might):
+                # the DNS servers the rule names do.
+                if not self.snapshot.zone_list_known(scope, vpc_id):
+                    return Answer(unknown=reason)
                 through = self._through_inbound(scope, vpc_id, name, forwarding, asked)
                 return through or Answer(unknown=reason)
             # What answers unless a rule does: rules that judge on it see the doubt.
@@ -327,8 +341,7 @@ class Resolver:
     def forwards_inbound(self, rule: ResolverRule, region: str) -> bool:
         """Whether a FORWARD rule sends names to an inbound Resolver endpoint the scan read."""
         return rule.rule_type == "FORWARD" and any(
-            (region, canonical_address(target.rpartition(":")[0].strip("[]")))
-            in self._inbound_endpoints
+            (region, _target_address(target)[0]) in self._inbound_endpoints
             for target in rule.target_ips
         )
 
@@ -345,36 +358,51 @@ class Resolver:
         private hosted zones, its endpoints' private DNS, its own rules), the centralised-DNS
         design of AWS's hybrid guidance
         (https://docs.aws.amazon.com/whitepapers/latest/hybrid-cloud-dns-options-for-vpc/route-53-resolver-endpoints-and-forwarding-rules.html).
-        None where the targets are not all addresses of one operational inbound endpoint's VPC
-        in the region (another DNS server, an endpoint not scanned, an address several VPCs
-        hold): then what answers is not seen. Whether the rule's outbound endpoint reaches those
-        addresses is not judged."""
+        None where the targets are not all port-53 addresses of one inbound endpoint in the
+        region (another DNS server, an endpoint not scanned, an address several VPCs hold or an
+        endpoint whose addresses were not read may hold): then what answers is not seen. The
+        endpoint must be serving, and its VPC's DNS attributes on for its private zones and
+        endpoints to answer. Whether the rule's outbound endpoint reaches those addresses, and
+        whether the inbound endpoint takes Do53 (it may take DNS over HTTPS only; its protocols
+        are not read), are not judged."""
         holders: set[tuple[str, str, str]] = set()
         found: tuple[ScopeView, ResolverEndpoint] | None = None
         for target in rule.target_ips:
-            address, _, port = target.rpartition(":")
-            held = self._inbound_endpoints.get(
-                (scope.region, canonical_address(address.strip("[]")))
-            )
+            address, port = _target_address(target)
+            held = self._inbound_endpoints.get((scope.region, address))
             if port != "53" or not held:
                 return None
             for hub_scope, endpoint in held:
                 holders.add((hub_scope.account_id, endpoint.vpc_id, endpoint.resolver_endpoint_id))
                 found = (hub_scope, endpoint)
-        if found is None or len(holders) != 1:
-            return None
+        if found is None or len(holders) != 1 or scope.region in self._unread_inbound_endpoints:
+            return None  # an endpoint whose addresses were not read may hold them too
         hub_scope, endpoint = found
-        if endpoint.status.upper() not in SERVING_RESOLVER_STATES:
-            return None
         forwarded = (
             f"Resolver rule {rule.rule_id} ({rule.domain_name}) forwards the name from {vpc_id} "
             f"to inbound Resolver endpoint {endpoint.resolver_endpoint_id} in {endpoint.vpc_id}"
         )
+        if endpoint.status.upper() not in SERVING_RESOLVER_STATES:
+            return Answer(unknown=f"{forwarded}, which is {endpoint.status}: it may not answer")
         if endpoint.vpc_id == vpc_id or endpoint.vpc_id in asked:
             return Answer(unknown=f"{forwarded}, whose rules forward it back: a loop")
+        hub = hub_scope.vpcs_by_id.get(endpoint.vpc_id)
+        attributes = (
+            (None, None) if hub is None else (hub.enable_dns_support, hub.enable_dns_hostnames)
+        )
+        if None in attributes:
+            return Answer(unknown=f"{forwarded}, whose DNS attributes were not read")
+        if False in attributes:
+            # Private zones and endpoints' private DNS need both attributes on in the VPC whose
+            # Resolver answers; its rules still apply.
+            doubt = self.rule_doubt(hub_scope, endpoint.vpc_id, name)
+            if doubt is not None:
+                return Answer(unknown=f"{forwarded}, where {doubt}")
+            return Answer(via=endpoint.vpc_id)
         answer = self.answer(hub_scope, endpoint.vpc_id, name, inbound=True, asked=asked | {vpc_id})
         unknown = f"{forwarded}, where {answer.unknown}" if answer.unknown else None
-        return replace(answer, via=endpoint.vpc_id, unknown=unknown)
+        # Forwarded on again, the answer is the last VPC's.
+        return replace(answer, via=answer.via or endpoint.vpc_id, unknown=unknown)
 
     def rule_doubt(self, scope: ScopeView, vpc_id: str, name: str) -> str | None:
         """Why a Resolver rule takes, or may take, the name where no private zone applies (a
@@ -451,6 +479,12 @@ class Resolver:
 
 
 SHOWN_RULE_IDS = 5
+
+
+def _target_address(target: str) -> tuple[str, str]:
+    """A FORWARD rule's target ("10.0.0.2:53", "[fd00::2]:53") as (canonical address, port)."""
+    address, _, port = target.rpartition(":")
+    return canonical_address(address.strip("[]")), port
 
 
 def _governing_rules(

@@ -16,6 +16,7 @@ from vpce_audit.analysis.cidrs import (
     contains,
     intersection,
     overlapping_pairs,
+    overlaps,
     parse_network,
     parse_networks,
 )
@@ -470,12 +471,24 @@ def _routed_shares(
     table: TransitGatewayRouteTable, attached: dict[str, str], blocks: dict[str, frozenset[Network]]
 ) -> Iterator[tuple[Network, str]]:
     """The parts of the joined VPCs' blocks ``table``'s routes send toward them, with the VPC
-    each is sent to (``attached`` maps attachment id to VPC id). A route to a prefix list,
-    whose entries are not read, is taken to carry all of the VPC's blocks."""
-    for route in table.routes or ():
+    each is sent to (``attached`` maps attachment id to VPC id). The most specific route that
+    matches an address decides where it goes
+    (https://docs.aws.amazon.com/vpc/latest/tgw/how-transit-gateways-work.html, route
+    evaluation order): the addresses a more specific route blackholes or sends elsewhere are not
+    sent toward the VPC by a wider one. A route to a prefix list, whose entries are not read, is
+    taken to carry all of the VPC's blocks (and to take nothing from a wider route)."""
+    routes = table.routes or ()
+    destinations = [
+        parse_network(route.destination_cidr) if route.destination_cidr else None
+        for route in routes
+    ]
+    known = [
+        (network, route) for network, route in zip(destinations, routes, strict=True) if network
+    ]
+    by_destination = NetworkIndex([network for network, _ in known])
+    for route, destination in zip(routes, destinations, strict=True):
         if route.state != "active":
             continue  # a blackhole route drops what it matches: it reaches no VPC
-        destination = parse_network(route.destination_cidr) if route.destination_cidr else None
         if destination is None and not route.prefix_list_id:
             continue
         for attachment_id in route.attachment_ids:
@@ -484,8 +497,34 @@ def _routed_shares(
                 continue
             for block in blocks[vpc_id]:
                 part = block if destination is None else intersection(block, destination)
-                if part is not None:
+                if part is None:
+                    continue
+                if destination is None:
                     yield part, vpc_id
+                    continue
+                # A more specific route decides its addresses (one toward this VPC yields
+                # them itself).
+                narrower = [
+                    network
+                    for position in by_destination.overlapping(part)
+                    if (network := known[position][0]).prefixlen > destination.prefixlen
+                ]
+                for piece in _without(part, narrower):
+                    yield piece, vpc_id
+
+
+def _without(network: Network, holes: list[Network]) -> list[Network]:
+    """The parts of ``network`` outside every hole (blocks are nested or disjoint)."""
+    pieces = [network]
+    for hole in holes:
+        kept: list[Network] = []
+        for piece in pieces:
+            if not overlaps(piece, hole):
+                kept.append(piece)
+            elif not contains(hole, piece):
+                kept.extend(piece.address_exclude(hole))  # type: ignore[arg-type]
+        pieces = kept
+    return pieces
 
 
 def _pairs_sharing_routed_parts(
@@ -537,9 +576,6 @@ class _Joins:
     routed_pairs: dict[str, set[str]]
     """Per VPC: the overlapping VPCs with which it shares an address some table with readable
     routes sends toward one of the two."""
-    unbounded: frozenset[str]
-    """VPCs propagating into a table whose routes could not be read: all their blocks are
-    routed there."""
     members: list[VpcRef]
 
     @cached_property
@@ -547,33 +583,24 @@ class _Joins:
         """The VPCs not ``present``: what they would route is unknown."""
         return OverlapIndex(ref for ref in self.members if ref.vpc_id not in self.present)
 
-    @cached_property
-    def wide_open(self) -> OverlapIndex:
-        """The ``unbounded`` VPCs."""
-        return OverlapIndex(ref for ref in self.members if ref.vpc_id in self.unbounded)
-
     def unjoined(self, vpc_id: str, index: OverlapIndex) -> tuple[list[str], int]:
         """The overlapping VPCs no table joins to this one that would conflict with it if one
         did (up to ten, and how many): those with which it shares an address some table routes
         toward one of the two, or where what one of them routes is unknown. Two that each keep
-        the shared range off every table of the gateway stay apart by design."""
+        the shared range off every table of the gateway stay apart by design. (Asked only where
+        every table's routes were read.)"""
         if vpc_id not in self.present:
             return index.others(vpc_id, limit=10)
+        # No table joins an absent VPC to this one: each counts, uncopied.
+        absent = self.absent.overlaps(index.blocks_by_vpc[vpc_id])
         tables = self.joined.get(vpc_id, ())
-        if vpc_id in self.unbounded:
-            # Table groups lie within the VPC's overlap group, and each holds the VPC itself.
-            everyone = index.group(vpc_id)
-            if any(len(group) == len(everyone) for group in tables):
-                return [], 0
-            kept_apart = frozenset({vpc_id}).union(*tables)
-            others = (v for v in everyone if v not in kept_apart)
-            return list(islice(others, 10)), len(everyone) - len(kept_apart)
-        blocks = index.blocks_by_vpc[vpc_id]
-        suspects = set(self.routed_pairs.get(vpc_id, ()))
-        suspects.update(self.absent.overlaps(blocks), self.wide_open.overlaps(blocks))
-        suspects.discard(vpc_id)
-        flagged = sorted(v for v in suspects if not any(v in group for group in tables))
-        return flagged[:10], len(flagged)
+        routed = sorted(
+            v
+            for v in self.routed_pairs.get(vpc_id, ())
+            if v not in absent and not any(v in group for group in tables)
+        )
+        examples = sorted((*absent.first(10), *routed[:10]))[:10]
+        return examples, len(absent) + len(routed)
 
 
 def _table_joins(
@@ -587,7 +614,6 @@ def _table_joins(
     joined: dict[str, list[Overlaps]] = defaultdict(list)
     unknown_tables: list[str] = []
     present: set[str] = set()
-    unbounded: set[str] = set()
     parts: list[tuple[Network, str]] = []
     for table in sorted(topology.tgw_route_tables.values(), key=lambda t: t.route_table_id):
         if table.transit_gateway_id != tgw_id:
@@ -601,9 +627,10 @@ def _table_joins(
         present.update(attached.values())
         table_index = OverlapIndex(members_here)
         if table.routes is None:
-            # The VPCs it joins are those propagating into it, and propagation carries every
-            # block: each conflicts with all it overlaps there.
-            unbounded.update(attached.values())
+            # The VPCs known to be joined there propagate into it, and propagation carries
+            # every block: each conflicts with all it overlaps there. Its static routes are
+            # unknown: what it does with the others' shared ranges is too.
+            unknown_tables.append(table.route_table_id)
             table_pairs = None
         else:
             table_parts = set(_routed_shares(table, attached, blocks))
@@ -629,7 +656,6 @@ def _table_joins(
         unknown_tables,
         present=frozenset(present),
         routed_pairs=_pairs_sharing_routed_parts(parts, blocks),
-        unbounded=frozenset(unbounded),
         members=members,
     )
 
@@ -649,7 +675,7 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
     VPC's overlapping block is not propagated
     (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html) and the overlapping range
     goes to one of them only. One that joins them by their other blocks only is AWS's private
-    NAT gateway design for overlapping networks, not flagged (``_shared_range_conflicts``). VPCs
+    NAT gateway design for overlapping networks, not flagged (``_Joins``). VPCs
     that no route table joins are a medium finding: isolated today, in the way of connecting
     them later."""
     topology = Topology(ctx.snapshot)
