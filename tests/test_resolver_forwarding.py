@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
+
 from tests.helpers import (
     ACCOUNT,
     OTHER_ACCOUNT,
@@ -171,12 +173,16 @@ def test_forwarding_elsewhere_stays_unknown() -> None:
         assert skipped == {("VPCE401", "rtb-spoke")}, case
 
 
-def test_an_address_two_inbound_endpoints_hold_stays_unknown() -> None:
-    """VPCs with overlapping blocks: which one the outbound endpoint reaches is not judged."""
+@pytest.mark.parametrize("twin_addresses", [INBOUND, None], ids=["read", "not-read"])
+def test_an_address_another_inbound_endpoint_may_hold_stays_unknown(
+    twin_addresses: tuple[str, ...] | None,
+) -> None:
+    """VPCs with overlapping blocks: which endpoint the outbound endpoint reaches is not judged,
+    also where the other's addresses were not read."""
     estate = _estate(
         resolver_endpoints=(
             ResolverEndpoint("rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", INBOUND),
-            ResolverEndpoint("rslvr-in-twin", "INBOUND", "vpc-twin", "OPERATIONAL", INBOUND),
+            ResolverEndpoint("rslvr-in-twin", "INBOUND", "vpc-twin", "OPERATIONAL", twin_addresses),
         )
     )
     assert _answer(estate).via is None
@@ -343,16 +349,6 @@ def test_via_names_the_vpc_whose_resolver_answered() -> None:
     answer = _answer(estate)
     assert answer.endpoint is not None and answer.endpoint.vpc_id == "vpc-hub2"
     assert answer.via == "vpc-hub2"
-
-
-def test_an_inbound_endpoint_whose_addresses_were_not_read_may_hold_the_target() -> None:
-    estate = _estate(
-        resolver_endpoints=(
-            ResolverEndpoint("rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", INBOUND),
-            ResolverEndpoint("rslvr-in-twin", "INBOUND", "vpc-twin", "OPERATIONAL", None),
-        )
-    )
-    assert _answer(estate).via is None
 
 
 def test_a_spoke_whose_zones_are_not_all_known_is_not_answered_by_the_hub() -> None:

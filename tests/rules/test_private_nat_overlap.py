@@ -198,10 +198,9 @@ def test_kept_apart_is_no_pass_while_an_attached_vpc_is_unseen() -> None:
     assert "vpc-x of account" in reasons["vpc-a"]
 
 
-def _segments(
-    c_routes: tuple[TransitGatewayRoute, ...] | None, *, c_propagates: bool = False
-) -> RegionSnapshot:
-    """a and b in one table, c in another: each table routes its VPCs' routable blocks."""
+def _three(*tables: TransitGatewayRouteTable) -> RegionSnapshot:
+    """a, b and c, each with a routable block of its own and the non-routable one, attached to
+    tgw-1, whose route tables are ``tables``."""
     return region(
         vpcs=[
             vpc("vpc-a", "10.0.1.0/24", NON_ROUTABLE),
@@ -209,12 +208,23 @@ def _segments(
             vpc("vpc-c", "10.0.3.0/24", NON_ROUTABLE),
         ],
         transit_gateway_attachments=[_attach(f"att-{x}", f"vpc-{x}") for x in "abc"],
-        transit_gateway_route_tables=[
-            TransitGatewayRouteTable("tgw-rtb-ab", "tgw-1", ("att-a", "att-b"), (), ROUTABLE_ONLY),
-            TransitGatewayRouteTable(
-                "tgw-rtb-c", "tgw-1", ("att-c",), ("att-c",) if c_propagates else (), c_routes
-            ),
-        ],
+        transit_gateway_route_tables=list(tables),
+    )
+
+
+AB = TransitGatewayRouteTable("tgw-rtb-ab", "tgw-1", ("att-a", "att-b"), (), ROUTABLE_ONLY)
+"""a and b joined by their routable blocks."""
+
+
+def _segments(
+    c_routes: tuple[TransitGatewayRoute, ...] | None, *, c_propagates: bool = False
+) -> RegionSnapshot:
+    """a and b in one table, c in another: each table routes its VPCs' routable blocks."""
+    return _three(
+        AB,
+        TransitGatewayRouteTable(
+            "tgw-rtb-c", "tgw-1", ("att-c",), ("att-c",) if c_propagates else (), c_routes
+        ),
     )
 
 
@@ -310,8 +320,7 @@ def test_the_most_specific_route_decides_where_the_shared_range_goes() -> None:
 
 
 def test_a_tables_conflict_names_only_the_vpcs_it_joins() -> None:
-    estate = _segments((_route("10.0.3.0/24", "att-c"),))
-    tables = (
+    estate = _three(
         TransitGatewayRouteTable(
             "tgw-rtb-ab",
             "tgw-1",
@@ -319,12 +328,11 @@ def test_a_tables_conflict_names_only_the_vpcs_it_joins() -> None:
             (),
             (*ROUTABLE_ONLY, _route(NON_ROUTABLE, "att-a")),
         ),
-        estate.transit_gateway_route_tables[1],
+        TransitGatewayRouteTable(
+            "tgw-rtb-c", "tgw-1", ("att-c",), (), (_route("10.0.3.0/24", "att-c"),)
+        ),
     )
-    found = findings(
-        cidr_overlap_transit_gateway,
-        dataclasses.replace(estate, transit_gateway_route_tables=tables),
-    )
+    found = findings(cidr_overlap_transit_gateway, estate)
     assert "tgw-rtb-ab routes to both it and vpc-b." in found["vpc-a"].message
     assert found["vpc-a"].severity is Severity.HIGH
 
@@ -332,8 +340,7 @@ def test_a_tables_conflict_names_only_the_vpcs_it_joins() -> None:
 def test_a_blackhole_route_does_not_make_a_vpc_present_in_a_table() -> None:
     """c is named only by a blackhole route: no table routes to it or learns from it, so what it
     routes is unknown, and a and b (kept apart from each other) are told of it."""
-    estate = _segments(None)
-    tables = (
+    estate = _three(
         TransitGatewayRouteTable(
             "tgw-rtb-ab",
             "tgw-1",
@@ -342,10 +349,7 @@ def test_a_blackhole_route_does_not_make_a_vpc_present_in_a_table() -> None:
             (*ROUTABLE_ONLY, _route("10.0.3.0/24", "att-c", state="blackhole")),
         ),
     )
-    found = findings(
-        cidr_overlap_transit_gateway,
-        dataclasses.replace(estate, transit_gateway_route_tables=tables),
-    )
+    found = findings(cidr_overlap_transit_gateway, estate)
     assert {v: f.related_resources for v, f in found.items()} == {
         "vpc-a": ("vpc-c",),
         "vpc-b": ("vpc-c",),
@@ -356,26 +360,18 @@ def test_a_blackhole_route_does_not_make_a_vpc_present_in_a_table() -> None:
 def test_kept_apart_by_different_tables_is_judged_pair_by_pair() -> None:
     """a is joined to b by one table and to c by another, each keeping the shared range off the
     gateway; c's own table routes all of c, so b, which no table joins to c, is in its way."""
-    estate = region(
-        vpcs=[
-            vpc("vpc-a", "10.0.1.0/24", NON_ROUTABLE),
-            vpc("vpc-b", "10.0.2.0/24", NON_ROUTABLE),
-            vpc("vpc-c", "10.0.3.0/24", NON_ROUTABLE),
-        ],
-        transit_gateway_attachments=[_attach(f"att-{x}", f"vpc-{x}") for x in "abc"],
-        transit_gateway_route_tables=[
-            TransitGatewayRouteTable("tgw-rtb-ab", "tgw-1", ("att-a", "att-b"), (), ROUTABLE_ONLY),
-            TransitGatewayRouteTable(
-                "tgw-rtb-ac",
-                "tgw-1",
-                ("att-c",),
-                (),
-                (_route("10.0.1.0/24", "att-a"), _route("10.0.3.0/24", "att-c")),
-            ),
-            TransitGatewayRouteTable(
-                "tgw-rtb-c-only", "tgw-1", (), (), (_route("100.64.0.0/10", "att-c"),)
-            ),
-        ],
+    estate = _three(
+        AB,
+        TransitGatewayRouteTable(
+            "tgw-rtb-ac",
+            "tgw-1",
+            ("att-c",),
+            (),
+            (_route("10.0.1.0/24", "att-a"), _route("10.0.3.0/24", "att-c")),
+        ),
+        TransitGatewayRouteTable(
+            "tgw-rtb-c-only", "tgw-1", (), (), (_route("100.64.0.0/10", "att-c"),)
+        ),
     )
     found = findings(cidr_overlap_transit_gateway, estate)
     assert {v: f.related_resources for v, f in found.items()} == {
@@ -388,8 +384,7 @@ def test_kept_apart_by_different_tables_is_judged_pair_by_pair() -> None:
 def test_a_vpc_no_table_knows_is_counted_once() -> None:
     """c is in no table (what it routes is unknown) and a's own table routes the shared range
     toward a: c is in a's way both ways, and counted once."""
-    estate = _segments(None)
-    tables = (
+    estate = _three(
         TransitGatewayRouteTable(
             "tgw-rtb-a",
             "tgw-1",
@@ -404,10 +399,7 @@ def test_a_vpc_no_table_knows_is_counted_once() -> None:
             "tgw-rtb-b", "tgw-1", ("att-b",), (), (_route("10.0.2.0/24", "att-b"),)
         ),
     )
-    found = findings(
-        cidr_overlap_transit_gateway,
-        dataclasses.replace(estate, transit_gateway_route_tables=tables),
-    )
+    found = findings(cidr_overlap_transit_gateway, estate)
     assert {v: f.related_resources for v, f in found.items()} == {
         "vpc-a": ("vpc-b", "vpc-c"),
         "vpc-b": ("vpc-a", "vpc-c"),

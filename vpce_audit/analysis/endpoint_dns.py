@@ -266,29 +266,24 @@ class Resolver:
         return self._private_dns_names[key]
 
     @cached_property
-    def _inbound_endpoints(self) -> dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]]:
-        """Inbound Resolver endpoints by (region, address): where a FORWARD rule's target may be
-        one of the organisation's own."""
+    def _inbound_endpoints(
+        self,
+    ) -> tuple[dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]], frozenset[str]]:
+        """Inbound Resolver endpoints by (region, address), where a FORWARD rule's target may
+        be one of the organisation's own; and the regions with one whose addresses were not
+        read, which may hold any target there too."""
         found: dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]] = {}
+        unread: set[str] = set()
         for scope in self.snapshot.scopes:
             for endpoint in scope.data.resolver_endpoints:
                 if endpoint.direction.upper() != "INBOUND":
                     continue
+                if endpoint.ip_addresses is None:
+                    unread.add(scope.region)
                 for address in endpoint.ip_addresses or ():
                     key = (scope.region, canonical_address(address))
                     found.setdefault(key, []).append((scope, endpoint))
-        return found
-
-    @cached_property
-    def _unread_inbound_endpoints(self) -> dict[str, list[str]]:
-        """Per region, the inbound Resolver endpoints whose addresses were not read: any of
-        them may hold a FORWARD rule's target too."""
-        found: dict[str, list[str]] = {}
-        for scope in self.snapshot.scopes:
-            for endpoint in scope.data.resolver_endpoints:
-                if endpoint.direction.upper() == "INBOUND" and endpoint.ip_addresses is None:
-                    found.setdefault(scope.region, []).append(endpoint.resolver_endpoint_id)
-        return found
+        return found, frozenset(unread)
 
     def answer(
         self,
@@ -341,7 +336,7 @@ class Resolver:
     def forwards_inbound(self, rule: ResolverRule, region: str) -> bool:
         """Whether a FORWARD rule sends names to an inbound Resolver endpoint the scan read."""
         return rule.rule_type == "FORWARD" and any(
-            (region, _target_address(target)[0]) in self._inbound_endpoints
+            (region, _target_address(target)[0]) in self._inbound_endpoints[0]
             for target in rule.target_ips
         )
 
@@ -365,17 +360,18 @@ class Resolver:
         endpoints to answer. Whether the rule's outbound endpoint reaches those addresses, and
         whether the inbound endpoint takes Do53 (it may take DNS over HTTPS only; its protocols
         are not read), are not judged."""
+        by_address, unread_regions = self._inbound_endpoints
         holders: set[tuple[str, str, str]] = set()
         found: tuple[ScopeView, ResolverEndpoint] | None = None
         for target in rule.target_ips:
             address, port = _target_address(target)
-            held = self._inbound_endpoints.get((scope.region, address))
+            held = by_address.get((scope.region, address))
             if port != "53" or not held:
                 return None
             for hub_scope, endpoint in held:
                 holders.add((hub_scope.account_id, endpoint.vpc_id, endpoint.resolver_endpoint_id))
                 found = (hub_scope, endpoint)
-        if found is None or len(holders) != 1 or scope.region in self._unread_inbound_endpoints:
+        if found is None or len(holders) != 1 or scope.region in unread_regions:
             return None  # an endpoint whose addresses were not read may hold them too
         hub_scope, endpoint = found
         forwarded = (
