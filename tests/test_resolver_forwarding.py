@@ -17,6 +17,7 @@ from tests.helpers import (
     OTHER_ACCOUNT,
     REGION,
     endpoint,
+    error,
     region,
     route,
     snapshot,
@@ -414,3 +415,110 @@ def test_a_hub_in_another_account_answers_with_its_own_endpoints() -> None:
     answer = Resolver(view).answer(scope, "vpc-spoke", S3_NAME)
     assert answer.via == "vpc-hub"
     assert answer.endpoint is not None and answer.endpoint.endpoint_id == "vpce-0a1"
+
+
+def test_an_account_whose_inbound_endpoints_were_not_listed_may_hold_the_target() -> None:
+    """Another account of the region failed ListResolverEndpoints: an inbound endpoint of its
+    (an overlapping VPC's) may hold the target as well. Found by review."""
+    other = region(
+        account=OTHER_ACCOUNT,
+        vpcs=[vpc("vpc-twin", "10.30.0.0/16")],
+        errors=[error("resolver_endpoints", "ListResolverEndpoints", account=OTHER_ACCOUNT)],
+    )
+    view = snapshot(_estate(), other)
+    scope = next(s for s in view.scopes if s.account_id == ACCOUNT)
+    answer = Resolver(view).answer(scope, "vpc-spoke", S3_NAME)
+    assert (answer.via, answer.unknown is not None) == (None, True)
+
+
+def test_an_unread_endpoint_whose_vpc_cannot_hold_the_target_is_no_doubt() -> None:
+    """An inbound endpoint's addresses are its VPC's: one in 172.31.0.0/16 cannot hold
+    10.30.1.10, and an outbound endpoint's addresses (never read) are no target at all."""
+    estate = _estate(
+        resolver_endpoints=(
+            ResolverEndpoint("rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", INBOUND),
+            ResolverEndpoint("rslvr-in-far", "INBOUND", "vpc-far", "OPERATIONAL", None),
+            ResolverEndpoint("rslvr-out-hub", "OUTBOUND", "vpc-hub", "OPERATIONAL", None),
+        )
+    )
+    estate = dataclasses.replace(estate, vpcs=(*estate.vpcs, vpc("vpc-far", "172.31.0.0/16")))
+    assert _answer(estate).via == "vpc-hub"
+
+
+def test_a_hub_with_one_dns_attribute_off_answers_publicly_whatever_the_other() -> None:
+    for support in (None, True):
+        estate = _estate()
+        vpcs = tuple(
+            dataclasses.replace(v, enable_dns_support=support, enable_dns_hostnames=False)
+            if v.vpc_id == "vpc-hub"
+            else v
+            for v in estate.vpcs
+        )
+        estate = dataclasses.replace(estate, vpcs=vpcs)
+        answer = _answer(estate)
+        assert (answer.via, answer.zone, answer.endpoint, answer.unknown) == (
+            "vpc-hub",
+            None,
+            None,
+            None,
+        ), support
+        assert _fates(estate) == {NameFate.PUBLIC}
+
+
+def test_a_hub_vpc_missing_from_its_scope_leaves_the_answer_unknown() -> None:
+    estate = _estate()
+    estate = dataclasses.replace(
+        estate, vpcs=tuple(v for v in estate.vpcs if v.vpc_id != "vpc-hub")
+    )
+    answer = _answer(estate)
+    assert answer.endpoint is None
+    assert answer.unknown is not None and answer.unknown.endswith(
+        "whose DNS attributes were not read"
+    )
+
+
+def test_unlisted_zones_matter_only_below_the_rules_domain() -> None:
+    """A zone takes a name from a rule only when more specific than the rule's domain: a rule
+    for the name itself leaves an unlisted zone nothing to take. Where one may take it, the
+    reason names the unlisted zones (found by review)."""
+    accounts = (
+        AccountSnapshot(
+            ACCOUNT, "2026-11-26T00:00:00Z", vpc_zones=(VpcZones("vpc-spoke", REGION, None),)
+        ),
+    )
+    exact = snapshot(_estate(_forward(domain=S3_NAME)), accounts=accounts)
+    answer = Resolver(exact).answer(exact.scopes[0], "vpc-spoke", S3_NAME)
+    assert (answer.via, answer.unknown) == ("vpc-hub", None)
+    wider = snapshot(_estate(), accounts=accounts)
+    answer = Resolver(wider).answer(wider.scopes[0], "vpc-spoke", S3_NAME)
+    assert answer.unknown == (
+        "the private hosted zones that answer in vpc-spoke are not all known (ListHostedZonesByVPC "
+        "failed, or a Route 53 Profile associated with it carries resources the scan cannot "
+        "place): one more specific than Resolver rule rslvr-rr-central (amazonaws.com) would "
+        "take the name from it"
+    )
+
+
+def test_vpcs_whose_rules_differ_only_in_target_are_not_answered_alike() -> None:
+    """Answers are shared between VPCs alike in their rules' domains and types unless one
+    forwards to an inbound endpoint, however its target is written."""
+    other = ResolverRule(
+        "rslvr-rr-other", "amazonaws.com", "FORWARD", ("vpc-spoke2",), target_ips=("192.0.2.53:53",)
+    )
+    estate = _estate(
+        _forward("[fd00:ec2:0:0::10]:53"),
+        other,
+        resolver_endpoints=(
+            ResolverEndpoint(
+                "rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", ("fd00:ec2::10",)
+            ),
+        ),
+    )
+    estate = dataclasses.replace(estate, vpcs=(*estate.vpcs, vpc("vpc-spoke2", "10.50.0.0/16")))
+    view = snapshot(estate)
+    central = CentralDns(view)
+    fates = {
+        vpc_id: {fate for _, fate in central.resolution(view.scopes[0], vpc_id, "s3").fates}
+        for vpc_id in ("vpc-spoke2", "vpc-spoke")
+    }
+    assert fates == {"vpc-spoke2": {NameFate.UNKNOWN}, "vpc-spoke": {NameFate.CENTRAL}}

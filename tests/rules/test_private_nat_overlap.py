@@ -9,6 +9,10 @@ addresses both hold."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import ACCOUNT, OTHER_ACCOUNT, findings, region, skipped, vpc
 from vpce_audit.findings import Severity
@@ -23,6 +27,7 @@ from vpce_audit.model import (
     TransitGatewayRouteTarget,
 )
 from vpce_audit.rules.builtin.address_space import (
+    _without,
     cidr_overlap_transit_gateway,
     connected_networks_conflict,
 )
@@ -406,3 +411,99 @@ def test_a_vpc_no_table_knows_is_counted_once() -> None:
         "vpc-c": ("vpc-a", "vpc-b"),
     }
     assert "with 2 VPC(s) whose CIDR blocks overlap its own" in found["vpc-a"].message
+
+
+def _under_a_default_route(*spokes: tuple[str, str, str]) -> RegionSnapshot:
+    """vpc-h (10.0.0.0/16, an inspection VPC) takes 0.0.0.0/0; each spoke (id, a block inside
+    vpc-h's, a routable block) routes its routable block and has its shared block blackholed."""
+    routes = [_route("0.0.0.0/0", "att-h")]
+    for vpc_id, shared, routable in spokes:
+        routes += [_route(routable, f"att-{vpc_id}"), _route(shared, "", state="blackhole")]
+    return region(
+        vpcs=[vpc("vpc-h", "10.0.0.0/16"), *(vpc(v, s, r) for v, s, r in spokes)],
+        transit_gateway_attachments=[
+            _attach("att-h", "vpc-h"),
+            *(_attach(f"att-{v}", v) for v, _, _ in spokes),
+        ],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable(
+                "tgw-rtb",
+                "tgw-1",
+                ("att-h", *(f"att-{v}" for v, _, _ in spokes)),
+                (),
+                tuple(routes),
+            )
+        ],
+    )
+
+
+def test_holes_inside_the_part_a_default_route_sends_are_taken_from_it() -> None:
+    """Blackholes strictly inside vpc-h's block, one or two apart, leave no shared address
+    sent toward either VPC; a third spoke without one is a conflict."""
+    one = _under_a_default_route(("vpc-b", "10.0.5.0/24", "172.16.0.0/24"))
+    assert findings(cidr_overlap_transit_gateway, one) == {}
+    two = _under_a_default_route(
+        ("vpc-b", "10.0.5.0/24", "172.16.0.0/24"), ("vpc-c", "10.0.9.0/24", "172.16.1.0/24")
+    )
+    assert findings(cidr_overlap_transit_gateway, two) == {}
+    three = dataclasses.replace(
+        two,
+        vpcs=(*two.vpcs, vpc("vpc-d", "10.0.12.0/24", "172.16.2.0/24")),
+        transit_gateway_attachments=(*two.transit_gateway_attachments, _attach("att-d", "vpc-d")),
+    )
+    table = three.transit_gateway_route_tables[0]
+    three = dataclasses.replace(
+        three,
+        transit_gateway_route_tables=(
+            dataclasses.replace(
+                table,
+                associated_attachment_ids=(*(table.associated_attachment_ids or ()), "att-d"),
+                routes=(*(table.routes or ()), _route("172.16.2.0/24", "att-d")),
+            ),
+        ),
+    )
+    assert set(findings(cidr_overlap_transit_gateway, three)) == {"vpc-h", "vpc-d"}
+
+
+def test_a_vpc_is_told_of_ten_of_the_vpcs_no_table_knows() -> None:
+    others = [f"vpc-{i:02d}" for i in range(12)]
+    estate = region(
+        vpcs=[vpc("vpc-a", "10.0.0.0/16"), *(vpc(v, "10.0.0.0/16") for v in others)],
+        transit_gateway_attachments=[
+            _attach("att-a", "vpc-a"),
+            *(_attach(f"att-{v}", v) for v in others),
+        ],
+        transit_gateway_route_tables=[
+            TransitGatewayRouteTable(
+                "tgw-rtb", "tgw-1", ("att-a",), (), (_route("10.0.0.0/16", "att-a"),)
+            )
+        ],
+    )
+    found = findings(cidr_overlap_transit_gateway, estate)["vpc-a"]
+    assert found.related_resources == tuple(others[:10])
+    assert "with 12 VPC(s)" in found.message and "and 2 more" in found.message
+
+
+def _addresses(networks: list[ipaddress.IPv4Network]) -> set[int]:
+    return {
+        a for n in networks for a in range(int(n.network_address), int(n.broadcast_address) + 1)
+    }
+
+
+@given(
+    st.integers(22, 26),
+    st.lists(st.tuples(st.integers(0, 1023), st.integers(21, 30)), max_size=6),
+)
+def test_without_leaves_exactly_the_addresses_outside_the_holes(
+    length: int, holes: list[tuple[int, int]]
+) -> None:
+    """``_without`` (what a wider route keeps of a block once more specific routes take their
+    parts), held to the addresses themselves: nested, overlapping and outside holes."""
+    network = ipaddress.IPv4Network(("10.0.0.0", length))
+    taken = [
+        ipaddress.IPv4Network((int(network.network_address) + 4 * offset, prefix), strict=False)
+        for offset, prefix in holes
+    ]
+    pieces = _without(network, list(taken))
+    assert sum(p.num_addresses for p in pieces) == len(_addresses(pieces))  # disjoint
+    assert _addresses(pieces) == _addresses([network]) - _addresses(taken)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from vpce_audit.analysis.cidrs import Network, parse_network, parse_networks
+from vpce_audit.analysis.cidrs import Network, contains, parse_network, parse_networks
 from vpce_audit.analysis.dns import (
     RecordTarget,
     amazon_resolver_addresses,
@@ -268,22 +268,31 @@ class Resolver:
     @cached_property
     def _inbound_endpoints(
         self,
-    ) -> tuple[dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]], frozenset[str]]:
+    ) -> tuple[
+        dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]],
+        dict[str, list[Sequence[Network] | None]],
+    ]:
         """Inbound Resolver endpoints by (region, address), where a FORWARD rule's target may
-        be one of the organisation's own; and the regions with one whose addresses were not
-        read, which may hold any target there too."""
+        be one of the organisation's own; and, per region, where an inbound endpoint whose
+        addresses are unknown may hold one too: the blocks of its VPC (its addresses are its
+        subnets'), or None for anywhere (its VPC unknown, or an account's endpoints not
+        listed there)."""
         found: dict[tuple[str, str], list[tuple[ScopeView, ResolverEndpoint]]] = {}
-        unread: set[str] = set()
+        unknown: dict[str, list[Sequence[Network] | None]] = {}
         for scope in self.snapshot.scopes:
+            if "resolver_endpoints" in scope.failed_kinds:
+                unknown.setdefault(scope.region, []).append(None)
             for endpoint in scope.data.resolver_endpoints:
                 if endpoint.direction.upper() != "INBOUND":
                     continue
                 if endpoint.ip_addresses is None:
-                    unread.add(scope.region)
+                    vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
+                    blocks = None if vpc is None else parse_networks(vpc.cidr_blocks)
+                    unknown.setdefault(scope.region, []).append(blocks)
                 for address in endpoint.ip_addresses or ():
                     key = (scope.region, canonical_address(address))
                     found.setdefault(key, []).append((scope, endpoint))
-        return found, frozenset(unread)
+        return found, unknown
 
     def answer(
         self,
@@ -314,10 +323,16 @@ class Resolver:
         if ruled is not None:
             reason, forwarding = ruled
             if forwarding is not None:
-                # No zone of the VPC's answers it (a zone not listed, more specific, might):
-                # the DNS servers the rule names do.
-                if not self.snapshot.zone_list_known(scope, vpc_id):
-                    return Answer(unknown=reason)
+                # No zone of the VPC's answers it: the DNS servers the rule names do, unless a
+                # zone not listed, more specific than the rule's domain, takes the name.
+                if not self.snapshot.zone_list_known(scope, vpc_id) and len(
+                    normalise(forwarding.domain_name or "")
+                ) < len(name):
+                    return Answer(
+                        unknown=f"{_zones_unknown(vpc_id)}: one more specific than Resolver rule "
+                        f"{forwarding.rule_id} ({forwarding.domain_name}) would take the name "
+                        "from it"
+                    )
                 through = self._through_inbound(scope, vpc_id, name, forwarding, asked)
                 return through or Answer(unknown=reason)
             # What answers unless a rule does: rules that judge on it see the doubt.
@@ -325,12 +340,7 @@ class Resolver:
         if private is not None:
             return Answer(endpoint=private)
         if not self.snapshot.zone_list_known(scope, vpc_id):
-            return Answer(
-                zone=best_zone,
-                unknown=f"the private hosted zones that answer in {vpc_id} are not all known "
-                "(ListHostedZonesByVPC failed, or a Route 53 Profile associated with it carries "
-                "resources the scan cannot place)",
-            )
+            return Answer(zone=best_zone, unknown=_zones_unknown(vpc_id))
         return Answer(zone=best_zone)
 
     def forwards_inbound(self, rule: ResolverRule, region: str) -> bool:
@@ -360,19 +370,19 @@ class Resolver:
         endpoints to answer. Whether the rule's outbound endpoint reaches those addresses, and
         whether the inbound endpoint takes Do53 (it may take DNS over HTTPS only; its protocols
         are not read), are not judged."""
-        by_address, unread_regions = self._inbound_endpoints
+        by_address, unread = self._inbound_endpoints
         holders: set[tuple[str, str, str]] = set()
         found: tuple[ScopeView, ResolverEndpoint] | None = None
         for target in rule.target_ips:
             address, port = _target_address(target)
             held = by_address.get((scope.region, address))
-            if port != "53" or not held:
+            if port != "53" or not held or _may_hold(unread.get(scope.region, ()), address):
                 return None
             for hub_scope, endpoint in held:
                 holders.add((hub_scope.account_id, endpoint.vpc_id, endpoint.resolver_endpoint_id))
                 found = (hub_scope, endpoint)
-        if found is None or len(holders) != 1 or scope.region in unread_regions:
-            return None  # an endpoint whose addresses were not read may hold them too
+        if found is None or len(holders) != 1:
+            return None
         hub_scope, endpoint = found
         forwarded = (
             f"Resolver rule {rule.rule_id} ({rule.domain_name}) forwards the name from {vpc_id} "
@@ -386,15 +396,15 @@ class Resolver:
         attributes = (
             (None, None) if hub is None else (hub.enable_dns_support, hub.enable_dns_hostnames)
         )
-        if None in attributes:
-            return Answer(unknown=f"{forwarded}, whose DNS attributes were not read")
         if False in attributes:
             # Private zones and endpoints' private DNS need both attributes on in the VPC whose
-            # Resolver answers; its rules still apply.
+            # Resolver answers (one off settles it); its rules still apply.
             doubt = self.rule_doubt(hub_scope, endpoint.vpc_id, name)
             if doubt is not None:
                 return Answer(unknown=f"{forwarded}, where {doubt}")
             return Answer(via=endpoint.vpc_id)
+        if None in attributes:
+            return Answer(unknown=f"{forwarded}, whose DNS attributes were not read")
         answer = self.answer(hub_scope, endpoint.vpc_id, name, inbound=True, asked=asked | {vpc_id})
         unknown = f"{forwarded}, where {answer.unknown}" if answer.unknown else None
         # Forwarded on again, the answer is the last VPC's.
@@ -475,6 +485,24 @@ class Resolver:
 
 
 SHOWN_RULE_IDS = 5
+
+
+def _zones_unknown(vpc_id: str) -> str:
+    return (
+        f"the private hosted zones that answer in {vpc_id} are not all known "
+        "(ListHostedZonesByVPC failed, or a Route 53 Profile associated with it carries "
+        "resources the scan cannot place)"
+    )
+
+
+def _may_hold(unread: Sequence[Sequence[Network] | None], address: str) -> bool:
+    """Whether an inbound endpoint whose addresses are unknown may hold ``address``: one of a
+    VPC whose blocks hold it, or of anywhere (None)."""
+    parsed = parse_network(address)
+    return any(
+        blocks is None or (parsed is not None and any(contains(b, parsed) for b in blocks))
+        for blocks in unread
+    )
 
 
 def _target_address(target: str) -> tuple[str, str]:

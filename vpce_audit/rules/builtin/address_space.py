@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ from vpce_audit.analysis.cidrs import (
     contains,
     intersection,
     overlapping_pairs,
-    overlaps,
     parse_network,
     parse_networks,
 )
@@ -514,16 +514,25 @@ def _routed_shares(
 
 
 def _without(network: Network, holes: list[Network]) -> list[Network]:
-    """The parts of ``network`` outside every hole (blocks are nested or disjoint)."""
-    pieces = [network]
-    for hole in holes:
-        kept: list[Network] = []
-        for piece in pieces:
-            if not overlaps(piece, hole):
-                kept.append(piece)
-            elif not contains(hole, piece):
-                kept.extend(piece.address_exclude(hole))  # type: ignore[arg-type]
-        pieces = kept
+    """The parts of ``network`` outside every hole (blocks are nested or disjoint), in one sweep
+    over the holes in address order: the gaps between them, summarised as networks."""
+    inside: list[Network] = []
+    for hole in sorted(holes, key=lambda h: (int(h.network_address), h.prefixlen)):
+        if contains(hole, network):
+            return []
+        if contains(network, hole) and not (inside and contains(inside[-1], hole)):
+            inside.append(hole)
+    address = type(network.network_address)
+    pieces: list[Network] = []
+    start = int(network.network_address)
+    for hole in inside:
+        if int(hole.network_address) > start:
+            gap = (address(start), address(int(hole.network_address) - 1))
+            pieces.extend(ipaddress.summarize_address_range(*gap))
+        start = int(hole.broadcast_address) + 1
+    if start <= int(network.broadcast_address):
+        gap = (address(start), network.broadcast_address)
+        pieces.extend(ipaddress.summarize_address_range(*gap))
     return pieces
 
 
