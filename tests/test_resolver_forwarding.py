@@ -98,11 +98,19 @@ def _answer(estate: RegionSnapshot, vpc_id: str = "vpc-spoke", name: str = S3_NA
     return Resolver(view).answer(view.scopes[0], vpc_id, name)
 
 
-def _fates(estate: RegionSnapshot) -> set[NameFate]:
+def _fates_by_vpc(estate: RegionSnapshot, *vpc_ids: str) -> dict[str, set[NameFate]]:
+    """What S3's names resolve to in each VPC, asked of one ``CentralDns`` (which shares
+    answers between VPCs it finds alike)."""
     view = snapshot(estate)
+    central = CentralDns(view)
     return {
-        fate for _, fate in CentralDns(view).resolution(view.scopes[0], "vpc-spoke", "s3").fates
+        vpc_id: {fate for _, fate in central.resolution(view.scopes[0], vpc_id, "s3").fates}
+        for vpc_id in vpc_ids
     }
+
+
+def _fates(estate: RegionSnapshot) -> set[NameFate]:
+    return _fates_by_vpc(estate, "vpc-spoke")["vpc-spoke"]
 
 
 def test_names_forwarded_to_the_hubs_inbound_endpoint_resolve_to_its_endpoints() -> None:
@@ -275,13 +283,10 @@ def test_each_forwarding_vpc_is_judged_by_its_own_path() -> None:
             table("rtb-lost", "vpc-lost", route("0.0.0.0/0", "nat-2"), subnets=("subnet-lost",)),
         ),
     )
-    view = snapshot(estate)
-    central = CentralDns(view)
-    fates = {
-        vpc_id: {fate for _, fate in central.resolution(view.scopes[0], vpc_id, "s3").fates}
-        for vpc_id in ("vpc-spoke", "vpc-lost")
+    assert _fates_by_vpc(estate, "vpc-spoke", "vpc-lost") == {
+        "vpc-spoke": {NameFate.CENTRAL},
+        "vpc-lost": {NameFate.UNUSABLE},
     }
-    assert fates == {"vpc-spoke": {NameFate.CENTRAL}, "vpc-lost": {NameFate.UNUSABLE}}
 
 
 def test_an_endpoint_that_is_not_serving_is_named_with_its_status() -> None:
@@ -515,10 +520,7 @@ def test_vpcs_whose_rules_differ_only_in_target_are_not_answered_alike() -> None
         ),
     )
     estate = dataclasses.replace(estate, vpcs=(*estate.vpcs, vpc("vpc-spoke2", "10.50.0.0/16")))
-    view = snapshot(estate)
-    central = CentralDns(view)
-    fates = {
-        vpc_id: {fate for _, fate in central.resolution(view.scopes[0], vpc_id, "s3").fates}
-        for vpc_id in ("vpc-spoke2", "vpc-spoke")
+    assert _fates_by_vpc(estate, "vpc-spoke2", "vpc-spoke") == {
+        "vpc-spoke2": {NameFate.UNKNOWN},
+        "vpc-spoke": {NameFate.CENTRAL},
     }
-    assert fates == {"vpc-spoke2": {NameFate.UNKNOWN}, "vpc-spoke": {NameFate.CENTRAL}}
