@@ -537,25 +537,17 @@ def _without(network: Network, holes: list[Network]) -> list[Network]:
 
 
 def _pairs_sharing_routed_parts(
-    parts: Iterable[tuple[Network, str]], blocks: dict[str, frozenset[Network]]
+    parts: Iterable[tuple[Network, str]], index: OverlapIndex
 ) -> dict[str, set[str]]:
-    """For each VPC: the VPCs of ``blocks`` with which it shares an address that one of
+    """For each VPC: the VPCs of ``index`` with which it shares an address that one of
     ``parts`` (part of a block, and the VPC a route sends it toward) sends toward one of the two.
 
     A VPC whose block overlaps a part sent toward another shares an address with it that is
-    sent there (blocks are nested or disjoint), so the pairs are found from the parts through an
-    index of the blocks, in time that grows with the pairs found."""
-    owners: list[str] = []
-    networks: list[Network] = []
-    for vpc_id, vpc_blocks in blocks.items():
-        for block in vpc_blocks:
-            owners.append(vpc_id)
-            networks.append(block)
-    block_index = NetworkIndex(networks)
+    sent there (blocks are nested or disjoint), so the pairs are found from the parts through
+    the index, in time that grows with the pairs found."""
     pairs: dict[str, set[str]] = defaultdict(set)
     for part, toward in set(parts):
-        for position in block_index.overlapping(part):
-            other = owners[position]
+        for other in index.overlaps(frozenset((part,))):
             if other != toward:
                 pairs[toward].add(other)
                 pairs[other].add(toward)
@@ -617,7 +609,7 @@ def _table_joins(
     tgw_id: str,
     by_vpc: dict[str, str],
     members: list[VpcRef],
-    blocks: dict[str, frozenset[Network]],
+    index: OverlapIndex,
 ) -> _Joins:
     conflicts: dict[str, list[str]] = defaultdict(list)
     joined: dict[str, list[Overlaps]] = defaultdict(list)
@@ -642,9 +634,9 @@ def _table_joins(
             unknown_tables.append(table.route_table_id)
             table_pairs = None
         else:
-            table_parts = set(_routed_shares(table, attached, blocks))
+            table_parts = set(_routed_shares(table, attached, index.blocks_by_vpc))
             parts.extend(table_parts)
-            table_pairs = _pairs_sharing_routed_parts(table_parts, table_index.blocks_by_vpc)
+            table_pairs = _pairs_sharing_routed_parts(table_parts, table_index)
         for ref in members_here:
             group = table_index.group(ref.vpc_id)
             if len(group) < 2:
@@ -664,7 +656,7 @@ def _table_joins(
         joined,
         unknown_tables,
         present=frozenset(present),
-        routed_pairs=_pairs_sharing_routed_parts(parts, blocks),
+        routed_pairs=_pairs_sharing_routed_parts(parts, index),
         members=members,
     )
 
@@ -716,7 +708,7 @@ def cidr_overlap_transit_gateway(ctx: RuleContext) -> CheckResult:
                 tgw_id,
                 by_vpc,
                 [*overlapping, *overlapping_partners],
-                index.blocks_by_vpc,
+                index,
             )
             for ref in sorted(overlapping, key=lambda r: r.vpc_id):
                 finding = _overlap_finding(ctx, tgw_id, ref, index, joins=joins, unseen=unseen)
