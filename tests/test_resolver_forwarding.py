@@ -524,3 +524,80 @@ def test_vpcs_whose_rules_differ_only_in_target_are_not_answered_alike() -> None
         "vpc-spoke2": {NameFate.UNKNOWN},
         "vpc-spoke": {NameFate.CENTRAL},
     }
+
+
+def _inbound(protocols: tuple[str, ...] | None) -> dict[str, Any]:
+    return {
+        "resolver_endpoints": (
+            ResolverEndpoint(
+                "rslvr-in-hub", "INBOUND", "vpc-hub", "OPERATIONAL", INBOUND, protocols=protocols
+            ),
+        )
+    }
+
+
+def _forward_by(protocol: str, port: int) -> ResolverRule:
+    return dataclasses.replace(
+        _forward(*(f"{address}:{port}" for address in INBOUND)),
+        target_protocols=(protocol, protocol),
+    )
+
+
+@pytest.mark.parametrize(
+    ("protocols", "rule"),
+    [
+        (("Do53", "DoH"), _forward_by("Do53", 53)),
+        ((), _forward_by("", 53)),  # none listed: Do53, as AWS treats it
+        (None, _forward()),  # a snapshot before schema 8: protocols unknown, taken as Do53
+        (("DoH",), _forward_by("DoH", 443)),
+        (("Do53", "DoH-FIPS"), _forward_by("DoH-FIPS", 443)),
+    ],
+    ids=["do53-and-doh", "none-listed", "before-schema-8", "doh", "doh-fips"],
+)
+def test_a_forward_in_a_protocol_the_inbound_endpoint_takes_is_followed(
+    protocols: tuple[str, ...] | None, rule: ResolverRule
+) -> None:
+    """Protocols per https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_TargetAddress.html;
+    DNS over HTTPS on port 443 (resolver-forwarding-inbound-queries-values.html)."""
+    answer = _answer(_estate(rule, **_inbound(protocols)))
+    assert (answer.via, answer.unknown) == ("vpc-hub", None)
+    assert answer.endpoint is not None and answer.endpoint.endpoint_id == "vpce-0a1"
+
+
+@pytest.mark.parametrize(
+    ("protocols", "rule", "taken", "refused"),
+    [
+        (("DoH",), _forward_by("Do53", 53), "DoH", "Do53"),
+        (("DoH-FIPS",), _forward_by("", 53), "DoH-FIPS", "Do53"),
+        ((), _forward_by("DoH", 443), "Do53", "DoH"),
+        (("Do53", "DoH"), _forward_by("DoH-FIPS", 443), "Do53, DoH", "DoH-FIPS"),
+    ],
+    ids=["doh-only-endpoint", "fips-only-endpoint", "do53-only-endpoint", "fips-to-doh"],
+)
+def test_a_forward_in_a_protocol_the_inbound_endpoint_does_not_take_is_not_answered(
+    protocols: tuple[str, ...], rule: ResolverRule, taken: str, refused: str
+) -> None:
+    """The queries reach no server there: the names are neither the hub's answer nor public,
+    and VPCE401 says why it cannot judge the spoke rather than calling it healthy."""
+    estate = _estate(rule, **_inbound(protocols))
+    assert _answer(estate).unknown == (
+        "Resolver rule rslvr-rr-central (amazonaws.com) forwards the name from vpc-spoke to "
+        f"inbound Resolver endpoint rslvr-in-hub in vpc-hub, which takes {taken} only: the "
+        f"rule's {refused} queries get no answer there"
+    )
+    assert _fates(estate) == {NameFate.UNKNOWN}
+    result = _nat_rules(estate)
+    assert result.findings == ()
+    assert [(s.rule_id, s.resource_id) for s in result.skipped] == [("VPCE401", "rtb-spoke")]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [_forward_by("DoH", 53), _forward_by("Do53", 443), _forward_by("DoT", 853)],
+    ids=["doh-on-53", "do53-on-443", "unknown-protocol"],
+)
+def test_a_target_on_another_port_than_its_protocols_is_not_followed(rule: ResolverRule) -> None:
+    # Not the endpoint's service: what answers there is not seen, as for any other DNS server.
+    answer = _answer(_estate(rule, **_inbound(("Do53", "DoH"))))
+    assert answer.via is None
+    assert answer.unknown is not None and "whose answers the scan does not see" in answer.unknown

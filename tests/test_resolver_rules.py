@@ -196,7 +196,11 @@ def test_associated_rules_are_joined_with_their_definitions(resolver: tuple[Any,
                     "RuleType": "FORWARD",
                     "OwnerId": "222222222222",
                     "ShareStatus": "SHARED_WITH_ME",
-                    "TargetIps": [{"Ip": "10.9.0.10", "Port": 53}, {"Ipv6": "fd00::a"}],
+                    "TargetIps": [
+                        {"Ip": "10.9.0.10", "Port": 53, "Protocol": "Do53"},
+                        {"Ipv6": "fd00::a"},
+                        {"Ip": "10.9.0.11", "Port": 443, "Protocol": "DoH"},
+                    ],
                     "Name": "to on-premises",
                 },
                 {"Id": "rslvr-rr-2", "DomainName": "old.example.com.", "RuleType": "FORWARD"},
@@ -213,7 +217,9 @@ def test_associated_rules_are_joined_with_their_definitions(resolver: tuple[Any,
             "FORWARD",
             ("vpc-a", "vpc-b"),
             owner_id="222222222222",
-            target_ips=("10.9.0.10:53", "[fd00::a]:53"),
+            target_ips=("10.9.0.10:53", "[fd00::a]:53", "10.9.0.11:443"),
+            # One for one with the targets; "" where AWS gave none (Do53).
+            target_protocols=("Do53", "", "DoH"),
             name="to on-premises",
         ),
         ResolverRule("rslvr-rr-3", None, None, ("vpc-c",)),
@@ -343,7 +349,7 @@ def test_a_delegate_rule_or_a_type_aws_adds_later_is_not_judged() -> None:
 def test_a_delegate_rule_is_read_by_its_delegation_record() -> None:
     item = {"Id": "rslvr-rr-d", "RuleType": "DELEGATE", "DelegationRecord": "corp.example.com"}
     assert translate.resolver_rule("rslvr-rr-d", item, ["vpc-a"]) == ResolverRule(
-        "rslvr-rr-d", "corp.example.com", "DELEGATE", ("vpc-a",)
+        "rslvr-rr-d", "corp.example.com", "DELEGATE", ("vpc-a",), target_protocols=()
     )
 
 

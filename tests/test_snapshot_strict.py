@@ -463,6 +463,93 @@ def test_attachment_subnets_unknown_read_as_null_and_an_older_attachment_as_unkn
     assert (attachment.subnet_ids, attachment.appliance_mode) == (None, None)
 
 
+def _with_resolver(protocols: Any = ("Do53", "DoH"), targets: Any = ("",)) -> Body:
+    body: Body = json.loads(ESTATE.read_text())
+    body["regions"][0]["resolver_endpoints"] = [
+        {
+            "resolver_endpoint_id": "rslvr-in-0a",
+            "direction": "INBOUND",
+            "vpc_id": "vpc-0a",
+            "status": "OPERATIONAL",
+            "ip_addresses": ["10.0.0.2"],
+            "protocols": protocols,
+        }
+    ]
+    body["regions"][0]["resolver_rules"] = [
+        {
+            "rule_id": "rslvr-rr-0a",
+            "domain_name": "example.com",
+            "rule_type": "FORWARD",
+            "vpc_ids": ["vpc-0a"],
+            "owner_id": None,
+            "target_ips": ["10.0.0.2:53"],
+            "target_protocols": targets,
+            "name": None,
+        }
+    ]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: b["regions"][0]["resolver_endpoints"][0].pop("protocols"),
+            "$.regions[0].resolver_endpoints[0]: missing required key 'protocols'",
+        ),
+        (
+            lambda b: b["regions"][0]["resolver_rules"][0].pop("target_protocols"),
+            "$.regions[0].resolver_rules[0]: missing required key 'target_protocols'",
+        ),
+        (
+            lambda b: (
+                b.update(schema_version=7),
+                b["regions"][0]["resolver_rules"][0].pop("target_protocols"),
+            ),
+            "$.regions[0].resolver_endpoints[0]: unknown key(s) protocols for schema version 7",
+        ),
+        (
+            lambda b: (
+                b.update(schema_version=7),
+                b["regions"][0]["resolver_endpoints"][0].pop("protocols"),
+            ),
+            "$.regions[0].resolver_rules[0]: unknown key(s) target_protocols for schema version 7",
+        ),
+        (
+            lambda b: b["regions"][0]["resolver_rules"][0].update(target_protocols=["", "DoH"]),
+            "$.regions[0].resolver_rules[0].target_protocols: 2 protocols for 1 target addresses",
+        ),
+    ],
+    ids=[
+        "version-8-endpoint-without",
+        "version-8-rule-without",
+        "version-7-endpoint-with",
+        "version-7-rule-with",
+        "a-protocol-per-target",
+    ],
+)
+def test_dns_protocols_are_there_exactly_from_schema_8(change: Any, message: str) -> None:
+    body = _with_resolver()
+    scope = from_json(json.dumps(body)).regions[0]
+    assert scope.resolver_endpoints[0].protocols == ("Do53", "DoH")
+    assert scope.resolver_rules is not None and scope.resolver_rules[0].target_protocols == ("",)
+    change(body)
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        from_json(json.dumps(body))
+
+
+def test_dns_protocols_unknown_read_as_null_and_an_older_snapshot_as_unknown() -> None:
+    scope = from_json(json.dumps(_with_resolver(None, None))).regions[0]
+    assert scope.resolver_endpoints[0].protocols is None
+    body = _with_resolver()
+    del body["regions"][0]["resolver_endpoints"][0]["protocols"]
+    del body["regions"][0]["resolver_rules"][0]["target_protocols"]
+    body["schema_version"] = 7
+    scope = from_json(json.dumps(body)).regions[0]
+    assert scope.resolver_endpoints[0].protocols is None
+    assert scope.resolver_rules is not None and scope.resolver_rules[0].target_protocols is None
+
+
 def test_a_version_3_snapshot_reads_as_the_same_estate() -> None:
     old, new = read(ESTATE_V3), read(ESTATE)
     assert (old.schema_version, new.schema_version) == (3, SCHEMA_VERSION)
@@ -578,6 +665,6 @@ def test_a_version_2_snapshot_is_read_and_written_back_as_the_current_one(tmp_pa
     document_ = read(old)
     assert document_.schema_version == 2
     written = to_json(document_)
-    assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 7
+    assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 8
     # Written back as the current version, what it never held stays unknown (null).
     assert document_.regions == _rules_unknown(read(ESTATE).regions) == from_json(written).regions

@@ -383,6 +383,10 @@ class ResolverEndpoint:
     status: str
     ip_addresses: tuple[IpAddress, ...] | None = None
     """IPv4 and IPv6 addresses of an inbound endpoint; None when not read."""
+    protocols: tuple[str, ...] | None = None
+    """The DNS protocols it takes ('Do53', 'DoH', 'DoH-FIPS'), as AWS lists them: empty where AWS
+    gave none, which it treats as Do53 alone; None where not read (snapshots before schema 8)
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_ResolverEndpoint.html)."""
 
 
 AUTODEFINED_RULE_PREFIX = "rslvr-autodefined-"
@@ -430,6 +434,10 @@ class ResolverRule:
     owner_id: str | None = None
     target_ips: tuple[str, ...] = ()
     """Where a FORWARD rule sends queries ("10.0.0.2:53", "[fd00::2]:53")."""
+    target_protocols: tuple[str, ...] | None = None
+    """The protocol of each of ``target_ips``, in their order: "Do53", "DoH" or "DoH-FIPS", or ""
+    where AWS gave none (Do53, https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_TargetAddress.html);
+    None where not read (snapshots before schema 8)."""
     name: str | None = None
 
 

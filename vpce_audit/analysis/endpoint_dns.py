@@ -363,20 +363,26 @@ class Resolver:
         private hosted zones, its endpoints' private DNS, its own rules), the centralised-DNS
         design of AWS's hybrid guidance
         (https://docs.aws.amazon.com/whitepapers/latest/hybrid-cloud-dns-options-for-vpc/route-53-resolver-endpoints-and-forwarding-rules.html).
-        None where the targets are not all port-53 addresses of one inbound endpoint in the
-        region (another DNS server, an endpoint not scanned, an address several VPCs hold or an
-        endpoint whose addresses were not read may hold): then what answers is not seen. The
-        endpoint must be serving, and its VPC's DNS attributes on for its private zones and
-        endpoints to answer. Whether the rule's outbound endpoint reaches those addresses, and
-        whether the inbound endpoint takes Do53 (it may take DNS over HTTPS only; its protocols
-        are not read), are not judged."""
+        None where the targets are not all addresses of one inbound endpoint in the region, on
+        their protocol's port (53 for Do53, 443 for DNS over HTTPS), or where one may be another
+        DNS server's (an endpoint not scanned, an address several VPCs hold or an endpoint whose
+        addresses were not read may hold): then what answers is not seen. The endpoint must be
+        serving, take the targets' protocols (an inbound endpoint may take DNS over HTTPS
+        alone), and its VPC's DNS attributes be on for its private zones and endpoints to
+        answer. Whether the rule's outbound endpoint reaches those addresses, and takes the
+        protocol, is not judged."""
         by_address, unread = self._inbound_endpoints
         holders: set[tuple[str, str, str]] = set()
         found: tuple[ScopeView, ResolverEndpoint] | None = None
-        for target in rule.target_ips:
+        protocols = _target_protocols(rule)
+        for target, protocol in zip(rule.target_ips, protocols, strict=True):
             address, port = _target_address(target)
             held = by_address.get((scope.region, address))
-            if port != "53" or not held or _may_hold(unread.get(scope.region, ()), address):
+            if (
+                DNS_PORTS.get(protocol) != port
+                or not held
+                or _may_hold(unread.get(scope.region, ()), address)
+            ):
                 return None
             for hub_scope, endpoint in held:
                 holders.add((hub_scope.account_id, endpoint.vpc_id, endpoint.resolver_endpoint_id))
@@ -390,6 +396,14 @@ class Resolver:
         )
         if endpoint.status.upper() not in SERVING_RESOLVER_STATES:
             return Answer(unknown=f"{forwarded}, which is {endpoint.status}: it may not answer")
+        if endpoint.protocols is not None:
+            taken = set(endpoint.protocols) or {DO53}  # none listed: Do53, as AWS treats it
+            refused = sorted(set(protocols) - taken)
+            if refused:
+                return Answer(
+                    unknown=f"{forwarded}, which takes {', '.join(sorted(taken))} only: the "
+                    f"rule's {', '.join(refused)} queries get no answer there"
+                )
         if endpoint.vpc_id == vpc_id or endpoint.vpc_id in asked:
             return Answer(unknown=f"{forwarded}, whose rules forward it back: a loop")
         hub = hub_scope.vpcs_by_id.get(endpoint.vpc_id)
@@ -503,6 +517,22 @@ def _may_hold(unread: Sequence[Sequence[Network] | None], address: str) -> bool:
         blocks is None or (parsed is not None and any(contains(b, parsed) for b in blocks))
         for blocks in unread
     )
+
+
+DO53 = "Do53"
+DNS_PORTS = {DO53: "53", "DoH": "443", "DoH-FIPS": "443"}
+"""Where an inbound Resolver endpoint takes each protocol: DNS over HTTPS on 443
+(https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-forwarding-inbound-queries-values.html)."""
+
+
+def _target_protocols(rule: ResolverRule) -> tuple[str, ...]:
+    """The protocol of each of the rule's targets: Do53 where AWS gave none, as it treats it
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_TargetAddress.html),
+    and where a snapshot before schema 8 did not record them."""
+    recorded = rule.target_protocols
+    if recorded is None:
+        return (DO53,) * len(rule.target_ips)
+    return tuple(protocol or DO53 for protocol in recorded)
 
 
 def _target_address(target: str) -> tuple[str, str]:

@@ -344,6 +344,7 @@ def resolver_endpoint(item: Item, ip_addresses: list[Item] | None) -> ResolverEn
                 if address
             )
         ),
+        protocols=tuple(str(protocol) for protocol in item.get("Protocols") or ()),
     )
 
 
@@ -356,6 +357,12 @@ def resolver_rule(rule_id: str, item: Item | None, vpc_ids: Iterable[str]) -> Re
     domain = item.get("DomainName") or item.get("DelegationRecord")
     if domain and not str(domain).strip("."):
         domain = "."  # the root, as AWS writes it (moto answers "..")
+    targets = [
+        (address, target.get("Port", 53), str(target.get("Protocol") or ""))
+        for target in item.get("TargetIps") or ()
+        for address in (target.get("Ip"), target.get("Ipv6"))
+        if address
+    ]
     return ResolverRule(
         rule_id=rule_id,
         domain_name=str(domain) if domain else None,
@@ -363,13 +370,10 @@ def resolver_rule(rule_id: str, item: Item | None, vpc_ids: Iterable[str]) -> Re
         vpc_ids=vpcs,
         owner_id=str(item["OwnerId"]) if item.get("OwnerId") else None,
         target_ips=tuple(
-            f"{address}:{target.get('Port', 53)}"
-            if ":" not in address
-            else f"[{address}]:{target.get('Port', 53)}"
-            for target in item.get("TargetIps") or ()
-            for address in (target.get("Ip"), target.get("Ipv6"))
-            if address
+            f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
+            for address, port, _ in targets
         ),
+        target_protocols=tuple(protocol for _, _, protocol in targets),
         name=str(item["Name"]) if item.get("Name") else None,
     )
 

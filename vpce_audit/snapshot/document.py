@@ -38,9 +38,11 @@ from vpce_audit.snapshot.codec import Check, DecodeError, decode, encode
 from vpce_audit.text import TooLarge, brief, clip, read_bounded
 
 FORMAT_NAME = "vpce-audit-snapshot"
-SCHEMA_VERSION = 7
-READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6, 7)
-"""Version 7 adds the subnets and appliance mode of transit-gateway VPC attachments
+SCHEMA_VERSION = 8
+READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
+"""Version 8 adds the DNS protocols of Route 53 Resolver endpoints and of forwarding rules'
+targets (``ResolverEndpoint.protocols``, ``ResolverRule.target_protocols``; absent, so unknown,
+in older versions); version 7 adds the subnets and appliance mode of transit-gateway VPC attachments
 (``TransitGatewayAttachment.subnet_ids``, ``appliance_mode``; absent, so unknown, in older
 versions); version 6 adds
 the Route 53 Resolver rules associated with each account-region's VPCs
@@ -208,6 +210,7 @@ def from_json(
             raise DecodeError("$.shards", str(file.shards.problem()))
         _check_error_placement(file)
         _check_unique_ids(file)
+        _check_target_protocols(file)
     except DecodeError as error:
         raise SnapshotError(f"{source} is malformed at {error}") from None
     try:
@@ -231,6 +234,7 @@ RESOLVER_RULES_SCHEMA_VERSION = 6
 RESOLVER_RULES_KEY = "resolver_rules"
 ATTACHMENT_SUBNETS_SCHEMA_VERSION = 7
 ATTACHMENT_SUBNETS_KEY = "subnet_ids"
+DNS_PROTOCOLS_SCHEMA_VERSION = 8
 
 
 def _account_regions(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -238,20 +242,28 @@ def _account_regions(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         yield f"$.regions[{index}]", region
 
 
-def _attachments(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    for path, region in _account_regions(body):
-        attachments = (
-            region.get("transit_gateway_attachments") if isinstance(region, dict) else None
-        )
-        for index, attachment in enumerate(attachments if isinstance(attachments, list) else ()):
-            yield f"{path}.transit_gateway_attachments[{index}]", attachment
-
-
 Holders: TypeAlias = Callable[[dict[str, Any]], Iterator[tuple[str, Any]]]
+
+
+def _items_of(key: str) -> Holders:
+    """The objects listed under ``key`` in every account-region."""
+
+    def items(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        for path, region in _account_regions(body):
+            listed = region.get(key) if isinstance(region, dict) else None
+            for index, item in enumerate(listed if isinstance(listed, list) else ()):
+                yield f"{path}.{key}[{index}]", item
+
+    return items
+
+
+_ATTACHMENTS = _items_of("transit_gateway_attachments")
 _VERSIONED_KEYS: tuple[tuple[int, str, Holders], ...] = (
     (RESOLVER_RULES_SCHEMA_VERSION, RESOLVER_RULES_KEY, _account_regions),
-    (ATTACHMENT_SUBNETS_SCHEMA_VERSION, ATTACHMENT_SUBNETS_KEY, _attachments),
-    (ATTACHMENT_SUBNETS_SCHEMA_VERSION, "appliance_mode", _attachments),
+    (ATTACHMENT_SUBNETS_SCHEMA_VERSION, ATTACHMENT_SUBNETS_KEY, _ATTACHMENTS),
+    (ATTACHMENT_SUBNETS_SCHEMA_VERSION, "appliance_mode", _ATTACHMENTS),
+    (DNS_PROTOCOLS_SCHEMA_VERSION, "protocols", _items_of("resolver_endpoints")),
+    (DNS_PROTOCOLS_SCHEMA_VERSION, "target_protocols", _items_of(RESOLVER_RULES_KEY)),
 )
 """Keys a schema version added, each with the objects that hold it from that version on."""
 
@@ -483,6 +495,19 @@ def _check_error_placement(file: SnapshotFile) -> None:
         for position, error in enumerate(scope.errors):
             where = f"$.regions[{index}].errors[{position}]"
             _check_error(error, where, scope.account_id, scope.region, REGION_KINDS)
+
+
+def _check_target_protocols(file: SnapshotFile) -> None:
+    """A forwarding rule's ``target_protocols`` name the protocol of each of its targets, one
+    for one: a list of another length would pair a target with another's protocol."""
+    for index, scope in enumerate(file.regions):
+        for position, rule in enumerate(scope.resolver_rules or ()):
+            protocols = rule.target_protocols
+            if protocols is not None and len(protocols) != len(rule.target_ips):
+                raise DecodeError(
+                    f"$.regions[{index}].resolver_rules[{position}].target_protocols",
+                    f"{len(protocols)} protocols for {len(rule.target_ips)} target addresses",
+                )
 
 
 def _check_error(
