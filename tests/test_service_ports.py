@@ -54,6 +54,8 @@ def test_the_cases_the_rules_v2_review_named() -> None:
     assert ports("email-smtp") == {(25, 25), (465, 465), (587, 587), (2465, 2465), (2587, 2587)}
     assert ports("iot.data") == {(443, 443), (8443, 8443), (8883, 8883)}
     assert ports("git-codecommit") == {(22, 22), (443, 443)}
+    # Athena's JDBC / ODBC drivers stream results on 444 through the endpoint.
+    assert ports("athena") == ports("athena-fips") == {(443, 443), (444, 444)}
     assert (1024, 1064) in ports("datasync")
     # Aurora DSQL: cluster connection endpoints carry PostgreSQL; the management API is HTTPS.
     assert ports("dsql-fnh4") == {(5432, 5432)}

@@ -123,6 +123,27 @@ def test_112_flags_interface_endpoints_to_untrusted_providers() -> None:
     ]
 
 
+def test_112_passes_endpoints_the_provider_never_connected() -> None:
+    """An endpoint is usable once the provider accepts it
+    (https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html): one
+    rejected, expired or failed carries nothing; one awaiting acceptance is listed as a request."""
+    vendor = "com.amazonaws.vpce.eu-west-1.vpce-svc-vendor"
+    states = ("available", "pending", "partial", "pendingAcceptance")
+    estate = region(
+        endpoint_service_details=[detail(vendor, "999999999999")],
+        vpc_endpoints=[
+            endpoint(f"vpce-{state}", "vpc-1", vendor, state=state)
+            for state in (*states, "rejected", "expired", "failed", "Rejected")
+        ],
+    )
+    result = findings(endpoint_to_untrusted_service, estate)
+    assert set(result) == {f"vpce-{state}" for state in states}
+    request = result.pop("vpce-pendingAcceptance")
+    assert " asks to connect to " in request.message
+    assert request.message.endswith("(pendingAcceptance: the provider has not accepted it yet).")
+    assert all(" connects to " in f.message for f in result.values())
+
+
 def test_trusted_principal_forms() -> None:
     from vpce_audit.analysis.trust import TrustedSet, principal_is_trusted
 

@@ -26,7 +26,13 @@ from tests.helpers import (
     vpc,
 )
 from vpce_audit.findings import Severity
-from vpce_audit.model import AccountSnapshot, PeeringConnection, PeeringSide, RegionSnapshot
+from vpce_audit.model import (
+    AccountSnapshot,
+    PeeringConnection,
+    PeeringSide,
+    PrefixList,
+    RegionSnapshot,
+)
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.builtin.security_groups import endpoint_sg_admits_any_source as rule
 from vpce_audit.rules.engine import evaluate
@@ -199,3 +205,31 @@ def test_spokes_of_one_gateway_share_its_exits_and_never_count_their_own(
         assert found[f"vpce-{v}"].severity is Severity.MEDIUM
         assert "tgw-1 attachment tgw-attach-vpn (vpn)" in found[f"vpce-{v}"].message
         assert f"tgw-attach-{v}" not in found[f"vpce-{v}"].message
+
+
+def test_a_prefix_list_holding_any_address_is_any_source() -> None:
+    """A rule admits every CIDR of the prefix list it names
+    (https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html): a list holding
+    0.0.0.0/0 admits what the CIDR would. A list of narrower blocks does not; one whose entries
+    are unknown may hold it, so the endpoint is skipped, not passed."""
+    lists = [
+        PrefixList("pl-anywhere", "anywhere", ACCOUNT, cidrs=("10.9.0.0/16", "0.0.0.0/0")),
+        PrefixList("pl-offices", "offices", ACCOUNT, cidrs=("192.0.2.0/24",)),
+        PrefixList("pl-unread", "unread", ACCOUNT, cidrs=None),
+    ]
+    groups = [
+        security_group("sg-cidr", "vpc-1", ingress("0.0.0.0/0")),
+        security_group("sg-pl", "vpc-1", ingress("pl-anywhere")),
+        security_group("sg-offices", "vpc-1", ingress("pl-offices")),
+        security_group("sg-unread", "vpc-1", ingress("pl-unread")),
+    ]
+    endpoints = [
+        endpoint(f"vpce-{g.group_id[3:]}", "vpc-1", "ssm", groups=(g.group_id,)) for g in groups
+    ]
+    found = estate(prefix_lists=lists, security_groups=groups, vpc_endpoints=endpoints)
+    result = findings(rule, found)
+    assert set(result) == {"vpce-cidr", "vpce-pl"}
+    assert "admitting any source address (0.0.0.0/0 in pl-anywhere)" in result["vpce-pl"].message
+    assert [(s.resource_id, s.reason) for s in skipped(rule, found)] == [
+        ("vpce-unread", "the entries of prefix list pl-unread (unread) were not read")
+    ]

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
+
 from tests.helpers import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
     endpoint,
     findings,
     flagged,
@@ -111,10 +115,15 @@ def test_303_flags_endpoints_unreachable_on_443_from_their_vpc() -> None:
         "vpce-elsewhere",
         "vpce-wrong-port",
         "vpce-pl-other",
-        "vpce-ref-other-vpc",
     }
     reasons = {s.resource_id: s.reason for s in skipped(endpoint_sg_blocks_vpc, estate)}
-    assert set(reasons) == {"vpce-pl-unread", "vpce-vendor", "vpce-vendor-all"}
+    # sg-foreign, of vpc-9, may be associated with vpc-1 (below).
+    assert set(reasons) == {
+        "vpce-pl-unread",
+        "vpce-vendor",
+        "vpce-vendor-all",
+        "vpce-ref-other-vpc",
+    }
     assert "known only to its provider" in reasons["vpce-vendor"]
 
 
@@ -412,3 +421,66 @@ def test_307_return_ports_below_32768_matter_to_lambda_not_to_instances() -> Non
 def test_307_skips_subnets_whose_acl_is_unknown() -> None:
     result = skipped(endpoint_nacl_blocks_vpc, _nacl_estate())
     assert [s.resource_id for s in result] == ["vpce-unknown-acl"]
+
+
+def test_302_an_athena_group_open_on_444_as_athena_documents_is_not_too_wide() -> None:
+    """Athena's JDBC driver streams results on 444 through the endpoint
+    (https://docs.aws.amazon.com/athena/latest/ug/jdbc-v2.html); 445 is more than it needs."""
+    estate = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        security_groups=[
+            security_group(
+                "sg-athena",
+                "vpc-1",
+                ingress("10.0.0.0/16"),
+                ingress("10.0.0.0/16", ports=(444, 444)),
+            ),
+            security_group("sg-wider", "vpc-1", ingress("10.0.0.0/16", ports=(443, 445))),
+        ],
+        vpc_endpoints=[
+            endpoint("vpce-athena", "vpc-1", "athena", groups=("sg-athena",)),
+            endpoint("vpce-wider", "vpc-1", "athena", groups=("sg-wider",)),
+        ],
+    )
+    found = findings(endpoint_sg_all_traffic, estate)
+    assert set(found) == {"vpce-wider"}
+    assert "needs only tcp 443, 444, but sg-wider allows tcp 443-445" in found["vpce-wider"].message
+
+
+def test_303_a_group_of_another_vpc_may_have_members_in_the_endpoints_vpc() -> None:
+    """A security group VPC association lets a group's members sit in another VPC of the region
+    that its owner owns, except for a default group or the default VPC
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html).
+    Associations are not collected: where one may exist, a reference to the group may admit the
+    endpoint's own VPC, so the endpoint is skipped, not flagged; where none can, it is flagged."""
+
+    def judged(
+        *, group_name: str = "clients", owner: str = ACCOUNT, default_vpc: bool = False
+    ) -> tuple[set[str], list[str]]:
+        clients = dataclasses.replace(
+            security_group("sg-clients", "vpc-9", ingress("172.16.0.0/12")),
+            group_name=group_name,
+            owner_id=owner,
+        )
+        estate = region(
+            vpcs=[dataclasses.replace(vpc("vpc-1", "10.0.0.0/16"), is_default=default_vpc)],
+            security_groups=[
+                security_group("sg-endpoint", "vpc-1", ingress("sg-clients")),
+                clients,
+            ],
+            vpc_endpoints=[endpoint("vpce-1", "vpc-1", "ssm", groups=("sg-endpoint",))],
+        )
+        reasons = [s.reason for s in skipped(endpoint_sg_blocks_vpc, estate)]
+        return flagged(endpoint_sg_blocks_vpc, estate), reasons
+
+    assert judged() == (
+        set(),
+        [
+            "a rule for the service's ports admits security group sg-clients (of vpc-9), which "
+            "may be associated with vpc-1 and have members there: security group VPC "
+            "associations are not collected"
+        ],
+    )
+    assert judged(group_name="default") == ({"vpce-1"}, [])
+    assert judged(default_vpc=True) == ({"vpce-1"}, [])
+    assert judged(owner=OTHER_ACCOUNT) == ({"vpce-1"}, [])

@@ -10,7 +10,13 @@ from vpce_audit.analysis.cidrs import Network, NetworkIndex, parse_network
 from vpce_audit.analysis.routes import prefix_list_gap
 from vpce_audit.analysis.service_names import service_short_name
 from vpce_audit.data import PortRange, ServicePorts, service_ports
-from vpce_audit.model import SecurityGroup, SecurityGroupRule, VpcEndpoint, is_privatelink_service
+from vpce_audit.model import (
+    SecurityGroup,
+    SecurityGroupRule,
+    Vpc,
+    VpcEndpoint,
+    is_privatelink_service,
+)
 from vpce_audit.snapshot.views import ScopeView
 
 TCP_PROTOCOLS = frozenset({"tcp", "6"})
@@ -69,6 +75,8 @@ class Admission:
     """Some rule's source is a prefix list whose entries are unknown."""
     unknown_groups: frozenset[str]
     """The groups rules name as sources that the snapshot does not resolve (here)."""
+    referenced: tuple[SecurityGroup, ...] = ()
+    """The groups rules name as sources that the snapshot resolves."""
 
     @property
     def unresolved(self) -> bool:
@@ -100,6 +108,7 @@ def admission(
     group_vpcs: set[str | None] = set()
     unknown_lists = False
     unknown_groups: set[str] = set()
+    referenced_groups: dict[str, SecurityGroup] = {}
     for group in groups:
         for rule in group.ingress:
             if not admits_any_port(rule, wanted):
@@ -124,9 +133,27 @@ def admission(
                     unknown_groups.add(rule.referenced_group_id)
                 else:
                     group_vpcs.add(referenced.vpc_id)
+                    referenced_groups[referenced.group_id] = referenced
     return Admission(
-        NetworkIndex(networks), frozenset(group_vpcs), unknown_lists, frozenset(unknown_groups)
+        NetworkIndex(networks),
+        frozenset(group_vpcs),
+        unknown_lists,
+        frozenset(unknown_groups),
+        tuple(referenced_groups.values()),
     )
+
+
+def may_be_associated(group: SecurityGroup, vpc: Vpc) -> bool:
+    """Whether the group may be associated with the VPC, though created in another: a security
+    group VPC association lets members of the group sit in another VPC of the same region that
+    its owner owns (or that is shared with it), except for a default group or the default VPC
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html).
+    The snapshot does not record associations (DescribeSecurityGroupVpcAssociations), so where
+    one may exist a reference to the group admits the VPC or not: unknown. A VPC of another
+    account shared with the group's owner is not considered."""
+    if group.vpc_id == vpc.vpc_id or group.group_name == "default" or vpc.is_default:
+        return False
+    return not (group.owner_id and vpc.owner_id and group.owner_id != vpc.owner_id)
 
 
 def admits(

@@ -14,6 +14,7 @@ from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 EVERYONE = frozenset({"*", "arn:aws:iam::*:root"})
 # States in which a consumer's endpoint is connected, or provisioning after acceptance.
 CONNECTED_STATES = frozenset({"available", "pending", "partial"})
+PENDING_ACCEPTANCE = "pendingacceptance"
 
 
 def _live(configuration: EndpointServiceConfiguration) -> bool:
@@ -121,11 +122,19 @@ def endpoint_service_open_principals(ctx: RuleContext) -> CheckResult:
 
 @builtin_rule("VPCE112", requires=("vpc_endpoints", "endpoint_service_details", "organization"))
 def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
+    """Endpoints connected to the service, and those whose request awaits the provider's
+    acceptance; one the provider rejected, or that expired or failed, carries nothing
+    (https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html: "it's
+    available to use when it's accepted by the service provider")."""
     for scope in ctx.scopes():
         for endpoint in scope.live_endpoints:
             if not is_privatelink_service(endpoint.service_name):
                 continue
             if not endpoint.is_interface:
+                continue
+            state = endpoint.state.lower()
+            requested = state == PENDING_ACCEPTANCE
+            if not requested and state not in CONNECTED_STATES:
                 continue
             detail = scope.service_detail(endpoint)
             owner = (
@@ -155,8 +164,13 @@ def endpoint_to_untrusted_service(ctx: RuleContext) -> CheckResult:
                 scope,
                 endpoint.endpoint_id,
                 f"Interface endpoint {endpoint.endpoint_id} in {endpoint.vpc_id} "
-                f"connects to {endpoint.target}, provided by account {owner}{note}: "
-                "third-party PrivateLink, listed for review.",
+                f"{'asks to connect' if requested else 'connects'} to {endpoint.target}, "
+                f"provided by account {owner}{note}: third-party PrivateLink, listed for review"
+                + (
+                    " (pendingAcceptance: the provider has not accepted it yet)."
+                    if requested
+                    else "."
+                ),
                 related=(endpoint.vpc_id,),
             )
 

@@ -11,11 +11,13 @@ from collections.abc import Iterator
 
 from vpce_audit.analysis.cidrs import Network, parse_networks
 from vpce_audit.analysis.nacl import EPHEMERAL_PORTS, INSTANCE_EPHEMERAL_PORTS, denied
+from vpce_audit.analysis.routes import prefix_list_gap
 from vpce_audit.analysis.security_groups import (
     UDP_PROTOCOLS,
-    admits,
+    admission,
     attached_groups,
     endpoint_ports,
+    may_be_associated,
     rule_ports,
 )
 from vpce_audit.analysis.topology import Topology
@@ -75,28 +77,28 @@ def endpoint_sg_admits_any_source(ctx: RuleContext) -> CheckResult:
             continue
         scope, endpoint = placed
         groups, missing = attached_groups(scope, endpoint)
-        open_groups = sorted(
-            {
-                group.group_id
-                for group in groups
-                for rule in group.ingress
-                if rule.cidr_ipv4 in ANY_SOURCE or rule.cidr_ipv6 in ANY_SOURCE
-            }
-        )
+        by_group = {
+            group.group_id: [s for rule in group.ingress for s in _any_sources(scope, rule)]
+            for group in groups
+        }
+        open_groups = sorted(group_id for group_id, found in by_group.items() if found)
         if not open_groups:
-            if missing:
-                yield ctx.skip(scope, endpoint.endpoint_id, _missing_groups(missing))
+            unread = sorted(
+                {
+                    gap
+                    for group in groups
+                    for rule in group.ingress
+                    if rule.prefix_list_id is not None
+                    for gap in (prefix_list_gap(rule.prefix_list_id, scope.prefix_lists_by_id),)
+                    if gap is not None
+                }
+            )
+            if missing or unread:
+                # A list whose entries are unknown may hold 0.0.0.0/0.
+                why = [_missing_groups(missing)] if missing else []
+                yield ctx.skip(scope, endpoint.endpoint_id, "; ".join(why + unread))
             continue
-        sources = sorted(
-            {
-                source
-                for group in groups
-                if group.group_id in open_groups
-                for rule in group.ingress
-                for source in (rule.cidr_ipv4, rule.cidr_ipv6)
-                if source in ANY_SOURCE
-            }
-        )
+        sources = sorted({source for found in by_group.values() for source in found})
         paths = topology.external_paths(scope, endpoint.vpc_id, ctx.trusted)
         unread = [
             f"{kind} not collected" for kind in sorted(PATH_KINDS) if kind in scope.failed_kinds
@@ -133,6 +135,17 @@ def endpoint_sg_admits_any_source(ctx: RuleContext) -> CheckResult:
             related=(endpoint.vpc_id, *open_groups),
             severity=ctx.severity_for(Severity.MEDIUM if external or unread else Severity.LOW),
         )
+
+
+def _any_sources(scope: ScopeView, rule: SecurityGroupRule) -> list[str]:
+    """The rule's sources that admit any address: 0.0.0.0/0 or ::/0, written as a CIDR or held
+    by the prefix list the rule names (a rule admits every CIDR of its list,
+    https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html)."""
+    found = [cidr for cidr in (rule.cidr_ipv4, rule.cidr_ipv6) if cidr in ANY_SOURCE]
+    plist = scope.prefix_lists_by_id.get(rule.prefix_list_id or "")
+    if plist is not None and plist.cidrs:
+        found += [f"{cidr} in {plist.prefix_list_id}" for cidr in plist.cidrs if cidr in ANY_SOURCE]
+    return found
 
 
 def _first_three(items: list[str]) -> str:
@@ -230,7 +243,8 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
         networks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
         # A participant's group of a shared VPC lives in its own account's listing.
         elsewhere = ctx.snapshot.security_groups_of(scope.region, vpc.vpc_id)
-        verdict = admits(scope, groups, networks, vpc.vpc_id, ports.ports, elsewhere=elsewhere)
+        admitted = admission(scope, groups, ports.ports, elsewhere)
+        verdict = admitted.admits(networks, vpc.vpc_id)
         if verdict:
             continue
         if verdict is None:
@@ -239,6 +253,20 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 endpoint.endpoint_id,
                 "a rule for the service's ports refers to a prefix list or security group not in "
                 "the snapshot",
+            )
+            continue
+        associable = sorted(
+            f"{group.group_id} (of {group.vpc_id})"
+            for group in admitted.referenced
+            if may_be_associated(group, vpc)
+        )
+        if associable:
+            yield ctx.skip(
+                scope,
+                endpoint.endpoint_id,
+                f"a rule for the service's ports admits security group {', '.join(associable)}, "
+                f"which may be associated with {vpc.vpc_id} and have members there: security "
+                "group VPC associations are not collected",
             )
             continue
         yield ctx.finding(
