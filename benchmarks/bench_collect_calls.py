@@ -19,7 +19,11 @@ import boto3
 from moto import mock_aws
 
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
-from vpce_audit.demo.moto_gaps import answer_endpoint_connections, answer_profiles
+from vpce_audit.demo.moto_gaps import (
+    answer_endpoint_connections,
+    answer_group_associations,
+    answer_profiles,
+)
 
 REGION = "eu-west-1"
 
@@ -50,6 +54,7 @@ def measure(vpcs: int) -> tuple[collections.Counter[str], float]:
         )
         answer_endpoint_connections(session, {})
         answer_profiles(session)
+        answer_group_associations(session)
         started = time.perf_counter()
         collect(ClientFactory(session), CollectionRequest(regions=(REGION,)))
         return calls, time.perf_counter() - started

@@ -15,7 +15,8 @@ short the proxy answers itself, after the same delay, so that every call the sca
 still one delayed round trip:
 
 * Route 53 Profiles (moto has none): no profile associated;
-* DescribeVpcEndpointConnections (moto raises NotImplementedError): no connection;
+* DescribeVpcEndpointConnections and DescribeSecurityGroupVpcAssociations (moto raises
+  NotImplementedError): no connection, no association;
 * DescribeVpcEndpointServices: moto builds its 256 AWS services on every call (0.3 s of CPU);
   its first answer for a region and request body is replayed. No account of the estate offers a
   service of its own, so the answer is the same in every account.
@@ -218,13 +219,21 @@ def _handler(proxy: DelayProxy) -> type[BaseHTTPRequestHandler]:
 def _own_answer(service: str, operation: str) -> Reply | None:
     if service == "route53profiles":
         return 200, json.dumps({"ProfileAssociations": []}).encode(), "application/json"
-    if operation == "DescribeVpcEndpointConnections":
+    listed = MOTO_LACKS.get(operation)
+    if listed is not None:
         body = (
             f'<?xml version="1.0" encoding="UTF-8"?>\n<{operation}Response xmlns="{EC2_NS}">'
-            f"<requestId>delay-proxy</requestId><vpcEndpointConnectionSet/></{operation}Response>"
+            f"<requestId>delay-proxy</requestId><{listed}/></{operation}Response>"
         )
         return 200, body.encode(), "text/xml"
     return None
+
+
+MOTO_LACKS = {
+    "DescribeVpcEndpointConnections": "vpcEndpointConnectionSet",
+    "DescribeSecurityGroupVpcAssociations": "securityGroupVpcAssociationSet",
+}
+"""EC2 listings moto does not implement, each answered empty: the element of its item set."""
 
 
 def _learn_role(proxy: DelayProxy, body: bytes, reply: Reply) -> str:

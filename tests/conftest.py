@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.moto_gaps import Connections, answer_endpoint_connections, answer_profiles_in_process
+from tests.moto_gaps import (
+    Connections,
+    answer_endpoint_connections,
+    answer_group_associations,
+    answer_profiles_in_process,
+)
 from vpce_audit.collect import connections
 from vpce_audit.demo.moto_gaps import transit_gateway_routes_in_aws_shape
 
@@ -103,9 +108,11 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str])
 
 @pytest.fixture
 def moto_gaps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Connections]:
-    """moto answers DescribeVpcEndpointConnections (empty unless the test adds connections),
+    """moto answers DescribeVpcEndpointConnections (empty unless the test adds connections) and
+    DescribeSecurityGroupVpcAssociations (none),
     returns static transit-gateway routes with their targets, as AWS does, and in-process
     clients find no Route 53 Profile."""
     answer_profiles_in_process(monkeypatch)
+    answer_group_associations(monkeypatch)
     with transit_gateway_routes_in_aws_shape():
         yield answer_endpoint_connections(monkeypatch)

@@ -1,6 +1,7 @@
 """Answers for the calls moto does not implement, in the shapes AWS documents.
 
-moto raises NotImplementedError for DescribeVpcEndpointConnections, and has no Route 53 Profiles
+moto raises NotImplementedError for DescribeVpcEndpointConnections and
+DescribeSecurityGroupVpcAssociations, and has no Route 53 Profiles
 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointConnections.html).
 Tests that collect from moto (in-process or through its server, which runs in the test process)
 install this answer so that a collection can be complete; each test says which connections exist.
@@ -35,6 +36,31 @@ def answer_endpoint_connections(
         EC2Response,
         "describe_vpc_endpoint_connections",
         describe_vpc_endpoint_connections,
+        raising=False,
+    )
+    return table
+
+
+Associations = dict[tuple[str, str], list[dict[str, Any]]]
+"""(account id, region) -> SecurityGroupVpcAssociation items."""
+
+
+def answer_group_associations(
+    monkeypatch: pytest.MonkeyPatch, associations: Associations | None = None
+) -> Associations:
+    """Makes moto answer DescribeSecurityGroupVpcAssociations, which it does not implement
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupVpcAssociations.html),
+    from ``associations`` (none by default); returns the dict, which the test may fill later."""
+    table: Associations = associations if associations is not None else {}
+
+    def describe_security_group_vpc_associations(self: Any) -> ActionResult:
+        items = table.get((self.current_account, self.region), [])
+        return ActionResult({"SecurityGroupVpcAssociations": list(items)})
+
+    monkeypatch.setattr(
+        EC2Response,
+        "describe_security_group_vpc_associations",
+        describe_security_group_vpc_associations,
         raising=False,
     )
     return table

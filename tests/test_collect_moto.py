@@ -20,16 +20,19 @@ from tests.moto_estates import (
     expected_two_region_findings,
     forwarding_rule,
 )
+from tests.moto_gaps import answer_group_associations
 from vpce_audit.analysis.dns import normalise
 from vpce_audit.collect.calls import ScopeCalls
 from vpce_audit.collect.operations import OPERATIONS, NotReadOnlyError, iam_actions
 from vpce_audit.collect.runner import ClientFactory, CollectionRequest, collect
 from vpce_audit.config import Config
+from vpce_audit.model import SecurityGroupVpcAssociation
 from vpce_audit.rules.base import Settings
 from vpce_audit.rules.registry import load_registry
 from vpce_audit.scan import ExitCode, ScanResult, run_scan, select_rules
 
 REGIONS = ("ap-southeast-2", "us-west-2")
+ACCOUNT_ID = "123456789012"  # moto's default account
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -362,3 +365,52 @@ def test_attachment_subnets_are_asked_only_where_a_vpc_attachment_is_listed(
             "transit_gateway_attachment_subnets",
         )
     ]
+
+
+def test_security_group_vpc_associations_are_collected_and_admit_the_vpc(
+    moto_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DescribeSecurityGroupVpcAssociations (moto answers it from the test's items, in AWS's
+    shape) reaches the snapshot; with the client group of another VPC associated with the
+    endpoint's, VPCE303 finds the endpoint reachable, and without it, reports it."""
+    ec2 = moto_session.client("ec2", region_name="us-west-2")
+    home = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    other = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=home, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
+    clients = ec2.create_security_group(GroupName="clients", Description="c", VpcId=other)
+    endpoint_group = ec2.create_security_group(GroupName="ep", Description="e", VpcId=home)
+    ec2.authorize_security_group_ingress(
+        GroupId=endpoint_group["GroupId"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "UserIdGroupPairs": [{"GroupId": clients["GroupId"]}],
+            }
+        ],
+    )
+    endpoint_id = ec2.create_vpc_endpoint(
+        VpcId=home,
+        ServiceName="com.amazonaws.us-west-2.ssm",
+        VpcEndpointType="Interface",
+        SubnetIds=[subnet],
+        SecurityGroupIds=[endpoint_group["GroupId"]],
+    )["VpcEndpoint"]["VpcEndpointId"]
+    item = {
+        "GroupId": clients["GroupId"],
+        "VpcId": home,
+        "VpcOwnerId": ACCOUNT_ID,
+        "State": "associated",
+        "GroupOwnerId": ACCOUNT_ID,
+    }
+    table = answer_group_associations(monkeypatch, {(ACCOUNT_ID, "us-west-2"): [item]})
+    result = _scan(moto_session, ("us-west-2",))
+    (scope,) = result.snapshot.document.regions
+    assert scope.security_group_vpc_associations == (
+        SecurityGroupVpcAssociation(clients["GroupId"], home, "associated", ACCOUNT_ID),
+    )
+    assert endpoint_id not in _by_rule(result).get("VPCE303", set())
+    assert endpoint_id not in {s.resource_id for s in result.skipped if s.rule_id == "VPCE303"}
+    table.clear()
+    assert endpoint_id in _by_rule(_scan(moto_session, ("us-west-2",)))["VPCE303"]

@@ -461,9 +461,10 @@ def test_an_items_calls_and_what_needs_only_the_endpoints_are_in_flight_together
             held.released.set()
         snapshot = collected()
     assert together, held.seen
-    # moto implements neither of these; every call held above was answered.
+    # moto implements none of these; every call held above was answered.
     assert {e.operation for e in snapshot.errors} == {
         "DescribeVpcEndpointConnections",
+        "DescribeSecurityGroupVpcAssociations",
         "ListProfileAssociations",
     }
     assert {v.vpc_id: (v.enable_dns_support, v.enable_dns_hostnames) for v in snapshot.vpcs}[

@@ -70,7 +70,11 @@ from tests.helpers import REGION as FIXTURE_REGION
 from tests.helpers import error as collection_error
 from tests.helpers import vpc as make_vpc
 from tests.moto_estates import _nat, _subnet, _table, _vpc, member_session
-from tests.moto_gaps import answer_endpoint_connections, answer_profiles_in_process
+from tests.moto_gaps import (
+    answer_endpoint_connections,
+    answer_group_associations,
+    answer_profiles_in_process,
+)
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.cli import main
 from vpce_audit.collect import accounts as accounts_module
@@ -387,6 +391,7 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Organisation]:
         monkeypatch.chdir(home)  # no .vpce-audit.yml from the working directory
         answer_profiles_in_process(monkeypatch)
         answer_endpoint_connections(monkeypatch)
+        answer_group_associations(monkeypatch)
         _zones_of_every_account(monkeypatch)
         _catalogue_once_per_region(monkeypatch)
         with mock_aws(), transit_gateway_routes_in_aws_shape():

@@ -458,9 +458,16 @@ def test_attachment_subnets_unknown_read_as_null_and_an_older_attachment_as_unkn
     body = _with_attachment()
     del body["regions"][0]["transit_gateway_attachments"][0]["subnet_ids"]
     del body["regions"][0]["transit_gateway_attachments"][0]["appliance_mode"]
+    _before_schema_8(body)
     body["schema_version"] = 6
     (attachment,) = from_json(json.dumps(body)).regions[0].transit_gateway_attachments
     assert (attachment.subnet_ids, attachment.appliance_mode) == (None, None)
+
+
+def _before_schema_8(body: Body) -> None:
+    """The body as schema 7 wrote it: without security groups' VPC associations."""
+    for scope in body["regions"]:
+        del scope["security_group_vpc_associations"]
 
 
 def _with_resolver(protocols: Any = ("Do53", "DoH"), targets: Any = ("",)) -> Body:
@@ -538,12 +545,52 @@ def test_dns_protocols_are_there_exactly_from_schema_8(change: Any, message: str
         from_json(json.dumps(body))
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: b["regions"][0].pop("security_group_vpc_associations"),
+            "$.regions[0]: missing required key 'security_group_vpc_associations'",
+        ),
+        (
+            lambda b: b.update(schema_version=7),
+            "$.regions[0]: unknown key(s) security_group_vpc_associations for schema version 7",
+        ),
+        (
+            lambda b: b["regions"][0]["security_group_vpc_associations"].append(
+                b["regions"][0]["security_group_vpc_associations"][0]
+            ),
+            "$.regions[0].security_group_vpc_associations[1]: 'sg-0a' appears twice",
+        ),
+    ],
+    ids=["version-8-without", "version-7-with", "one-pair-twice"],
+)
+def test_group_associations_are_there_exactly_from_schema_8(change: Any, message: str) -> None:
+    body: Body = json.loads(ESTATE.read_text())
+    association = {
+        "group_id": "sg-0a",
+        "vpc_id": "vpc-0b",
+        "state": "associated",
+        "vpc_owner_id": body["regions"][0]["account_id"],
+    }
+    body["regions"][0]["security_group_vpc_associations"] = [association]
+    (found,) = from_json(json.dumps(body)).regions[0].security_group_vpc_associations or ()
+    assert (found.group_id, found.vpc_id, found.state) == ("sg-0a", "vpc-0b", "associated")
+    for scope in body["regions"][1:]:
+        scope["security_group_vpc_associations"] = None  # unknown: read as null
+    assert from_json(json.dumps(body)).regions[1].security_group_vpc_associations is None
+    change(body)
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        from_json(json.dumps(body))
+
+
 def test_dns_protocols_unknown_read_as_null_and_an_older_snapshot_as_unknown() -> None:
     scope = from_json(json.dumps(_with_resolver(None, None))).regions[0]
     assert scope.resolver_endpoints[0].protocols is None
     body = _with_resolver()
     del body["regions"][0]["resolver_endpoints"][0]["protocols"]
     del body["regions"][0]["resolver_rules"][0]["target_protocols"]
+    _before_schema_8(body)
     body["schema_version"] = 7
     scope = from_json(json.dumps(body)).regions[0]
     assert scope.resolver_endpoints[0].protocols is None

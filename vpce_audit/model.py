@@ -349,6 +349,21 @@ class SecurityGroup:
 
 
 @dataclass(frozen=True)
+class SecurityGroupVpcAssociation:
+    """A security group associated with a VPC other than its own
+    (DescribeSecurityGroupVpcAssociations, listed by the group's owner): instances and network
+    interfaces of that VPC may then use it, and a rule referencing it admits them
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html)."""
+
+    group_id: str
+    vpc_id: str
+    state: str
+    """'associating', 'associated', 'association-failed', 'disassociating', 'disassociated' or
+    'disassociation-failed'."""
+    vpc_owner_id: AccountId | None = None
+
+
+@dataclass(frozen=True)
 class NetworkAclEntry:
     rule_number: RuleNumber
     egress: bool
@@ -742,6 +757,10 @@ class RegionSnapshot:
     resolver_rules: tuple[ResolverRule, ...] | None = None
     """None in a snapshot written before Resolver rules were collected (schema version 6): then
     which rules govern the region's VPCs' DNS is unknown."""
+    security_group_vpc_associations: tuple[SecurityGroupVpcAssociation, ...] | None = None
+    """The account's groups associated with other VPCs of the region; None in a snapshot written
+    before they were collected (schema version 8): then whether a group has members outside its
+    own VPC is unknown."""
     errors: tuple[CollectionError, ...] = field(default=())
     out_of_scope: str | None = None
     """Set (to AWS's words) when a service control policy denies the region although it is
@@ -806,6 +825,7 @@ REGION_RESOURCE_KINDS: tuple[str, ...] = (
     "profile_associations",
     "profile_resources",
     "resolver_rules",
+    "security_group_vpc_associations",
 )
 ACCOUNT_RESOURCE_KINDS: tuple[str, ...] = (
     "regions",

@@ -5,7 +5,9 @@ import dataclasses
 from tests.helpers import (
     ACCOUNT,
     OTHER_ACCOUNT,
+    REGION,
     endpoint,
+    error,
     findings,
     flagged,
     ingress,
@@ -22,6 +24,7 @@ from vpce_audit.model import (
     NetworkAclEntry,
     PrefixList,
     RegionSnapshot,
+    SecurityGroupVpcAssociation,
 )
 from vpce_audit.rules.builtin.placement import endpoint_az_coverage_gap, endpoint_not_available
 from vpce_audit.rules.builtin.security_groups import (
@@ -449,13 +452,19 @@ def test_302_an_athena_group_open_on_444_as_athena_documents_is_not_too_wide() -
 
 def test_303_a_group_of_another_vpc_may_have_members_in_the_endpoints_vpc() -> None:
     """A security group VPC association lets a group's members sit in another VPC of the region
-    that its owner owns, except for a default group or the default VPC
-    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html).
-    Associations are not collected: where one may exist, a reference to the group may admit the
-    endpoint's own VPC, so the endpoint is skipped, not flagged; where none can, it is flagged."""
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html):
+    a rule referencing the group then admits them. Judged by the owner's
+    DescribeSecurityGroupVpcAssociations; where that is unknown, only what AWS refuses (a default
+    group, the default VPC, another account's VPC) settles it, and otherwise the endpoint is
+    skipped, not flagged."""
 
     def judged(
-        *, group_name: str = "clients", owner: str = ACCOUNT, default_vpc: bool = False
+        associations: tuple[SecurityGroupVpcAssociation, ...] | None = None,
+        *,
+        group_name: str = "clients",
+        owner: str = ACCOUNT,
+        default_vpc: bool = False,
+        failed: bool = False,
     ) -> tuple[set[str], list[str]]:
         clients = dataclasses.replace(
             security_group("sg-clients", "vpc-9", ingress("172.16.0.0/12")),
@@ -469,18 +478,37 @@ def test_303_a_group_of_another_vpc_may_have_members_in_the_endpoints_vpc() -> N
                 clients,
             ],
             vpc_endpoints=[endpoint("vpce-1", "vpc-1", "ssm", groups=("sg-endpoint",))],
+            security_group_vpc_associations=associations,
+            errors=[error("security_group_vpc_associations")] if failed else [],
         )
         reasons = [s.reason for s in skipped(endpoint_sg_blocks_vpc, estate)]
         return flagged(endpoint_sg_blocks_vpc, estate), reasons
 
-    assert judged() == (
+    def associated(state: str, group: str = "sg-clients") -> tuple[SecurityGroupVpcAssociation]:
+        return (SecurityGroupVpcAssociation(group, "vpc-1", state, vpc_owner_id=ACCOUNT),)
+
+    unread = (
+        "a rule for the service's ports admits a security group of another VPC that may have "
+        f"members in vpc-1: sg-clients (of vpc-9) may be associated with vpc-1: {ACCOUNT}'s "
+        f"security group VPC associations in {REGION} were not read"
+    )
+    assert judged() == (set(), [unread])  # a snapshot before schema 8
+    assert judged((), failed=True) == (set(), [unread])
+    # Known: associated, the group admits vpc-1's members; not associated, nothing does.
+    assert judged(associated("associated")) == (set(), [])
+    assert judged(associated("disassociation-failed")) == (set(), [])
+    assert judged(()) == ({"vpce-1"}, [])
+    assert judged(associated("associated", group="sg-endpoint")) == ({"vpce-1"}, [])
+    assert judged(associated("association-failed")) == ({"vpce-1"}, [])
+    assert judged(associated("disassociated")) == ({"vpce-1"}, [])
+    assert judged(associated("associating")) == (
         set(),
         [
-            "a rule for the service's ports admits security group sg-clients (of vpc-9), which "
-            "may be associated with vpc-1 and have members there: security group VPC "
-            "associations are not collected"
+            "a rule for the service's ports admits a security group of another VPC that may "
+            "have members in vpc-1: sg-clients's association with vpc-1 is associating"
         ],
     )
+    # Unknown, but AWS refuses to associate these: flagged.
     assert judged(group_name="default") == ({"vpce-1"}, [])
     assert judged(default_vpc=True) == ({"vpce-1"}, [])
     assert judged(owner=OTHER_ACCOUNT) == ({"vpce-1"}, [])

@@ -17,7 +17,7 @@ from vpce_audit.model import (
     VpcEndpoint,
     is_privatelink_service,
 )
-from vpce_audit.snapshot.views import ScopeView
+from vpce_audit.snapshot.views import ScopeView, Snapshot
 
 TCP_PROTOCOLS = frozenset({"tcp", "6"})
 UDP_PROTOCOLS = frozenset({"udp", "17"})
@@ -143,17 +143,54 @@ def admission(
     )
 
 
-def may_be_associated(group: SecurityGroup, vpc: Vpc) -> bool:
-    """Whether the group may be associated with the VPC, though created in another: a security
-    group VPC association lets members of the group sit in another VPC of the same region that
-    its owner owns (or that is shared with it), except for a default group or the default VPC
-    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html).
-    The snapshot does not record associations (DescribeSecurityGroupVpcAssociations), so where
-    one may exist a reference to the group admits the VPC or not: unknown. A VPC of another
-    account shared with the group's owner is not considered."""
-    if group.vpc_id == vpc.vpc_id or group.group_name == "default" or vpc.is_default:
-        return False
-    return not (group.owner_id and vpc.owner_id and group.owner_id != vpc.owner_id)
+ASSOCIATION_STATES: dict[str, bool | None] = {
+    "associated": True,
+    "disassociation-failed": True,  # still associated
+    "associating": None,
+    "disassociating": None,
+    "association-failed": False,
+    "disassociated": False,
+}
+"""Whether a group's members may sit in the VPC, by the state of its association with it; None
+while the association changes."""
+
+
+def association(snapshot: Snapshot, group: SecurityGroup, vpc: Vpc, region: str) -> Association:
+    """Whether members of the group may sit in the VPC, though the group was created in another
+    one: a security group VPC association lets instances and interfaces of another VPC of the
+    region use it (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html),
+    as its owner's account-region lists them. Where that list is unknown (the owner not scanned
+    there, the listing failed, a snapshot before schema 8), only what AWS refuses settles it: a
+    default group, the default VPC, a VPC of another account (unless shared with the owner,
+    which is not considered)."""
+    if group.vpc_id == vpc.vpc_id:
+        return Association(True)
+    owner = snapshot.scope_by_place.get((group.owner_id or "", region))
+    known = None if owner is None else owner.group_vpc_associations
+    if known is not None:
+        state = known.get((group.group_id, vpc.vpc_id))
+        if state is None:
+            return Association(False)
+        verdict = ASSOCIATION_STATES.get(state)
+        return Association(verdict, f"{group.group_id}'s association with {vpc.vpc_id} is {state}")
+    if group.group_name == "default" or vpc.is_default:
+        return Association(False)
+    if group.owner_id and vpc.owner_id and group.owner_id != vpc.owner_id:
+        return Association(False)
+    return Association(
+        None,
+        f"{group.group_id} (of {group.vpc_id}) may be associated with {vpc.vpc_id}: "
+        f"{group.owner_id or 'its owner'}'s security group VPC associations in {region} were not "
+        "read",
+    )
+
+
+@dataclass(frozen=True)
+class Association:
+    """``association``'s verdict, and why it is not a plain no."""
+
+    verdict: bool | None
+    reason: str = ""
 
 
 def admits(

@@ -78,6 +78,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _ec2("DescribeVpcEndpointServicePermissions"),
     _ec2("DescribeVpcEndpointConnections"),
     _ec2("DescribeSecurityGroups"),
+    _ec2("DescribeSecurityGroupVpcAssociations"),
     _ec2("DescribeNetworkAcls"),
     _ec2("DescribeNetworkInterfaces"),
     _ec2("DescribeDhcpOptions"),

@@ -346,6 +346,13 @@ LISTINGS: tuple[Listing, ...] = (
         _plain(translate.security_group),
     ),
     Listing(
+        "security_group_vpc_associations",
+        "ec2",
+        "DescribeSecurityGroupVpcAssociations",
+        "SecurityGroupVpcAssociations",
+        _plain(translate.security_group_vpc_association),
+    ),
+    Listing(
         "network_acls", "ec2", "DescribeNetworkAcls", "NetworkAcls", _plain(translate.network_acl)
     ),
     Listing(

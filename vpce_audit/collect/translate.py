@@ -36,6 +36,7 @@ from vpce_audit.model import (
     RouteTable,
     SecurityGroup,
     SecurityGroupRule,
+    SecurityGroupVpcAssociation,
     Subnet,
     TransitGateway,
     TransitGatewayAttachment,
@@ -375,6 +376,15 @@ def resolver_rule(rule_id: str, item: Item | None, vpc_ids: Iterable[str]) -> Re
         ),
         target_protocols=tuple(protocol for _, _, protocol in targets),
         name=str(item["Name"]) if item.get("Name") else None,
+    )
+
+
+def security_group_vpc_association(item: Item) -> SecurityGroupVpcAssociation:
+    return SecurityGroupVpcAssociation(
+        group_id=item["GroupId"],
+        vpc_id=item["VpcId"],
+        state=str(item.get("State", "")),
+        vpc_owner_id=str(item["VpcOwnerId"]) if item.get("VpcOwnerId") else None,
     )
 
 

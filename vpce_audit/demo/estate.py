@@ -76,6 +76,7 @@ from typing import Any
 from vpce_audit.config import Config, RuleConfig
 from vpce_audit.demo.moto_gaps import (
     answer_endpoint_connections,
+    answer_group_associations,
     answer_profiles,
     transit_gateway_routes_in_aws_shape,
 )
@@ -722,6 +723,7 @@ def demo_estate() -> Iterator[tuple[Any, dict[str, str]]]:
             ids = seed(session)
             answer_endpoint_connections(session, _endpoint_connections(ids))
             answer_profiles(session)
+            answer_group_associations(session)
             yield session, ids
     finally:
         for key, value in previous.items():

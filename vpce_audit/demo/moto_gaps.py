@@ -3,7 +3,7 @@ from moto can be complete and true.
 
 moto raises NotImplementedError for DescribeVpcEndpointConnections
 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointConnections.html)
-and does not implement Route 53 Profiles at all.
+and DescribeSecurityGroupVpcAssociations, and does not implement Route 53 Profiles at all.
 botocore lets a ``before-call`` handler return the response (as its Stubber does); clients
 created from the session afterwards inherit the handler, so the collectors run unchanged.
 """
@@ -58,6 +58,20 @@ def transit_gateway_routes_in_aws_shape() -> Iterator[None]:
         create_transit_gateway_route,
     ):
         yield
+
+
+def answer_group_associations(session: Any) -> None:
+    """No security group is associated with another VPC: moto does not implement
+    DescribeSecurityGroupVpcAssociations
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupVpcAssociations.html)."""
+    from botocore.awsrequest import AWSResponse
+
+    def no_associations(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://ec2.amazonaws.com/", 200, {}, None), {
+            "SecurityGroupVpcAssociations": []
+        }
+
+    session.events.register("before-call.ec2.DescribeSecurityGroupVpcAssociations", no_associations)
 
 
 def answer_profiles(session: Any) -> None:

@@ -41,10 +41,11 @@ FORMAT_NAME = "vpce-audit-snapshot"
 SCHEMA_VERSION = 8
 READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
 """Version 8 adds the DNS protocols of Route 53 Resolver endpoints and of forwarding rules'
-targets (``ResolverEndpoint.protocols``, ``ResolverRule.target_protocols``; absent, so unknown,
-in older versions); version 7 adds the subnets and appliance mode of transit-gateway VPC attachments
-(``TransitGatewayAttachment.subnet_ids``, ``appliance_mode``; absent, so unknown, in older
-versions); version 6 adds
+targets (``ResolverEndpoint.protocols``, ``ResolverRule.target_protocols``) and security groups'
+associations with other VPCs (``RegionSnapshot.security_group_vpc_associations``), each absent,
+so unknown, in older versions; version 7 adds the subnets and appliance mode of transit-gateway
+VPC attachments (``TransitGatewayAttachment.subnet_ids``, ``appliance_mode``; absent, so
+unknown, in older versions); version 6 adds
 the Route 53 Resolver rules associated with each account-region's VPCs
 (``RegionSnapshot.resolver_rules``; absent, so unknown, in older versions); version 5 adds the
 Name tags of subnets, route tables, endpoints and security groups; version 4 stores AWS's
@@ -235,6 +236,8 @@ RESOLVER_RULES_KEY = "resolver_rules"
 ATTACHMENT_SUBNETS_SCHEMA_VERSION = 7
 ATTACHMENT_SUBNETS_KEY = "subnet_ids"
 DNS_PROTOCOLS_SCHEMA_VERSION = 8
+GROUP_ASSOCIATIONS_SCHEMA_VERSION = 8
+GROUP_ASSOCIATIONS_KEY = "security_group_vpc_associations"
 
 
 def _account_regions(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -264,6 +267,7 @@ _VERSIONED_KEYS: tuple[tuple[int, str, Holders], ...] = (
     (ATTACHMENT_SUBNETS_SCHEMA_VERSION, "appliance_mode", _ATTACHMENTS),
     (DNS_PROTOCOLS_SCHEMA_VERSION, "protocols", _items_of("resolver_endpoints")),
     (DNS_PROTOCOLS_SCHEMA_VERSION, "target_protocols", _items_of(RESOLVER_RULES_KEY)),
+    (GROUP_ASSOCIATIONS_SCHEMA_VERSION, GROUP_ASSOCIATIONS_KEY, _account_regions),
 )
 """Keys a schema version added, each with the objects that hold it from that version on."""
 
@@ -352,6 +356,7 @@ _IDENTITY_FIELDS = {
     "endpoint_service_details": ("service_name", "service_types"),
     "endpoint_connections": ("service_id", "endpoint_id"),
     "vpc_zones": ("vpc_id", "region"),
+    "security_group_vpc_associations": ("group_id", "vpc_id"),
 }
 
 

@@ -237,6 +237,16 @@ class ScopeView:
         return {group.group_id: group for group in self.data.security_groups}
 
     @cached_property
+    def group_vpc_associations(self) -> dict[tuple[str, str], str] | None:
+        """The state of each association of the account's groups with other VPCs, by (group id,
+        VPC id); None where they are unknown (not listed: a snapshot before schema 8, or the
+        listing failed)."""
+        listed = self.data.security_group_vpc_associations
+        if listed is None or "security_group_vpc_associations" in self.failed_kinds:
+            return None
+        return {(a.group_id, a.vpc_id): a.state.lower() for a in listed}
+
+    @cached_property
     def dhcp_options_by_id(self) -> dict[str, DhcpOptions]:
         return {options.dhcp_options_id: options for options in self.data.dhcp_options}
 

@@ -15,9 +15,9 @@ from vpce_audit.analysis.routes import prefix_list_gap
 from vpce_audit.analysis.security_groups import (
     UDP_PROTOCOLS,
     admission,
+    association,
     attached_groups,
     endpoint_ports,
-    may_be_associated,
     rule_ports,
 )
 from vpce_audit.analysis.topology import Topology
@@ -255,18 +255,17 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 "the snapshot",
             )
             continue
-        associable = sorted(
-            f"{group.group_id} (of {group.vpc_id})"
-            for group in admitted.referenced
-            if may_be_associated(group, vpc)
-        )
-        if associable:
+        # A group of another VPC associated with this one admits its members here.
+        reach = [association(ctx.snapshot, g, vpc, scope.region) for g in admitted.referenced]
+        if any(found.verdict for found in reach):
+            continue
+        doubts = sorted(found.reason for found in reach if found.verdict is None)
+        if doubts:
             yield ctx.skip(
                 scope,
                 endpoint.endpoint_id,
-                f"a rule for the service's ports admits security group {', '.join(associable)}, "
-                f"which may be associated with {vpc.vpc_id} and have members there: security "
-                "group VPC associations are not collected",
+                "a rule for the service's ports admits a security group of another VPC that "
+                f"may have members in {vpc.vpc_id}: {'; '.join(doubts)}",
             )
             continue
         yield ctx.finding(
