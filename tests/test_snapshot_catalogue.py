@@ -125,11 +125,13 @@ def _first_catalogue(body: dict[str, Any]) -> dict[str, Any]:
 
 def _as_version_3(body: dict[str, Any]) -> None:
     """Labelled schema 3, without what only schema 6 and 8 hold (Resolver rules, security
-    groups' VPC associations)."""
+    groups' VPC associations, endpoints' address types)."""
     body.update(schema_version=3)
     for scope in body["regions"]:
         scope.pop("resolver_rules")
         scope.pop("security_group_vpc_associations")
+        for endpoint in scope["vpc_endpoints"]:
+            endpoint.pop("ip_address_type")
 
 
 @pytest.mark.parametrize(

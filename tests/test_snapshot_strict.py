@@ -8,6 +8,7 @@ here loaded or crashed before reading was made strict.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import io
 import json
@@ -465,9 +466,12 @@ def test_attachment_subnets_unknown_read_as_null_and_an_older_attachment_as_unkn
 
 
 def _before_schema_8(body: Body) -> None:
-    """The body as schema 7 wrote it: without security groups' VPC associations."""
+    """The body as schema 7 wrote it: without security groups' VPC associations and endpoints'
+    address types."""
     for scope in body["regions"]:
         del scope["security_group_vpc_associations"]
+        for endpoint in scope["vpc_endpoints"]:
+            del endpoint["ip_address_type"]
 
 
 def _with_resolver(protocols: Any = ("Do53", "DoH"), targets: Any = ("",)) -> Body:
@@ -715,3 +719,26 @@ def test_a_version_2_snapshot_is_read_and_written_back_as_the_current_one(tmp_pa
     assert json.loads(written)["schema_version"] == SCHEMA_VERSION == 8
     # Written back as the current version, what it never held stays unknown (null).
     assert document_.regions == _rules_unknown(read(ESTATE).regions) == from_json(written).regions
+
+
+def test_endpoint_address_types_are_there_exactly_from_schema_8() -> None:
+    body: Body = json.loads(ESTATE.read_text())
+    index, scope = next((i, r) for i, r in enumerate(body["regions"]) if r["vpc_endpoints"])
+    assert "ip_address_type" in scope["vpc_endpoints"][0]
+    missing = copy.deepcopy(body)
+    del missing["regions"][index]["vpc_endpoints"][0]["ip_address_type"]
+    with pytest.raises(
+        SnapshotError,
+        match=re.escape(
+            f"$.regions[{index}].vpc_endpoints[0]: missing required key 'ip_address_type'"
+        ),
+    ):
+        from_json(json.dumps(missing))
+    early = copy.deepcopy(body)
+    early["schema_version"] = 7
+    for each in early["regions"]:
+        del each["security_group_vpc_associations"]
+    with pytest.raises(
+        SnapshotError, match=re.escape("unknown key(s) ip_address_type for schema version 7")
+    ):
+        from_json(json.dumps(early))

@@ -205,6 +205,13 @@ def is_privatelink_service(service_name: str) -> bool:
     return service_name.startswith(PRIVATELINK_SERVICE_PREFIX)
 
 
+ENDPOINT_FAMILIES = {
+    "ipv4": frozenset({4}),
+    "ipv6": frozenset({6}),
+    "dualstack": frozenset({4, 6}),
+}
+
+
 @dataclass(frozen=True)
 class VpcEndpoint:
     endpoint_id: str
@@ -236,8 +243,20 @@ class VpcEndpoint:
     service_network_arn: str | None = None
     resource_configuration_arn: str | None = None
     created_at: str | None = None
-    name: str | None = None
     """CreationTimestamp, in the snapshot's timestamp format; None when AWS did not give it."""
+    name: str | None = None
+    ip_address_type: str | None = None
+    """IpAddressType of an interface endpoint: 'ipv4', 'dualstack' or 'ipv6' (its interfaces'
+    addresses; an 'ipv6' endpoint sits in IPv6-only subnets and has no IPv4 address,
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html); None
+    where AWS gave none or a snapshot before schema 8 did not record it."""
+
+    @property
+    def address_families(self) -> frozenset[int]:
+        """The IP versions clients reach the endpoint's interfaces by: 4, 6 or both; both where
+        the address type is unknown."""
+        kind = (self.ip_address_type or "").lower()
+        return ENDPOINT_FAMILIES.get(kind, frozenset({4, 6}))
 
     @property
     def is_interface(self) -> bool:

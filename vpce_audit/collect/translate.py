@@ -210,6 +210,7 @@ def vpc_endpoint(item: Item) -> VpcEndpoint:
         resource_configuration_arn=item.get("ResourceConfigurationArn"),
         created_at=_timestamp(item.get("CreationTimestamp")),
         name=_name_tag(item),
+        ip_address_type=str(item["IpAddressType"]) if item.get("IpAddressType") else None,
     )
 
 

@@ -41,9 +41,10 @@ FORMAT_NAME = "vpce-audit-snapshot"
 SCHEMA_VERSION = 8
 READABLE_SCHEMA_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
 """Version 8 adds the DNS protocols of Route 53 Resolver endpoints and of forwarding rules'
-targets (``ResolverEndpoint.protocols``, ``ResolverRule.target_protocols``) and security groups'
-associations with other VPCs (``RegionSnapshot.security_group_vpc_associations``), each absent,
-so unknown, in older versions; version 7 adds the subnets and appliance mode of transit-gateway
+targets (``ResolverEndpoint.protocols``, ``ResolverRule.target_protocols``), security groups'
+associations with other VPCs (``RegionSnapshot.security_group_vpc_associations``) and the
+address type of VPC endpoints (``VpcEndpoint.ip_address_type``), each absent, so unknown, in
+older versions; version 7 adds the subnets and appliance mode of transit-gateway
 VPC attachments (``TransitGatewayAttachment.subnet_ids``, ``appliance_mode``; absent, so
 unknown, in older versions); version 6 adds
 the Route 53 Resolver rules associated with each account-region's VPCs
@@ -238,6 +239,7 @@ ATTACHMENT_SUBNETS_KEY = "subnet_ids"
 DNS_PROTOCOLS_SCHEMA_VERSION = 8
 GROUP_ASSOCIATIONS_SCHEMA_VERSION = 8
 GROUP_ASSOCIATIONS_KEY = "security_group_vpc_associations"
+ENDPOINT_ADDRESS_TYPE_SCHEMA_VERSION = 8
 
 
 def _account_regions(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -268,6 +270,7 @@ _VERSIONED_KEYS: tuple[tuple[int, str, Holders], ...] = (
     (DNS_PROTOCOLS_SCHEMA_VERSION, "protocols", _items_of("resolver_endpoints")),
     (DNS_PROTOCOLS_SCHEMA_VERSION, "target_protocols", _items_of(RESOLVER_RULES_KEY)),
     (GROUP_ASSOCIATIONS_SCHEMA_VERSION, GROUP_ASSOCIATIONS_KEY, _account_regions),
+    (ENDPOINT_ADDRESS_TYPE_SCHEMA_VERSION, "ip_address_type", _items_of("vpc_endpoints")),
 )
 """Keys a schema version added, each with the objects that hold it from that version on."""
 

@@ -23,7 +23,7 @@ from vpce_audit.analysis.security_groups import (
 from vpce_audit.analysis.topology import Topology
 from vpce_audit.data import PortRange, ServicePorts
 from vpce_audit.findings import Severity, Skipped
-from vpce_audit.model import SecurityGroupRule, VpcEndpoint
+from vpce_audit.model import SecurityGroupRule, Vpc, VpcEndpoint
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView
 
@@ -240,7 +240,13 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 "the endpoint's VPC or security groups are not in the snapshot",
             )
             continue
-        networks = parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+        # Clients reach an IPv4-only endpoint by its IPv4 addresses, an IPv6-only one by IPv6.
+        families = endpoint.address_families
+        networks = [
+            n
+            for n in parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+            if n.version in families
+        ]
         # A participant's group of a shared VPC lives in its own account's listing.
         elsewhere = ctx.snapshot.security_groups_of(scope.region, vpc.vpc_id)
         admitted = admission(scope, groups, ports.ports, elsewhere)
@@ -274,10 +280,16 @@ def endpoint_sg_blocks_vpc(ctx: RuleContext) -> CheckResult:
             f"Interface endpoint {endpoint.endpoint_id} to {endpoint.target}: no rule of "
             f"security group {', '.join(endpoint.security_group_ids)} allows tcp "
             f"{ports.describe()} (the service's port{'s' if len(ports.ports) > 1 else ''}) from "
-            f"{vpc.vpc_id} ({', '.join(vpc.cidr_blocks)}): the endpoint is unusable from its own "
+            f"{vpc.vpc_id} ({', '.join(_client_blocks(vpc, endpoint))}): the endpoint is "
+            f"unusable from its own "
             "VPC.",
             related=(vpc.vpc_id, *endpoint.security_group_ids),
         )
+
+
+def _client_blocks(vpc: Vpc, endpoint: VpcEndpoint) -> tuple[str, ...]:
+    """The VPC's blocks its clients reach the endpoint from, as AWS lists them."""
+    return vpc.ipv6_cidr_blocks if endpoint.address_families == {6} else vpc.cidr_blocks
 
 
 @builtin_rule("VPCE307", requires=("vpc_endpoints", "vpcs", "subnets", "network_acls"))
@@ -296,7 +308,14 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
                 "the network ACL of an endpoint subnet is not in the snapshot",
             )
             continue
-        blocks: list[Network] = [n for n in parse_networks(vpc.cidr_blocks) if n.version == 4]
+        # An IPv6-only endpoint has no IPv4 address: its clients come over IPv6. Otherwise the
+        # IPv4 paths are judged (a dual-stack endpoint's IPv6 clients are not).
+        version = 6 if endpoint.address_families == {6} else 4
+        blocks: list[Network] = [
+            n
+            for n in parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
+            if n.version == version
+        ]
         problems: list[str] = []
         instances_affected = False
         seen: set[str] = set()
