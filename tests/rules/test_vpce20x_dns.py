@@ -30,6 +30,7 @@ from tests.helpers import (
     vpc,
 )
 from vpce_audit.analysis.dns import endpoint_region_in_dns_name
+from vpce_audit.analysis.endpoint_dns import Resolver
 from vpce_audit.findings import Severity
 from vpce_audit.model import (
     AccountSnapshot,
@@ -786,3 +787,110 @@ def test_207_an_ipv6_rule_does_not_admit_a_spokes_ipv4_clients(
     assert outcome == expected
     if verdict == "skipped":
         assert "admit vpc-not-admitted by its IPv6 blocks only" in result.skipped[0].reason
+
+
+# -- DNS attributes off: no private zone applies ----------------------------------------------
+# "To use private hosted zones, you must set the following Amazon VPC settings to true:
+# enableDnsHostnames, enableDnsSupport"
+# (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html)
+
+DNS_OFF = pytest.mark.parametrize(
+    "dns", [(True, False), (False, True), (False, False)], ids=["hostnames", "support", "both"]
+)
+
+
+@DNS_OFF
+def test_202_a_covering_zone_does_not_cover_where_the_vpcs_dns_attributes_are_off(
+    dns: tuple[bool, bool],
+) -> None:
+    """The zone is inert there: SDKs resolve the public name and bypass the endpoint. With
+    both attributes on, the same zone covers it."""
+
+    def estate(attributes: tuple[bool, bool]) -> RegionSnapshot:
+        return region(
+            vpcs=[vpc("vpc-1", dns=attributes)],
+            endpoint_service_details=[with_dns("kms", "kms.eu-west-1.amazonaws.com")],
+            vpc_endpoints=[endpoint("vpce-0c1", "vpc-1", "kms", private_dns=False)],
+        )
+
+    kms_zone = zone(
+        "Z1",
+        "kms.eu-west-1.amazonaws.com.",
+        "vpc-1",
+        records={"kms.eu-west-1.amazonaws.com": alias("vpce-0c1", "kms")},
+    )
+    result = run_with(interface_endpoint_without_private_dns, estate(dns), kms_zone)
+    assert [f.resource_id for f in result.findings] == ["vpce-0c1"]
+    off = " and ".join(
+        name
+        for name, value in zip(("enableDnsSupport", "enableDnsHostnames"), dns, strict=True)
+        if not value
+    )
+    assert f"private hosted zones do not apply in vpc-1 ({off} is false)" in (
+        result.findings[0].message
+    )
+    on = run_with(interface_endpoint_without_private_dns, estate((True, True)), kms_zone)
+    assert (on.findings, on.skipped) == ((), ())
+
+
+@DNS_OFF
+def test_206_a_zone_that_does_not_apply_shadows_nothing(dns: tuple[bool, bool]) -> None:
+    def estate(attributes: tuple[bool, bool]) -> RegionSnapshot:
+        return region(
+            vpcs=[vpc("vpc-1", dns=attributes)],
+            endpoint_service_details=[with_dns("kms", "kms.eu-west-1.amazonaws.com")],
+            vpc_endpoints=[endpoint("vpce-0a2", "vpc-1", "kms", private_dns=False)],
+        )
+
+    parent = zone("Z1", "amazonaws.com.", "vpc-1", records={})
+    assert run_with(private_zone_shadows_aws_names, estate(dns), parent).findings == ()
+    on = run_with(private_zone_shadows_aws_names, estate((True, True)), parent)
+    assert [f.resource_id for f in on.findings] == ["vpc-1"]
+
+
+def test_with_dns_hostnames_off_only_forwarding_rules_answer() -> None:
+    """DNS support on, hostnames off: a Resolver forwarding rule still governs its names (its
+    servers answer, unseen: unknown); without DNS support there is no Resolver at all."""
+    forward = ResolverRule(
+        "rslvr-rr-1", "amazonaws.com", "FORWARD", ("vpc-1",), target_ips=("192.0.2.1:53",)
+    )
+    kms_zone = zone("Z1", "kms.eu-west-1.amazonaws.com.", "vpc-1", records={})
+    for dns, unknown in (((True, False), True), ((False, False), False)):
+        estate = region(vpcs=[vpc("vpc-1", dns=dns)], resolver_rules=[forward])
+        view = snapshot(
+            estate,
+            accounts=(AccountSnapshot(ACCOUNT, "2026-11-26T00:00:00Z", hosted_zones=(kms_zone,)),),
+        )
+        answer = Resolver(view).answer(view.scopes[0], "vpc-1", "kms.eu-west-1.amazonaws.com")
+        assert (answer.zone, answer.endpoint) == (None, None)
+        assert (answer.unknown is not None) is unknown
+
+
+# -- VPCE202: API Gateway's private APIs beside public ones ------------------------------------
+
+
+def test_202_per_api_zones_below_execute_apis_wildcard_are_aws_design() -> None:
+    """Private DNS off keeps public APIs reachable, with "a private hosted zone for each private
+    API in the VPC"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html).
+    A zone whose record leads elsewhere, or one for another domain, does not count."""
+    api = "abc123defg.execute-api.eu-west-1.amazonaws.com"
+    estate = region(
+        vpcs=[vpc("vpc-1")],
+        endpoint_service_details=[with_dns("execute-api", "*.execute-api.eu-west-1.amazonaws.com")],
+        vpc_endpoints=[endpoint("vpce-0a1", "vpc-1", "execute-api", private_dns=False)],
+    )
+
+    def judged(*zones: HostedZone) -> list[str]:
+        result = run_with(interface_endpoint_without_private_dns, estate, *zones)
+        return [f.resource_id for f in result.findings]
+
+    assert (
+        judged(zone("Z1", f"{api}.", "vpc-1", records={api: alias("vpce-0a1", "execute-api")}))
+        == []
+    )
+    assert judged(zone("Z1", f"{api}.", "vpc-1", records={api: "elsewhere.example.com"})) == [
+        "vpce-0a1"
+    ]
+    assert judged(zone("Z2", "other.example.com.", "vpc-1", records={})) == ["vpce-0a1"]
+    assert judged() == ["vpce-0a1"]

@@ -304,8 +304,17 @@ class Resolver:
         asked: frozenset[str] = frozenset(),
     ) -> Answer:
         """Who answers ``name`` in the VPC. ``inbound``: the query arrived through one of the
-        VPC's inbound Resolver endpoints; ``asked``: the VPCs whose rules forwarded it there."""
+        VPC's inbound Resolver endpoints; ``asked``: the VPCs whose rules forwarded it there.
+
+        Private hosted zones and endpoints' private DNS answer only where both of the VPC's DNS
+        attributes are on
+        (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html);
+        with one of them off they answer nothing there, whatever is associated. Attributes not
+        read leave the answer as if both were on: callers that depend on them ask ``vpc_dns``."""
         name = normalise(name)
+        vpc = scope.vpcs_by_id.get(vpc_id)
+        if vpc is not None and False in (vpc.enable_dns_support, vpc.enable_dns_hostnames):
+            return self._without_private_names(scope, vpc, name, asked)
         best_zone: HostedZone | None = None
         best_length = -1
         for zone in self.snapshot.zones_for(scope, vpc_id):
@@ -342,6 +351,24 @@ class Resolver:
         if not self.snapshot.zone_list_known(scope, vpc_id):
             return Answer(zone=best_zone, unknown=_zones_unknown(vpc_id))
         return Answer(zone=best_zone)
+
+    def _without_private_names(
+        self, scope: ScopeView, vpc: Vpc, name: str, asked: frozenset[str]
+    ) -> Answer:
+        """The answer in a VPC with a DNS attribute off: without DNS support it has no Route 53
+        Resolver (its DHCP options' servers answer, as for any public name); with DNS support
+        but hostnames off, the Resolver's forwarding rules still govern the names they hold,
+        and nothing private answers the rest."""
+        if vpc.enable_dns_support is False:
+            return Answer()
+        ruled = self._ruled(scope, vpc.vpc_id, name, -1)
+        if ruled is None:
+            return Answer()
+        reason, forwarding = ruled
+        if forwarding is None:
+            return Answer(unknown=reason)
+        through = self._through_inbound(scope, vpc.vpc_id, name, forwarding, asked)
+        return through or Answer(unknown=reason)
 
     def forwards_inbound(self, rule: ResolverRule, region: str) -> bool:
         """Whether a FORWARD rule sends names to an inbound Resolver endpoint the scan read."""

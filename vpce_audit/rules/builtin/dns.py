@@ -32,7 +32,7 @@ from vpce_audit.analysis.endpoint_dns import (
 )
 from vpce_audit.analysis.service_names import default_dns_name, is_aws_service, service_short_name
 from vpce_audit.findings import Severity
-from vpce_audit.model import HostedZone, VpcEndpoint, is_privatelink_service
+from vpce_audit.model import HostedZone, Vpc, VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
@@ -133,11 +133,19 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
                 continue
             if answer.endpoint is not None:
                 continue  # another endpoint for the service answers with private DNS
-            verdict = _zone_verdict(answer.zone, query, endpoint, checks)
+            vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
+            off = _attributes_off(vpc) if vpc is not None else None
+            verdict = (
+                f"private hosted zones do not apply in {endpoint.vpc_id} ({off} is false)"
+                if off
+                else _zone_verdict(answer.zone, query, endpoint, checks)
+            )
             if verdict is None:
                 continue
             if verdict.startswith("?"):
                 yield ctx.skip(scope, endpoint.endpoint_id, verdict[1:])
+                continue
+            if name.startswith("*.") and _names_below_lead_here(central, scope, endpoint, name):
                 continue
             yield ctx.finding(
                 scope,
@@ -148,6 +156,42 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
                 "unless they are configured with the endpoint-specific DNS name.",
                 related=(endpoint.vpc_id, *([answer.zone.hosted_zone_id] if answer.zone else [])),
             )
+
+
+def _attributes_off(vpc: Vpc) -> str | None:
+    """The VPC's DNS attributes that are off, which keep every private zone from answering."""
+    off = [
+        attribute
+        for attribute, value in (
+            ("enableDnsSupport", vpc.enable_dns_support),
+            ("enableDnsHostnames", vpc.enable_dns_hostnames),
+        )
+        if value is False
+    ]
+    return " and ".join(off) or None
+
+
+def _names_below_lead_here(
+    central: CentralDns, scope: ScopeView, endpoint: VpcEndpoint, wildcard: str
+) -> bool:
+    """Whether a private zone of the VPC for a name below the service's wildcard domain answers
+    with an endpoint of the service: API Gateway's design for private APIs beside public ones,
+    private DNS off and "a private hosted zone for each private API in the VPC"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html).
+    The names chosen resolve to the endpoint; the others are meant to be public."""
+    domain = normalise(wildcard.removeprefix("*."))
+    for zone in central.snapshot.zones_for(scope, endpoint.vpc_id):
+        zone_name = normalise(zone.name)
+        if zone_name == domain or not is_within(zone_name, domain):
+            continue
+        answer, checks = central.resolves_to(scope, endpoint.vpc_id, zone_name)
+        if (
+            answer.unknown is None
+            and answer.zone == zone
+            and _zone_verdict(zone, zone_name, endpoint, checks) is None
+        ):
+            return True
+    return False
 
 
 def _zone_verdict(
@@ -321,6 +365,8 @@ def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         catalogue: dict[str, str] | None = None  # built for the first VPC that needs it
         for vpc in scope.own_vpcs:
+            if False in (vpc.enable_dns_support, vpc.enable_dns_hostnames):
+                continue  # no private zone applies there (Resolver.answer): none shadows
             zones = [
                 z
                 for z in ctx.snapshot.zones_for(scope, vpc.vpc_id)
