@@ -17,53 +17,52 @@ from botocore.exceptions import ClientError
 from moto.core.responses import ActionResult
 from moto.ec2.responses import EC2Response
 
-Connections = dict[tuple[str, str], list[dict[str, Any]]]
-"""(account id, region) -> VpcEndpointConnection items."""
+ItemsByScope = dict[tuple[str, str], list[dict[str, Any]]]
+"""(account id, region) -> the items an EC2 listing returns there."""
+Connections = ItemsByScope
+"""VpcEndpointConnection items."""
+Associations = ItemsByScope
+"""SecurityGroupVpcAssociation items."""
+
+
+def _answer_listing(
+    monkeypatch: pytest.MonkeyPatch, method: str, result_key: str, table: ItemsByScope
+) -> ItemsByScope:
+    """Makes moto's EC2 answer the listing ``method`` (which it lacks) with the items ``table``
+    holds for the caller's account and region, in AWS's shape; returns ``table``, which the test
+    may fill later."""
+
+    def listing(self: Any) -> ActionResult:
+        items = table.get((self.current_account, self.region), [])
+        return ActionResult({result_key: list(items)})
+
+    monkeypatch.setattr(EC2Response, method, listing, raising=False)
+    return table
 
 
 def answer_endpoint_connections(
     monkeypatch: pytest.MonkeyPatch, connections: Connections | None = None
 ) -> Connections:
-    """Makes moto answer DescribeVpcEndpointConnections from ``connections`` (empty by default);
-    returns the dict, which the test may fill later."""
-    table: Connections = connections if connections is not None else {}
-
-    def describe_vpc_endpoint_connections(self: Any) -> ActionResult:
-        items = table.get((self.current_account, self.region), [])
-        return ActionResult({"VpcEndpointConnections": list(items)})
-
-    monkeypatch.setattr(
-        EC2Response,
+    """DescribeVpcEndpointConnections from ``connections`` (none by default)."""
+    return _answer_listing(
+        monkeypatch,
         "describe_vpc_endpoint_connections",
-        describe_vpc_endpoint_connections,
-        raising=False,
+        "VpcEndpointConnections",
+        connections if connections is not None else {},
     )
-    return table
-
-
-Associations = dict[tuple[str, str], list[dict[str, Any]]]
-"""(account id, region) -> SecurityGroupVpcAssociation items."""
 
 
 def answer_group_associations(
     monkeypatch: pytest.MonkeyPatch, associations: Associations | None = None
 ) -> Associations:
-    """Makes moto answer DescribeSecurityGroupVpcAssociations, which it does not implement
-    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupVpcAssociations.html),
-    from ``associations`` (none by default); returns the dict, which the test may fill later."""
-    table: Associations = associations if associations is not None else {}
-
-    def describe_security_group_vpc_associations(self: Any) -> ActionResult:
-        items = table.get((self.current_account, self.region), [])
-        return ActionResult({"SecurityGroupVpcAssociations": list(items)})
-
-    monkeypatch.setattr(
-        EC2Response,
+    """DescribeSecurityGroupVpcAssociations from ``associations`` (none by default)
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupVpcAssociations.html)."""
+    return _answer_listing(
+        monkeypatch,
         "describe_security_group_vpc_associations",
-        describe_security_group_vpc_associations,
-        raising=False,
+        "SecurityGroupVpcAssociations",
+        associations if associations is not None else {},
     )
-    return table
 
 
 ProfileAnswers = dict[str, dict[str, Any]]
