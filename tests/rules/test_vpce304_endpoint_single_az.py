@@ -52,3 +52,17 @@ def test_nothing_is_gained_where_the_vpc_has_one_zone_the_service_offers() -> No
         vpc_endpoints=[endpoint("vpce-only-zone", "vpc-9", "ssm", subnets=("subnet-a",))],
     )
     assert flagged(rule, offered_in_a) == set()
+
+
+def test_a_zone_list_that_names_none_of_the_vpcs_zones_says_nothing_here() -> None:
+    """The endpoint's interfaces sit where the service is offered: a detail that lists none of
+    the VPC's zones names other zones (a cross-region service's own region's, say), so the
+    VPC's zones decide, and a one-zone endpoint in a two-zone VPC is flagged."""
+    from tests.helpers import service
+
+    elsewhere = region(
+        subnets=[subnet("subnet-a", "vpc-9", "a"), subnet("subnet-c", "vpc-9", "c")],
+        endpoint_service_details=[service("ssm", availability_zones=("us-east-1a", "us-east-1b"))],
+        vpc_endpoints=[endpoint("vpce-only-zone", "vpc-9", "ssm", subnets=("subnet-a",))],
+    )
+    assert flagged(rule, elsewhere) == {"vpce-only-zone"}

@@ -39,11 +39,16 @@ def _placed_interface_endpoints(
 
 
 def _usable_zones(scope: ScopeView, endpoint: VpcEndpoint) -> set[str]:
-    """Zones where the VPC has subnets and the service is offered (when the snapshot says)."""
+    """Zones where the VPC has subnets and the service is offered (when the snapshot says).
+
+    The endpoint's own interfaces sit in zones where the service is offered, so a service
+    listed in none of the VPC's zones is listed under other names (a cross-region service's
+    detail may name its own region's zones): then its list says nothing here."""
     zones = {s.availability_zone for s in scope.subnets_by_vpc.get(endpoint.vpc_id, ())}
     detail = scope.service_detail(endpoint)
     if detail is not None and detail.availability_zones:
-        zones &= set(detail.availability_zones)
+        offered = zones & set(detail.availability_zones)
+        return offered or zones
     return zones
 
 
