@@ -27,6 +27,7 @@ from tests.helpers import (
 )
 from tests.rules.test_vpce40x_routing import _central_spoke
 from vpce_audit.analysis.endpoint_dns import CentralDns, NameFate, Resolver
+from vpce_audit.collect import translate
 from vpce_audit.model import (
     AccountSnapshot,
     HostedZone,
@@ -601,3 +602,34 @@ def test_a_target_on_another_port_than_its_protocols_is_not_followed(rule: Resol
     answer = _answer(_estate(rule, **_inbound(("Do53", "DoH"))))
     assert answer.via is None
     assert answer.unknown is not None and "whose answers the scan does not see" in answer.unknown
+
+
+def test_every_target_must_be_in_a_protocol_the_endpoint_takes() -> None:
+    """A rule with a Do53 target and a DoH one to a Do53-only endpoint: the DoH queries get no
+    answer, so what the name resolves to is not the hub's answer alone."""
+    rule = dataclasses.replace(
+        _forward(f"{INBOUND[0]}:53", f"{INBOUND[1]}:443"), target_protocols=("Do53", "DoH")
+    )
+    answer = _answer(_estate(rule, **_inbound(("Do53",))))
+    assert answer.via is None
+    assert answer.unknown is not None and answer.unknown.endswith(
+        "which takes Do53 only: the rule's DoH queries get no answer there"
+    )
+
+
+def test_doh_to_an_endpoint_of_doh_fips_alone_may_not_be_answered() -> None:
+    """A rule's target protocol must be its outbound endpoint's, which cannot be DoH-FIPS
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_TargetAddress.html):
+    whether a DoH-FIPS endpoint answers DoH is not documented, and the reason says "may"."""
+    answer = _answer(_estate(_forward_by("DoH", 443), **_inbound(("DoH-FIPS",))))
+    assert answer.unknown is not None and answer.unknown.endswith(
+        "which takes DoH-FIPS only: the rule's DoH queries may get no answer there"
+    )
+
+
+def test_an_inbound_endpoints_protocols_are_read_as_aws_lists_them() -> None:
+    item = {"Id": "rslvr-in-1", "Direction": "INBOUND", "HostVPCId": "vpc-1", "Status": "x"}
+    addresses = [{"Ip": "10.0.0.2"}]
+    assert translate.resolver_endpoint(item, addresses).protocols == ()  # none listed: Do53
+    item["Protocols"] = ["Do53", "DoH"]
+    assert translate.resolver_endpoint(item, addresses).protocols == ("Do53", "DoH")

@@ -742,3 +742,15 @@ def test_endpoint_address_types_are_there_exactly_from_schema_8() -> None:
         SnapshotError, match=re.escape("unknown key(s) ip_address_type for schema version 7")
     ):
         from_json(json.dumps(early))
+
+
+def test_a_group_associated_with_two_vpcs_is_two_associations() -> None:
+    """An association is a group and a VPC: one group may be associated with several VPCs."""
+    body: Body = json.loads(ESTATE.read_text())
+    owner = body["regions"][0]["account_id"]
+    body["regions"][0]["security_group_vpc_associations"] = [
+        {"group_id": "sg-0a", "vpc_id": vpc_id, "state": "associated", "vpc_owner_id": owner}
+        for vpc_id in ("vpc-0b", "vpc-0c")
+    ]
+    found = from_json(json.dumps(body)).regions[0].security_group_vpc_associations or ()
+    assert [(a.group_id, a.vpc_id) for a in found] == [("sg-0a", "vpc-0b"), ("sg-0a", "vpc-0c")]

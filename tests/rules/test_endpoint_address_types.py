@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 
-from tests.helpers import endpoint, flagged, ingress, region, security_group, subnet, vpc
+from tests.helpers import endpoint, findings, flagged, ingress, region, security_group, subnet, vpc
 from vpce_audit.collect import translate
 from vpce_audit.model import NetworkAcl, NetworkAclEntry, RegionSnapshot, Vpc
 from vpce_audit.rules.builtin.security_groups import (
@@ -55,8 +55,11 @@ def _groups_estate(address_type: str | None, source: str) -> RegionSnapshot:
 def test_303_judges_the_blocks_of_the_endpoints_address_family(
     address_type: str | None, source: str, blocked: bool
 ) -> None:
-    found = flagged(endpoint_sg_blocks_vpc, _groups_estate(address_type, source))
-    assert found == ({"vpce-1"} if blocked else set())
+    found = findings(endpoint_sg_blocks_vpc, _groups_estate(address_type, source))
+    assert set(found) == ({"vpce-1"} if blocked else set())
+    if blocked:  # the message names the blocks its clients come from
+        blocks = V6 if address_type == "ipv6" else "10.0.0.0/16"
+        assert f"from vpc-1 ({blocks}): the endpoint is unusable" in found["vpce-1"].message
 
 
 def _acl_estate(address_type: str | None) -> RegionSnapshot:

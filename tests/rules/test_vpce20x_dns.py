@@ -743,22 +743,40 @@ def test_an_endpoint_name_says_its_region_in_every_partition(name: str, region: 
 
 
 @pytest.mark.parametrize(
-    ("extra_rule", "verdict"),
+    ("extra_rule", "address_type", "verdict"),
     [
-        ("::/0", "skipped"),  # admits IPv6 only: the IPv4 path judged is not admitted
-        ("2600:1f18:aaaa::/56", "skipped"),
-        (None, "finding"),
-        ("10.32.0.0/16", "passed"),
+        ("::/0", None, "skipped"),  # admits IPv6 only: the IPv4 path judged is not admitted
+        ("2600:1f18:aaaa::/56", None, "skipped"),
+        ("2600:1f18:aaaa::/56", "dualstack", "skipped"),
+        ("2600:1f18:aaaa::/56", "ipv4", "finding"),  # no IPv6 client reaches it
+        ("::/0", "ipv4", "finding"),
+        (None, None, "finding"),
+        ("10.32.0.0/16", None, "passed"),
     ],
-    ids=["ipv6-anywhere", "the-spokes-ipv6-block", "nothing", "the-spokes-ipv4-block"],
+    ids=[
+        "ipv6-anywhere",
+        "the-spokes-ipv6-block",
+        "dual-stack-endpoint",
+        "ipv4-endpoint",
+        "ipv4-endpoint-ipv6-anywhere",
+        "nothing",
+        "the-spokes-ipv4-block",
+    ],
 )
 def test_207_an_ipv6_rule_does_not_admit_a_spokes_ipv4_clients(
-    extra_rule: str | None, verdict: str
+    extra_rule: str | None, address_type: str | None, verdict: str
 ) -> None:
     """The paths judged are IPv4 (an A record's, an alias's): a group admitting the spoke's
-    IPv6 block alone lets its clients in over IPv6 only, which works where the endpoint is
-    dual-stack; its address type is not read, so that is unknown, not a pass."""
+    IPv6 block alone lets its clients in over IPv6 only, which works where the endpoint takes
+    IPv6 (dual-stack, or its address type unknown): unknown, not a pass. An IPv4-only endpoint
+    (IpAddressType ipv4) no IPv6 client reaches: reported."""
     estate = _hub_and_spokes()
+    estate = dataclasses.replace(
+        estate,
+        vpc_endpoints=tuple(
+            dataclasses.replace(e, ip_address_type=address_type) for e in estate.vpc_endpoints
+        ),
+    )
     (hub_group,) = estate.security_groups
     rules = (*hub_group.ingress, *([ingress(extra_rule)] if extra_rule else []))
     dual = dataclasses.replace(

@@ -4,6 +4,7 @@ VPC routes to networks outside the organisation
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -214,12 +215,14 @@ def test_a_prefix_list_holding_any_address_is_any_source() -> None:
     are unknown may hold it, so the endpoint is skipped, not passed."""
     lists = [
         PrefixList("pl-anywhere", "anywhere", ACCOUNT, cidrs=("10.9.0.0/16", "0.0.0.0/0")),
+        PrefixList("pl-anywhere6", "anywhere6", ACCOUNT, cidrs=("::/0",)),
         PrefixList("pl-offices", "offices", ACCOUNT, cidrs=("192.0.2.0/24",)),
         PrefixList("pl-unread", "unread", ACCOUNT, cidrs=None),
     ]
     groups = [
         security_group("sg-cidr", "vpc-1", ingress("0.0.0.0/0")),
         security_group("sg-pl", "vpc-1", ingress("pl-anywhere")),
+        security_group("sg-pl6", "vpc-1", ingress("pl-anywhere6")),
         security_group("sg-offices", "vpc-1", ingress("pl-offices")),
         security_group("sg-unread", "vpc-1", ingress("pl-unread")),
     ]
@@ -228,8 +231,18 @@ def test_a_prefix_list_holding_any_address_is_any_source() -> None:
     ]
     found = estate(prefix_lists=lists, security_groups=groups, vpc_endpoints=endpoints)
     result = findings(rule, found)
-    assert set(result) == {"vpce-cidr", "vpce-pl"}
+    assert set(result) == {"vpce-cidr", "vpce-pl", "vpce-pl6"}
     assert "admitting any source address (0.0.0.0/0 in pl-anywhere)" in result["vpce-pl"].message
+    assert "admitting any source address (::/0 in pl-anywhere6)" in result["vpce-pl6"].message
     assert [(s.resource_id, s.reason) for s in skipped(rule, found)] == [
         ("vpce-unread", "the entries of prefix list pl-unread (unread) were not read")
+    ]
+    # With an attached group missing too, the reason gives both.
+    both = dataclasses.replace(
+        found,
+        vpc_endpoints=(endpoint("vpce-2", "vpc-1", "ssm", groups=("sg-unread", "sg-gone")),),
+    )
+    assert [s.reason for s in skipped(rule, both)] == [
+        "security group sg-gone is not in the snapshot; "
+        "the entries of prefix list pl-unread (unread) were not read"
     ]

@@ -455,8 +455,8 @@ def test_303_a_group_of_another_vpc_may_have_members_in_the_endpoints_vpc() -> N
     (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html):
     a rule referencing the group then admits them. Judged by the owner's
     DescribeSecurityGroupVpcAssociations; where that is unknown, only what AWS refuses (a default
-    group, the default VPC, another account's VPC) settles it, and otherwise the endpoint is
-    skipped, not flagged."""
+    group, the default VPC, another account's VPC not shared with the group's owner) settles it,
+    and otherwise the endpoint is skipped, not flagged."""
 
     def judged(
         associations: tuple[SecurityGroupVpcAssociation, ...] | None = None,
@@ -511,4 +511,108 @@ def test_303_a_group_of_another_vpc_may_have_members_in_the_endpoints_vpc() -> N
     # Unknown, but AWS refuses to associate these: flagged.
     assert judged(group_name="default") == ({"vpce-1"}, [])
     assert judged(default_vpc=True) == ({"vpce-1"}, [])
-    assert judged(owner=OTHER_ACCOUNT) == ({"vpce-1"}, [])
+    # Another account's group: its owner's VPC list and associations were not scanned, and
+    # vpc-1 may be shared with it.
+    assert judged(owner=OTHER_ACCOUNT) == (
+        set(),
+        [unread.replace(f"{ACCOUNT}'s", f"{OTHER_ACCOUNT}'s")],
+    )
+
+
+def _participant_estate(**changes: object) -> RegionSnapshot:
+    """ACCOUNT, a participant of OTHER_ACCOUNT's vpc-1 (its DescribeVpcs lists it), whose own
+    group sg-clients of vpc-9 the endpoint's group references."""
+    clients = security_group("sg-clients", "vpc-9", ingress("172.16.0.0/12"))
+    base = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16", owner=OTHER_ACCOUNT), vpc("vpc-9", "172.16.0.0/12")],
+        security_groups=[security_group("sg-endpoint", "vpc-1", ingress("sg-clients")), clients],
+        vpc_endpoints=[endpoint("vpce-1", "vpc-1", "ssm", groups=("sg-endpoint",))],
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_303_a_vpc_shared_with_the_groups_owner_may_hold_its_members() -> None:
+    """ "You can associate the security group with another VPC if your account owns the VPC or
+    if the VPC was shared with you"
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html):
+    with the owner's associations unread, a VPC its DescribeVpcs lists may hold its members
+    (skipped); one it does not list is another account's, not shared with it (flagged)."""
+    unread = _participant_estate(
+        security_group_vpc_associations=(),
+        errors=(error("security_group_vpc_associations"),),
+    )
+    assert flagged(endpoint_sg_blocks_vpc, unread) == set()
+    assert [s.resource_id for s in skipped(endpoint_sg_blocks_vpc, unread)] == ["vpce-1"]
+    # Listed by the group's owner: the association decides, whoever owns the VPC.
+    listed = _participant_estate(
+        security_group_vpc_associations=(
+            SecurityGroupVpcAssociation("sg-clients", "vpc-1", "associated", OTHER_ACCOUNT),
+        )
+    )
+    assert (flagged(endpoint_sg_blocks_vpc, listed), skipped(endpoint_sg_blocks_vpc, listed)) == (
+        set(),
+        [],
+    )
+
+
+def test_303_the_groups_owner_lists_its_associations_not_the_vpcs_owner() -> None:
+    """The group's owner lists its associations (it must own the group to make one): here the
+    participant ACCOUNT, whose group of vpc-9 is associated with vpc-1, which OTHER_ACCOUNT owns
+    and shares; the VPC owner's listing holds none of it."""
+    mine = _participant_estate(
+        security_group_vpc_associations=(
+            SecurityGroupVpcAssociation("sg-clients", "vpc-1", "associated", OTHER_ACCOUNT),
+        )
+    )
+    theirs = region(
+        account=OTHER_ACCOUNT,
+        vpcs=[vpc("vpc-1", "10.0.0.0/16", owner=OTHER_ACCOUNT)],
+        security_group_vpc_associations=(),
+    )
+    assert flagged(endpoint_sg_blocks_vpc, mine, theirs) == set()
+    assert skipped(endpoint_sg_blocks_vpc, mine, theirs) == []
+
+
+def test_303_one_associated_group_of_several_is_enough() -> None:
+    groups = [
+        security_group("sg-endpoint", "vpc-1", ingress("sg-a"), ingress("sg-b")),
+        security_group("sg-a", "vpc-8", ingress("172.16.0.0/12")),
+        security_group("sg-b", "vpc-9", ingress("172.17.0.0/16")),
+    ]
+
+    def judged(*associated: str) -> set[str]:
+        return flagged(
+            endpoint_sg_blocks_vpc,
+            region(
+                vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+                security_groups=groups,
+                vpc_endpoints=[endpoint("vpce-1", "vpc-1", "ssm", groups=("sg-endpoint",))],
+                security_group_vpc_associations=tuple(
+                    SecurityGroupVpcAssociation(g, "vpc-1", "associated", ACCOUNT)
+                    for g in associated
+                ),
+            ),
+        )
+
+    assert judged("sg-b") == set()
+    assert judged("sg-a", "sg-b") == set()
+    assert judged() == {"vpce-1"}
+
+
+def test_303_an_association_state_aws_adds_later_is_unknown() -> None:
+    estate = region(
+        vpcs=[vpc("vpc-1", "10.0.0.0/16")],
+        security_groups=[
+            security_group("sg-endpoint", "vpc-1", ingress("sg-clients")),
+            security_group("sg-clients", "vpc-9", ingress("172.16.0.0/12")),
+        ],
+        vpc_endpoints=[endpoint("vpce-1", "vpc-1", "ssm", groups=("sg-endpoint",))],
+        security_group_vpc_associations=(
+            SecurityGroupVpcAssociation("sg-clients", "vpc-1", "pending-review", ACCOUNT),
+        ),
+    )
+    assert flagged(endpoint_sg_blocks_vpc, estate) == set()
+    assert [s.reason for s in skipped(endpoint_sg_blocks_vpc, estate)] == [
+        "a rule for the service's ports admits a security group of another VPC that may have "
+        "members in vpc-1: sg-clients's association with vpc-1 is pending-review"
+    ]

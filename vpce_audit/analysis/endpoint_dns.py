@@ -427,9 +427,13 @@ class Resolver:
             taken = set(endpoint.protocols) or {DO53}  # none listed: Do53, as AWS treats it
             refused = sorted(set(protocols) - taken)
             if refused:
+                # A rule's DoH reaching an endpoint of DoH-FIPS alone: whether it answers is
+                # not documented (a rule's target protocol must be its outbound endpoint's,
+                # which cannot be DoH-FIPS).
+                may = "may " if refused == ["DoH"] and "DoH-FIPS" in taken else ""
                 return Answer(
                     unknown=f"{forwarded}, which takes {', '.join(sorted(taken))} only: the "
-                    f"rule's {', '.join(refused)} queries get no answer there"
+                    f"rule's {', '.join(refused)} queries {may}get no answer there"
                 )
         if endpoint.vpc_id == vpc_id or endpoint.vpc_id in asked:
             return Answer(unknown=f"{forwarded}, whose rules forward it back: a loop")
@@ -1098,15 +1102,17 @@ def _ipv6_only(
     base: RecordCheck, vpc: Vpc, endpoint: VpcEndpoint, groups_admit: Admission
 ) -> RecordCheck | None:
     """Unknown where the endpoint's groups admit the VPC's IPv6 blocks but not its IPv4 ones:
-    its clients connect only over IPv6, which works where the endpoint is dual-stack (its
-    address type is not read) and is not the path judged."""
+    its clients connect only over IPv6, which works where the endpoint takes IPv6 (dual-stack,
+    or its address type unknown) and is not the path judged. An IPv4-only endpoint
+    (IpAddressType ipv4) is not reached over IPv6: None, and the caller reports it."""
+    if 6 not in endpoint.address_families:
+        return None
     if not groups_admit.by_address(parse_networks(vpc.ipv6_cidr_blocks)):
         return None
     return _with(
         base,
         unknown=f"{endpoint.endpoint_id}'s security groups admit {vpc.vpc_id} by its IPv6 "
-        "blocks only: its clients connect over IPv6 alone, whose path is not judged (nor "
-        "whether the endpoint is dual-stack)",
+        "blocks only: its clients connect over IPv6 alone, whose path is not judged",
     )
 
 

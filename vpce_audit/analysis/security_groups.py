@@ -143,7 +143,7 @@ def admission(
     )
 
 
-ASSOCIATION_STATES: dict[str, bool | None] = {
+ASSOCIATION_STATES: dict[str, bool | None] = {  # a state AWS adds later: unknown
     "associated": True,
     "disassociation-failed": True,  # still associated
     "associating": None,
@@ -161,8 +161,9 @@ def association(snapshot: Snapshot, group: SecurityGroup, vpc: Vpc, region: str)
     region use it (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateSecurityGroupVpc.html),
     as its owner's account-region lists them. Where that list is unknown (the owner not scanned
     there, the listing failed, a snapshot before schema 8), only what AWS refuses settles it: a
-    default group, the default VPC, a VPC of another account (unless shared with the owner,
-    which is not considered)."""
+    default group, the default VPC, or a VPC of another account that is not shared with the
+    group's owner ("if your account owns the VPC or if the VPC was shared with you": a VPC
+    shared with an account is among those its DescribeVpcs lists)."""
     if group.vpc_id == vpc.vpc_id:
         return Association(True)
     owner = snapshot.scope_by_place.get((group.owner_id or "", region))
@@ -175,8 +176,15 @@ def association(snapshot: Snapshot, group: SecurityGroup, vpc: Vpc, region: str)
         return Association(verdict, f"{group.group_id}'s association with {vpc.vpc_id} is {state}")
     if group.group_name == "default" or vpc.is_default:
         return Association(False)
-    if group.owner_id and vpc.owner_id and group.owner_id != vpc.owner_id:
-        return Association(False)
+    if (
+        group.owner_id
+        and vpc.owner_id
+        and group.owner_id != vpc.owner_id
+        and owner is not None
+        and "vpcs" not in owner.failed_kinds
+        and vpc.vpc_id not in owner.vpcs_by_id
+    ):
+        return Association(False)  # another account's VPC, not shared with the group's owner
     return Association(
         None,
         f"{group.group_id} (of {group.vpc_id}) may be associated with {vpc.vpc_id}: "
