@@ -633,6 +633,55 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
         [allow(**cond("Bool", "aws:SecureTransport", "true"))],
         {"VPCE102", "VPCE103"},
     ),
+    # aws:SourceAccount, SourceArn, SourceOrgID are set only on calls an AWS service principal
+    # makes for a resource owner
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+    # a caller's own request through the endpoint lacks them and fails a positive test.
+    (
+        "source-account-admits-no-direct-caller",
+        "s3",
+        [allow(**cond("StringEquals", "aws:SourceAccount", "999999999999"))],
+        set(),
+    ),
+    (
+        "source-arn-admits-no-direct-caller",
+        "s3",
+        [allow(**cond("ArnLike", "aws:SourceArn", f"arn:aws:*:*:{ACCOUNT}:*"))],
+        set(),
+    ),
+    (
+        "source-org-admits-no-direct-caller",
+        "ssm",
+        [allow(**cond("StringEquals", "aws:SourceOrgID", ORG))],
+        set(),
+    ),
+    (
+        # A negated test on a key the request lacks is true: every direct caller passes.
+        "source-account-negated-admits-everyone",
+        "s3",
+        [allow(**cond("StringNotEquals", "aws:SourceAccount", "999999999999"))],
+        {"VPCE102", "VPCE103"},
+    ),
+    # AWS's STS reference policy lets federated callers (who carry no principal org) assume the
+    # organisation's roles; a wildcard naming exactly those actions is the same statement.
+    (
+        "sts-federation-by-wildcard",
+        "sts",
+        [
+            allow(**ORG_ONLY),
+            allow("sts:AssumeRoleWith*", **cond("StringEquals", "aws:ResourceOrgID", ORG)),
+        ],
+        set(),
+    ),
+    (
+        "sts-wildcard-wider-than-federation",
+        "sts",
+        [
+            allow(**ORG_ONLY),
+            allow("sts:Assume*", **cond("StringEquals", "aws:ResourceOrgID", ORG)),
+        ],
+        {"VPCE102"},
+    ),
 ]
 
 

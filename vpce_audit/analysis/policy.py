@@ -652,6 +652,20 @@ _CALLER_CHOSEN_KEYS = frozenset(
         "aws:signinsessionarn",
     }
 )
+# Set only where an AWS service principal calls for a resource owner ("the aws:SourceAccount
+# condition key is only available when the call to your resource is made directly by an AWS
+# service principal",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html): a
+# caller's own request through the endpoint carries none of them.
+_SERVICE_SOURCE_KEYS = frozenset(
+    {
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourceowner",
+    }
+)
 # Requests through an endpoint come from inside the VPC, made by the caller itself: not
 # forwarded by an AWS service on its behalf.
 _DIRECT_CALL_KEYS = {
@@ -678,6 +692,8 @@ class RequestContext:
             return ABSENT
         if key in _DIRECT_CALL_KEYS:
             return _DIRECT_CALL_KEYS[key]
+        if key in _SERVICE_SOURCE_KEYS:
+            return ANY if self.caller.kind is CallerKind.SERVICE else ABSENT
         if key in IDENTITY_KEYS or key in SERVICE_PRINCIPAL_KEYS:
             return self._identity(key)
         if key in _CALLER_CHOSEN_KEYS or key.startswith(_CALLER_CHOSEN_PREFIXES):

@@ -33,6 +33,7 @@ from vpce_audit.analysis.policy import (
     Statement,
     Truth,
     Verdict,
+    action_matches,
     always_true_through_endpoint,
     condition_truth,
     is_known_global_key,
@@ -314,12 +315,44 @@ def _severity(target: PolicyTarget, outcome: Outcome) -> Severity:
 FEDERATION_ACTIONS = frozenset({"sts:assumerolewithwebidentity", "sts:assumerolewithsaml"})
 
 
+STS_ACTIONS = (
+    "sts:assumerole",
+    "sts:assumerolewithsaml",
+    "sts:assumerolewithwebidentity",
+    "sts:assumeroot",
+    "sts:decodeauthorizationmessage",
+    "sts:getaccesskeyinfo",
+    "sts:getcalleridentity",
+    "sts:getdelegatedaccesstoken",
+    "sts:getfederationtoken",
+    "sts:getservicebearertoken",
+    "sts:getsessiontoken",
+    "sts:getwebidentitytoken",
+    "sts:setcontext",
+    "sts:setsourceidentity",
+    "sts:tagsession",
+)
+"""AWS STS's actions (Service Authorization Reference), for what a wildcard action stands
+for."""
+
+
+def _federation(action: str) -> bool:
+    """Whether the action is a federation action, or a wildcard (``sts:AssumeRoleWith*``, as a
+    candidate action writes it) that matches STS's federation actions and no other."""
+    action = action.lower()
+    if "\x00" not in action and "\x01" not in action:
+        return action in FEDERATION_ACTIONS
+    pattern = action.replace("\x00", "*").replace("\x01", "?")
+    matched = {name for name in STS_ACTIONS if action_matches(pattern, name)}
+    return bool(matched) and matched <= FEDERATION_ACTIONS
+
+
 def _documented_exception(request: Request) -> bool:
     """Reads of named resources (AWS-owned buckets, a partner's named objects), and federation
     into your own roles."""
     if is_read_only_action(request.action) and request.target.named:
         return True
-    return request.action.lower() in FEDERATION_ACTIONS and request.target.owner is Owner.TRUSTED
+    return _federation(request.action) and request.target.owner is Owner.TRUSTED
 
 
 def _outsider_access(evaluator: PolicyEvaluator) -> list[Verdict]:
