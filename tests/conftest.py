@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import ast
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +17,22 @@ from tests.moto_gaps import (
 )
 from vpce_audit.collect import connections
 from vpce_audit.demo.moto_gaps import transit_gateway_routes_in_aws_shape
+
+# CPython 3.11 can raise "SystemError: AST constructor recursion depth mismatch" when threads
+# build AST objects at once (python/cpython#106905; seen here once, in a moto route53 call a
+# collection thread made): moto renders answers with Jinja, whose lexer parses literals with
+# ast.literal_eval, from every collection thread. The scanner itself parses nothing; in tests,
+# ast.parse (which literal_eval calls) goes one thread at a time.
+_ast_parse = ast.parse
+_ast_lock = threading.Lock()
+
+
+def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    with _ast_lock:
+        return _ast_parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 # One collection process unless a test asks for more (--processes N): the processes are
 # spawned, and a spawned process does not inherit an in-process moto mock, so under --org's

@@ -86,7 +86,7 @@ def answer_profiles_in_process(
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "404":
                 raise
-        default = {
+        default: dict[str, dict[str, Any]] = {
             "ListProfileAssociations": {"ProfileAssociations": []},
             "ListProfileResourceAssociations": {"ProfileResourceAssociations": []},
         }
