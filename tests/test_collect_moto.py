@@ -414,3 +414,31 @@ def test_security_group_vpc_associations_are_collected_and_admit_the_vpc(
     assert endpoint_id not in {s.resource_id for s in result.skipped if s.rule_id == "VPCE303"}
     table.clear()
     assert endpoint_id in _by_rule(_scan(moto_session, ("us-west-2",)))["VPCE303"]
+
+
+@pytest.mark.parametrize(
+    ("code", "recorded"),
+    [("InvalidAction", False), ("UnsupportedOperation", False), ("UnauthorizedOperation", True)],
+)
+def test_a_region_without_group_associations_lists_none(
+    moto_session: Any, monkeypatch: pytest.MonkeyPatch, code: str, recorded: bool
+) -> None:
+    """A region (or partition) that does not offer the 2024 feature answers EC2's "not a valid
+    action": no group can be associated there, so the list is known and empty, and the scan is
+    complete. A refusal is still a failure, recorded."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses import EC2Response
+
+    def refuse(self: Any) -> Any:
+        raise EC2ClientError(code, "not here")
+
+    monkeypatch.setattr(EC2Response, "describe_security_group_vpc_associations", refuse)
+    ec2 = moto_session.client("ec2", region_name="us-west-2")
+    ec2.create_vpc(CidrBlock="10.44.0.0/16")
+    document = collect(ClientFactory(moto_session), CollectionRequest(regions=("us-west-2",)))
+    (scope,) = document.regions
+    errors = [(e.operation, e.error_code) for e in scope.errors]
+    if recorded:
+        assert errors == [("DescribeSecurityGroupVpcAssociations", code)]
+    else:
+        assert (errors, scope.security_group_vpc_associations) == ([], ())

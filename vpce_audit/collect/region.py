@@ -31,6 +31,7 @@ from vpce_audit.collect.calls import (
     REGION_PROBE,
     SCP_DENY,
     UNREADABLE,
+    ExpectedAnswer,
     ScopeCalls,
 )
 from vpce_audit.collect.connections import open_ahead
@@ -47,6 +48,12 @@ from vpce_audit.model import (
 from vpce_audit.snapshot.catalogue import intern
 
 log = logging.getLogger(__name__)
+
+NOT_OFFERED_ERRORS = frozenset({"InvalidAction", "UnsupportedOperation"})
+"""How EC2 answers an action a region does not have: InvalidAction ("The action or operation
+requested is not valid"), or UnsupportedOperation
+(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). Any other error
+(AccessDenied included) is a failed listing, recorded."""
 
 T = TypeVar("T")
 Item = dict[str, Any]
@@ -96,6 +103,9 @@ class Listing:
     """Item -> model object; may make the item's own follow-up calls."""
     kind: str = ""
     """The resource kind a failure leaves incomplete; the field name unless given."""
+    none_where: frozenset[str] = frozenset()
+    """Error codes that say the region does not offer the operation at all: none of its items
+    can exist there, so the listing is empty, not failed."""
 
     @property
     def resource_kind(self) -> str:
@@ -351,6 +361,9 @@ LISTINGS: tuple[Listing, ...] = (
         "DescribeSecurityGroupVpcAssociations",
         "SecurityGroupVpcAssociations",
         _plain(translate.security_group_vpc_association),
+        # A region (or partition) that has not got the feature (2024) knows no such action:
+        # then no group can be associated there.
+        none_where=NOT_OFFERED_ERRORS,
     ),
     Listing(
         "network_acls", "ec2", "DescribeNetworkAcls", "NetworkAcls", _plain(translate.network_acl)
@@ -699,13 +712,7 @@ def collect_region(
     ) as pool:
 
         def submit(listing: Listing) -> Future[list[Item] | None]:
-            return pool.submit(
-                calls.items,
-                listing.service,
-                listing.operation,
-                listing.result_key,
-                listing.resource_kind,
-            )
+            return pool.submit(_listed, calls, listing)
 
         # The first listing goes alone: if the region is not enabled (or the credentials are
         # refused), it fails once and every other call is recorded as not attempted instead of
@@ -770,6 +777,28 @@ def collect_region(
         errors=tuple(sorted(calls.calls.errors, key=lambda error: error.sort_key)),
         **_sorted_fields(fields),
     )
+
+
+def _listed(calls: RegionCalls, listing: Listing) -> list[Item] | None:
+    """The listing's items; None when it failed (recorded), none where the region does not
+    offer the operation (``Listing.none_where``)."""
+    try:
+        return calls.items(
+            listing.service,
+            listing.operation,
+            listing.result_key,
+            listing.resource_kind,
+            expected_errors=listing.none_where,
+        )
+    except ExpectedAnswer as answer:
+        log.info(
+            "%s/%s does not offer %s (%s): none listed",
+            calls.calls.account_id,
+            calls.calls.region,
+            listing.operation,
+            answer.code,
+        )
+        return []
 
 
 def _present(values: Iterable[Any]) -> list[Any]:
