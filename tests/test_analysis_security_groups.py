@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import ingress, region, security_group
 from vpce_audit.analysis.cidrs import overlaps, parse_network
-from vpce_audit.analysis.security_groups import admits, admits_any_port
+from vpce_audit.analysis.security_groups import admission, admits_any_port
 from vpce_audit.data import PortRange
 from vpce_audit.model import PrefixList, SecurityGroupRule
 from vpce_audit.snapshot.views import ScopeView
@@ -123,4 +123,4 @@ def test_the_indexed_admission_answers_as_reading_each_rule_does(
     )
     elsewhere = peer.security_groups_by_id
     expected = _one_by_one(scope, groups, networks, "vpc-1", ports, elsewhere=elsewhere)
-    assert admits(scope, groups, networks, "vpc-1", ports, elsewhere=elsewhere) is expected
+    assert admission(scope, groups, ports, elsewhere).admits(networks, "vpc-1") is expected

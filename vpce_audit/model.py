@@ -142,6 +142,20 @@ class Vpc:
     enable_dns_hostnames: bool | None = None
     name: str | None = None
 
+    @property
+    def dns_attributes_off(self) -> tuple[str, ...]:
+        """The DNS attributes known to be off: with either, no private hosted zone and no
+        endpoint's private DNS answers in the VPC
+        (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html)."""
+        return tuple(
+            name
+            for name, value in (
+                ("enableDnsSupport", self.enable_dns_support),
+                ("enableDnsHostnames", self.enable_dns_hostnames),
+            )
+            if value is False
+        )
+
 
 @dataclass(frozen=True)
 class Subnet:

@@ -313,7 +313,7 @@ class Resolver:
         read leave the answer as if both were on: callers that depend on them ask ``vpc_dns``."""
         name = normalise(name)
         vpc = scope.vpcs_by_id.get(vpc_id)
-        if vpc is not None and False in (vpc.enable_dns_support, vpc.enable_dns_hostnames):
+        if vpc is not None and vpc.dns_attributes_off:
             return self._without_private_names(scope, vpc, name, asked)
         best_zone: HostedZone | None = None
         best_length = -1

@@ -199,17 +199,3 @@ class Association:
 
     verdict: bool | None
     reason: str = ""
-
-
-def admits(
-    scope: ScopeView,
-    groups: Iterable[SecurityGroup],
-    networks: Iterable[Network],
-    vpc_id: str,
-    ports: Iterable[PortRange],
-    *,
-    elsewhere: Mapping[str, SecurityGroup] | None = None,
-) -> bool | None:
-    """Whether some ingress rule of the groups admits a port of ``ports`` from the VPC; None when
-    no rule does but one could not be resolved (``admission``)."""
-    return admission(scope, groups, ports, elsewhere).admits(networks, vpc_id)

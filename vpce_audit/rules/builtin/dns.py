@@ -32,7 +32,7 @@ from vpce_audit.analysis.endpoint_dns import (
 )
 from vpce_audit.analysis.service_names import default_dns_name, is_aws_service, service_short_name
 from vpce_audit.findings import Severity
-from vpce_audit.model import HostedZone, Vpc, VpcEndpoint, is_privatelink_service
+from vpce_audit.model import HostedZone, VpcEndpoint, is_privatelink_service
 from vpce_audit.rules.base import CheckResult, RuleContext, builtin_rule
 from vpce_audit.snapshot.views import ScopeView, Snapshot
 
@@ -134,7 +134,7 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
             if answer.endpoint is not None:
                 continue  # another endpoint for the service answers with private DNS
             vpc = scope.vpcs_by_id.get(endpoint.vpc_id)
-            off = _attributes_off(vpc) if vpc is not None else None
+            off = " and ".join(vpc.dns_attributes_off) if vpc is not None else ""
             verdict = (
                 f"private hosted zones do not apply in {endpoint.vpc_id} ({off} is false)"
                 if off
@@ -156,19 +156,6 @@ def interface_endpoint_without_private_dns(ctx: RuleContext) -> CheckResult:
                 "unless they are configured with the endpoint-specific DNS name.",
                 related=(endpoint.vpc_id, *([answer.zone.hosted_zone_id] if answer.zone else [])),
             )
-
-
-def _attributes_off(vpc: Vpc) -> str | None:
-    """The VPC's DNS attributes that are off, which keep every private zone from answering."""
-    off = [
-        attribute
-        for attribute, value in (
-            ("enableDnsSupport", vpc.enable_dns_support),
-            ("enableDnsHostnames", vpc.enable_dns_hostnames),
-        )
-        if value is False
-    ]
-    return " and ".join(off) or None
 
 
 def _names_below_lead_here(
@@ -365,7 +352,7 @@ def private_zone_shadows_aws_names(ctx: RuleContext) -> CheckResult:
     for scope in ctx.scopes():
         catalogue: dict[str, str] | None = None  # built for the first VPC that needs it
         for vpc in scope.own_vpcs:
-            if False in (vpc.enable_dns_support, vpc.enable_dns_hostnames):
+            if vpc.dns_attributes_off:
                 continue  # no private zone applies there (Resolver.answer): none shadows
             zones = [
                 z
