@@ -20,6 +20,7 @@ from tests.helpers import (
     peering,
     region,
     route,
+    skipped,
     snapshot,
     subnet,
     table,
@@ -33,6 +34,7 @@ from vpce_audit.analysis.topology import (
     flattened,
 )
 from vpce_audit.model import (
+    PrefixList,
     RegionSnapshot,
     TransitGatewayAttachment,
     TransitGatewayRoute,
@@ -193,9 +195,10 @@ def test_a_remote_network_inside_the_vpc_is_unreachable() -> None:
 def test_configured_on_premises_counts_only_with_a_hybrid_path() -> None:
     gateway = VpnGateway("vgw-1", "available", ("vpc-1",))
     vpn = VpnConnection("vpn-1", "available", "cgw-1", "vgw-1", None, ("192.168.0.0/20",))
+    # The VPN's static route reaches the table through its default route to the gateway.
     hybrid = one_table(
         ("192.168.0.0/16", "pcx-a"),
-        ("10.200.0.0/16", "vgw-1"),
+        ("0.0.0.0/0", "vgw-1"),
         peering_connections=[peering("pcx-a", "vpc-1", "vpc-a", "192.168.0.0/16")],
         vpn_gateways=[gateway],
         vpn_connections=[vpn],
@@ -351,3 +354,46 @@ def test_shared_gateway_routes_conflict_as_the_whole_table_does(
             for at, piece in enumerate(pieces)
         )
         assert _table_conflicts(own, parts, shared) == _conflicts(own, flattened(parts))
+
+
+def test_a_vpn_static_route_counts_only_where_the_table_routes_it_to_the_gateway() -> None:
+    """AWS puts a VPN's routes in a table only by propagation (then listed among its routes) or
+    by a route someone adds (https://docs.aws.amazon.com/vpn/latest/s2svpn/vpn-route-priority.html):
+    a table that sends only 10.200.0.0/16 to the gateway does not reach the VPN's
+    192.168.0.0/20, so it does not conflict with a peer's 192.168.0.0/16."""
+    gateway = VpnGateway("vgw-1", "available", ("vpc-1",))
+    vpn = VpnConnection("vpn-1", "available", "cgw-1", "vgw-1", None, ("192.168.0.0/20",))
+    narrow = one_table(
+        ("192.168.0.0/16", "pcx-a"),
+        ("10.200.0.0/16", "vgw-1"),
+        peering_connections=[peering("pcx-a", "vpc-1", "vpc-a", "192.168.0.0/16")],
+        vpn_gateways=[gateway],
+        vpn_connections=[vpn],
+    )
+    assert flagged(rule, narrow) == set()
+
+
+def test_a_route_to_a_prefix_list_reaches_its_entries() -> None:
+    """A prefix-list route competes by its entries
+    (https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html): a list
+    holding 172.16.0.0/12 sent to a peer whose every address a more specific route takes
+    elsewhere conflicts as the CIDR route does; a list whose entries are unknown leaves the VPC
+    skipped, not passed."""
+    peerings = [
+        peering("pcx-b", "vpc-1", "vpc-b", "172.16.0.0/16"),
+        peering("pcx-c", "vpc-1", "vpc-c", "172.16.0.0/16"),
+    ]
+
+    def judged(first: str, cidrs: tuple[str, ...] | None = None) -> tuple[set[str], list[str]]:
+        estate = one_table(
+            (first, "pcx-b"),
+            ("172.16.0.0/16", "pcx-c"),
+            peering_connections=peerings,
+            prefix_lists=[PrefixList("pl-0peer", "peer", ACCOUNT, cidrs=cidrs)],
+        )
+        return flagged(rule, estate), [s.resource_id for s in skipped(rule, estate)]
+
+    as_cidr = judged("172.16.0.0/12")
+    assert as_cidr[0]  # the CIDR route conflicts
+    assert judged("pl-0peer", ("172.16.0.0/12",)) == as_cidr
+    assert judged("pl-0peer", None) == (set(), ["vpc-1"])

@@ -23,11 +23,12 @@ from vpce_audit.analysis.cidrs import (
     parse_network,
     parse_networks,
 )
-from vpce_audit.analysis.routes import target_kind
+from vpce_audit.analysis.routes import prefix_list_gap, target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.cached import cached_property
 from vpce_audit.model import (
     PeeringConnection,
+    Route,
     RouteTable,
     Subnet,
     TransitGatewayAttachment,
@@ -1024,53 +1025,62 @@ class Topology:
             networks: list[RemoteNetwork] = []
             hybrid = False
             for route in table.routes:
-                destination = parse_network(route.destination_cidr or "")
-                if not route.is_active or destination is None or destination.version != 4:
-                    continue
-                target = route.target_id or ""
-                kind = target_kind(target)
-                prefix = destination.prefixlen
-                if target in peerings:
-                    networks += [
-                        dataclasses.replace(n, route_prefix=prefix)
-                        for n in self._peer_networks(peerings[target], vpc, destination)
-                    ]
-                elif target in attachments:
-                    tgw_table = self.association_table(attachments[target])
-                    gap = self.association_gap(attachments[target], tgw_table, scope.region)
-                    if gap is not None:
-                        unknown.append(f"{table.route_table_id} routes {destination} to {gap}")
-                    if tgw_table is None:
-                        continue
-                    group = self._remote_group(tgw_table, destination)
-                    own = attachments[target].attachment_id
-                    if next(group.seen_from(own), None) is not None:
-                        hybrid |= group.reaches_on_premises(own)
-                        if networks:
-                            parts.append(tuple(networks))
-                            networks = []
-                        parts.append(SharedRoute(group, own))
-                elif kind == "core-network":
-                    unknown.append(
-                        f"{table.route_table_id} routes {destination} to AWS Cloud WAN core "
-                        f"network {target}, whose routes are not read"
-                    )
-                elif kind == "virtual-private-gateway":
-                    hybrid = True
-                    propagated = route.origin == "EnableVgwRoutePropagation"
-                    networks.append(
-                        RemoteNetwork(
-                            destination,
-                            ON_PREMISES,
-                            f"{'propagated' if propagated else 'static'} route to {target} in "
-                            f"{table.route_table_id}",
-                            concrete=False,
-                            learned=propagated,
-                            route_prefix=prefix,
+                for destination in _route_destinations(scope, table, route, unknown):
+                    target = route.target_id or ""
+                    kind = target_kind(target)
+                    prefix = destination.prefixlen
+                    if target in peerings:
+                        networks += [
+                            dataclasses.replace(n, route_prefix=prefix)
+                            for n in self._peer_networks(peerings[target], vpc, destination)
+                        ]
+                    elif target in attachments:
+                        tgw_table = self.association_table(attachments[target])
+                        gap = self.association_gap(attachments[target], tgw_table, scope.region)
+                        if gap is not None:
+                            unknown.append(f"{table.route_table_id} routes {destination} to {gap}")
+                        if tgw_table is None:
+                            continue
+                        group = self._remote_group(tgw_table, destination)
+                        own = attachments[target].attachment_id
+                        if next(group.seen_from(own), None) is not None:
+                            hybrid |= group.reaches_on_premises(own)
+                            if networks:
+                                parts.append(tuple(networks))
+                                networks = []
+                            parts.append(SharedRoute(group, own))
+                    elif kind == "core-network":
+                        unknown.append(
+                            f"{table.route_table_id} routes {destination} to AWS Cloud WAN core "
+                            f"network {target}, whose routes are not read"
                         )
-                    )
-                    if target in gateways:
-                        networks += self._vpn_networks(scope, target)
+                    elif kind == "virtual-private-gateway":
+                        hybrid = True
+                        propagated = route.origin == "EnableVgwRoutePropagation"
+                        networks.append(
+                            RemoteNetwork(
+                                destination,
+                                ON_PREMISES,
+                                f"{'propagated' if propagated else 'static'} route to {target} in "
+                                f"{table.route_table_id}",
+                                concrete=False,
+                                learned=propagated,
+                                route_prefix=prefix,
+                            )
+                        )
+                        if target in gateways:
+                            # The VPN's static routes reach the VPC by this route only as far as
+                            # its destination holds them: AWS puts them in a table only by
+                            # propagation (listed among its routes) or a route someone adds
+                            # (https://docs.aws.amazon.com/vpn/latest/s2svpn/vpn-route-priority.html).
+                            for remote in self._vpn_networks(scope, target):
+                                inside = intersection(remote.network, destination)
+                                if inside is not None:
+                                    networks.append(
+                                        dataclasses.replace(
+                                            remote, network=inside, route_prefix=prefix
+                                        )
+                                    )
             if hybrid:
                 networks += [
                     RemoteNetwork(network, ON_PREMISES, source, concrete=False, learned=True)
@@ -1220,7 +1230,11 @@ class Topology:
                 resource = target.resource_id or (attachment.resource_id if attachment else None)
                 if kind == "vpc":
                     destination = resource or target.attachment_id
-                    concrete = route.route_type == "propagated"
+                    # A prefix-list reference's entries are listed as propagated routes ("The
+                    # route type for a prefix list route is propagated",
+                    # https://docs.aws.amazon.com/vpc/latest/tgw/view-prefix-list-reference.html):
+                    # the list's blocks, not the attached VPC's own, so read as a static route.
+                    concrete = route.route_type == "propagated" and route.prefix_list_id is None
                     attached = self.snapshot.vpcs_by_id.get(resource or "")
                     route_network = parse_network(route.destination_cidr)
                     if not concrete and attached is not None and route_network is not None:
@@ -1502,6 +1516,27 @@ class RemoteNetwork:
     route_prefix: int = 0
     """Prefix length of the VPC route that sends the network on (longest-prefix match picks
     between routes by it)."""
+
+
+def _route_destinations(
+    scope: ScopeView, table: RouteTable, route: Route, unknown: list[str]
+) -> list[Network]:
+    """The IPv4 blocks an active route sends on: its CIDR, or the entries of the prefix list it
+    names (a prefix-list route competes by its entries,
+    https://docs.aws.amazon.com/vpc/latest/userguide/route-tables-priority.html). A list whose
+    entries are unknown sends what the snapshot cannot tell: said in ``unknown``."""
+    if not route.is_active:
+        return []
+    if route.destination_prefix_list_id is not None:
+        gap = prefix_list_gap(route.destination_prefix_list_id, scope.prefix_lists_by_id)
+        if gap is not None:
+            unknown.append(f"{table.route_table_id} routes {gap} to {route.target_id}")
+            return []
+        plist = scope.prefix_lists_by_id[route.destination_prefix_list_id]
+        cidrs: tuple[str, ...] = plist.cidrs or ()
+    else:
+        cidrs = (route.destination_cidr or "",)
+    return [n for n in map(parse_network, cidrs) if n is not None and n.version == 4]
 
 
 def _account_path(trusted: TrustedSet, account: str, description: str) -> ExternalPath | None:
