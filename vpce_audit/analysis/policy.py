@@ -1038,6 +1038,14 @@ def _instantiate(pattern: str) -> str:
     return pattern.replace("*", "\x00").replace("?", "\x01")
 
 
+def instantiated_pattern(value: str) -> str | None:
+    """The wildcard pattern ``_instantiate`` made ``value`` from (a candidate action such as
+    ``sts:AssumeRoleWith*``), or None for a value that stands for itself."""
+    if "\x00" not in value and "\x01" not in value:
+        return None
+    return value.replace("\x00", "*").replace("\x01", "?")
+
+
 def candidate_actions(policy: Policy, prefixes: Prefixes) -> tuple[str, ...]:
     """Actions worth evaluating: the service's known writes, one action no policy names (only
     "every action" patterns match it), and every action the policy names or implies."""

@@ -101,7 +101,7 @@ def prefix_list_gap(
     return entries_gap(plist)
 
 
-def _route_networks(
+def route_networks(
     route: Route, prefix_lists_by_id: Mapping[str, PrefixList]
 ) -> list[ipaddress.IPv4Network] | None:
     """The blocks a route matches; None for a prefix list whose entries are unknown."""
@@ -158,7 +158,7 @@ class RouteIndex:
         blocks: list[tuple[int, int, int, int, Route, ipaddress.IPv4Network]] = []
         unknown: list[Route] = []
         for route in table.routes:
-            networks = _route_networks(route, prefix_lists_by_id)
+            networks = route_networks(route, prefix_lists_by_id)
             if networks is None:
                 unknown.append(route)
                 continue

@@ -23,7 +23,7 @@ from vpce_audit.analysis.cidrs import (
     parse_network,
     parse_networks,
 )
-from vpce_audit.analysis.routes import prefix_list_gap, target_kind
+from vpce_audit.analysis.routes import prefix_list_gap, route_networks, target_kind
 from vpce_audit.analysis.trust import Trust, TrustedSet
 from vpce_audit.cached import cached_property
 from vpce_audit.model import (
@@ -1527,16 +1527,12 @@ def _route_destinations(
     entries are unknown sends what the snapshot cannot tell: said in ``unknown``."""
     if not route.is_active:
         return []
-    if route.destination_prefix_list_id is not None:
-        gap = prefix_list_gap(route.destination_prefix_list_id, scope.prefix_lists_by_id)
-        if gap is not None:
-            unknown.append(f"{table.route_table_id} routes {gap} to {route.target_id}")
-            return []
-        plist = scope.prefix_lists_by_id[route.destination_prefix_list_id]
-        cidrs: tuple[str, ...] = plist.cidrs or ()
-    else:
-        cidrs = (route.destination_cidr or "",)
-    return [n for n in map(parse_network, cidrs) if n is not None and n.version == 4]
+    networks = route_networks(route, scope.prefix_lists_by_id)
+    if networks is None:
+        gap = prefix_list_gap(route.destination_prefix_list_id or "", scope.prefix_lists_by_id)
+        unknown.append(f"{table.route_table_id} routes {gap} to {route.target_id}")
+        return []
+    return list(networks)
 
 
 def _account_path(trusted: TrustedSet, account: str, description: str) -> ExternalPath | None:

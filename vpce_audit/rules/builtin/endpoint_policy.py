@@ -36,6 +36,7 @@ from vpce_audit.analysis.policy import (
     action_matches,
     always_true_through_endpoint,
     condition_truth,
+    instantiated_pattern,
     is_known_global_key,
     is_multivalued_global_key,
     is_read_only_action,
@@ -340,9 +341,9 @@ def _federation(action: str) -> bool:
     """Whether the action is a federation action, or a wildcard (``sts:AssumeRoleWith*``, as a
     candidate action writes it) that matches STS's federation actions and no other."""
     action = action.lower()
-    if "\x00" not in action and "\x01" not in action:
+    pattern = instantiated_pattern(action)
+    if pattern is None:
         return action in FEDERATION_ACTIONS
-    pattern = action.replace("\x00", "*").replace("\x01", "?")
     matched = {name for name in STS_ACTIONS if action_matches(pattern, name)}
     return bool(matched) and matched <= FEDERATION_ACTIONS
 

@@ -310,12 +310,7 @@ def endpoint_nacl_blocks_vpc(ctx: RuleContext) -> CheckResult:
             continue
         # An IPv6-only endpoint has no IPv4 address: its clients come over IPv6. Otherwise the
         # IPv4 paths are judged (a dual-stack endpoint's IPv6 clients are not).
-        version = 6 if endpoint.address_families == {6} else 4
-        blocks: list[Network] = [
-            n
-            for n in parse_networks((*vpc.cidr_blocks, *vpc.ipv6_cidr_blocks))
-            if n.version == version
-        ]
+        blocks: list[Network] = parse_networks(_client_blocks(vpc, endpoint))
         problems: list[str] = []
         instances_affected = False
         seen: set[str] = set()
